@@ -1,0 +1,54 @@
+// Authenticates agent -> mesh calls. Each agent's token is minted at container start
+// and has the form `<agent>.<secret>`; the secret is compared in constant time. On
+// success request.agentName holds the caller; nothing else identifies an agent.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LegionError } from '../../shared/errors.js';
+import { newSecret, secretsEqual } from '../../shared/ids.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    agentName: string;
+  }
+}
+
+export class AgentTokens {
+  private readonly tokens = new Map<string, string>();
+
+  /** A fresh token for `agent`; the previous one stops working at once. */
+  mint(agent: string): string {
+    const token = `${agent}.${newSecret()}`;
+    this.tokens.set(agent, token);
+    return token;
+  }
+
+  revoke(agent: string): void {
+    this.tokens.delete(agent);
+  }
+
+  /** The agent a token belongs to, or null. */
+  verify(token: string): string | null {
+    const dot = token.indexOf('.');
+    if (dot <= 0) return null;
+    const agent = token.slice(0, dot);
+    const expected = this.tokens.get(agent);
+    if (expected === undefined) return null;
+    return secretsEqual(token, expected) ? agent : null;
+  }
+}
+
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header || !header.startsWith('Bearer ')) return null;
+  return header.slice('Bearer '.length).trim();
+}
+
+/** Adds the agent check to every route of `app` (an encapsulated agent-API scope). */
+export function requireAgentToken(app: FastifyInstance, tokens: AgentTokens): void {
+  app.decorateRequest('agentName', '');
+  app.addHook('onRequest', async (request) => {
+    const token = bearerToken(request);
+    const agent = token ? tokens.verify(token) : null;
+    if (!agent) throw new LegionError('unauthorized', 'missing or invalid agent token', 401);
+    request.agentName = agent;
+  });
+}

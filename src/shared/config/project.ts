@@ -1,0 +1,109 @@
+// Loads a legion project directory: config/mesh.yaml, config/agents.yaml, PROJECT.md
+// and .env. Never throws anything but ConfigError; its lines name the file, the key
+// path and what was expected.
+import { readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { LegionError } from '../errors.js';
+import { formatZodIssues } from '../zod-format.js';
+import { AgentsFileSchema, MeshFileSchema, type AgentEntry, type MeshFile } from './schema.js';
+
+export class ConfigError extends LegionError {
+  readonly lines: string[];
+  constructor(lines: string[]) {
+    super('config_invalid', lines.join('\n'), 400);
+    this.name = 'ConfigError';
+    this.lines = lines;
+  }
+}
+
+export const PROJECT_FILES = {
+  mesh: 'config/mesh.yaml',
+  agents: 'config/agents.yaml',
+  project: 'PROJECT.md',
+  env: '.env',
+  stateDir: '.legion',
+} as const;
+
+export interface Project {
+  dir: string;
+  mesh: MeshFile;
+  agents: Record<string, AgentEntry>;
+  projectMd: string;
+  /** process.env over .env; only the mesh ever reads it. */
+  env: Record<string, string>;
+}
+
+/** Parses a YAML (or JSON) file with a schema; errors are prefixed with `label`. */
+export function readConfigFile<S extends z.ZodType>(path: string, label: string, schema: S): z.output<S> {
+  const text = readFileSync(path, 'utf8');
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((e) => `${label}: ${e.message.split('\n')[0]}`));
+  }
+  const result = schema.safeParse(doc.toJS() ?? {});
+  if (!result.success) throw new ConfigError(formatZodIssues(label, result.error));
+  return result.data;
+}
+
+export function readEnvFile(dir: string): Record<string, string> {
+  const path = join(dir, PROJECT_FILES.env);
+  if (!existsSync(path)) return {};
+  return Object.fromEntries(
+    Object.entries(parseEnv(readFileSync(path, 'utf8'))).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+}
+
+export function isProjectDir(dir: string): boolean {
+  return existsSync(join(dir, PROJECT_FILES.mesh));
+}
+
+export function loadProject(dirInput: string, processEnv: NodeJS.ProcessEnv = process.env): Project {
+  const dir = resolve(dirInput);
+  const meshPath = join(dir, PROJECT_FILES.mesh);
+  if (!existsSync(meshPath)) {
+    throw new ConfigError([`${PROJECT_FILES.mesh}: not found in ${dir} (is this a legion project directory?)`]);
+  }
+  const mesh = readConfigFile(meshPath, PROJECT_FILES.mesh, MeshFileSchema);
+  const agentsPath = join(dir, PROJECT_FILES.agents);
+  const agents = existsSync(agentsPath)
+    ? readConfigFile(agentsPath, PROJECT_FILES.agents, AgentsFileSchema).agents
+    : {};
+  const projectPath = join(dir, PROJECT_FILES.project);
+  const projectMd = existsSync(projectPath) ? readFileSync(projectPath, 'utf8') : '';
+  const env: Record<string, string> = { ...readEnvFile(dir) };
+  for (const [key, value] of Object.entries(processEnv)) {
+    if (key.startsWith('LEGION_') && value !== undefined) env[key] = value;
+  }
+  const problems = checkModels(mesh, agents);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { dir, mesh, agents, projectMd, env };
+}
+
+/** Every model must name a provider the mesh knows. */
+function checkModels(mesh: MeshFile, agents: Record<string, AgentEntry>): string[] {
+  const known = new Set(['openai', 'anthropic', ...Object.keys(mesh.llm.providers)]);
+  const problems: string[] = [];
+  const check = (label: string, model: string) => {
+    const provider = model.split('/')[0] ?? '';
+    if (!known.has(provider)) {
+      problems.push(`${label}: unknown provider "${provider}" (known: ${[...known].join(', ')}; add it under llm.providers in ${PROJECT_FILES.mesh})`);
+    }
+  };
+  check(`${PROJECT_FILES.mesh}: llm.default_model`, mesh.llm.default_model);
+  for (const [name, entry] of Object.entries(agents)) {
+    if (entry.model) check(`${PROJECT_FILES.agents}: agents.${name}.model`, entry.model);
+  }
+  for (const [name, provider] of Object.entries(mesh.llm.providers)) {
+    if (!provider.kind && name !== 'openai' && name !== 'anthropic') {
+      problems.push(`${PROJECT_FILES.mesh}: llm.providers.${name}.kind: expected "openai" (OpenAI-compatible) or "anthropic" for a provider named other than openai or anthropic`);
+    }
+  }
+  return problems;
+}
+
+export function agentModel(project: Project, name: string): string {
+  return project.agents[name]?.model ?? project.mesh.llm.default_model;
+}

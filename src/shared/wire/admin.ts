@@ -1,0 +1,41 @@
+// Bodies of the admin API (127.0.0.1, admin token) used by the CLI and REPL.
+import { z } from 'zod';
+import { AgentNameSchema } from '../names.js';
+
+export const HealthSchema = z.enum(['starting', 'healthy', 'unhealthy', 'stopped', 'failed']);
+export type Health = z.infer<typeof HealthSchema>;
+
+export const AgentStatusEntrySchema = z.object({
+  name: z.string(),
+  role: z.string(),
+  model: z.string(),
+  health: HealthSchema,
+  container: z
+    .object({ id: z.string(), name: z.string(), state: z.string(), image: z.string() })
+    .nullable(),
+  busy: z.boolean(),
+  last_error: z.string().nullable(),
+});
+export type AgentStatusEntry = z.infer<typeof AgentStatusEntrySchema>;
+
+export const MeshStatusSchema = z.object({
+  mesh: z.object({
+    pid: z.number().int(),
+    version: z.string(),
+    started_at: z.string(),
+    project_dir: z.string(),
+    admin_url: z.string(),
+    agent_api_url: z.string(),
+  }),
+  ready: z.boolean(),
+  agents: z.array(AgentStatusEntrySchema),
+});
+export type MeshStatus = z.infer<typeof MeshStatusSchema>;
+
+export const AddAgentRequestSchema = z.strictObject({
+  name: AgentNameSchema,
+  role: z.string().min(1),
+  model: z.string().optional(),
+  system_prompt: z.string().optional(),
+});
+export type AddAgentRequest = z.infer<typeof AddAgentRequestSchema>;

@@ -1,0 +1,46 @@
+// What the mesh and an agent container tell each other about the agent.
+import { z } from 'zod';
+
+/** GET /mesh/agent/config: fetched by the agent at each session start, so edits to
+ *  PROJECT.md or the agent's entry reach it without a restart. */
+export const AgentRuntimeConfigSchema = z.object({
+  agent: z.string(),
+  role: z.string(),
+  model: z.string(),
+  system_prompt: z.string(),
+  project_md: z.string(),
+  max_tool_rounds: z.number().int().positive(),
+});
+export type AgentRuntimeConfig = z.infer<typeof AgentRuntimeConfigSchema>;
+
+/** GET /status on the agent server. */
+export const AgentServerStatusSchema = z.object({
+  agent: z.string(),
+  state: z.enum(['idle', 'busy']),
+  session: z.string(),
+  session_messages: z.number().int().nonnegative(),
+  uptime_s: z.number().nonnegative(),
+  version: z.string(),
+});
+export type AgentServerStatus = z.infer<typeof AgentServerStatusSchema>;
+
+/** GET /capabilities on the agent server. */
+export const AgentCapabilitiesSchema = z.object({
+  agent: z.string(),
+  tools: z.array(z.object({ name: z.string(), description: z.string() })),
+});
+export type AgentCapabilities = z.infer<typeof AgentCapabilitiesSchema>;
+
+/** Environment variables the mesh sets in every agent container. */
+export const AGENT_ENV = {
+  name: 'LEGION_AGENT',
+  meshUrl: 'LEGION_MESH_URL',
+  meshToken: 'LEGION_AGENT_TOKEN',
+  serverToken: 'LEGION_AGENT_SERVER_TOKEN',
+  dataDir: 'LEGION_DATA_DIR',
+  port: 'LEGION_AGENT_PORT',
+  host: 'LEGION_AGENT_HOST',
+} as const;
+
+export const AGENT_SERVER_PORT = 8400;
+export const DEFAULT_MAX_TOOL_ROUNDS = 10;

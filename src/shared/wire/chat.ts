@@ -1,0 +1,27 @@
+// Chat between a person (CLI/REPL), the mesh and an agent. The same event stream
+// flows agent -> mesh -> CLI as server-sent events, one JSON object per event.
+import { z } from 'zod';
+import { ErrorBodySchema } from '../errors.js';
+import { UsageSchema } from './llm.js';
+
+export const ChatRequestSchema = z.strictObject({
+  message: z.string().min(1, 'expected a non-empty message'),
+});
+export type ChatRequest = z.infer<typeof ChatRequestSchema>;
+
+export const ChatEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('token'), text: z.string() }),
+  z.object({ type: z.literal('tool_call'), id: z.string(), name: z.string(), arguments: z.string() }),
+  z.object({ type: z.literal('tool_result'), id: z.string(), name: z.string(), ok: z.boolean(), output: z.string() }),
+  z.object({
+    type: z.literal('done'),
+    reply: z.string(),
+    tool_rounds: z.number().int().nonnegative(),
+    usage: UsageSchema,
+  }),
+  z.object({ type: z.literal('error'), error: ErrorBodySchema }),
+]);
+export type ChatEvent = z.infer<typeof ChatEventSchema>;
+
+export const ResetResponseSchema = z.object({ ok: z.literal(true), session: z.string() });
+export type ResetResponse = z.infer<typeof ResetResponseSchema>;

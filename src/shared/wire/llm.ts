@@ -1,0 +1,80 @@
+// The normalized LLM contract between an agent and the mesh's LLM proxy
+// (POST /mesh/llm/chat). Provider formats (OpenAI, Anthropic) never leave the mesh.
+import { z } from 'zod';
+import { ErrorBodySchema } from '../errors.js';
+
+export const ToolCallSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  /** JSON text of the arguments, exactly as the model produced them. */
+  arguments: z.string(),
+});
+export type ToolCall = z.infer<typeof ToolCallSchema>;
+
+export const MessageSchema = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('system'), content: z.string() }),
+  z.object({ role: z.literal('user'), content: z.string() }),
+  z.object({
+    role: z.literal('assistant'),
+    content: z.string().nullable().default(null),
+    tool_calls: z.array(ToolCallSchema).optional(),
+  }),
+  z.object({
+    role: z.literal('tool'),
+    tool_call_id: z.string().min(1),
+    name: z.string().optional(),
+    content: z.string(),
+    is_error: z.boolean().optional(),
+  }),
+]);
+export type Message = z.infer<typeof MessageSchema>;
+
+export const ToolDefSchema = z.object({
+  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'expected a tool name of letters, digits, _ and - (at most 64)'),
+  description: z.string(),
+  /** JSON Schema of the arguments object. */
+  parameters: z.record(z.string(), z.unknown()),
+});
+export type ToolDef = z.infer<typeof ToolDefSchema>;
+
+export const LlmChatRequestSchema = z.strictObject({
+  /** `provider/model`; the agent's configured model when omitted. */
+  model: z.string().optional(),
+  messages: z.array(MessageSchema).min(1),
+  tools: z.array(ToolDefSchema).optional(),
+  stream: z.boolean().default(false),
+  max_tokens: z.number().int().positive().optional(),
+  temperature: z.number().min(0).max(2).optional(),
+});
+export type LlmChatRequest = z.input<typeof LlmChatRequestSchema>;
+export type LlmChatRequestParsed = z.output<typeof LlmChatRequestSchema>;
+
+export const UsageSchema = z.object({
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative(),
+});
+export type Usage = z.infer<typeof UsageSchema>;
+
+export const FinishReasonSchema = z.enum(['stop', 'tool_calls', 'length', 'other']);
+export type FinishReason = z.infer<typeof FinishReasonSchema>;
+
+export const LlmChatResponseSchema = z.object({
+  provider: z.string(),
+  model: z.string(),
+  message: z.object({
+    role: z.literal('assistant'),
+    content: z.string(),
+    tool_calls: z.array(ToolCallSchema),
+  }),
+  finish_reason: FinishReasonSchema,
+  usage: UsageSchema,
+});
+export type LlmChatResponse = z.infer<typeof LlmChatResponseSchema>;
+
+/** Server-sent events of a streaming LLM call: text deltas, then one done or error. */
+export const LlmStreamEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('delta'), text: z.string() }),
+  z.object({ type: z.literal('done'), response: LlmChatResponseSchema }),
+  z.object({ type: z.literal('error'), error: ErrorBodySchema }),
+]);
+export type LlmStreamEvent = z.infer<typeof LlmStreamEventSchema>;
