@@ -1,0 +1,71 @@
+// Turns whatever a provider SDK throws into a LegionError an agent (and its user) can
+// act on. Invariants: never throws; the result never contains the provider's API key
+// (provider messages are scrubbed, since some echo the key they were given); a
+// LegionError passes through unchanged.
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { LegionError } from '../../shared/errors.js';
+import type { ProviderSettings } from './providers.js';
+
+/** HTTP status the mesh answers with when the provider failed: the agent's request was
+ *  fine, the upstream was not. The provider's own status is in details.status. */
+const UPSTREAM_FAILED = 502;
+
+export function abortedError(provider: ProviderSettings): LegionError {
+  return new LegionError('aborted', `the ${provider.name} call was cancelled`, 499, { provider: provider.name });
+}
+
+export function normalizeProviderError(err: unknown, provider: ProviderSettings): LegionError {
+  if (err instanceof LegionError) return err;
+  const name = provider.name;
+  if (err instanceof OpenAI.APIUserAbortError || err instanceof Anthropic.APIUserAbortError) {
+    return abortedError(provider);
+  }
+  if (err instanceof OpenAI.APIConnectionError || err instanceof Anthropic.APIConnectionError) {
+    const timedOut = err instanceof OpenAI.APIConnectionTimeoutError || err instanceof Anthropic.APIConnectionTimeoutError;
+    const reason = timedOut ? 'the request timed out' : describeCause(err);
+    return new LegionError(
+      'provider_unreachable',
+      scrub(`cannot reach ${name} at ${provider.baseUrl}: ${reason}`, provider),
+      UPSTREAM_FAILED,
+      { provider: name },
+    );
+  }
+  if (err instanceof OpenAI.APIError || err instanceof Anthropic.APIError) {
+    const detail = providerMessage(err.error) ?? err.message;
+    // No status: the provider reported the error inside an already-open stream.
+    const message = err.status === undefined ? `${name} failed mid-stream: ${detail}` : `${name} returned ${err.status}: ${detail}`;
+    const details = err.status === undefined ? { provider: name } : { provider: name, status: err.status };
+    return new LegionError('provider_error', scrub(message, provider), UPSTREAM_FAILED, details);
+  }
+  const detail = err instanceof Error ? err.message : String(err);
+  return new LegionError('provider_error', scrub(`${name} call failed: ${detail}`, provider), UPSTREAM_FAILED, { provider: name });
+}
+
+/** The human part of a provider error body: OpenAI's `error` is `{ message }`, the
+ *  Anthropic SDK keeps the whole body `{ type: 'error', error: { message } }`. */
+function providerMessage(body: unknown): string | null {
+  if (!isRecord(body)) return null;
+  if (typeof body.message === 'string' && body.message !== '') return body.message;
+  return isRecord(body.error) ? providerMessage(body.error) : null;
+}
+
+/** fetch reports "fetch failed" with the useful part (ECONNREFUSED, ENOTFOUND) in causes. */
+function describeCause(err: Error): string {
+  const parts: string[] = [];
+  let current: unknown = err.cause;
+  while (current instanceof Error && parts.length < 3) {
+    const code = 'code' in current && typeof current.code === 'string' ? ` (${current.code})` : '';
+    parts.push(`${current.message}${code}`);
+    current = current.cause;
+  }
+  return parts.length > 0 ? parts.join(': ') : err.message;
+}
+
+function scrub(message: string, provider: ProviderSettings): string {
+  return provider.apiKey ? message.replaceAll(provider.apiKey, '[redacted]') : message;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}

@@ -1,0 +1,127 @@
+// The LLM providers the mesh can call and the credentials it calls them with.
+// Invariants: keys and base-URL overrides come only from project.env
+// (LEGION_CRED_<NAME>_API_KEY, LEGION_<NAME>_BASE_URL); `openai` and `anthropic` always
+// exist; a missing key is an error only when a call needs one, so the mesh starts
+// with providers nobody uses left unconfigured; no key is ever put into a message.
+import { agentModel, ConfigError, type Project } from '../../shared/config/project.js';
+import { LegionError } from '../../shared/errors.js';
+import type { LlmChatRequestParsed } from '../../shared/wire/llm.js';
+
+export type ProviderKind = 'openai' | 'anthropic';
+
+export interface ProviderSettings {
+  name: string;
+  kind: ProviderKind;
+  baseUrl: string;
+  /** null when neither .env nor the environment sets one. */
+  apiKey: string | null;
+}
+
+export type ProviderRegistry = ReadonlyMap<string, ProviderSettings>;
+
+/** One call as a provider adapter (openai.ts, anthropic.ts) receives it. */
+export interface ProviderCall {
+  provider: ProviderSettings;
+  /** The model name without the `provider/` prefix. */
+  model: string;
+  request: LlmChatRequestParsed;
+  /** When set, the provider is called in streaming mode and each text delta lands here. */
+  onDelta?: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_BASE_URLS: Readonly<Record<ProviderKind, string>> = {
+  openai: 'https://api.openai.com/v1',
+  anthropic: 'https://api.anthropic.com',
+};
+
+/** Both SDKs retry 429, 408/409, 5xx and connection failures with exponential backoff
+ *  and jitter. They retry only while waiting for the response status, so a stream that
+ *  has already delivered tokens is never replayed. */
+export const SDK_CLIENT_OPTIONS = { maxRetries: 2, timeout: 10 * 60_000 } as const;
+
+/** OpenAI-compatible local servers (Ollama, vLLM) ignore the key, but the openai SDK
+ *  refuses to run without one. */
+export const KEYLESS_PLACEHOLDER = 'legion-no-key';
+
+/** `my-llm` -> `MY_LLM`, the infix of the provider's environment variables. */
+function envName(provider: string): string {
+  return provider.toUpperCase().replaceAll('-', '_');
+}
+
+export function apiKeyVariable(provider: string): string {
+  return `LEGION_CRED_${envName(provider)}_API_KEY`;
+}
+
+export function baseUrlVariable(provider: string): string {
+  return `LEGION_${envName(provider)}_BASE_URL`;
+}
+
+/** Throws ConfigError when a base-URL override in the environment is not a URL. */
+export function resolveProviders(project: Project): ProviderRegistry {
+  const configured = project.mesh.llm.providers;
+  const names = new Set(['openai', 'anthropic', ...Object.keys(configured)]);
+  const registry = new Map<string, ProviderSettings>();
+  for (const name of names) {
+    const config = configured[name] ?? {};
+    // loadProject rejects a provider that is neither named openai/anthropic nor has a kind.
+    const kind: ProviderKind = config.kind ?? (name === 'anthropic' ? 'anthropic' : 'openai');
+    const override = nonEmpty(project.env[baseUrlVariable(name)]);
+    if (override !== null && !URL.canParse(override)) {
+      throw new ConfigError([`${baseUrlVariable(name)}: expected a URL such as http://127.0.0.1:11434/v1, got "${override}"`]);
+    }
+    const baseUrl = override ?? config.base_url ?? DEFAULT_BASE_URLS[kind];
+    registry.set(name, { name, kind, baseUrl, apiKey: nonEmpty(project.env[apiKeyVariable(name)]) });
+  }
+  return registry;
+}
+
+/** The key to send, or a no_api_key error (503: the mesh cannot serve this provider
+ *  until its operator configures a key; nothing in the request is wrong). */
+export function apiKeyFor(provider: ProviderSettings): string {
+  const key = usableKey(provider);
+  if (key === null) throw noApiKeyError(provider, '');
+  return key;
+}
+
+/** Fails `legion start` early, rather than each agent's first call: every agent's model
+ *  must name a provider the mesh can call. */
+export function assertKeysConfigured(project: Project): void {
+  const registry = resolveProviders(project);
+  const agentsByProvider = new Map<string, string[]>();
+  for (const agent of Object.keys(project.agents)) {
+    const provider = agentModel(project, agent).split('/')[0] ?? '';
+    agentsByProvider.set(provider, [...(agentsByProvider.get(provider) ?? []), agent]);
+  }
+  for (const [name, agents] of agentsByProvider) {
+    // An unknown provider cannot occur here: loadProject rejects models naming one.
+    const provider = registry.get(name);
+    if (provider && usableKey(provider) === null) throw noApiKeyError(provider, ` (needed by ${agents.join(', ')})`);
+  }
+}
+
+export function isDefaultBaseUrl(provider: ProviderSettings): boolean {
+  return trimSlash(provider.baseUrl) === trimSlash(DEFAULT_BASE_URLS[provider.kind]);
+}
+
+function usableKey(provider: ProviderSettings): string | null {
+  if (provider.apiKey !== null) return provider.apiKey;
+  return provider.kind === 'openai' && !isDefaultBaseUrl(provider) ? KEYLESS_PLACEHOLDER : null;
+}
+
+function noApiKeyError(provider: ProviderSettings, context: string): LegionError {
+  return new LegionError(
+    'no_api_key',
+    `no API key for provider ${provider.name}: set ${apiKeyVariable(provider.name)} in .env or the environment${context}`,
+    503,
+    { provider: provider.name },
+  );
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value.trim() === '' ? null : value.trim();
+}

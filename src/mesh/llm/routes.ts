@@ -1,0 +1,79 @@
+// POST /mesh/llm/chat: the agent API's door to the LLM proxy. Invariants: the caller is
+// request.agentName, set by the scope's agent-auth hook (this plugin authenticates
+// nothing itself); the body is validated before any provider is called; a streaming
+// answer only becomes an event stream once its first event exists, so every error
+// that happens earlier (bad model, missing key, provider 401...) is an ordinary HTTP
+// error from the error handler, and only errors after the first delta go in-band; a
+// client that disconnects cancels the provider call.
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { errorBody } from '../../shared/errors.js';
+import { encodeSse } from '../../shared/sse.js';
+import { parseOrThrow } from '../../shared/validate.js';
+import { LlmChatRequestSchema, type LlmChatResponse, type LlmStreamEvent } from '../../shared/wire/llm.js';
+import type { LlmProxy } from './proxy.js';
+
+export interface LlmRoutesOptions {
+  proxy: LlmProxy;
+  /** The model (`provider/model`) used when the request names none. */
+  defaultModelFor: (agent: string) => string;
+}
+
+export const llmRoutes: FastifyPluginAsync<LlmRoutesOptions> = async (app, { proxy, defaultModelFor }) => {
+  app.post('/mesh/llm/chat', async (request, reply): Promise<LlmChatResponse | undefined> => {
+    const body = parseOrThrow(LlmChatRequestSchema, request.body, 'body');
+    const chatRequest = { ...body, model: body.model ?? defaultModelFor(request.agentName) };
+    const disconnected = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) disconnected.abort();
+    });
+    const options = { agent: request.agentName, signal: disconnected.signal };
+
+    if (!chatRequest.stream) {
+      try {
+        return await proxy.chat(chatRequest, options);
+      } catch (err) {
+        // Nobody is left to read an answer.
+        if (!disconnected.signal.aborted) throw err;
+        reply.hijack();
+        return undefined;
+      }
+    }
+
+    const sse = lazyEventStream(reply);
+    try {
+      const response = await proxy.chat(chatRequest, { ...options, onDelta: (text) => sse.send({ type: 'delta', text }) });
+      sse.send({ type: 'done', response });
+    } catch (err) {
+      if (!sse.started() && !disconnected.signal.aborted) throw err;
+      sse.send({ type: 'error', error: errorBody(err) });
+    }
+    sse.end();
+    return undefined;
+  });
+};
+
+/** An SSE response that takes the reply over from Fastify at its first event. */
+function lazyEventStream(reply: FastifyReply): { send(event: LlmStreamEvent): void; end(): void; started(): boolean } {
+  let started = false;
+  const writable = () => !reply.raw.destroyed && !reply.raw.writableEnded;
+  return {
+    send(event) {
+      if (!started) {
+        started = true;
+        reply.hijack();
+        if (writable()) {
+          reply.raw.writeHead(200, {
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-cache',
+            connection: 'keep-alive',
+          });
+        }
+      }
+      if (writable()) reply.raw.write(encodeSse(event));
+    },
+    end() {
+      if (writable()) reply.raw.end();
+    },
+    started: () => started,
+  };
+}
