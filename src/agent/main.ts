@@ -1,0 +1,129 @@
+// Entry point of the agent server (`node dist/agent/main.js`), in a container or as a
+// plain local process. Invariants: a missing or malformed environment variable exits 1
+// with a message naming it before anything starts; the two tokens are removed from
+// process.env once read, so commands run by the exec tool do not inherit them;
+// SIGTERM/SIGINT close the server and exit 0 within FORCE_EXIT_MS at the latest.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createLogger } from '../shared/logging.js';
+import { checkAgentName } from '../shared/names.js';
+import { AGENT_ENV, AGENT_SERVER_PORT } from '../shared/wire/agent.js';
+import { MeshClient } from './mesh-client.js';
+import { createAgentServer } from './server.js';
+import { BUILTIN_TOOLS } from './tools/builtin.js';
+import { scaffoldWorkspace } from './workspace/scaffold.js';
+
+// Docker sends SIGKILL 10 s after SIGTERM by default; the agent must be gone long before.
+const FORCE_EXIT_MS = 500;
+
+interface Settings {
+  agent: string;
+  meshUrl: string;
+  meshToken: string;
+  serverToken: string;
+  dataDir: string;
+  port: number;
+  host: string;
+}
+
+const REQUIRED: Record<'name' | 'meshUrl' | 'meshToken' | 'serverToken', string> = {
+  name: 'the agent name',
+  meshUrl: "the URL of the mesh's agent API",
+  meshToken: 'the token this agent presents to the mesh',
+  serverToken: 'the token the mesh presents to this server',
+};
+
+function readSettings(env: NodeJS.ProcessEnv): Settings | string[] {
+  const problems: string[] = [];
+  const required = (key: keyof typeof REQUIRED): string => {
+    const value = env[AGENT_ENV[key]]?.trim() ?? '';
+    if (!value) problems.push(`${AGENT_ENV[key]} is not set (${REQUIRED[key]})`);
+    return value;
+  };
+  const agent = required('name');
+  const meshUrl = required('meshUrl');
+  const meshToken = required('meshToken');
+  const serverToken = required('serverToken');
+  const nameProblem = agent ? checkAgentName(agent) : null;
+  if (nameProblem) problems.push(`${AGENT_ENV.name}: ${nameProblem}`);
+  if (meshUrl && !URL.canParse(meshUrl)) problems.push(`${AGENT_ENV.meshUrl}: "${meshUrl}" is not a URL`);
+  const portText = env[AGENT_ENV.port]?.trim() || String(AGENT_SERVER_PORT);
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`${AGENT_ENV.port}: "${portText}" is not a port number`);
+  if (problems.length > 0) return problems;
+  return {
+    agent,
+    meshUrl,
+    meshToken,
+    serverToken,
+    dataDir: path.resolve(env[AGENT_ENV.dataDir]?.trim() || '/data'),
+    port,
+    host: env[AGENT_ENV.host]?.trim() || '0.0.0.0',
+  };
+}
+
+async function readVersion(): Promise<string> {
+  try {
+    const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && 'version' in parsed && typeof parsed.version === 'string') {
+      return parsed.version;
+    }
+  } catch {
+    // A missing or unreadable package.json only costs the version shown in /status.
+  }
+  return 'unknown';
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings(process.env);
+  if (Array.isArray(settings)) {
+    process.stderr.write(`legion agent: cannot start:\n${settings.map((problem) => `  - ${problem}`).join('\n')}\n`);
+    process.exit(1);
+  }
+  delete process.env[AGENT_ENV.meshToken];
+  delete process.env[AGENT_ENV.serverToken];
+
+  const logger = createLogger({ agent: settings.agent });
+  try {
+    const scaffold = await scaffoldWorkspace(settings.dataDir);
+    logger.info({ event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created }, 'workspace ready');
+    const app = createAgentServer({
+      agent: settings.agent,
+      serverToken: settings.serverToken,
+      dataDir: settings.dataDir,
+      mesh: new MeshClient({ meshUrl: settings.meshUrl, token: settings.meshToken }),
+      tools: BUILTIN_TOOLS,
+      version: await readVersion(),
+      logger,
+    });
+
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ event: 'agent_stopping', signal }, 'stopping');
+      setTimeout(() => process.exit(0), FORCE_EXIT_MS).unref();
+      app.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ event: 'agent_stop_failed', err }, 'error while stopping');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+
+    await app.listen({ port: settings.port, host: settings.host });
+    const address = app.server.address();
+    // With port 0 (tests) the system picks the port; the log line is how callers learn it.
+    const port = typeof address === 'object' && address !== null ? address.port : settings.port;
+    logger.info({ event: 'agent_listening', host: settings.host, port }, `agent server listening on ${settings.host}:${port}`);
+  } catch (err) {
+    logger.error({ event: 'agent_start_failed', err }, err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  }
+}
+
+await main();

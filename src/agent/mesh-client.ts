@@ -1,0 +1,103 @@
+// The agent's only way out of its container: HTTP calls to the mesh's agent API with
+// the agent's bearer token. Invariants: every response is validated against the shared
+// schema before use; every failure rejects with a LegionError whose code says what went
+// wrong (mesh_unreachable, mesh_bad_response, aborted, or the mesh's own error code,
+// with provider and status kept); llmChat resolves only on the stream's done event.
+import type { z } from 'zod';
+import { LegionError, ErrorResponseSchema } from '../shared/errors.js';
+import { readSse } from '../shared/sse.js';
+import { AgentRuntimeConfigSchema, type AgentRuntimeConfig } from '../shared/wire/agent.js';
+import { LlmStreamEventSchema, type LlmChatRequest, type LlmChatResponse } from '../shared/wire/llm.js';
+import { formatZodIssues } from '../shared/zod-format.js';
+
+export interface LlmCallOptions {
+  onDelta?: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+/** What the chat loop needs from the mesh; a scripted one stands in for it in tests. */
+export interface LlmClient {
+  llmChat(request: LlmChatRequest, options: LlmCallOptions): Promise<LlmChatResponse>;
+}
+
+export interface MeshApi extends LlmClient {
+  getRuntimeConfig(): Promise<AgentRuntimeConfig>;
+}
+
+export interface MeshClientOptions {
+  meshUrl: string;
+  token: string;
+}
+
+export class MeshClient implements MeshApi {
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: MeshClientOptions) {
+    this.baseUrl = options.meshUrl.replace(/\/+$/, '');
+  }
+
+  async getRuntimeConfig(): Promise<AgentRuntimeConfig> {
+    const response = await this.send('/mesh/agent/config', { method: 'GET', headers: { accept: 'application/json' } });
+    const body: unknown = await response.json().catch(() => undefined);
+    return validate(AgentRuntimeConfigSchema, body, 'agent config from the mesh');
+  }
+
+  async llmChat(request: LlmChatRequest, options: LlmCallOptions): Promise<LlmChatResponse> {
+    const response = await this.send('/mesh/llm/chat', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ ...request, stream: true }),
+      signal: options.signal,
+    });
+    if (!response.body) throw new LegionError('mesh_bad_response', 'the mesh answered the LLM call with an empty body', 502);
+    try {
+      for await (const raw of readSse(response.body)) {
+        const event = validate(LlmStreamEventSchema, raw, 'LLM stream event from the mesh');
+        if (event.type === 'delta') options.onDelta?.(event.text);
+        else if (event.type === 'done') return event.response;
+        else throw new LegionError(event.error.code, event.error.message, 502, withoutCodeAndMessage(event.error));
+      }
+    } catch (err) {
+      if (options.signal?.aborted) throw cancelled();
+      if (err instanceof LegionError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new LegionError('mesh_unreachable', `the LLM stream from the mesh broke off: ${reason}`, 502);
+    }
+    throw new LegionError('mesh_bad_response', 'the LLM stream from the mesh ended before its done event', 502);
+  }
+
+  /** fetch with the agent token; a non-2xx answer rejects with the mesh's own error. */
+  private async send(route: string, init: RequestInit & { headers: Record<string, string> }): Promise<Response> {
+    const url = `${this.baseUrl}${route}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${this.options.token}` } });
+    } catch (err) {
+      if (init.signal?.aborted) throw cancelled();
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+      throw new LegionError('mesh_unreachable', `cannot reach the mesh at ${url}: ${cause}`, 502);
+    }
+    if (response.ok) return response;
+    const body: unknown = await response.json().catch(() => undefined);
+    const parsed = ErrorResponseSchema.safeParse(body);
+    if (parsed.success) {
+      throw new LegionError(parsed.data.error.code, parsed.data.error.message, response.status, withoutCodeAndMessage(parsed.data.error));
+    }
+    throw new LegionError('mesh_bad_response', `the mesh answered ${init.method ?? 'GET'} ${route} with HTTP ${response.status} and no error body`, 502);
+  }
+}
+
+function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new LegionError('mesh_bad_response', formatZodIssues(where, result.error).join('; '), 502);
+}
+
+function withoutCodeAndMessage<T extends { code: string; message: string }>(body: T): Omit<T, 'code' | 'message'> {
+  const { code: _code, message: _message, ...rest } = body;
+  return rest;
+}
+
+function cancelled(): LegionError {
+  return new LegionError('aborted', 'the chat turn was cancelled before the model finished', 499);
+}
