@@ -1,0 +1,37 @@
+// legion chat <agent> [-m text]: chat with one agent of a running fleet from any
+// terminal. With -m: one message, the reply on stdout, tool activity on stderr,
+// exit 0 on a reply and 1 on an error, so scripts can use it.
+import type { Command } from 'commander';
+import { LegionError } from '../../shared/errors.js';
+import { MeshClient } from '../mesh-client.js';
+import { runRepl } from '../repl.js';
+import { renderChatEvent } from '../render.js';
+import { commandAction, projectDir } from '../run.js';
+
+export function registerChat(program: Command): void {
+  program
+    .command('chat <agent>')
+    .description('chat with an agent of the running fleet (attach from another terminal)')
+    .option('-m, --message <text>', 'send one message, print the reply and exit')
+    .action(
+      commandAction(async (agent: string, options: { message?: string }) => {
+        const client = MeshClient.connect(projectDir());
+        const names = (await client.status()).agents.map((a) => a.name);
+        if (!names.includes(agent)) {
+          throw new LegionError('unknown_agent', `no agent named "${agent}" (agents: ${names.join(', ') || 'none'})`, 404);
+        }
+        if (options.message === undefined) {
+          await runRepl({ client, mode: 'attach', agent, input: process.stdin, output: process.stdout });
+          return;
+        }
+        if (!options.message.trim()) throw new LegionError('invalid_message', 'the message given with -m is empty', 400);
+        const last = await client.chat(agent, options.message, (event) =>
+          renderChatEvent(event, {
+            reply: (text) => process.stdout.write(text),
+            activity: (text) => (event.type === 'error' ? undefined : process.stderr.write(text)),
+          }),
+        );
+        if (last.type === 'error') throw new LegionError(last.error.code, last.error.message, 502);
+      }),
+    );
+}

@@ -1,0 +1,42 @@
+// legion status and legion stop: read and end a running fleet through the admin API.
+import type { Command } from 'commander';
+import { readMeshInfo } from '../../shared/state.js';
+import { MeshClient, notRunning } from '../mesh-client.js';
+import { formatAgents } from '../render.js';
+import { commandAction, projectDir } from '../run.js';
+
+const STOP_TIMEOUT_MS = 30_000;
+
+export function registerFleet(program: Command): void {
+  program
+    .command('status')
+    .description('show the mesh and each agent: health, container state, model')
+    .option('--json', 'print the status as JSON')
+    .action(
+      commandAction(async (options: { json?: boolean }) => {
+        const status = await MeshClient.connect(projectDir()).status();
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(`mesh: pid ${status.mesh.pid}, ${status.mesh.admin_url}, ${status.ready ? 'ready' : 'starting'}\n`);
+        process.stdout.write(`${formatAgents(status.agents)}\n`);
+      }),
+    );
+
+  program
+    .command('stop')
+    .description('stop every agent container and the mesh')
+    .action(
+      commandAction(async () => {
+        const dir = projectDir();
+        const client = MeshClient.find(dir);
+        if (!client || !(await client.alive())) throw notRunning(dir);
+        await client.shutdown();
+        const deadline = Date.now() + STOP_TIMEOUT_MS;
+        while (readMeshInfo(dir) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        if (readMeshInfo(dir)) throw new Error(`the mesh did not stop within ${STOP_TIMEOUT_MS / 1000}s; see .legion/mesh.log`);
+        process.stdout.write('fleet stopped\n');
+      }),
+    );
+}

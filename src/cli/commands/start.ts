@@ -1,0 +1,130 @@
+// legion start [-d]: the mesh, every configured agent, and (in the foreground) the
+// REPL. Detached, a separate mesh process is spawned and this command returns when
+// the fleet is ready, echoing the mesh's progress (image build, agent start).
+import { spawn } from 'node:child_process';
+import { openSync, readFileSync, existsSync, statSync, mkdirSync, closeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { LegionError } from '../../shared/errors.js';
+import { isProjectDir, loadProject, PROJECT_FILES } from '../../shared/config/project.js';
+import { assertKeysConfigured } from '../../mesh/llm/providers.js';
+import { statePaths } from '../../shared/state.js';
+import { runMesh, type RunningMesh } from '../../mesh/daemon.js';
+import { MeshClient } from '../mesh-client.js';
+import { runRepl } from '../repl.js';
+import { formatAgents } from '../render.js';
+import { commandAction, projectDir } from '../run.js';
+
+const CLI_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url));
+
+function assertProject(dir: string): void {
+  if (!isProjectDir(dir)) {
+    throw new LegionError('not_a_project', `no ${PROJECT_FILES.mesh} in ${dir}: this is not a legion project. Create config/mesh.yaml and config/agents.yaml (see the README, "Configuration") and run legion start there.`, 400);
+  }
+}
+
+function reportResults(results: RunningMesh['results'], write: (line: string) => void): boolean {
+  for (const r of results) {
+    write(r.ok ? `agent ${r.name} healthy (${r.ms} ms)` : `agent ${r.name} failed to start: ${r.error ?? 'unknown error'}`);
+  }
+  return results.every((r) => r.ok);
+}
+
+async function startForeground(dir: string): Promise<void> {
+  const running = await runMesh(dir, (line) => process.stdout.write(`${line}\n`));
+  reportResults(running.results, (line) => process.stdout.write(`${line}\n`));
+  const client = MeshClient.connect(dir);
+  const healthy = running.results.find((r) => r.ok)?.name ?? running.results[0]?.name;
+  if (!healthy) {
+    process.stdout.write('no agents are configured; add one with `legion agent add <name>` from another terminal\n');
+  }
+  await Promise.race([
+    runRepl({ client, mode: 'fleet', agent: healthy ?? 'none', input: process.stdin, output: process.stdout }),
+    running.stopped,
+  ]);
+  process.stdout.write('stopping the fleet...\n');
+  await running.stop();
+  process.stdout.write('fleet stopped\n');
+  process.exit(0);
+}
+
+/** Follows the mesh's start log: progress lines are echoed as they come; from the
+ *  first line of a failure on (what commandAction prints) they are kept as the error. */
+function startLogFollower(path: string): { poll: () => void; failure: () => string } {
+  let offset = 0;
+  let partial = '';
+  const failure: string[] = [];
+  const poll = () => {
+    if (!existsSync(path) || statSync(path).size <= offset) return;
+    const text = readFileSync(path).subarray(offset).toString('utf8');
+    offset += Buffer.byteLength(text);
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (failure.length > 0 || /^(error: |invalid configuration:)/.test(line)) failure.push(line);
+      else process.stdout.write(`${line}\n`);
+    }
+  };
+  return { poll, failure: () => [...failure, partial].join('\n').replace(/^error: /, '').trim() };
+}
+
+async function startDetached(dir: string): Promise<void> {
+  const existing = MeshClient.find(dir);
+  if (existing && (await existing.alive())) {
+    throw new LegionError('mesh_running', `a legion mesh is already running for ${dir} (${existing.baseUrl}); stop it with \`legion stop\``, 409);
+  }
+  // Config and key problems are reported here at once rather than by the child.
+  assertKeysConfigured(loadProject(dir));
+  const paths = statePaths(dir);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const logFd = openSync(paths.startLog, 'w');
+  const child = spawn(process.execPath, [CLI_ENTRY, '_mesh'], { cwd: dir, detached: true, stdio: ['ignore', logFd, logFd], env: process.env });
+  closeSync(logFd);
+  child.unref();
+  let exitCode: number | null = null;
+  child.on('exit', (code) => (exitCode = code ?? 1));
+  const log = startLogFollower(paths.startLog);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 100));
+    log.poll();
+    if (exitCode !== null) {
+      log.poll();
+      throw new LegionError('mesh_failed', log.failure() || `the mesh exited while starting (exit code ${exitCode}); see ${paths.startLog}`, 500);
+    }
+    const client = MeshClient.find(dir);
+    if (!client) continue;
+    const status = await client.status().catch(() => null);
+    if (status?.ready) {
+      log.poll();
+      process.stdout.write(`${formatAgents(status.agents)}\n`);
+      process.stdout.write(`legion mesh running in the background (pid ${status.mesh.pid}, ${status.mesh.admin_url}); logs in ${paths.log}\n`);
+      const failed = status.agents.filter((a) => a.health !== 'healthy');
+      if (failed.length > 0) throw new LegionError('agents_failed', `not every agent started: ${failed.map((a) => a.name).join(', ')} (see above); the mesh keeps running`, 500);
+      return;
+    }
+  }
+}
+
+/** The detached mesh process itself (spawned by `legion start -d`). */
+async function meshProcess(dir: string): Promise<void> {
+  const running = await runMesh(dir, (line) => process.stdout.write(`${line}\n`));
+  reportResults(running.results, (line) => process.stdout.write(`${line}\n`));
+  process.stdout.write('fleet ready\n');
+  await running.stopped;
+  process.exit(0);
+}
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('start the mesh and every configured agent, then chat with them (REPL)')
+    .option('-d, --detach', 'run the fleet in the background and return once it is ready')
+    .action(
+      commandAction(async (options: { detach?: boolean }) => {
+        const dir = projectDir();
+        assertProject(dir);
+        await (options.detach ? startDetached(dir) : startForeground(dir));
+      }),
+    );
+  program.command('_mesh', { hidden: true }).description('run the mesh process (used by start -d)').action(commandAction(async () => meshProcess(projectDir())));
+}

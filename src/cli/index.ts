@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// The legion CLI. Every command but `start` talks to the running mesh over its admin
+// API, so any terminal can attach to the fleet.
+import { Command } from 'commander';
+import { LEGION_VERSION } from '../shared/paths.js';
+import { registerStart } from './commands/start.js';
+import { registerFleet } from './commands/fleet.js';
+import { registerChat } from './commands/chat.js';
+import { registerAgent } from './commands/agent.js';
+import { registerImage } from './commands/image.js';
+
+const program = new Command();
+program
+  .name('legion')
+  .description('Run a fleet of LLM agents, each in its own hardened Docker container, coordinated by one mesh.\nRun commands in the project directory (the one holding config/mesh.yaml).')
+  .version(LEGION_VERSION)
+  .showHelpAfterError();
+
+registerStart(program);
+registerChat(program);
+registerFleet(program);
+registerAgent(program);
+registerImage(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,110 @@
+// The CLI's only way to reach a running mesh: the admin API, with the token from
+// .legion/admin.token. Every failure is a LegionError a person can act on.
+import { existsSync, readFileSync } from 'node:fs';
+import { LegionError, ErrorResponseSchema } from '../shared/errors.js';
+import { readMeshInfo, statePaths } from '../shared/state.js';
+import { readSse } from '../shared/sse.js';
+import { ChatEventSchema, ResetResponseSchema, type ChatEvent, type ResetResponse } from '../shared/wire/chat.js';
+import { MeshStatusSchema, type AddAgentRequest, type MeshStatus } from '../shared/wire/admin.js';
+
+export function notRunning(projectDir: string): LegionError {
+  return new LegionError('mesh_not_running', `the legion mesh is not running in ${projectDir}; start it with \`legion start\` (or \`legion start -d\` in the background)`, 503);
+}
+
+export class MeshClient {
+  readonly baseUrl: string;
+  private readonly token: string;
+  private readonly projectDir: string;
+
+  constructor(baseUrl: string, token: string, projectDir: string) {
+    this.baseUrl = baseUrl;
+    this.token = token;
+    this.projectDir = projectDir;
+  }
+
+  /** A client for the mesh of `projectDir`, or null when its state files are absent. */
+  static find(projectDir: string): MeshClient | null {
+    const info = readMeshInfo(projectDir);
+    const tokenPath = statePaths(projectDir).adminToken;
+    if (!info || !existsSync(tokenPath)) return null;
+    return new MeshClient(info.admin_url, readFileSync(tokenPath, 'utf8').trim(), projectDir);
+  }
+
+  static connect(projectDir: string): MeshClient {
+    const client = MeshClient.find(projectDir);
+    if (!client) throw notRunning(projectDir);
+    return client;
+  }
+
+  private async request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: signal ?? null,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw notRunning(this.projectDir);
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: reported below as text
+      }
+      const error = ErrorResponseSchema.safeParse(parsed);
+      if (error.success) throw new LegionError(error.data.error.code, error.data.error.message, response.status);
+      throw new LegionError('mesh_error', `the mesh answered ${response.status}: ${text.slice(0, 300)}`, response.status);
+    }
+    return response;
+  }
+
+  async status(): Promise<MeshStatus> {
+    return MeshStatusSchema.parse(await (await this.request('GET', '/api/status')).json());
+  }
+
+  /** True when the mesh answers at all. */
+  async alive(): Promise<boolean> {
+    try {
+      await this.status();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Streams a chat turn; `onEvent` sees every event; resolves with the last one (done or error). */
+  async chat(agent: string, message: string, onEvent: (event: ChatEvent) => void, signal?: AbortSignal): Promise<ChatEvent> {
+    const response = await this.request('POST', `/api/agents/${encodeURIComponent(agent)}/chat`, { message }, signal);
+    if (!response.body) throw new LegionError('mesh_error', 'the mesh sent no chat stream', 502);
+    let last: ChatEvent = { type: 'error', error: { code: 'stream_ended', message: `the chat stream from ${agent} ended without a reply` } };
+    for await (const raw of readSse(response.body)) {
+      const event = ChatEventSchema.safeParse(raw);
+      if (!event.success) continue;
+      onEvent(event.data);
+      if (event.data.type === 'done' || event.data.type === 'error') last = event.data;
+    }
+    return last;
+  }
+
+  async reset(agent: string): Promise<ResetResponse> {
+    return ResetResponseSchema.parse(await (await this.request('POST', `/api/agents/${encodeURIComponent(agent)}/reset`)).json());
+  }
+
+  async addAgent(agent: AddAgentRequest): Promise<void> {
+    await this.request('POST', '/api/agents', agent);
+  }
+
+  async removeAgent(name: string): Promise<void> {
+    await this.request('DELETE', `/api/agents/${encodeURIComponent(name)}`);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.request('POST', '/api/shutdown');
+  }
+}

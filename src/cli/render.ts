@@ -1,0 +1,56 @@
+// How chat events and fleet status look in a terminal.
+import type { ChatEvent } from '../shared/wire/chat.js';
+import type { AgentStatusEntry } from '../shared/wire/admin.js';
+
+export interface ChatSinks {
+  reply: (text: string) => void;
+  activity: (text: string) => void;
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Reply tokens go to `reply`; tool activity and errors to `activity`. */
+export function renderChatEvent(event: ChatEvent, sinks: ChatSinks): void {
+  switch (event.type) {
+    case 'token':
+      sinks.reply(event.text);
+      break;
+    case 'tool_call':
+      sinks.activity(`  [tool] ${event.name} ${oneLine(event.arguments, 120)}\n`);
+      break;
+    case 'tool_result':
+      sinks.activity(`  [${event.ok ? 'ok' : 'failed'}] ${oneLine(event.output, 160)}\n`);
+      break;
+    case 'done':
+      sinks.reply('\n');
+      break;
+    case 'error':
+      sinks.activity(`\nerror: ${event.error.message}\n`);
+      break;
+  }
+}
+
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+export function formatAgents(agents: AgentStatusEntry[]): string {
+  if (agents.length === 0) return 'no agents configured (add one with `legion agent add <name>`)';
+  const table = formatTable([
+    ['AGENT', 'HEALTH', 'STATE', 'CONTAINER', 'MODEL', 'ROLE'],
+    ...agents.map((a) => [
+      a.name,
+      a.health + (a.busy ? ' (busy)' : ''),
+      a.container?.state ?? '-',
+      a.container?.name ?? '-',
+      a.model,
+      a.role,
+    ]),
+  ]);
+  const errors = agents.filter((a) => a.last_error).map((a) => `${a.name}: last error: ${a.last_error ?? ''}`);
+  return [table, ...errors].join('\n');
+}

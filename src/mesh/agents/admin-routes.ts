@@ -1,0 +1,75 @@
+// Admin routes about agents: fleet status, chat relay (SSE), session reset, and
+// adding or removing agents while the fleet runs. Registered inside the admin scope.
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { encodeSse, readSse } from '../../shared/sse.js';
+import { errorBody, LegionError } from '../../shared/errors.js';
+import { parseOrThrow } from '../../shared/validate.js';
+import { ChatEventSchema, ChatRequestSchema } from '../../shared/wire/chat.js';
+import { AddAgentRequestSchema } from '../../shared/wire/admin.js';
+import { addAgentToConfig, removeAgentFromConfig } from '../../shared/config/agents-edit.js';
+import type { Fleet } from '../runtime/fleet.js';
+import { openAgentChat, resetAgentSession } from '../runtime/agent-client.js';
+import type { ProjectStore } from '../project-store.js';
+
+export interface AgentAdminRoutesOptions {
+  fleet: Fleet;
+  store: ProjectStore;
+}
+
+const NameParams = z.object({ name: z.string() });
+
+export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = async (app, { fleet, store }) => {
+  app.get('/api/agents', async () => ({ agents: await fleet.status() }));
+
+  app.post('/api/agents', async (request, reply) => {
+    const body = parseOrThrow(AddAgentRequestSchema, request.body, 'body');
+    addAgentToConfig(store.get().dir, body);
+    store.reload();
+    try {
+      await fleet.start(body.name);
+    } catch (err) {
+      return reply.status(502).send({ error: { ...errorBody(err), message: `added ${body.name} to config/agents.yaml, but it did not start: ${errorBody(err).message}` } });
+    }
+    return reply.status(201).send({ agents: await fleet.status() });
+  });
+
+  app.delete('/api/agents/:name', async (request) => {
+    const { name } = parseOrThrow(NameParams, request.params, 'params');
+    if (!store.get().agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}"`, 404);
+    await fleet.remove(name);
+    removeAgentFromConfig(store.get().dir, name);
+    store.reload();
+    return { removed: name };
+  });
+
+  app.post('/api/agents/:name/reset', async (request) => {
+    const { name } = parseOrThrow(NameParams, request.params, 'params');
+    return resetAgentSession(fleet.endpoint(name));
+  });
+
+  app.post('/api/agents/:name/chat', async (request, reply) => {
+    const { name } = parseOrThrow(NameParams, request.params, 'params');
+    const { message } = parseOrThrow(ChatRequestSchema, request.body, 'body');
+    const endpoint = fleet.endpoint(name);
+    const abort = new AbortController();
+    // The person left (Ctrl-C, closed terminal): stop the agent's turn too.
+    reply.raw.on('close', () => abort.abort());
+    const upstream = await openAgentChat(endpoint, message, abort.signal);
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    await fleet.whileBusy(name, async () => {
+      try {
+        if (!upstream.body) throw new LegionError('agent_error', `agent ${name} sent no chat stream`, 502);
+        for await (const raw of readSse(upstream.body)) {
+          const event = ChatEventSchema.safeParse(raw);
+          reply.raw.write(encodeSse(event.success ? event.data : { type: 'error', error: { code: 'bad_event', message: `agent ${name} sent an event that does not fit the chat contract` } }));
+        }
+      } catch (err) {
+        if (!abort.signal.aborted) reply.raw.write(encodeSse({ type: 'error', error: errorBody(err) }));
+      } finally {
+        reply.raw.end();
+      }
+    });
+  });
+};

@@ -1,0 +1,23 @@
+// Agent-API routes about the calling agent itself. The caller is request.agentName,
+// established by the agent-token hook of the enclosing scope.
+import type { FastifyPluginAsync } from 'fastify';
+import { LegionError } from '../../shared/errors.js';
+import { agentModel } from '../../shared/config/project.js';
+import type { AgentRuntimeConfig } from '../../shared/wire/agent.js';
+import type { ProjectStore } from '../project-store.js';
+
+export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore }> = async (app, { store }) => {
+  app.get('/mesh/agent/config', async (request): Promise<AgentRuntimeConfig> => {
+    const project = store.get();
+    const entry = project.agents[request.agentName];
+    if (!entry) throw new LegionError('unknown_agent', `agent ${request.agentName} is no longer configured`, 404);
+    return {
+      agent: request.agentName,
+      role: entry.role,
+      model: agentModel(project, request.agentName),
+      system_prompt: entry.system_prompt,
+      project_md: store.projectMd(),
+      max_tool_rounds: entry.max_tool_rounds,
+    };
+  });
+};

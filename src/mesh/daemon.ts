@@ -1,0 +1,68 @@
+// Composition root of a running mesh: loads the project, logs to .legion/mesh.log,
+// builds the Docker runtime and the Mesh, and turns SIGTERM/SIGINT or a shutdown
+// request into one graceful stop. Used by `legion start` (foreground) and by the
+// detached mesh process of `legion start -d`.
+import { isAbsolute, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import pino from 'pino';
+import { createLogger } from '../shared/logging.js';
+import { loadProject, type Project } from '../shared/config/project.js';
+import { projectId, statePaths } from '../shared/state.js';
+import { DockerRuntime } from './runtime/docker.js';
+import { DEFAULT_BASE_IMAGE, type ImageSpec } from './runtime/image.js';
+import type { ProgressFn } from './runtime/types.js';
+import { Mesh } from './server.js';
+import { assertKeysConfigured } from './llm/providers.js';
+
+export interface RunningMesh {
+  mesh: Mesh;
+  results: { name: string; ok: boolean; error?: string; ms: number }[];
+  /** Resolves once the mesh has stopped, whoever asked. */
+  stopped: Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/** The environment (LEGION_AGENT_BASE_IMAGE, LEGION_EXTRA_CA_CERTS) wins over
+ *  mesh.yaml's image section; without a project only the environment counts. */
+export function imageSpec(project: Project | null, env: NodeJS.ProcessEnv = process.env): ImageSpec {
+  const ca = env.LEGION_EXTRA_CA_CERTS ?? project?.mesh.image.extra_ca_cert;
+  return {
+    baseImage: env.LEGION_AGENT_BASE_IMAGE ?? project?.mesh.image.base_image ?? DEFAULT_BASE_IMAGE,
+    extraCaPath: ca ? (isAbsolute(ca) ? ca : resolve(project?.dir ?? process.cwd(), ca)) : null,
+  };
+}
+
+export async function runMesh(projectDir: string, progress: ProgressFn, env: NodeJS.ProcessEnv = process.env): Promise<RunningMesh> {
+  const project = loadProject(projectDir, env);
+  assertKeysConfigured(project);
+  const paths = statePaths(project.dir);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const logger = createLogger({ component: 'mesh' }, pino.destination({ dest: paths.log, append: true, sync: true }));
+  const runtime = new DockerRuntime({ projectId: projectId(project.dir), image: imageSpec(project, env) });
+
+  let stopping: Promise<void> | null = null;
+  let markStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((r) => (markStopped = r));
+  const stop = (): Promise<void> => {
+    stopping ??= mesh
+      .stop()
+      .catch((err: unknown) => logger.error({ event: 'mesh_stop_failed', err }, 'mesh stop failed'))
+      .finally(() => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        markStopped();
+      });
+    return stopping;
+  };
+  const onSignal = () => void stop();
+  const mesh = new Mesh({ project, runtime, logger, progress, env, onShutdownRequested: () => void stop() });
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const results = await mesh.start();
+    return { mesh, results, stopped, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,65 @@
+// The mesh's calls to an agent server, authenticated with the mesh->agent token
+// minted for that container. Never throws raw fetch errors: an unreachable agent is
+// a LegionError naming the agent.
+import { LegionError } from '../../shared/errors.js';
+import { ErrorResponseSchema } from '../../shared/errors.js';
+import { ResetResponseSchema, type ResetResponse } from '../../shared/wire/chat.js';
+
+export interface AgentEndpoint {
+  agent: string;
+  url: string;
+  serverToken: string;
+}
+
+async function call(endpoint: AgentEndpoint, path: string, init: RequestInit): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(`${endpoint.url}${path}`, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${endpoint.serverToken}` },
+    });
+  } catch (err) {
+    if (init.signal?.aborted) throw err;
+    throw new LegionError('agent_unreachable', `agent ${endpoint.agent} did not answer at ${endpoint.url}: ${err instanceof Error ? err.message : String(err)}`, 502);
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    const parsed = ErrorResponseSchema.safeParse(safeJson(text));
+    if (parsed.success) throw new LegionError(parsed.data.error.code, parsed.data.error.message, response.status);
+    throw new LegionError('agent_error', `agent ${endpoint.agent} answered ${response.status}: ${text.slice(0, 300)}`, 502);
+  }
+  return response;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Opens the agent's chat event stream; the caller reads the SSE body. */
+export async function openAgentChat(endpoint: AgentEndpoint, message: string, signal: AbortSignal): Promise<Response> {
+  return call(endpoint, '/chat', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ message }),
+    signal,
+  });
+}
+
+export async function resetAgentSession(endpoint: AgentEndpoint): Promise<ResetResponse> {
+  const response = await call(endpoint, '/chat/reset', { method: 'POST' });
+  return ResetResponseSchema.parse(await response.json());
+}
+
+/** True once GET /health answers 200 (no token needed there). */
+export async function agentHealthy(url: string, timeoutMs = 1000): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}

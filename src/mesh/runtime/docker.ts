@@ -1,0 +1,186 @@
+// Runs each agent in its own hardened container: uid 1000, no capabilities,
+// no-new-privileges, read-only root with a tmpfs /tmp, memory/CPU/pids limits, an
+// init process, a named volume at /data, on the internal network legion_internal
+// (no route out, no container-to-container traffic). Containers carry labels naming
+// the project and agent; that is how stale ones are found.
+import Docker from 'dockerode';
+import { LegionError } from '../../shared/errors.js';
+import { AGENT_SERVER_PORT } from '../../shared/wire/agent.js';
+import { buildImage, imageExists, imageTag, type ImageSpec } from './image.js';
+import type { AgentApiBinding, AgentLaunch, AgentRuntime, ProgressFn, RunningAgent } from './types.js';
+
+export const NETWORK_NAME = 'legion_internal';
+export const LABELS = { managed: 'legion.managed', project: 'legion.project', agent: 'legion.agent' } as const;
+const STOP_GRACE_SECONDS = 2;
+
+export function volumeName(agent: string): string {
+  return `legion_data_${agent}`;
+}
+
+export interface DockerRuntimeOptions {
+  projectId: string;
+  image: ImageSpec;
+  docker?: Docker;
+}
+
+/** Docker unreachable is the most common first-run problem; say so plainly. */
+export async function assertDockerReachable(docker: Docker): Promise<void> {
+  try {
+    await docker.ping();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new LegionError(
+      'docker_unreachable',
+      `Docker is not reachable (${reason}). Start the Docker engine (for example \`sudo systemctl start docker\`) and make sure this user may use it (DOCKER_HOST, or membership of the docker group).`,
+      503,
+    );
+  }
+}
+
+export class DockerRuntime implements AgentRuntime {
+  readonly docker: Docker;
+  private readonly options: DockerRuntimeOptions;
+  private tag: string | null = null;
+
+  constructor(options: DockerRuntimeOptions) {
+    this.options = options;
+    this.docker = options.docker ?? new Docker();
+  }
+
+  containerName(agent: string): string {
+    return `legion-${this.options.projectId}-${agent}`;
+  }
+
+  async prepare(progress: ProgressFn, meshPort: number): Promise<AgentApiBinding> {
+    await assertDockerReachable(this.docker);
+    const tag = imageTag(this.options.image);
+    if (!(await imageExists(this.docker, tag))) await buildImage(this.docker, this.options.image, progress);
+    this.tag = tag;
+    const gateway = await this.ensureNetwork();
+    return { host: gateway, port: meshPort };
+  }
+
+  /** Creates legion_internal when missing and returns its gateway, the host's address on it. */
+  private async ensureNetwork(): Promise<string> {
+    const existing = await this.docker.listNetworks({ filters: { name: [NETWORK_NAME] } });
+    const found = existing.find((n) => n.Name === NETWORK_NAME);
+    if (!found) {
+      await this.docker.createNetwork({
+        Name: NETWORK_NAME,
+        Driver: 'bridge',
+        Internal: true,
+        Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+        Labels: { [LABELS.managed]: 'true' },
+      });
+    }
+    const info = (await this.docker.getNetwork(NETWORK_NAME).inspect()) as {
+      Internal?: boolean;
+      IPAM?: { Config?: { Gateway?: string }[] };
+    };
+    if (!info.Internal) {
+      throw new LegionError('network_not_internal', `Docker network ${NETWORK_NAME} exists but is not internal; remove it (docker network rm ${NETWORK_NAME}) and start again`, 500);
+    }
+    const gateway = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
+    if (!gateway) throw new LegionError('network_no_gateway', `Docker network ${NETWORK_NAME} has no gateway address`, 500);
+    return gateway;
+  }
+
+  async start(launch: AgentLaunch): Promise<RunningAgent> {
+    if (!this.tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
+    const name = this.containerName(launch.agent);
+    await this.removeContainer(name);
+    const container = await this.docker.createContainer({
+      name,
+      Image: this.tag,
+      User: '1000:1000',
+      Env: Object.entries(launch.env).map(([key, value]) => `${key}=${value}`),
+      Labels: {
+        [LABELS.managed]: 'true',
+        [LABELS.project]: this.options.projectId,
+        [LABELS.agent]: launch.agent,
+      },
+      ExposedPorts: { [`${AGENT_SERVER_PORT}/tcp`]: {} },
+      HostConfig: {
+        NetworkMode: NETWORK_NAME,
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges:true'],
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
+        Memory: launch.memoryBytes,
+        MemorySwap: launch.memoryBytes,
+        NanoCpus: Math.round(launch.cpus * 1e9),
+        PidsLimit: 256,
+        Init: true,
+        Mounts: [{ Type: 'volume', Source: volumeName(launch.agent), Target: '/data' }],
+        RestartPolicy: { Name: 'no' },
+      },
+    });
+    await container.start();
+    const info = await container.inspect();
+    const ip = info.NetworkSettings.Networks[NETWORK_NAME]?.IPAddress;
+    if (!ip) throw new LegionError('container_no_address', `container ${name} has no address on ${NETWORK_NAME}`, 500);
+    return { url: `http://${ip}:${AGENT_SERVER_PORT}`, id: info.Id, name, image: this.tag };
+  }
+
+  async stop(agent: string): Promise<void> {
+    await this.removeContainer(this.containerName(agent));
+  }
+
+  private async removeContainer(name: string): Promise<void> {
+    const container = this.docker.getContainer(name);
+    try {
+      await container.stop({ t: STOP_GRACE_SECONDS });
+    } catch (err) {
+      if (!isDockerStatus(err, 304) && !isDockerStatus(err, 404)) throw err;
+    }
+    try {
+      await container.remove({ force: true });
+    } catch (err) {
+      if (!isDockerStatus(err, 404) && !isDockerStatus(err, 409)) throw err;
+    }
+  }
+
+  async state(agent: string): Promise<string | null> {
+    try {
+      const info = await this.docker.getContainer(this.containerName(agent)).inspect();
+      return info.State.Status;
+    } catch (err) {
+      if (isDockerStatus(err, 404)) return null;
+      throw err;
+    }
+  }
+
+  async logs(agent: string, lines: number): Promise<string> {
+    try {
+      const buffer = await this.docker.getContainer(this.containerName(agent)).logs({ stdout: true, stderr: true, tail: lines });
+      return demuxLogs(buffer);
+    } catch {
+      return '';
+    }
+  }
+
+  async removeStale(): Promise<string[]> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.project}=${this.options.projectId}`] },
+    });
+    await Promise.all(containers.map((c) => this.removeContainer(c.Id)));
+    return containers.map((c) => c.Labels[LABELS.agent] ?? c.Id);
+  }
+}
+
+function isDockerStatus(err: unknown, status: number): boolean {
+  return typeof err === 'object' && err !== null && 'statusCode' in err && err.statusCode === status;
+}
+
+/** Docker multiplexes stdout/stderr with 8-byte frame headers when there is no TTY. */
+function demuxLogs(buffer: Buffer): string {
+  const parts: string[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size).toString('utf8'));
+    offset += 8 + size;
+  }
+  return offset === 0 ? buffer.toString('utf8') : parts.join('');
+}

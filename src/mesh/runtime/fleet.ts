@@ -1,0 +1,197 @@
+// The fleet: one slot per configured agent with its container, tokens and health.
+// Lifecycle operations on one agent (start, stop, restart, remove) never overlap:
+// each runs after the previous one on that agent has settled.
+import type { Logger } from '../../shared/logging.js';
+import { LegionError } from '../../shared/errors.js';
+import { newSecret } from '../../shared/ids.js';
+import { AGENT_ENV } from '../../shared/wire/agent.js';
+import type { AgentStatusEntry, Health } from '../../shared/wire/admin.js';
+import { agentModel, type Project } from '../../shared/config/project.js';
+import { parseMemoryLimit } from '../../shared/config/schema.js';
+import type { AgentTokens } from '../http/agent-auth.js';
+import { agentHealthy, type AgentEndpoint } from './agent-client.js';
+import type { AgentRuntime, RunningAgent } from './types.js';
+
+const HEALTH_TIMEOUT_MS = 30_000;
+
+interface AgentSlot {
+  name: string;
+  health: Health;
+  running: RunningAgent | null;
+  serverToken: string | null;
+  lastError: string | null;
+  busy: number;
+  lifecycle: Promise<void>;
+}
+
+export interface FleetOptions {
+  project: () => Project;
+  runtime: AgentRuntime;
+  tokens: AgentTokens;
+  logger: Logger;
+  /** The agent API's URL as agents reach it; known once the mesh listens. */
+  meshUrl: () => string;
+}
+
+export class Fleet {
+  private readonly slots = new Map<string, AgentSlot>();
+  private readonly options: FleetOptions;
+
+  constructor(options: FleetOptions) {
+    this.options = options;
+  }
+
+  private slot(name: string): AgentSlot {
+    let slot = this.slots.get(name);
+    if (!slot) {
+      slot = { name, health: 'stopped', running: null, serverToken: null, lastError: null, busy: 0, lifecycle: Promise.resolve() };
+      this.slots.set(name, slot);
+    }
+    return slot;
+  }
+
+  /** Runs `operation` after every earlier lifecycle operation on `name` has settled. */
+  private serialize<T>(name: string, operation: (slot: AgentSlot) => Promise<T>): Promise<T> {
+    const slot = this.slot(name);
+    const result = slot.lifecycle.then(() => operation(slot));
+    slot.lifecycle = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /** Starts every configured agent in parallel; resolves when each is healthy or failed. */
+  async startAll(): Promise<{ name: string; ok: boolean; error?: string; ms: number }[]> {
+    const names = Object.keys(this.options.project().agents);
+    return Promise.all(
+      names.map(async (name) => {
+        const begin = Date.now();
+        try {
+          await this.start(name);
+          return { name, ok: true, ms: Date.now() - begin };
+        } catch (err) {
+          return { name, ok: false, error: err instanceof Error ? err.message : String(err), ms: Date.now() - begin };
+        }
+      }),
+    );
+  }
+
+  start(name: string): Promise<void> {
+    return this.serialize(name, (slot) => this.startSlot(slot));
+  }
+
+  private async startSlot(slot: AgentSlot): Promise<void> {
+    const project = this.options.project();
+    const entry = project.agents[slot.name];
+    if (!entry) throw new LegionError('unknown_agent', `no agent named "${slot.name}" in config/agents.yaml`, 404);
+    const { runtime, tokens, logger } = this.options;
+    slot.health = 'starting';
+    slot.lastError = null;
+    const serverToken = newSecret();
+    const meshToken = tokens.mint(slot.name);
+    try {
+      const running = await runtime.start({
+        agent: slot.name,
+        env: {
+          [AGENT_ENV.name]: slot.name,
+          [AGENT_ENV.meshUrl]: this.options.meshUrl(),
+          [AGENT_ENV.meshToken]: meshToken,
+          [AGENT_ENV.serverToken]: serverToken,
+        },
+        memoryBytes: parseMemoryLimit(entry.resources.memory_limit),
+        cpus: entry.resources.cpu_limit,
+      });
+      slot.running = running;
+      slot.serverToken = serverToken;
+      await this.waitHealthy(slot.name, running.url);
+      slot.health = 'healthy';
+      logger.info({ agent: slot.name, event: 'agent_started', container: running.name }, 'agent healthy');
+    } catch (err) {
+      slot.health = 'failed';
+      slot.lastError = err instanceof Error ? err.message : String(err);
+      tokens.revoke(slot.name);
+      logger.error({ agent: slot.name, event: 'agent_start_failed', err: slot.lastError }, 'agent failed to start');
+      throw err;
+    }
+  }
+
+  private async waitHealthy(name: string, url: string): Promise<void> {
+    const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (await agentHealthy(url, 500)) return;
+      const state = await this.options.runtime.state(name);
+      if (state !== 'running') {
+        const logs = await this.options.runtime.logs(name, 20);
+        throw new LegionError('agent_exited', `agent ${name} exited while starting (state ${state ?? 'gone'})${logs ? `; its last output:\n${logs}` : ''}`, 500);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const logs = await this.options.runtime.logs(name, 20);
+    throw new LegionError('agent_unhealthy', `agent ${name} did not become healthy within ${HEALTH_TIMEOUT_MS / 1000}s${logs ? `; its last output:\n${logs}` : ''}`, 500);
+  }
+
+  stop(name: string): Promise<void> {
+    return this.serialize(name, async (slot) => {
+      this.options.tokens.revoke(name);
+      await this.options.runtime.stop(name);
+      slot.running = null;
+      slot.serverToken = null;
+      slot.health = 'stopped';
+    });
+  }
+
+  /** Stops and forgets the agent. */
+  async remove(name: string): Promise<void> {
+    await this.stop(name);
+    this.slots.delete(name);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.slots.keys()].map((name) => this.stop(name)));
+  }
+
+  /** Where to reach a healthy agent; a clear error otherwise. */
+  endpoint(name: string): AgentEndpoint {
+    if (!this.options.project().agents[name]) {
+      const known = Object.keys(this.options.project().agents).join(', ') || 'none';
+      throw new LegionError('unknown_agent', `no agent named "${name}" (agents: ${known})`, 404);
+    }
+    const slot = this.slots.get(name);
+    if (!slot?.running || !slot.serverToken || slot.health !== 'healthy') {
+      throw new LegionError('agent_not_running', `agent ${name} is not running (${slot?.health ?? 'stopped'}${slot?.lastError ? `: ${slot.lastError}` : ''})`, 503);
+    }
+    return { agent: name, url: slot.running.url, serverToken: slot.serverToken };
+  }
+
+  /** Counts a chat in progress while `work` runs. */
+  async whileBusy<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const slot = this.slot(name);
+    slot.busy += 1;
+    try {
+      return await work();
+    } finally {
+      slot.busy -= 1;
+    }
+  }
+
+  async status(): Promise<AgentStatusEntry[]> {
+    const project = this.options.project();
+    return Promise.all(
+      Object.entries(project.agents).map(async ([name, entry]) => {
+        const slot = this.slot(name);
+        const state = slot.running ? await this.options.runtime.state(name) : null;
+        const health: Health = slot.health === 'healthy' && state !== 'running' ? 'unhealthy' : slot.health;
+        return {
+          name,
+          role: entry.role,
+          model: agentModel(project, name),
+          health,
+          container: slot.running ? { id: slot.running.id.slice(0, 12), name: slot.running.name, state: state ?? 'gone', image: slot.running.image } : null,
+          busy: slot.busy > 0,
+          last_error: slot.lastError,
+        };
+      }),
+    );
+  }
+}

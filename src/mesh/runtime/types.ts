@@ -1,0 +1,42 @@
+// What the fleet needs from wherever agents run. The mesh uses the Docker runtime;
+// integration tests run agents as local processes behind the same interface.
+
+export interface AgentLaunch {
+  agent: string;
+  /** Environment of the agent server: its name, mesh URL and tokens; never a provider key. */
+  env: Record<string, string>;
+  memoryBytes: number;
+  cpus: number;
+}
+
+export interface RunningAgent {
+  /** Base URL of the agent server as the mesh reaches it. */
+  url: string;
+  id: string;
+  name: string;
+  image: string;
+}
+
+export interface AgentApiBinding {
+  /** Address the agent API must listen on so that agents can reach it. */
+  host: string;
+  /** Port for the agent API; 0 lets the system choose. */
+  port: number;
+}
+
+export type ProgressFn = (line: string) => void;
+
+export interface AgentRuntime {
+  /** Makes sure agents can be started (image, network); says where the agent API listens. */
+  prepare(progress: ProgressFn, meshPort: number): Promise<AgentApiBinding>;
+  /** Starts the agent and returns once its process is created (not yet healthy). */
+  start(launch: AgentLaunch): Promise<RunningAgent>;
+  /** Stops and removes the agent; quick and idempotent. */
+  stop(agent: string): Promise<void>;
+  /** Container (or process) state, or null when there is none. */
+  state(agent: string): Promise<string | null>;
+  /** The last lines the agent printed, for error messages. */
+  logs(agent: string, lines: number): Promise<string>;
+  /** Removes agents of this project left over from an earlier run. */
+  removeStale(): Promise<string[]>;
+}

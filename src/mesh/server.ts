@@ -1,0 +1,170 @@
+// The mesh: one process, two listeners. The admin API on mesh.host:mesh.port (CLI,
+// admin token) and the agent API on the legion network's gateway (agents, per-agent
+// tokens). State files in .legion/ exist exactly while the mesh listens.
+import { existsSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../shared/logging.js';
+import { LegionError } from '../shared/errors.js';
+import { LEGION_VERSION } from '../shared/paths.js';
+import { readMeshInfo, statePaths, type MeshInfo } from '../shared/state.js';
+import type { MeshStatus } from '../shared/wire/admin.js';
+import { agentModel, type Project } from '../shared/config/project.js';
+import { installErrorHandler } from './http/errors.js';
+import { AgentTokens, requireAgentToken } from './http/agent-auth.js';
+import { requireAdminToken, writeAdminToken } from './http/admin-auth.js';
+import { Fleet } from './runtime/fleet.js';
+import type { AgentRuntime, ProgressFn } from './runtime/types.js';
+import { ProjectStore } from './project-store.js';
+import { agentAdminRoutes } from './agents/admin-routes.js';
+import { agentSelfRoutes } from './agents/agent-routes.js';
+import { llmRoutes } from './llm/routes.js';
+import { createLlmProxy } from './llm/proxy.js';
+import { resolveProviders } from './llm/providers.js';
+
+export interface MeshOptions {
+  project: Project;
+  runtime: AgentRuntime;
+  logger: Logger;
+  progress: ProgressFn;
+  /** Called when a client asks the mesh to stop (legion stop, /quit). */
+  onShutdownRequested: () => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class Mesh {
+  private readonly options: MeshOptions;
+  private readonly store: ProjectStore;
+  private readonly tokens = new AgentTokens();
+  readonly fleet: Fleet;
+  private admin: FastifyInstance | null = null;
+  private agentApi: FastifyInstance | null = null;
+  private readonly startedAt = new Date().toISOString();
+  private ready = false;
+  adminUrl = '';
+  agentApiUrl = '';
+
+  constructor(options: MeshOptions) {
+    this.options = options;
+    this.store = new ProjectStore(options.project, options.env);
+    this.fleet = new Fleet({
+      project: () => this.store.get(),
+      runtime: options.runtime,
+      tokens: this.tokens,
+      logger: options.logger,
+      meshUrl: () => this.agentApiUrl,
+    });
+  }
+
+  /** Listens, prepares the runtime, starts every agent. Resolves with each agent's outcome. */
+  async start(): Promise<{ name: string; ok: boolean; error?: string; ms: number }[]> {
+    const paths = statePaths(this.store.get().dir);
+    const running = readMeshInfo(this.store.get().dir);
+    if (running && isAlive(running.pid) && running.pid !== process.pid) {
+      throw new LegionError('mesh_running', `a legion mesh is already running for this project (pid ${running.pid}, ${running.admin_url}); stop it with \`legion stop\``, 409);
+    }
+    mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+    writeFileSync(paths.pid, `${process.pid}\n`);
+    const proxy = createLlmProxy(resolveProviders(this.store.get()), this.options.logger);
+
+    const { host, port } = this.store.get().mesh.mesh;
+    const adminToken = writeAdminToken(paths.adminToken);
+    this.admin = this.buildAdmin(adminToken);
+    this.adminUrl = await listen(this.admin, host, port, 'admin API');
+
+    const binding = await this.options.runtime.prepare(this.options.progress, port);
+    this.agentApi = this.buildAgentApi(proxy);
+    this.agentApiUrl = await listen(this.agentApi, binding.host, binding.port, 'agent API');
+
+    const info: MeshInfo = { pid: process.pid, admin_url: this.adminUrl, agent_api_url: this.agentApiUrl, started_at: this.startedAt };
+    writeFileSync(paths.meshInfo, `${JSON.stringify(info, null, 2)}\n`);
+    this.options.logger.info({ event: 'mesh_listening', admin: this.adminUrl, agent_api: this.agentApiUrl }, 'mesh listening');
+
+    const stale = await this.options.runtime.removeStale();
+    if (stale.length > 0) this.options.logger.info({ event: 'stale_removed', agents: stale }, 'removed containers left from an earlier run');
+    const results = await this.fleet.startAll();
+    this.ready = true;
+    return results;
+  }
+
+  private buildAdmin(adminToken: string): FastifyInstance {
+    const loggerInstance: FastifyBaseLogger = this.options.logger.child({ api: 'admin' });
+    const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }) });
+    installErrorHandler(app);
+    requireAdminToken(app, adminToken);
+    app.get('/api/status', async (): Promise<MeshStatus> => this.status());
+    app.post('/api/shutdown', async (_request, reply) => {
+      setImmediate(() => this.options.onShutdownRequested());
+      return reply.status(202).send({ stopping: true });
+    });
+    void app.register(agentAdminRoutes, { fleet: this.fleet, store: this.store });
+    return app;
+  }
+
+  private buildAgentApi(proxy: ReturnType<typeof createLlmProxy>): FastifyInstance {
+    const loggerInstance: FastifyBaseLogger = this.options.logger.child({ api: 'agent' });
+    const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 8 * 1024 * 1024 });
+    installErrorHandler(app);
+    void app.register(async (scope) => {
+      requireAgentToken(scope, this.tokens);
+      await scope.register(agentSelfRoutes, { store: this.store });
+      await scope.register(llmRoutes, { proxy, defaultModelFor: (agent: string) => agentModel(this.store.get(), agent) });
+    });
+    return app;
+  }
+
+  async status(): Promise<MeshStatus> {
+    return {
+      mesh: {
+        pid: process.pid,
+        version: LEGION_VERSION,
+        started_at: this.startedAt,
+        project_dir: this.store.get().dir,
+        admin_url: this.adminUrl,
+        agent_api_url: this.agentApiUrl,
+      },
+      ready: this.ready,
+      agents: await this.fleet.status(),
+    };
+  }
+
+  /** Stops every agent, closes both listeners, removes the state files. Idempotent. */
+  async stop(): Promise<void> {
+    this.ready = false;
+    await this.fleet.stopAll();
+    await Promise.all([this.agentApi?.close(), this.admin?.close()]);
+    this.agentApi = null;
+    this.admin = null;
+    const paths = statePaths(this.store.get().dir);
+    for (const file of [paths.meshInfo, paths.adminToken, paths.pid]) {
+      if (existsSync(file)) rmSync(file);
+    }
+    this.options.logger.info({ event: 'mesh_stopped' }, 'mesh stopped');
+  }
+}
+
+async function listen(app: FastifyInstance, host: string, port: number, what: string): Promise<string> {
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+    if (code === 'EADDRINUSE') {
+      throw new LegionError('port_in_use', `port ${port} on ${host} is taken (another legion mesh or another program); stop that, or set mesh.port in config/mesh.yaml`, 409);
+    }
+    if (code === 'EADDRNOTAVAIL') {
+      throw new LegionError('address_unavailable', `cannot listen for the ${what} on ${host}: no such address on this machine`, 500);
+    }
+    throw err;
+  }
+  const address = app.server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return `http://${host}:${actualPort}`;
+}

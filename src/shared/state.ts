@@ -1,0 +1,45 @@
+// Files in .legion/ through which the CLI finds a running mesh: mesh.json (where it
+// listens, its pid) and admin.token (mode 0600). The mesh writes them once it is
+// listening and removes them when it stops.
+import { readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { z } from 'zod';
+
+export const MeshInfoSchema = z.object({
+  pid: z.number().int(),
+  admin_url: z.string(),
+  agent_api_url: z.string(),
+  started_at: z.string(),
+});
+export type MeshInfo = z.infer<typeof MeshInfoSchema>;
+
+export function stateDir(projectDir: string): string {
+  return join(resolve(projectDir), '.legion');
+}
+
+export const statePaths = (projectDir: string) => {
+  const dir = stateDir(projectDir);
+  return {
+    dir,
+    meshInfo: join(dir, 'mesh.json'),
+    adminToken: join(dir, 'admin.token'),
+    pid: join(dir, 'mesh.pid'),
+    log: join(dir, 'mesh.log'),
+    startLog: join(dir, 'start.log'),
+  };
+};
+
+export function readMeshInfo(projectDir: string): MeshInfo | null {
+  const path = statePaths(projectDir).meshInfo;
+  if (!existsSync(path)) return null;
+  const parsed = MeshInfoSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  return parsed.success ? parsed.data : null;
+}
+
+/** A short stable id for a project directory; labels its containers. */
+export function projectId(projectDir: string): string {
+  const real = existsSync(projectDir) ? realpathSync(projectDir) : resolve(projectDir);
+  return createHash('sha256').update(real).digest('hex').slice(0, 10);
+}
