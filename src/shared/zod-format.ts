@@ -11,6 +11,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return issue.keys.length === 1
         ? `unknown key "${issue.keys[0]}"`
         : `unknown keys ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_key':
+      // The key itself broke a rule (an agent name, say): the inner issue says which.
+      return `invalid name: ${issue.issues[0]?.message ?? issue.message}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     default:

@@ -74,6 +74,20 @@ describe.skipIf(!available)('legion start REPL through a pseudo-terminal', () =>
     const replyChunks = terminal.chunks.filter((c) => /\b(tell|me|about|the|weather|on|mars)\b/.test(c) && !c.includes('@assistant'));
     expect(replyChunks.length).toBeGreaterThan(1);
 
+    // Ctrl-C mid-reply interrupts that reply only; the fleet keeps answering.
+    await terminal.waitFor(/assistant> $/);
+    const words = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    terminal.type(`${words}\r`);
+    await terminal.waitFor(/echo: word0 word1/);
+    terminal.type('\x03');
+    await terminal.waitFor(/\(reply interrupted\)/);
+    terminal.type('@assistant still there?\r');
+    await terminal.waitFor(/echo: still there\?/);
+    // Lines are handled one at a time, so everything the interrupted turn printed
+    // lies between its start and the next reply.
+    const interrupted = terminal.screen.slice(terminal.screen.lastIndexOf('echo: word0'), terminal.screen.lastIndexOf('echo: still there'));
+    expect(interrupted).not.toContain('word59');
+
     terminal.type('/agents\r');
     await terminal.waitFor(/assistant\s+healthy/);
 

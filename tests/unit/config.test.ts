@@ -1,0 +1,84 @@
+// Config errors name the file, the key path and what was expected.
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { ConfigError, loadProject } from '../../src/shared/config/project.js';
+
+const dirs: string[] = [];
+function project(mesh: string, agents?: string, env?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'legion-config-'));
+  dirs.push(dir);
+  mkdirSync(join(dir, 'config'));
+  writeFileSync(join(dir, 'config', 'mesh.yaml'), mesh);
+  if (agents !== undefined) writeFileSync(join(dir, 'config', 'agents.yaml'), agents);
+  if (env !== undefined) writeFileSync(join(dir, '.env'), env);
+  return dir;
+}
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const MESH = 'llm:\n  default_model: openai/gpt-4o-mini\n';
+
+function errorLines(dir: string): string[] {
+  try {
+    loadProject(dir, {});
+  } catch (err) {
+    if (err instanceof ConfigError) return err.lines;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadProject', () => {
+  it('applies the documented defaults', () => {
+    const loaded = loadProject(project(MESH, 'agents:\n  assistant:\n    role: helper\n'), {});
+    expect(loaded.mesh.mesh).toEqual({ host: '127.0.0.1', port: 8420 });
+    expect(loaded.agents.assistant).toEqual({
+      role: 'helper',
+      system_prompt: '',
+      resources: { memory_limit: '512m', cpu_limit: 0.5 },
+      max_tool_rounds: 10,
+    });
+  });
+
+  it('names file, key path and expected type', () => {
+    expect(errorLines(project(MESH, 'agents:\n  researcher:\n    role: r\n    resources: { cpu_limit: "half" }\n'))).toEqual([
+      'config/agents.yaml: agents.researcher.resources.cpu_limit: expected a number',
+    ]);
+    expect(errorLines(project('mesh: { port: "x" }\n' + MESH))).toEqual(['config/mesh.yaml: mesh.port: expected a number']);
+  });
+
+  it('rejects unknown keys by name', () => {
+    expect(errorLines(project(MESH + 'llm_typo: 1\n'))).toEqual(['config/mesh.yaml: unknown key "llm_typo"']);
+    expect(errorLines(project(MESH, 'agents:\n  a:\n    role: r\n    budget: { daily_usd: 5 }\n'))).toEqual([
+      'config/agents.yaml: agents.a: unknown key "budget"',
+    ]);
+  });
+
+  it('rejects bad agent names, model references and providers', () => {
+    expect(errorLines(project(MESH, 'agents:\n  Big_Name:\n    role: r\n'))[0]).toMatch(/^config\/agents\.yaml: agents\.Big_Name: .*lowercase/);
+    expect(errorLines(project(MESH, 'agents:\n  a:\n    role: r\n    model: gpt-4o\n'))[0]).toMatch(/agents\.a\.model: expected "provider\/model"/);
+    expect(errorLines(project(MESH, 'agents:\n  a:\n    role: r\n    model: mistral/large\n'))).toEqual([
+      expect.stringMatching(/^config\/agents\.yaml: agents\.a\.model: unknown provider "mistral"/),
+    ]);
+    expect(errorLines(project(MESH + '  providers:\n    local: { base_url: http://127.0.0.1:1/v1 }\n'))[0]).toMatch(/llm\.providers\.local\.kind/);
+  });
+
+  it('reports YAML syntax errors with the file name', () => {
+    expect(errorLines(project('llm: [unclosed\n'))[0]).toMatch(/^config\/mesh\.yaml: /);
+  });
+
+  it('takes keys from .env, with the environment winning', () => {
+    const dir = project(MESH, undefined, 'LEGION_CRED_OPENAI_API_KEY=from-file\nLEGION_CRED_ANTHROPIC_API_KEY=file-anthropic\n');
+    const loaded = loadProject(dir, { LEGION_CRED_OPENAI_API_KEY: 'from-env', HOME: '/root' });
+    expect(loaded.env.LEGION_CRED_OPENAI_API_KEY).toBe('from-env');
+    expect(loaded.env.LEGION_CRED_ANTHROPIC_API_KEY).toBe('file-anthropic');
+    expect(loaded.env.HOME).toBeUndefined();
+  });
+
+  it('says when the directory is not a project', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'legion-none-'));
+    dirs.push(dir);
+    expect(() => loadProject(dir, {})).toThrow(/config\/mesh\.yaml: not found/);
+  });
+});
