@@ -32,7 +32,14 @@ export function imageSpec(project: Project | null, env: NodeJS.ProcessEnv = proc
   };
 }
 
-export async function runMesh(projectDir: string, progress: ProgressFn, env: NodeJS.ProcessEnv = process.env): Promise<RunningMesh> {
+export interface RunMeshOptions {
+  progress: ProgressFn;
+  /** False under the foreground REPL, where Ctrl-C interrupts a reply and never the fleet. */
+  stopOnSigint: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function runMesh(projectDir: string, { progress, stopOnSigint, env = process.env }: RunMeshOptions): Promise<RunningMesh> {
   const project = loadProject(projectDir, env);
   assertKeysConfigured(project);
   const paths = statePaths(project.dir);
@@ -57,7 +64,7 @@ export async function runMesh(projectDir: string, progress: ProgressFn, env: Nod
   const onSignal = () => void stop();
   const mesh = new Mesh({ project, runtime, logger, progress, env, onShutdownRequested: () => void stop() });
   process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  if (stopOnSigint) process.on('SIGINT', onSignal);
   try {
     const results = await mesh.start();
     return { mesh, results, stopped, stop };

@@ -1,10 +1,9 @@
 // Files in .legion/ through which the CLI finds a running mesh: mesh.json (where it
 // listens, its pid) and admin.token (mode 0600). The mesh writes them once it is
 // listening and removes them when it stops.
-import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { z } from 'zod';
 
 export const MeshInfoSchema = z.object({
@@ -34,7 +33,13 @@ export const statePaths = (projectDir: string) => {
 export function readMeshInfo(projectDir: string): MeshInfo | null {
   const path = statePaths(projectDir).meshInfo;
   if (!existsSync(path)) return null;
-  const parsed = MeshInfoSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null; // half-written or damaged: treated as no running mesh
+  }
+  const parsed = MeshInfoSchema.safeParse(json);
   return parsed.success ? parsed.data : null;
 }
 

@@ -31,7 +31,7 @@ function reportResults(results: RunningMesh['results'], write: (line: string) =>
 }
 
 async function startForeground(dir: string): Promise<void> {
-  const running = await runMesh(dir, (line) => process.stdout.write(`${line}\n`));
+  const running = await runMesh(dir, { progress: (line) => process.stdout.write(`${line}\n`), stopOnSigint: false });
   reportResults(running.results, (line) => process.stdout.write(`${line}\n`));
   const client = MeshClient.connect(dir);
   const healthy = running.results.find((r) => r.ok)?.name ?? running.results[0]?.name;
@@ -107,7 +107,7 @@ async function startDetached(dir: string): Promise<void> {
 
 /** The detached mesh process itself (spawned by `legion start -d`). */
 async function meshProcess(dir: string): Promise<void> {
-  const running = await runMesh(dir, (line) => process.stdout.write(`${line}\n`));
+  const running = await runMesh(dir, { progress: (line) => process.stdout.write(`${line}\n`), stopOnSigint: true });
   reportResults(running.results, (line) => process.stdout.write(`${line}\n`));
   process.stdout.write('fleet ready\n');
   await running.stopped;

@@ -1,8 +1,7 @@
 // The mesh's calls to an agent server, authenticated with the mesh->agent token
 // minted for that container. Never throws raw fetch errors: an unreachable agent is
 // a LegionError naming the agent.
-import { LegionError } from '../../shared/errors.js';
-import { ErrorResponseSchema } from '../../shared/errors.js';
+import { ErrorResponseSchema, LegionError } from '../../shared/errors.js';
 import { ResetResponseSchema, type ResetResponse } from '../../shared/wire/chat.js';
 
 export interface AgentEndpoint {
@@ -11,12 +10,19 @@ export interface AgentEndpoint {
   serverToken: string;
 }
 
-async function call(endpoint: AgentEndpoint, path: string, init: RequestInit): Promise<Response> {
+interface CallInit {
+  method: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+
+async function call(endpoint: AgentEndpoint, path: string, init: CallInit): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(`${endpoint.url}${path}`, {
       ...init,
-      headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${endpoint.serverToken}` },
+      headers: { ...init.headers, authorization: `Bearer ${endpoint.serverToken}` },
     });
   } catch (err) {
     if (init.signal?.aborted) throw err;
