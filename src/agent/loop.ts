@@ -48,7 +48,7 @@ export async function runChatTurn(input: ChatTurnInput): Promise<DoneEvent> {
         messages: [{ role: 'system', content: input.systemPrompt }, ...messages],
         tools: definitions.length > 0 ? definitions : undefined,
       },
-      { onDelta: (text) => emit({ type: 'token', text }), signal },
+      { onDelta: (text) => emit({ type: 'token', text }), signal, trace: toolContext.trace },
     );
     usage.prompt_tokens += response.usage.prompt_tokens;
     usage.completion_tokens += response.usage.completion_tokens;

@@ -11,6 +11,7 @@ import { AGENT_ENV, AGENT_SERVER_PORT } from '../shared/wire/agent.js';
 import { MeshClient } from './mesh-client.js';
 import { createAgentServer } from './server.js';
 import { BUILTIN_TOOLS } from './tools/builtin.js';
+import { createMeshTools } from './tools/mesh-tools.js';
 import { scaffoldWorkspace } from './workspace/scaffold.js';
 
 // Docker sends SIGKILL 10 s after SIGTERM by default; the agent must be gone long before.
@@ -88,12 +89,13 @@ async function main(): Promise<void> {
   try {
     const scaffold = await scaffoldWorkspace(settings.dataDir);
     logger.info({ event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created }, 'workspace ready');
+    const mesh = new MeshClient({ meshUrl: settings.meshUrl, token: settings.meshToken });
     const app = createAgentServer({
       agent: settings.agent,
       serverToken: settings.serverToken,
       dataDir: settings.dataDir,
-      mesh: new MeshClient({ meshUrl: settings.meshUrl, token: settings.meshToken }),
-      tools: BUILTIN_TOOLS,
+      mesh,
+      tools: [...BUILTIN_TOOLS, ...createMeshTools(mesh)],
       version: await readVersion(),
       logger,
     });

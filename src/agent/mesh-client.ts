@@ -13,6 +13,7 @@ import { formatZodIssues } from '../shared/zod-format.js';
 export interface LlmCallOptions {
   onDelta?: (text: string) => void;
   signal?: AbortSignal;
+  trace?: string | null;
 }
 
 /** What the chat loop needs from the mesh; a scripted one stands in for it in tests. */
@@ -45,7 +46,7 @@ export class MeshClient implements MeshApi {
   async llmChat(request: LlmChatRequest, options: LlmCallOptions): Promise<LlmChatResponse> {
     const response = await this.send('/mesh/llm/chat', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...traceHeader(options.trace) },
       body: JSON.stringify({ ...request, stream: true }),
       signal: options.signal,
     });
@@ -64,6 +65,17 @@ export class MeshClient implements MeshApi {
       throw new LegionError('mesh_unreachable', `the LLM stream from the mesh broke off: ${reason}`, 502);
     }
     throw new LegionError('mesh_bad_response', 'the LLM stream from the mesh ended before its done event', 502);
+  }
+
+  /** One JSON call to the agent API (the mesh tools); the answer is validated with `schema`. */
+  async call<S extends z.ZodType>(route: string, body: unknown, schema: S, trace: string | null): Promise<z.output<S>> {
+    const response = await this.send(route, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...traceHeader(trace) },
+      body: JSON.stringify(body),
+    });
+    const answer: unknown = await response.json().catch(() => undefined);
+    return validate(schema, answer, `answer of ${route}`);
   }
 
   /** fetch with the agent token; a non-2xx answer rejects with the mesh's own error. */
@@ -96,6 +108,10 @@ function validate<S extends z.ZodType>(schema: S, value: unknown, where: string)
 function withoutCodeAndMessage<T extends { code: string; message: string }>(body: T): Omit<T, 'code' | 'message'> {
   const { code: _code, message: _message, ...rest } = body;
   return rest;
+}
+
+function traceHeader(trace: string | null | undefined): Record<string, string> {
+  return trace ? { 'x-legion-trace': trace } : {};
 }
 
 function cancelled(): LegionError {

@@ -87,7 +87,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
     });
 
     scope.post('/chat', async (request, reply) => {
-      const { message } = parseOrThrow(ChatRequestSchema, request.body, 'chat request');
+      const { message, trace } = parseOrThrow(ChatRequestSchema, request.body, 'chat request');
       const stream = openEventStream(reply);
       const controller = new AbortController();
       activeTurns.add(controller);
@@ -100,7 +100,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
           const done = await runChatTurn({
             llm: options.mesh,
             tools: options.tools,
-            toolContext: { dataDir: options.dataDir, workspaceDir },
+            toolContext: { dataDir: options.dataDir, workspaceDir, trace: trace ?? null },
             config: runtime.config,
             systemPrompt: runtime.systemPrompt,
             session: turnSession,

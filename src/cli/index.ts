@@ -8,6 +8,8 @@ import { registerFleet } from './commands/fleet.js';
 import { registerChat } from './commands/chat.js';
 import { registerAgent } from './commands/agent.js';
 import { registerImage } from './commands/image.js';
+import { registerLogs } from './commands/logs.js';
+import { registerBlackboard } from './commands/blackboard.js';
 
 const program = new Command();
 program
@@ -20,6 +22,8 @@ registerStart(program);
 registerChat(program);
 registerFleet(program);
 registerAgent(program);
+registerBlackboard(program);
+registerLogs(program);
 registerImage(program);
 
 await program.parseAsync(process.argv);

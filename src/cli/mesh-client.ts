@@ -1,6 +1,7 @@
 // The CLI's only way to reach a running mesh: the admin API, with the token from
 // .legion/admin.token. Every failure is a LegionError a person can act on.
 import { existsSync, readFileSync } from 'node:fs';
+import type { z } from 'zod';
 import { LegionError, ErrorResponseSchema } from '../shared/errors.js';
 import { readMeshInfo, statePaths } from '../shared/state.js';
 import { readSse } from '../shared/sse.js';
@@ -34,6 +35,12 @@ export class MeshClient {
     const client = MeshClient.find(projectDir);
     if (!client) throw notRunning(projectDir);
     return client;
+  }
+
+  /** One admin API call whose JSON answer is validated with `schema`. */
+  async requestJson<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown, signal?: AbortSignal): Promise<z.output<S>> {
+    const response = await this.request(method, path, body, signal);
+    return schema.parse(await response.json());
   }
 
   private async request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {

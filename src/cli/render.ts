@@ -41,11 +41,12 @@ export function formatTable(rows: string[][]): string {
 export function formatAgents(agents: AgentStatusEntry[]): string {
   if (agents.length === 0) return 'no agents configured (add one with `legion agent add <name>`)';
   const table = formatTable([
-    ['AGENT', 'HEALTH', 'STATE', 'CONTAINER', 'MODEL', 'ROLE'],
+    ['AGENT', 'HEALTH', 'STATE', 'LANE', 'CONTAINER', 'MODEL', 'ROLE'],
     ...agents.map((a) => [
       a.name,
       a.health + (a.busy ? ' (busy)' : ''),
       a.container?.state ?? '-',
+      `${a.lane.queued} queued${a.lane.inflight ? ', 1 running' : ''}`,
       a.container?.name ?? '-',
       a.model,
       a.role,

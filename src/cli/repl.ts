@@ -5,6 +5,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { MeshClient } from './mesh-client.js';
 import { formatAgents, renderChatEvent } from './render.js';
+import { blackboardReplCommand } from './commands/blackboard.js';
 
 export interface ReplOptions {
   client: MeshClient;
@@ -17,6 +18,8 @@ export interface ReplOptions {
 const HELP = `  @<agent> <message>  send one message to an agent
   <message>           send to the current agent
   /use <agent>        make <agent> the current agent
+  /broadcast <msg>    send to every agent at once; replies print as they arrive
+  /blackboard [prefix] list shared state; /blackboard get <key> shows one entry
   /agents             list agents and their health
   /status             fleet status
   /reset              start a new session with the current agent
@@ -29,6 +32,8 @@ export type ReplAction =
   | { kind: 'empty' }
   | { kind: 'chat'; agent: string | null; message: string }
   | { kind: 'use'; agent: string }
+  | { kind: 'broadcast'; message: string }
+  | { kind: 'blackboard'; args: string[] }
   | { kind: 'agents' }
   | { kind: 'status' }
   | { kind: 'reset' }
@@ -46,6 +51,12 @@ export function parseReplLine(line: string): ReplAction {
   switch (command) {
     case 'use':
       return rest[0] ? { kind: 'use', agent: rest[0] } : { kind: 'unknown', text: '/use needs an agent name: /use <agent>' };
+    case 'broadcast': {
+      const message = text.slice('/broadcast'.length).trim();
+      return message ? { kind: 'broadcast', message } : { kind: 'unknown', text: '/broadcast needs a message: /broadcast <message>' };
+    }
+    case 'blackboard':
+      return { kind: 'blackboard', args: rest };
     case 'agents':
       return { kind: 'agents' };
     case 'status':
@@ -130,6 +141,30 @@ export async function runRepl(options: ReplOptions): Promise<void> {
         write(`now talking to ${current}\n`);
         return;
       }
+      case 'broadcast': {
+        const names = (await agents()).filter((a) => a.health === 'healthy').map((a) => a.name);
+        inFlight = new AbortController();
+        const signal = inFlight.signal;
+        write(`broadcasting to ${names.join(', ')}\n`);
+        try {
+          await Promise.all(
+            names.map(async (agent) => {
+              const last = await client.chat(agent, action.message, () => undefined, signal).catch((err: unknown) => {
+                if (!signal.aborted) write(`[${agent}] error: ${err instanceof Error ? err.message : String(err)}\n`);
+                return null;
+              });
+              if (last?.type === 'done') write(`[${agent}] ${last.reply}\n`);
+              else if (last?.type === 'error') write(`[${agent}] error: ${last.error.message}\n`);
+            }),
+          );
+        } finally {
+          inFlight = null;
+        }
+        return;
+      }
+      case 'blackboard':
+        write(`${await blackboardReplCommand(client, action.args)}\n`);
+        return;
       case 'reset':
         await client.reset(current);
         write(`new session with ${current}\n`);

@@ -1,6 +1,7 @@
 // The mesh: one process, two listeners. The admin API on mesh.host:mesh.port (CLI,
 // admin token) and the agent API on the legion network's gateway (agents, per-agent
-// tokens). State files in .legion/ exist exactly while the mesh listens.
+// tokens, every operation checked against the permission matrix). State files in
+// .legion/ exist exactly while the mesh listens; durable state lives in mesh.db.
 import { existsSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../shared/logging.js';
@@ -20,6 +21,17 @@ import { agentSelfRoutes } from './agents/agent-routes.js';
 import { llmRoutes } from './llm/routes.js';
 import { createLlmProxy } from './llm/proxy.js';
 import { resolveProviders } from './llm/providers.js';
+import { createDomains, type Domains } from './domains.js';
+import { assertAllowed } from './permissions/types.js';
+import { eventRoutes } from './events/routes.js';
+import { blackboardAdminRoutes } from './blackboard/admin-routes.js';
+import { blackboardAgentRoutes } from './blackboard/agent-routes.js';
+import { pubsubAdminRoutes, pubsubAgentRoutes } from './pubsub/routes.js';
+import { messageAgentRoutes } from './router/routes.js';
+import { artifactRoutes } from './agents/artifact-routes.js';
+import { runAgentTurn } from './runtime/agent-client.js';
+import { laneItemText } from './lanes/format.js';
+import type { LaneItem } from './lanes/store.js';
 
 export interface MeshOptions {
   project: Project;
@@ -45,6 +57,7 @@ export class Mesh {
   private readonly store: ProjectStore;
   private readonly tokens = new AgentTokens();
   readonly fleet: Fleet;
+  private domainsOrNull: Domains | null = null;
   private admin: FastifyInstance | null = null;
   private agentApi: FastifyInstance | null = null;
   private readonly startedAt = new Date().toISOString();
@@ -61,7 +74,41 @@ export class Mesh {
       tokens: this.tokens,
       logger: options.logger,
       meshUrl: () => this.agentApiUrl,
+      onHealthy: (agent) => this.domainsOrNull?.dispatcher.kick(agent),
+      laneDepth: (agent) => this.domainsOrNull?.lanes.depth(agent) ?? { queued: 0, inflight: 0 },
     });
+  }
+
+  private get domains(): Domains {
+    if (!this.domainsOrNull) throw new LegionError('mesh_not_started', 'the mesh has not started', 503);
+    return this.domainsOrNull;
+  }
+
+  private knownAgents(): string[] {
+    return Object.keys(this.store.get().agents);
+  }
+
+  /** Hands a lane item to its agent as a turn of its own (no person watching). */
+  private async deliver(agent: string, item: LaneItem, signal: AbortSignal): Promise<string> {
+    const endpoint = this.fleet.endpoint(agent);
+    return this.fleet.whileBusy(agent, () => runAgentTurn(endpoint, laneItemText(item), item.trace ?? item.id, signal));
+  }
+
+  /** Config subscriptions follow agents.yaml; one the matrix denies is skipped and recorded. */
+  private syncSubscriptions(): void {
+    const { pubsub, permissions, events } = this.domains;
+    const wanted: Record<string, string[]> = {};
+    for (const [agent, entry] of Object.entries(this.store.get().agents)) {
+      wanted[agent] = entry.subscriptions.filter((topic) => {
+        const decision = permissions.check(agent, 'can_subscribe', topic);
+        if (!decision.allowed) {
+          events.record({ agent, kind: 'denied', subject: topic, detail: { permission: 'can_subscribe', reason: decision.reason, source: 'config/agents.yaml' } });
+          this.options.logger.warn({ agent, event: 'subscription_denied', topic, reason: decision.reason }, 'config subscription denied');
+        }
+        return decision.allowed;
+      });
+    }
+    pubsub.syncConfig(wanted);
   }
 
   /** Listens, prepares the runtime, starts every agent. Resolves with each agent's outcome. */
@@ -73,6 +120,12 @@ export class Mesh {
     }
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     writeFileSync(paths.pid, `${process.pid}\n`);
+    this.domainsOrNull = createDomains(paths.dir, this.store.get().dir, this.options.logger, {
+      knownAgents: () => this.knownAgents(),
+      isReady: (agent) => this.fleet.isHealthy(agent),
+      deliver: (agent, item, signal) => this.deliver(agent, item, signal),
+    });
+    this.syncSubscriptions();
     const proxy = createLlmProxy(resolveProviders(this.store.get()), this.options.logger);
 
     const { host, port } = this.store.get().mesh.mesh;
@@ -90,6 +143,7 @@ export class Mesh {
 
     const stale = await this.options.runtime.removeStale();
     if (stale.length > 0) this.options.logger.info({ event: 'stale_removed', agents: stale }, 'removed containers left from an earlier run');
+    this.domains.dispatcher.start();
     const results = await this.fleet.startAll();
     this.ready = true;
     return results;
@@ -105,7 +159,20 @@ export class Mesh {
       setImmediate(() => this.options.onShutdownRequested());
       return reply.status(202).send({ stopping: true });
     });
-    void app.register(agentAdminRoutes, { fleet: this.fleet, store: this.store });
+    const { events, blackboard, pubsub } = this.domains;
+    void app.register(agentAdminRoutes, {
+      fleet: this.fleet,
+      store: this.store,
+      events,
+      onRemoved: (name) => {
+        pubsub.forget(name);
+        this.syncSubscriptions();
+      },
+      onAdded: () => this.syncSubscriptions(),
+    });
+    void app.register(eventRoutes, { events });
+    void app.register(blackboardAdminRoutes, { store: blackboard, events });
+    void app.register(pubsubAdminRoutes, { pubsub });
     return app;
   }
 
@@ -113,10 +180,18 @@ export class Mesh {
     const loggerInstance: FastifyBaseLogger = this.options.logger.child({ api: 'agent' });
     const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 8 * 1024 * 1024 });
     installErrorHandler(app);
+    const { events, permissions, blackboard, pubsub, router } = this.domains;
     void app.register(async (scope) => {
       requireAgentToken(scope, this.tokens);
-      await scope.register(agentSelfRoutes, { store: this.store });
-      await scope.register(llmRoutes, { proxy, defaultModelFor: (agent: string) => agentModel(this.store.get(), agent) });
+      await scope.register(agentSelfRoutes, { store: this.store, fleet: this.fleet });
+      await scope.register(async (llmScope) => {
+        llmScope.addHook('preHandler', async (request) => assertAllowed(permissions, events, { agent: request.agentName, trace: request.trace }, 'allowed_apis', 'llm'));
+        await llmScope.register(llmRoutes, { proxy, defaultModelFor: (agent: string) => agentModel(this.store.get(), agent) });
+      });
+      await scope.register(blackboardAgentRoutes, { store: blackboard, permissions, events });
+      await scope.register(pubsubAgentRoutes, { pubsub, permissions, events });
+      await scope.register(messageAgentRoutes, { router, permissions, events, knownAgents: () => this.knownAgents() });
+      await scope.register(artifactRoutes, { store: blackboard, events });
     });
     return app;
   }
@@ -132,6 +207,7 @@ export class Mesh {
         agent_api_url: this.agentApiUrl,
       },
       ready: this.ready,
+      permissions: this.domains.permissions.status(),
       agents: await this.fleet.status(),
     };
   }
@@ -143,6 +219,8 @@ export class Mesh {
     await Promise.all([this.agentApi?.close(), this.admin?.close()]);
     this.agentApi = null;
     this.admin = null;
+    this.domainsOrNull?.close();
+    this.domainsOrNull = null;
     const paths = statePaths(this.store.get().dir);
     for (const file of [paths.meshInfo, paths.adminToken, paths.pid]) {
       if (existsSync(file)) rmSync(file);

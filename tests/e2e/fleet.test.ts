@@ -71,7 +71,7 @@ describe.skipIf(!available)('fleet with real Docker', () => {
   it('shows the agent healthy in legion status', async () => {
     const text = await legion(['status'], project.dir);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/assistant\s+healthy\s+running/);
+    expect(text.stdout).toMatch(/assistant\s+healthy\s+running\s+0 queued/);
     const json = JSON.parse((await legion(['status', '--json'], project.dir)).stdout) as { ready: boolean; agents: { name: string; health: string; model: string }[] };
     expect(json.ready).toBe(true);
     expect(json.agents).toEqual([expect.objectContaining({ name: 'assistant', health: 'healthy', model: 'openai/gpt-4o-mini' })]);

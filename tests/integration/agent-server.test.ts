@@ -221,10 +221,23 @@ describe('agent server process', () => {
     expect(refusedChat.status).toBe(401);
   });
 
-  it('lists the four tools in /capabilities', async () => {
+  it('lists the workspace and mesh tools, with their exact names, in /capabilities', async () => {
     const capabilities = AgentCapabilitiesSchema.parse(await (await api('/capabilities')).json());
     expect(capabilities.agent).toBe('scout');
-    expect(capabilities.tools.map((t) => t.name)).toEqual(['exec', 'read_file', 'write_file', 'list_files']);
+    expect(capabilities.tools.map((t) => t.name)).toEqual([
+      'exec',
+      'read_file',
+      'write_file',
+      'list_files',
+      'list_agents',
+      'read_shared_state',
+      'write_shared_state',
+      'list_shared_state',
+      'publish_event',
+      'subscribe_event',
+      'send_message',
+      'save_artifact',
+    ]);
   });
 
   it('rejects a bad chat body with 400 naming the field', async () => {

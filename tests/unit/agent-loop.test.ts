@@ -55,7 +55,7 @@ async function turn(llm: LlmClient, session: ChatSession = { id: 's1', messages:
   const done = await runChatTurn({
     llm,
     tools,
-    toolContext: { dataDir: '/nonexistent', workspaceDir: '/nonexistent/workspace' },
+    toolContext: { dataDir: '/nonexistent', workspaceDir: '/nonexistent/workspace', trace: null },
     config,
     systemPrompt: 'SYSTEM',
     session,
@@ -151,7 +151,7 @@ describe('runChatTurn', () => {
     const run = runChatTurn({
       llm: cancelling,
       tools,
-      toolContext: { dataDir: '/nonexistent', workspaceDir: '/nonexistent/workspace' },
+      toolContext: { dataDir: '/nonexistent', workspaceDir: '/nonexistent/workspace', trace: null },
       config,
       systemPrompt: 'SYSTEM',
       session,

@@ -15,7 +15,7 @@ let ctx: ToolContext;
 beforeEach(async () => {
   root = await realpath(await mkdtemp(path.join(tmpdir(), 'legion-tools-')));
   const dataDir = path.join(root, 'data');
-  ctx = { dataDir, workspaceDir: path.join(dataDir, 'workspace'), signal: new AbortController().signal };
+  ctx = { dataDir, workspaceDir: path.join(dataDir, 'workspace'), signal: new AbortController().signal, trace: null };
   await mkdir(ctx.workspaceDir, { recursive: true });
 });
 

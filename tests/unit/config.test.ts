@@ -38,6 +38,7 @@ describe('loadProject', () => {
       system_prompt: '',
       resources: { memory_limit: '512m', cpu_limit: 0.5 },
       max_tool_rounds: 10,
+      subscriptions: [],
     });
   });
 

@@ -12,10 +12,14 @@ describe('parseReplLine', () => {
     expect(parseReplLine('/help')).toEqual({ kind: 'help' });
     expect(parseReplLine(' /quit ')).toEqual({ kind: 'quit' });
     expect(parseReplLine('   ')).toEqual({ kind: 'empty' });
+    expect(parseReplLine('/broadcast  status report, please ')).toEqual({ kind: 'broadcast', message: 'status report, please' });
+    expect(parseReplLine('/blackboard get context/acme')).toEqual({ kind: 'blackboard', args: ['get', 'context/acme'] });
+    expect(parseReplLine('/blackboard')).toEqual({ kind: 'blackboard', args: [] });
   });
 
   it('explains what is wrong with a command', () => {
     expect(parseReplLine('/use')).toEqual({ kind: 'unknown', text: '/use needs an agent name: /use <agent>' });
+    expect(parseReplLine('/broadcast')).toEqual({ kind: 'unknown', text: '/broadcast needs a message: /broadcast <message>' });
     expect(parseReplLine('/frobnicate')).toEqual({ kind: 'unknown', text: 'unknown command /frobnicate; /help lists the commands' });
   });
 

@@ -14,6 +14,8 @@ export interface ToolContext {
   workspaceDir: string;
   /** Aborted when the chat turn is cancelled; long-running tools must stop. */
   signal: AbortSignal;
+  /** The turn's trace id, sent with every mesh call so the event log can group them. */
+  trace: string | null;
 }
 
 export interface ToolResult {

@@ -11,21 +11,29 @@ import { addAgentToConfig, removeAgentFromConfig } from '../../shared/config/age
 import type { Fleet } from '../runtime/fleet.js';
 import { openAgentChat, resetAgentSession } from '../runtime/agent-client.js';
 import type { ProjectStore } from '../project-store.js';
+import type { EventLog } from '../events/log.js';
+import { newId } from '../../shared/ids.js';
 
 export interface AgentAdminRoutesOptions {
   fleet: Fleet;
   store: ProjectStore;
+  events: EventLog;
+  /** Called after an agent left the config (its subscriptions go with it). */
+  onRemoved: (name: string) => void;
+  /** Called after an agent joined the config (its config subscriptions start). */
+  onAdded: (name: string) => void;
 }
 
 const NameParams = z.object({ name: z.string() });
 
-export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = async (app, { fleet, store }) => {
+export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = async (app, { fleet, store, events, onRemoved, onAdded }) => {
   app.get('/api/agents', async () => ({ agents: await fleet.status() }));
 
   app.post('/api/agents', async (request, reply) => {
     const body = parseOrThrow(AddAgentRequestSchema, request.body, 'body');
     addAgentToConfig(store.get().dir, body);
     store.reload();
+    onAdded(body.name);
     try {
       await fleet.start(body.name);
     } catch (err) {
@@ -40,6 +48,7 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
     await fleet.remove(name);
     removeAgentFromConfig(store.get().dir, name);
     store.reload();
+    onRemoved(name);
     return { removed: name };
   });
 
@@ -55,7 +64,9 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
     const abort = new AbortController();
     // The person left (Ctrl-C, closed terminal): stop the agent's turn too.
     reply.raw.on('close', () => abort.abort());
-    const upstream = await openAgentChat(endpoint, message, abort.signal);
+    const trace = newId('tr');
+    events.record({ agent: name, kind: 'chat', subject: name, detail: { chars: message.length }, trace });
+    const upstream = await openAgentChat(endpoint, message, trace, abort.signal);
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     await fleet.whileBusy(name, async () => {

@@ -5,8 +5,14 @@ import { LegionError } from '../../shared/errors.js';
 import { agentModel } from '../../shared/config/project.js';
 import type { AgentRuntimeConfig } from '../../shared/wire/agent.js';
 import type { ProjectStore } from '../project-store.js';
+import type { Fleet } from '../runtime/fleet.js';
 
-export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore }> = async (app, { store }) => {
+export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: Fleet }> = async (app, { store, fleet }) => {
+  // Names and roles are not secret: every agent may see who else is in the fleet.
+  app.post('/mesh/agents/list', async () => ({
+    agents: (await fleet.status()).map((a) => ({ name: a.name, role: a.role, health: a.health })),
+  }));
+
   app.get('/mesh/agent/config', async (request): Promise<AgentRuntimeConfig> => {
     const project = store.get();
     const entry = project.agents[request.agentName];

@@ -1,6 +1,7 @@
 // Authenticates agent -> mesh calls. Each agent's token is minted at container start
 // and has the form `<agent>.<secret>`; the secret is compared in constant time. On
 // success request.agentName holds the caller; nothing else identifies an agent.
+// request.trace carries the x-legion-trace header (the chat turn an action belongs to).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LegionError } from '../../shared/errors.js';
 import { newSecret, secretsEqual } from '../../shared/ids.js';
@@ -8,8 +9,11 @@ import { newSecret, secretsEqual } from '../../shared/ids.js';
 declare module 'fastify' {
   interface FastifyRequest {
     agentName: string;
+    trace: string | null;
   }
 }
+
+export const TRACE_HEADER = 'x-legion-trace';
 
 export class AgentTokens {
   private readonly tokens = new Map<string, string>();
@@ -45,10 +49,13 @@ export function bearerToken(request: FastifyRequest): string | null {
 /** Adds the agent check to every route of `app` (an encapsulated agent-API scope). */
 export function requireAgentToken(app: FastifyInstance, tokens: AgentTokens): void {
   app.decorateRequest('agentName', '');
+  app.decorateRequest('trace', null);
   app.addHook('onRequest', async (request) => {
     const token = bearerToken(request);
     const agent = token ? tokens.verify(token) : null;
     if (!agent) throw new LegionError('unauthorized', 'missing or invalid agent token', 401);
     request.agentName = agent;
+    const trace = request.headers[TRACE_HEADER];
+    request.trace = typeof trace === 'string' && /^[\w.-]{1,64}$/.test(trace) ? trace : null;
   });
 }

@@ -2,7 +2,8 @@
 // minted for that container. Never throws raw fetch errors: an unreachable agent is
 // a LegionError naming the agent.
 import { ErrorResponseSchema, LegionError } from '../../shared/errors.js';
-import { ResetResponseSchema, type ResetResponse } from '../../shared/wire/chat.js';
+import { ChatEventSchema, ResetResponseSchema, type ResetResponse } from '../../shared/wire/chat.js';
+import { readSse } from '../../shared/sse.js';
 
 export interface AgentEndpoint {
   agent: string;
@@ -46,13 +47,26 @@ function safeJson(text: string): unknown {
 }
 
 /** Opens the agent's chat event stream; the caller reads the SSE body. */
-export async function openAgentChat(endpoint: AgentEndpoint, message: string, signal: AbortSignal): Promise<Response> {
+export async function openAgentChat(endpoint: AgentEndpoint, message: string, trace: string, signal: AbortSignal): Promise<Response> {
   return call(endpoint, '/chat', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-    body: JSON.stringify({ message }),
+    body: JSON.stringify({ message, trace }),
     signal,
   });
+}
+
+/** Runs one turn to its end without a person watching (lane items); resolves with the reply. */
+export async function runAgentTurn(endpoint: AgentEndpoint, message: string, trace: string, signal: AbortSignal): Promise<string> {
+  const response = await openAgentChat(endpoint, message, trace, signal);
+  if (!response.body) throw new LegionError('agent_error', `agent ${endpoint.agent} sent no chat stream`, 502);
+  for await (const raw of readSse(response.body)) {
+    const event = ChatEventSchema.safeParse(raw);
+    if (!event.success) continue;
+    if (event.data.type === 'done') return event.data.reply;
+    if (event.data.type === 'error') throw new LegionError(event.data.error.code, `agent ${endpoint.agent}: ${event.data.error.message}`, 502);
+  }
+  throw new LegionError('agent_error', `agent ${endpoint.agent} ended its turn without a reply`, 502);
 }
 
 export async function resetAgentSession(endpoint: AgentEndpoint): Promise<ResetResponse> {

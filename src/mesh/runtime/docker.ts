@@ -131,7 +131,8 @@ export class DockerRuntime implements AgentRuntime {
     try {
       await container.stop({ t: STOP_GRACE_SECONDS });
     } catch (err) {
-      if (!isDockerStatus(err, 304) && !isDockerStatus(err, 404)) throw err;
+      if (isDockerStatus(err, 404)) return;
+      // Already stopped (304), or cannot stop gracefully (paused, wedged): the forced remove below ends it.
     }
     try {
       await container.remove({ force: true });

@@ -31,6 +31,9 @@ export interface FleetOptions {
   logger: Logger;
   /** The agent API's URL as agents reach it; known once the mesh listens. */
   meshUrl: () => string;
+  /** Told each time an agent becomes healthy (its lane can be worked). */
+  onHealthy: (agent: string) => void;
+  laneDepth: (agent: string) => { queued: number; inflight: number };
 }
 
 export class Fleet {
@@ -107,6 +110,7 @@ export class Fleet {
       await this.waitHealthy(slot.name, running.url);
       slot.health = 'healthy';
       logger.info({ agent: slot.name, event: 'agent_started', container: running.name }, 'agent healthy');
+      this.options.onHealthy(slot.name);
     } catch (err) {
       slot.health = 'failed';
       slot.lastError = err instanceof Error ? err.message : String(err);
@@ -151,6 +155,10 @@ export class Fleet {
     await Promise.all([...this.slots.keys()].map((name) => this.stop(name)));
   }
 
+  isHealthy(name: string): boolean {
+    return this.slots.get(name)?.health === 'healthy';
+  }
+
   /** Where to reach a healthy agent; a clear error otherwise. */
   endpoint(name: string): AgentEndpoint {
     if (!this.options.project().agents[name]) {
@@ -189,6 +197,7 @@ export class Fleet {
           health,
           container: slot.running ? { id: slot.running.id.slice(0, 12), name: slot.running.name, state: state ?? 'gone', image: slot.running.image } : null,
           busy: slot.busy > 0,
+          lane: this.options.laneDepth(name),
           last_error: slot.lastError,
         };
       }),

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { AGENT_NAME_PATTERN } from '../names.js';
 import { DEFAULT_MAX_TOOL_ROUNDS } from '../wire/agent.js';
+import { TopicPatternSchema } from '../wire/fleet.js';
 
 const ModelRefSchema = z
   .string()
@@ -52,6 +53,8 @@ export const AgentEntrySchema = z.strictObject({
     })
     .default({ memory_limit: '512m', cpu_limit: 0.5 }),
   max_tool_rounds: z.number().int().min(1).max(100).default(DEFAULT_MAX_TOOL_ROUNDS),
+  /** Pub/sub topics (globs allowed) this agent is woken for; checked against can_subscribe. */
+  subscriptions: z.array(TopicPatternSchema).default([]),
 });
 export type AgentEntry = z.infer<typeof AgentEntrySchema>;
 

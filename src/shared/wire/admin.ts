@@ -14,6 +14,8 @@ export const AgentStatusEntrySchema = z.object({
     .object({ id: z.string(), name: z.string(), state: z.string(), image: z.string() })
     .nullable(),
   busy: z.boolean(),
+  /** Items waiting on the agent's lane and in flight (0 or 1). */
+  lane: z.object({ queued: z.number().int(), inflight: z.number().int() }),
   last_error: z.string().nullable(),
 });
 export type AgentStatusEntry = z.infer<typeof AgentStatusEntrySchema>;
@@ -28,6 +30,7 @@ export const MeshStatusSchema = z.object({
     agent_api_url: z.string(),
   }),
   ready: z.boolean(),
+  permissions: z.object({ source: z.enum(['file', 'starter']), path: z.string().nullable(), last_error: z.string().nullable() }),
   agents: z.array(AgentStatusEntrySchema),
 });
 export type MeshStatus = z.infer<typeof MeshStatusSchema>;

@@ -4,8 +4,12 @@ import { z } from 'zod';
 import { ErrorBodySchema } from '../errors.js';
 import { UsageSchema } from './llm.js';
 
+export const TraceIdSchema = z.string().regex(/^[\w.-]{1,64}$/, 'expected a trace id of letters, digits, _ . - (at most 64)');
+
 export const ChatRequestSchema = z.strictObject({
   message: z.string().min(1, 'expected a non-empty message'),
+  /** Set by the mesh: ties every mesh action of this turn to one trace in the event log. */
+  trace: TraceIdSchema.optional(),
 });
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 

@@ -1,0 +1,139 @@
+// Lanes: one durable FIFO per agent in mesh.db. Every pub/sub delivery and routed
+// message is a row here before anyone is told it was accepted, so a mesh restart or a
+// container crash loses nothing. An item is handled at most one at a time per agent;
+// an item that was in flight when the mesh died goes back to the queue with its id,
+// so the agent can tell a repeat.
+import type { Db, Migration } from '../db.js';
+import { newId } from '../../shared/ids.js';
+import type { LaneItemKind } from '../../shared/wire/fleet.js';
+
+export const lanesMigrations: Migration[] = [
+  {
+    domain: 'lanes',
+    version: 1,
+    sql: `CREATE TABLE lane_items (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      agent TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      body TEXT NOT NULL,
+      status TEXT NOT NULL DEFAULT 'queued',
+      attempts INTEGER NOT NULL DEFAULT 0,
+      not_before TEXT,
+      trace TEXT,
+      created_at TEXT NOT NULL,
+      started_at TEXT,
+      finished_at TEXT,
+      last_error TEXT,
+      reply TEXT
+    );
+    CREATE INDEX lane_items_queue ON lane_items (agent, status, seq);`,
+  },
+];
+
+export type LaneStatus = 'queued' | 'inflight' | 'done' | 'failed';
+
+export interface LaneItem {
+  seq: number;
+  id: string;
+  agent: string;
+  kind: LaneItemKind;
+  body: unknown;
+  status: LaneStatus;
+  attempts: number;
+  trace: string | null;
+  created_at: string;
+}
+
+interface LaneRow extends Omit<LaneItem, 'body'> {
+  body: string;
+}
+
+const now = () => new Date().toISOString();
+
+export class LaneStore {
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /** Adds an item to `agent`'s lane; call inside the caller's transaction to make it atomic with its own rows. */
+  enqueue(agent: string, kind: LaneItemKind, body: unknown, trace: string | null): string {
+    const id = newId(kind === 'event' ? 'dlv' : 'msgd');
+    this.db
+      .prepare('INSERT INTO lane_items (id, agent, kind, body, trace, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, agent, kind, JSON.stringify(body), trace, now());
+    return id;
+  }
+
+  /** Takes the oldest ready item of `agent` and marks it in flight, or returns null. */
+  claimNext(agent: string): LaneItem | null {
+    return this.db.transaction(() => {
+      if (this.inflight(agent)) return null;
+      const row = this.db
+        .prepare<[string, string], LaneRow>(
+          "SELECT * FROM lane_items WHERE agent = ? AND status = 'queued' AND (not_before IS NULL OR not_before <= ?) ORDER BY seq LIMIT 1",
+        )
+        .get(agent, now());
+      if (!row) return null;
+      this.db.prepare("UPDATE lane_items SET status = 'inflight', attempts = attempts + 1, started_at = ? WHERE seq = ?").run(now(), row.seq);
+      return { ...row, status: 'inflight' as const, attempts: row.attempts + 1, body: JSON.parse(row.body) as unknown };
+    })();
+  }
+
+  private inflight(agent: string): boolean {
+    return this.db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM lane_items WHERE agent = ? AND status = 'inflight'").get(agent)!.n > 0;
+  }
+
+  complete(id: string, reply: string): void {
+    this.db.prepare("UPDATE lane_items SET status = 'done', finished_at = ?, reply = ?, last_error = NULL WHERE id = ?").run(now(), reply, id);
+  }
+
+  /** Back to the queue after `delayMs`, or failed for good once `attempts` reached `maxAttempts`. */
+  retryOrFail(item: LaneItem, error: string, delayMs: number, maxAttempts: number): LaneStatus {
+    const status: LaneStatus = item.attempts >= maxAttempts ? 'failed' : 'queued';
+    this.db
+      .prepare('UPDATE lane_items SET status = ?, last_error = ?, not_before = ?, finished_at = ? WHERE id = ?')
+      .run(status, error, new Date(Date.now() + delayMs).toISOString(), status === 'failed' ? now() : null, item.id);
+    return status;
+  }
+
+  /** At mesh start: whatever was in flight when the mesh stopped is queued again, same id. */
+  requeueInflight(): number {
+    return this.db.prepare("UPDATE lane_items SET status = 'queued', not_before = NULL WHERE status = 'inflight'").run().changes;
+  }
+
+  /** Returns an item that could not be delivered because the agent is not running, without counting an attempt. */
+  release(id: string): void {
+    this.db.prepare("UPDATE lane_items SET status = 'queued', attempts = attempts - 1 WHERE id = ? AND status = 'inflight'").run(id);
+  }
+
+  depth(agent: string): { queued: number; inflight: number } {
+    const rows = this.db
+      .prepare<[string], { status: string; n: number }>("SELECT status, COUNT(*) AS n FROM lane_items WHERE agent = ? AND status IN ('queued', 'inflight') GROUP BY status")
+      .all(agent);
+    return {
+      queued: rows.find((r) => r.status === 'queued')?.n ?? 0,
+      inflight: rows.find((r) => r.status === 'inflight')?.n ?? 0,
+    };
+  }
+
+  /** Agents with something queued, for the dispatcher's start-up sweep. */
+  agentsWithWork(): string[] {
+    return this.db.prepare<[], { agent: string }>("SELECT DISTINCT agent FROM lane_items WHERE status = 'queued'").all().map((r) => r.agent);
+  }
+
+  get(id: string): (LaneItem & { reply: string | null; last_error: string | null }) | null {
+    const row = this.db.prepare<[string], LaneRow & { reply: string | null; last_error: string | null }>('SELECT * FROM lane_items WHERE id = ?').get(id);
+    return row ? { ...row, body: JSON.parse(row.body) as unknown } : null;
+  }
+
+  /** Soonest time a queued item of `agent` becomes ready, if it is delayed. */
+  nextReadyAt(agent: string): number | null {
+    const row = this.db
+      .prepare<[string], { t: string | null }>("SELECT MIN(not_before) AS t FROM lane_items WHERE agent = ? AND status = 'queued'")
+      .get(agent);
+    return row?.t ? Date.parse(row.t) : null;
+  }
+}

@@ -1,0 +1,150 @@
+// The live permission matrix of a running mesh. Rules in force are always a complete,
+// valid policy: the file at load, the starter policy when there is no file, or the
+// last valid version after an invalid edit. load() throws ConfigError for an invalid
+// file (the mesh refuses to start); after that, reloads never throw: an invalid edit
+// is refused, logged and recorded as a `permissions_invalid` event.
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ConfigError } from '../../shared/config/project.js';
+import type { Logger } from '../../shared/logging.js';
+import type { EventLog } from '../events/log.js';
+import { decide, type PermissionRules } from './policy.js';
+import { permissionsFileInQuestion, readPermissionRules } from './file.js';
+import { PERMISSIONS_FILES } from './schema.js';
+import { STARTER_RULES } from './starter.js';
+import type { Decision, Permission, PermissionChecker } from './types.js';
+
+export interface PermissionMatrixOptions {
+  projectDir: string;
+  events: EventLog;
+  logger: Logger;
+}
+
+export interface PermissionsStatus {
+  source: 'file' | 'starter';
+  /** Project-relative path of the file in force; null under the starter policy. */
+  path: string | null;
+  /** The refused edit's error lines, joined; null once the file is valid again. */
+  last_error: string | null;
+  loaded_at: string;
+}
+
+// Editors save in bursts (write temp, rename, chmod); one reload per burst.
+const RELOAD_DEBOUNCE_MS = 100;
+
+const WATCHED_NAMES = new Set(Object.values(PERMISSIONS_FILES).map((path) => basename(path)));
+
+export class PermissionMatrix implements PermissionChecker {
+  private readonly projectDir: string;
+  private readonly events: EventLog;
+  private readonly logger: Logger;
+  private rules: PermissionRules | null = null;
+  /** JSON of the rules in force, so a save that changes nothing is not a reload. */
+  private rulesFingerprint = '';
+  private loadedAt = '';
+  private lastError: string | null = null;
+  private watcher: FSWatcher | null = null;
+  private debounce: NodeJS.Timeout | null = null;
+
+  constructor(options: PermissionMatrixOptions) {
+    this.projectDir = options.projectDir;
+    this.events = options.events;
+    this.logger = options.logger;
+  }
+
+  /** Reads the rules and starts watching config/; throws ConfigError for an invalid file. */
+  load(): void {
+    this.apply(readPermissionRules(this.projectDir));
+    this.startWatching();
+  }
+
+  check(agent: string, permission: Permission, subject: string): Decision {
+    if (!this.rules) throw new Error('PermissionMatrix.check() called before load()');
+    return decide(this.rules, agent, permission, subject);
+  }
+
+  status(): PermissionsStatus {
+    const source = this.rules?.source ?? STARTER_RULES.source;
+    return {
+      source: source.kind,
+      path: source.kind === 'file' ? source.path : null,
+      last_error: this.lastError,
+      loaded_at: this.loadedAt,
+    };
+  }
+
+  /** Re-reads the file now (what the watcher does after a change); never throws. */
+  reloadNow(): void {
+    this.cancelPendingReload();
+    let next: PermissionRules;
+    try {
+      next = readPermissionRules(this.projectDir);
+    } catch (err) {
+      // readPermissionRules throws nothing else; anything else is a bug worth a crash.
+      if (!(err instanceof ConfigError)) throw err;
+      this.refuse(err);
+      return;
+    }
+    const hadError = this.lastError !== null;
+    if (!this.apply(next) && !hadError) return;
+    const { source } = next;
+    const path = source.kind === 'file' ? source.path : null;
+    this.logger.info({ event: 'permissions_reloaded', source: source.kind, path }, 'permission matrix reloaded');
+    this.events.record({ agent: null, kind: 'permissions_reloaded', subject: path ?? PERMISSIONS_FILES.yaml, detail: { source: source.kind, path } });
+  }
+
+  close(): void {
+    this.cancelPendingReload();
+    this.watcher?.close();
+    this.watcher = null;
+  }
+
+  /** Installs `next` and clears any refused-edit error; false when the rules did not change. */
+  private apply(next: PermissionRules): boolean {
+    this.lastError = null;
+    const fingerprint = JSON.stringify(next);
+    if (this.rules && fingerprint === this.rulesFingerprint) return false;
+    this.rules = next;
+    this.rulesFingerprint = fingerprint;
+    this.loadedAt = new Date().toISOString();
+    return true;
+  }
+
+  private refuse(error: ConfigError): void {
+    this.lastError = error.lines.join('\n');
+    this.logger.error({ event: 'permissions_invalid', errors: error.lines }, 'permission file edit refused; the previous rules stay in force');
+    this.events.record({ agent: null, kind: 'permissions_invalid', subject: permissionsFileInQuestion(this.projectDir), detail: { errors: error.lines } });
+  }
+
+  private startWatching(): void {
+    if (this.watcher) return;
+    // The directory, not the file: editors replace the file (a new inode), and the file
+    // may be created or deleted while the mesh runs.
+    const dir = join(this.projectDir, 'config');
+    try {
+      this.watcher = watch(dir, { persistent: false }, (_event, filename) => {
+        // Linux always names the file; a platform that does not gets a reload anyway.
+        if (filename === null || WATCHED_NAMES.has(filename)) this.scheduleReload();
+      });
+    } catch (err) {
+      this.logger.warn({ event: 'permissions_watch_failed', err, dir }, 'cannot watch config/; permission edits need a mesh restart');
+      return;
+    }
+    this.watcher.on('error', (err) => {
+      this.logger.warn({ event: 'permissions_watch_failed', err, dir }, 'stopped watching config/; permission edits need a mesh restart');
+      this.close();
+    });
+  }
+
+  private scheduleReload(): void {
+    this.cancelPendingReload();
+    this.debounce = setTimeout(() => this.reloadNow(), RELOAD_DEBOUNCE_MS);
+    // The HTTP server keeps the mesh alive; a pending reload should not.
+    this.debounce.unref();
+  }
+
+  private cancelPendingReload(): void {
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = null;
+  }
+}

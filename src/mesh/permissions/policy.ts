@@ -1,0 +1,88 @@
+// Pure permission decisions: (rules, agent, permission, subject) → allowed, or denied
+// with a reason that names the rule. Resolution: the agent's own entry replaces the
+// default entirely (no merging); an unlisted agent gets `default`; with no default it
+// may do nothing. Never throws and never grants what no glob matches.
+import picomatch from 'picomatch';
+import { PERMISSIONS_FILES, type PermissionEntry, type PermissionsFile } from './schema.js';
+import type { Decision, Permission } from './types.js';
+
+export type RulesSource = { kind: 'file'; path: string } | { kind: 'starter' };
+
+export interface PermissionRules {
+  policy: PermissionsFile;
+  source: RulesSource;
+}
+
+export const PERMISSION_VERBS: Record<Permission, string> = {
+  blackboard_read: 'read',
+  blackboard_write: 'write',
+  can_publish: 'publish to',
+  can_subscribe: 'subscribe to',
+  can_message: 'message',
+  allowed_apis: 'use the API',
+};
+
+export const AGENT_PLACEHOLDER = '{agent}';
+
+type Resolved = { entry: PermissionEntry; via: 'agent' | 'default' } | null;
+
+function resolveEntry(policy: PermissionsFile, agent: string): Resolved {
+  // Own-property check: an agent named like an Object.prototype key must not resolve to it.
+  const own = Object.hasOwn(policy.agents, agent) ? policy.agents[agent] : undefined;
+  if (own) return { entry: own, via: 'agent' };
+  return policy.default ? { entry: policy.default, via: 'default' } : null;
+}
+
+export function decide(rules: PermissionRules, agent: string, permission: Permission, subject: string): Decision {
+  const resolved = resolveEntry(rules.policy, agent);
+  const denied = `${agent} may not ${PERMISSION_VERBS[permission]} ${subject}`;
+  if (!resolved) {
+    const where = rules.source.kind === 'file' ? rules.source.path : 'the starter policy';
+    return { allowed: false, reason: `${denied}: ${agent} is not listed in ${where} and there is no default entry` };
+  }
+  const globs = resolved.entry[permission];
+  if (matcherFor(rules, agent, permission, globs)(subject)) return { allowed: true };
+  return { allowed: false, reason: `${denied}: ${permission} is ${JSON.stringify(globs)}${ruleOrigin(rules.source, resolved.via)}` };
+}
+
+function ruleOrigin(source: RulesSource, via: 'agent' | 'default'): string {
+  if (source.kind === 'starter') return ` (starter policy; write ${PERMISSIONS_FILES.yaml} to change it)`;
+  return via === 'default' ? ' (default entry)' : '';
+}
+
+type Matcher = (subject: string) => boolean;
+
+// Compiling a glob costs far more than matching it, and checks sit on the blackboard's
+// hot path; matchers are cached per rules object, so a reload simply drops them.
+const matcherCache = new WeakMap<PermissionRules, Map<string, Matcher>>();
+
+function matcherFor(rules: PermissionRules, agent: string, permission: Permission, globs: readonly string[]): Matcher {
+  let perRules = matcherCache.get(rules);
+  if (!perRules) {
+    perRules = new Map();
+    matcherCache.set(rules, perRules);
+  }
+  const key = `${permission}\n${agent}`;
+  let matcher = perRules.get(key);
+  if (!matcher) {
+    matcher = compileGlobs(globs.map((glob) => glob.replaceAll(AGENT_PLACEHOLDER, escapeGlob(agent))));
+    perRules.set(key, matcher);
+  }
+  return matcher;
+}
+
+/**
+ * `/` separates segments: `*` stays within one, `**` spans any number. Blackboard keys
+ * use `/`; topics, agent names and API names normally have none, so there a glob is
+ * a plain glob. Dot-prefixed segments are ordinary names here, not hidden files, and
+ * a leading `!` is literal (the schema refuses it; this keeps constructed rules safe).
+ */
+function compileGlobs(globs: readonly string[]): Matcher {
+  if (globs.length === 0) return () => false;
+  return picomatch([...globs], { dot: true, nonegate: true });
+}
+
+// An agent name is substituted into globs; its characters must match only themselves.
+function escapeGlob(text: string): string {
+  return text.replace(/[\\*?[\]{}()!+@|]/g, '\\$&');
+}

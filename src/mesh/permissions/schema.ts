@@ -1,0 +1,55 @@
+// Schema of config/permissions.yaml (or .json). Every object is strict: an unknown key
+// is an error that names it, because a misspelt permission would otherwise silently
+// grant nothing and nobody would know why. Every entry comes out
+// with all six lists present, so the decision code never meets a missing list.
+import { z } from 'zod';
+import { AGENT_NAME_PATTERN } from '../../shared/names.js';
+import type { Permission } from './types.js';
+
+export const PERMISSIONS_FILES = {
+  yaml: 'config/permissions.yaml',
+  json: 'config/permissions.json',
+} as const;
+
+/** `key:` with nothing after it is YAML null; it means the same as leaving the key out. */
+const nullAsEmpty = <T>(empty: T) => (value: unknown) => (value === null ? empty : value);
+
+// A list only ever grants, so a leading `!` (picomatch negation, "everything except")
+// would grant far more than its author meant; it is refused instead.
+const GlobSchema = z
+  .string()
+  .min(1, 'expected a non-empty glob')
+  .refine((glob) => !glob.startsWith('!'), 'a glob may not start with "!": list only what is allowed');
+
+const GlobListSchema = z
+  .array(GlobSchema)
+  .nullish()
+  .transform((globs) => globs ?? []);
+
+// `satisfies` makes the compiler insist on exactly the keys of PERMISSIONS.
+const entryShape = {
+  blackboard_read: GlobListSchema,
+  blackboard_write: GlobListSchema,
+  can_publish: GlobListSchema,
+  can_subscribe: GlobListSchema,
+  can_message: GlobListSchema,
+  allowed_apis: GlobListSchema,
+} satisfies Record<Permission, typeof GlobListSchema>;
+
+export const PermissionEntrySchema = z.preprocess(nullAsEmpty({}), z.strictObject(entryShape));
+export type PermissionEntry = z.output<typeof PermissionEntrySchema>;
+
+export const PermissionsFileSchema = z.strictObject({
+  /** Template for agents not listed under `agents`; absent means they may do nothing. */
+  default: PermissionEntrySchema.optional(),
+  agents: z.preprocess(
+    nullAsEmpty({}),
+    z
+      .record(
+        z.string().regex(AGENT_NAME_PATTERN, 'agent names use lowercase letters, digits and dashes, starting with a letter'),
+        PermissionEntrySchema,
+      )
+      .default({}),
+  ),
+});
+export type PermissionsFile = z.output<typeof PermissionsFileSchema>;

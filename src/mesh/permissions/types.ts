@@ -1,0 +1,28 @@
+// What the rest of the mesh needs from the permission matrix: a decision per
+// (agent, permission, subject), and one way to turn a denial into a 403 that names
+// the rule, recorded in the event log.
+import { LegionError } from '../../shared/errors.js';
+import type { EventLog } from '../events/log.js';
+
+export const PERMISSIONS = ['blackboard_read', 'blackboard_write', 'can_publish', 'can_subscribe', 'can_message', 'allowed_apis'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export type Decision = { allowed: true } | { allowed: false; reason: string };
+
+export interface PermissionChecker {
+  check(agent: string, permission: Permission, subject: string): Decision;
+}
+
+/** Throws a 403 naming the rule when `agent` may not; records the denial. */
+export function assertAllowed(
+  checker: PermissionChecker,
+  events: EventLog,
+  request: { agent: string; trace?: string | null },
+  permission: Permission,
+  subject: string,
+): void {
+  const decision = checker.check(request.agent, permission, subject);
+  if (decision.allowed) return;
+  events.record({ agent: request.agent, kind: 'denied', subject, detail: { permission, reason: decision.reason }, trace: request.trace ?? null });
+  throw new LegionError('forbidden', decision.reason, 403);
+}

@@ -1,0 +1,41 @@
+// Agent <-> mesh bodies for coordination other than the blackboard: pub/sub, the
+// message router, the fleet list and artifact registration.
+import { z } from 'zod';
+import { AgentNameSchema } from '../names.js';
+
+export const TopicSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected a topic of letters, digits, _ . : - (at most 128)');
+/** Subscriptions may use globs: new_* or leads.** */
+export const TopicPatternSchema = z.string().regex(/^[A-Za-z0-9_.:*?-]{1,128}$/, 'expected a topic or a glob such as new_* (letters, digits, _ . : - * ?)');
+
+const MAX_PAYLOAD_BYTES = 64 * 1024;
+export const PayloadSchema = z.unknown().refine((value) => value !== undefined && JSON.stringify(value).length <= MAX_PAYLOAD_BYTES, {
+  message: `expected a JSON payload of at most ${MAX_PAYLOAD_BYTES / 1024} KB`,
+});
+
+export const PublishRequestSchema = z.strictObject({ topic: TopicSchema, payload: PayloadSchema });
+export const PublishResponseSchema = z.object({ event_id: z.string(), topic: z.string(), deliveries: z.number().int().nonnegative() });
+export type PublishResponse = z.infer<typeof PublishResponseSchema>;
+
+export const SubscribeRequestSchema = z.strictObject({ topic: TopicPatternSchema });
+export const SubscribeResponseSchema = z.object({ agent: z.string(), topic: z.string(), subscribed: z.boolean() });
+export const SubscriptionListSchema = z.object({
+  subscriptions: z.array(z.object({ agent: z.string(), topic: z.string(), source: z.enum(['config', 'runtime']) })),
+});
+
+export const SendMessageRequestSchema = z.strictObject({ agent: AgentNameSchema, message: z.string().min(1).max(32 * 1024) });
+export const SendMessageResponseSchema = z.object({ delivery_id: z.string(), message_id: z.string(), to: z.string() });
+
+export const FleetListSchema = z.object({
+  agents: z.array(z.object({ name: z.string(), role: z.string(), health: z.string() })),
+});
+
+export const ArtifactRegisterRequestSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-][A-Za-z0-9_./-]{0,199}$/, 'expected an artifact name of letters, digits, _ . - and / (at most 200)'),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export const ArtifactRegisterResponseSchema = z.object({ key: z.string(), version: z.number().int() });
+
+/** Lane depths and what each agent is handling, for legion status. */
+export const LaneItemKindSchema = z.enum(['event', 'message']);
+export type LaneItemKind = z.infer<typeof LaneItemKindSchema>;

@@ -1,0 +1,76 @@
+// An in-process mesh over agent processes and the fake provider, for integration
+// tests of coordination. Agents are real agent servers; only Docker is left out.
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { Mesh } from '../../src/mesh/server.js';
+import { loadProject } from '../../src/shared/config/project.js';
+import { createLogger } from '../../src/shared/logging.js';
+import { MeshClient } from '../../src/cli/mesh-client.js';
+import { startFakeProvider, type FakeCall, type FakeProvider } from '../fakes/fake-provider.js';
+import { freePort, makeProject, type TestProject } from './project.js';
+import { ProcessRuntime } from './process-runtime.js';
+
+export interface Harness {
+  fake: FakeProvider;
+  project: TestProject;
+  runtime: ProcessRuntime;
+  mesh: Mesh;
+  client: MeshClient;
+  /** The reply of one chat turn with `agent`; throws on an error event. */
+  say: (agent: string, message: string) => Promise<string>;
+  /** Waits until the fake saw a call from `agent` (by its system prompt) whose last user message matches. */
+  waitForCall: (agent: string, pattern: RegExp, timeoutMs?: number) => Promise<FakeCall>;
+  writePermissions: (yaml: string) => void;
+  close: () => Promise<void>;
+}
+
+export async function startHarness(options: { agentsYaml: string; permissionsYaml?: string }): Promise<Harness> {
+  const fake = await startFakeProvider();
+  const project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: options.agentsYaml });
+  const writePermissions = (yaml: string) => writeFileSync(join(project.dir, 'config', 'permissions.yaml'), yaml);
+  if (options.permissionsYaml) writePermissions(options.permissionsYaml);
+  const runtime = new ProcessRuntime(join(project.dir, 'agents-data'));
+  const mesh = new Mesh({
+    project: loadProject(project.dir),
+    runtime,
+    logger: createLogger({}, { write: () => undefined }),
+    progress: () => undefined,
+    onShutdownRequested: () => undefined,
+  });
+  const results = await mesh.start();
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length > 0) throw new Error(`agents failed to start: ${JSON.stringify(failed)}`);
+  const client = MeshClient.connect(project.dir);
+
+  const say = async (agent: string, message: string) => {
+    const last = await client.chat(agent, message, () => undefined);
+    if (last.type !== 'done') throw new Error(`chat with ${agent} failed: ${JSON.stringify(last)}`);
+    return last.reply;
+  };
+  const waitForCall = async (agent: string, pattern: RegExp, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const call = fake.calls.find(
+        (c) => c.messages.some((m) => m.role === 'system' && m.content.startsWith(`You are ${agent},`)) && pattern.test(c.messages.filter((m) => m.role === 'user').at(-1)?.content ?? ''),
+      );
+      if (call) return call;
+      if (Date.now() > deadline) throw new Error(`no call from ${agent} matching ${pattern} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  return {
+    fake,
+    project,
+    runtime,
+    mesh,
+    client,
+    say,
+    waitForCall,
+    writePermissions,
+    close: async () => {
+      await mesh.stop();
+      await fake.close();
+      project.cleanup();
+    },
+  };
+}
