@@ -10,6 +10,7 @@ import { registerAgent } from './commands/agent.js';
 import { registerImage } from './commands/image.js';
 import { registerLogs } from './commands/logs.js';
 import { registerBlackboard } from './commands/blackboard.js';
+import { registerPermissions } from './commands/permissions.js';
 
 const program = new Command();
 program
@@ -24,6 +25,7 @@ registerFleet(program);
 registerAgent(program);
 registerBlackboard(program);
 registerLogs(program);
+registerPermissions(program);
 registerImage(program);
 
 await program.parseAsync(process.argv);

@@ -295,6 +295,10 @@ describe('admin routes', () => {
     const quiet = await app.inject({ method: 'GET', url: `/api/blackboard/watch?prefix=tasks/&since=${answer.last_seq}&timeout_s=0` });
     expect(quiet.json()).toEqual({ changes: [], last_seq: answer.last_seq });
     expect(BlackboardChangeSchema.array().parse(replay.changes)).toHaveLength(2);
+
+    // A since ahead of the store (a replaced database) restarts from now instead of hiding changes.
+    const ahead = await app.inject({ method: 'GET', url: '/api/blackboard/watch?since=999999&timeout_s=0' });
+    expect(ahead.json()).toEqual({ changes: [], last_seq: store.lastSeq() });
   });
 });
 

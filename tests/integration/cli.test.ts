@@ -96,7 +96,7 @@ describe('legion CLI errors', () => {
 
   it('has --help for every command', async () => {
     const p = await project();
-    for (const args of [[], ['start'], ['chat'], ['status'], ['stop'], ['agent'], ['agent', 'add'], ['agent', 'list'], ['agent', 'remove'], ['image', 'build']]) {
+    for (const args of [[], ['start'], ['chat'], ['status'], ['stop'], ['agent'], ['agent', 'add'], ['agent', 'list'], ['agent', 'remove'], ['image', 'build'], ['blackboard', 'get'], ['blackboard', 'set'], ['blackboard', 'list'], ['blackboard', 'del'], ['blackboard', 'watch'], ['logs'], ['permissions', 'starter']]) {
       const result = await legion([...args, '--help'], p.dir);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/Usage: legion/);

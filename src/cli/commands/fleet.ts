@@ -20,6 +20,9 @@ export function registerFleet(program: Command): void {
           return;
         }
         process.stdout.write(`mesh: pid ${status.mesh.pid}, ${status.mesh.admin_url}, ${status.ready ? 'ready' : 'starting'}\n`);
+        const rules = status.permissions;
+        process.stdout.write(`permissions: ${rules.source === 'file' ? rules.path ?? 'file' : 'starter policy (no config/permissions.yaml)'}\n`);
+        if (rules.last_error) process.stdout.write(`permissions: an edit was refused, the previous rules stay in force:\n${rules.last_error}\n`);
         process.stdout.write(`${formatAgents(status.agents)}\n`);
       }),
     );

@@ -33,7 +33,7 @@ import {
 export const BLACKBOARD_NAMESPACES = ['tasks/', 'context/', 'signals/', 'history/', 'artifacts/'] as const;
 
 /** Who an 'expire' change is attributed to. */
-export const EXPIRY_WRITER = 'mesh';
+const EXPIRY_WRITER = 'mesh';
 
 /** How many rows one filtered list may examine before handing back a cursor. */
 const MAX_SCANNED_PER_LIST = 5000;

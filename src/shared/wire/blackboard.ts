@@ -65,7 +65,9 @@ export const BlackboardKeySchema = refinedString(blackboardKeyProblem);
 export const BlackboardPrefixSchema = refinedString(blackboardPrefixProblem);
 
 // Bodies arrive through JSON.parse, so anything present is JSON; what is left to check
-// is that it is present and small enough.
+// is that it is present (and, for what is written, small enough).
+const PresentJsonSchema = z.custom<JsonValue>((value) => value !== undefined, { message: 'expected a JSON value' });
+
 export const BlackboardValueSchema = z.custom<JsonValue>().superRefine((value, ctx) => {
   const measured = measureBlackboardValue(value);
   if ('problem' in measured) ctx.addIssue({ code: 'custom', message: measured.problem });
@@ -82,7 +84,7 @@ export type BlackboardOp = z.infer<typeof BlackboardOpSchema>;
 
 export const BlackboardEntrySchema = z.object({
   key: z.string(),
-  value: z.custom<JsonValue>(),
+  value: PresentJsonSchema,
   version: VersionSchema,
   writer: z.string(),
   updated_at: z.string(),
@@ -104,7 +106,7 @@ export const BlackboardChangeSchema = z.object({
   key: z.string(),
   version: VersionSchema,
   op: BlackboardOpSchema,
-  value: z.custom<JsonValue>(),
+  value: PresentJsonSchema,
   writer: z.string(),
   at: z.string(),
 });
@@ -132,14 +134,12 @@ export const BlackboardSetRequestSchema = z.strictObject({
   expected_version: ExpectedVersionSchema.optional(),
   ttl_s: TtlSchema.optional(),
 });
-export type BlackboardSetRequest = z.infer<typeof BlackboardSetRequestSchema>;
 
 export const BlackboardListRequestSchema = z.strictObject({
   prefix: BlackboardPrefixSchema.default(''),
   limit: LimitSchema.optional(),
   cursor: BlackboardKeySchema.optional(),
 });
-export type BlackboardListRequest = z.input<typeof BlackboardListRequestSchema>;
 
 export const BlackboardDeleteRequestSchema = z.strictObject({
   key: BlackboardKeySchema,
@@ -160,7 +160,6 @@ export const BlackboardPutBodySchema = z.strictObject({
   expected_version: ExpectedVersionSchema.optional(),
   ttl_s: TtlSchema.optional(),
 });
-export type BlackboardPutBody = z.infer<typeof BlackboardPutBodySchema>;
 
 export const BlackboardDeleteQuerySchema = z.strictObject({ expected_version: queryInt(VersionSchema).optional() });
 

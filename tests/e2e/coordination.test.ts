@@ -1,0 +1,118 @@
+// Two agents in real containers coordinating through the mesh: a blackboard
+// hand-over, a denial the model reads, and a pub/sub event that survives the mesh
+// being SIGKILLed between publish and delivery.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
+import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
+import { docker, dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
+import { projectId } from '../../src/shared/state.js';
+import { MeshStatusSchema } from '../../src/shared/wire/admin.js';
+
+const available = await dockerAvailable();
+const AGENTS = ['researcher', 'qualifier'];
+
+async function waitFor<T>(probe: () => Promise<T | null> | T | null, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!available)('coordination between containers', () => {
+  let fake: FakeProvider;
+  let project: TestProject;
+
+  const fromAgent = (agent: string, pattern: RegExp) =>
+    fake.calls.find((c) => c.messages.some((m) => m.role === 'system' && m.content.startsWith(`You are ${agent},`)) && c.messages.some((m) => m.role === 'user' && pattern.test(m.content))) ?? null;
+
+  beforeAll(async () => {
+    for (const agent of AGENTS) await removeVolume(`legion_data_${agent}`);
+    fake = await startFakeProvider();
+    project = makeProject({
+      port: await freePort(),
+      openaiBaseUrl: fake.openaiBaseUrl,
+      agentsYaml: 'agents:\n  researcher:\n    role: research prospects\n  qualifier:\n    role: qualify leads\n    subscriptions: [research_complete]\n',
+    });
+    writeFileSync(
+      join(project.dir, 'config', 'permissions.yaml'),
+      `agents:
+  researcher:
+    can_publish: [research_complete]
+    blackboard_read: ["context/*"]
+    blackboard_write: ["context/prospect_*"]
+    allowed_apis: [llm]
+  qualifier:
+    can_subscribe: [research_complete]
+    blackboard_read: ["context/*"]
+    blackboard_write: ["agents/qualifier/*"]
+    allowed_apis: [llm]
+`,
+    );
+    const started = await legion(['start', '-d'], project.dir);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+  });
+
+  afterAll(async () => {
+    if (project && existsSync(join(project.dir, '.legion', 'mesh.json'))) await legion(['stop'], project.dir);
+    for (const c of project ? await projectContainers(projectId(project.dir)) : []) await docker.getContainer(c.Id).remove({ force: true });
+    for (const agent of AGENTS) await removeVolume(`legion_data_${agent}`);
+    await fake?.close();
+    project?.cleanup();
+  });
+
+  it('hands a value from one container to another over the blackboard', async () => {
+    const wrote = await legion(['chat', 'researcher', '-m', 'call write_shared_state {"key":"context/prospect_acme","value":{"company":"Acme","fit":"strong"}}'], project.dir);
+    expect(wrote.code).toBe(0);
+    expect(wrote.stdout).toContain('wrote context/prospect_acme at version 1');
+    const read = await legion(['chat', 'qualifier', '-m', 'call read_shared_state {"key":"context/prospect_acme"}'], project.dir);
+    expect(read.code).toBe(0);
+    expect(read.stdout).toMatch(/"company": "Acme"/);
+    expect(read.stdout).toMatch(/"version": 1/);
+    expect(read.stdout).toMatch(/"writer": "researcher"/);
+  });
+
+  it('shows the 403 reason when an agent writes outside its globs', async () => {
+    const denied = await legion(['chat', 'qualifier', '-m', 'call write_shared_state {"key":"context/prospect_acme","value":"mine now"}'], project.dir);
+    expect(denied.code).toBe(0);
+    expect(denied.stdout).toContain('qualifier may not write context/prospect_acme: blackboard_write is ["agents/qualifier/*"]');
+    const logs = await legion(['logs', '--agent', 'qualifier'], project.dir);
+    expect(logs.stdout).toMatch(/qualifier\s+denied\s+context\/prospect_acme/);
+  });
+
+  it('delivers an event published before a SIGKILL of the mesh after the restart', async () => {
+    const id = projectId(project.dir);
+    const qualifier = docker.getContainer(`legion-${id}-qualifier`);
+    // A frozen subscriber cannot take the delivery: it stays in flight.
+    await qualifier.pause();
+    const published = await legion(['chat', 'researcher', '-m', 'call publish_event {"topic":"research_complete","payload":{"lead":"durable-acme"}}'], project.dir);
+    expect(published.stdout).toMatch(/to 1 subscriber/);
+    await waitFor(async () => {
+      const status = MeshStatusSchema.parse(JSON.parse((await legion(['status', '--json'], project.dir)).stdout));
+      return status.agents.find((a) => a.name === 'qualifier')?.lane.inflight === 1 ? true : null;
+    }, 'the delivery to be in flight');
+    expect(fromAgent('qualifier', /durable-acme/)).toBeNull();
+
+    const meshPid = (JSON.parse(readFileSync(join(project.dir, '.legion', 'mesh.json'), 'utf8')) as { pid: number }).pid;
+    process.kill(meshPid, 'SIGKILL');
+    await waitFor(() => {
+      try {
+        process.kill(meshPid, 0);
+        return null;
+      } catch {
+        return true;
+      }
+    }, 'the mesh to die');
+
+    const restarted = await legion(['start', '-d'], project.dir);
+    expect(restarted.code).toBe(0);
+    const call = await waitFor(() => fromAgent('qualifier', /\[event research_complete · id evt_\S+ · published by researcher\][\s\S]*durable-acme/), 'the event to reach the new qualifier');
+    expect(call).toBeDefined();
+    expect((await projectContainers(id)).map((c) => c.Labels['legion.agent']).sort()).toEqual(AGENTS.slice().sort());
+  });
+});
