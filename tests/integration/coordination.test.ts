@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventListSchema } from '../../src/shared/wire/events.js';
-import { legion } from '../helpers/project.js';
+import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import { runRepl } from '../../src/cli/repl.js';
+import { CLI, legion } from '../helpers/project.js';
 import { startHarness, type Harness } from '../helpers/mesh-harness.js';
 
 const PERMISSIONS = `default:
@@ -151,5 +154,31 @@ describe('fleet coordination', () => {
     const status = await legion(['status'], h.project.dir);
     expect(status.stdout).toMatch(/qualifier\s+healthy\s+\S+\s+0 queued/);
     expect(existsSync(join(h.project.dir, '.legion', 'mesh.db'))).toBe(true);
+  });
+
+  it('broadcasts from the REPL: every agent answers, each reply labelled', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let screen = '';
+    output.on('data', (d: Buffer) => (screen += d.toString()));
+    const repl = runRepl({ client: h.client, mode: 'attach', agent: 'researcher', input, output });
+    input.write('/broadcast status check, everyone\n');
+    await eventually(async () => (/\[scout\] /.test(screen) && /\[qualifier\] /.test(screen) && /\[researcher\] /.test(screen) ? true : null));
+    for (const agent of ['researcher', 'qualifier', 'scout']) expect(screen).toContain(`[${agent}] echo: status check, everyone`);
+    input.write('/quit\n');
+    await repl;
+  });
+
+  it('follows the event log as it grows', async () => {
+    const follower = spawn(process.execPath, [CLI, 'logs', '--follow', '-n', '1'], { cwd: h.project.dir });
+    let out = '';
+    follower.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await eventually(async () => (out.length > 0 ? true : null));
+      await h.say('researcher', 'call write_shared_state {"key":"context/prospect_followed","value":1}');
+      await eventually(async () => (/blackboard_write\s+context\/prospect_followed/.test(out) ? true : null));
+    } finally {
+      follower.kill();
+    }
   });
 });
