@@ -40,6 +40,10 @@ class GlobPermissions implements PermissionChecker {
     if (globs.length > 0 && picomatch(globs, { dot: true })(subject)) return { allowed: true };
     return { allowed: false, reason: `${agent} may not ${permission === 'blackboard_read' ? 'read' : 'write'} ${subject}: ${permission} is ${JSON.stringify(globs)}` };
   }
+
+  canUseInternet(): boolean {
+    return false;
+  }
 }
 
 const RULES: Record<string, Globs> = {

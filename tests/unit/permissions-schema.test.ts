@@ -31,6 +31,8 @@ function errorLines(dir: string): string[] {
 }
 
 describe('permissions file schema', () => {
+  const NEW_KEYS_EMPTY = { allowed_credentials: [], allowed_domains: [], can_use_internet: false };
+
   it('reads the issue example with every list filled in', () => {
     const rules = readPermissionRules(
       project({
@@ -47,9 +49,9 @@ describe('permissions file schema', () => {
     );
     expect(rules.source).toEqual({ kind: 'file', path: 'config/permissions.yaml' });
     expect(rules.policy).toEqual({
-      default: { blackboard_read: ['context/*'], blackboard_write: [], can_publish: [], can_subscribe: [], can_message: [], allowed_apis: [] },
+      default: { blackboard_read: ['context/*'], blackboard_write: [], can_publish: [], can_subscribe: [], can_message: [], allowed_apis: [], ...NEW_KEYS_EMPTY },
       agents: {
-        researcher: { blackboard_read: [], blackboard_write: ['context/prospect_*'], can_publish: [], can_subscribe: [], can_message: ['qualifier'], allowed_apis: ['llm'] },
+        researcher: { blackboard_read: [], blackboard_write: ['context/prospect_*'], can_publish: [], can_subscribe: [], can_message: ['qualifier'], allowed_apis: ['llm'], ...NEW_KEYS_EMPTY },
       },
     });
   });
@@ -125,6 +127,9 @@ describe('starter policy YAML', () => {
       can_publish: [],
       can_subscribe: [],
       can_message: [],
+      allowed_credentials: [],
+      allowed_domains: [],
+      can_use_internet: false,
     });
   });
 

@@ -20,7 +20,14 @@ export const PERMISSION_VERBS: Record<Permission, string> = {
   can_subscribe: 'subscribe to',
   can_message: 'message',
   allowed_apis: 'use the API',
+  allowed_credentials: 'use the credential',
+  allowed_domains: 'connect to',
 };
+
+/** can_use_internet of the agent's entry (its own, else default); false when neither exists. */
+export function internetAllowed(rules: PermissionRules, agent: string): boolean {
+  return resolveEntry(rules.policy, agent)?.entry.can_use_internet ?? false;
+}
 
 export const AGENT_PLACEHOLDER = '{agent}';
 

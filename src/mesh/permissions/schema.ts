@@ -1,7 +1,7 @@
 // Schema of config/permissions.yaml (or .json). Every object is strict: an unknown key
 // is an error that names it, because a misspelt permission would otherwise silently
-// grant nothing and nobody would know why. Every entry comes out
-// with all six lists present, so the decision code never meets a missing list.
+// grant nothing and nobody would know why. Every entry comes out with every list
+// present and can_use_internet set, so the decision code never meets a missing key.
 import { z } from 'zod';
 import { AGENT_NAME_PATTERN } from '../../shared/names.js';
 import type { Permission } from './types.js';
@@ -34,9 +34,20 @@ const entryShape = {
   can_subscribe: GlobListSchema,
   can_message: GlobListSchema,
   allowed_apis: GlobListSchema,
+  allowed_credentials: GlobListSchema,
+  allowed_domains: GlobListSchema,
 } satisfies Record<Permission, typeof GlobListSchema>;
 
-export const PermissionEntrySchema = z.preprocess(nullAsEmpty({}), z.strictObject(entryShape));
+export const PermissionEntrySchema = z.preprocess(
+  nullAsEmpty({}),
+  z.strictObject({
+    ...entryShape,
+    can_use_internet: z
+      .boolean()
+      .nullish()
+      .transform((flag) => flag ?? false),
+  }),
+);
 export type PermissionEntry = z.output<typeof PermissionEntrySchema>;
 
 export const PermissionsFileSchema = z.strictObject({

@@ -14,6 +14,9 @@ export const STARTER_DEFAULT_ENTRY: PermissionEntry = {
   can_publish: [],
   can_subscribe: [],
   can_message: [],
+  allowed_credentials: [],
+  allowed_domains: [],
+  can_use_internet: false,
 };
 
 export const STARTER_POLICY: PermissionsFile = { default: STARTER_DEFAULT_ENTRY, agents: {} };
@@ -27,6 +30,8 @@ const SUBJECTS: Record<Permission, string> = {
   can_subscribe: 'topics it may subscribe to',
   can_message: 'agents it may send messages to',
   allowed_apis: 'mesh APIs it may use (llm: model calls)',
+  allowed_credentials: 'credential handles it may use in http_request',
+  allowed_domains: 'hosts it may reach through the egress proxy',
 };
 
 const EXAMPLE_AGENT: PermissionEntry = {
@@ -36,6 +41,9 @@ const EXAMPLE_AGENT: PermissionEntry = {
   can_publish: ['research_complete'],
   can_subscribe: ['new_lead'],
   can_message: ['qualifier'],
+  allowed_credentials: ['crm_*'],
+  allowed_domains: ['*.github.com'],
+  can_use_internet: false,
 };
 
 function flowList(globs: readonly string[]): string {
@@ -43,10 +51,11 @@ function flowList(globs: readonly string[]): string {
 }
 
 function entryLines(entry: PermissionEntry, indent: string, withComments: boolean): string[] {
-  return PERMISSIONS.map((permission) => {
-    const line = `${indent}${permission}: ${flowList(entry[permission])}`;
-    return withComments ? `${line.padEnd(54)} # ${SUBJECTS[permission]}` : line;
-  });
+  const comment = (line: string, text: string) => (withComments ? `${line.padEnd(54)} # ${text}` : line);
+  return [
+    ...PERMISSIONS.map((permission) => comment(`${indent}${permission}: ${flowList(entry[permission])}`, SUBJECTS[permission])),
+    comment(`${indent}can_use_internet: ${entry.can_use_internet}`, 'any public address (private ones only if listed)'),
+  ];
 }
 
 export function renderStarterPolicyYaml(): string {

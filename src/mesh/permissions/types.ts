@@ -4,13 +4,25 @@
 import { LegionError } from '../../shared/errors.js';
 import type { EventLog } from '../events/log.js';
 
-export const PERMISSIONS = ['blackboard_read', 'blackboard_write', 'can_publish', 'can_subscribe', 'can_message', 'allowed_apis'] as const;
+/** Permissions granted by lists of globs; can_use_internet is a separate yes/no flag. */
+export const PERMISSIONS = [
+  'blackboard_read',
+  'blackboard_write',
+  'can_publish',
+  'can_subscribe',
+  'can_message',
+  'allowed_apis',
+  'allowed_credentials',
+  'allowed_domains',
+] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
 export interface PermissionChecker {
   check(agent: string, permission: Permission, subject: string): Decision;
+  /** can_use_internet of the agent's entry: any public address through the egress proxy. */
+  canUseInternet(agent: string): boolean;
 }
 
 /** Throws a 403 naming the rule when `agent` may not; records the denial. */
