@@ -4,7 +4,9 @@
 # npm, imported as an image. Idempotent: does nothing when the tag already exists.
 set -euo pipefail
 tag="${1:-legion-local/node:20-bookworm}"
-if docker image inspect "$tag" >/dev/null 2>&1; then
+# Like the official node images, the base carries node's headers (/usr/local/include/node)
+# so native modules (better-sqlite3) compile without downloading them.
+if docker image inspect "$tag" >/dev/null 2>&1 && docker run --rm "$tag" test -f /usr/local/include/node/node.h; then
   echo "base image $tag already present"
   exit 0
 fi
@@ -22,6 +24,9 @@ mkdir -p "$rootfs/usr/local/lib/node_modules"
 cp -a "$npm_dir" "$rootfs/usr/local/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
 ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
+node_headers=$(dirname "$node_bin")/../include/node
+mkdir -p "$rootfs/usr/local/include"
+cp -a "$node_headers" "$rootfs/usr/local/include/node"
 # node:20-bookworm-slim has a user "node" with uid 1000; keep that true here.
 chroot "$rootfs" useradd --uid 1000 --create-home --shell /bin/bash node
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
