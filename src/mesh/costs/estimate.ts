@@ -1,0 +1,45 @@
+// The worst case of one LLM call, reserved against budgets before the provider is
+// called. Invariants: pure; never below what the request can be billed for its
+// completion (max_tokens, or DEFAULT_COMPLETION_RESERVE when the request sets none);
+// the prompt is estimated from its text at CHARS_PER_TOKEN, the usual ratio for
+// English with both providers' tokenizers, plus a per-message allowance for the role
+// markers the providers add.
+import type { LlmChatRequestParsed, Message } from '../../shared/wire/llm.js';
+
+export const CHARS_PER_TOKEN = 4;
+
+/** Reserved for the answer of a request without max_tokens: the mesh's Anthropic
+ *  default, and what an agent's turn rarely exceeds. Settlement charges the real count. */
+export const DEFAULT_COMPLETION_RESERVE = 4096;
+
+const TOKENS_PER_MESSAGE = 4;
+
+export interface CallEstimate {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+function messageChars(message: Message): number {
+  switch (message.role) {
+    case 'assistant':
+      return (message.content ?? '').length + (message.tool_calls ?? []).reduce((sum, c) => sum + c.id.length + c.name.length + c.arguments.length, 0);
+    case 'tool':
+      return message.content.length + message.tool_call_id.length;
+    default:
+      return message.content.length;
+  }
+}
+
+export function estimateTokens(chars: number): number {
+  return Math.ceil(chars / CHARS_PER_TOKEN);
+}
+
+export function estimatePromptTokens(request: Pick<LlmChatRequestParsed, 'messages' | 'tools'>): number {
+  const messageTokens = request.messages.reduce((sum, m) => sum + estimateTokens(messageChars(m)) + TOKENS_PER_MESSAGE, 0);
+  const toolTokens = request.tools && request.tools.length > 0 ? estimateTokens(JSON.stringify(request.tools).length) : 0;
+  return messageTokens + toolTokens;
+}
+
+export function worstCase(request: Pick<LlmChatRequestParsed, 'messages' | 'tools' | 'max_tokens'>): CallEstimate {
+  return { prompt_tokens: estimatePromptTokens(request), completion_tokens: request.max_tokens ?? DEFAULT_COMPLETION_RESERVE };
+}

@@ -1,0 +1,253 @@
+// The costs domain as the LLM routes use it: reserve a call's worst case against every
+// budget that applies, settle it to the real cost, record calls that reserve nothing
+// (embeddings), and report spending. Invariants:
+// - reserve() either holds the whole worst case in the ledger or throws a 402
+//   budget_exceeded LegionError, before anything reaches a provider;
+// - settle() never throws (a failure to book is logged), and books each reservation
+//   once: a successful call at its real usage; a failed call at zero when the provider
+//   refused or was never reached, else (cancelled, or broken mid-answer) at the prompt
+//   estimate plus the text streamed so far, since the provider bills what it generated;
+// - budgets and the time zone are read from the config at every call, so a reloaded
+//   config applies to the next call.
+import type { AgentEntry, MeshFile } from '../../shared/config/schema.js';
+import { LegionError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logging.js';
+import { nanoToUsd, usdToNano } from '../../shared/money.js';
+import type { LlmChatRequestParsed, Usage } from '../../shared/wire/llm.js';
+import type { BudgetStatus, CostPeriod, CostReport, CostRow } from '../../shared/wire/costs.js';
+import type { Db } from '../db.js';
+import type { EventLog } from '../events/log.js';
+import { splitModel } from '../llm/proxy.js';
+import { estimateTokens, worstCase, type CallEstimate } from './estimate.js';
+import { agentScope, CostLedger, dayPeriod, FLEET_SCOPE, monthPeriod, type UsageEntry, type UsageKind } from './ledger.js';
+import { periodKeys, reportRange, type PeriodKeys } from './periods.js';
+import { costNano, type Price, type PriceBook } from './prices.js';
+
+/** What the reservation is computed from: the normalized request, model resolved. */
+export type MeteredRequest = Pick<LlmChatRequestParsed, 'messages' | 'tools' | 'max_tokens'> & { model: string };
+
+export interface CostReservation {
+  readonly id: number;
+  readonly agent: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly price: Price;
+  readonly estimate: CallEstimate;
+  readonly amountNano: number;
+  /** Epoch ms the call started. */
+  readonly at: number;
+}
+
+export type CallOutcome =
+  | { status: 'ok'; usage: Usage }
+  | {
+      status: 'failed';
+      /** The provider had taken the call (it was cancelled or broke mid-answer), so it bills for it. */
+      billed: boolean;
+      /** Characters of answer text already streamed to the caller. */
+      streamedChars: number;
+    };
+
+/** How the LLM route meters each call. */
+export interface LlmMetering {
+  reserve(call: { agent: string; trace: string | null; request: MeteredRequest }): CostReservation;
+  settle(reservation: CostReservation, outcome: CallOutcome, latencyMs: number, trace: string | null): void;
+}
+
+/** One call that held no reservation, as the embeddings route reports it. */
+export interface UsageRecord {
+  agent: string;
+  provider: string;
+  model: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  latency_ms: number;
+  trace: string | null;
+  kind: UsageKind;
+}
+
+export interface CostConfig {
+  mesh: Pick<MeshFile, 'budget' | 'timezone'>;
+  agents: Record<string, Pick<AgentEntry, 'budget'>>;
+}
+
+export interface CostMeterOptions {
+  ledger: CostLedger;
+  prices: PriceBook;
+  config: () => CostConfig;
+  events: EventLog;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** The tokens a call is charged for (see the file comment). */
+export function settlementTokens(reservation: Pick<CostReservation, 'estimate'>, outcome: CallOutcome): Usage {
+  if (outcome.status === 'ok') return outcome.usage;
+  if (!outcome.billed) return { prompt_tokens: 0, completion_tokens: 0 };
+  return { prompt_tokens: reservation.estimate.prompt_tokens, completion_tokens: estimateTokens(outcome.streamedChars) };
+}
+
+export class CostMeter implements LlmMetering {
+  private readonly options: CostMeterOptions;
+  private readonly now: () => number;
+
+  constructor(options: CostMeterOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+  }
+
+  reserve(call: { agent: string; trace: string | null; request: MeteredRequest }): CostReservation {
+    const { agent, request } = call;
+    const { ledger, prices } = this.options;
+    const at = this.now();
+    const ref = splitModel(request.model) ?? { provider: '', model: request.model };
+    const { price } = prices.lookup(request.model);
+    const estimate = worstCase(request);
+    const amountNano = costNano(price, estimate.prompt_tokens, estimate.completion_tokens);
+    const config = this.options.config();
+    const result = ledger.reserve({
+      at,
+      agent,
+      provider: ref.provider,
+      model: ref.model,
+      amountNano,
+      keys: periodKeys(at, config.mesh.timezone),
+      agentBudget: config.agents[agent]?.budget,
+      fleetBudget: config.mesh.budget,
+    });
+    if (!result.ok) {
+      const { limit, message } = result.refusal;
+      const detail = { scope: limit.agent === null ? 'fleet' : 'agent', window: limit.window, model: request.model, needs_usd: nanoToUsd(amountNano) };
+      this.options.events.record({ agent, kind: 'budget_exceeded', subject: request.model, detail, trace: call.trace });
+      this.options.logger.warn({ agent, trace: call.trace, event: 'budget_exceeded', ...detail }, message);
+      throw new LegionError('budget_exceeded', message, 402);
+    }
+    return { id: result.id, agent, provider: ref.provider, model: ref.model, price, estimate, amountNano, at };
+  }
+
+  settle(reservation: CostReservation, outcome: CallOutcome, latencyMs: number, trace: string | null): void {
+    try {
+      const usage = settlementTokens(reservation, outcome);
+      const settled = this.options.ledger.settle(reservation.id, {
+        at: reservation.at,
+        agent: reservation.agent,
+        kind: 'chat',
+        provider: reservation.provider,
+        model: reservation.model,
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        costNano: costNano(reservation.price, usage.prompt_tokens, usage.completion_tokens),
+        latency_ms: Math.round(latencyMs),
+        outcome: outcome.status,
+        trace,
+      });
+      if (!settled) {
+        this.options.logger.error({ agent: reservation.agent, trace, event: 'cost_settle_repeated', reservation: reservation.id }, 'a cost reservation was settled twice; the second settlement was ignored');
+      }
+    } catch (err) {
+      this.options.logger.error({ err, agent: reservation.agent, trace, event: 'cost_settle_failed' }, 'could not book the cost of an LLM call');
+    }
+  }
+
+  /** Books a call that reserved nothing (embeddings: small, bounded by their input).
+   *  Returns its cost in USD. */
+  recordUsage(record: UsageRecord): number {
+    const at = this.now();
+    const model = record.provider ? `${record.provider}/${record.model}` : record.model;
+    const cost = costNano(this.options.prices.lookup(model).price, record.prompt_tokens, record.completion_tokens);
+    const entry: UsageEntry = {
+      at,
+      agent: record.agent,
+      kind: record.kind,
+      provider: record.provider,
+      model: record.model,
+      prompt_tokens: record.prompt_tokens,
+      completion_tokens: record.completion_tokens,
+      costNano: cost,
+      latency_ms: Math.round(record.latency_ms),
+      outcome: 'ok',
+      trace: record.trace,
+    };
+    this.options.ledger.record(entry, periodKeys(at, this.options.config().mesh.timezone));
+    return nanoToUsd(cost);
+  }
+
+  report(query: { agent?: string | undefined; period: CostPeriod }): CostReport {
+    const config = this.options.config();
+    const timeZone = config.mesh.timezone;
+    const now = this.now();
+    const range = reportRange(query.period, now, timeZone);
+    const agent = query.agent ?? null;
+    const groups = this.options.ledger.usageByModel(range.fromMs, range.toMs, agent);
+    const rows: CostRow[] = groups.map((group) => ({
+      agent: group.agent,
+      model: group.provider ? `${group.provider}/${group.model}` : group.model,
+      calls: group.calls,
+      failed: group.failed,
+      prompt_tokens: group.prompt_tokens,
+      completion_tokens: group.completion_tokens,
+      cost_usd: nanoToUsd(group.cost_nano),
+    }));
+    const sum = (pick: (row: CostRow) => number) => rows.reduce((total, row) => total + pick(row), 0);
+    return {
+      period: query.period,
+      timezone: timeZone,
+      from: new Date(range.fromMs).toISOString(),
+      to: new Date(range.toMs).toISOString(),
+      first_day: range.firstDay,
+      last_day: range.lastDay,
+      agent,
+      rows,
+      totals: {
+        calls: sum((r) => r.calls),
+        failed: sum((r) => r.failed),
+        prompt_tokens: sum((r) => r.prompt_tokens),
+        completion_tokens: sum((r) => r.completion_tokens),
+        cost_usd: nanoToUsd(groups.reduce((total, group) => total + group.cost_nano, 0)),
+      },
+      budgets: this.budgetStatuses(config, agent, periodKeys(now, timeZone)),
+    };
+  }
+
+  /** Each configured limit (of `agent` only, when given, plus the fleet's) with today's
+   *  or this month's totals. */
+  private budgetStatuses(config: CostConfig, agent: string | null, keys: PeriodKeys): BudgetStatus[] {
+    const { ledger } = this.options;
+    const statuses: BudgetStatus[] = [];
+    const add = (owner: string | null, scope: string, budget: CostConfig['mesh']['budget']) => {
+      const windows = [
+        { window: 'daily' as const, limit: budget?.daily_usd, period: keys.day, key: dayPeriod(keys.day) },
+        { window: 'monthly' as const, limit: budget?.monthly_usd, period: keys.month, key: monthPeriod(keys.month) },
+      ];
+      for (const { window, limit, period, key } of windows) {
+        if (limit === undefined) continue;
+        const { spentNano, reservedNano } = ledger.totals(scope, key);
+        statuses.push({
+          agent: owner,
+          window,
+          period,
+          limit_usd: limit,
+          spent_usd: nanoToUsd(spentNano),
+          reserved_usd: nanoToUsd(reservedNano),
+          remaining_usd: nanoToUsd(Math.max(0, usdToNano(limit) - spentNano - reservedNano)),
+        });
+      }
+    };
+    const names = agent === null ? Object.keys(config.agents).sort() : [agent];
+    for (const name of names) add(name, agentScope(name), config.agents[name]?.budget);
+    add(null, FLEET_SCOPE, config.mesh.budget);
+    return statuses;
+  }
+}
+
+/** The costs domain over mesh.db: releases reservations a crashed mesh left open (no
+ *  call can be in flight while the mesh starts), then meters from the config. */
+export function openCostMeter(options: Omit<CostMeterOptions, 'ledger'> & { db: Db }): CostMeter {
+  const { db, ...rest } = options;
+  const ledger = new CostLedger(db);
+  const released = ledger.releaseStale();
+  if (released > 0) {
+    rest.logger.warn({ event: 'cost_reservations_released', count: released }, `released ${released} budget reservation(s) of calls cut off when the mesh last stopped`);
+  }
+  return new CostMeter({ ...rest, ledger });
+}

@@ -1,0 +1,60 @@
+// GET /api/costs: LLM spending by agent and model over a calendar period, with the
+// budgets in force (legion costs, REPL /costs). Amounts are USD; periods are local to
+// the mesh's time zone (mesh.yaml `timezone`, UTC by default).
+import { z } from 'zod';
+import { AgentNameSchema } from '../names.js';
+
+export const CostPeriodSchema = z.enum(['today', 'week', 'month']);
+export type CostPeriod = z.infer<typeof CostPeriodSchema>;
+
+export const CostQuerySchema = z.strictObject({
+  agent: AgentNameSchema.optional(),
+  period: CostPeriodSchema.default('today'),
+});
+export type CostQuery = z.input<typeof CostQuerySchema>;
+
+const CountsSchema = z.object({
+  calls: z.number().int().nonnegative(),
+  /** Calls that ended in an error (charged only what the provider may have billed). */
+  failed: z.number().int().nonnegative(),
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative(),
+  cost_usd: z.number().nonnegative(),
+});
+
+export const CostRowSchema = CountsSchema.extend({
+  agent: z.string(),
+  /** `provider/model`. */
+  model: z.string(),
+});
+export type CostRow = z.infer<typeof CostRowSchema>;
+
+export const BudgetStatusSchema = z.object({
+  /** null: the fleet-wide budget of mesh.yaml. */
+  agent: z.string().nullable(),
+  window: z.enum(['daily', 'monthly']),
+  /** The current day (`YYYY-MM-DD`) or month (`YYYY-MM`). */
+  period: z.string(),
+  limit_usd: z.number().nonnegative(),
+  spent_usd: z.number().nonnegative(),
+  /** Held by calls in flight until they settle. */
+  reserved_usd: z.number().nonnegative(),
+  remaining_usd: z.number().nonnegative(),
+});
+export type BudgetStatus = z.infer<typeof BudgetStatusSchema>;
+
+export const CostReportSchema = z.object({
+  period: CostPeriodSchema,
+  timezone: z.string(),
+  /** ISO instants: the period is [from, to). */
+  from: z.string(),
+  to: z.string(),
+  /** The local days the period covers, `YYYY-MM-DD`. */
+  first_day: z.string(),
+  last_day: z.string(),
+  agent: z.string().nullable(),
+  rows: z.array(CostRowSchema),
+  totals: CountsSchema,
+  budgets: z.array(BudgetStatusSchema),
+});
+export type CostReport = z.infer<typeof CostReportSchema>;
