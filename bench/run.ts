@@ -1,7 +1,16 @@
 // npm run bench: every benchmark, one table. Needs Docker and the agent image.
 import { skeletonBench } from './skeleton.js';
 import { coordinationBench } from './coordination.js';
+import { llmProxyBench } from './llm-proxy.js';
+import { budgetBench } from './budget.js';
+import { memoryBench } from './memory.js';
 import { formatTable } from './table.js';
 
-const rows = [...(await skeletonBench()), ...(await coordinationBench())];
+const rows = [
+  ...(await skeletonBench()),
+  ...(await coordinationBench()),
+  ...(await llmProxyBench()),
+  ...(await budgetBench()),
+  ...(await memoryBench()),
+];
 process.stdout.write(`${formatTable(rows)}\n`);

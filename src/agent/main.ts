@@ -9,9 +9,13 @@ import { createLogger } from '../shared/logging.js';
 import { checkAgentName } from '../shared/names.js';
 import { AGENT_ENV, AGENT_SERVER_PORT } from '../shared/wire/agent.js';
 import { MeshClient } from './mesh-client.js';
+import { noteCorrectionTool } from './learnings/tool.js';
 import { createAgentServer } from './server.js';
 import { BUILTIN_TOOLS } from './tools/builtin.js';
 import { createMeshTools } from './tools/mesh-tools.js';
+import { createMemoryTools } from './tools/memory-tools.js';
+import { MemoryIndex } from './memory/index.js';
+import { WorkspaceMemory } from './memory/workspace-memory.js';
 import { scaffoldWorkspace } from './workspace/scaffold.js';
 
 // Docker sends SIGKILL 10 s after SIGTERM by default; the agent must be gone long before.
@@ -90,14 +94,19 @@ async function main(): Promise<void> {
     const scaffold = await scaffoldWorkspace(settings.dataDir);
     logger.info({ event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created }, 'workspace ready');
     const mesh = new MeshClient({ meshUrl: settings.meshUrl, token: settings.meshToken });
+    const index = MemoryIndex.open(settings.dataDir);
+    const synced = await index.sync();
+    logger.info({ event: 'memory_ready', mode: index.mode, added: synced.added.length, updated: synced.updated.length, removed: synced.removed.length }, 'memory index ready');
+    const memory = new WorkspaceMemory(index, scaffold.workspaceDir, logger);
     const app = createAgentServer({
       agent: settings.agent,
       serverToken: settings.serverToken,
       dataDir: settings.dataDir,
       mesh,
-      tools: [...BUILTIN_TOOLS, ...createMeshTools(mesh)],
+      tools: [...BUILTIN_TOOLS, ...createMemoryTools(memory), ...createMeshTools(mesh), noteCorrectionTool],
       version: await readVersion(),
       logger,
+      memory,
     });
 
     let stopping = false;
@@ -107,7 +116,10 @@ async function main(): Promise<void> {
       logger.info({ event: 'agent_stopping', signal }, 'stopping');
       setTimeout(() => process.exit(0), FORCE_EXIT_MS).unref();
       app.close().then(
-        () => process.exit(0),
+        () => {
+          index.close();
+          process.exit(0);
+        },
         (err: unknown) => {
           logger.error({ event: 'agent_stop_failed', err }, 'error while stopping');
           process.exit(1);

@@ -1,10 +1,13 @@
 // The system prompt of a chat session. Invariants: buildSystemPrompt is pure (same
 // inputs, same text); every included file is capped at PROMPT_FILE_CAP_CHARS with a
 // visible "[truncated ...]" marker so the model knows it saw only part; empty or
-// missing files are left out rather than shown as empty sections.
+// missing files are left out rather than shown as empty sections; learnings come
+// newest first, already capped by the learnings store, with a count of those left out.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentRuntimeConfig } from '../shared/wire/agent.js';
+import { learningFiles, type PromptSelection } from './learnings/entries.js';
+import type { PromptLearnings } from './learnings/store.js';
 
 export const PROMPT_FILE_CAP_CHARS = 8_000;
 export const WORKSPACE_PROMPT_FILES = ['AGENTS.md', 'SOUL.md', 'USER.md', 'MEMORY.md'] as const;
@@ -20,6 +23,7 @@ export interface PromptInputs {
   toolNames: readonly string[];
   /** The data directory as the agent sees it (/data in a container). */
   dataDir: string;
+  learnings: PromptLearnings;
 }
 
 export function buildSystemPrompt(inputs: PromptInputs): string {
@@ -32,6 +36,10 @@ export function buildSystemPrompt(inputs: PromptInputs): string {
     const section = fileSection(file, `Your workspace file ${file.name}`);
     if (section) sections.push(section);
   }
+  const corrections = learningsSection(inputs.learnings.corrections, 'Corrections you have been given', learningFiles('corrections').file, 'Follow them; they take precedence over your habits.');
+  if (corrections) sections.push(corrections);
+  const errors = learningsSection(inputs.learnings.errors, 'Your recent tool errors', learningFiles('errors').file, 'Avoid repeating these mistakes.');
+  if (errors) sections.push(errors);
   const workspace = path.posix.join(inputs.dataDir, 'workspace');
   sections.push(
     `Tools: ${inputs.toolNames.join(', ')}. File paths are confined to ${inputs.dataDir}; ` +
@@ -49,6 +57,14 @@ function fileSection(file: PromptFile, heading: string): string | null {
   const content = file.content.trim();
   if (!content) return null;
   return `## ${heading}\n\n${capText(content, PROMPT_FILE_CAP_CHARS, file.name)}`;
+}
+
+function learningsSection(selection: PromptSelection, title: string, file: string, advice: string): string | null {
+  if (selection.shown.length === 0) return null;
+  const hidden = selection.hidden > 0 ? `\n\n[${selection.hidden} older entries in ${file} are not shown]` : '';
+  // Each entry's own `##` heading goes one level down, under this section's.
+  const entries = selection.shown.map((entry) => `#${entry}`).join('\n\n');
+  return `## ${title} (${file}, newest first)\n\n${advice}\n\n${entries}${hidden}`;
 }
 
 /** The workspace prompt files that exist, in WORKSPACE_PROMPT_FILES order. */

@@ -13,10 +13,13 @@ import { encodeSse } from '../shared/sse.js';
 import { parseOrThrow } from '../shared/validate.js';
 import type { AgentCapabilities, AgentRuntimeConfig, AgentServerStatus } from '../shared/wire/agent.js';
 import { ChatRequestSchema, type ChatEvent, type ResetResponse } from '../shared/wire/chat.js';
+import { CorrectionRequestSchema, type CorrectionResponse } from '../shared/wire/learnings.js';
+import { readLearningsForPrompt, recordCorrection } from './learnings/store.js';
 import { runChatTurn, type ChatSession } from './loop.js';
 import type { MeshApi } from './mesh-client.js';
 import { buildSystemPrompt, readWorkspacePromptFiles } from './prompt.js';
 import type { Tool } from './tools/registry.js';
+import type { WorkspaceMemory } from './memory/workspace-memory.js';
 
 export interface AgentServerOptions {
   agent: string;
@@ -26,6 +29,7 @@ export interface AgentServerOptions {
   tools: readonly Tool[];
   version: string;
   logger: Logger;
+  memory: WorkspaceMemory;
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -86,6 +90,14 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
       return { ok: true, session: session.id };
     });
 
+    // Not queued behind chat turns: the learnings store serializes writers of the file.
+    scope.post('/correct', async (request): Promise<CorrectionResponse> => {
+      const { text } = parseOrThrow(CorrectionRequestSchema, request.body, 'correction');
+      const result = await recordCorrection(workspaceDir, { time: new Date(), text, source: 'user' });
+      request.log.info({ event: 'correction_recorded', entries: result.entries }, 'correction recorded');
+      return { recorded: true, file: result.file, entries: result.entries };
+    });
+
     scope.post('/chat', async (request, reply) => {
       const { message, trace } = parseOrThrow(ChatRequestSchema, request.body, 'chat request');
       const stream = openEventStream(reply);
@@ -96,7 +108,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
         await turns.run(async () => {
           if (controller.signal.aborted) return;
           const turnSession = session;
-          const runtime = await prepareSession(turnSession);
+          const runtime = await prepareSession(turnSession, message);
           const done = await runChatTurn({
             llm: options.mesh,
             tools: options.tools,
@@ -107,8 +119,10 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
             userMessage: message,
             emit: stream.send,
             signal: controller.signal,
+            logger: request.log,
           });
           request.log.info({ event: 'chat_turn_done', session: turnSession.id, tool_rounds: done.tool_rounds, usage: done.usage }, 'chat turn done');
+          await options.memory.logTurn(message, done.reply);
         });
       } catch (err) {
         const body: ErrorBody = errorBody(err);
@@ -121,15 +135,19 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
     });
   });
 
-  async function prepareSession(target: ServerSession): Promise<NonNullable<ServerSession['runtime']>> {
+  /** At a session's first turn: fresh config, and what memory holds about the first message. */
+  async function prepareSession(target: ServerSession, firstMessage: string): Promise<NonNullable<ServerSession['runtime']>> {
     if (target.runtime) return target.runtime;
     const config = await options.mesh.getRuntimeConfig();
-    const systemPrompt = buildSystemPrompt({
+    const recall = await options.memory.recall(firstMessage);
+    const basePrompt = buildSystemPrompt({
       config,
       workspaceFiles: await readWorkspacePromptFiles(workspaceDir),
       toolNames: options.tools.map((tool) => tool.name),
       dataDir: options.dataDir,
+      learnings: await readLearningsForPrompt(workspaceDir),
     });
+    const systemPrompt = recall ? `${basePrompt}\n\n${recall}` : basePrompt;
     target.runtime = { config, systemPrompt };
     return target.runtime;
   }
@@ -138,7 +156,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
 }
 
 function newSession(): ServerSession {
-  return { id: newId('session'), messages: [], runtime: null };
+  return { id: newId('session'), messages: [], usageMark: null, runtime: null };
 }
 
 interface EventStream {

@@ -9,6 +9,7 @@ import { registerChat } from './commands/chat.js';
 import { registerAgent } from './commands/agent.js';
 import { registerImage } from './commands/image.js';
 import { registerLogs } from './commands/logs.js';
+import { registerCosts } from './commands/costs.js';
 import { registerBlackboard } from './commands/blackboard.js';
 import { registerPermissions } from './commands/permissions.js';
 
@@ -25,6 +26,7 @@ registerFleet(program);
 registerAgent(program);
 registerBlackboard(program);
 registerLogs(program);
+registerCosts(program);
 registerPermissions(program);
 registerImage(program);
 

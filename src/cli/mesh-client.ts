@@ -7,6 +7,7 @@ import { readMeshInfo, statePaths } from '../shared/state.js';
 import { readSse } from '../shared/sse.js';
 import { ChatEventSchema, ResetResponseSchema, type ChatEvent, type ResetResponse } from '../shared/wire/chat.js';
 import { MeshStatusSchema, type AddAgentRequest, type MeshStatus } from '../shared/wire/admin.js';
+import { CorrectionResponseSchema, type CorrectionResponse } from '../shared/wire/learnings.js';
 
 export function notRunning(projectDir: string): LegionError {
   return new LegionError('mesh_not_running', `the legion mesh is not running in ${projectDir}; start it with \`legion start\` (or \`legion start -d\` in the background)`, 503);
@@ -101,6 +102,10 @@ export class MeshClient {
 
   async reset(agent: string): Promise<ResetResponse> {
     return ResetResponseSchema.parse(await (await this.request('POST', `/api/agents/${encodeURIComponent(agent)}/reset`)).json());
+  }
+
+  async correct(agent: string, text: string): Promise<CorrectionResponse> {
+    return this.requestJson('POST', `/api/agents/${encodeURIComponent(agent)}/correct`, CorrectionResponseSchema, { text });
   }
 
   async addAgent(agent: AddAgentRequest): Promise<void> {

@@ -6,6 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { MeshClient } from './mesh-client.js';
 import { formatAgents, renderChatEvent } from './render.js';
 import { blackboardReplCommand } from './commands/blackboard.js';
+import { costsReplCommand } from './commands/costs.js';
 
 export interface ReplOptions {
   client: MeshClient;
@@ -20,9 +21,11 @@ const HELP = `  @<agent> <message>  send one message to an agent
   /use <agent>        make <agent> the current agent
   /broadcast <msg>    send to every agent at once; replies print as they arrive
   /blackboard [prefix] list shared state; /blackboard get <key> shows one entry
+  /costs [period] [agent] LLM spending and budgets; period: today, week or month
   /agents             list agents and their health
   /status             fleet status
   /reset              start a new session with the current agent
+  /correct <text>     record a correction for the current agent; its later sessions see it
   /help               this help
   /quit               %QUIT%
   Ctrl-C              interrupt the reply in progress`;
@@ -34,9 +37,11 @@ export type ReplAction =
   | { kind: 'use'; agent: string }
   | { kind: 'broadcast'; message: string }
   | { kind: 'blackboard'; args: string[] }
+  | { kind: 'costs'; args: string[] }
   | { kind: 'agents' }
   | { kind: 'status' }
   | { kind: 'reset' }
+  | { kind: 'correct'; text: string }
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'unknown'; text: string };
@@ -57,12 +62,18 @@ export function parseReplLine(line: string): ReplAction {
     }
     case 'blackboard':
       return { kind: 'blackboard', args: rest };
+    case 'costs':
+      return { kind: 'costs', args: rest };
     case 'agents':
       return { kind: 'agents' };
     case 'status':
       return { kind: 'status' };
     case 'reset':
       return { kind: 'reset' };
+    case 'correct': {
+      const correction = text.slice('/correct'.length).trim();
+      return correction ? { kind: 'correct', text: correction } : { kind: 'unknown', text: '/correct needs the correction: /correct <text>' };
+    }
     case 'help':
       return { kind: 'help' };
     case 'quit':
@@ -165,10 +176,18 @@ export async function runRepl(options: ReplOptions): Promise<void> {
       case 'blackboard':
         write(`${await blackboardReplCommand(client, action.args)}\n`);
         return;
+      case 'costs':
+        write(`${await costsReplCommand(client, action.args)}\n`);
+        return;
       case 'reset':
         await client.reset(current);
         write(`new session with ${current}\n`);
         return;
+      case 'correct': {
+        const recorded = await client.correct(current, action.text);
+        write(`noted for ${current} in ${recorded.file} (${recorded.entries} on file); its next session will see it\n`);
+        return;
+      }
       case 'chat': {
         const agent = action.agent ?? current;
         inFlight = new AbortController();

@@ -8,7 +8,8 @@ import type { Logger } from '../shared/logging.js';
 import { LegionError } from '../shared/errors.js';
 import { LEGION_VERSION } from '../shared/paths.js';
 import { readMeshInfo, statePaths, type MeshInfo } from '../shared/state.js';
-import type { MeshStatus } from '../shared/wire/admin.js';
+import type { HostIsolation, MeshStatus } from '../shared/wire/admin.js';
+import { egressPort } from '../shared/config/schema.js';
 import { agentModel, type Project } from '../shared/config/project.js';
 import { installErrorHandler } from './http/errors.js';
 import { AgentTokens, requireAgentToken } from './http/agent-auth.js';
@@ -24,12 +25,16 @@ import { resolveProviders } from './llm/providers.js';
 import { createDomains, type Domains } from './domains.js';
 import { assertAllowed } from './permissions/types.js';
 import { eventRoutes } from './events/routes.js';
+import { costAdminRoutes } from './costs/routes.js';
 import { blackboardAdminRoutes } from './blackboard/admin-routes.js';
 import { blackboardAgentRoutes } from './blackboard/agent-routes.js';
 import { pubsubAdminRoutes, pubsubAgentRoutes } from './pubsub/routes.js';
 import { messageAgentRoutes } from './router/routes.js';
 import { artifactRoutes } from './agents/artifact-routes.js';
+import { httpAgentRoutes } from './credentials/routes.js';
+import { CredentialStore } from './credentials/store.js';
 import { runAgentTurn } from './runtime/agent-client.js';
+import { EgressProxy } from './egress/proxy.js';
 import { laneItemText } from './lanes/format.js';
 import type { LaneItem } from './lanes/store.js';
 
@@ -56,6 +61,11 @@ export class Mesh {
   private readonly options: MeshOptions;
   private readonly store: ProjectStore;
   private readonly tokens = new AgentTokens();
+  // Egress tokens are separate from mesh tokens: they sit in the proxy variables that
+  // every command an agent runs inherits, and must open nothing but the egress proxy.
+  private readonly egressTokens = new AgentTokens();
+  private egress: EgressProxy | null = null;
+  private hostIsolation: HostIsolation | null = null;
   readonly fleet: Fleet;
   private domainsOrNull: Domains | null = null;
   private admin: FastifyInstance | null = null;
@@ -64,6 +74,7 @@ export class Mesh {
   private ready = false;
   adminUrl = '';
   agentApiUrl = '';
+  egressUrl = '';
 
   constructor(options: MeshOptions) {
     this.options = options;
@@ -74,6 +85,7 @@ export class Mesh {
       tokens: this.tokens,
       logger: options.logger,
       meshUrl: () => this.agentApiUrl,
+      egress: { tokens: this.egressTokens, url: () => this.egressUrl },
       onHealthy: (agent) => this.domainsOrNull?.dispatcher.kick(agent),
       laneDepth: (agent) => this.domainsOrNull?.lanes.depth(agent) ?? { queued: 0, inflight: 0 },
     });
@@ -124,6 +136,7 @@ export class Mesh {
       knownAgents: () => this.knownAgents(),
       isReady: (agent) => this.fleet.isHealthy(agent),
       deliver: (agent, item, signal) => this.deliver(agent, item, signal),
+      costConfig: () => this.store.get(),
     });
     this.syncSubscriptions();
     const proxy = createLlmProxy(resolveProviders(this.store.get()), this.options.logger);
@@ -136,10 +149,14 @@ export class Mesh {
     const binding = await this.options.runtime.prepare(this.options.progress, port);
     this.agentApi = this.buildAgentApi(proxy);
     this.agentApiUrl = await listen(this.agentApi, binding.host, binding.port, 'agent API');
+    this.egress = new EgressProxy({ permissions: this.domains.permissions, events: this.domains.events, tokens: this.egressTokens, logger: this.options.logger });
+    // A runtime that lets the system pick the agent API's port (tests) gets the same for the proxy.
+    this.egressUrl = await this.egress.listen(binding.host, binding.port === 0 ? 0 : egressPort(this.store.get().mesh.mesh));
+    await this.isolateHost();
 
     const info: MeshInfo = { pid: process.pid, admin_url: this.adminUrl, agent_api_url: this.agentApiUrl, started_at: this.startedAt };
     writeFileSync(paths.meshInfo, `${JSON.stringify(info, null, 2)}\n`);
-    this.options.logger.info({ event: 'mesh_listening', admin: this.adminUrl, agent_api: this.agentApiUrl }, 'mesh listening');
+    this.options.logger.info({ event: 'mesh_listening', admin: this.adminUrl, agent_api: this.agentApiUrl, egress: this.egressUrl }, 'mesh listening');
 
     const stale = await this.options.runtime.removeStale();
     if (stale.length > 0) this.options.logger.info({ event: 'stale_removed', agents: stale }, 'removed containers left from an earlier run');
@@ -147,6 +164,30 @@ export class Mesh {
     const results = await this.fleet.startAll();
     this.ready = true;
     return results;
+  }
+
+  /** Firewalls the host where the runtime can, and says plainly when it cannot. */
+  private async isolateHost(): Promise<void> {
+    const ports = [this.agentApiUrl, this.egressUrl].map((url) => Number(new URL(url).port));
+    this.hostIsolation = (await this.options.runtime.isolateHost?.(ports)) ?? null;
+    if (!this.hostIsolation) return;
+    const { enforced, detail } = this.hostIsolation;
+    if (enforced) {
+      this.options.progress(`host isolation: ${detail}`);
+      this.options.logger.info({ event: 'host_isolated', detail }, 'host isolated');
+    } else {
+      this.options.progress(`warning: ${detail}`);
+      this.options.logger.warn({ event: 'host_isolation_missing', detail }, 'host ports are reachable from agents');
+    }
+  }
+
+  /** Removes the host firewall rules of this mesh; a failure is logged, never thrown, so stop always finishes. */
+  private async releaseHost(): Promise<void> {
+    try {
+      await this.options.runtime.releaseHost?.();
+    } catch (err) {
+      this.options.logger.error({ event: 'host_release_failed', err }, 'could not remove the host firewall rules; see `iptables -S LEGION-HOST`');
+    }
   }
 
   private buildAdmin(adminToken: string): FastifyInstance {
@@ -173,6 +214,7 @@ export class Mesh {
     void app.register(eventRoutes, { events });
     void app.register(blackboardAdminRoutes, { store: blackboard, events });
     void app.register(pubsubAdminRoutes, { pubsub });
+    void app.register(costAdminRoutes, { costs: this.domains.costs });
     return app;
   }
 
@@ -186,12 +228,13 @@ export class Mesh {
       await scope.register(agentSelfRoutes, { store: this.store, fleet: this.fleet });
       await scope.register(async (llmScope) => {
         llmScope.addHook('preHandler', async (request) => assertAllowed(permissions, events, { agent: request.agentName, trace: request.trace }, 'allowed_apis', 'llm'));
-        await llmScope.register(llmRoutes, { proxy, defaultModelFor: (agent: string) => agentModel(this.store.get(), agent) });
+        await llmScope.register(llmRoutes, { proxy, metering: this.domains.costs, defaultModelFor: (agent: string) => agentModel(this.store.get(), agent) });
       });
       await scope.register(blackboardAgentRoutes, { store: blackboard, permissions, events });
       await scope.register(pubsubAgentRoutes, { pubsub, permissions, events });
       await scope.register(messageAgentRoutes, { router, permissions, events, knownAgents: () => this.knownAgents() });
       await scope.register(artifactRoutes, { store: blackboard, events });
+      await scope.register(httpAgentRoutes, { credentials: new CredentialStore(() => this.store.get().env), permissions, events });
     });
     return app;
   }
@@ -208,6 +251,7 @@ export class Mesh {
       },
       ready: this.ready,
       permissions: this.domains.permissions.status(),
+      egress: { proxy_url: this.egressUrl, host_isolation: this.hostIsolation },
       agents: await this.fleet.status(),
     };
   }
@@ -216,7 +260,9 @@ export class Mesh {
   async stop(): Promise<void> {
     this.ready = false;
     await this.fleet.stopAll();
-    await Promise.all([this.agentApi?.close(), this.admin?.close()]);
+    await Promise.all([this.agentApi?.close(), this.admin?.close(), this.egress?.close()]);
+    this.egress = null;
+    await this.releaseHost();
     this.agentApi = null;
     this.admin = null;
     this.domainsOrNull?.close();

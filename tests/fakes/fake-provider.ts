@@ -24,6 +24,8 @@ export interface FakeProvider {
   calls: FakeCall[];
   /** Queues steps that answer the next calls, in order, before the responder is asked. */
   script(...steps: FakeStep[]): void;
+  /** Replaces the responder for every later call (tests whose harness started the fake). */
+  respondWith(respond: (call: FakeCall) => FakeStep): void;
   close(): Promise<void>;
 }
 
@@ -40,7 +42,7 @@ export interface FakeProviderOptions {
 const FORMATS: FakeFormat[] = [openAiFormat, anthropicFormat];
 
 export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
-  const respond = options.respond ?? directiveResponder;
+  let respond = options.respond ?? directiveResponder;
   const calls: FakeCall[] = [];
   const queue: FakeStep[] = [];
   let counter = 0;
@@ -89,6 +91,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     anthropicBaseUrl: url,
     calls,
     script: (...steps) => void queue.push(...steps),
+    respondWith: (next) => {
+      respond = next;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         // SDK clients keep connections alive; without this close() would wait for them.

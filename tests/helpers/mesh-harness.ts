@@ -1,7 +1,7 @@
 // An in-process mesh over agent processes and the fake provider, for integration
 // tests of coordination. Agents are real agent servers; only Docker is left out.
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { Mesh } from '../../src/mesh/server.js';
 import { loadProject } from '../../src/shared/config/project.js';
 import { createLogger } from '../../src/shared/logging.js';
@@ -21,19 +21,23 @@ export interface Harness {
   /** Waits until the fake saw a call from `agent` (by its system prompt) whose last user message matches. */
   waitForCall: (agent: string, pattern: RegExp, timeoutMs?: number) => Promise<FakeCall>;
   writePermissions: (yaml: string) => void;
+  /** Everything the mesh's pino logger wrote so far. */
+  meshLog: () => string;
   close: () => Promise<void>;
 }
 
-export async function startHarness(options: { agentsYaml: string; permissionsYaml?: string }): Promise<Harness> {
+export async function startHarness(options: { agentsYaml: string; permissionsYaml?: string; env?: Record<string, string> }): Promise<Harness> {
   const fake = await startFakeProvider();
   const project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: options.agentsYaml });
   const writePermissions = (yaml: string) => writeFileSync(join(project.dir, 'config', 'permissions.yaml'), yaml);
   if (options.permissionsYaml) writePermissions(options.permissionsYaml);
+  if (options.env) appendFileSync(join(project.dir, '.env'), Object.entries(options.env).map(([key, value]) => `${key}=${value}\n`).join(''));
+  let meshLog = '';
   const runtime = new ProcessRuntime(join(project.dir, 'agents-data'));
   const mesh = new Mesh({
     project: loadProject(project.dir),
     runtime,
-    logger: createLogger({}, { write: () => undefined }),
+    logger: createLogger({}, { write: (line: string) => void (meshLog += line) }),
     progress: () => undefined,
     onShutdownRequested: () => undefined,
   });
@@ -67,6 +71,7 @@ export async function startHarness(options: { agentsYaml: string; permissionsYam
     say,
     waitForCall,
     writePermissions,
+    meshLog: () => meshLog,
     close: async () => {
       await mesh.stop();
       await fake.close();

@@ -26,6 +26,7 @@ const config: AgentRuntimeConfig = {
   system_prompt: 'Be brief.',
   project_md: '# Project Lighthouse',
   max_tool_rounds: 5,
+  context_window: 128_000,
 };
 
 class FakeMesh {
@@ -229,6 +230,8 @@ describe('agent server process', () => {
       'read_file',
       'write_file',
       'list_files',
+      'memory_search',
+      'memory_save',
       'list_agents',
       'read_shared_state',
       'write_shared_state',
@@ -237,6 +240,8 @@ describe('agent server process', () => {
       'subscribe_event',
       'send_message',
       'save_artifact',
+      'http_request',
+      'note_correction',
     ]);
   });
 

@@ -1,10 +1,14 @@
 // The chat loop with a scripted LLM: each call returns the next prepared response (its
 // content streamed as deltas first) and every request is recorded for inspection.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { runChatTurn, type ChatSession } from '../../src/agent/loop.js';
 import type { LlmCallOptions, LlmClient } from '../../src/agent/mesh-client.js';
 import { defineTool, type Tool } from '../../src/agent/tools/registry.js';
+import { createLogger } from '../../src/shared/logging.js';
 import type { AgentRuntimeConfig } from '../../src/shared/wire/agent.js';
 import type { ChatEvent } from '../../src/shared/wire/chat.js';
 import type { LlmChatRequest, LlmChatResponse, Message, ToolCall } from '../../src/shared/wire/llm.js';
@@ -48,20 +52,27 @@ const config: AgentRuntimeConfig = {
   system_prompt: '',
   project_md: '',
   max_tool_rounds: 3,
+  context_window: 100_000,
 };
+const logger = createLogger({}, { write: () => undefined });
+// Failed tool calls are recorded under the workspace, so it must be a real directory.
+const dataDir = mkdtempSync(path.join(tmpdir(), 'legion-loop-'));
+const toolContext = { dataDir, workspaceDir: path.join(dataDir, 'workspace'), trace: null };
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function turn(llm: LlmClient, session: ChatSession = { id: 's1', messages: [] }, userMessage = 'hello') {
+async function turn(llm: LlmClient, session: ChatSession = { id: 's1', messages: [], usageMark: null }, userMessage = 'hello') {
   const events: ChatEvent[] = [];
   const done = await runChatTurn({
     llm,
     tools,
-    toolContext: { dataDir: '/nonexistent', workspaceDir: '/nonexistent/workspace', trace: null },
+    toolContext,
     config,
     systemPrompt: 'SYSTEM',
     session,
     userMessage,
     emit: (event) => events.push(event),
     signal: new AbortController().signal,
+    logger,
   });
   return { done, events, session };
 }
@@ -114,6 +125,9 @@ describe('runChatTurn', () => {
     expect(results[1]?.content).toBe('arguments for shout: text: expected a string');
     expect(results[2]?.content).toContain('unknown tool "whisper"');
     expect(done.reply).toBe('Sorry.');
+    const errors = readFileSync(path.join(toolContext.workspaceDir, 'learnings', 'errors.md'), 'utf8');
+    expect(errors.match(/^## .* · (shout|whisper) failed$/gm)).toHaveLength(3);
+    expect(errors).toContain('unknown tool "whisper"');
   });
 
   it('stops a model that always calls tools at max_tool_rounds and says so', async () => {
@@ -138,7 +152,7 @@ describe('runChatTurn', () => {
   });
 
   it('leaves the session untouched when the turn fails or is cancelled', async () => {
-    const session: ChatSession = { id: 's1', messages: [] };
+    const session: ChatSession = { id: 's1', messages: [], usageMark: null };
     const failing: LlmClient = { llmChat: () => Promise.reject(new Error('provider down')) };
     await expect(turn(failing, session)).rejects.toThrow('provider down');
     expect(session.messages).toEqual([]);
@@ -151,13 +165,14 @@ describe('runChatTurn', () => {
     const run = runChatTurn({
       llm: cancelling,
       tools,
-      toolContext: { dataDir: '/nonexistent', workspaceDir: '/nonexistent/workspace', trace: null },
+      toolContext,
       config,
       systemPrompt: 'SYSTEM',
       session,
       userMessage: 'hello',
       emit: () => undefined,
       signal: controller.signal,
+      logger,
     });
     await expect(run).rejects.toMatchObject({ code: 'aborted' });
     expect(session.messages).toEqual([]);

@@ -13,7 +13,10 @@ const config: AgentRuntimeConfig = {
   system_prompt: 'Cite every source.',
   project_md: '# Project Atlas\nMap the market.',
   max_tool_rounds: 10,
+  context_window: 128_000,
 };
+
+const NO_LEARNINGS = { corrections: { shown: [], hidden: 0 }, errors: { shown: [], hidden: 0 } };
 
 describe('buildSystemPrompt', () => {
   it('includes the role, the system prompt, PROJECT.md, workspace files in order, and the tools line', () => {
@@ -25,6 +28,7 @@ describe('buildSystemPrompt', () => {
       ],
       toolNames: ['exec', 'read_file'],
       dataDir: '/data',
+      learnings: NO_LEARNINGS,
     });
     expect(prompt).toContain('researcher');
     expect(prompt).toContain('finds and summarises sources');
@@ -41,6 +45,7 @@ describe('buildSystemPrompt', () => {
       workspaceFiles: [{ name: 'USER.md', content: '' }],
       toolNames: [],
       dataDir: '/data',
+      learnings: NO_LEARNINGS,
     });
     expect(prompt).not.toContain('PROJECT.md');
     expect(prompt).not.toContain('USER.md');
@@ -53,10 +58,39 @@ describe('buildSystemPrompt', () => {
       workspaceFiles: [{ name: 'MEMORY.md', content: `M${long}` }],
       toolNames: [],
       dataDir: '/data',
+      learnings: NO_LEARNINGS,
     });
     expect(prompt).toContain('[truncated: 251 more characters of PROJECT.md not shown]');
     expect(prompt).toContain('[truncated: 251 more characters of MEMORY.md not shown]');
     expect(prompt.length).toBeLessThan(2 * PROMPT_FILE_CAP_CHARS + 1_000);
+  });
+});
+
+describe('learnings in the system prompt', () => {
+  const base = { config, workspaceFiles: [{ name: 'MEMORY.md', content: 'memory-body' }], toolNames: ['exec'], dataDir: '/data' };
+
+  it('shows corrections, then tool errors, after the workspace files, each entry a level below its section', () => {
+    const prompt = buildSystemPrompt({
+      ...base,
+      learnings: {
+        corrections: { shown: ['## t2 · from the user (/correct)\n> newest correction', '## t1 · from the user (/correct)\n> older correction'], hidden: 0 },
+        errors: { shown: ['## t3 · exec failed\nArguments:\n    {}\nError:\n    boom'], hidden: 7 },
+      },
+    });
+    const corrections = prompt.indexOf('## Corrections you have been given (learnings/corrections.md, newest first)');
+    const errors = prompt.indexOf('## Your recent tool errors (learnings/errors.md, newest first)');
+    expect(prompt.indexOf('memory-body')).toBeLessThan(corrections);
+    expect(corrections).toBeLessThan(errors);
+    expect(errors).toBeLessThan(prompt.indexOf('Tools: exec'));
+    expect(prompt.indexOf('newest correction')).toBeLessThan(prompt.indexOf('older correction'));
+    expect(prompt).toContain('### t2 · from the user (/correct)');
+    expect(prompt).toContain('[7 older entries in learnings/errors.md are not shown]');
+    expect(prompt).not.toContain('older entries in learnings/corrections.md');
+  });
+
+  it('leaves out a section without entries', () => {
+    const prompt = buildSystemPrompt({ ...base, learnings: NO_LEARNINGS });
+    expect(prompt).not.toContain('learnings/');
   });
 });
 

@@ -51,8 +51,8 @@ describe('loadProject', () => {
 
   it('rejects unknown keys by name', () => {
     expect(errorLines(project(MESH + 'llm_typo: 1\n'))).toEqual(['config/mesh.yaml: unknown key "llm_typo"']);
-    expect(errorLines(project(MESH, 'agents:\n  a:\n    role: r\n    budget: { daily_usd: 5 }\n'))).toEqual([
-      'config/agents.yaml: agents.a: unknown key "budget"',
+    expect(errorLines(project(MESH, 'agents:\n  a:\n    role: r\n    budget: { daily_usd: 5, weekly_usd: 20 }\n'))).toEqual([
+      'config/agents.yaml: agents.a.budget: unknown key "weekly_usd"',
     ]);
   });
 

@@ -40,6 +40,8 @@ type Ending =
 
 function runCommand(command: string, timeoutMs: number, ctx: ToolContext): Promise<ToolResult> {
   return new Promise((resolve) => {
+    // No `env`: the command inherits the agent's environment on purpose, whose
+    // HTTP(S)_PROXY and NO_PROXY send curl, npm, pip and the like through the egress proxy.
     const child = spawn('/bin/sh', ['-c', command], {
       cwd: ctx.workspaceDir,
       detached: true,

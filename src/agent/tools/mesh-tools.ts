@@ -1,8 +1,9 @@
 // Tools that act through the mesh: the fleet list, shared state (blackboard),
-// pub/sub, messages and artifacts. Every call carries the agent's token and the turn's
-// trace; the mesh checks the permission matrix. A denial (403) or any other mesh error
-// comes back as a tool error the model can read: runToolCall turns the thrown
-// LegionError into { ok: false } with its message, which names the rule.
+// pub/sub, messages, artifacts and HTTP requests with credentials. Every call carries
+// the agent's token and the turn's trace; the mesh checks the permission matrix. A
+// denial (403) or any other mesh error comes back as a tool error the model can read:
+// runToolCall turns the thrown LegionError into { ok: false } with its message, which
+// names the rule.
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -21,6 +22,7 @@ import { AgentNameSchema } from '../../shared/names.js';
 import { resolveConfinedPath } from './paths.js';
 import { defineTool, type Tool } from './registry.js';
 import { createBlackboardTools } from './blackboard-tools.js';
+import { createHttpTool } from './http-tool.js';
 
 /** The one thing these tools need from the agent's mesh client. */
 export interface MeshRpc {
@@ -79,5 +81,6 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
         return { ok: true, output: `saved ${path} (${size} bytes), registered as ${registered.key} version ${registered.version}` };
       },
     }),
+    createHttpTool(mesh),
   ];
 }

@@ -13,12 +13,20 @@ export function registerChat(program: Command): void {
     .command('chat <agent>')
     .description('chat with an agent of the running fleet (attach from another terminal)')
     .option('-m, --message <text>', 'send one message, print the reply and exit')
+    .option('--reset', 'end the current session first (as /reset does); with -m, before sending')
     .action(
-      commandAction(async (agent: string, options: { message?: string }) => {
+      commandAction(async (agent: string, options: { message?: string; reset?: boolean }) => {
         const client = MeshClient.connect(projectDir());
         const names = (await client.status()).agents.map((a) => a.name);
         if (!names.includes(agent)) {
           throw new LegionError('unknown_agent', `no agent named "${agent}" (agents: ${names.join(', ') || 'none'})`, 404);
+        }
+        if (options.reset) {
+          await client.reset(agent);
+          if (options.message === undefined && !process.stdin.isTTY) {
+            process.stdout.write(`new session with ${agent}\n`);
+            return;
+          }
         }
         if (options.message === undefined) {
           await runRepl({ client, mode: 'attach', agent, input: process.stdin, output: process.stdout });

@@ -1,5 +1,6 @@
-// Admin routes about agents: fleet status, chat relay (SSE), session reset, and
-// adding or removing agents while the fleet runs. Registered inside the admin scope.
+// Admin routes about agents: fleet status, chat relay (SSE), session reset, user
+// corrections (recorded by the agent in its learnings), and adding or removing agents
+// while the fleet runs. Registered inside the admin scope.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { encodeSse, readSse } from '../../shared/sse.js';
@@ -7,9 +8,10 @@ import { errorBody, LegionError } from '../../shared/errors.js';
 import { parseOrThrow } from '../../shared/validate.js';
 import { ChatEventSchema, ChatRequestSchema } from '../../shared/wire/chat.js';
 import { AddAgentRequestSchema } from '../../shared/wire/admin.js';
+import { CorrectionRequestSchema } from '../../shared/wire/learnings.js';
 import { addAgentToConfig, removeAgentFromConfig } from '../../shared/config/agents-edit.js';
 import type { Fleet } from '../runtime/fleet.js';
-import { openAgentChat, resetAgentSession } from '../runtime/agent-client.js';
+import { openAgentChat, resetAgentSession, sendCorrection } from '../runtime/agent-client.js';
 import type { ProjectStore } from '../project-store.js';
 import type { EventLog } from '../events/log.js';
 import { newId } from '../../shared/ids.js';
@@ -55,6 +57,14 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
   app.post('/api/agents/:name/reset', async (request) => {
     const { name } = parseOrThrow(NameParams, request.params, 'params');
     return resetAgentSession(fleet.endpoint(name));
+  });
+
+  app.post('/api/agents/:name/correct', async (request) => {
+    const { name } = parseOrThrow(NameParams, request.params, 'params');
+    const { text } = parseOrThrow(CorrectionRequestSchema, request.body, 'body');
+    const recorded = await sendCorrection(fleet.endpoint(name), text);
+    events.record({ agent: name, kind: 'correction', subject: name, detail: { chars: text.length, entries: recorded.entries } });
+    return recorded;
   });
 
   app.post('/api/agents/:name/chat', async (request, reply) => {

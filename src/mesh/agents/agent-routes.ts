@@ -6,8 +6,12 @@ import { agentModel } from '../../shared/config/project.js';
 import type { AgentRuntimeConfig } from '../../shared/wire/agent.js';
 import type { ProjectStore } from '../project-store.js';
 import type { Fleet } from '../runtime/fleet.js';
+import { loadContextWindows } from './context-windows.js';
 
 export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: Fleet }> = async (app, { store, fleet }) => {
+  // Read once, when the agent API starts: a broken table stops the mesh with the file named.
+  const contextWindows = loadContextWindows(store.get().dir);
+
   // Names and roles are not secret: every agent may see who else is in the fleet.
   app.post('/mesh/agents/list', async () => ({
     agents: (await fleet.status()).map((a) => ({ name: a.name, role: a.role, health: a.health })),
@@ -17,13 +21,15 @@ export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: F
     const project = store.get();
     const entry = project.agents[request.agentName];
     if (!entry) throw new LegionError('unknown_agent', `agent ${request.agentName} is no longer configured`, 404);
+    const model = agentModel(project, request.agentName);
     return {
       agent: request.agentName,
       role: entry.role,
-      model: agentModel(project, request.agentName),
+      model,
       system_prompt: entry.system_prompt,
       project_md: store.projectMd(),
       max_tool_rounds: entry.max_tool_rounds,
+      context_window: entry.context_window ?? contextWindows.resolve(model).tokens,
     };
   });
 };

@@ -15,6 +15,14 @@ export function abortedError(provider: ProviderSettings): LegionError {
   return new LegionError('aborted', `the ${provider.name} call was cancelled`, 499, { provider: provider.name });
 }
 
+/** Whether a failed call had been taken by the provider, which then bills for it: it was
+ *  cancelled, or broke after the answer began (a provider error without an HTTP status).
+ *  A refusal with a status, an unreachable provider or a mesh-side error bills nothing. */
+export function providerMayHaveBilled(err: unknown): boolean {
+  if (!(err instanceof LegionError)) return false;
+  return err.code === 'aborted' || (err.code === 'provider_error' && err.details.status === undefined);
+}
+
 export function normalizeProviderError(err: unknown, provider: ProviderSettings): LegionError {
   if (err instanceof LegionError) return err;
   const name = provider.name;

@@ -4,33 +4,52 @@
 // answer only becomes an event stream once its first event exists, so every error
 // that happens earlier (bad model, missing key, provider 401...) is an ordinary HTTP
 // error from the error handler, and only errors after the first delta go in-band; a
-// client that disconnects cancels the provider call.
+// client that disconnects cancels the provider call. Metering: the call's worst case
+// is reserved before the provider is called (a budget refusal is a 402 and no
+// provider call), and the reservation is settled exactly once however the call ends.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { errorBody } from '../../shared/errors.js';
 import { encodeSse } from '../../shared/sse.js';
 import { parseOrThrow } from '../../shared/validate.js';
 import { LlmChatRequestSchema, type LlmChatResponse, type LlmStreamEvent } from '../../shared/wire/llm.js';
+import type { CallOutcome, LlmMetering } from '../costs/meter.js';
+import { providerMayHaveBilled } from './errors.js';
 import type { LlmProxy } from './proxy.js';
 
 export interface LlmRoutesOptions {
   proxy: LlmProxy;
+  metering: LlmMetering;
   /** The model (`provider/model`) used when the request names none. */
   defaultModelFor: (agent: string) => string;
 }
 
-export const llmRoutes: FastifyPluginAsync<LlmRoutesOptions> = async (app, { proxy, defaultModelFor }) => {
+export const llmRoutes: FastifyPluginAsync<LlmRoutesOptions> = async (app, { proxy, metering, defaultModelFor }) => {
   app.post('/mesh/llm/chat', async (request, reply): Promise<LlmChatResponse | undefined> => {
     const body = parseOrThrow(LlmChatRequestSchema, request.body, 'body');
     const chatRequest = { ...body, model: body.model ?? defaultModelFor(request.agentName) };
+    const reservation = metering.reserve({ agent: request.agentName, trace: request.trace, request: chatRequest });
+    const started = performance.now();
     const disconnected = new AbortController();
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) disconnected.abort();
     });
     const options = { agent: request.agentName, signal: disconnected.signal };
+    let streamedChars = 0;
+    const settle = (outcome: CallOutcome) => metering.settle(reservation, outcome, performance.now() - started, request.trace);
+    const meteredChat = async (onDelta?: (text: string) => void): Promise<LlmChatResponse> => {
+      try {
+        const response = await proxy.chat(chatRequest, onDelta ? { ...options, onDelta } : options);
+        settle({ status: 'ok', usage: response.usage });
+        return response;
+      } catch (err) {
+        settle({ status: 'failed', billed: providerMayHaveBilled(err), streamedChars });
+        throw err;
+      }
+    };
 
     if (!chatRequest.stream) {
       try {
-        return await proxy.chat(chatRequest, options);
+        return await meteredChat();
       } catch (err) {
         // Nobody is left to read an answer.
         if (!disconnected.signal.aborted) throw err;
@@ -41,7 +60,10 @@ export const llmRoutes: FastifyPluginAsync<LlmRoutesOptions> = async (app, { pro
 
     const sse = lazyEventStream(reply);
     try {
-      const response = await proxy.chat(chatRequest, { ...options, onDelta: (text) => sse.send({ type: 'delta', text }) });
+      const response = await meteredChat((text) => {
+        streamedChars += text.length;
+        sse.send({ type: 'delta', text });
+      });
       sse.send({ type: 'done', response });
     } catch (err) {
       if (!sse.started() && !disconnected.signal.aborted) throw err;

@@ -4,6 +4,7 @@
 import { ErrorResponseSchema, LegionError } from '../../shared/errors.js';
 import { ChatEventSchema, ResetResponseSchema, type ResetResponse } from '../../shared/wire/chat.js';
 import { readSse } from '../../shared/sse.js';
+import { CorrectionResponseSchema, type CorrectionResponse } from '../../shared/wire/learnings.js';
 
 export interface AgentEndpoint {
   agent: string;
@@ -72,6 +73,16 @@ export async function runAgentTurn(endpoint: AgentEndpoint, message: string, tra
 export async function resetAgentSession(endpoint: AgentEndpoint): Promise<ResetResponse> {
   const response = await call(endpoint, '/chat/reset', { method: 'POST' });
   return ResetResponseSchema.parse(await response.json());
+}
+
+/** Hands a user's correction to the agent, which records it in learnings/corrections.md. */
+export async function sendCorrection(endpoint: AgentEndpoint, text: string): Promise<CorrectionResponse> {
+  const response = await call(endpoint, '/correct', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text }),
+  });
+  return CorrectionResponseSchema.parse(await response.json());
 }
 
 /** True once GET /health answers 200 (no token needed there). */

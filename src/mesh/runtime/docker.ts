@@ -2,11 +2,14 @@
 // no-new-privileges, read-only root with a tmpfs /tmp, memory/CPU/pids limits, an
 // init process, a named volume at /data, on the internal network legion_internal
 // (no route out, no container-to-container traffic). Containers carry labels naming
-// the project and agent; that is how stale ones are found.
+// the project and agent; that is how stale ones are found. Where it has the rights, the
+// runtime firewalls the host so that agents reach only the mesh's ports (firewall.ts).
 import Docker from 'dockerode';
 import { LegionError } from '../../shared/errors.js';
 import { AGENT_SERVER_PORT } from '../../shared/wire/agent.js';
 import { buildImage, imageExists, imageTag, type ImageSpec } from './image.js';
+import { installHostFirewall, removeHostFirewall, type HostFirewallSpec } from './firewall.js';
+import type { HostIsolation } from '../../shared/wire/admin.js';
 import type { AgentApiBinding, AgentLaunch, AgentRuntime, ProgressFn, RunningAgent } from './types.js';
 
 export const NETWORK_NAME = 'legion_internal';
@@ -41,6 +44,9 @@ export class DockerRuntime implements AgentRuntime {
   readonly docker: Docker;
   private readonly options: DockerRuntimeOptions;
   private tag: string | null = null;
+  private network: { gateway: string; bridge: string } | null = null;
+  /** The firewall rules this runtime installed, to remove at releaseHost. */
+  private firewall: HostFirewallSpec | null = null;
 
   constructor(options: DockerRuntimeOptions) {
     this.options = options;
@@ -56,12 +62,13 @@ export class DockerRuntime implements AgentRuntime {
     const tag = imageTag(this.options.image);
     if (!(await imageExists(this.docker, tag))) await buildImage(this.docker, this.options.image, progress);
     this.tag = tag;
-    const gateway = await this.ensureNetwork();
-    return { host: gateway, port: meshPort };
+    this.network = await this.ensureNetwork();
+    return { host: this.network.gateway, port: meshPort };
   }
 
-  /** Creates legion_internal when missing and returns its gateway, the host's address on it. */
-  private async ensureNetwork(): Promise<string> {
+  /** Creates legion_internal when missing; returns its gateway (the host's address on
+   *  it) and the host interface of its bridge. */
+  private async ensureNetwork(): Promise<{ gateway: string; bridge: string }> {
     const existing = await this.docker.listNetworks({ filters: { name: [NETWORK_NAME] } });
     const found = existing.find((n) => n.Name === NETWORK_NAME);
     if (!found) {
@@ -75,6 +82,8 @@ export class DockerRuntime implements AgentRuntime {
     }
     const info = (await this.docker.getNetwork(NETWORK_NAME).inspect()) as {
       Internal?: boolean;
+      Id: string;
+      Options?: Record<string, string>;
       IPAM?: { Config?: { Gateway?: string }[] };
     };
     if (!info.Internal) {
@@ -82,7 +91,22 @@ export class DockerRuntime implements AgentRuntime {
     }
     const gateway = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
     if (!gateway) throw new LegionError('network_no_gateway', `Docker network ${NETWORK_NAME} has no gateway address`, 500);
-    return gateway;
+    // Docker names a bridge br-<first 12 of the network id> unless the network sets a name.
+    return { gateway, bridge: info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}` };
+  }
+
+  async isolateHost(ports: number[]): Promise<HostIsolation> {
+    if (!this.network) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
+    const spec: HostFirewallSpec = { ...this.network, ports };
+    const isolation = await installHostFirewall(spec);
+    if (isolation.enforced) this.firewall = spec;
+    return isolation;
+  }
+
+  async releaseHost(): Promise<void> {
+    if (!this.firewall) return;
+    await removeHostFirewall(this.firewall);
+    this.firewall = null;
   }
 
   async start(launch: AgentLaunch): Promise<RunningAgent> {

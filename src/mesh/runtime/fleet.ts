@@ -9,6 +9,7 @@ import type { AgentStatusEntry, Health } from '../../shared/wire/admin.js';
 import { agentModel, type Project } from '../../shared/config/project.js';
 import { parseMemoryLimit } from '../../shared/config/schema.js';
 import type { AgentTokens } from '../http/agent-auth.js';
+import { egressProxyEnv } from '../egress/proxy-env.js';
 import { agentHealthy, type AgentEndpoint } from './agent-client.js';
 import type { AgentRuntime, RunningAgent } from './types.js';
 
@@ -31,6 +32,9 @@ export interface FleetOptions {
   logger: Logger;
   /** The agent API's URL as agents reach it; known once the mesh listens. */
   meshUrl: () => string;
+  /** Per-agent egress tokens (minted and revoked with the mesh token) and the egress
+   *  proxy's URL as agents reach it; containers get both in HTTP(S)_PROXY. */
+  egress: { tokens: AgentTokens; url: () => string };
   /** Told each time an agent becomes healthy (its lane can be worked). */
   onHealthy: (agent: string) => void;
   laneDepth: (agent: string) => { queued: number; inflight: number };
@@ -93,6 +97,7 @@ export class Fleet {
     slot.lastError = null;
     const serverToken = newSecret();
     const meshToken = tokens.mint(slot.name);
+    const egressToken = this.options.egress.tokens.mint(slot.name);
     try {
       const running = await runtime.start({
         agent: slot.name,
@@ -101,6 +106,7 @@ export class Fleet {
           [AGENT_ENV.meshUrl]: this.options.meshUrl(),
           [AGENT_ENV.meshToken]: meshToken,
           [AGENT_ENV.serverToken]: serverToken,
+          ...egressProxyEnv({ proxyUrl: this.options.egress.url(), agent: slot.name, token: egressToken, meshUrl: this.options.meshUrl() }),
         },
         memoryBytes: parseMemoryLimit(entry.resources.memory_limit),
         cpus: entry.resources.cpu_limit,
@@ -115,6 +121,7 @@ export class Fleet {
       slot.health = 'failed';
       slot.lastError = err instanceof Error ? err.message : String(err);
       tokens.revoke(slot.name);
+      this.options.egress.tokens.revoke(slot.name);
       logger.error({ agent: slot.name, event: 'agent_start_failed', err: slot.lastError }, 'agent failed to start');
       throw err;
     }
@@ -138,6 +145,7 @@ export class Fleet {
   stop(name: string): Promise<void> {
     return this.serialize(name, async (slot) => {
       this.options.tokens.revoke(name);
+      this.options.egress.tokens.revoke(name);
       await this.options.runtime.stop(name);
       slot.running = null;
       slot.serverToken = null;

@@ -1,5 +1,6 @@
 // What the fleet needs from wherever agents run. The mesh uses the Docker runtime;
 // integration tests run agents as local processes behind the same interface.
+import type { HostIsolation } from '../../shared/wire/admin.js';
 
 export interface AgentLaunch {
   agent: string;
@@ -39,4 +40,10 @@ export interface AgentRuntime {
   logs(agent: string, lines: number): Promise<string>;
   /** Removes agents of this project left over from an earlier run. */
   removeStale(): Promise<string[]>;
+  /** Once the mesh listens: keeps agents from every host port but `ports`, where the
+   *  runtime runs agents on a network of the host (Docker). A host that cannot be
+   *  firewalled is an unenforced answer saying why, not an error. */
+  isolateHost?(ports: number[]): Promise<HostIsolation>;
+  /** Undoes isolateHost at mesh stop; idempotent. */
+  releaseHost?(): Promise<void>;
 }

@@ -16,11 +16,35 @@ const ProviderSchema = z.strictObject({
 });
 export type ProviderConfig = z.infer<typeof ProviderSchema>;
 
+/** Spending limits in USD; 0 stops all LLM calls of that scope. Checked before each call. */
+export const BudgetSchema = z.strictObject({
+  daily_usd: z.number().nonnegative().optional(),
+  monthly_usd: z.number().nonnegative().optional(),
+});
+export type Budget = z.infer<typeof BudgetSchema>;
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const TimeZoneSchema = z.string().refine(isTimeZone, 'expected an IANA time zone such as UTC or Europe/Berlin');
+
 export const MeshFileSchema = z.strictObject({
   mesh: z
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(1).max(65535).default(8420),
+      /** Port of the egress proxy, next to the agent API on the legion network's gateway; default port + 1. */
+      egress_port: z.number().int().min(1).max(65535).optional(),
+    })
+    .refine((mesh) => (mesh.egress_port === undefined ? mesh.port < 65535 : mesh.egress_port !== mesh.port), {
+      message: 'the egress proxy needs a port of its own: set mesh.egress_port to a port other than mesh.port',
+      path: ['egress_port'],
     })
     .default({ host: '127.0.0.1', port: 8420 }),
   llm: z.strictObject({
@@ -35,6 +59,10 @@ export const MeshFileSchema = z.strictObject({
       extra_ca_cert: z.string().min(1).optional(),
     })
     .default({}),
+  /** Fleet-wide limits over every agent's calls together. */
+  budget: BudgetSchema.optional(),
+  /** Where budget days and months (and `legion costs` periods) begin. */
+  timezone: TimeZoneSchema.default('UTC'),
 });
 export type MeshFile = z.infer<typeof MeshFileSchema>;
 
@@ -55,6 +83,9 @@ export const AgentEntrySchema = z.strictObject({
   max_tool_rounds: z.number().int().min(1).max(100).default(DEFAULT_MAX_TOOL_ROUNDS),
   /** Pub/sub topics (globs allowed) this agent is woken for; checked against can_subscribe. */
   subscriptions: z.array(TopicPatternSchema).default([]),
+  budget: BudgetSchema.optional(),
+  /** Tokens of the model's context window; overrides config/context-windows.yaml for this agent. */
+  context_window: z.number().int().min(1000).optional(),
 });
 export type AgentEntry = z.infer<typeof AgentEntrySchema>;
 
@@ -67,6 +98,11 @@ export const AgentsFileSchema = z.strictObject({
     .default({}),
 });
 export type AgentsFile = z.infer<typeof AgentsFileSchema>;
+
+/** The egress proxy's port: mesh.egress_port, else the agent API's port + 1. */
+export function egressPort(mesh: MeshFile['mesh']): number {
+  return mesh.egress_port ?? mesh.port + 1;
+}
 
 /** Bytes for a memory limit such as "512m". */
 export function parseMemoryLimit(limit: string): number {

@@ -20,6 +20,10 @@ export const AgentStatusEntrySchema = z.object({
 });
 export type AgentStatusEntry = z.infer<typeof AgentStatusEntrySchema>;
 
+/** Whether agents are kept from every host port but the mesh's; detail says how, or why not and how to fix it. */
+export const HostIsolationSchema = z.object({ enforced: z.boolean(), detail: z.string() });
+export type HostIsolation = z.infer<typeof HostIsolationSchema>;
+
 export const MeshStatusSchema = z.object({
   mesh: z.object({
     pid: z.number().int(),
@@ -31,6 +35,8 @@ export const MeshStatusSchema = z.object({
   }),
   ready: z.boolean(),
   permissions: z.object({ source: z.enum(['file', 'starter']), path: z.string().nullable(), last_error: z.string().nullable() }),
+  /** The egress proxy as agents reach it; host_isolation is null where agents are not containers. */
+  egress: z.object({ proxy_url: z.string(), host_isolation: HostIsolationSchema.nullable() }),
   agents: z.array(AgentStatusEntrySchema),
 });
 export type MeshStatus = z.infer<typeof MeshStatusSchema>;

@@ -10,6 +10,8 @@ export const AgentRuntimeConfigSchema = z.object({
   system_prompt: z.string(),
   project_md: z.string(),
   max_tool_rounds: z.number().int().positive(),
+  /** Tokens of the model's context window; the agent compacts its conversation at 70%. */
+  context_window: z.number().int().positive(),
 });
 export type AgentRuntimeConfig = z.infer<typeof AgentRuntimeConfigSchema>;
 

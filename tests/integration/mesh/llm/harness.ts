@@ -13,6 +13,7 @@ import { createLogger } from '../../../../src/shared/logging.js';
 import { readSse } from '../../../../src/shared/sse.js';
 import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from '../../../fakes/fake-provider.js';
 import { loadLlmProject } from '../../../helpers/llm-project.js';
+import { openTestMeter } from '../../../helpers/cost-meter.js';
 
 export const OPENAI_KEY = 'sk-openai-test-4f9a1c2b8e';
 export const ANTHROPIC_KEY = 'sk-ant-test-77b2e0d1c9';
@@ -56,6 +57,7 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({}, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const proxy = createLlmProxy(resolveProviders(project), logger);
+  const costs = openTestMeter({ config: () => project, projectDir: project.dir });
   const tokens = new AgentTokens();
   const token = tokens.mint('tester');
   // fetch keeps idle sockets open for seconds; a test's close should not wait for them.
@@ -63,7 +65,7 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
   installErrorHandler(app);
   await app.register(async (scope) => {
     requireAgentToken(scope, tokens);
-    await scope.register(llmRoutes, { proxy, defaultModelFor: (agent) => agentModel(project, agent) });
+    await scope.register(llmRoutes, { proxy, metering: costs.meter, defaultModelFor: (agent) => agentModel(project, agent) });
   });
   await app.ready();
   return {
@@ -79,6 +81,7 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
       await app.close();
       await openai.close();
       await anthropic.close();
+      costs.close();
       cleanup();
     },
   };

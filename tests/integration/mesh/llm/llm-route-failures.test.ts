@@ -11,6 +11,7 @@ import { LegionError } from '../../../../src/shared/errors.js';
 import { readSse } from '../../../../src/shared/sse.js';
 import { LlmChatResponseSchema, LlmStreamEventSchema } from '../../../../src/shared/wire/llm.js';
 import { startFakeProvider, type FakeProvider } from '../../../fakes/fake-provider.js';
+import { openTestMeter } from '../../../helpers/cost-meter.js';
 import { ANTHROPIC_KEY, closedPort, OPENAI_KEY, sseEvents, startLlmHarness, type HarnessOptions, type LlmHarness } from './harness.js';
 
 const open: { close(): Promise<void> }[] = [];
@@ -139,12 +140,14 @@ describe('streams', () => {
       },
     };
     const tokens = new AgentTokens();
+    const costs = openTestMeter();
+    open.push({ close: async () => costs.close() });
     const app = Fastify();
     open.push(app);
     installErrorHandler(app);
     await app.register(async (scope) => {
       requireAgentToken(scope, tokens);
-      await scope.register(llmRoutes, { proxy: failingProxy, defaultModelFor: () => 'openai/gpt-test' });
+      await scope.register(llmRoutes, { proxy: failingProxy, metering: costs.meter, defaultModelFor: () => 'openai/gpt-test' });
     });
     const response = await app.inject({
       method: 'POST',

@@ -1,0 +1,179 @@
+// Memory search over the chunk index: BM25 hits (fts.ts) merged with vector hits.
+// Invariants: scores are in [0, 1], higher is better: BM25 is normalized by the best hit,
+// cosine similarity is clamped at 0, and hybrid mode weighs them by vectorWeight;
+// recency decay touches only daily logs (memory/YYYY-MM-DD.md); when vectors cannot
+// be used the response is mode 'bm25' with the reason, never an error.
+import type { Db } from './db.js';
+import { queryTerms, textSearch } from './fts.js';
+import type { VectorStore } from './vectors.js';
+
+export interface SearchOptions {
+  limit?: number;
+  /** Share of the score that comes from vector similarity in hybrid mode, 0..1. */
+  vectorWeight?: number;
+  /** When set, a daily log's score halves every this many days of age. */
+  recencyHalfLifeDays?: number;
+  snippetChars?: number;
+  now?: Date;
+}
+
+export interface SearchResult {
+  path: string;
+  start_line: number;
+  end_line: number;
+  heading: string;
+  snippet: string;
+  score: number;
+}
+
+export type SearchResponse = { mode: 'hybrid'; results: SearchResult[] } | { mode: 'bm25'; reason: string; results: SearchResult[] };
+
+/** Where vectors come from for one search, or why there are none. */
+export type VectorSource = { store: VectorStore } | { off: string };
+
+export const DEFAULT_LIMIT = 5;
+export const MAX_LIMIT = 50;
+export const DEFAULT_VECTOR_WEIGHT = 0.3;
+export const DEFAULT_SNIPPET_CHARS = 240;
+export const CUT_MARKER = '…';
+// The pool each ranking contributes before merging: deep enough that recency decay or
+// the other ranking can promote a hit from below the first page.
+const CANDIDATE_FACTOR = 4;
+const MIN_CANDIDATES = 40;
+const DAILY_LOG = /^memory\/(\d{4})-(\d{2})-(\d{2})\.md$/;
+const DAY_MS = 86_400_000;
+
+/** The multiplier for a result's age: 1 for anything but a daily log, halving every halfLifeDays for one. */
+export function recencyFactor(filePath: string, now: Date, halfLifeDays: number): number {
+  const match = DAILY_LOG.exec(filePath);
+  if (!match || halfLifeDays <= 0) return 1;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = Date.UTC(year, month - 1, day);
+  // Date.UTC rolls 2025-02-30 over to March; a name that is not a real date gets no decay.
+  if (new Date(date).getUTCDate() !== day) return 1;
+  const ageDays = Math.max(0, (now.getTime() - date) / DAY_MS);
+  return 0.5 ** (ageDays / halfLifeDays);
+}
+
+export interface Candidate {
+  id: number;
+  path: string;
+  startLine: number;
+  /** -bm25(), higher is better; absent when only the vector ranking found the chunk. */
+  textScore?: number;
+  /** Cosine similarity; absent when the chunk has no vector. */
+  similarity?: number;
+}
+
+export interface RankOptions {
+  /** null in BM25 mode: the score is the text score alone. */
+  vectorWeight: number | null;
+  recencyHalfLifeDays?: number;
+  now: Date;
+}
+
+/** Orders candidates by their combined score, best first; ties go to the earlier path and line so the order is stable. */
+export function rankCandidates(candidates: readonly Candidate[], options: RankOptions): { candidate: Candidate; score: number }[] {
+  const best = Math.max(0, ...candidates.map((c) => c.textScore ?? 0));
+  const weight = options.vectorWeight === null ? 0 : Math.min(1, Math.max(0, options.vectorWeight));
+  return candidates
+    .map((candidate) => {
+      const text = best > 0 ? (candidate.textScore ?? 0) / best : 0;
+      const similarity = Math.min(1, Math.max(0, candidate.similarity ?? 0));
+      const blended = (1 - weight) * text + weight * similarity;
+      const decay = options.recencyHalfLifeDays === undefined ? 1 : recencyFactor(candidate.path, options.now, options.recencyHalfLifeDays);
+      return { candidate, score: blended * decay };
+    })
+    .filter((ranked) => ranked.score > 0)
+    .sort((a, b) => b.score - a.score || a.candidate.path.localeCompare(b.candidate.path) || a.candidate.startLine - b.candidate.startLine);
+}
+
+/** A window of at most maxChars around the first query term, whitespace collapsed, with CUT_MARKER wherever text was cut. */
+export function makeSnippet(text: string, terms: readonly string[], maxChars = DEFAULT_SNIPPET_CHARS): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= maxChars) return flat;
+  const lower = flat.toLowerCase();
+  // Porter stems the index, so "cats" finds "cat": look for a term's stem-ish prefix.
+  const positions = terms.map((term) => lower.indexOf(term.slice(0, Math.max(3, term.length - 2)))).filter((at) => at >= 0);
+  const hit = positions.length > 0 ? Math.min(...positions) : 0;
+  let start = Math.max(0, hit - Math.floor(maxChars / 4));
+  if (start > 0) {
+    const space = flat.indexOf(' ', start);
+    start = space >= 0 && space < hit ? space + 1 : start;
+  }
+  const room = maxChars - (start > 0 ? CUT_MARKER.length : 0) - CUT_MARKER.length;
+  let end = Math.min(flat.length, start + room);
+  if (end < flat.length) {
+    const space = flat.lastIndexOf(' ', end);
+    if (space > start) end = space;
+  }
+  return `${start > 0 ? CUT_MARKER : ''}${flat.slice(start, end).trim()}${end < flat.length ? CUT_MARKER : ''}`;
+}
+
+interface ChunkRow {
+  id: number;
+  path: string;
+  start_line: number;
+  end_line: number;
+  heading: string;
+  text: string;
+}
+
+export async function searchMemory(db: Db, vectors: VectorSource, query: string, options: SearchOptions = {}): Promise<SearchResponse> {
+  const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(options.limit ?? DEFAULT_LIMIT)));
+  const pool = Math.max(MIN_CANDIDATES, limit * CANDIDATE_FACTOR);
+  const terms = queryTerms(query);
+  const rows = new Map<number, ChunkRow>();
+  const candidates = new Map<number, Candidate>();
+  for (const hit of textSearch(db, terms, pool)) {
+    rows.set(hit.id, hit);
+    candidates.set(hit.id, { id: hit.id, path: hit.path, startLine: hit.start_line, textScore: hit.score });
+  }
+
+  let vectorUse: { hybrid: true } | { hybrid: false; reason: string } = 'off' in vectors ? { hybrid: false, reason: vectors.off } : { hybrid: true };
+  if ('store' in vectors && vectors.store.dimensions === null) {
+    vectorUse = { hybrid: false, reason: 'no chunk has a vector yet (embedding has not succeeded)' };
+  } else if ('store' in vectors && terms.length > 0) {
+    try {
+      const queryVector = await vectors.store.embedQuery(query);
+      addVectorCandidates(db, vectors.store, queryVector, pool, rows, candidates);
+    } catch (err) {
+      vectorUse = { hybrid: false, reason: `the query could not be embedded: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+
+  const ranked = rankCandidates([...candidates.values()], {
+    vectorWeight: vectorUse.hybrid ? (options.vectorWeight ?? DEFAULT_VECTOR_WEIGHT) : null,
+    now: options.now ?? new Date(),
+    ...(options.recencyHalfLifeDays === undefined ? {} : { recencyHalfLifeDays: options.recencyHalfLifeDays }),
+  });
+  const results = ranked.slice(0, limit).flatMap(({ candidate, score }): SearchResult[] => {
+    const row = rows.get(candidate.id);
+    if (!row) return [];
+    const snippet = makeSnippet(row.text, terms, options.snippetChars);
+    return [{ path: row.path, start_line: row.start_line, end_line: row.end_line, heading: row.heading, snippet, score: Math.round(score * 1000) / 1000 }];
+  });
+  return vectorUse.hybrid ? { mode: 'hybrid', results } : { mode: 'bm25', reason: vectorUse.reason, results };
+}
+
+/** Adds the nearest chunks by vector and gives every candidate its similarity; vectors of deleted chunks are ignored. */
+function addVectorCandidates(db: Db, store: VectorStore, queryVector: Float32Array, pool: number, rows: Map<number, ChunkRow>, candidates: Map<number, Candidate>): void {
+  const near = store.nearest(queryVector, pool);
+  const nearIds = new Set(near.map((hit) => hit.id));
+  const textOnly = [...candidates.keys()].filter((id) => !nearIds.has(id));
+  const distances = new Map([...near, ...store.distances(queryVector, textOnly)].map((hit) => [hit.id, hit.distance]));
+  const missing = near.map((hit) => hit.id).filter((id) => !rows.has(id));
+  if (missing.length > 0) {
+    const fetched = db
+      .prepare<[string], ChunkRow>('SELECT id, path, start_line, end_line, heading, text FROM memory_chunks WHERE id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(missing));
+    for (const row of fetched) {
+      rows.set(row.id, row);
+      candidates.set(row.id, { id: row.id, path: row.path, startLine: row.start_line });
+    }
+  }
+  for (const [id, candidate] of candidates) {
+    const distance = distances.get(id);
+    if (distance !== undefined) candidate.similarity = 1 - distance;
+  }
+}
