@@ -33,6 +33,16 @@ export const lanesMigrations: Migration[] = [
 
 export type LaneStatus = 'queued' | 'inflight' | 'done' | 'failed';
 
+/** Ids say what an item is, so a person reading a log line or the agent a message can tell. */
+const LANE_ID_PREFIX: Record<LaneItemKind, string> = {
+  event: 'dlv',
+  message: 'msgd',
+  cron: 'cronr',
+  heartbeat: 'beat',
+  webhook: 'whd',
+  watcher: 'watch',
+};
+
 export interface LaneItem {
   seq: number;
   id: string;
@@ -60,7 +70,7 @@ export class LaneStore {
 
   /** Adds an item to `agent`'s lane; call inside the caller's transaction to make it atomic with its own rows. */
   enqueue(agent: string, kind: LaneItemKind, body: unknown, trace: string | null): string {
-    const id = newId(kind === 'event' ? 'dlv' : 'msgd');
+    const id = newId(LANE_ID_PREFIX[kind]);
     this.db
       .prepare('INSERT INTO lane_items (id, agent, kind, body, trace, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(id, agent, kind, JSON.stringify(body), trace, now());

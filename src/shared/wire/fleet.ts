@@ -37,5 +37,7 @@ export const ArtifactRegisterRequestSchema = z.strictObject({
 export const ArtifactRegisterResponseSchema = z.object({ key: z.string(), version: z.number().int() });
 
 /** Lane depths and what each agent is handling, for legion status. */
-export const LaneItemKindSchema = z.enum(['event', 'message']);
+/** event, message: pub/sub and the router. cron, heartbeat, webhook, watcher: triggers,
+ *  whose body is a TriggerBody (one text for the agent). */
+export const LaneItemKindSchema = z.enum(['event', 'message', 'cron', 'heartbeat', 'webhook', 'watcher']);
 export type LaneItemKind = z.infer<typeof LaneItemKindSchema>;
