@@ -1,10 +1,12 @@
 // Hands each agent its lane items one at a time. A failed hand-over is retried with
 // exponential backoff up to MAX_ATTEMPTS, then marked failed; an item whose agent is
-// not running waits, uncounted, until the agent is healthy again (kick). Stopping the
+// not running (asked again after the failure: it may have just died) waits, uncounted,
+// until the agent is healthy again (kick). A chat turn is never retried. Stopping the
 // dispatcher leaves in-flight items in flight, so the next start re-queues them.
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
-import type { LaneItem, LaneStore } from './store.js';
+import { afterFailedHandOver } from './policy.js';
+import type { LaneItem, LaneStatus, LaneStore } from './store.js';
 
 export const MAX_ATTEMPTS = 5;
 const BASE_BACKOFF_MS = 500;
@@ -15,6 +17,9 @@ export interface LaneDispatcherOptions {
   logger: Logger;
   /** True while the agent can take work. */
   isReady: (agent: string) => boolean;
+  /** Asked after a failed hand-over: checks the agent now (the health monitor), so an
+   *  item that failed because its agent just died goes back to the queue uncounted. */
+  stillReady: (agent: string) => Promise<boolean>;
   /** Hands the item to the agent and resolves with its reply. */
   deliver: (agent: string, item: LaneItem, signal: AbortSignal) => Promise<string>;
 }
@@ -55,7 +60,7 @@ export class LaneDispatcher {
   }
 
   private async drain(agent: string): Promise<void> {
-    const { store, events, logger, isReady, deliver } = this.options;
+    const { store, events, logger, isReady, stillReady, deliver } = this.options;
     while (!this.abort.signal.aborted && isReady(agent)) {
       const item = store.claimNext(agent);
       if (!item) {
@@ -69,11 +74,16 @@ export class LaneDispatcher {
       } catch (err) {
         if (this.abort.signal.aborted) return;
         const reason = err instanceof Error ? err.message : String(err);
-        if (!isReady(agent)) {
+        const up = isReady(agent) && (await stillReady(agent));
+        if (this.abort.signal.aborted) return;
+        const next = afterFailedHandOver(item.kind, up);
+        if (next === 'release') {
           store.release(item.id);
           return;
         }
-        const status = store.retryOrFail(item, reason, backoffMs(item.attempts), MAX_ATTEMPTS);
+        let status: LaneStatus = 'failed';
+        if (next === 'fail') store.fail(item.id, reason);
+        else status = store.retryOrFail(item, reason, backoffMs(item.attempts), MAX_ATTEMPTS);
         events.record({ agent, kind: status === 'failed' ? 'delivery_failed' : 'delivery_retry', subject: item.id, detail: { attempts: item.attempts, error: reason }, trace: item.trace });
         logger.warn({ agent, event: 'delivery_error', item: item.id, attempts: item.attempts, status, err: reason }, 'lane item not delivered');
       }

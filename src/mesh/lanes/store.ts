@@ -1,11 +1,17 @@
-// Lanes: one durable FIFO per agent in mesh.db. Every pub/sub delivery and routed
-// message is a row here before anyone is told it was accepted, so a mesh restart or a
-// container crash loses nothing. An item is handled at most one at a time per agent;
-// an item that was in flight when the mesh died goes back to the queue with its id,
-// so the agent can tell a repeat.
+// Lanes: one durable FIFO per agent in mesh.db. Every pub/sub delivery, routed
+// message, trigger and chat turn is a row here before anyone is told it was accepted,
+// so a mesh restart or a container crash loses nothing. An item is handled at most one
+// at a time per agent; interactive items (chat) are claimed before older background
+// ones; an agent's queued and in-flight items never exceed the depth cap (enqueue
+// throws lane_full instead). A background item that was in flight when the mesh died
+// goes back to the queue with its id, so the agent can tell a repeat; a chat turn
+// does not, since the person who waited for it left with the mesh.
 import type { Db, Migration } from '../db.js';
 import { newId } from '../../shared/ids.js';
 import type { LaneItemKind } from '../../shared/wire/fleet.js';
+import type { LaneStatus as LaneStatusView } from '../../shared/wire/admin.js';
+import { DEFAULT_LANE_DEPTH_CAP } from '../../shared/config/schema.js';
+import { laneRoom } from './policy.js';
 
 export const lanesMigrations: Migration[] = [
   {
@@ -35,6 +41,7 @@ export type LaneStatus = 'queued' | 'inflight' | 'done' | 'failed';
 
 /** Ids say what an item is, so a person reading a log line or the agent a message can tell. */
 const LANE_ID_PREFIX: Record<LaneItemKind, string> = {
+  chat: 'chat',
   event: 'dlv',
   message: 'msgd',
   cron: 'cronr',
@@ -61,15 +68,25 @@ interface LaneRow extends Omit<LaneItem, 'body'> {
 
 const now = () => new Date().toISOString();
 
+/** Claim order: interactive (chat) first, then arrival. Kept in SQL so a claim is one statement. */
+const CLAIM_ORDER = "CASE kind WHEN 'chat' THEN 0 ELSE 1 END, seq";
+
 export class LaneStore {
   private readonly db: Db;
+  private readonly depthCap: () => number;
 
-  constructor(db: Db) {
+  /** `depthCap` is read at each enqueue, so a config reload applies to the next item. */
+  constructor(db: Db, depthCap: () => number = () => DEFAULT_LANE_DEPTH_CAP) {
     this.db = db;
+    this.depthCap = depthCap;
   }
 
-  /** Adds an item to `agent`'s lane; call inside the caller's transaction to make it atomic with its own rows. */
+  /** Adds an item to `agent`'s lane; call inside the caller's transaction to make it atomic
+   *  with its own rows. Throws lane_full (429) when the lane holds mesh.lane_depth_cap items. */
   enqueue(agent: string, kind: LaneItemKind, body: unknown, trace: string | null): string {
+    const { queued, inflight } = this.depth(agent);
+    const room = laneRoom(agent, queued + inflight, this.depthCap());
+    if (!room.ok) throw room.error;
     const id = newId(LANE_ID_PREFIX[kind]);
     this.db
       .prepare('INSERT INTO lane_items (id, agent, kind, body, trace, created_at) VALUES (?, ?, ?, ?, ?, ?)')
@@ -83,7 +100,7 @@ export class LaneStore {
       if (this.inflight(agent)) return null;
       const row = this.db
         .prepare<[string, string], LaneRow>(
-          "SELECT * FROM lane_items WHERE agent = ? AND status = 'queued' AND (not_before IS NULL OR not_before <= ?) ORDER BY seq LIMIT 1",
+          `SELECT * FROM lane_items WHERE agent = ? AND status = 'queued' AND (not_before IS NULL OR not_before <= ?) ORDER BY ${CLAIM_ORDER} LIMIT 1`,
         )
         .get(agent, now());
       if (!row) return null;
@@ -109,9 +126,20 @@ export class LaneStore {
     return status;
   }
 
-  /** At mesh start: whatever was in flight when the mesh stopped is queued again, same id. */
+  /** Failed for good, without a retry (a chat turn that ended in an error). */
+  fail(id: string, error: string): void {
+    this.db.prepare("UPDATE lane_items SET status = 'failed', last_error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'inflight')").run(error, now(), id);
+  }
+
+  /** At mesh start: whatever was in flight when the mesh stopped is queued again, same id;
+   *  chat turns left queued or in flight are failed, as nobody waits for them any more. */
   requeueInflight(): number {
-    return this.db.prepare("UPDATE lane_items SET status = 'queued', not_before = NULL WHERE status = 'inflight'").run().changes;
+    return this.db.transaction(() => {
+      this.db
+        .prepare("UPDATE lane_items SET status = 'failed', last_error = 'the mesh stopped before this chat turn ended', finished_at = ? WHERE kind = 'chat' AND status IN ('queued', 'inflight')")
+        .run(now());
+      return this.db.prepare("UPDATE lane_items SET status = 'queued', not_before = NULL WHERE status = 'inflight'").run().changes;
+    })();
   }
 
   /** Returns an item that could not be delivered because the agent is not running, without counting an attempt. */
@@ -127,6 +155,22 @@ export class LaneStore {
       queued: rows.find((r) => r.status === 'queued')?.n ?? 0,
       inflight: rows.find((r) => r.status === 'inflight')?.n ?? 0,
     };
+  }
+
+  /** Queued (not in-flight) items of `agent` by kind, for the heartbeat's probes. */
+  queuedByKind(agent: string): Partial<Record<LaneItemKind, number>> {
+    const rows = this.db
+      .prepare<[string], { kind: LaneItemKind; n: number }>("SELECT kind, COUNT(*) AS n FROM lane_items WHERE agent = ? AND status = 'queued' GROUP BY kind")
+      .all(agent);
+    return Object.fromEntries(rows.map((row) => [row.kind, row.n]));
+  }
+
+  /** Depth, cap and what runs now, for legion status. */
+  status(agent: string): LaneStatusView {
+    const running = this.db
+      .prepare<[string], { kind: LaneItemKind; id: string; started_at: string }>("SELECT kind, id, started_at FROM lane_items WHERE agent = ? AND status = 'inflight' LIMIT 1")
+      .get(agent);
+    return { ...this.depth(agent), cap: this.depthCap(), running: running ? { kind: running.kind, id: running.id, since: running.started_at } : null };
   }
 
   /** Agents with something queued, for the dispatcher's start-up sweep. */
