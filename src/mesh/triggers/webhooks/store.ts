@@ -1,0 +1,208 @@
+// Webhooks in mesh.db: the hooks (name unique, random id in the URL, the sender's
+// secret kept so the mesh can verify signatures), their deliveries and the signatures
+// already seen. Invariants: a call is accepted in one transaction that records its
+// signature, puts the message on the target's lane and records the delivery, so a
+// replay is refused even across a restart and an accepted call is never lost; seen
+// signatures are pruned once their timestamp left the window; the secret never leaves
+// this file except to the signature check and the mesh's own signer.
+import type { Db, Migration } from '../../db.js';
+import { LegionError } from '../../../shared/errors.js';
+import { newSecret } from '../../../shared/ids.js';
+import type { WebhookDelivery, WebhookTarget } from '../../../shared/wire/webhooks.js';
+import type { EventLog } from '../../events/log.js';
+import type { TriggerBody } from '../../lanes/format.js';
+import type { LaneStore } from '../../lanes/store.js';
+import { SIGNATURE_WINDOW_S } from './signature.js';
+
+export const webhooksMigrations: Migration[] = [
+  {
+    domain: 'webhooks',
+    version: 1,
+    sql: `CREATE TABLE webhooks (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE,
+      target_kind TEXT NOT NULL,
+      target TEXT NOT NULL,
+      secret TEXT,
+      message TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+    CREATE TABLE webhook_deliveries (
+      id TEXT PRIMARY KEY,
+      webhook_id TEXT NOT NULL,
+      webhook_name TEXT NOT NULL,
+      target_kind TEXT NOT NULL,
+      target TEXT NOT NULL,
+      content_type TEXT,
+      bytes INTEGER NOT NULL,
+      received_at TEXT NOT NULL
+    );
+    CREATE INDEX webhook_deliveries_hook ON webhook_deliveries (webhook_id);
+    CREATE TABLE webhook_signatures (
+      webhook_id TEXT NOT NULL,
+      signature TEXT NOT NULL,
+      expires_at INTEGER NOT NULL,
+      PRIMARY KEY (webhook_id, signature)
+    );
+    CREATE INDEX webhook_signatures_expiry ON webhook_signatures (expires_at);`,
+  },
+];
+
+export interface WebhookRecord {
+  id: string;
+  name: string;
+  target: WebhookTarget;
+  secret: string | null;
+  message: string;
+  created_at: string;
+}
+
+interface WebhookRow {
+  id: string;
+  name: string;
+  target_kind: string;
+  target: string;
+  secret: string | null;
+  message: string;
+  created_at: string;
+}
+
+interface DeliveryRow {
+  id: string;
+  webhook_name: string;
+  target_kind: string;
+  target: string;
+  received_at: string;
+}
+
+function targetOf(kind: string, target: string): WebhookTarget {
+  if (kind === 'agent') return { kind: 'agent', agent: target };
+  throw new LegionError('webhook_target_unknown', `a webhook in mesh.db targets a ${kind}, which this mesh cannot deliver to`, 500);
+}
+
+function recordOf(row: WebhookRow): WebhookRecord {
+  return { id: row.id, name: row.name, target: targetOf(row.target_kind, row.target), secret: row.secret, message: row.message, created_at: row.created_at };
+}
+
+/** Where a target's kind and name are stored. */
+function targetColumns(target: WebhookTarget): [string, string] {
+  return [target.kind, target.agent];
+}
+
+export interface IncomingCall {
+  hook: WebhookRecord;
+  /** The verified signature and its timestamp; null for a hook without a secret. */
+  signature: { hex: string; timestamp: number } | null;
+  nowS: number;
+  body: TriggerBody;
+  contentType: string | null;
+  bytes: number;
+}
+
+export type CallOutcome = { accepted: true; deliveryId: string } | { accepted: false; code: 'signature_replayed' };
+
+export interface WebhookStoreOptions {
+  db: Db;
+  lanes: LaneStore;
+  events: EventLog;
+  /** Wakes the agent whose lane got an item. */
+  onEnqueued: (agent: string) => void;
+}
+
+export class WebhookStore {
+  private readonly options: WebhookStoreOptions;
+
+  constructor(options: WebhookStoreOptions) {
+    this.options = options;
+  }
+
+  create(input: { name: string; target: WebhookTarget; secret: string | null; message: string }): WebhookRecord {
+    if (this.byName(input.name)) throw new LegionError('webhook_exists', `a webhook named "${input.name}" exists; remove it first or pick another name`, 409);
+    // The id is the URL's only guard for a hook without a secret: 144 random bits.
+    const record: WebhookRecord = { id: newSecret(18), created_at: new Date().toISOString(), ...input };
+    this.options.db
+      .prepare('INSERT INTO webhooks (id, name, target_kind, target, secret, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(record.id, record.name, ...targetColumns(record.target), record.secret, record.message, record.created_at);
+    return record;
+  }
+
+  byId(id: string): WebhookRecord | null {
+    const row = this.options.db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ?').get(id);
+    return row ? recordOf(row) : null;
+  }
+
+  byName(name: string): WebhookRecord | null {
+    const row = this.options.db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE name = ?').get(name);
+    return row ? recordOf(row) : null;
+  }
+
+  list(): (WebhookRecord & { deliveries: number })[] {
+    const rows = this.options.db
+      .prepare<[], WebhookRow & { deliveries: number }>(
+        'SELECT w.*, (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id) AS deliveries FROM webhooks w ORDER BY w.name',
+      )
+      .all();
+    return rows.map((row) => ({ ...recordOf(row), deliveries: row.deliveries }));
+  }
+
+  /** Removes the hook and its seen signatures; its deliveries stay readable. */
+  remove(name: string): WebhookRecord | null {
+    const { db } = this.options;
+    return db.transaction(() => {
+      const hook = this.byName(name);
+      if (!hook) return null;
+      db.prepare('DELETE FROM webhook_signatures WHERE webhook_id = ?').run(hook.id);
+      db.prepare('DELETE FROM webhooks WHERE id = ?').run(hook.id);
+      return hook;
+    })();
+  }
+
+  /** Stores an accepted call on the target's lane, or refuses a signature seen before. */
+  accept(call: IncomingCall): CallOutcome {
+    const { db, lanes, events, onEnqueued } = this.options;
+    const { hook } = call;
+    const outcome = db.transaction((): CallOutcome => {
+      db.prepare('DELETE FROM webhook_signatures WHERE expires_at < ?').run(call.nowS);
+      if (call.signature) {
+        const fresh = db
+          .prepare('INSERT OR IGNORE INTO webhook_signatures (webhook_id, signature, expires_at) VALUES (?, ?, ?)')
+          .run(hook.id, call.signature.hex, call.signature.timestamp + SIGNATURE_WINDOW_S).changes;
+        if (fresh === 0) return { accepted: false, code: 'signature_replayed' };
+      }
+      const deliveryId = lanes.enqueue(hook.target.agent, 'webhook', call.body, null);
+      db.prepare('INSERT INTO webhook_deliveries (id, webhook_id, webhook_name, target_kind, target, content_type, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+        deliveryId,
+        hook.id,
+        hook.name,
+        ...targetColumns(hook.target),
+        call.contentType,
+        call.bytes,
+        new Date().toISOString(),
+      );
+      return { accepted: true, deliveryId };
+    })();
+    if (outcome.accepted) {
+      events.record({ agent: hook.target.agent, kind: 'webhook_accepted', subject: hook.name, detail: { delivery_id: outcome.deliveryId, content_type: call.contentType, bytes: call.bytes }, trace: outcome.deliveryId });
+      onEnqueued(hook.target.agent);
+    }
+    return outcome;
+  }
+
+  /** A delivery and where its lane item is, or null for an unknown id. */
+  delivery(id: string): WebhookDelivery | null {
+    const row = this.options.db.prepare<[string], DeliveryRow>('SELECT id, webhook_name, target_kind, target, received_at FROM webhook_deliveries WHERE id = ?').get(id);
+    if (!row) return null;
+    const item = this.options.lanes.get(id);
+    return {
+      delivery_id: row.id,
+      webhook: row.webhook_name,
+      target: targetOf(row.target_kind, row.target),
+      received_at: row.received_at,
+      // The lane item goes with the delivery; were it ever missing, nothing will deliver it.
+      status: item?.status ?? 'failed',
+      attempts: item?.attempts ?? 0,
+      reply: item?.reply ?? null,
+      error: item ? item.last_error : 'the lane item of this delivery is gone',
+    };
+  }
+}

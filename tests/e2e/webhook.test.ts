@@ -1,0 +1,142 @@
+// A webhook in real Docker: a signed call wakes the agent in its container, which
+// writes the payload's value to a file in /data; a wrongly signed call is a 401 that
+// reaches no one; and a call accepted while the agent is frozen survives a SIGKILL of
+// the mesh and is delivered exactly once after `legion start -d`.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directiveResponder, startFakeProvider, type FakeCall, type FakeProvider, type FakeStep } from '../fakes/fake-provider.js';
+import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
+import { docker, dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
+import { postHook, turnsFor } from '../helpers/triggers.js';
+import { projectId } from '../../src/shared/state.js';
+import { MeshClient } from '../../src/cli/mesh-client.js';
+import { WebhookDeliverySchema, type WebhookDelivery } from '../../src/shared/wire/webhooks.js';
+
+const available = await dockerAvailable();
+const AGENT = 'hooked';
+const SECRET = 'e2e-webhook-secret';
+const TEMPLATE = 'call write_file {"path":"/data/hook.txt","content":"{payload.value}"}';
+
+/** The directive responder, but for a `call <tool> <json>` line anywhere in the newest
+ *  user message: a lane item's text opens with a header line before the template. */
+function lineDirectives(call: FakeCall): FakeStep {
+  const last = call.messages.at(-1);
+  const line = last?.role === 'user' ? /^call \w+ .*$/m.exec(last.content)?.[0] : undefined;
+  if (!last || line === undefined) return directiveResponder(call);
+  return directiveResponder({ ...call, messages: [...call.messages.slice(0, -1), { ...last, content: line }] });
+}
+
+async function waitFor<T>(probe: () => Promise<T | null> | T | null, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** stdout of a command in a container (Docker multiplexes it in 8-byte-headed frames). */
+async function execOut(container: string, cmd: string[]): Promise<string> {
+  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: false });
+  const stream = await exec.start({});
+  const chunks: Buffer[] = [];
+  stream.on('data', (d: Buffer) => chunks.push(d));
+  await new Promise((r) => stream.on('end', r));
+  const raw = Buffer.concat(chunks);
+  const out: Buffer[] = [];
+  for (let at = 0; at + 8 <= raw.length; at += 8 + raw.readUInt32BE(at + 4)) out.push(raw.subarray(at + 8, at + 8 + raw.readUInt32BE(at + 4)));
+  return Buffer.concat(out).toString('utf8');
+}
+
+describe.skipIf(!available)('webhooks with real Docker', () => {
+  let fake: FakeProvider;
+  let project: TestProject;
+  let container: string;
+  let hookUrl: string;
+
+  const delivery = (id: string): Promise<WebhookDelivery> => MeshClient.connect(project.dir).requestJson('GET', `/api/webhooks/deliveries/${id}`, WebhookDeliverySchema);
+  const hookFile = async () => (await execOut(container, ['cat', '/data/hook.txt'])).trim();
+
+  beforeAll(async () => {
+    await removeVolume(`legion_data_${AGENT}`);
+    fake = await startFakeProvider({ respond: lineDirectives });
+    project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: `agents:\n  ${AGENT}:\n    role: writes webhook payloads to files\n` });
+    const started = await legion(['start', '-d'], project.dir);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    container = `legion-${projectId(project.dir)}-${AGENT}`;
+    const added = await legion(['webhook', 'add', 'inbox', '--agent', AGENT, '--secret', SECRET, '--message', TEMPLATE], project.dir);
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    hookUrl = added.stdout.trim().split('\n').at(-1) ?? '';
+  });
+
+  afterAll(async () => {
+    if (project && existsSync(join(project.dir, '.legion', 'mesh.json'))) await legion(['stop'], project.dir);
+    for (const c of project ? await projectContainers(projectId(project.dir)) : []) await docker.getContainer(c.Id).remove({ force: true });
+    await removeVolume(`legion_data_${AGENT}`);
+    await fake?.close();
+    project?.cleanup();
+  });
+
+  it('hands a signed call to the agent, which writes the payload\'s value to /data', async () => {
+    expect(hookUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/webhook\/hook\/[A-Za-z0-9_-]{24}$/);
+    const answer = await postHook({ url: hookUrl, body: JSON.stringify({ value: 'written-by-webhook' }), secret: SECRET });
+    expect(answer.status).toBe(202);
+    const id = String(answer.json.delivery_id);
+    const done = await waitFor(async () => {
+      const d = await delivery(id);
+      return d.status === 'done' || d.status === 'failed' ? d : null;
+    }, 'the delivery to finish');
+    expect(done.status).toBe('done');
+    expect(done.reply).toContain('tool write_file returned: wrote 18 bytes to /data/hook.txt');
+    expect(await hookFile()).toBe('written-by-webhook');
+  });
+
+  it('answers a wrong signature with 401, and nothing reaches the agent', async () => {
+    const answer = await postHook({ url: hookUrl, body: JSON.stringify({ value: 'forged-value' }), secret: 'not-the-secret' });
+    expect(answer.status).toBe(401);
+    expect(answer.json).toMatchObject({ error: { code: 'signature_invalid' } });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(turnsFor(fake.calls, AGENT, /forged-value/)).toEqual([]);
+    expect(await hookFile()).toBe('written-by-webhook');
+    const logs = await legion(['logs', '--agent', AGENT], project.dir);
+    expect(logs.stdout).toMatch(/hooked\s+webhook_refused\s+inbox .*"code":"signature_invalid"/);
+  });
+
+  it('delivers a call accepted before a SIGKILL of the mesh exactly once after the restart', async () => {
+    // A frozen agent cannot take the delivery: it stays in flight.
+    await docker.getContainer(container).pause();
+    const answer = await postHook({ url: hookUrl, body: JSON.stringify({ value: 'survived-the-kill' }), secret: SECRET });
+    expect(answer.status).toBe(202);
+    const id = String(answer.json.delivery_id);
+    await waitFor(async () => ((await delivery(id)).status === 'inflight' ? true : null), 'the delivery to be in flight');
+    expect(turnsFor(fake.calls, AGENT, /survived-the-kill/)).toEqual([]);
+
+    const meshPid = (JSON.parse(readFileSync(join(project.dir, '.legion', 'mesh.json'), 'utf8')) as { pid: number }).pid;
+    process.kill(meshPid, 'SIGKILL');
+    await waitFor(() => {
+      try {
+        process.kill(meshPid, 0);
+        return null;
+      } catch {
+        return true;
+      }
+    }, 'the mesh to die');
+
+    const restarted = await legion(['start', '-d'], project.dir);
+    expect(restarted.code).toBe(0);
+    const done = await waitFor(async () => {
+      const d = await delivery(id);
+      return d.status === 'done' || d.status === 'failed' ? d : null;
+    }, 'the delivery to finish after the restart', 90_000);
+    expect(done.status).toBe('done');
+    expect(await hookFile()).toBe('survived-the-kill');
+    // Time for a second copy to show up, were there one.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(turnsFor(fake.calls, AGENT, /survived-the-kill/)).toHaveLength(1);
+    expect((await legion(['webhook', 'list'], project.dir)).stdout).toMatch(/inbox\s+hooked\s+yes\s+2\s/);
+  });
+});
