@@ -42,6 +42,9 @@ export interface ChatTurnInput {
   signal: AbortSignal;
   /** Compactions and failures to record learnings are logged here, not shown to the user. */
   logger: TurnLogger;
+  /** Sees each answer of the model before any of its tool calls runs; throwing ends the
+   *  turn with that error. Task mode uses it for its iteration budget and loop guard. */
+  inspectAnswer?: (response: LlmChatResponse) => void;
 }
 
 export async function runChatTurn(input: ChatTurnInput): Promise<DoneEvent> {
@@ -109,6 +112,7 @@ export async function runChatTurn(input: ChatTurnInput): Promise<DoneEvent> {
     throwIfCancelled(signal);
     const response = await callWithOverflowRetry();
     addUsage(response.usage);
+    input.inspectAnswer?.(response);
     const { content, tool_calls: calls } = response.message;
 
     if (calls.length === 0) {

@@ -15,6 +15,7 @@ import { BUILTIN_TOOLS } from './tools/builtin.js';
 import { createMeshTools } from './tools/mesh-tools.js';
 import { createMemoryTools } from './tools/memory-tools.js';
 import { MemoryIndex } from './memory/index.js';
+import { MeshEmbedder } from './memory/mesh-embedder.js';
 import { WorkspaceMemory } from './memory/workspace-memory.js';
 import { scaffoldWorkspace } from './workspace/scaffold.js';
 
@@ -97,7 +98,9 @@ async function main(): Promise<void> {
     const index = MemoryIndex.open(settings.dataDir);
     const synced = await index.sync();
     logger.info({ event: 'memory_ready', mode: index.mode, added: synced.added.length, updated: synced.updated.length, removed: synced.removed.length }, 'memory index ready');
-    const memory = new WorkspaceMemory(index, scaffold.workspaceDir, logger);
+    // Embeddings are attached at the first session, from the config the mesh sends then:
+    // start-up needs no mesh, and the sync above is BM25 only.
+    const memory = new WorkspaceMemory(index, scaffold.workspaceDir, logger, (model) => new MeshEmbedder(mesh, model));
     const app = createAgentServer({
       agent: settings.agent,
       serverToken: settings.serverToken,

@@ -7,7 +7,14 @@ import type { z } from 'zod';
 import { LegionError, ErrorResponseSchema } from '../shared/errors.js';
 import { readSse } from '../shared/sse.js';
 import { AgentRuntimeConfigSchema, type AgentRuntimeConfig } from '../shared/wire/agent.js';
-import { LlmStreamEventSchema, type LlmChatRequest, type LlmChatResponse } from '../shared/wire/llm.js';
+import {
+  LlmEmbeddingsResponseSchema,
+  LlmStreamEventSchema,
+  type LlmChatRequest,
+  type LlmChatResponse,
+  type LlmEmbeddingsRequest,
+  type LlmEmbeddingsResponse,
+} from '../shared/wire/llm.js';
 import { formatZodIssues } from '../shared/zod-format.js';
 
 export interface LlmCallOptions {
@@ -25,12 +32,17 @@ export interface MeshApi extends LlmClient {
   getRuntimeConfig(): Promise<AgentRuntimeConfig>;
 }
 
+/** What memory's embedder needs from the mesh. */
+export interface EmbeddingsClient {
+  llmEmbeddings(request: LlmEmbeddingsRequest): Promise<LlmEmbeddingsResponse>;
+}
+
 export interface MeshClientOptions {
   meshUrl: string;
   token: string;
 }
 
-export class MeshClient implements MeshApi {
+export class MeshClient implements MeshApi, EmbeddingsClient {
   private readonly baseUrl: string;
 
   constructor(private readonly options: MeshClientOptions) {
@@ -65,6 +77,10 @@ export class MeshClient implements MeshApi {
       throw new LegionError('mesh_unreachable', `the LLM stream from the mesh broke off: ${reason}`, 502);
     }
     throw new LegionError('mesh_bad_response', 'the LLM stream from the mesh ended before its done event', 502);
+  }
+
+  llmEmbeddings(request: LlmEmbeddingsRequest): Promise<LlmEmbeddingsResponse> {
+    return this.call('/mesh/llm/embeddings', request, LlmEmbeddingsResponseSchema, null);
   }
 
   /** One JSON call to the agent API (the mesh tools); the answer is validated with `schema`. */

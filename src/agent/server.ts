@@ -1,9 +1,10 @@
 // The agent's HTTP server, called only by the mesh.
 // Invariants: every route but GET /health requires the mesh's server token, compared in
 // constant time; every error is { error: { code, message } } with a 4xx/5xx status,
-// never a stack trace; chat turns run one at a time, in arrival order; a client that
-// disconnects cancels its turn (the LLM call and any running command stop); once the
-// event stream has started, a failure is reported in-band as an `error` event.
+// never a stack trace; chat turns and tasks (task/) run one at a time, in arrival
+// order; a client that disconnects cancels its turn (the LLM call and any running
+// command stop); once the event stream has started, a failure is reported in-band as
+// an `error` event.
 import path from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { LegionError, errorBody, type ErrorBody } from '../shared/errors.js';
@@ -18,6 +19,10 @@ import { readLearningsForPrompt, recordCorrection } from './learnings/store.js';
 import { runChatTurn, type ChatSession } from './loop.js';
 import type { MeshApi } from './mesh-client.js';
 import { buildSystemPrompt, readWorkspacePromptFiles } from './prompt.js';
+import { registerTaskRoutes } from './task/routes.js';
+import { registerHeartbeatProbeRoute } from './heartbeat/probe-route.js';
+import { TaskRunner } from './task/runner.js';
+import { TaskStore } from './task/store.js';
 import type { Tool } from './tools/registry.js';
 import type { WorkspaceMemory } from './memory/workspace-memory.js';
 
@@ -52,13 +57,26 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
   const turns = new TurnQueue();
   const activeTurns = new Set<AbortController>();
   let session = newSession();
+  // Tasks share the turn queue, and build their prompt as a chat session's first turn does.
+  const tasks = new TaskRunner({
+    store: TaskStore.open(options.dataDir),
+    enqueue: (job) => turns.run(job),
+    llm: options.mesh,
+    tools: options.tools,
+    dataDir: options.dataDir,
+    workspaceDir,
+    prepare: (query) => prepareSession(newSession(), query),
+    logger: options.logger,
+  });
 
   installErrorHandling(app);
   acceptEmptyJsonBodies(app);
-  // A stopping server cancels running turns so it can exit at once.
+  // A stopping server cancels running turns and tasks so it can exit at once.
   app.addHook('preClose', async () => {
     for (const controller of activeTurns) controller.abort();
+    tasks.shutdown();
   });
+  app.addHook('onClose', async () => tasks.close());
 
   app.get('/health', async () => ({ ok: true }));
 
@@ -89,6 +107,10 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
       session = newSession();
       return { ok: true, session: session.id };
     });
+
+    registerTaskRoutes(scope, tasks);
+    // Read by the mesh's heartbeat probes; answers from the filesystem, never the model.
+    registerHeartbeatProbeRoute(scope, { dataDir: options.dataDir, workspaceDir });
 
     // Not queued behind chat turns: the learnings store serializes writers of the file.
     scope.post('/correct', async (request): Promise<CorrectionResponse> => {
@@ -139,6 +161,9 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
   async function prepareSession(target: ServerSession, firstMessage: string): Promise<NonNullable<ServerSession['runtime']>> {
     if (target.runtime) return target.runtime;
     const config = await options.mesh.getRuntimeConfig();
+    // Not awaited: attaching a new embedding model syncs the whole index, which must not
+    // hold up the turn; configure() never rejects.
+    void options.memory.configure(config);
     const recall = await options.memory.recall(firstMessage);
     const basePrompt = buildSystemPrompt({
       config,

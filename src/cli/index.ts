@@ -12,6 +12,8 @@ import { registerLogs } from './commands/logs.js';
 import { registerCosts } from './commands/costs.js';
 import { registerBlackboard } from './commands/blackboard.js';
 import { registerPermissions } from './commands/permissions.js';
+import { registerWebhook } from './commands/webhook.js';
+import { registerCron, registerHeartbeat } from './commands/cron.js';
 
 const program = new Command();
 program
@@ -28,6 +30,9 @@ registerBlackboard(program);
 registerLogs(program);
 registerCosts(program);
 registerPermissions(program);
+registerWebhook(program);
+registerCron(program);
+registerHeartbeat(program);
 registerImage(program);
 
 await program.parseAsync(process.argv);

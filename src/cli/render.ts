@@ -1,6 +1,6 @@
 // How chat events and fleet status look in a terminal.
 import type { ChatEvent } from '../shared/wire/chat.js';
-import type { AgentStatusEntry } from '../shared/wire/admin.js';
+import type { AgentStatusEntry, LaneStatus } from '../shared/wire/admin.js';
 
 export interface ChatSinks {
   reply: (text: string) => void;
@@ -38,15 +38,25 @@ export function formatTable(rows: string[][]): string {
   return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
+/** Depth against the cap, then what runs now: kind, lane item id, since when (local time) and for how long. */
+export function formatLane(lane: LaneStatus, now = Date.now()): string {
+  const depth = `${lane.queued} queued (cap ${lane.cap})`;
+  if (!lane.running) return depth;
+  const since = new Date(lane.running.since);
+  const seconds = Math.max(0, Math.round((now - since.getTime()) / 1000));
+  return `${depth}, running ${lane.running.kind} ${lane.running.id} since ${since.toTimeString().slice(0, 8)} (${seconds}s)`;
+}
+
 export function formatAgents(agents: AgentStatusEntry[]): string {
   if (agents.length === 0) return 'no agents configured (add one with `legion agent add <name>`)';
   const table = formatTable([
-    ['AGENT', 'HEALTH', 'STATE', 'LANE', 'CONTAINER', 'MODEL', 'ROLE'],
+    ['AGENT', 'HEALTH', 'STATE', 'LANE', 'RESTARTS/1H', 'CONTAINER', 'MODEL', 'ROLE'],
     ...agents.map((a) => [
       a.name,
       a.health + (a.busy ? ' (busy)' : ''),
       a.container?.state ?? '-',
-      `${a.lane.queued} queued${a.lane.inflight ? ', 1 running' : ''}`,
+      formatLane(a.lane),
+      String(a.restarts),
       a.container?.name ?? '-',
       a.model,
       a.role,

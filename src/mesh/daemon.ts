@@ -11,12 +11,12 @@ import { projectId, statePaths } from '../shared/state.js';
 import { DockerRuntime } from './runtime/docker.js';
 import { DEFAULT_BASE_IMAGE, type ImageSpec } from './runtime/image.js';
 import type { ProgressFn } from './runtime/types.js';
-import { Mesh } from './server.js';
+import { Mesh, type AgentStartResult } from './server.js';
 import { assertKeysConfigured } from './llm/providers.js';
 
 export interface RunningMesh {
   mesh: Mesh;
-  results: { name: string; ok: boolean; error?: string; ms: number }[];
+  results: AgentStartResult[];
   /** Resolves once the mesh has stopped, whoever asked. */
   stopped: Promise<void>;
   stop: () => Promise<void>;

@@ -1,7 +1,8 @@
 // The mesh's stateful domains over one mesh.db: event log, permission matrix,
-// blackboard, lanes (+ dispatcher), pub/sub, the message router and costs (ledger +
-// budgets). Built once per mesh start; close() stops their timers and watchers and
-// closes the database.
+// blackboard, lanes (+ dispatcher, chat turns), pub/sub, the message router, costs
+// (ledger + budgets), webhooks, file watchers, cron, heartbeat and the container
+// records kept for adoption. Built once per mesh start; close() stops their
+// timers and watchers and closes the database.
 import { join } from 'node:path';
 import type { Logger } from '../shared/logging.js';
 import { openMeshDb, type Db } from './db.js';
@@ -10,20 +11,38 @@ import { PermissionMatrix } from './permissions/matrix.js';
 import { BlackboardStore, blackboardMigrations, startBlackboardGc } from './blackboard/store.js';
 import { LaneStore, lanesMigrations, type LaneItem } from './lanes/store.js';
 import { LaneDispatcher } from './lanes/dispatcher.js';
+import { ChatTurns } from './lanes/chat-turns.js';
+import { ContainerRecords, runtimeMigrations } from './runtime/adoption.js';
 import { PubSub, pubsubMigrations } from './pubsub/pubsub.js';
 import { MessageRouter, routerMigrations } from './router/router.js';
 import { costsMigrations } from './costs/ledger.js';
 import { openCostMeter, type CostConfig, type CostMeter } from './costs/meter.js';
 import { loadPriceBook } from './costs/prices.js';
+import { WebhookStore, webhooksMigrations } from './triggers/webhooks/store.js';
+import { FileWatchers, watchersMigrations } from './triggers/watchers/watchers.js';
+import { loadWatchersConfig } from './triggers/watchers/config.js';
+import { CronStore, cronMigrations } from './triggers/cron/store.js';
+import { CronScheduler } from './triggers/cron/scheduler.js';
+import { HeartbeatStore, heartbeatMigrations } from './triggers/heartbeat/store.js';
+import { HeartbeatScheduler } from './triggers/heartbeat/scheduler.js';
+import type { AgentProbeReport, HeartbeatConfig } from '../shared/wire/heartbeat.js';
 
 const BLACKBOARD_GC_MS = 60_000;
 
 export interface DomainHooks {
   knownAgents: () => string[];
   isReady: (agent: string) => boolean;
+  /** After a failed hand-over: is the agent still up (checked now)? */
+  stillReady: (agent: string) => Promise<boolean>;
   deliver: (agent: string, item: LaneItem, signal: AbortSignal) => Promise<string>;
+  /** mesh.lane_depth_cap as currently configured. */
+  laneDepthCap: () => number;
   /** Budgets and time zone as currently configured. */
   costConfig: () => CostConfig;
+  /** agents.<name>.heartbeat as currently configured. */
+  heartbeatConfig: (agent: string) => HeartbeatConfig | undefined;
+  /** The agent server's heartbeat probe report (no LLM call). */
+  probeAgent: (agent: string) => Promise<AgentProbeReport>;
 }
 
 export interface Domains {
@@ -33,16 +52,23 @@ export interface Domains {
   blackboard: BlackboardStore;
   lanes: LaneStore;
   dispatcher: LaneDispatcher;
+  chats: ChatTurns;
+  containers: ContainerRecords;
   pubsub: PubSub;
   router: MessageRouter;
   costs: CostMeter;
+  webhooks: WebhookStore;
+  watchers: FileWatchers;
+  cron: CronScheduler;
+  heartbeat: HeartbeatScheduler;
   close: () => void;
 }
 
 export function createDomains(stateDir: string, projectDir: string, logger: Logger, hooks: DomainHooks): Domains {
-  // Read before the database opens: an invalid price table fails the start with nothing to close.
+  // Read before the database opens: an invalid price table or watchers file fails the start with nothing to close.
   const prices = loadPriceBook(projectDir, logger);
-  const db = openMeshDb(join(stateDir, 'mesh.db'), [...eventsMigrations, ...blackboardMigrations, ...lanesMigrations, ...pubsubMigrations, ...routerMigrations, ...costsMigrations]);
+  const watchersConfig = loadWatchersConfig(projectDir, hooks.knownAgents());
+  const db = openMeshDb(join(stateDir, 'mesh.db'), [...eventsMigrations, ...blackboardMigrations, ...lanesMigrations, ...pubsubMigrations, ...routerMigrations, ...costsMigrations, ...webhooksMigrations, ...watchersMigrations, ...runtimeMigrations, ...cronMigrations, ...heartbeatMigrations]);
   const events = new EventLog(db, logger);
   const permissions = new PermissionMatrix({ projectDir, events, logger });
   try {
@@ -53,12 +79,40 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
   }
   const blackboard = new BlackboardStore(db);
   const stopGc = startBlackboardGc(blackboard, BLACKBOARD_GC_MS, (err) => logger.error({ err, event: 'blackboard_gc_failed' }, 'blackboard gc failed'));
-  const lanes = new LaneStore(db);
-  const dispatcher = new LaneDispatcher({ store: lanes, events, logger, isReady: hooks.isReady, deliver: hooks.deliver });
+  const lanes = new LaneStore(db, hooks.laneDepthCap);
+  // A cron run or a heartbeat wake-up ends with its lane item's reply; the schedulers record that and never throw.
+  const deliver = async (agent: string, item: LaneItem, signal: AbortSignal): Promise<string> => {
+    const reply = await hooks.deliver(agent, item, signal);
+    if (item.kind === 'cron') cron.settle(item.id);
+    if (item.kind === 'heartbeat') heartbeat.settle(item.id, reply);
+    return reply;
+  };
+  const dispatcher = new LaneDispatcher({ store: lanes, events, logger, isReady: hooks.isReady, stillReady: hooks.stillReady, deliver });
   const kick = (agent: string) => dispatcher.kick(agent);
+  const chats = new ChatTurns({ store: lanes, kick });
   const pubsub = new PubSub({ db, lanes, events, permissions, knownAgents: hooks.knownAgents, onEnqueued: kick });
   const router = new MessageRouter({ db, lanes, events, onEnqueued: kick });
   const costs = openCostMeter({ db, prices, config: hooks.costConfig, events, logger });
+  const webhooks = new WebhookStore({ db, lanes, events, onEnqueued: kick });
+  const watchers = new FileWatchers({ db, lanes, events, logger, projectDir, config: watchersConfig, knownAgents: hooks.knownAgents, onEnqueued: kick });
+  watchers.start();
+  const cron = new CronScheduler({ store: new CronStore(db), lanes, events, logger, knownAgents: hooks.knownAgents, onEnqueued: kick });
+  const heartbeat = new HeartbeatScheduler({
+    store: new HeartbeatStore(db),
+    lanes,
+    blackboard,
+    permissions,
+    events,
+    logger,
+    knownAgents: hooks.knownAgents,
+    configured: hooks.heartbeatConfig,
+    isReady: hooks.isReady,
+    probeAgent: hooks.probeAgent,
+    traceCost: (agent, trace, sinceMs) => costs.traceCost(agent, trace, sinceMs),
+    onEnqueued: kick,
+  });
+  cron.start();
+  heartbeat.start();
   return {
     db,
     events,
@@ -66,10 +120,19 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
     blackboard,
     lanes,
     dispatcher,
+    chats,
+    containers: new ContainerRecords(db),
     pubsub,
     router,
     costs,
+    webhooks,
+    watchers,
+    cron,
+    heartbeat,
     close: () => {
+      heartbeat.stop();
+      cron.stop();
+      watchers.stop();
       dispatcher.stop();
       stopGc();
       permissions.close();

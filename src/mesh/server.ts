@@ -1,6 +1,8 @@
 // The mesh: one process, two listeners. The admin API on mesh.host:mesh.port (CLI,
 // admin token) and the agent API on the legion network's gateway (agents, per-agent
-// tokens, every operation checked against the permission matrix). State files in
+// tokens, every operation checked against the permission matrix). Webhook ingress
+// (/webhook/*, per-hook secrets) sits on the admin listener outside the admin-token
+// scope, and alone on a public listener when mesh.yaml has `webhooks`. State files in
 // .legion/ exist exactly while the mesh listens; durable state lives in mesh.db.
 import { existsSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -15,12 +17,16 @@ import { installErrorHandler } from './http/errors.js';
 import { AgentTokens, requireAgentToken } from './http/agent-auth.js';
 import { requireAdminToken, writeAdminToken } from './http/admin-auth.js';
 import { Fleet } from './runtime/fleet.js';
+import { HealthMonitor, observeAgent } from './runtime/health.js';
+import { adoptRunningAgents } from './runtime/adoption.js';
 import type { AgentRuntime, ProgressFn } from './runtime/types.js';
 import { ProjectStore } from './project-store.js';
 import { agentAdminRoutes } from './agents/admin-routes.js';
 import { agentSelfRoutes } from './agents/agent-routes.js';
 import { llmRoutes } from './llm/routes.js';
 import { createLlmProxy } from './llm/proxy.js';
+import { createEmbeddingsProxy, type EmbeddingsProxy } from './llm/embeddings.js';
+import { embeddingsRoutes } from './llm/embeddings-routes.js';
 import { resolveProviders } from './llm/providers.js';
 import { createDomains, type Domains } from './domains.js';
 import { assertAllowed } from './permissions/types.js';
@@ -36,7 +42,21 @@ import { CredentialStore } from './credentials/store.js';
 import { runAgentTurn } from './runtime/agent-client.js';
 import { EgressProxy } from './egress/proxy.js';
 import { laneItemText } from './lanes/format.js';
+import { webhookAdminRoutes, webhookIngressRoutes, type WebhookIngressOptions } from './triggers/webhooks/routes.js';
+import { cronAdminRoutes, cronAgentRoutes } from './triggers/cron/routes.js';
+import { heartbeatAdminRoutes, heartbeatAgentRoutes } from './triggers/heartbeat/routes.js';
+import { fetchProbeReport } from './triggers/heartbeat/agent-probe.js';
+import { startPublicWebhookListener, type PublicWebhookListener } from './triggers/webhooks/listener.js';
 import type { LaneItem } from './lanes/store.js';
+
+/** How each agent came up at mesh start; adopted: its container from an earlier run still ran. */
+export interface AgentStartResult {
+  name: string;
+  ok: boolean;
+  error?: string;
+  ms: number;
+  adopted?: boolean;
+}
 
 export interface MeshOptions {
   project: Project;
@@ -67,8 +87,10 @@ export class Mesh {
   private egress: EgressProxy | null = null;
   private hostIsolation: HostIsolation | null = null;
   readonly fleet: Fleet;
+  private readonly health: HealthMonitor;
   private domainsOrNull: Domains | null = null;
   private admin: FastifyInstance | null = null;
+  private publicWebhooks: PublicWebhookListener | null = null;
   private agentApi: FastifyInstance | null = null;
   private readonly startedAt = new Date().toISOString();
   private ready = false;
@@ -87,7 +109,16 @@ export class Mesh {
       meshUrl: () => this.agentApiUrl,
       egress: { tokens: this.egressTokens, url: () => this.egressUrl },
       onHealthy: (agent) => this.domainsOrNull?.dispatcher.kick(agent),
-      laneDepth: (agent) => this.domainsOrNull?.lanes.depth(agent) ?? { queued: 0, inflight: 0 },
+      onDown: (agent, reason) => this.domainsOrNull?.chats.abandon(agent, reason),
+      laneStatus: (agent) => this.domains.lanes.status(agent),
+      containers: { save: (record) => this.domains.containers.save(record), forget: (agent) => this.domainsOrNull?.containers.forget(agent) },
+    });
+    this.health = new HealthMonitor({
+      fleet: this.fleet,
+      observe: (agent, url) => observeAgent(options.runtime, agent, url),
+      config: () => this.store.get().mesh.mesh.health,
+      events: { record: (event) => this.domainsOrNull?.events.record(event) },
+      logger: options.logger,
     });
   }
 
@@ -100,8 +131,10 @@ export class Mesh {
     return Object.keys(this.store.get().agents);
   }
 
-  /** Hands a lane item to its agent as a turn of its own (no person watching). */
+  /** Hands a lane item to its agent as a turn of its own (no person watching); a chat
+   *  turn goes to the person's relay, and stays in flight until the relay ends it. */
   private async deliver(agent: string, item: LaneItem, signal: AbortSignal): Promise<string> {
+    if (item.kind === 'chat') return this.domains.chats.handOver(item);
     const endpoint = this.fleet.endpoint(agent);
     return this.fleet.whileBusy(agent, () => runAgentTurn(endpoint, laneItemText(item), item.trace ?? item.id, signal));
   }
@@ -124,7 +157,7 @@ export class Mesh {
   }
 
   /** Listens, prepares the runtime, starts every agent. Resolves with each agent's outcome. */
-  async start(): Promise<{ name: string; ok: boolean; error?: string; ms: number }[]> {
+  async start(): Promise<AgentStartResult[]> {
     const paths = statePaths(this.store.get().dir);
     const running = readMeshInfo(this.store.get().dir);
     if (running && isAlive(running.pid) && running.pid !== process.pid) {
@@ -135,19 +168,30 @@ export class Mesh {
     this.domainsOrNull = createDomains(paths.dir, this.store.get().dir, this.options.logger, {
       knownAgents: () => this.knownAgents(),
       isReady: (agent) => this.fleet.isHealthy(agent),
+      stillReady: (agent) => this.health.checkNow(agent),
       deliver: (agent, item, signal) => this.deliver(agent, item, signal),
+      laneDepthCap: () => this.store.get().mesh.mesh.lane_depth_cap,
       costConfig: () => this.store.get(),
+      heartbeatConfig: (agent) => this.store.get().agents[agent]?.heartbeat,
+      probeAgent: (agent) => fetchProbeReport(this.fleet.endpoint(agent)),
     });
     this.syncSubscriptions();
-    const proxy = createLlmProxy(resolveProviders(this.store.get()), this.options.logger);
+    const providers = resolveProviders(this.store.get());
+    const proxy = createLlmProxy(providers, this.options.logger);
+    const embeddings = createEmbeddingsProxy(providers, this.options.logger);
 
     const { host, port } = this.store.get().mesh.mesh;
     const adminToken = writeAdminToken(paths.adminToken);
     this.admin = this.buildAdmin(adminToken);
     this.adminUrl = await listen(this.admin, host, port, 'admin API');
+    const webhookListener = this.store.get().mesh.webhooks;
+    if (webhookListener) {
+      this.publicWebhooks = await startPublicWebhookListener(webhookListener.host, webhookListener.port, this.webhookIngress());
+      this.options.logger.info({ event: 'webhooks_listening', url: this.publicWebhooks.url }, 'public webhook listener');
+    }
 
     const binding = await this.options.runtime.prepare(this.options.progress, port);
-    this.agentApi = this.buildAgentApi(proxy);
+    this.agentApi = this.buildAgentApi(proxy, embeddings);
     this.agentApiUrl = await listen(this.agentApi, binding.host, binding.port, 'agent API');
     this.egress = new EgressProxy({ permissions: this.domains.permissions, events: this.domains.events, tokens: this.egressTokens, logger: this.options.logger });
     // A runtime that lets the system pick the agent API's port (tests) gets the same for the proxy.
@@ -158,12 +202,22 @@ export class Mesh {
     writeFileSync(paths.meshInfo, `${JSON.stringify(info, null, 2)}\n`);
     this.options.logger.info({ event: 'mesh_listening', admin: this.adminUrl, agent_api: this.agentApiUrl, egress: this.egressUrl }, 'mesh listening');
 
-    const stale = await this.options.runtime.removeStale();
-    if (stale.length > 0) this.options.logger.info({ event: 'stale_removed', agents: stale }, 'removed containers left from an earlier run');
+    // Before the lanes run: an adopted agent takes its queued items at once.
+    const adopted = await adoptRunningAgents({
+      runtime: this.options.runtime,
+      records: this.domains.containers,
+      fleet: this.fleet,
+      configured: (agent) => this.knownAgents().includes(agent),
+      meshUrl: this.agentApiUrl,
+      egressUrl: this.egressUrl,
+      progress: this.options.progress,
+      logger: this.options.logger,
+    });
     this.domains.dispatcher.start();
-    const results = await this.fleet.startAll();
+    const started = await this.fleet.startAll(adopted);
+    this.health.start();
     this.ready = true;
-    return results;
+    return [...[...adopted].map((name) => ({ name, ok: true, ms: 0, adopted: true })), ...started];
   }
 
   /** Firewalls the host where the runtime can, and says plainly when it cannot. */
@@ -194,6 +248,14 @@ export class Mesh {
     const loggerInstance: FastifyBaseLogger = this.options.logger.child({ api: 'admin' });
     const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }) });
     installErrorHandler(app);
+    // Webhooks answer to their own secrets, never to the admin token: outside the admin scope.
+    void app.register(webhookIngressRoutes, this.webhookIngress());
+    void app.register(async (scope) => this.registerAdminRoutes(scope, adminToken));
+    return app;
+  }
+
+  /** Everything on the admin listener but webhook ingress, behind the admin token. */
+  private registerAdminRoutes(app: FastifyInstance, adminToken: string): void {
     requireAdminToken(app, adminToken);
     app.get('/api/status', async (): Promise<MeshStatus> => this.status());
     app.post('/api/shutdown', async (_request, reply) => {
@@ -203,6 +265,7 @@ export class Mesh {
     const { events, blackboard, pubsub } = this.domains;
     void app.register(agentAdminRoutes, {
       fleet: this.fleet,
+      chats: this.domains.chats,
       store: this.store,
       events,
       onRemoved: (name) => {
@@ -215,10 +278,27 @@ export class Mesh {
     void app.register(blackboardAdminRoutes, { store: blackboard, events });
     void app.register(pubsubAdminRoutes, { pubsub });
     void app.register(costAdminRoutes, { costs: this.domains.costs });
-    return app;
+    void app.register(cronAdminRoutes, { cron: this.domains.cron, knownAgents: () => this.knownAgents() });
+    void app.register(heartbeatAdminRoutes, { heartbeat: this.domains.heartbeat });
+    void app.register(webhookAdminRoutes, {
+      store: this.domains.webhooks,
+      events,
+      isKnownAgent: (agent) => this.knownAgents().includes(agent),
+      baseUrl: () => this.webhookBaseUrl(),
+    });
   }
 
-  private buildAgentApi(proxy: ReturnType<typeof createLlmProxy>): FastifyInstance {
+  private webhookIngress(): WebhookIngressOptions {
+    return { store: this.domains.webhooks, events: this.domains.events, logger: this.options.logger, isKnownAgent: (agent) => this.knownAgents().includes(agent) };
+  }
+
+  /** Where senders reach hooks: webhooks.public_url, else the public webhook listener, else the admin API. */
+  private webhookBaseUrl(): string {
+    const configured = this.store.get().mesh.webhooks?.public_url;
+    return configured ? configured.replace(/\/+$/, '') : (this.publicWebhooks?.url ?? this.adminUrl);
+  }
+
+  private buildAgentApi(proxy: ReturnType<typeof createLlmProxy>, embeddings: EmbeddingsProxy): FastifyInstance {
     const loggerInstance: FastifyBaseLogger = this.options.logger.child({ api: 'agent' });
     const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 8 * 1024 * 1024 });
     installErrorHandler(app);
@@ -229,11 +309,14 @@ export class Mesh {
       await scope.register(async (llmScope) => {
         llmScope.addHook('preHandler', async (request) => assertAllowed(permissions, events, { agent: request.agentName, trace: request.trace }, 'allowed_apis', 'llm'));
         await llmScope.register(llmRoutes, { proxy, metering: this.domains.costs, defaultModelFor: (agent: string) => agentModel(this.store.get(), agent) });
+        await llmScope.register(embeddingsRoutes, { embeddings, metering: this.domains.costs, embeddingModel: () => this.store.get().mesh.llm.embedding_model });
       });
       await scope.register(blackboardAgentRoutes, { store: blackboard, permissions, events });
       await scope.register(pubsubAgentRoutes, { pubsub, permissions, events });
       await scope.register(messageAgentRoutes, { router, permissions, events, knownAgents: () => this.knownAgents() });
       await scope.register(artifactRoutes, { store: blackboard, events });
+      await scope.register(cronAgentRoutes, { cron: this.domains.cron, permissions, events });
+      await scope.register(heartbeatAgentRoutes, { heartbeat: this.domains.heartbeat, permissions, events });
       await scope.register(httpAgentRoutes, { credentials: new CredentialStore(() => this.store.get().env), permissions, events });
     });
     return app;
@@ -259,9 +342,11 @@ export class Mesh {
   /** Stops every agent, closes both listeners, removes the state files. Idempotent. */
   async stop(): Promise<void> {
     this.ready = false;
+    this.health.stop();
     await this.fleet.stopAll();
-    await Promise.all([this.agentApi?.close(), this.admin?.close(), this.egress?.close()]);
+    await Promise.all([this.agentApi?.close(), this.admin?.close(), this.egress?.close(), this.publicWebhooks?.close()]);
     this.egress = null;
+    this.publicWebhooks = null;
     await this.releaseHost();
     this.agentApi = null;
     this.admin = null;

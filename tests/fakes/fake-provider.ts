@@ -5,14 +5,18 @@
 // sent); scripted steps are used first, in order, then the responder; answers are
 // deterministic (ids from a counter, usage estimated at 4 characters a token).
 // GET /fake/calls returns `calls` as JSON, for tests that run the fake in another process.
+// POST /v1/embeddings answers in OpenAI's embeddings format (fake-embeddings.ts); those
+// requests are recorded in `embeddings` (GET /fake/embeddings), not in `calls`.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicFormat } from './fake-anthropic.js';
+import { embeddingAnswer, EMBEDDINGS_PATH, parseEmbeddingRequest, type FakeEmbeddingCall } from './fake-embeddings.js';
 import { openAiFormat } from './fake-openai.js';
 import type { FakeAnswer, FakeCall, FakeFormat, FakeMessage, FakeStep, FakeToolCall, ParsedRequest } from './fake-types.js';
 
 export type { FakeCall, FakeMessage, FakeStep, FakeToolCall } from './fake-types.js';
+export type { FakeEmbeddingCall } from './fake-embeddings.js';
 
 export interface FakeProvider {
   /** http://127.0.0.1:PORT */
@@ -22,6 +26,10 @@ export interface FakeProvider {
   /** url; the Anthropic SDK appends /v1/messages. */
   anthropicBaseUrl: string;
   calls: FakeCall[];
+  /** Every well-formed embeddings request, in arrival order. */
+  embeddings: FakeEmbeddingCall[];
+  /** While set, every embeddings request gets this error in OpenAI's format; null answers again. */
+  failEmbeddings(error: { status: number; message: string; type?: string } | null): void;
   /** Queues steps that answer the next calls, in order, before the responder is asked. */
   script(...steps: FakeStep[]): void;
   /** Replaces the responder for every later call (tests whose harness started the fake). */
@@ -44,12 +52,29 @@ const FORMATS: FakeFormat[] = [openAiFormat, anthropicFormat];
 export async function startFakeProvider(options: FakeProviderOptions = {}): Promise<FakeProvider> {
   let respond = options.respond ?? directiveResponder;
   const calls: FakeCall[] = [];
+  const embeddings: FakeEmbeddingCall[] = [];
+  let embeddingError: { status: number; message: string; type?: string } | null = null;
   const queue: FakeStep[] = [];
   let counter = 0;
+
+  const handleEmbeddings = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = parseJson(await readBody(req));
+    const request = body === undefined ? 'the body is not valid JSON' : parseEmbeddingRequest(body);
+    if (typeof request === 'string') return sendJson(res, 400, openAiFormat.errorBody(400, request, 'invalid_request_error'));
+    embeddings.push({ headers: req.headers, body, model: request.model, input: request.input });
+    if (options.apiKey !== undefined && !openAiFormat.authorized(req.headers, options.apiKey)) {
+      const rejection = openAiFormat.unauthorized(req.headers);
+      return sendJson(res, rejection.status, rejection.body);
+    }
+    if (embeddingError) return sendJson(res, embeddingError.status, openAiFormat.errorBody(embeddingError.status, embeddingError.message, embeddingError.type));
+    sendJson(res, 200, embeddingAnswer(request));
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/fake/calls') return sendJson(res, 200, calls);
+    if (req.method === 'GET' && path === '/fake/embeddings') return sendJson(res, 200, embeddings);
+    if (req.method === 'POST' && path === EMBEDDINGS_PATH) return handleEmbeddings(req, res);
     const format = FORMATS.find((f) => f.path === path);
     if (req.method !== 'POST' || !format) {
       return sendJson(res, 404, { error: { message: `fake provider: no route ${req.method} ${path}`, type: 'not_found_error' } });
@@ -90,6 +115,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     openaiBaseUrl: `${url}/v1`,
     anthropicBaseUrl: url,
     calls,
+    embeddings,
+    failEmbeddings: (error) => {
+      embeddingError = error;
+    },
     script: (...steps) => void queue.push(...steps),
     respondWith: (next) => {
       respond = next;

@@ -9,6 +9,10 @@ export interface LlmProjectFiles {
   /** The `llm.providers` block as YAML lines under it, e.g. `openai: { base_url: ... }`. */
   providers?: string[];
   defaultModel?: string;
+  /** llm.embedding_model. */
+  embeddingModel?: string;
+  /** Top-level mesh.yaml lines after the llm block, e.g. `budget: { daily_usd: 0 }`. */
+  meshLines?: string[];
   /** agents.yaml entries: name -> model. */
   agents?: Record<string, string>;
   dotEnv?: Record<string, string>;
@@ -25,7 +29,9 @@ export function loadLlmProject(files: LlmProjectFiles): { project: Project; clea
     [
       'llm:',
       `  default_model: ${files.defaultModel ?? 'openai/gpt-test'}`,
+      ...(files.embeddingModel === undefined ? [] : [`  embedding_model: ${files.embeddingModel}`]),
       ...(providers.length > 0 ? ['  providers:', ...providers.map((line) => `    ${line}`)] : []),
+      ...(files.meshLines ?? []),
       '',
     ].join('\n'),
   );

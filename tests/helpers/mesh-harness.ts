@@ -26,9 +26,19 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
-export async function startHarness(options: { agentsYaml: string; permissionsYaml?: string; env?: Record<string, string> }): Promise<Harness> {
+export interface HarnessOptions {
+  agentsYaml: string;
+  permissionsYaml?: string;
+  env?: Record<string, string>;
+  /** config/mesh.yaml for the mesh's admin port; makeProject's default otherwise. */
+  meshYaml?: (port: number) => string;
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const fake = await startFakeProvider();
-  const project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: options.agentsYaml });
+  const port = await freePort();
+  const meshYaml = options.meshYaml?.(port);
+  const project = makeProject({ port, openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: options.agentsYaml, ...(meshYaml === undefined ? {} : { meshYaml }) });
   const writePermissions = (yaml: string) => writeFileSync(join(project.dir, 'config', 'permissions.yaml'), yaml);
   if (options.permissionsYaml) writePermissions(options.permissionsYaml);
   if (options.env) appendFileSync(join(project.dir, '.env'), Object.entries(options.env).map(([key, value]) => `${key}=${value}\n`).join(''));

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentApiBinding, AgentLaunch, AgentRuntime, RunningAgent } from '../../src/mesh/runtime/types.js';
+import type { AgentApiBinding, AgentLaunch, AgentRuntime, FoundAgent, RunningAgent } from '../../src/mesh/runtime/types.js';
 import { freePort, REPO_ROOT } from './project.js';
 
 interface Proc {
@@ -64,6 +64,15 @@ export class ProcessRuntime implements AgentRuntime {
     await exited;
   }
 
+  /** Ends the agent's process as a crash would (SIGKILL); resolves once it is gone. */
+  async kill(agent: string): Promise<void> {
+    const proc = this.procs.get(agent);
+    if (!proc || proc.exited) throw new Error(`no running process for ${agent}`);
+    const exited = new Promise((r) => proc.child.once('exit', r));
+    proc.child.kill('SIGKILL');
+    await exited;
+  }
+
   async state(agent: string): Promise<string | null> {
     const proc = this.procs.get(agent);
     if (!proc) return null;
@@ -74,7 +83,8 @@ export class ProcessRuntime implements AgentRuntime {
     return (this.procs.get(agent)?.output ?? '').split('\n').slice(-lines).join('\n');
   }
 
-  async removeStale(): Promise<string[]> {
+  /** Agent processes end with the test's mesh (mesh.stop stops them), so none is ever left to adopt. */
+  async existing(): Promise<FoundAgent[]> {
     return [];
   }
 }

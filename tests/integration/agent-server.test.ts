@@ -27,6 +27,8 @@ const config: AgentRuntimeConfig = {
   project_md: '# Project Lighthouse',
   max_tool_rounds: 5,
   context_window: 128_000,
+  embedding_model: null,
+  memory: { vector_weight: 0.3, recency_half_life_days: null },
 };
 
 class FakeMesh {
@@ -241,6 +243,10 @@ describe('agent server process', () => {
       'send_message',
       'save_artifact',
       'http_request',
+      'set_cron',
+      'list_cron',
+      'remove_cron',
+      'set_heartbeat',
       'note_correction',
     ]);
   });

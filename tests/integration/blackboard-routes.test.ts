@@ -44,6 +44,10 @@ class GlobPermissions implements PermissionChecker {
   canUseInternet(): boolean {
     return false;
   }
+
+  canManageCron(agent: string): Decision {
+    return { allowed: false, reason: `${agent} may not manage cron jobs or its heartbeat` };
+  }
 }
 
 const RULES: Record<string, Globs> = {

@@ -53,6 +53,8 @@ const config: AgentRuntimeConfig = {
   project_md: '',
   max_tool_rounds: 3,
   context_window: 100_000,
+  embedding_model: null,
+  memory: { vector_weight: 0.3, recency_half_life_days: null },
 };
 const logger = createLogger({}, { write: () => undefined });
 // Failed tool calls are recorded under the workspace, so it must be a real directory.

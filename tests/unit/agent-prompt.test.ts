@@ -14,6 +14,8 @@ const config: AgentRuntimeConfig = {
   project_md: '# Project Atlas\nMap the market.',
   max_tool_rounds: 10,
   context_window: 128_000,
+  embedding_model: null,
+  memory: { vector_weight: 0.3, recency_half_life_days: null },
 };
 
 const NO_LEARNINGS = { corrections: { shown: [], hidden: 0 }, errors: { shown: [], hidden: 0 } };

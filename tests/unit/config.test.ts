@@ -32,7 +32,12 @@ function errorLines(dir: string): string[] {
 describe('loadProject', () => {
   it('applies the documented defaults', () => {
     const loaded = loadProject(project(MESH, 'agents:\n  assistant:\n    role: helper\n'), {});
-    expect(loaded.mesh.mesh).toEqual({ host: '127.0.0.1', port: 8420 });
+    expect(loaded.mesh.mesh).toEqual({
+      host: '127.0.0.1',
+      port: 8420,
+      lane_depth_cap: 100,
+      health: { interval_ms: 2000, failed_checks: 3, max_restarts_per_hour: 10 },
+    });
     expect(loaded.agents.assistant).toEqual({
       role: 'helper',
       system_prompt: '',
@@ -81,5 +86,41 @@ describe('loadProject', () => {
     const dir = mkdtempSync(join(tmpdir(), 'legion-none-'));
     dirs.push(dir);
     expect(() => loadProject(dir, {})).toThrow(/config\/mesh\.yaml: not found/);
+  });
+});
+
+describe('embeddings and memory settings', () => {
+  it('leaves embeddings off and applies the memory defaults', () => {
+    const loaded = loadProject(project(MESH), {});
+    expect(loaded.mesh.llm.embedding_model).toBeUndefined();
+    expect(loaded.mesh.memory).toEqual({ vector_weight: 0.3 });
+  });
+
+  it('takes an OpenAI-kind embedding model and the memory settings', () => {
+    const mesh = `${MESH}  embedding_model: local/nomic-embed-text\n  providers:\n    local: { kind: openai, base_url: http://127.0.0.1:11434/v1 }\nmemory: { vector_weight: 0.5, recency_half_life_days: 14 }\n`;
+    const loaded = loadProject(project(mesh), {});
+    expect(loaded.mesh.llm.embedding_model).toBe('local/nomic-embed-text');
+    expect(loaded.mesh.memory).toEqual({ vector_weight: 0.5, recency_half_life_days: 14 });
+  });
+
+  it('refuses an embedding model of an Anthropic provider, naming the key and a fix', () => {
+    const message =
+      'config/mesh.yaml: llm.embedding_model: provider "anthropic" is an Anthropic provider, which has no embeddings API; name a model of an OpenAI-compatible provider (kind: openai), for example openai/text-embedding-3-small';
+    expect(errorLines(project(`${MESH}  embedding_model: anthropic/claude-embed\n`))).toEqual([message]);
+    const custom = `${MESH}  embedding_model: claude/x\n  providers:\n    claude: { kind: anthropic }\n`;
+    expect(errorLines(project(custom))).toEqual([message.replace('"anthropic"', '"claude"')]);
+  });
+
+  it('refuses an embedding model of an unknown provider or without a provider', () => {
+    expect(errorLines(project(`${MESH}  embedding_model: mistral/embed\n`))).toEqual([
+      expect.stringMatching(/^config\/mesh\.yaml: llm\.embedding_model: unknown provider "mistral"/),
+    ]);
+    expect(errorLines(project(`${MESH}  embedding_model: text-embedding-3-small\n`))[0]).toMatch(/^config\/mesh\.yaml: llm\.embedding_model: expected "provider\/model"/);
+  });
+
+  it('bounds the memory settings and names unknown keys', () => {
+    expect(errorLines(project(`${MESH}memory: { vector_weight: 1.5 }\n`))[0]).toMatch(/^config\/mesh\.yaml: memory\.vector_weight: /);
+    expect(errorLines(project(`${MESH}memory: { recency_half_life_days: 0 }\n`))[0]).toMatch(/^config\/mesh\.yaml: memory\.recency_half_life_days: /);
+    expect(errorLines(project(`${MESH}memory: { vector_wieght: 0.2 }\n`))[0]).toMatch(/memory: unknown key "vector_wieght"/);
   });
 });

@@ -93,6 +93,8 @@ const config: AgentRuntimeConfig = {
   project_md: '',
   max_tool_rounds: 5,
   context_window: 1_000,
+  embedding_model: null,
+  memory: { vector_weight: 0.3, recency_half_life_days: null },
 };
 
 let dataDir: string;

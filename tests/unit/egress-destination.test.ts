@@ -4,7 +4,7 @@
 // parsed policies; DNS is a fake resolver, so every case is deterministic.
 import { describe, expect, it } from 'vitest';
 import { decideDestination, isNonPublicAddress, normalizeHost, type Resolver } from '../../src/mesh/egress/destination.js';
-import { decide, internetAllowed, type PermissionRules } from '../../src/mesh/permissions/policy.js';
+import { cronManagementAllowed, decide, internetAllowed, type PermissionRules } from '../../src/mesh/permissions/policy.js';
 import { PermissionsFileSchema } from '../../src/mesh/permissions/schema.js';
 import type { PermissionChecker } from '../../src/mesh/permissions/types.js';
 
@@ -13,6 +13,7 @@ function checker(file: unknown): PermissionChecker {
   return {
     check: (agent, permission, subject) => decide(rules, agent, permission, subject),
     canUseInternet: (agent) => internetAllowed(rules, agent),
+    canManageCron: (agent) => cronManagementAllowed(rules, agent),
   };
 }
 

@@ -31,7 +31,7 @@ function errorLines(dir: string): string[] {
 }
 
 describe('permissions file schema', () => {
-  const NEW_KEYS_EMPTY = { allowed_credentials: [], allowed_domains: [], can_use_internet: false };
+  const NEW_KEYS_EMPTY = { allowed_credentials: [], allowed_domains: [], can_use_internet: false, can_manage_cron: false };
 
   it('reads the issue example with every list filled in', () => {
     const rules = readPermissionRules(
@@ -130,6 +130,7 @@ describe('starter policy YAML', () => {
       allowed_credentials: [],
       allowed_domains: [],
       can_use_internet: false,
+      can_manage_cron: false,
     });
   });
 

@@ -5,7 +5,9 @@
 // when its sha256 changed (size and mtime only decide whether to hash it, and a file
 // modified within RACY_WINDOW_MS of being indexed is always hashed, as git does);
 // symlinks, dot-entries and node_modules are not followed, so the index stays inside
-// the workspace and out of cloned repositories; paths are workspace-relative, with /.
+// the workspace and out of cloned repositories; paths are workspace-relative, with /;
+// the embedder can be switched at run time (setEmbedder), also queued, so a running sync
+// finishes with the embedder it started with.
 import { createHash } from 'node:crypto';
 import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
@@ -59,8 +61,8 @@ type FileChange = { kind: 'unchanged' } | { kind: 'written'; outcome: 'added' | 
 export class MemoryIndex {
   readonly workspaceDir: string;
   private readonly db: Db;
-  private readonly vectors: VectorSource;
-  private readonly vectorsLoaded: boolean;
+  private vectors: VectorSource;
+  private readonly vectorSupport: AgentDb['vectors'];
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -71,11 +73,9 @@ export class MemoryIndex {
   ) {
     this.db = agentDb.db;
     this.workspaceDir = path.resolve(workspaceDir);
-    this.vectorsLoaded = agentDb.vectors.available;
+    this.vectorSupport = agentDb.vectors;
     migrateAgentDb(this.db, MEMORY_MIGRATIONS);
-    if (!options.embedder) this.vectors = { off: 'no embedding model is configured' };
-    else if (!agentDb.vectors.available) this.vectors = { off: agentDb.vectors.reason };
-    else this.vectors = { store: new VectorStore(this.db, options.embedder) };
+    this.vectors = this.vectorSource(options.embedder ?? null);
   }
 
   /** Opens <dataDir>/agent.db for this index alone; close() closes it. */
@@ -83,6 +83,14 @@ export class MemoryIndex {
     const { loadVectors, ...indexOptions } = options;
     const agentDb = openAgentDb(dataDir, { migrations: MEMORY_MIGRATIONS, ...(loadVectors === undefined ? {} : { loadVectors }) });
     return new MemoryIndex(agentDb, path.join(dataDir, 'workspace'), indexOptions, true);
+  }
+
+  /** Uses `embedder` (null: none) from the next index operation on. Chunks of another
+   *  model than the stored vectors' become pending; the next sync or indexFile embeds them. */
+  setEmbedder(embedder: Embedder | null): Promise<void> {
+    return this.exclusive(async () => {
+      this.vectors = this.vectorSource(embedder);
+    });
   }
 
   /** 'hybrid' when vectors are in use; otherwise 'bm25' and why. */
@@ -182,11 +190,17 @@ export class MemoryIndex {
   }
 
   private deleteChunks(relative: string): void {
-    if (this.vectorsLoaded) {
+    if (this.vectorSupport.available) {
       const ids = this.db.prepare<[string], { id: number }>('SELECT id FROM memory_chunks WHERE path = ?').all(relative);
       deleteVectors(this.db, ids.map((row) => row.id));
     }
     this.db.prepare('DELETE FROM memory_chunks WHERE path = ?').run(relative);
+  }
+
+  private vectorSource(embedder: Embedder | null): VectorSource {
+    if (!embedder) return { off: 'no embedding model is configured' };
+    if (!this.vectorSupport.available) return { off: this.vectorSupport.reason };
+    return { store: new VectorStore(this.db, embedder) };
   }
 
   private embedPending(): Promise<EmbedReport> {

@@ -3,6 +3,7 @@
 // cosine similarity is clamped at 0, and hybrid mode weighs them by vectorWeight;
 // recency decay touches only daily logs (memory/YYYY-MM-DD.md); when vectors cannot
 // be used the response is mode 'bm25' with the reason, never an error.
+import { DEFAULT_VECTOR_WEIGHT } from '../../shared/wire/agent.js';
 import type { Db } from './db.js';
 import { queryTerms, textSearch } from './fts.js';
 import type { VectorStore } from './vectors.js';
@@ -33,7 +34,6 @@ export type VectorSource = { store: VectorStore } | { off: string };
 
 export const DEFAULT_LIMIT = 5;
 export const MAX_LIMIT = 50;
-export const DEFAULT_VECTOR_WEIGHT = 0.3;
 export const DEFAULT_SNIPPET_CHARS = 240;
 export const CUT_MARKER = '…';
 // The pool each ranking contributes before merging: deep enough that recency decay or

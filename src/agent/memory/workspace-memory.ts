@@ -1,12 +1,19 @@
 // The agent's memory as the loop uses it: memory_save and every chat turn append to
 // today's log (memory/YYYY-MM-DD.md, UTC) durably and re-index that one file; recall
 // searches for a session's first message. A failing index never fails a chat turn:
-// the log line is on disk first, and the next sync picks it up.
+// the log line is on disk first, and the next sync picks it up. Embeddings follow the
+// runtime config the mesh sends at each session start (configure), never block a turn,
+// and a failed embedding only leaves search in BM25 mode until a later index run succeeds.
 import path from 'node:path';
 import type { Logger } from '../../shared/logging.js';
+import { DEFAULT_VECTOR_WEIGHT, type AgentRuntimeConfig, type MemorySearchSettings } from '../../shared/wire/agent.js';
 import { appendDurably } from '../workspace/durable-files.js';
 import type { MemoryIndex } from './index.js';
-import type { SearchResponse } from './search.js';
+import type { SearchOptions, SearchResponse } from './search.js';
+import type { Embedder } from './vectors.js';
+
+/** Makes the embedder of a `provider/model` embedding model (in the agent: a MeshEmbedder). */
+export type EmbedderFactory = (model: string) => Embedder;
 
 const RECALL_HITS = 4;
 const RECALL_SNIPPET_CHARS = 400;
@@ -34,15 +41,50 @@ export class WorkspaceMemory {
   private readonly index: MemoryIndex;
   private readonly workspaceDir: string;
   private readonly logger: Logger;
+  private readonly embedderFor: EmbedderFactory;
+  private settings: MemorySearchSettings = { vector_weight: DEFAULT_VECTOR_WEIGHT, recency_half_life_days: null };
+  /** The model of the embedder attached to the index; null: none. */
+  private embeddingModel: string | null = null;
 
-  constructor(index: MemoryIndex, workspaceDir: string, logger: Logger) {
+  constructor(index: MemoryIndex, workspaceDir: string, logger: Logger, embedderFor: EmbedderFactory) {
     this.index = index;
     this.workspaceDir = workspaceDir;
     this.logger = logger;
+    this.embedderFor = embedderFor;
+  }
+
+  /** Applies the memory part of a runtime config from the mesh: search weights at once;
+   *  a changed embedding model is attached to the index, followed by a sync that embeds
+   *  every pending chunk. Callers need not wait: searches meanwhile run on what is
+   *  there. The promise ends when that work has, and never rejects (failures are logged). */
+  async configure(config: Pick<AgentRuntimeConfig, 'embedding_model' | 'memory'>): Promise<void> {
+    this.settings = config.memory;
+    const model = config.embedding_model;
+    if (model === this.embeddingModel) return;
+    this.embeddingModel = model;
+    try {
+      await this.index.setEmbedder(model === null ? null : this.embedderFor(model));
+      if (model === null) {
+        this.logger.info({ event: 'memory_embeddings_off' }, 'memory search is BM25 only: no embedding model is configured');
+        return;
+      }
+      const { vectors } = await this.index.sync();
+      if (vectors.status === 'off') {
+        this.logger.warn({ event: 'memory_embeddings_unavailable', model, reason: vectors.reason }, `memory search stays BM25: ${vectors.reason}`);
+      } else if (vectors.status === 'failed') {
+        this.logger.warn({ event: 'memory_embedding_failed', model, embedded: vectors.embedded, error: vectors.error }, 'embedding memory failed; search stays BM25 until a later index run succeeds');
+      } else {
+        this.logger.info({ event: 'memory_embeddings_on', model, embedded: vectors.embedded }, `memory search is hybrid with ${model}`);
+      }
+    } catch (err) {
+      this.logger.warn({ event: 'memory_embedding_failed', model, err }, 'could not switch memory embeddings; the next session retries');
+      // So the next configure tries again rather than taking the model as attached.
+      this.embeddingModel = null;
+    }
   }
 
   search(query: string, limit?: number): Promise<SearchResponse> {
-    return this.index.search(query, limit === undefined ? {} : { limit });
+    return this.index.search(query, { ...this.searchOptions(), ...(limit === undefined ? {} : { limit }) });
   }
 
   /** Appends a timestamped entry to today's log and indexes it; returns where it went. */
@@ -66,11 +108,16 @@ export class WorkspaceMemory {
   /** The best hits for a session's first message, as a prompt section, or null. */
   async recall(firstMessage: string): Promise<string | null> {
     try {
-      return formatRecall(await this.index.search(firstMessage, { limit: RECALL_HITS, snippetChars: RECALL_SNIPPET_CHARS }));
+      return formatRecall(await this.index.search(firstMessage, { ...this.searchOptions(), limit: RECALL_HITS, snippetChars: RECALL_SNIPPET_CHARS }));
     } catch (err) {
       this.logger.warn({ event: 'recall_failed', err }, 'memory recall failed');
       return null;
     }
+  }
+
+  private searchOptions(): SearchOptions {
+    const halfLife = this.settings.recency_half_life_days;
+    return { vectorWeight: this.settings.vector_weight, ...(halfLife === null ? {} : { recencyHalfLifeDays: halfLife }) };
   }
 
   private async reindex(file: string): Promise<void> {

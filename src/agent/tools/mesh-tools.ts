@@ -23,6 +23,7 @@ import { resolveConfinedPath } from './paths.js';
 import { defineTool, type Tool } from './registry.js';
 import { createBlackboardTools } from './blackboard-tools.js';
 import { createHttpTool } from './http-tool.js';
+import { createCronTools } from './cron-tools.js';
 
 /** The one thing these tools need from the agent's mesh client. */
 export interface MeshRpc {
@@ -46,7 +47,8 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
       schema: z.object({ topic: TopicSchema, payload: z.unknown().describe('any JSON value') }),
       run: async ({ topic, payload }, ctx) => {
         const result = await mesh.call('/mesh/pubsub/publish', { topic, payload: payload ?? null }, PublishResponseSchema, ctx.trace);
-        return { ok: true, output: `published ${result.event_id} on ${result.topic} to ${result.deliveries} subscriber(s)` };
+        const refused = result.refused.map((r) => `not delivered to ${r.agent}: ${r.reason}`);
+        return { ok: true, output: [`published ${result.event_id} on ${result.topic} to ${result.deliveries} subscriber(s)`, ...refused].join('\n') };
       },
     }),
     defineTool({
@@ -82,5 +84,6 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
       },
     }),
     createHttpTool(mesh),
+    ...createCronTools(mesh),
   ];
 }

@@ -18,12 +18,18 @@ export interface ScaffoldResult {
   kept: string[];
 }
 
+/** The prompt files, plus HEARTBEAT.md (read at heartbeat wake-ups, not in every prompt). */
+export const SCAFFOLDED_FILES = [...WORKSPACE_PROMPT_FILES, 'HEARTBEAT.md'] as const;
+/** Daily logs (memory_save, chat turns) and learnings live here. */
+export const SCAFFOLDED_DIRS = ['memory', 'learnings'] as const;
+
 export async function scaffoldWorkspace(dataDir: string, templatesDir = DEFAULT_WORKSPACE_TEMPLATES): Promise<ScaffoldResult> {
   const workspaceDir = path.join(dataDir, 'workspace');
   await mkdir(workspaceDir, { recursive: true });
+  for (const dir of SCAFFOLDED_DIRS) await mkdir(path.join(workspaceDir, dir), { recursive: true });
   const created: string[] = [];
   const kept: string[] = [];
-  for (const name of WORKSPACE_PROMPT_FILES) {
+  for (const name of SCAFFOLDED_FILES) {
     const source = path.join(templatesDir, name);
     try {
       await copyFile(source, path.join(workspaceDir, name), constants.COPYFILE_EXCL);

@@ -10,7 +10,7 @@ const STOP_TIMEOUT_MS = 30_000;
 export function registerFleet(program: Command): void {
   program
     .command('status')
-    .description('show the mesh and each agent: health, container state, model')
+    .description('show the mesh and each agent: health, container state, restarts, lane depth and what runs now, model')
     .option('--json', 'print the status as JSON')
     .action(
       commandAction(async (options: { json?: boolean }) => {

@@ -25,6 +25,8 @@ function assertProject(dir: string): void {
 
 function reportResults(results: RunningMesh['results'], write: (line: string) => void): boolean {
   for (const r of results) {
+    // The mesh reported each adoption as progress while it started (`legion start -d` shows only that).
+    if (r.adopted) continue;
     write(r.ok ? `agent ${r.name} healthy (${r.ms} ms)` : `agent ${r.name} failed to start: ${r.error ?? 'unknown error'}`);
   }
   return results.every((r) => r.ok);

@@ -1,16 +1,20 @@
 // Admin routes about agents: fleet status, chat relay (SSE), session reset, user
 // corrections (recorded by the agent in its learnings), and adding or removing agents
-// while the fleet runs. Registered inside the admin scope.
+// while the fleet runs. Registered inside the admin scope. A chat turn is an item on
+// the agent's lane: refused with an HTTP status (404, 503, 429 lane_full) before the
+// stream opens, then it waits its turn and streams; whatever happens after the stream
+// opened arrives as an `error` event, and the lane item ends with the relay.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { encodeSse, readSse } from '../../shared/sse.js';
 import { errorBody, LegionError } from '../../shared/errors.js';
 import { parseOrThrow } from '../../shared/validate.js';
-import { ChatEventSchema, ChatRequestSchema } from '../../shared/wire/chat.js';
+import { ChatEventSchema, ChatRequestSchema, type ChatEvent } from '../../shared/wire/chat.js';
 import { AddAgentRequestSchema } from '../../shared/wire/admin.js';
 import { CorrectionRequestSchema } from '../../shared/wire/learnings.js';
 import { addAgentToConfig, removeAgentFromConfig } from '../../shared/config/agents-edit.js';
 import type { Fleet } from '../runtime/fleet.js';
+import type { ChatTurn, ChatTurns, TurnOutcome } from '../lanes/chat-turns.js';
 import { openAgentChat, resetAgentSession, sendCorrection } from '../runtime/agent-client.js';
 import type { ProjectStore } from '../project-store.js';
 import type { EventLog } from '../events/log.js';
@@ -18,6 +22,7 @@ import { newId } from '../../shared/ids.js';
 
 export interface AgentAdminRoutesOptions {
   fleet: Fleet;
+  chats: ChatTurns;
   store: ProjectStore;
   events: EventLog;
   /** Called after an agent left the config (its subscriptions go with it). */
@@ -27,8 +32,11 @@ export interface AgentAdminRoutesOptions {
 }
 
 const NameParams = z.object({ name: z.string() });
+/** Comment lines keep an idle stream (a turn waiting on its lane, a long command) from
+ *  being dropped by clients such as undici's fetch, which give up after 300 s of silence. */
+const KEEPALIVE_MS = 15_000;
 
-export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = async (app, { fleet, store, events, onRemoved, onAdded }) => {
+export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = async (app, { fleet, chats, store, events, onRemoved, onAdded }) => {
   app.get('/api/agents', async () => ({ agents: await fleet.status() }));
 
   app.post('/api/agents', async (request, reply) => {
@@ -70,27 +78,50 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
   app.post('/api/agents/:name/chat', async (request, reply) => {
     const { name } = parseOrThrow(NameParams, request.params, 'params');
     const { message } = parseOrThrow(ChatRequestSchema, request.body, 'body');
-    const endpoint = fleet.endpoint(name);
+    fleet.assertAcceptsWork(name);
     const abort = new AbortController();
-    // The person left (Ctrl-C, closed terminal): stop the agent's turn too.
+    // The person left (Ctrl-C, closed terminal): drop the waiting turn, or stop the agent's.
     reply.raw.on('close', () => abort.abort());
     const trace = newId('tr');
-    events.record({ agent: name, kind: 'chat', subject: name, detail: { chars: message.length }, trace });
-    const upstream = await openAgentChat(endpoint, message, trace, abort.signal);
+    const queued = chats.queue(name, trace, abort.signal);
+    events.record({ agent: name, kind: 'chat', subject: name, detail: { chars: message.length, lane_item: queued.id }, trace });
     reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    await fleet.whileBusy(name, async () => {
-      try {
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    // Headers go out now: the turn may wait behind another lane item before its first event.
+    raw.flushHeaders();
+    const open = () => !raw.writableEnded && !raw.destroyed;
+    const send = (event: ChatEvent) => void (open() && raw.write(encodeSse(event)));
+    const keepAlive = setInterval(() => void (open() && raw.write(': keep-alive\n\n')), KEEPALIVE_MS);
+    let turn: ChatTurn;
+    try {
+      turn = await queued.turn;
+    } catch (err) {
+      clearInterval(keepAlive);
+      if (!abort.signal.aborted) send({ type: 'error', error: errorBody(err) });
+      raw.end();
+      return;
+    }
+    let outcome: TurnOutcome = { error: new LegionError('agent_error', `the chat stream from ${name} ended without a reply`, 502) };
+    try {
+      await fleet.whileBusy(name, async () => {
+        const upstream = await openAgentChat(fleet.endpoint(name), message, trace, abort.signal);
         if (!upstream.body) throw new LegionError('agent_error', `agent ${name} sent no chat stream`, 502);
-        for await (const raw of readSse(upstream.body)) {
-          const event = ChatEventSchema.safeParse(raw);
-          reply.raw.write(encodeSse(event.success ? event.data : { type: 'error', error: { code: 'bad_event', message: `agent ${name} sent an event that does not fit the chat contract` } }));
+        for await (const data of readSse(upstream.body)) {
+          const parsed = ChatEventSchema.safeParse(data);
+          const event: ChatEvent = parsed.success ? parsed.data : { type: 'error', error: { code: 'bad_event', message: `agent ${name} sent an event that does not fit the chat contract` } };
+          send(event);
+          if (event.type === 'done') outcome = { reply: event.reply };
+          if (event.type === 'error') outcome = { error: new LegionError(event.error.code, event.error.message, 502) };
         }
-      } catch (err) {
-        if (!abort.signal.aborted) reply.raw.write(encodeSse({ type: 'error', error: errorBody(err) }));
-      } finally {
-        reply.raw.end();
-      }
-    });
+      });
+    } catch (err) {
+      outcome = { error: err };
+      if (!abort.signal.aborted) send({ type: 'error', error: errorBody(err) });
+    } finally {
+      clearInterval(keepAlive);
+      turn.end(outcome);
+      raw.end();
+    }
   });
 };

@@ -30,6 +30,11 @@ export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: F
       project_md: store.projectMd(),
       max_tool_rounds: entry.max_tool_rounds,
       context_window: entry.context_window ?? contextWindows.resolve(model).tokens,
+      embedding_model: project.mesh.llm.embedding_model ?? null,
+      memory: {
+        vector_weight: project.mesh.memory.vector_weight,
+        recency_half_life_days: project.mesh.memory.recency_half_life_days ?? null,
+      },
     };
   });
 };

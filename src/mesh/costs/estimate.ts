@@ -1,9 +1,9 @@
-// The worst case of one LLM call, reserved against budgets before the provider is
-// called. Invariants: pure; never below what the request can be billed for its
-// completion (max_tokens, or DEFAULT_COMPLETION_RESERVE when the request sets none);
-// the prompt is estimated from its text at CHARS_PER_TOKEN, the usual ratio for
-// English with both providers' tokenizers, plus a per-message allowance for the role
-// markers the providers add.
+// The worst case of one LLM call (chat or embeddings), reserved against budgets before
+// the provider is called. Invariants: pure; never below what a chat request can be
+// billed for its completion (max_tokens, or DEFAULT_COMPLETION_RESERVE when the request
+// sets none); prompts and embedding inputs are estimated from their text at
+// CHARS_PER_TOKEN, the usual ratio for English with both providers' tokenizers, plus a
+// per-message allowance for the role markers the providers add.
 import type { LlmChatRequestParsed, Message } from '../../shared/wire/llm.js';
 
 export const CHARS_PER_TOKEN = 4;
@@ -42,4 +42,9 @@ export function estimatePromptTokens(request: Pick<LlmChatRequestParsed, 'messag
 
 export function worstCase(request: Pick<LlmChatRequestParsed, 'messages' | 'tools' | 'max_tokens'>): CallEstimate {
   return { prompt_tokens: estimatePromptTokens(request), completion_tokens: request.max_tokens ?? DEFAULT_COMPLETION_RESERVE };
+}
+
+/** An embeddings call is billed for its input only, so its worst case is the input's estimate. */
+export function embeddingWorstCase(input: readonly string[]): CallEstimate {
+  return { prompt_tokens: input.reduce((sum, text) => sum + estimateTokens(text.length), 0), completion_tokens: 0 };
 }

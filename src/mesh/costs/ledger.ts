@@ -281,6 +281,16 @@ export class CostLedger {
     return this.releaseTx.immediate();
   }
 
+  /** Calls of `agent` booked under `trace` since `fromMs` (the agent-and-time index narrows the scan). */
+  usageOfTrace(agent: string, trace: string, fromMs: number): { calls: number; cost_nano: number } {
+    const row = this.db
+      .prepare<[string, number, string], { calls: number; cost_nano: number | null }>(
+        'SELECT COUNT(*) AS calls, SUM(cost_nano) AS cost_nano FROM cost_usage WHERE agent = ? AND at >= ? AND trace = ?',
+      )
+      .get(agent, fromMs, trace);
+    return { calls: row?.calls ?? 0, cost_nano: row?.cost_nano ?? 0 };
+  }
+
   /** Usage in [fromMs, toMs) grouped by agent and model, optionally of one agent. */
   usageByModel(fromMs: number, toMs: number, agent: string | null): UsageGroup[] {
     const select = `SELECT agent, provider, model, COUNT(*) AS calls, SUM(outcome != 'ok') AS failed,

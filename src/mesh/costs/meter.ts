@@ -1,6 +1,6 @@
-// The costs domain as the LLM routes use it: reserve a call's worst case against every
-// budget that applies, settle it to the real cost, record calls that reserve nothing
-// (embeddings), and report spending. Invariants:
+// The costs domain as the LLM routes use it: reserve a call's worst case (chat or
+// embeddings) against every budget that applies, settle it to the real cost, and report
+// spending. Invariants:
 // - reserve() either holds the whole worst case in the ledger or throws a 402
 //   budget_exceeded LegionError, before anything reaches a provider;
 // - settle() never throws (a failure to book is logged), and books each reservation
@@ -18,7 +18,7 @@ import type { BudgetStatus, CostPeriod, CostReport, CostRow } from '../../shared
 import type { Db } from '../db.js';
 import type { EventLog } from '../events/log.js';
 import { splitModel } from '../llm/proxy.js';
-import { estimateTokens, worstCase, type CallEstimate } from './estimate.js';
+import { embeddingWorstCase, estimateTokens, worstCase, type CallEstimate } from './estimate.js';
 import { agentScope, CostLedger, dayPeriod, FLEET_SCOPE, monthPeriod, type UsageEntry, type UsageKind } from './ledger.js';
 import { periodKeys, reportRange, type PeriodKeys } from './periods.js';
 import { costNano, type Price, type PriceBook } from './prices.js';
@@ -28,6 +28,8 @@ export type MeteredRequest = Pick<LlmChatRequestParsed, 'messages' | 'tools' | '
 
 export interface CostReservation {
   readonly id: number;
+  /** What the call is booked as when it settles. */
+  readonly kind: UsageKind;
   readonly agent: string;
   readonly provider: string;
   readonly model: string;
@@ -54,7 +56,13 @@ export interface LlmMetering {
   settle(reservation: CostReservation, outcome: CallOutcome, latencyMs: number, trace: string | null): void;
 }
 
-/** One call that held no reservation, as the embeddings route reports it. */
+/** How the embeddings route meters each call: like chat, reserved then settled. */
+export interface EmbeddingMetering {
+  reserveEmbedding(call: { agent: string; trace: string | null; model: string; input: readonly string[] }): CostReservation;
+  settle(reservation: CostReservation, outcome: CallOutcome, latencyMs: number, trace: string | null): void;
+}
+
+/** One call that held no reservation. */
 export interface UsageRecord {
   agent: string;
   provider: string;
@@ -87,7 +95,7 @@ export function settlementTokens(reservation: Pick<CostReservation, 'estimate'>,
   return { prompt_tokens: reservation.estimate.prompt_tokens, completion_tokens: estimateTokens(outcome.streamedChars) };
 }
 
-export class CostMeter implements LlmMetering {
+export class CostMeter implements LlmMetering, EmbeddingMetering {
   private readonly options: CostMeterOptions;
   private readonly now: () => number;
 
@@ -97,12 +105,20 @@ export class CostMeter implements LlmMetering {
   }
 
   reserve(call: { agent: string; trace: string | null; request: MeteredRequest }): CostReservation {
-    const { agent, request } = call;
+    return this.hold({ kind: 'chat', agent: call.agent, trace: call.trace, model: call.request.model, estimate: worstCase(call.request) });
+  }
+
+  reserveEmbedding(call: { agent: string; trace: string | null; model: string; input: readonly string[] }): CostReservation {
+    return this.hold({ kind: 'embedding', agent: call.agent, trace: call.trace, model: call.model, estimate: embeddingWorstCase(call.input) });
+  }
+
+  /** Holds `estimate` at the model's price against every budget of the agent, or throws the 402. */
+  private hold(call: { kind: UsageKind; agent: string; trace: string | null; model: string; estimate: CallEstimate }): CostReservation {
+    const { kind, agent, estimate } = call;
     const { ledger, prices } = this.options;
     const at = this.now();
-    const ref = splitModel(request.model) ?? { provider: '', model: request.model };
-    const { price } = prices.lookup(request.model);
-    const estimate = worstCase(request);
+    const ref = splitModel(call.model) ?? { provider: '', model: call.model };
+    const { price } = prices.lookup(call.model);
     const amountNano = costNano(price, estimate.prompt_tokens, estimate.completion_tokens);
     const config = this.options.config();
     const result = ledger.reserve({
@@ -117,12 +133,12 @@ export class CostMeter implements LlmMetering {
     });
     if (!result.ok) {
       const { limit, message } = result.refusal;
-      const detail = { scope: limit.agent === null ? 'fleet' : 'agent', window: limit.window, model: request.model, needs_usd: nanoToUsd(amountNano) };
-      this.options.events.record({ agent, kind: 'budget_exceeded', subject: request.model, detail, trace: call.trace });
+      const detail = { scope: limit.agent === null ? 'fleet' : 'agent', window: limit.window, model: call.model, needs_usd: nanoToUsd(amountNano) };
+      this.options.events.record({ agent, kind: 'budget_exceeded', subject: call.model, detail, trace: call.trace });
       this.options.logger.warn({ agent, trace: call.trace, event: 'budget_exceeded', ...detail }, message);
       throw new LegionError('budget_exceeded', message, 402);
     }
-    return { id: result.id, agent, provider: ref.provider, model: ref.model, price, estimate, amountNano, at };
+    return { id: result.id, kind, agent, provider: ref.provider, model: ref.model, price, estimate, amountNano, at };
   }
 
   settle(reservation: CostReservation, outcome: CallOutcome, latencyMs: number, trace: string | null): void {
@@ -131,7 +147,7 @@ export class CostMeter implements LlmMetering {
       const settled = this.options.ledger.settle(reservation.id, {
         at: reservation.at,
         agent: reservation.agent,
-        kind: 'chat',
+        kind: reservation.kind,
         provider: reservation.provider,
         model: reservation.model,
         prompt_tokens: usage.prompt_tokens,
@@ -149,8 +165,8 @@ export class CostMeter implements LlmMetering {
     }
   }
 
-  /** Books a call that reserved nothing (embeddings: small, bounded by their input).
-   *  Returns its cost in USD. */
+  /** Books a call that held no reservation, at its reported usage, without a budget
+   *  check. Returns its cost in USD. */
   recordUsage(record: UsageRecord): number {
     const at = this.now();
     const model = record.provider ? `${record.provider}/${record.model}` : record.model;
@@ -207,6 +223,12 @@ export class CostMeter implements LlmMetering {
       },
       budgets: this.budgetStatuses(config, agent, periodKeys(now, timeZone)),
     };
+  }
+
+  /** What the calls of one trace (a heartbeat's wake-up, say) cost since `sinceMs`. */
+  traceCost(agent: string, trace: string, sinceMs: number): { calls: number; cost_usd: number } {
+    const usage = this.options.ledger.usageOfTrace(agent, trace, sinceMs);
+    return { calls: usage.calls, cost_usd: nanoToUsd(usage.cost_nano) };
   }
 
   /** Each configured limit (of `agent` only, when given, plus the fleet's) with today's

@@ -1,4 +1,5 @@
 // Authenticates agent -> mesh calls. Each agent's token is minted at container start
+// (or restored from mesh.db when a restarted mesh adopts a container that still runs)
 // and has the form `<agent>.<secret>`; the secret is compared in constant time. On
 // success request.agentName holds the caller; nothing else identifies an agent.
 // request.trace carries the x-legion-trace header (the chat turn an action belongs to).
@@ -23,6 +24,12 @@ export class AgentTokens {
     const token = `${agent}.${newSecret()}`;
     this.tokens.set(agent, token);
     return token;
+  }
+
+  /** Accepts again a token minted by an earlier mesh, for a container it adopts. */
+  restore(agent: string, token: string): void {
+    if (!token.startsWith(`${agent}.`)) throw new LegionError('bad_token', `a stored token of agent ${agent} does not belong to it`, 500);
+    this.tokens.set(agent, token);
   }
 
   revoke(agent: string): void {

@@ -3,7 +3,7 @@
 // (LEGION_CRED_<NAME>_API_KEY, LEGION_<NAME>_BASE_URL); `openai` and `anthropic` always
 // exist; a missing key is an error only when a call needs one, so the mesh starts
 // with providers nobody uses left unconfigured; no key is ever put into a message.
-import { agentModel, ConfigError, type Project } from '../../shared/config/project.js';
+import { agentModel, ConfigError, providerKind, type Project } from '../../shared/config/project.js';
 import { LegionError } from '../../shared/errors.js';
 import type { LlmChatRequestParsed } from '../../shared/wire/llm.js';
 
@@ -65,7 +65,7 @@ export function resolveProviders(project: Project): ProviderRegistry {
   for (const name of names) {
     const config = configured[name] ?? {};
     // loadProject rejects a provider that is neither named openai/anthropic nor has a kind.
-    const kind: ProviderKind = config.kind ?? (name === 'anthropic' ? 'anthropic' : 'openai');
+    const kind: ProviderKind = providerKind(project.mesh, name);
     const override = nonEmpty(project.env[baseUrlVariable(name)]);
     if (override !== null && !URL.canParse(override)) {
       throw new ConfigError([`${baseUrlVariable(name)}: expected a URL such as http://127.0.0.1:11434/v1, got "${override}"`]);
@@ -84,15 +84,15 @@ export function apiKeyFor(provider: ProviderSettings): string {
   return key;
 }
 
-/** Fails `legion start` early, rather than each agent's first call: every agent's model
- *  must name a provider the mesh can call. */
+/** Fails `legion start` early, rather than each agent's first call: every agent's model,
+ *  and the embedding model every agent's memory uses, must name a provider the mesh can call. */
 export function assertKeysConfigured(project: Project): void {
   const registry = resolveProviders(project);
   const agentsByProvider = new Map<string, string[]>();
-  for (const agent of Object.keys(project.agents)) {
-    const provider = agentModel(project, agent).split('/')[0] ?? '';
-    agentsByProvider.set(provider, [...(agentsByProvider.get(provider) ?? []), agent]);
-  }
+  const need = (provider: string, user: string) => agentsByProvider.set(provider, [...(agentsByProvider.get(provider) ?? []), user]);
+  for (const agent of Object.keys(project.agents)) need(agentModel(project, agent).split('/')[0] ?? '', agent);
+  const embeddingModel = project.mesh.llm.embedding_model;
+  if (embeddingModel !== undefined) need(embeddingModel.split('/')[0] ?? '', 'llm.embedding_model');
   for (const [name, agents] of agentsByProvider) {
     // An unknown provider cannot occur here: loadProject rejects models naming one.
     const provider = registry.get(name);

@@ -8,7 +8,7 @@ import type { LlmChatRequestParsed, LlmChatResponse } from '../../shared/wire/ll
 import { callAnthropic } from './anthropic.js';
 import { normalizeProviderError } from './errors.js';
 import { callOpenAi } from './openai.js';
-import type { ProviderCall, ProviderKind, ProviderRegistry } from './providers.js';
+import type { ProviderCall, ProviderKind, ProviderRegistry, ProviderSettings } from './providers.js';
 
 export interface LlmCallOptions {
   /** The calling agent, for the log line. */
@@ -36,6 +36,26 @@ export function splitModel(model: string): { provider: string; model: string } |
   return { provider: model.slice(0, slash), model: model.slice(slash + 1) };
 }
 
+/** The provider a `provider/model` reference names, and the model name without the
+ *  prefix; a 400 LegionError (path `model`) when the reference is malformed or the
+ *  provider unknown. */
+export function resolveModel(registry: ProviderRegistry, model: string): { provider: ProviderSettings; model: string } {
+  const ref = splitModel(model);
+  if (!ref) {
+    throw new LegionError('invalid_request', `body: model: expected "provider/model", for example openai/gpt-4o-mini, got "${model}"`, 400, { path: 'model' });
+  }
+  const provider = registry.get(ref.provider);
+  if (!provider) {
+    throw new LegionError(
+      'unknown_provider',
+      `unknown provider "${ref.provider}" in model "${model}" (known: ${[...registry.keys()].join(', ')})`,
+      400,
+      { provider: ref.provider, path: 'model' },
+    );
+  }
+  return { provider, model: ref.model };
+}
+
 export function createLlmProxy(registry: ProviderRegistry, logger: Logger): LlmProxy {
   return {
     async chat(request, options) {
@@ -43,24 +63,8 @@ export function createLlmProxy(registry: ProviderRegistry, logger: Logger): LlmP
       const ref = splitModel(request.model);
       const fields = { agent: options.agent, event: 'llm_call', provider: ref?.provider ?? '', model: ref?.model ?? request.model };
       try {
-        if (!ref) {
-          throw new LegionError(
-            'invalid_request',
-            `body: model: expected "provider/model", for example openai/gpt-4o-mini, got "${request.model}"`,
-            400,
-            { path: 'model' },
-          );
-        }
-        const provider = registry.get(ref.provider);
-        if (!provider) {
-          throw new LegionError(
-            'unknown_provider',
-            `unknown provider "${ref.provider}" in model "${request.model}" (known: ${[...registry.keys()].join(', ')})`,
-            400,
-            { provider: ref.provider, path: 'model' },
-          );
-        }
-        const call: ProviderCall = { provider, model: ref.model, request, onDelta: options.onDelta, signal: options.signal };
+        const { provider, model } = resolveModel(registry, request.model);
+        const call: ProviderCall = { provider, model, request, onDelta: options.onDelta, signal: options.signal };
         let response: LlmChatResponse;
         try {
           response = await ADAPTERS[provider.kind](call);

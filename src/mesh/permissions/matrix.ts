@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { ConfigError } from '../../shared/config/project.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
-import { decide, type PermissionRules, internetAllowed } from './policy.js';
+import { cronManagementAllowed, decide, type PermissionRules, internetAllowed } from './policy.js';
 import { permissionsFileInQuestion, readPermissionRules } from './file.js';
 import { PERMISSIONS_FILES } from './schema.js';
 import { STARTER_RULES } from './starter.js';
@@ -66,6 +66,11 @@ export class PermissionMatrix implements PermissionChecker {
   canUseInternet(agent: string): boolean {
     if (!this.rules) throw new Error('PermissionMatrix.canUseInternet() called before load()');
     return internetAllowed(this.rules, agent);
+  }
+
+  canManageCron(agent: string): Decision {
+    if (!this.rules) throw new Error('PermissionMatrix.canManageCron() called before load()');
+    return cronManagementAllowed(this.rules, agent);
   }
 
   status(): PermissionsStatus {

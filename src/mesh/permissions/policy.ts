@@ -29,6 +29,18 @@ export function internetAllowed(rules: PermissionRules, agent: string): boolean 
   return resolveEntry(rules.policy, agent)?.entry.can_use_internet ?? false;
 }
 
+/** can_manage_cron of the agent's entry; a denial names the flag and where it was read. */
+export function cronManagementAllowed(rules: PermissionRules, agent: string): Decision {
+  const resolved = resolveEntry(rules.policy, agent);
+  const denied = `${agent} may not manage cron jobs or its heartbeat`;
+  if (!resolved) {
+    const where = rules.source.kind === 'file' ? rules.source.path : 'the starter policy';
+    return { allowed: false, reason: `${denied}: ${agent} is not listed in ${where} and there is no default entry` };
+  }
+  if (resolved.entry.can_manage_cron) return { allowed: true };
+  return { allowed: false, reason: `${denied}: can_manage_cron is false${ruleOrigin(rules.source, resolved.via)}` };
+}
+
 export const AGENT_PLACEHOLDER = '{agent}';
 
 type Resolved = { entry: PermissionEntry; via: 'agent' | 'default' } | null;

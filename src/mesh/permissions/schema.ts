@@ -1,7 +1,7 @@
 // Schema of config/permissions.yaml (or .json). Every object is strict: an unknown key
 // is an error that names it, because a misspelt permission would otherwise silently
 // grant nothing and nobody would know why. Every entry comes out with every list
-// present and can_use_internet set, so the decision code never meets a missing key.
+// present and the yes/no flags set, so the decision code never meets a missing key.
 import { z } from 'zod';
 import { AGENT_NAME_PATTERN } from '../../shared/names.js';
 import type { Permission } from './types.js';
@@ -43,6 +43,11 @@ export const PermissionEntrySchema = z.preprocess(
   z.strictObject({
     ...entryShape,
     can_use_internet: z
+      .boolean()
+      .nullish()
+      .transform((flag) => flag ?? false),
+    /** May add, list and remove its own cron jobs and set its heartbeat. */
+    can_manage_cron: z
       .boolean()
       .nullish()
       .transform((flag) => flag ?? false),

@@ -17,6 +17,7 @@ export const STARTER_DEFAULT_ENTRY: PermissionEntry = {
   allowed_credentials: [],
   allowed_domains: [],
   can_use_internet: false,
+  can_manage_cron: false,
 };
 
 export const STARTER_POLICY: PermissionsFile = { default: STARTER_DEFAULT_ENTRY, agents: {} };
@@ -44,6 +45,7 @@ const EXAMPLE_AGENT: PermissionEntry = {
   allowed_credentials: ['crm_*'],
   allowed_domains: ['*.github.com'],
   can_use_internet: false,
+  can_manage_cron: true,
 };
 
 function flowList(globs: readonly string[]): string {
@@ -55,6 +57,7 @@ function entryLines(entry: PermissionEntry, indent: string, withComments: boolea
   return [
     ...PERMISSIONS.map((permission) => comment(`${indent}${permission}: ${flowList(entry[permission])}`, SUBJECTS[permission])),
     comment(`${indent}can_use_internet: ${entry.can_use_internet}`, 'any public address (private ones only if listed)'),
+    comment(`${indent}can_manage_cron: ${entry.can_manage_cron}`, 'its own cron jobs and heartbeat (set_cron, set_heartbeat)'),
   ];
 }
 

@@ -4,7 +4,7 @@
 import { LegionError } from '../../shared/errors.js';
 import type { EventLog } from '../events/log.js';
 
-/** Permissions granted by lists of globs; can_use_internet is a separate yes/no flag. */
+/** Permissions granted by lists of globs; can_use_internet and can_manage_cron are separate yes/no flags. */
 export const PERMISSIONS = [
   'blackboard_read',
   'blackboard_write',
@@ -23,6 +23,8 @@ export interface PermissionChecker {
   check(agent: string, permission: Permission, subject: string): Decision;
   /** can_use_internet of the agent's entry: any public address through the egress proxy. */
   canUseInternet(agent: string): boolean;
+  /** can_manage_cron of the agent's entry: its own cron jobs and heartbeat. */
+  canManageCron(agent: string): Decision;
 }
 
 /** Throws a 403 naming the rule when `agent` may not; records the denial. */

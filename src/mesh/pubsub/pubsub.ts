@@ -2,13 +2,18 @@
 // subscriber) are written in one transaction before the publisher hears "accepted",
 // so an accepted event is never lost. Subscribers are re-checked against the
 // permission matrix at publish time, so revoking can_subscribe takes effect at once.
+// A subscriber whose lane is full (mesh.lane_depth_cap) does not get the event, and
+// only it: the publish still reaches the others, and the refusal is in the answer
+// (`refused`) and in the event log (delivery_refused), never silent.
 import picomatch from 'picomatch';
 import type { Db, Migration } from '../db.js';
 import { newId } from '../../shared/ids.js';
+import { LegionError } from '../../shared/errors.js';
 import type { EventLog } from '../events/log.js';
 import type { LaneStore } from '../lanes/store.js';
 import type { PermissionChecker } from '../permissions/types.js';
 import type { EventBody } from '../lanes/format.js';
+import type { PublishResponse } from '../../shared/wire/fleet.js';
 
 export const pubsubMigrations: Migration[] = [
   {
@@ -97,7 +102,7 @@ export class PubSub {
       : db.prepare<[], Subscription>('SELECT agent, topic, source FROM subscriptions ORDER BY agent, topic').all();
   }
 
-  publish(publisher: string, topic: string, payload: unknown, trace: string | null): { event_id: string; topic: string; deliveries: number } {
+  publish(publisher: string, topic: string, payload: unknown, trace: string | null): PublishResponse {
     const { db, lanes, events, permissions, knownAgents, onEnqueued } = this.options;
     const eventId = newId('evt');
     const known = new Set(knownAgents());
@@ -110,12 +115,24 @@ export class PubSub {
       ),
     ];
     const body: EventBody = { event_id: eventId, topic, payload, publisher };
+    const refused: PublishResponse['refused'] = [];
     const deliveries = db.transaction(() => {
       db.prepare('INSERT INTO published (id, topic, payload, publisher, trace, at) VALUES (?, ?, ?, ?, ?, ?)').run(eventId, topic, JSON.stringify(payload), publisher, trace, new Date().toISOString());
-      return receivers.map((agent) => ({ agent, delivery: lanes.enqueue(agent, 'event', body, trace) }));
+      return receivers.flatMap((agent) => {
+        try {
+          return [{ agent, delivery: lanes.enqueue(agent, 'event', body, trace) }];
+        } catch (err) {
+          if (!(err instanceof LegionError) || err.code !== 'lane_full') throw err;
+          refused.push({ agent, reason: err.message });
+          return [];
+        }
+      });
     })();
-    events.record({ agent: publisher, kind: 'publish', subject: topic, detail: { event_id: eventId, deliveries }, trace });
+    for (const { agent, reason } of refused) {
+      events.record({ agent, kind: 'delivery_refused', subject: topic, detail: { event_id: eventId, publisher, code: 'lane_full', reason }, trace });
+    }
+    events.record({ agent: publisher, kind: 'publish', subject: topic, detail: { event_id: eventId, deliveries, refused: refused.map((r) => r.agent) }, trace });
     for (const { agent } of deliveries) onEnqueued(agent);
-    return { event_id: eventId, topic, deliveries: deliveries.length };
+    return { event_id: eventId, topic, deliveries: deliveries.length, refused };
   }
 }

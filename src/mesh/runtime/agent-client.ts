@@ -5,6 +5,7 @@ import { ErrorResponseSchema, LegionError } from '../../shared/errors.js';
 import { ChatEventSchema, ResetResponseSchema, type ResetResponse } from '../../shared/wire/chat.js';
 import { readSse } from '../../shared/sse.js';
 import { CorrectionResponseSchema, type CorrectionResponse } from '../../shared/wire/learnings.js';
+import { AgentServerStatusSchema } from '../../shared/wire/agent.js';
 
 export interface AgentEndpoint {
   agent: string;
@@ -90,6 +91,22 @@ export async function agentHealthy(url: string, timeoutMs = 1000): Promise<boole
   try {
     const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
     return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** True when the agent answers GET /status with `endpoint.serverToken` and says it is
+ *  `endpoint.agent`: the proof that a container found at start is the one the token is for. */
+export async function agentAnswersAs(endpoint: AgentEndpoint, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const response = await fetch(`${endpoint.url}/status`, {
+      headers: { authorization: `Bearer ${endpoint.serverToken}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!response.ok) return false;
+    const status = AgentServerStatusSchema.safeParse(await response.json());
+    return status.success && status.data.agent === endpoint.agent;
   } catch {
     return false;
   }

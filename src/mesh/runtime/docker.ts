@@ -2,7 +2,8 @@
 // no-new-privileges, read-only root with a tmpfs /tmp, memory/CPU/pids limits, an
 // init process, a named volume at /data, on the internal network legion_internal
 // (no route out, no container-to-container traffic). Containers carry labels naming
-// the project and agent; that is how stale ones are found. Where it has the rights, the
+// the project and agent; that is how a restarted mesh finds them (to adopt them or
+// replace them). Where it has the rights, the
 // runtime firewalls the host so that agents reach only the mesh's ports (firewall.ts).
 import Docker from 'dockerode';
 import { LegionError } from '../../shared/errors.js';
@@ -10,7 +11,7 @@ import { AGENT_SERVER_PORT } from '../../shared/wire/agent.js';
 import { buildImage, imageExists, imageTag, type ImageSpec } from './image.js';
 import { installHostFirewall, removeHostFirewall, type HostFirewallSpec } from './firewall.js';
 import type { HostIsolation } from '../../shared/wire/admin.js';
-import type { AgentApiBinding, AgentLaunch, AgentRuntime, ProgressFn, RunningAgent } from './types.js';
+import type { AgentApiBinding, AgentLaunch, AgentRuntime, FoundAgent, ProgressFn, RunningAgent } from './types.js';
 
 export const NETWORK_NAME = 'legion_internal';
 export const LABELS = { managed: 'legion.managed', project: 'legion.project', agent: 'legion.agent' } as const;
@@ -184,13 +185,27 @@ export class DockerRuntime implements AgentRuntime {
     }
   }
 
-  async removeStale(): Promise<string[]> {
+  async existing(): Promise<FoundAgent[]> {
+    const tag = this.tag;
+    if (!tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
+    const imageId = (await this.docker.getImage(tag).inspect()).Id;
     const containers = await this.docker.listContainers({
       all: true,
-      filters: { label: [`${LABELS.project}=${this.options.projectId}`] },
+      filters: { label: [`${LABELS.project}=${this.options.projectId}`, LABELS.agent] },
     });
-    await Promise.all(containers.map((c) => this.removeContainer(c.Id)));
-    return containers.map((c) => c.Labels[LABELS.agent] ?? c.Id);
+    return containers.flatMap((c): FoundAgent[] => {
+      const agent = c.Labels[LABELS.agent];
+      if (!agent) return [];
+      const ip = c.NetworkSettings?.Networks?.[NETWORK_NAME]?.IPAddress;
+      return [
+        {
+          agent,
+          state: c.State,
+          currentImage: c.ImageID === imageId,
+          running: { url: ip ? `http://${ip}:${AGENT_SERVER_PORT}` : '', id: c.Id, name: this.containerName(agent), image: tag },
+        },
+      ];
+    });
   }
 }
 

@@ -1,17 +1,22 @@
 // The fleet: one slot per configured agent with its container, tokens and health.
-// Lifecycle operations on one agent (start, stop, restart, remove) never overlap:
-// each runs after the previous one on that agent has settled.
+// Lifecycle operations on one agent (start, stop, restart, adopt, remove) never
+// overlap: each runs after the previous one on that agent has settled. Each of them
+// bumps the slot's generation, so a health verdict about an earlier container is
+// ignored. Every container start records its tokens (ContainerRecords) so that a
+// later mesh can adopt the container instead of replacing it.
 import type { Logger } from '../../shared/logging.js';
 import { LegionError } from '../../shared/errors.js';
 import { newSecret } from '../../shared/ids.js';
 import { AGENT_ENV } from '../../shared/wire/agent.js';
-import type { AgentStatusEntry, Health } from '../../shared/wire/admin.js';
+import type { AgentStatusEntry, Health, LaneStatus } from '../../shared/wire/admin.js';
 import { agentModel, type Project } from '../../shared/config/project.js';
 import { parseMemoryLimit } from '../../shared/config/schema.js';
 import type { AgentTokens } from '../http/agent-auth.js';
 import { egressProxyEnv } from '../egress/proxy-env.js';
 import { agentHealthy, type AgentEndpoint } from './agent-client.js';
 import type { AgentRuntime, RunningAgent } from './types.js';
+import type { ContainerRecord } from './adoption.js';
+import { HOUR_MS, restartsWithinHour, type MonitoredFleet, type RestartOutcome, type WatchedAgent } from './health.js';
 
 const HEALTH_TIMEOUT_MS = 30_000;
 
@@ -23,6 +28,17 @@ interface AgentSlot {
   lastError: string | null;
   busy: number;
   lifecycle: Promise<void>;
+  generation: number;
+  /** When the health monitor restarted the agent (ms); a deliberate start clears it. */
+  restarts: number[];
+}
+
+/** A running container found at mesh start, with the tokens it was started with. */
+export interface AdoptedAgent {
+  running: RunningAgent;
+  serverToken: string;
+  meshToken: string;
+  egressToken: string;
 }
 
 export interface FleetOptions {
@@ -35,12 +51,16 @@ export interface FleetOptions {
   /** Per-agent egress tokens (minted and revoked with the mesh token) and the egress
    *  proxy's URL as agents reach it; containers get both in HTTP(S)_PROXY. */
   egress: { tokens: AgentTokens; url: () => string };
-  /** Told each time an agent becomes healthy (its lane can be worked). */
+  /** Told each time an agent becomes or is found healthy (its lane can be worked). */
   onHealthy: (agent: string) => void;
-  laneDepth: (agent: string) => { queued: number; inflight: number };
+  /** Told when an agent stops or is marked failed: work waiting for it will not begin. */
+  onDown: (agent: string, reason: string) => void;
+  laneStatus: (agent: string) => LaneStatus;
+  /** Where each container's tokens are kept for adoption by a later mesh. */
+  containers: { save: (record: ContainerRecord) => void; forget: (agent: string) => void };
 }
 
-export class Fleet {
+export class Fleet implements MonitoredFleet {
   private readonly slots = new Map<string, AgentSlot>();
   private readonly options: FleetOptions;
 
@@ -51,7 +71,7 @@ export class Fleet {
   private slot(name: string): AgentSlot {
     let slot = this.slots.get(name);
     if (!slot) {
-      slot = { name, health: 'stopped', running: null, serverToken: null, lastError: null, busy: 0, lifecycle: Promise.resolve() };
+      slot = { name, health: 'stopped', running: null, serverToken: null, lastError: null, busy: 0, lifecycle: Promise.resolve(), generation: 0, restarts: [] };
       this.slots.set(name, slot);
     }
     return slot;
@@ -68,9 +88,9 @@ export class Fleet {
     return result;
   }
 
-  /** Starts every configured agent in parallel; resolves when each is healthy or failed. */
-  async startAll(): Promise<{ name: string; ok: boolean; error?: string; ms: number }[]> {
-    const names = Object.keys(this.options.project().agents);
+  /** Starts every configured agent but `skip` (adopted ones) in parallel; resolves when each is healthy or failed. */
+  async startAll(skip: ReadonlySet<string> = new Set()): Promise<{ name: string; ok: boolean; error?: string; ms: number }[]> {
+    const names = Object.keys(this.options.project().agents).filter((name) => !skip.has(name));
     return Promise.all(
       names.map(async (name) => {
         const begin = Date.now();
@@ -84,8 +104,45 @@ export class Fleet {
     );
   }
 
+  /** A deliberate start: the health monitor's restart budget begins afresh. */
   start(name: string): Promise<void> {
-    return this.serialize(name, (slot) => this.startSlot(slot));
+    return this.serialize(name, (slot) => {
+      slot.restarts = [];
+      return this.startSlot(slot);
+    });
+  }
+
+  /** The health monitor's restart: a new container on the same volume, unless the agent
+   *  was started, stopped or adopted since `generation` was observed. */
+  restart(name: string, generation: number, reason: string): Promise<RestartOutcome> {
+    return this.serialize(name, async (slot): Promise<RestartOutcome> => {
+      if (slot.generation !== generation) return { status: 'skipped' };
+      const now = Date.now();
+      slot.restarts = [...slot.restarts.filter((at) => now - at < HOUR_MS), now];
+      try {
+        await this.startSlot(slot);
+        // Healthy again, but status keeps saying why it had to be restarted.
+        slot.lastError = `restarted: ${reason}`;
+        return { status: 'healthy', generation: slot.generation };
+      } catch (err) {
+        return { status: 'failed', generation: slot.generation, error: slot.lastError ?? (err instanceof Error ? err.message : String(err)) };
+      }
+    });
+  }
+
+  /** Takes over a container of an earlier mesh that still runs and answers with its stored tokens. */
+  adopt(name: string, adopted: AdoptedAgent): Promise<void> {
+    return this.serialize(name, async (slot) => {
+      slot.generation += 1;
+      slot.running = adopted.running;
+      slot.serverToken = adopted.serverToken;
+      this.options.tokens.restore(name, adopted.meshToken);
+      this.options.egress.tokens.restore(name, adopted.egressToken);
+      slot.health = 'healthy';
+      slot.lastError = null;
+      this.options.logger.info({ agent: name, event: 'agent_adopted', container: adopted.running.name }, 'agent adopted (still running)');
+      this.options.onHealthy(name);
+    });
   }
 
   private async startSlot(slot: AgentSlot): Promise<void> {
@@ -93,6 +150,7 @@ export class Fleet {
     const entry = project.agents[slot.name];
     if (!entry) throw new LegionError('unknown_agent', `no agent named "${slot.name}" in config/agents.yaml`, 404);
     const { runtime, tokens, logger } = this.options;
+    slot.generation += 1;
     slot.health = 'starting';
     slot.lastError = null;
     const serverToken = newSecret();
@@ -113,6 +171,15 @@ export class Fleet {
       });
       slot.running = running;
       slot.serverToken = serverToken;
+      this.options.containers.save({
+        agent: slot.name,
+        container_id: running.id,
+        server_token: serverToken,
+        mesh_token: meshToken,
+        egress_token: egressToken,
+        mesh_url: this.options.meshUrl(),
+        egress_url: this.options.egress.url(),
+      });
       await this.waitHealthy(slot.name, running.url);
       slot.health = 'healthy';
       logger.info({ agent: slot.name, event: 'agent_started', container: running.name }, 'agent healthy');
@@ -144,12 +211,15 @@ export class Fleet {
 
   stop(name: string): Promise<void> {
     return this.serialize(name, async (slot) => {
+      slot.generation += 1;
       this.options.tokens.revoke(name);
       this.options.egress.tokens.revoke(name);
       await this.options.runtime.stop(name);
+      this.options.containers.forget(name);
       slot.running = null;
       slot.serverToken = null;
       slot.health = 'stopped';
+      this.options.onDown(name, 'stopped');
     });
   }
 
@@ -167,12 +237,66 @@ export class Fleet {
     return this.slots.get(name)?.health === 'healthy';
   }
 
-  /** Where to reach a healthy agent; a clear error otherwise. */
-  endpoint(name: string): AgentEndpoint {
+  /** Agents with a container that the health monitor checks. */
+  watchList(): WatchedAgent[] {
+    return [...this.slots.values()]
+      .filter((slot) => slot.running && slot.serverToken && (slot.health === 'healthy' || slot.health === 'unhealthy'))
+      .map((slot) => ({ name: slot.name, url: slot.running?.url ?? '', generation: slot.generation }));
+  }
+
+  /** A good check; tells onHealthy every time, so a lane whose item was put back while
+   *  the agent looked down resumes even if the agent never left 'healthy'. */
+  markHealthy(name: string, generation: number): void {
+    const slot = this.slots.get(name);
+    if (!slot || slot.generation !== generation || (slot.health !== 'healthy' && slot.health !== 'unhealthy')) return;
+    if (slot.health === 'unhealthy') this.options.logger.info({ agent: name, event: 'agent_answers' }, 'agent answers again');
+    slot.health = 'healthy';
+    this.options.onHealthy(name);
+  }
+
+  markUnhealthy(name: string, generation: number, reason: string): void {
+    const slot = this.slots.get(name);
+    if (!slot || slot.generation !== generation || slot.health === 'stopped' || slot.health === 'starting') return;
+    slot.health = 'unhealthy';
+    slot.lastError = reason;
+  }
+
+  /** The monitor gave up: the agent's tokens stop working and waiting work is refused;
+   *  its container is left for inspection (docker logs) until the next start or stop. */
+  markFailed(name: string, generation: number, reason: string): void {
+    const slot = this.slots.get(name);
+    if (!slot || slot.generation !== generation || slot.health === 'stopped') return;
+    slot.health = 'failed';
+    slot.lastError = reason;
+    this.options.tokens.revoke(name);
+    this.options.egress.tokens.revoke(name);
+    this.options.onDown(name, reason);
+  }
+
+  restartHistory(name: string): readonly number[] {
+    return this.slots.get(name)?.restarts ?? [];
+  }
+
+  private assertConfigured(name: string): void {
     if (!this.options.project().agents[name]) {
       const known = Object.keys(this.options.project().agents).join(', ') || 'none';
       throw new LegionError('unknown_agent', `no agent named "${name}" (agents: ${known})`, 404);
     }
+  }
+
+  /** Throws unless `name` can take work now or soon: healthy, starting, or unhealthy
+   *  (the monitor is restarting it). Stopped and failed agents refuse at once. */
+  assertAcceptsWork(name: string): void {
+    this.assertConfigured(name);
+    const slot = this.slots.get(name);
+    if (!slot || slot.health === 'stopped' || slot.health === 'failed') {
+      throw new LegionError('agent_not_running', `agent ${name} is not running (${slot?.health ?? 'stopped'}${slot?.lastError ? `: ${slot.lastError}` : ''})`, 503);
+    }
+  }
+
+  /** Where to reach a healthy agent; a clear error otherwise. */
+  endpoint(name: string): AgentEndpoint {
+    this.assertConfigured(name);
     const slot = this.slots.get(name);
     if (!slot?.running || !slot.serverToken || slot.health !== 'healthy') {
       throw new LegionError('agent_not_running', `agent ${name} is not running (${slot?.health ?? 'stopped'}${slot?.lastError ? `: ${slot.lastError}` : ''})`, 503);
@@ -205,7 +329,8 @@ export class Fleet {
           health,
           container: slot.running ? { id: slot.running.id.slice(0, 12), name: slot.running.name, state: state ?? 'gone', image: slot.running.image } : null,
           busy: slot.busy > 0,
-          lane: this.options.laneDepth(name),
+          lane: this.options.laneStatus(name),
+          restarts: restartsWithinHour(slot.restarts, Date.now()),
           last_error: slot.lastError,
         };
       }),

@@ -25,6 +25,17 @@ export interface AgentApiBinding {
   port: number;
 }
 
+/** An agent container (or process) of this project that was there before the mesh started. */
+export interface FoundAgent {
+  /** The agent it was started for. */
+  agent: string;
+  /** The runtime's word for its state: running, exited, paused... */
+  state: string;
+  /** Started from the image the runtime uses now. */
+  currentImage: boolean;
+  running: RunningAgent;
+}
+
 export type ProgressFn = (line: string) => void;
 
 export interface AgentRuntime {
@@ -38,8 +49,9 @@ export interface AgentRuntime {
   state(agent: string): Promise<string | null>;
   /** The last lines the agent printed, for error messages. */
   logs(agent: string, lines: number): Promise<string>;
-  /** Removes agents of this project left over from an earlier run. */
-  removeStale(): Promise<string[]>;
+  /** This project's agents left from an earlier run of the mesh (after prepare); the
+   *  mesh adopts or stops each. */
+  existing(): Promise<FoundAgent[]>;
   /** Once the mesh listens: keeps agents from every host port but `ports`, where the
    *  runtime runs agents on a network of the host (Docker). A host that cannot be
    *  firewalled is an unenforced answer saying why, not an error. */

@@ -82,7 +82,8 @@ export function loadProject(dirInput: string, processEnv: NodeJS.ProcessEnv = pr
   return { dir, mesh, agents, projectMd, env };
 }
 
-/** Every model must name a provider the mesh knows. */
+/** Every model must name a provider the mesh knows; the embedding model one that has an
+ *  embeddings API. */
 function checkModels(mesh: MeshFile, agents: Record<string, AgentEntry>): string[] {
   const known = new Set(['openai', 'anthropic', ...Object.keys(mesh.llm.providers)]);
   const problems: string[] = [];
@@ -93,6 +94,17 @@ function checkModels(mesh: MeshFile, agents: Record<string, AgentEntry>): string
     }
   };
   check(`${PROJECT_FILES.mesh}: llm.default_model`, mesh.llm.default_model);
+  const embeddingModel = mesh.llm.embedding_model;
+  if (embeddingModel !== undefined) {
+    const label = `${PROJECT_FILES.mesh}: llm.embedding_model`;
+    const provider = embeddingModel.split('/')[0] ?? '';
+    check(label, embeddingModel);
+    if (known.has(provider) && providerKind(mesh, provider) === 'anthropic') {
+      problems.push(
+        `${label}: provider "${provider}" is an Anthropic provider, which has no embeddings API; name a model of an OpenAI-compatible provider (kind: openai), for example openai/text-embedding-3-small`,
+      );
+    }
+  }
   for (const [name, entry] of Object.entries(agents)) {
     if (entry.model) check(`${PROJECT_FILES.agents}: agents.${name}.model`, entry.model);
   }
@@ -102,6 +114,11 @@ function checkModels(mesh: MeshFile, agents: Record<string, AgentEntry>): string
     }
   }
   return problems;
+}
+
+/** The wire format a provider speaks: its `kind`, else its name when that is a format's. */
+export function providerKind(mesh: MeshFile, provider: string): 'openai' | 'anthropic' {
+  return mesh.llm.providers[provider]?.kind ?? (provider === 'anthropic' ? 'anthropic' : 'openai');
 }
 
 export function agentModel(project: Project, name: string): string {

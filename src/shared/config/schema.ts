@@ -2,8 +2,9 @@
 // key is an error that names it, so a typo never silently does nothing.
 import { z } from 'zod';
 import { AGENT_NAME_PATTERN } from '../names.js';
-import { DEFAULT_MAX_TOOL_ROUNDS } from '../wire/agent.js';
+import { DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_VECTOR_WEIGHT } from '../wire/agent.js';
 import { TopicPatternSchema } from '../wire/fleet.js';
+import { HeartbeatConfigSchema } from '../wire/heartbeat.js';
 
 const ModelRefSchema = z
   .string()
@@ -32,6 +33,21 @@ function isTimeZone(name: string): boolean {
   }
 }
 
+/** Items an agent's lane may hold, queued and running, before new work is refused. */
+export const DEFAULT_LANE_DEPTH_CAP = 100;
+
+/** The health monitor's checks and restart policy (src/mesh/runtime/health.ts). */
+export const HealthConfigSchema = z.strictObject({
+  /** How often each agent is checked: its container's state, then GET /health. */
+  interval_ms: z.number().int().min(100).default(2000),
+  /** Unanswered checks in a row after which a running container is restarted. */
+  failed_checks: z.number().int().min(1).default(3),
+  /** Restarts allowed within any hour; the agent is marked failed instead of one more. */
+  max_restarts_per_hour: z.number().int().min(0).default(10),
+});
+export type HealthConfig = z.infer<typeof HealthConfigSchema>;
+const DEFAULT_HEALTH: HealthConfig = { interval_ms: 2000, failed_checks: 3, max_restarts_per_hour: 10 };
+
 const TimeZoneSchema = z.string().refine(isTimeZone, 'expected an IANA time zone such as UTC or Europe/Berlin');
 
 export const MeshFileSchema = z.strictObject({
@@ -41,16 +57,31 @@ export const MeshFileSchema = z.strictObject({
       port: z.number().int().min(1).max(65535).default(8420),
       /** Port of the egress proxy, next to the agent API on the legion network's gateway; default port + 1. */
       egress_port: z.number().int().min(1).max(65535).optional(),
+      /** Items an agent's lane may hold (queued and running); more are refused with lane_full. */
+      lane_depth_cap: z.number().int().min(1).default(DEFAULT_LANE_DEPTH_CAP),
+      health: HealthConfigSchema.default(DEFAULT_HEALTH),
     })
     .refine((mesh) => (mesh.egress_port === undefined ? mesh.port < 65535 : mesh.egress_port !== mesh.port), {
       message: 'the egress proxy needs a port of its own: set mesh.egress_port to a port other than mesh.port',
       path: ['egress_port'],
     })
-    .default({ host: '127.0.0.1', port: 8420 }),
+    .default({ host: '127.0.0.1', port: 8420, lane_depth_cap: DEFAULT_LANE_DEPTH_CAP, health: DEFAULT_HEALTH }),
   llm: z.strictObject({
     default_model: ModelRefSchema,
+    /** Embeddings for agents' memory search; must name an OpenAI-kind provider (Anthropic has
+     *  no embeddings API, which loadProject reports). Without it memory search is BM25 only. */
+    embedding_model: ModelRefSchema.optional(),
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), ProviderSchema).default({}),
   }),
+  /** How every agent's memory search ranks; sent to agents with their runtime config. */
+  memory: z
+    .strictObject({
+      /** Share of a hybrid score that comes from vector similarity (used with llm.embedding_model). */
+      vector_weight: z.number().min(0).max(1).default(DEFAULT_VECTOR_WEIGHT),
+      /** When set, a daily log's (memory/YYYY-MM-DD.md) score halves every this many days of age. */
+      recency_half_life_days: z.number().positive().optional(),
+    })
+    .default({ vector_weight: DEFAULT_VECTOR_WEIGHT }),
   image: z
     .strictObject({
       /** Base of the agent image; must be Debian-based with node 20 and npm. */
@@ -59,6 +90,17 @@ export const MeshFileSchema = z.strictObject({
       extra_ca_cert: z.string().min(1).optional(),
     })
     .default({}),
+  /** A listener of its own serving only /webhook/* (the admin API serves them too), for
+   *  a tunnel or reverse proxy to expose; public_url is what `legion webhook add` prints
+   *  when senders reach it under another address. */
+  webhooks: z
+    .strictObject({
+      /** 127.0.0.1 keeps it local (behind a proxy); 0.0.0.0 accepts other machines. */
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(1).max(65535),
+      public_url: z.url().optional(),
+    })
+    .optional(),
   /** Fleet-wide limits over every agent's calls together. */
   budget: BudgetSchema.optional(),
   /** Where budget days and months (and `legion costs` periods) begin. */
@@ -86,6 +128,8 @@ export const AgentEntrySchema = z.strictObject({
   budget: BudgetSchema.optional(),
   /** Tokens of the model's context window; overrides config/context-windows.yaml for this agent. */
   context_window: z.number().int().min(1000).optional(),
+  /** Probes run in the mesh every `every`; the agent is woken only when one fires. */
+  heartbeat: HeartbeatConfigSchema.optional(),
 });
 export type AgentEntry = z.infer<typeof AgentEntrySchema>;
 

@@ -5,6 +5,15 @@ import { AgentNameSchema } from '../names.js';
 export const HealthSchema = z.enum(['starting', 'healthy', 'unhealthy', 'stopped', 'failed']);
 export type Health = z.infer<typeof HealthSchema>;
 
+/** An agent's lane: items waiting and in flight (0 or 1), the depth cap, and the item in flight. */
+export const LaneStatusSchema = z.object({
+  queued: z.number().int(),
+  inflight: z.number().int(),
+  cap: z.number().int(),
+  running: z.object({ kind: z.string(), id: z.string(), since: z.string() }).nullable(),
+});
+export type LaneStatus = z.infer<typeof LaneStatusSchema>;
+
 export const AgentStatusEntrySchema = z.object({
   name: z.string(),
   role: z.string(),
@@ -14,8 +23,9 @@ export const AgentStatusEntrySchema = z.object({
     .object({ id: z.string(), name: z.string(), state: z.string(), image: z.string() })
     .nullable(),
   busy: z.boolean(),
-  /** Items waiting on the agent's lane and in flight (0 or 1). */
-  lane: z.object({ queued: z.number().int(), inflight: z.number().int() }),
+  lane: LaneStatusSchema,
+  /** Restarts by the health monitor in the last hour. */
+  restarts: z.number().int(),
   last_error: z.string().nullable(),
 });
 export type AgentStatusEntry = z.infer<typeof AgentStatusEntrySchema>;

@@ -12,8 +12,21 @@ export const AgentRuntimeConfigSchema = z.object({
   max_tool_rounds: z.number().int().positive(),
   /** Tokens of the model's context window; the agent compacts its conversation at 70%. */
   context_window: z.number().int().positive(),
+  /** mesh.yaml llm.embedding_model (`provider/model`); null: memory search stays BM25. */
+  embedding_model: z.string().nullable(),
+  /** mesh.yaml `memory`: how memory search weighs its rankings. */
+  memory: z.object({
+    /** Share of a hybrid score that comes from vector similarity, 0..1. */
+    vector_weight: z.number().min(0).max(1),
+    /** A daily log's score halves every this many days of age; null: no decay. */
+    recency_half_life_days: z.number().positive().nullable(),
+  }),
 });
 export type AgentRuntimeConfig = z.infer<typeof AgentRuntimeConfigSchema>;
+export type MemorySearchSettings = AgentRuntimeConfig['memory'];
+
+/** mesh.yaml memory.vector_weight when unset. */
+export const DEFAULT_VECTOR_WEIGHT = 0.3;
 
 /** GET /status on the agent server. */
 export const AgentServerStatusSchema = z.object({

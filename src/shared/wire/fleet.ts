@@ -13,7 +13,13 @@ export const PayloadSchema = z.unknown().refine((value) => value !== undefined &
 });
 
 export const PublishRequestSchema = z.strictObject({ topic: TopicSchema, payload: PayloadSchema });
-export const PublishResponseSchema = z.object({ event_id: z.string(), topic: z.string(), deliveries: z.number().int().nonnegative() });
+/** refused: subscribers whose lane was full (mesh.lane_depth_cap); they do not get this event. */
+export const PublishResponseSchema = z.object({
+  event_id: z.string(),
+  topic: z.string(),
+  deliveries: z.number().int().nonnegative(),
+  refused: z.array(z.object({ agent: z.string(), reason: z.string() })).default([]),
+});
 export type PublishResponse = z.infer<typeof PublishResponseSchema>;
 
 export const SubscribeRequestSchema = z.strictObject({ topic: TopicPatternSchema });
@@ -36,8 +42,8 @@ export const ArtifactRegisterRequestSchema = z.strictObject({
 });
 export const ArtifactRegisterResponseSchema = z.object({ key: z.string(), version: z.number().int() });
 
-/** Lane depths and what each agent is handling, for legion status. */
 /** event, message: pub/sub and the router. cron, heartbeat, webhook, watcher: triggers,
- *  whose body is a TriggerBody (one text for the agent). */
-export const LaneItemKindSchema = z.enum(['event', 'message', 'cron', 'heartbeat', 'webhook', 'watcher']);
+ *  whose body is a TriggerBody (one text for the agent). chat: a person's turn, relayed
+ *  live by the admin API; the only interactive kind, so it goes ahead of the others. */
+export const LaneItemKindSchema = z.enum(['chat', 'event', 'message', 'cron', 'heartbeat', 'webhook', 'watcher']);
 export type LaneItemKind = z.infer<typeof LaneItemKindSchema>;

@@ -1,5 +1,6 @@
 // The normalized LLM contract between an agent and the mesh's LLM proxy
-// (POST /mesh/llm/chat). Provider formats (OpenAI, Anthropic) never leave the mesh.
+// (POST /mesh/llm/chat, POST /mesh/llm/embeddings). Provider formats (OpenAI,
+// Anthropic) never leave the mesh.
 import { z } from 'zod';
 import { ErrorBodySchema } from '../errors.js';
 
@@ -78,3 +79,29 @@ export const LlmStreamEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), error: ErrorBodySchema }),
 ]);
 export type LlmStreamEvent = z.infer<typeof LlmStreamEventSchema>;
+
+/** POST /mesh/llm/embeddings: at most this many texts per request. */
+export const MAX_EMBEDDING_INPUTS = 128;
+/** Characters per text: at most 8,000, which stays under the 8,191-token input limit of
+ *  OpenAI's embedding models even at one character a token. Callers cut longer texts. */
+export const MAX_EMBEDDING_INPUT_CHARS = 8_000;
+
+export const LlmEmbeddingsRequestSchema = z.strictObject({
+  /** `provider/model`; mesh.yaml llm.embedding_model when omitted. */
+  model: z.string().optional(),
+  input: z
+    .array(z.string().min(1).max(MAX_EMBEDDING_INPUT_CHARS, `expected at most ${MAX_EMBEDDING_INPUT_CHARS} characters; cut longer texts before embedding them`))
+    .min(1)
+    .max(MAX_EMBEDDING_INPUTS),
+});
+export type LlmEmbeddingsRequest = z.infer<typeof LlmEmbeddingsRequestSchema>;
+
+export const LlmEmbeddingsResponseSchema = z.object({
+  /** `provider/model` that made the vectors. */
+  model: z.string(),
+  dimensions: z.number().int().positive(),
+  /** One vector per input text, in input order. */
+  vectors: z.array(z.array(z.number())),
+  usage: z.object({ prompt_tokens: z.number().int().nonnegative() }),
+});
+export type LlmEmbeddingsResponse = z.infer<typeof LlmEmbeddingsResponseSchema>;

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fakeEmbedding, FAKE_EMBEDDING_DIMENSIONS } from '../../fakes/fake-embeddings.js';
 import { startFakeProvider, type FakeProvider } from '../../fakes/fake-provider.js';
 
 let fake: FakeProvider | undefined;
@@ -96,6 +97,39 @@ describe('fake provider, OpenAI format', () => {
     const failure = await ask().catch((err: unknown) => err);
     expect(failure instanceof OpenAI.APIError ? [failure.status, failure.message] : null).toEqual([503, '503 busy']);
     expect((await ask()).choices[0]?.message.content).toBe('from responder');
+  });
+});
+
+describe('fake provider, OpenAI embeddings', () => {
+  it('answers the SDK in both encodings with deterministic unit vectors, recorded apart from chat calls', async () => {
+    fake = await startFakeProvider();
+    const client = openai(fake);
+    const input = ['the cat sat', 'The CAT sat!', 'a green sofa'];
+    // Without encoding_format the SDK asks for base64 and decodes float32 itself.
+    const decoded = await client.embeddings.create({ model: 'text-embedding-3-small', input });
+    const floats = await client.embeddings.create({ model: 'text-embedding-3-small', input, encoding_format: 'float' });
+    expect(decoded.data.map((d) => d.index)).toEqual([0, 1, 2]);
+    expect(floats.data.map((d) => d.embedding)).toEqual(input.map(fakeEmbedding));
+    decoded.data.forEach((d, i) => d.embedding.forEach((value, j) => expect(value).toBeCloseTo(floats.data[i]?.embedding[j] ?? NaN, 6)));
+    const [cat, catAgain, sofa] = input.map(fakeEmbedding);
+    expect(cat).toHaveLength(FAKE_EMBEDDING_DIMENSIONS);
+    expect(Math.hypot(...(cat ?? []))).toBeCloseTo(1, 10);
+    // Case and punctuation do not change the words; other words give another vector.
+    expect(catAgain).toEqual(cat);
+    expect(sofa).not.toEqual(cat);
+    expect(floats.usage).toEqual({ prompt_tokens: 3 + 3 + 3, total_tokens: 9 });
+    expect(fake.embeddings.map((c) => c.input)).toEqual([input, input]);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('refuses an empty input and a wrong key as OpenAI does, and fails on demand', async () => {
+    fake = await startFakeProvider({ apiKey: 'sk-right' });
+    await expect(openai(fake, 'sk-right').embeddings.create({ model: 'm', input: [''] })).rejects.toMatchObject({ status: 400 });
+    await expect(openai(fake, 'sk-wrong').embeddings.create({ model: 'm', input: ['x'] })).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
+    fake.failEmbeddings({ status: 400, message: 'down for the test' });
+    await expect(openai(fake, 'sk-right').embeddings.create({ model: 'm', input: ['x'] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('down for the test') });
+    fake.failEmbeddings(null);
+    expect((await openai(fake, 'sk-right').embeddings.create({ model: 'm', input: ['x'] })).data).toHaveLength(1);
   });
 });
 

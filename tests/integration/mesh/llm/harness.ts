@@ -1,11 +1,13 @@
-// The LLM route as the mesh mounts it: the error handler, an agent-API scope with the
-// real agent-token check, llmRoutes inside it, a project loaded from files on disk, and
-// two fake providers (one per format) that each accept only their own key.
+// The LLM routes as the mesh mounts them: the error handler, an agent-API scope with the
+// real agent-token check, llmRoutes and embeddingsRoutes inside it, a project loaded from
+// files on disk, and two fake providers (one per format) that each accept only their own key.
 import { createServer } from 'node:net';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { createLlmProxy } from '../../../../src/mesh/llm/proxy.js';
 import { resolveProviders } from '../../../../src/mesh/llm/providers.js';
 import { llmRoutes } from '../../../../src/mesh/llm/routes.js';
+import { createEmbeddingsProxy } from '../../../../src/mesh/llm/embeddings.js';
+import { embeddingsRoutes } from '../../../../src/mesh/llm/embeddings-routes.js';
 import { AgentTokens, requireAgentToken } from '../../../../src/mesh/http/agent-auth.js';
 import { installErrorHandler } from '../../../../src/mesh/http/errors.js';
 import { agentModel, type Project } from '../../../../src/shared/config/project.js';
@@ -13,7 +15,7 @@ import { createLogger } from '../../../../src/shared/logging.js';
 import { readSse } from '../../../../src/shared/sse.js';
 import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from '../../../fakes/fake-provider.js';
 import { loadLlmProject } from '../../../helpers/llm-project.js';
-import { openTestMeter } from '../../../helpers/cost-meter.js';
+import { openTestMeter, type TestMeter } from '../../../helpers/cost-meter.js';
 
 export const OPENAI_KEY = 'sk-openai-test-4f9a1c2b8e';
 export const ANTHROPIC_KEY = 'sk-ant-test-77b2e0d1c9';
@@ -24,9 +26,11 @@ export interface LlmHarness {
   openai: FakeProvider;
   anthropic: FakeProvider;
   project: Project;
+  costs: TestMeter;
   /** Every line the proxy logged, parsed. */
   logs: Record<string, unknown>[];
   chat(body: unknown, token?: string): Promise<LightMyRequestResponse>;
+  embed(body: unknown, token?: string): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -39,6 +43,10 @@ export interface HarnessOptions {
   /** Whether the config's openai entry names the fake (else the env must). */
   openaiBaseUrlInConfig?: boolean;
   fake?: Omit<FakeProviderOptions, 'apiKey'>;
+  /** llm.embedding_model. */
+  embeddingModel?: string;
+  /** Top-level mesh.yaml lines, e.g. a fleet budget. */
+  meshLines?: string[];
 }
 
 export async function startLlmHarness(options: HarnessOptions = {}): Promise<LlmHarness> {
@@ -53,10 +61,14 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
     agents: { tester: 'openai/gpt-test' },
     dotEnv: options.dotEnv ?? { LEGION_CRED_OPENAI_API_KEY: OPENAI_KEY, LEGION_CRED_ANTHROPIC_API_KEY: ANTHROPIC_KEY },
     processEnv: options.processEnv?.({ openai, anthropic }) ?? {},
+    ...(options.embeddingModel === undefined ? {} : { embeddingModel: options.embeddingModel }),
+    ...(options.meshLines === undefined ? {} : { meshLines: options.meshLines }),
   });
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({}, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const proxy = createLlmProxy(resolveProviders(project), logger);
+  const providers = resolveProviders(project);
+  const proxy = createLlmProxy(providers, logger);
+  const embeddings = createEmbeddingsProxy(providers, logger);
   const costs = openTestMeter({ config: () => project, projectDir: project.dir });
   const tokens = new AgentTokens();
   const token = tokens.mint('tester');
@@ -66,6 +78,7 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
   await app.register(async (scope) => {
     requireAgentToken(scope, tokens);
     await scope.register(llmRoutes, { proxy, metering: costs.meter, defaultModelFor: (agent) => agentModel(project, agent) });
+    await scope.register(embeddingsRoutes, { embeddings, metering: costs.meter, embeddingModel: () => project.mesh.llm.embedding_model });
   });
   await app.ready();
   return {
@@ -74,9 +87,12 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
     openai,
     anthropic,
     project,
+    costs,
     logs,
     chat: (body, callerToken = token) =>
       app.inject({ method: 'POST', url: '/mesh/llm/chat', headers: { authorization: `Bearer ${callerToken}` }, payload: body as object }),
+    embed: (body, callerToken = token) =>
+      app.inject({ method: 'POST', url: '/mesh/llm/embeddings', headers: { authorization: `Bearer ${callerToken}` }, payload: body as object }),
     close: async () => {
       await app.close();
       await openai.close();

@@ -1,6 +1,6 @@
 // The cost meter over a real mesh.db: reservations against every applicable limit,
 // settlement to the real cost (or to what a failed call may have been billed), calls
-// without a reservation (embeddings), stale reservations after a crash, the report,
+// without a reservation, embeddings, stale reservations after a crash, the report,
 // and running totals that always equal the ledger.
 import { afterEach, describe, expect, it } from 'vitest';
 import { settlementTokens, type CostConfig, type CostReservation } from '../../../../src/mesh/costs/meter.js';
@@ -160,6 +160,32 @@ describe('recordUsage', () => {
     expect(cost).toBe(0.02);
     expect(totalsRow(m, 'agent:a', 'month:2025-06')).toEqual({ spent_nano: usdToNano(0.02), reserved_nano: 0 });
     expect(m.db.prepare('SELECT kind, outcome FROM cost_usage').all()).toEqual([{ kind: 'embedding', outcome: 'ok' }]);
+  });
+});
+
+describe('reserveEmbedding', () => {
+  // text-embedding-3-small: $0.02 per million input tokens, nothing for output.
+  const EMBED_IN = 20;
+
+  it('holds the input estimate at the embedding price and books the settled call as an embedding', () => {
+    const m = meter();
+    // 8 + 3 characters: 2 + 1 tokens at 4 characters a token, rounded up per text.
+    const reservation = m.meter.reserveEmbedding({ agent: 'a', trace: 't2', model: 'openai/text-embedding-3-small', input: ['12345678', 'abc'] });
+    expect(reservation).toMatchObject({ kind: 'embedding', provider: 'openai', model: 'text-embedding-3-small', estimate: { prompt_tokens: 3, completion_tokens: 0 }, amountNano: 3 * EMBED_IN });
+    expect(totalsRow(m, 'agent:a', 'day:2025-06-04')).toEqual({ spent_nano: 0, reserved_nano: 3 * EMBED_IN });
+    m.meter.settle(reservation, { status: 'ok', usage: { prompt_tokens: 5, completion_tokens: 0 } }, 12, 't2');
+    expect(totalsRow(m, 'agent:a', 'day:2025-06-04')).toEqual({ spent_nano: 5 * EMBED_IN, reserved_nano: 0 });
+    expect(m.db.prepare('SELECT kind, model, prompt_tokens, cost_nano, outcome, trace FROM cost_usage').all()).toEqual([
+      { kind: 'embedding', model: 'text-embedding-3-small', prompt_tokens: 5, cost_nano: 5 * EMBED_IN, outcome: 'ok', trace: 't2' },
+    ]);
+  });
+
+  it('is refused like a chat call when it does not fit a budget', () => {
+    const m = meter({ config: budgets({ agents: { a: { budget: { daily_usd: 0 } } } }) });
+    const err = refusal(() => m.meter.reserveEmbedding({ agent: 'a', trace: null, model: 'openai/text-embedding-3-small', input: ['hello'] }));
+    expect(err).toMatchObject({ code: 'budget_exceeded', status: 402 });
+    expect(err.message).toMatch(/^budget exceeded for a: daily \$0/);
+    expect(m.db.prepare('SELECT COUNT(*) AS n FROM cost_reservations').get()).toEqual({ n: 0 });
   });
 });
 

@@ -101,6 +101,16 @@ describe('assertKeysConfigured', () => {
     expect(error.message).toMatch(/LEGION_CRED_ANTHROPIC_API_KEY .*\(needed by writer, critic\)$/);
   });
 
+  it('names llm.embedding_model when its provider has no key', () => {
+    const { project, cleanup } = loadLlmProject({
+      agents: { coder: 'anthropic/claude-test' },
+      embeddingModel: 'openai/text-embedding-3-small',
+      dotEnv: { LEGION_CRED_ANTHROPIC_API_KEY: 'sk-ant-1' },
+    });
+    cleanups.push(cleanup);
+    expect(errorOf(() => assertKeysConfigured(project)).message).toMatch(/LEGION_CRED_OPENAI_API_KEY .*\(needed by llm\.embedding_model\)$/);
+  });
+
   it('passes when every agent can call its provider', () => {
     const { project, cleanup } = loadLlmProject({
       providers: ['local: { kind: openai, base_url: "http://127.0.0.1:11434/v1" }'],
