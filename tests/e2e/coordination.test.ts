@@ -9,19 +9,10 @@ import { freePort, legion, makeProject, type TestProject } from '../helpers/proj
 import { docker, dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 import { MeshStatusSchema } from '../../src/shared/wire/admin.js';
+import { waitFor } from '../helpers/wait.js';
 
 const available = await dockerAvailable();
 const AGENTS = ['researcher', 'qualifier'];
-
-async function waitFor<T>(probe: () => Promise<T | null> | T | null, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!available)('coordination between containers', () => {
   let fake: FakeProvider;

@@ -9,21 +9,12 @@ import { startFakeProvider, type FakeCall, type FakeProvider } from '../fakes/fa
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
 import { docker, dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
+import { waitFor } from '../helpers/wait.js';
 
 const available = await dockerAvailable();
 const AGENT = 'ticker';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(probe: () => Promise<T | null> | T | null, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 describe.skipIf(!available)('cron in a container', () => {
   let fake: FakeProvider;

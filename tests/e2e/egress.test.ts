@@ -13,7 +13,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { CLI, freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
+import { docker, dockerAvailable, projectContainers, removeVolume, execIn } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
 import { EventListSchema, type EventEntry } from '../../src/shared/wire/events.js';
@@ -65,28 +65,6 @@ if (mode === 'tcp') {
   http.get(process.env.LEGION_MESH_URL + '/mesh/agent/config', (res) => readBody(res, 'mesh: ')).on('error', (e) => done('mesh: ' + e.code));
 }
 `;
-
-async function execIn(container: string, cmd: string[]): Promise<{ code: number; output: string }> {
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  const chunks: Buffer[] = [];
-  stream.on('data', (d: Buffer) => chunks.push(d));
-  await new Promise((r) => stream.on('end', r));
-  const info = await exec.inspect();
-  return { code: info.ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
-}
-
-/** Without a TTY, Docker frames stdout/stderr with 8-byte headers (type, 0, 0, 0, size). */
-function demux(buffer: Buffer): string {
-  const parts: string[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const size = buffer.readUInt32BE(offset + 4);
-    parts.push(buffer.subarray(offset + 8, offset + 8 + size).toString('utf8'));
-    offset += 8 + size;
-  }
-  return parts.join('');
-}
 
 /** A test server on every host address; counts the requests it saw. */
 async function hostServer(greeting: string): Promise<{ server: Server; port: number; hits: string[] }> {

@@ -6,20 +6,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
+import { docker, dockerAvailable, projectContainers, removeVolume, execIn } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 
 const available = await dockerAvailable();
-
-async function execIn(container: string, cmd: string[]): Promise<{ code: number; output: string }> {
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  const chunks: Buffer[] = [];
-  stream.on('data', (d: Buffer) => chunks.push(d));
-  await new Promise((r) => stream.on('end', r));
-  const info = await exec.inspect();
-  return { code: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
-}
 
 describe.skipIf(!available)('fleet with real Docker', () => {
   let fake: FakeProvider;

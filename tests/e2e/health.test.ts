@@ -11,19 +11,10 @@ import { docker, dockerAvailable, projectContainers, removeVolume } from '../hel
 import { projectId } from '../../src/shared/state.js';
 import type { AgentStatusEntry } from '../../src/shared/wire/admin.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
+import { waitFor } from '../helpers/wait.js';
 
 const available = await dockerAvailable();
 const AGENTS = ['survivor', 'herald'];
-
-async function until<T>(probe: () => Promise<T | null> | T | null, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.skipIf(!available)('health monitor and adoption with real Docker', () => {
   let fake: FakeProvider;
@@ -73,7 +64,7 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
 
     await docker.getContainer(before).kill();
     const killedAt = Date.now();
-    const back = await until(async () => {
+    const back = await waitFor(async () => {
       const now = await agent('survivor');
       return now?.health === 'healthy' && now.restarts === 1 ? now : null;
     }, 'survivor to be restarted and healthy', 10_000);
@@ -90,7 +81,7 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
   it('adopts the running containers after a SIGKILL of the mesh and delivers each queued event exactly once', async () => {
     // A long chat turn holds survivor's lane, so the events below stay queued behind it.
     const holding = legion(['chat', 'survivor', '-m', 'call exec {"command":"sleep 25","timeout_s":60}'], project.dir);
-    await until(async () => ((await agent('survivor'))?.lane.running?.kind === 'chat' ? true : null), 'the chat turn to hold the lane');
+    await waitFor(async () => ((await agent('survivor'))?.lane.running?.kind === 'chat' ? true : null), 'the chat turn to hold the lane');
     const markers = ['queued-alpha', 'queued-beta', 'queued-gamma'];
     for (const marker of markers) {
       const published = await legion(['chat', 'herald', '-m', `call publish_event {"topic":"signals","payload":{"marker":"${marker}"}}`], project.dir);
@@ -102,7 +93,7 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
 
     const meshPid = (JSON.parse(readFileSync(join(project.dir, '.legion', 'mesh.json'), 'utf8')) as { pid: number }).pid;
     process.kill(meshPid, 'SIGKILL');
-    await until(() => {
+    await waitFor(() => {
       try {
         process.kill(meshPid, 0);
         return null;
@@ -120,7 +111,7 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
     expect(await containerId('herald')).toBe(before.herald);
     expect(await projectContainers(id)).toHaveLength(2);
 
-    await until(async () => {
+    await waitFor(async () => {
       const lane = (await agent('survivor'))?.lane;
       return lane && lane.queued === 0 && lane.inflight === 0 ? true : null;
     }, 'survivor to work off its lane');

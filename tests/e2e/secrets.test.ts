@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, removeVolume } from '../helpers/docker.js';
+import { docker, dockerAvailable, removeVolume, execIn } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 
 const available = await dockerAvailable();
@@ -18,16 +18,6 @@ const available = await dockerAvailable();
 const DEMO_SECRET = `demo-e2e-${Math.random().toString(36).slice(2)}-Zq9`;
 const SPARE_SECRET = `spare-e2e-${Math.random().toString(36).slice(2)}-Wx7`;
 const VOLUME = 'legion_data_courier';
-
-async function execIn(container: string, cmd: string[]): Promise<{ code: number; output: string }> {
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({});
-  const chunks: Buffer[] = [];
-  stream.on('data', (d: Buffer) => chunks.push(d));
-  await new Promise((r) => stream.on('end', r));
-  const info = await exec.inspect();
-  return { code: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
-}
 
 describe.skipIf(!available)('secrets with real Docker', () => {
   let fake: FakeProvider;

@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directiveResponder, startFakeProvider, type FakeCall, type FakeProvider, type FakeStep } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
+import { docker, dockerAvailable, projectContainers, removeVolume, execIn } from '../helpers/docker.js';
 import { postHook, turnsFor } from '../helpers/triggers.js';
 import { projectId } from '../../src/shared/state.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
 import { WebhookDeliverySchema, type WebhookDelivery } from '../../src/shared/wire/webhooks.js';
+import { waitFor } from '../helpers/wait.js';
 
 const available = await dockerAvailable();
 const AGENT = 'hooked';
@@ -27,29 +28,6 @@ function lineDirectives(call: FakeCall): FakeStep {
   return directiveResponder({ ...call, messages: [...call.messages.slice(0, -1), { ...last, content: line }] });
 }
 
-async function waitFor<T>(probe: () => Promise<T | null> | T | null, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** stdout of a command in a container (Docker multiplexes it in 8-byte-headed frames). */
-async function execOut(container: string, cmd: string[]): Promise<string> {
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: false });
-  const stream = await exec.start({});
-  const chunks: Buffer[] = [];
-  stream.on('data', (d: Buffer) => chunks.push(d));
-  await new Promise((r) => stream.on('end', r));
-  const raw = Buffer.concat(chunks);
-  const out: Buffer[] = [];
-  for (let at = 0; at + 8 <= raw.length; at += 8 + raw.readUInt32BE(at + 4)) out.push(raw.subarray(at + 8, at + 8 + raw.readUInt32BE(at + 4)));
-  return Buffer.concat(out).toString('utf8');
-}
-
 describe.skipIf(!available)('webhooks with real Docker', () => {
   let fake: FakeProvider;
   let project: TestProject;
@@ -57,7 +35,7 @@ describe.skipIf(!available)('webhooks with real Docker', () => {
   let hookUrl: string;
 
   const delivery = (id: string): Promise<WebhookDelivery> => MeshClient.connect(project.dir).requestJson('GET', `/api/webhooks/deliveries/${id}`, WebhookDeliverySchema);
-  const hookFile = async () => (await execOut(container, ['cat', '/data/hook.txt'])).trim();
+  const hookFile = async () => ((await execIn(container, ['cat', '/data/hook.txt'])).output).trim();
 
   beforeAll(async () => {
     await removeVolume(`legion_data_${AGENT}`);

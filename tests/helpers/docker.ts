@@ -1,6 +1,7 @@
 // Docker for e2e tests: they skip with a loud notice when no engine answers, unless
 // LEGION_REQUIRE_DOCKER=1 (CI), where a missing engine is a failure.
 import Docker from 'dockerode';
+import { Writable } from 'node:stream';
 
 export const docker = new Docker();
 
@@ -27,4 +28,21 @@ export async function removeVolume(name: string): Promise<void> {
   } catch {
     // already gone
   }
+}
+
+/** Runs a command in a container; stdout and stderr demultiplexed, in order. */
+export async function execIn(container: string, cmd: string[]): Promise<{ code: number; output: string }> {
+  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  docker.modem.demuxStream(stream, sink, sink);
+  await new Promise((resolve) => stream.on('end', resolve));
+  const info = await exec.inspect();
+  return { code: info.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
 }

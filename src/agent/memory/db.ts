@@ -4,18 +4,12 @@
 // in schema_migrations; migrating is idempotent, so every domain may apply its own
 // list to an already open database. sqlite-vec is optional: when it cannot be loaded
 // the database still opens, and `vectors` says why, so search falls back to BM25.
-// The agent never imports src/mesh, so this mirrors src/mesh/db.ts rather than using it.
 import Database from 'better-sqlite3';
+import { migrate, type Db, type Migration } from '../../shared/sqlite.js';
 import path from 'node:path';
 import * as sqliteVec from 'sqlite-vec';
 
-export type Db = Database.Database;
-
-export interface AgentMigration {
-  domain: string;
-  version: number;
-  sql: string;
-}
+export type { Db, Migration };
 
 export type VectorSupport = { available: true; version: string } | { available: false; reason: string };
 
@@ -25,7 +19,7 @@ export interface AgentDb {
 }
 
 export interface OpenAgentDbOptions {
-  migrations?: readonly AgentMigration[];
+  migrations?: readonly Migration[];
   /** false skips sqlite-vec (BM25 only), as if it were not installed. */
   loadVectors?: boolean;
 }
@@ -40,7 +34,7 @@ export function openAgentDb(dataDir: string, options: OpenAgentDbOptions = {}): 
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   const vectors = options.loadVectors === false ? { available: false as const, reason: 'sqlite-vec disabled' } : loadVectorExtension(db);
-  migrateAgentDb(db, options.migrations ?? []);
+  migrate(db, options.migrations ?? []);
   return { db, vectors };
 }
 
@@ -51,19 +45,5 @@ function loadVectorExtension(db: Db): VectorSupport {
     return { available: true, version: row?.version ?? 'unknown' };
   } catch (err) {
     return { available: false, reason: `sqlite-vec could not be loaded: ${err instanceof Error ? err.message : String(err)}` };
-  }
-}
-
-export function migrateAgentDb(db: Db, migrations: readonly AgentMigration[]): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))');
-  const applied = db.prepare<[string, number], { n: number }>('SELECT COUNT(*) AS n FROM schema_migrations WHERE domain = ? AND version = ?');
-  const record = db.prepare('INSERT INTO schema_migrations (domain, version, applied_at) VALUES (?, ?, ?)');
-  const ordered = [...migrations].sort((a, b) => a.domain.localeCompare(b.domain) || a.version - b.version);
-  for (const migration of ordered) {
-    if ((applied.get(migration.domain, migration.version)?.n ?? 0) > 0) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      record.run(migration.domain, migration.version, new Date().toISOString());
-    })();
   }
 }

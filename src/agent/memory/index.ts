@@ -14,7 +14,8 @@ import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { LegionError } from '../../shared/errors.js';
 import { chunkMarkdown, type ChunkOptions } from './chunker.js';
-import { openAgentDb, migrateAgentDb, type AgentDb, type Db, type OpenAgentDbOptions } from './db.js';
+import { openAgentDb, type AgentDb, type Db, type OpenAgentDbOptions } from './db.js';
+import { migrate } from '../../shared/sqlite.js';
 import { MEMORY_MIGRATIONS } from './schema.js';
 import { searchMemory, type SearchOptions, type SearchResponse, type VectorSource } from './search.js';
 import { deleteVectors, VectorStore, type EmbedReport, type Embedder } from './vectors.js';
@@ -74,7 +75,7 @@ export class MemoryIndex {
     this.db = agentDb.db;
     this.workspaceDir = path.resolve(workspaceDir);
     this.vectorSupport = agentDb.vectors;
-    migrateAgentDb(this.db, MEMORY_MIGRATIONS);
+    migrate(this.db, MEMORY_MIGRATIONS);
     this.vectors = this.vectorSource(options.embedder ?? null);
   }
 

@@ -6,9 +6,9 @@
 // updated in place (only its `embedded` flag), so no update trigger is needed. The
 // vec0 table is not here: its dimension is the embedding model's, known only at run
 // time (see vectors.ts).
-import type { AgentMigration } from './db.js';
+import type { Migration } from '../../shared/sqlite.js';
 
-export const MEMORY_MIGRATIONS: readonly AgentMigration[] = [
+export const MEMORY_MIGRATIONS: readonly Migration[] = [
   {
     domain: 'memory',
     version: 1,

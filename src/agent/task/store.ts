@@ -7,13 +7,13 @@
 // it had produced nothing); every result read is checked against TaskResultSchema, so
 // the store cannot answer outside the wire contract; a closed store ignores writes, so
 // a run that settles while the server shuts down cannot fail on a closed database.
-import { openAgentDb, type AgentMigration, type Db } from '../memory/db.js';
+import { openAgentDb, type Db, type Migration } from '../memory/db.js';
 import type { Usage } from '../../shared/wire/llm.js';
 import { TaskResultSchema, type TaskPromotion, type TaskRequestParsed, type TaskResult, type TaskStatus } from '../../shared/wire/task.js';
 import type { Json } from './output.js';
 import type { TaskError } from './run.js';
 
-export const TASK_MIGRATIONS: readonly AgentMigration[] = [
+export const TASK_MIGRATIONS: readonly Migration[] = [
   {
     domain: 'tasks',
     version: 1,
