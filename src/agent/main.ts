@@ -96,8 +96,6 @@ async function main(): Promise<void> {
     logger.info({ event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created }, 'workspace ready');
     const mesh = new MeshClient({ meshUrl: settings.meshUrl, token: settings.meshToken });
     const index = MemoryIndex.open(settings.dataDir);
-    const synced = await index.sync();
-    logger.info({ event: 'memory_ready', mode: index.mode, added: synced.added.length, updated: synced.updated.length, removed: synced.removed.length }, 'memory index ready');
     // Embeddings are attached at the first session, from the config the mesh sends then:
     // start-up needs no mesh, and the sync above is BM25 only.
     const memory = new WorkspaceMemory(index, scaffold.workspaceDir, logger, (model) => new MeshEmbedder(mesh, model));
@@ -137,6 +135,13 @@ async function main(): Promise<void> {
     // With port 0 (tests) the system picks the port; the log line is how callers learn it.
     const port = typeof address === 'object' && address !== null ? address.port : settings.port;
     logger.info({ event: 'agent_listening', host: settings.host, port }, `agent server listening on ${settings.host}:${port}`);
+    // Synced after listening, so a cold start is not held up by reading the workspace.
+    // A save queues behind the sync; a search meanwhile sees the index as agent.db kept
+    // it at the last stop (only files edited while the agent was down are not in yet).
+    index.sync().then(
+      (synced) => logger.info({ event: 'memory_ready', mode: index.mode, added: synced.added.length, updated: synced.updated.length, removed: synced.removed.length }, 'memory index ready'),
+      (err: unknown) => logger.error({ event: 'memory_sync_failed', err }, 'memory index sync failed; search covers what was indexed before'),
+    );
   } catch (err) {
     logger.error({ event: 'agent_start_failed', err }, err instanceof Error ? err.message : String(err));
     process.exit(1);
