@@ -5,7 +5,7 @@
 // the check at four primary-key lookups, so the two figures should match.
 import { performance } from 'node:perf_hooks';
 import type { CostConfig } from '../src/mesh/costs/meter.js';
-import { openTestMeter, type TestMeter } from '../tests/helpers/cost-meter.js';
+import { bookCall, openTestMeter, type TestMeter } from '../tests/helpers/cost-meter.js';
 import { median, percentile, type BenchRow } from './table.js';
 
 const LEDGER_ROWS = 50_000;
@@ -31,15 +31,12 @@ function fill(costs: TestMeter, clock: { now: number }, rows: number): void {
   const end = clock.now;
   for (let i = 0; i < rows; i++) {
     clock.now = end - 30 * DAY_MS + Math.floor((i / rows) * 30 * DAY_MS);
-    costs.meter.recordUsage({
+    bookCall(costs.meter, {
       agent: AGENTS[i % AGENTS.length] ?? 'agent-0',
-      provider: 'openai',
-      model: 'gpt-4o-mini',
+      model: 'openai/gpt-4o-mini',
       prompt_tokens: 1200 + (i % 500),
       completion_tokens: 300 + (i % 200),
-      latency_ms: 800,
       trace: `trace-${i}`,
-      kind: 'chat',
     });
   }
   clock.now = end;

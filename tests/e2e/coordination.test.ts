@@ -2,7 +2,7 @@
 // hand-over, a denial the model reads, and a pub/sub event that survives the mesh
 // being SIGKILLed between publish and delivery.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
@@ -10,6 +10,7 @@ import { docker, dockerAvailable, projectContainers, removeVolume } from '../hel
 import { projectId } from '../../src/shared/state.js';
 import { MeshStatusSchema } from '../../src/shared/wire/admin.js';
 import { waitFor } from '../helpers/wait.js';
+import { tearDownFleet } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
 const AGENTS = ['researcher', 'qualifier'];
@@ -50,9 +51,7 @@ describe.skipIf(!available)('coordination between containers', () => {
   });
 
   afterAll(async () => {
-    if (project && existsSync(join(project.dir, '.legion', 'mesh.json'))) await legion(['stop'], project.dir);
-    for (const c of project ? await projectContainers(projectId(project.dir)) : []) await docker.getContainer(c.Id).remove({ force: true });
-    for (const agent of AGENTS) await removeVolume(`legion_data_${agent}`);
+    await tearDownFleet(project, AGENTS);
     await fake?.close();
     project?.cleanup();
   });

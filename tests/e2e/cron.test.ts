@@ -3,13 +3,13 @@
 // removes it with remove_cron; a 6-field seconds job added with `legion cron add`
 // (which prints the id as its last line) fires too and is removed from the CLI.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeCall, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
-import { projectId } from '../../src/shared/state.js';
+import { dockerAvailable, removeVolume } from '../helpers/docker.js';
 import { waitFor } from '../helpers/wait.js';
+import { tearDownFleet } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
 const AGENT = 'ticker';
@@ -35,14 +35,7 @@ describe.skipIf(!available)('cron in a container', () => {
   });
 
   afterAll(async () => {
-    const info = project ? join(project.dir, '.legion', 'mesh.json') : '';
-    if (info && existsSync(info) && (await legion(['stop'], project.dir)).code !== 0) {
-      // The CLI could not stop it: end the mesh itself, or its health monitor would bring the agent back.
-      process.kill((JSON.parse(readFileSync(info, 'utf8')) as { pid: number }).pid, 'SIGTERM');
-      await waitFor(() => (existsSync(info) ? null : true), 'the mesh to stop', 30_000);
-    }
-    for (const c of project ? await projectContainers(projectId(project.dir)) : []) await docker.getContainer(c.Id).remove({ force: true });
-    await removeVolume(`legion_data_${AGENT}`);
+    await tearDownFleet(project, [AGENT]);
     await fake?.close();
     project?.cleanup();
   });

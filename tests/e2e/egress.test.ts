@@ -7,7 +7,7 @@
 // ports are reachable, and that is what is checked instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { projectId } from '../../src/shared/state.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
 import { EventListSchema, type EventEntry } from '../../src/shared/wire/events.js';
 import { missingFirewallRights } from '../../src/mesh/runtime/firewall.js';
+import { tearDownFleet } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
 const canFirewall = missingFirewallRights() === null;
@@ -26,7 +27,6 @@ if (available && !canFirewall) {
 }
 
 const AGENT = 'prober';
-const VOLUME = `legion_data_${AGENT}`;
 
 // Runs in the container with node (the base image may lack curl). Modes:
 //   tcp <host> <port>          a direct TCP connection, no proxy
@@ -101,7 +101,7 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
   const events = async (): Promise<EventEntry[]> => (await MeshClient.connect(project.dir).requestJson('GET', '/api/events?limit=1000', EventListSchema)).events;
 
   beforeAll(async () => {
-    await removeVolume(VOLUME);
+    await removeVolume(`legion_data_${AGENT}`);
     fake = await startFakeProvider();
     allowed = await hostServer('hello from the allowed host server');
     refused = await hostServer('the refused host server must never answer');
@@ -133,8 +133,7 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
   });
 
   afterAll(async () => {
-    if (project && existsSync(join(project.dir, '.legion', 'mesh.json'))) await legion(['stop'], project.dir);
-    await removeVolume(VOLUME);
+    await tearDownFleet(project, [AGENT]);
     await fake?.close();
     allowed?.server.close();
     refused?.server.close();
@@ -240,8 +239,7 @@ describe.skipIf(!available)('egress without the rights to firewall the host', ()
   });
 
   afterAll(async () => {
-    if (project && existsSync(join(project.dir, '.legion', 'mesh.json'))) await legion(['stop'], project.dir);
-    await removeVolume(`legion_data_${agent}`);
+    await tearDownFleet(project, [agent]);
     await fake?.close();
     project?.cleanup();
   });

@@ -8,6 +8,7 @@ import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js'
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
 import { docker, dockerAvailable, projectContainers, removeVolume, execIn } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
+import { tearDownFleet } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
 
@@ -28,8 +29,7 @@ describe.skipIf(!available)('fleet with real Docker', () => {
   });
 
   afterAll(async () => {
-    if (project && existsSync(join(project.dir, '.legion', 'mesh.json'))) await legion(['stop'], project.dir);
-    await removeVolume('legion_data_assistant');
+    await tearDownFleet(project, ['assistant']);
     await fake?.close();
     project?.cleanup();
   });

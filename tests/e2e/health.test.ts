@@ -3,7 +3,7 @@
 // SIGKILLed with events queued on a lane adopts the containers that still run (same
 // container ids, no duplicates) and delivers each queued event exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
@@ -12,6 +12,7 @@ import { projectId } from '../../src/shared/state.js';
 import type { AgentStatusEntry } from '../../src/shared/wire/admin.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
 import { waitFor } from '../helpers/wait.js';
+import { tearDownFleet } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
 const AGENTS = ['survivor', 'herald'];
@@ -50,9 +51,7 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
   });
 
   afterAll(async () => {
-    if (project && existsSync(join(project.dir, '.legion', 'mesh.json'))) await legion(['stop'], project.dir);
-    for (const c of project ? await projectContainers(projectId(project.dir)) : []) await docker.getContainer(c.Id).remove({ force: true });
-    for (const name of AGENTS) await removeVolume(`legion_data_${name}`);
+    await tearDownFleet(project, AGENTS);
     await fake?.close();
     project?.cleanup();
   });

@@ -2,12 +2,11 @@
 // context in a new session, and again after the container is recreated, because it
 // lives on the agent's /data volume (daily log + agent.db).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
 import { dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
+import { tearDownFleet } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
 const AGENT = 'keeper';
@@ -29,8 +28,7 @@ describe.skipIf(!available)('memory across sessions and container restarts', () 
   });
 
   afterAll(async () => {
-    if (project && existsSync(join(project.dir, '.legion', 'mesh.json'))) await legion(['stop'], project.dir);
-    await removeVolume(`legion_data_${AGENT}`);
+    await tearDownFleet(project, [AGENT]);
     await fake?.close();
     project?.cleanup();
   });

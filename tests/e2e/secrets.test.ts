@@ -4,7 +4,7 @@
 // never show it. The provider key and every LEGION_CRED_* value stay out of the
 // container's environment, its /data volume and `docker inspect`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -12,12 +12,13 @@ import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js'
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
 import { docker, dockerAvailable, removeVolume, execIn } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
+import { tearDownFleet } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
 
 const DEMO_SECRET = `demo-e2e-${Math.random().toString(36).slice(2)}-Zq9`;
 const SPARE_SECRET = `spare-e2e-${Math.random().toString(36).slice(2)}-Wx7`;
-const VOLUME = 'legion_data_courier';
+const AGENT = 'courier';
 
 describe.skipIf(!available)('secrets with real Docker', () => {
   let fake: FakeProvider;
@@ -29,7 +30,7 @@ describe.skipIf(!available)('secrets with real Docker', () => {
   const secrets = () => [DEMO_SECRET, SPARE_SECRET, project.secret];
 
   beforeAll(async () => {
-    await removeVolume(VOLUME);
+    await removeVolume(`legion_data_${AGENT}`);
     server = createServer((req, res) => {
       received.push(req.headers);
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -51,8 +52,7 @@ describe.skipIf(!available)('secrets with real Docker', () => {
   });
 
   afterAll(async () => {
-    if (project && existsSync(join(project.dir, '.legion', 'mesh.json'))) await legion(['stop'], project.dir);
-    await removeVolume(VOLUME);
+    await tearDownFleet(project, [AGENT]);
     await fake?.close();
     server?.closeAllConnections();
     await new Promise((r) => server?.close(r));

@@ -2,17 +2,18 @@
 // writes the payload's value to a file in /data; a wrongly signed call is a 401 that
 // reaches no one; and a call accepted while the agent is frozen survives a SIGKILL of
 // the mesh and is delivered exactly once after `legion start -d`.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directiveResponder, startFakeProvider, type FakeCall, type FakeProvider, type FakeStep } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, projectContainers, removeVolume, execIn } from '../helpers/docker.js';
+import { docker, dockerAvailable, removeVolume, execIn } from '../helpers/docker.js';
 import { postHook, turnsFor } from '../helpers/triggers.js';
 import { projectId } from '../../src/shared/state.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
 import { WebhookDeliverySchema, type WebhookDelivery } from '../../src/shared/wire/webhooks.js';
 import { waitFor } from '../helpers/wait.js';
+import { tearDownFleet } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
 const AGENT = 'hooked';
@@ -52,9 +53,7 @@ describe.skipIf(!available)('webhooks with real Docker', () => {
   });
 
   afterAll(async () => {
-    if (project && existsSync(join(project.dir, '.legion', 'mesh.json'))) await legion(['stop'], project.dir);
-    for (const c of project ? await projectContainers(projectId(project.dir)) : []) await docker.getContainer(c.Id).remove({ force: true });
-    await removeVolume(`legion_data_${AGENT}`);
+    await tearDownFleet(project, [AGENT]);
     await fake?.close();
     project?.cleanup();
   });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openMeshDb, type Db } from '../../src/mesh/db.js';
 import { EventLog, eventsMigrations } from '../../src/mesh/events/log.js';
 import { costsMigrations } from '../../src/mesh/costs/ledger.js';
-import { openCostMeter, type CostConfig, type CostMeter } from '../../src/mesh/costs/meter.js';
+import { openCostMeter, type CostConfig, type CostMeter, type LlmMetering } from '../../src/mesh/costs/meter.js';
 import { loadPriceBook } from '../../src/mesh/costs/prices.js';
 import { createLogger } from '../../src/shared/logging.js';
 
@@ -54,4 +54,15 @@ export function openTestMeter(options: TestMeterOptions = {}): TestMeter {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Books a finished call the way the LLM route does (reserve, then settle at the
+ *  reported usage), to give a ledger earlier spending. */
+export function bookCall(
+  meter: LlmMetering,
+  call: { agent: string; model: string; prompt_tokens: number; completion_tokens: number; trace?: string | null },
+): void {
+  const trace = call.trace ?? null;
+  const reservation = meter.reserve({ agent: call.agent, trace, request: { model: call.model, messages: [{ role: 'user', content: '.' }], max_tokens: 1 } });
+  meter.settle(reservation, { status: 'ok', usage: { prompt_tokens: call.prompt_tokens, completion_tokens: call.completion_tokens } }, 1, trace);
 }

@@ -62,17 +62,6 @@ export interface EmbeddingMetering {
   settle(reservation: CostReservation, outcome: CallOutcome, latencyMs: number, trace: string | null): void;
 }
 
-/** One call that held no reservation. */
-export interface UsageRecord {
-  agent: string;
-  provider: string;
-  model: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  latency_ms: number;
-  trace: string | null;
-  kind: UsageKind;
-}
 
 export interface CostConfig {
   mesh: Pick<MeshFile, 'budget' | 'timezone'>;
@@ -165,28 +154,6 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
     }
   }
 
-  /** Books a call that held no reservation, at its reported usage, without a budget
-   *  check. Returns its cost in USD. */
-  recordUsage(record: UsageRecord): number {
-    const at = this.now();
-    const model = record.provider ? `${record.provider}/${record.model}` : record.model;
-    const cost = costNano(this.options.prices.lookup(model).price, record.prompt_tokens, record.completion_tokens);
-    const entry: UsageEntry = {
-      at,
-      agent: record.agent,
-      kind: record.kind,
-      provider: record.provider,
-      model: record.model,
-      prompt_tokens: record.prompt_tokens,
-      completion_tokens: record.completion_tokens,
-      costNano: cost,
-      latency_ms: Math.round(record.latency_ms),
-      outcome: 'ok',
-      trace: record.trace,
-    };
-    this.options.ledger.record(entry, periodKeys(at, this.options.config().mesh.timezone));
-    return nanoToUsd(cost);
-  }
 
   report(query: { agent?: string | undefined; period: CostPeriod }): CostReport {
     const config = this.options.config();

@@ -16,7 +16,7 @@ import { createLogger } from '../../../src/shared/logging.js';
 import { readSse } from '../../../src/shared/sse.js';
 import { LlmChatResponseSchema } from '../../../src/shared/wire/llm.js';
 import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from '../../fakes/fake-provider.js';
-import { openTestMeter, type TestMeter } from '../../helpers/cost-meter.js';
+import { bookCall, openTestMeter, type TestMeter } from '../../helpers/cost-meter.js';
 
 interface RouteHarness {
   app: FastifyInstance;
@@ -115,7 +115,7 @@ function usageRows(h: RouteHarness): UsageRow[] {
 
 /** Books earlier spending of `agent` directly: `usd` of gpt-test input at $10 per million. */
 function spend(h: RouteHarness, agent: string, usd: number): void {
-  h.costs.meter.recordUsage({ agent, provider: 'openai', model: 'gpt-test', prompt_tokens: Math.round(usd * 100_000), completion_tokens: 0, latency_ms: 1, trace: null, kind: 'chat' });
+  bookCall(h.costs.meter, { agent, model: 'openai/gpt-test', prompt_tokens: Math.round(usd * 100_000), completion_tokens: 0 });
 }
 
 const hi = { messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000 };
@@ -219,7 +219,7 @@ describe('concurrency at the edge of a budget', () => {
       prices: 'models:\n  openai/gpt-test: { input_per_mtok: 1000, output_per_mtok: 1000 }\n',
       fake: { respond: () => ({ text: 'abcd '.repeat(80) }), chunkDelayMs: 2 },
     });
-    h.costs.meter.recordUsage({ agent: 'tester', provider: 'openai', model: 'gpt-test', prompt_tokens: 1000, completion_tokens: 0, latency_ms: 1, trace: null, kind: 'chat' });
+    bookCall(h.costs.meter, { agent: 'tester', model: 'openai/gpt-test', prompt_tokens: 1000, completion_tokens: 0 });
     const body = { messages: [{ role: 'user', content: 'q'.repeat(396) }], max_tokens: 100 };
     const responses = await Promise.all(
       Array.from({ length: 50 }, async (_, i) => {

@@ -7,7 +7,7 @@ import { settlementTokens, type CostConfig, type CostReservation } from '../../.
 import { LegionError } from '../../../../src/shared/errors.js';
 import { usdToNano } from '../../../../src/shared/money.js';
 import type { Message } from '../../../../src/shared/wire/llm.js';
-import { openTestMeter, type TestMeter, type TestMeterOptions } from '../../../helpers/cost-meter.js';
+import { bookCall, openTestMeter, type TestMeter, type TestMeterOptions } from '../../../helpers/cost-meter.js';
 
 const open: TestMeter[] = [];
 afterEach(() => open.splice(0).forEach((m) => m.close()));
@@ -115,7 +115,7 @@ describe('budgets', () => {
   it('refuses with 402 budget_exceeded before anything is held, and records the refusal', () => {
     // 498,000 prompt tokens of gpt-4o at $10 per million (a project override is not needed: 2.5 * 4 calls).
     const m = meter({ config: budgets({ agents: { researcher: { budget: { daily_usd: 5 } } } }) });
-    m.meter.recordUsage({ agent: 'researcher', provider: 'openai', model: 'gpt-4o', prompt_tokens: 1_992_000, completion_tokens: 0, latency_ms: 1, trace: null, kind: 'chat' });
+    bookCall(m.meter, { agent: 'researcher', model: 'openai/gpt-4o', prompt_tokens: 1_992_000, completion_tokens: 0 });
     const err = refusal(() => m.meter.reserve({ agent: 'researcher', trace: 'trace-9', request: { model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4000 } }));
     expect(err).toMatchObject({ code: 'budget_exceeded', status: 402 });
     expect(err.message).toBe('budget exceeded for researcher: daily $5.00, spent $4.98, this call needs up to $0.04');
@@ -131,7 +131,7 @@ describe('budgets', () => {
     const m = meter({ config });
     // The call's worst case: 103 * $2.50 + 100 * $10 per million = $0.0012575.
     const request = { model: 'openai/gpt-4o', messages, max_tokens: 100 };
-    m.meter.recordUsage({ agent: 'b', provider: 'openai', model: 'gpt-4o', prompt_tokens: 399_600, completion_tokens: 0, latency_ms: 1, trace: null, kind: 'chat' });
+    bookCall(m.meter, { agent: 'b', model: 'openai/gpt-4o', prompt_tokens: 399_600, completion_tokens: 0 });
     expect(refusal(() => m.meter.reserve({ agent: 'c', trace: null, request })).message).toBe(
       'fleet budget exceeded: daily $1.0000, spent $0.9990, this call needs up to $0.0013',
     );
@@ -150,16 +150,6 @@ describe('budgets', () => {
     const r = m.meter.reserve({ agent: 'a', trace: null, request: { model: 'openai/gpt-4o', messages } });
     m.meter.settle(r, { status: 'ok', usage: { prompt_tokens: 1, completion_tokens: 0 } }, 1, null);
     expect(totalsRow(m, 'agent:a', 'day:2025-06-05')?.spent_nano).toBe(GPT4O_IN);
-  });
-});
-
-describe('recordUsage', () => {
-  it('books an embedding call at the model price without a reservation', () => {
-    const m = meter();
-    const cost = m.meter.recordUsage({ agent: 'a', provider: 'openai', model: 'text-embedding-3-small', prompt_tokens: 1_000_000, completion_tokens: 0, latency_ms: 30, trace: 't', kind: 'embedding' });
-    expect(cost).toBe(0.02);
-    expect(totalsRow(m, 'agent:a', 'month:2025-06')).toEqual({ spent_nano: usdToNano(0.02), reserved_nano: 0 });
-    expect(m.db.prepare('SELECT kind, outcome FROM cost_usage').all()).toEqual([{ kind: 'embedding', outcome: 'ok' }]);
   });
 });
 
@@ -222,7 +212,10 @@ describe('running totals', () => {
       else if (roll < 0.9 && open.length > 0) {
         const r = open.splice(Math.floor(random() * open.length), 1)[0];
         if (r) m.meter.settle(r, random() < 0.8 ? { status: 'ok', usage: { prompt_tokens: 50, completion_tokens: Math.floor(random() * 300) } } : { status: 'failed', billed: random() < 0.5, streamedChars: 80 }, 5, null);
-      } else m.meter.recordUsage({ agent, provider: 'openai', model: 'text-embedding-3-small', prompt_tokens: 1000, completion_tokens: 0, latency_ms: 1, trace: null, kind: 'embedding' });
+      } else {
+        const embedding = m.meter.reserveEmbedding({ agent, trace: null, model: 'openai/text-embedding-3-small', input: ['a text to embed'] });
+        m.meter.settle(embedding, { status: 'ok', usage: { prompt_tokens: 1000, completion_tokens: 0 } }, 1, null);
+      }
     }
     const totals = m.db.prepare<[], { scope: string; period: string; spent_nano: number; reserved_nano: number }>('SELECT * FROM cost_totals').all();
     expect(totals.length).toBeGreaterThan(8);

@@ -1,0 +1,25 @@
+// Tearing down an e2e fleet so the next test file starts clean: stop the mesh (by its
+// pid if the CLI cannot, or its health monitor would bring agents back), remove any
+// container of the project that is left, and delete the agents' volumes.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectId } from '../../src/shared/state.js';
+import { docker, projectContainers, removeVolume } from './docker.js';
+import { legion, type TestProject } from './project.js';
+import { waitFor } from './wait.js';
+
+export async function tearDownFleet(project: TestProject | undefined, agents: readonly string[]): Promise<void> {
+  if (project) {
+    const info = join(project.dir, '.legion', 'mesh.json');
+    if (existsSync(info) && (await legion(['stop'], project.dir)).code !== 0) {
+      try {
+        process.kill((JSON.parse(readFileSync(info, 'utf8')) as { pid: number }).pid, 'SIGTERM');
+        await waitFor(() => (existsSync(info) ? null : true), 'the mesh to stop', 30_000);
+      } catch {
+        // Already gone: the containers and volumes below are all that is left.
+      }
+    }
+    for (const c of await projectContainers(projectId(project.dir))) await docker.getContainer(c.Id).remove({ force: true });
+  }
+  for (const agent of agents) await removeVolume(`legion_data_${agent}`);
+}
