@@ -4,6 +4,7 @@ import { coordinationBench } from './coordination.js';
 import { llmProxyBench } from './llm-proxy.js';
 import { budgetBench } from './budget.js';
 import { memoryBench } from './memory.js';
+import { workflowsBench } from './workflows.js';
 import { formatTable } from './table.js';
 
 const rows = [
@@ -12,5 +13,6 @@ const rows = [
   ...(await llmProxyBench()),
   ...(await budgetBench()),
   ...(await memoryBench()),
+  ...(await workflowsBench()),
 ];
 process.stdout.write(`${formatTable(rows)}\n`);

@@ -8,6 +8,13 @@ import { readSse } from '../shared/sse.js';
 import { ChatEventSchema, ResetResponseSchema, type ChatEvent, type ResetResponse } from '../shared/wire/chat.js';
 import { MeshStatusSchema, type AddAgentRequest, type MeshStatus } from '../shared/wire/admin.js';
 import { CorrectionResponseSchema, type CorrectionResponse } from '../shared/wire/learnings.js';
+import {
+  RunListSchema,
+  RunViewSchema,
+  TransitionListSchema,
+  WorkflowListSchema,
+  type RunView,
+} from '../shared/wire/workflow.js';
 
 export function notRunning(projectDir: string): LegionError {
   return new LegionError('mesh_not_running', `the legion mesh is not running in ${projectDir}; start it with \`legion start\` (or \`legion start -d\` in the background)`, 503);
@@ -118,5 +125,32 @@ export class MeshClient {
 
   async shutdown(): Promise<void> {
     await this.request('POST', '/api/shutdown');
+  }
+
+  async listWorkflows(): Promise<z.output<typeof WorkflowListSchema>> {
+    return this.requestJson('GET', '/api/workflows', WorkflowListSchema);
+  }
+
+  /** Starts a run of workflow `name`; `input` is its trigger.payload. */
+  async startWorkflowRun(name: string, input: unknown): Promise<RunView> {
+    return this.requestJson('POST', `/api/workflows/${encodeURIComponent(name)}/runs`, RunViewSchema, input === undefined ? {} : { input });
+  }
+
+  /** Recent runs, newest first. */
+  async listWorkflowRuns(limit: number): Promise<z.output<typeof RunListSchema>> {
+    return this.requestJson('GET', `/api/workflow-runs?limit=${limit}`, RunListSchema);
+  }
+
+  async workflowRun(id: string): Promise<RunView> {
+    return this.requestJson('GET', `/api/workflow-runs/${encodeURIComponent(id)}`, RunViewSchema);
+  }
+
+  /** The run's transitions with seq > `after`, in order, and the run's status now. */
+  async workflowTransitions(id: string, after: number, signal?: AbortSignal): Promise<z.output<typeof TransitionListSchema>> {
+    return this.requestJson('GET', `/api/workflow-runs/${encodeURIComponent(id)}/transitions?after=${after}`, TransitionListSchema, undefined, signal);
+  }
+
+  async cancelWorkflowRun(id: string): Promise<RunView> {
+    return this.requestJson('POST', `/api/workflow-runs/${encodeURIComponent(id)}/cancel`, RunViewSchema);
   }
 }

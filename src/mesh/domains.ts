@@ -1,7 +1,7 @@
 // The mesh's stateful domains over one mesh.db: event log, permission matrix,
 // blackboard, lanes (+ dispatcher, chat turns), pub/sub, the message router, costs
-// (ledger + budgets), webhooks, file watchers, cron, heartbeat and the container
-// records kept for adoption. Built once per mesh start; close() stops their
+// (ledger + budgets), webhooks, file watchers, cron, heartbeat, workflows and the
+// container records kept for adoption. Built once per mesh start; close() stops their
 // timers and watchers and closes the database.
 import { join } from 'node:path';
 import type { Logger } from '../shared/logging.js';
@@ -26,11 +26,17 @@ import { CronScheduler } from './triggers/cron/scheduler.js';
 import { HeartbeatStore, heartbeatMigrations } from './triggers/heartbeat/store.js';
 import { HeartbeatScheduler } from './triggers/heartbeat/scheduler.js';
 import type { AgentProbeReport, HeartbeatConfig } from '../shared/wire/heartbeat.js';
+import { loadWorkflows, type AgentRoles } from './workflows/load.js';
+import { WorkflowDefinitions } from './workflows/definitions.js';
+import { WorkflowStore, workflowsMigrations } from './workflows/store.js';
+import { Orchestrator } from './workflows/orchestrator.js';
 
 const BLACKBOARD_GC_MS = 60_000;
 
 export interface DomainHooks {
   knownAgents: () => string[];
+  /** The configured agents with their roles (workflow steps by capability). */
+  agents: () => AgentRoles;
   isReady: (agent: string) => boolean;
   /** After a failed hand-over: is the agent still up (checked now)? */
   stillReady: (agent: string) => Promise<boolean>;
@@ -43,6 +49,8 @@ export interface DomainHooks {
   heartbeatConfig: (agent: string) => HeartbeatConfig | undefined;
   /** The agent server's heartbeat probe report (no LLM call). */
   probeAgent: (agent: string) => Promise<AgentProbeReport>;
+  /** POST /cancel/<task_id> to the agent (a workflow step's task). */
+  cancelTask: (agent: string, taskId: string) => Promise<unknown>;
 }
 
 export interface Domains {
@@ -61,14 +69,18 @@ export interface Domains {
   watchers: FileWatchers;
   cron: CronScheduler;
   heartbeat: HeartbeatScheduler;
+  workflows: Orchestrator;
+  workflowStore: WorkflowStore;
+  workflowDefinitions: WorkflowDefinitions;
   close: () => void;
 }
 
 export function createDomains(stateDir: string, projectDir: string, logger: Logger, hooks: DomainHooks): Domains {
-  // Read before the database opens: an invalid price table or watchers file fails the start with nothing to close.
+  // Read before the database opens: an invalid price table, watchers file or workflow fails the start with nothing to close.
   const prices = loadPriceBook(projectDir, logger);
   const watchersConfig = loadWatchersConfig(projectDir, hooks.knownAgents());
-  const db = openMeshDb(join(stateDir, 'mesh.db'), [...eventsMigrations, ...blackboardMigrations, ...lanesMigrations, ...pubsubMigrations, ...routerMigrations, ...costsMigrations, ...webhooksMigrations, ...watchersMigrations, ...runtimeMigrations, ...cronMigrations, ...heartbeatMigrations]);
+  const initialWorkflows = loadWorkflows(projectDir, hooks.agents());
+  const db = openMeshDb(join(stateDir, 'mesh.db'), [...eventsMigrations, ...blackboardMigrations, ...lanesMigrations, ...pubsubMigrations, ...routerMigrations, ...costsMigrations, ...webhooksMigrations, ...watchersMigrations, ...runtimeMigrations, ...cronMigrations, ...heartbeatMigrations, ...workflowsMigrations]);
   const events = new EventLog(db, logger);
   const permissions = new PermissionMatrix({ projectDir, events, logger });
   try {
@@ -87,13 +99,39 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
     if (item.kind === 'heartbeat') heartbeat.settle(item.id, reply);
     return reply;
   };
-  const dispatcher = new LaneDispatcher({ store: lanes, events, logger, isReady: hooks.isReady, stillReady: hooks.stillReady, deliver });
+  // A task item the dispatcher gave up on is a failed attempt of its workflow step.
+  const onFailed = (item: LaneItem, reason: string) => {
+    if (item.kind === 'task') workflows.handOverFailed(item, reason);
+  };
+  const dispatcher = new LaneDispatcher({ store: lanes, events, logger, isReady: hooks.isReady, stillReady: hooks.stillReady, deliver, onFailed });
   const kick = (agent: string) => dispatcher.kick(agent);
   const chats = new ChatTurns({ store: lanes, kick });
-  const pubsub = new PubSub({ db, lanes, events, permissions, knownAgents: hooks.knownAgents, onEnqueued: kick });
+  const pubsub = new PubSub({ db, lanes, events, permissions, knownAgents: hooks.knownAgents, onEnqueued: kick, onPublished: (topic, payload) => workflows.onPublished(topic, payload) });
   const router = new MessageRouter({ db, lanes, events, onEnqueued: kick });
   const costs = openCostMeter({ db, prices, config: hooks.costConfig, events, logger });
-  const webhooks = new WebhookStore({ db, lanes, events, onEnqueued: kick });
+  const webhooks = new WebhookStore({
+    db,
+    lanes,
+    events,
+    onEnqueued: kick,
+    workflows: { onCall: (hook, target, payload) => workflows.onWebhook(hook, target, payload), delivery: (runId) => workflows.runDelivery(runId) },
+  });
+  const workflowStore = new WorkflowStore(db, events);
+  const workflowDefinitions = new WorkflowDefinitions({ initial: initialWorkflows, projectDir, agents: hooks.agents, events, logger });
+  const workflows = new Orchestrator({
+    db,
+    store: workflowStore,
+    definitions: workflowDefinitions,
+    lanes,
+    blackboard,
+    permissions,
+    events,
+    logger,
+    agents: hooks.agents,
+    publish: (publisher, topic, payload, trace) => void pubsub.publish(publisher, topic, payload, trace),
+    onEnqueued: kick,
+    cancelTask: hooks.cancelTask,
+  });
   const watchers = new FileWatchers({ db, lanes, events, logger, projectDir, config: watchersConfig, knownAgents: hooks.knownAgents, onEnqueued: kick });
   watchers.start();
   const cron = new CronScheduler({ store: new CronStore(db), lanes, events, logger, knownAgents: hooks.knownAgents, onEnqueued: kick });
@@ -129,7 +167,11 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
     watchers,
     cron,
     heartbeat,
+    workflows,
+    workflowStore,
+    workflowDefinitions,
     close: () => {
+      workflows.stop();
       heartbeat.stop();
       cron.stop();
       watchers.stop();

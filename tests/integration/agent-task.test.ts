@@ -326,6 +326,34 @@ describe('agent task mode', () => {
     expect(await result('waiting-1')).toMatchObject({ status: 'cancelled' });
   });
 
+  it('long-polls GET /result?wait_s=N: answers once the task is final, or as it stands after N seconds', async () => {
+    await postTask({ task_id: 'poll-hang', task_type: 'hang', input: 1 });
+    let started = Date.now();
+    const pending = await api('/result/poll-hang?wait_s=0.5');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+    expect(TaskResultSchema.parse(await pending.json()).status).toMatch(/^(queued|running)$/);
+
+    // A cancel answers a waiting caller at once, long before its 30 s.
+    started = Date.now();
+    const waiting = api('/result/poll-hang?wait_s=30');
+    await new Promise((r) => setTimeout(r, 200));
+    await cancel('poll-hang');
+    expect(TaskResultSchema.parse(await (await waiting).json())).toMatchObject({ status: 'cancelled' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    // A task that finishes while the caller waits is answered as it finishes.
+    started = Date.now();
+    await postTask({ task_id: 'poll-quick', task_type: 'quick', input: 1 });
+    const finished = TaskResultSchema.parse(await (await api('/result/poll-quick?wait_s=30')).json());
+    expect(finished).toMatchObject({ status: 'done', output: 'did quick' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    const tooLong = await api('/result/poll-quick?wait_s=999');
+    expect(tooLong.status).toBe(400);
+    expect(await tooLong.json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('wait_s') } });
+    expect((await api('/result/never-sent?wait_s=1')).status).toBe(404);
+  });
+
   it('keeps results across an agent restart; a task cut off by the crash reads as interrupted and runs again when re-dispatched', async () => {
     const before = await result('qualify-1');
     await postTask({ task_id: 'crash-1', task_type: 'hang_first_time', input: 'x' });

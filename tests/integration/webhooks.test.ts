@@ -147,7 +147,7 @@ describe('webhooks', () => {
 
     const list = await legion(['webhook', 'list'], h.project.dir);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/NAME\s+AGENT\s+SECRET\s+DELIVERIES\s+URL/);
+    expect(list.stdout).toMatch(/NAME\s+TARGET\s+SECRET\s+DELIVERIES\s+URL/);
     expect(list.stdout).toMatch(new RegExp(`cli-hook\\s+hooked\\s+yes\\s+0\\s+${url}`));
     expect(list.stdout).toMatch(/form-hook\s+hooked\s+no\s+1\s/);
     expect(list.stdout).not.toContain('cli-secret-1234');

@@ -6,7 +6,12 @@
 // acceptance (a duplicate POST returns the stored result and schedules nothing);
 // cancel writes `cancelled` at once and then stops the run, so its answer is final
 // even while a tool winds down; at shutdown runs are stopped without writing, which
-// leaves them for the next start to report as interrupted.
+// leaves them for the next start to report as interrupted. A task's model calls wait
+// out a mesh restart (patient-llm.ts), so a run the mesh resumes can still finish
+// under its own id. A caller waiting for a task's final result (waitForFinal, the
+// long-poll of GET /result) is answered as soon as the result is final, at its
+// deadline, or at shutdown, whichever comes first.
+import { EventEmitter } from 'node:events';
 import { LegionError, errorBody } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import { parseOrThrow } from '../../shared/validate.js';
@@ -15,6 +20,7 @@ import { TaskRequestSchema, isFinalTaskStatus, type TaskRequestParsed, type Task
 import type { LlmClient } from '../mesh-client.js';
 import type { Tool } from '../tools/registry.js';
 import { compileOutputSchema, type OutputValidator } from './output.js';
+import { patientLlm } from './patient-llm.js';
 import { recallQuery } from './prompt.js';
 import { runTask, type TaskOutcome } from './run.js';
 import type { FinalRecord, TaskStore } from './store.js';
@@ -34,6 +40,9 @@ export interface TaskRunnerOptions {
 
 type StopReason = 'cancelled' | 'timeout' | 'shutdown';
 
+/** The settled emitter's event for a server shutdown; task ids never contain a space. */
+const SHUTDOWN = 'server shutdown';
+
 /** A run's abort signal and why it was aborted: the first reason wins. */
 class RunControl {
   readonly controller = new AbortController();
@@ -49,8 +58,13 @@ class RunControl {
 export class TaskRunner {
   /** Tasks of this process that are queued or running. */
   private readonly live = new Map<string, RunControl>();
+  /** Emits a task id when its result became final, and SHUTDOWN when the server stops. */
+  private readonly settled = new EventEmitter();
+  private stopping = false;
 
-  constructor(private readonly options: TaskRunnerOptions) {}
+  constructor(private readonly options: TaskRunnerOptions) {
+    this.settled.setMaxListeners(0);
+  }
 
   accept(body: unknown): { result: TaskResult; created: boolean } {
     const request = parseOrThrow(TaskRequestSchema, body, 'task request');
@@ -72,17 +86,42 @@ export class TaskRunner {
     return result;
   }
 
+  /** The result once it is final, or the current one after `waitMs` (or when `signal`
+   *  aborts, or the server shuts down); 404 for an unknown id. */
+  async waitForFinal(taskId: string, waitMs: number, signal?: AbortSignal): Promise<TaskResult> {
+    const current = this.result(taskId);
+    if (waitMs <= 0 || isFinalTaskStatus(current.status) || this.stopping) return current;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.settled.off(taskId, done);
+        this.settled.off(SHUTDOWN, done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.settled.once(taskId, done);
+      this.settled.once(SHUTDOWN, done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+    return this.result(taskId);
+  }
+
   cancel(taskId: string): TaskResult {
     const current = this.result(taskId);
     if (isFinalTaskStatus(current.status)) return current;
     this.options.store.finish(taskId, { status: 'cancelled', error: { code: 'cancelled', message: 'cancelled (POST /cancel) before it finished' } }, null);
     this.live.get(taskId)?.stop('cancelled');
+    this.settled.emit(taskId);
     return this.result(taskId);
   }
 
-  /** Stops every run for a server shutdown, writing nothing (see the file comment). */
+  /** Stops every run for a server shutdown, writing nothing (see the file comment), and
+   *  answers every waiting caller with the result as it stands. */
   shutdown(): void {
+    this.stopping = true;
     for (const control of this.live.values()) control.stop('shutdown');
+    this.settled.emit(SHUTDOWN);
   }
 
   close(): void {
@@ -128,7 +167,7 @@ export class TaskRunner {
     return runTask({
       request,
       validator,
-      llm: this.options.llm,
+      llm: patientLlm(this.options.llm, { logger: log }),
       tools: this.options.tools,
       toolContext: { dataDir: this.options.dataDir, workspaceDir: this.options.workspaceDir, trace: request.trace ?? null },
       config: runtime.config,
@@ -146,6 +185,7 @@ export class TaskRunner {
     // Not recorded: a cancel (or a race with one) set the final status before the run
     // stopped; the tokens the run spent still count.
     if (!recorded) store.recordUsage(request.task_id, outcome.usage);
+    this.settled.emit(request.task_id);
     const status = final?.status ?? 'cancelled';
     log.info({ event: 'task_finished', status, recorded, iterations: outcome.iterations, usage: outcome.usage }, `task ${status}`);
   }

@@ -1,5 +1,6 @@
-// legion webhook add|list|remove|test over the admin API. `add` prints the hook's URL as
-// its last line, so a script can capture it. `test` has the mesh sign the body (the
+// legion webhook add|list|remove|test over the admin API. A hook wakes an agent
+// (--agent) or starts a workflow run (--workflow), exactly one. `add` prints the hook's
+// URL as its last line, so a script can capture it. `test` has the mesh sign the body (the
 // secret never reaches the CLI), sends it to the hook's URL exactly as an outside
 // sender would, then waits for the delivery's outcome. Arguments are checked against
 // the mesh's own wire schemas, so a typo fails before any request.
@@ -17,6 +18,8 @@ import {
   WebhookSchema,
   type Webhook,
   type WebhookDelivery,
+  type WebhookTarget,
+  webhookTargetLabel,
 } from '../../shared/wire/webhooks.js';
 import { MeshClient } from '../mesh-client.js';
 import { formatTable } from '../render.js';
@@ -26,15 +29,22 @@ const POLL_MS = 500;
 const DEFAULT_WAIT_S = 120;
 
 function targetName(hook: Webhook): string {
-  return hook.target.agent;
+  return webhookTargetLabel(hook.target);
 }
 
 export function formatWebhooks(hooks: Webhook[]): string {
-  if (hooks.length === 0) return 'no webhooks (add one with `legion webhook add <name> --agent <agent>`)';
+  if (hooks.length === 0) return 'no webhooks (add one with `legion webhook add <name> --agent <agent>` or `--workflow <workflow>`)';
   return formatTable([
-    ['NAME', 'AGENT', 'SECRET', 'DELIVERIES', 'URL'],
+    ['NAME', 'TARGET', 'SECRET', 'DELIVERIES', 'URL'],
     ...hooks.map((hook) => [hook.name, targetName(hook), hook.has_secret ? 'yes' : 'no', String(hook.deliveries), hook.url]),
   ]);
+}
+
+/** Exactly one of --agent and --workflow. */
+function targetOption(options: { agent?: string; workflow?: string }): WebhookTarget {
+  if (options.agent !== undefined && options.workflow === undefined) return { kind: 'agent', agent: options.agent };
+  if (options.workflow !== undefined && options.agent === undefined) return { kind: 'workflow', workflow: options.workflow };
+  throw new InvalidArgumentError('give exactly one of --agent <agent> (the agent each call wakes) and --workflow <workflow> (the workflow each call starts)');
 }
 
 function jsonText(text: string): string {
@@ -82,26 +92,28 @@ async function waitForOutcome(client: MeshClient, deliveryId: string, waitS: num
 }
 
 export function registerWebhook(program: Command): void {
-  const webhook = program.command('webhook').description('URLs that wake an agent with what is POSTed to them (JSON, form or text)');
+  const webhook = program.command('webhook').description('URLs that wake an agent, or start a workflow run, with what is POSTed to them (JSON, form or text)');
 
   webhook
     .command('add <name>')
     .description('add a webhook; prints its URL as the last line')
-    .requiredOption('--agent <agent>', 'the agent each call wakes')
+    .option('--agent <agent>', 'the agent each call wakes (give this or --workflow)')
+    .option('--workflow <workflow>', 'the workflow each call starts, with the payload as trigger.payload (give this or --agent)')
     .option('--secret <secret>', 'shared secret: callers must sign "<timestamp>.<body>" with HMAC-SHA256 (x-legion-timestamp, x-legion-signature: sha256=<hex>)')
-    .option('--message <template>', 'what the agent is told: {payload} is the whole payload, {payload.a.b} one field')
+    .option('--message <template>', 'what the agent is told: {payload} is the whole payload, {payload.a.b} one field (agents only)')
     .action(
-      commandAction(async (name: string, options: { agent: string; secret?: string; message?: string }) => {
-        const body = parseOrThrow(AddWebhookRequestSchema, { name, target: { kind: 'agent', agent: options.agent }, secret: options.secret, message: options.message }, 'arguments');
+      commandAction(async (name: string, options: { agent?: string; workflow?: string; secret?: string; message?: string }) => {
+        const body = parseOrThrow(AddWebhookRequestSchema, { name, target: targetOption(options), secret: options.secret, message: options.message }, 'arguments');
         const hook = await MeshClient.connect(projectDir()).requestJson('POST', '/api/webhooks', WebhookSchema, body);
         const signing = hook.has_secret ? 'calls must be signed (x-legion-timestamp, x-legion-signature)' : 'unsigned: anyone with the URL can call it';
-        process.stdout.write(`webhook ${hook.name} wakes ${targetName(hook)}; ${signing}\n${hook.url}\n`);
+        const action = hook.target.kind === 'agent' ? `wakes ${hook.target.agent}` : `starts a run of workflow ${hook.target.workflow}`;
+        process.stdout.write(`webhook ${hook.name} ${action}; ${signing}\n${hook.url}\n`);
       }),
     );
 
   webhook
     .command('list')
-    .description('list webhooks with their agent, URL, whether they are signed and how many calls they took')
+    .description('list webhooks with their target (agent or workflow), URL, whether they are signed and how many calls they took')
     .option('--json', 'print the list as JSON')
     .action(
       commandAction(async (options: { json?: boolean }) => {
@@ -123,7 +135,7 @@ export function registerWebhook(program: Command): void {
 
   webhook
     .command('test <name>')
-    .description('send the webhook a correctly signed call, then wait for the agent and print the outcome')
+    .description('send the webhook a correctly signed call, then wait for the agent (or the workflow run) and print the outcome')
     .option('--payload <json>', 'the JSON body to send (default: a small test object)', jsonText)
     .option('--wait <seconds>', `how long to wait for the agent (default ${DEFAULT_WAIT_S}; 0: do not wait)`, seconds)
     .action(

@@ -1,8 +1,9 @@
 // Hands each agent its lane items one at a time. A failed hand-over is retried with
 // exponential backoff up to MAX_ATTEMPTS, then marked failed; an item whose agent is
 // not running (asked again after the failure: it may have just died) waits, uncounted,
-// until the agent is healthy again (kick). A chat turn is never retried. Stopping the
-// dispatcher leaves in-flight items in flight, so the next start re-queues them.
+// until the agent is healthy again (kick). A chat turn is never retried; onFailed hears
+// of every item that failed for good. Stopping the dispatcher leaves in-flight items in
+// flight, so the next start re-queues them.
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
 import { afterFailedHandOver } from './policy.js';
@@ -22,6 +23,8 @@ export interface LaneDispatcherOptions {
   stillReady: (agent: string) => Promise<boolean>;
   /** Hands the item to the agent and resolves with its reply. */
   deliver: (agent: string, item: LaneItem, signal: AbortSignal) => Promise<string>;
+  /** Told when an item failed for good (its hand-overs are spent), so whoever queued it can react. */
+  onFailed?: (item: LaneItem, reason: string) => void;
 }
 
 export function backoffMs(attempt: number): number {
@@ -86,6 +89,7 @@ export class LaneDispatcher {
         else status = store.retryOrFail(item, reason, backoffMs(item.attempts), MAX_ATTEMPTS);
         events.record({ agent, kind: status === 'failed' ? 'delivery_failed' : 'delivery_retry', subject: item.id, detail: { attempts: item.attempts, error: reason }, trace: item.trace });
         logger.warn({ agent, event: 'delivery_error', item: item.id, attempts: item.attempts, status, err: reason }, 'lane item not delivered');
+        if (status === 'failed') this.options.onFailed?.(item, reason);
       }
     }
   }

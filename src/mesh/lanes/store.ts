@@ -48,6 +48,7 @@ const LANE_ID_PREFIX: Record<LaneItemKind, string> = {
   heartbeat: 'beat',
   webhook: 'whd',
   watcher: 'watch',
+  task: 'step',
 };
 
 export interface LaneItem {

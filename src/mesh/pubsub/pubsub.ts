@@ -4,7 +4,8 @@
 // permission matrix at publish time, so revoking can_subscribe takes effect at once.
 // A subscriber whose lane is full (mesh.lane_depth_cap) does not get the event, and
 // only it: the publish still reaches the others, and the refusal is in the answer
-// (`refused`) and in the event log (delivery_refused), never silent.
+// (`refused`) and in the event log (delivery_refused), never silent. onPublished hears
+// of each publish in its transaction, so what it starts (a workflow run) is as durable.
 import picomatch from 'picomatch';
 import type { Db, Migration } from '../db.js';
 import { newId } from '../../shared/ids.js';
@@ -52,6 +53,8 @@ export interface PubSubOptions {
   knownAgents: () => string[];
   /** Told after commit which lanes got work. */
   onEnqueued: (agent: string) => void;
+  /** Told of every publish inside its transaction, subscribers or not (workflow triggers). */
+  onPublished?: (topic: string, payload: unknown) => void;
 }
 
 export function topicMatches(pattern: string, topic: string): boolean {
@@ -118,6 +121,7 @@ export class PubSub {
     const refused: PublishResponse['refused'] = [];
     const deliveries = db.transaction(() => {
       db.prepare('INSERT INTO published (id, topic, payload, publisher, trace, at) VALUES (?, ?, ?, ?, ?, ?)').run(eventId, topic, JSON.stringify(payload), publisher, trace, new Date().toISOString());
+      this.options.onPublished?.(topic, payload);
       return receivers.flatMap((agent) => {
         try {
           return [{ agent, delivery: lanes.enqueue(agent, 'event', body, trace) }];

@@ -6,6 +6,7 @@ import { ChatEventSchema, ResetResponseSchema, type ResetResponse } from '../../
 import { readSse } from '../../shared/sse.js';
 import { CorrectionResponseSchema, type CorrectionResponse } from '../../shared/wire/learnings.js';
 import { AgentServerStatusSchema } from '../../shared/wire/agent.js';
+import { TaskResultSchema, type TaskRequest, type TaskResult } from '../../shared/wire/task.js';
 
 export interface AgentEndpoint {
   agent: string;
@@ -84,6 +85,41 @@ export async function sendCorrection(endpoint: AgentEndpoint, text: string): Pro
     body: JSON.stringify({ text }),
   });
   return CorrectionResponseSchema.parse(await response.json());
+}
+
+/** Hands the agent a task (task mode). created: it was queued now (202); otherwise the
+ *  agent knew the id (200) and `result` is what it has for it. */
+export async function postTask(endpoint: AgentEndpoint, request: TaskRequest, signal?: AbortSignal): Promise<{ created: boolean; result: TaskResult }> {
+  const response = await call(endpoint, '/task', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+    ...(signal ? { signal } : {}),
+  });
+  return { created: response.status === 202, result: TaskResultSchema.parse(await response.json()) };
+}
+
+/** The task's result, waiting up to `waitS` seconds for it to be final (the agent's
+ *  long-poll); null when the agent does not know the id (it lost it, or never got it). */
+export async function fetchTaskResult(endpoint: AgentEndpoint, taskId: string, waitS: number, signal?: AbortSignal): Promise<TaskResult | null> {
+  try {
+    const response = await call(endpoint, `/result/${encodeURIComponent(taskId)}?wait_s=${waitS}`, { method: 'GET', ...(signal ? { signal } : {}) });
+    return TaskResultSchema.parse(await response.json());
+  } catch (err) {
+    if (err instanceof LegionError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** Cancels a queued or running task; a finished one comes back unchanged; null for an unknown id. */
+export async function cancelTask(endpoint: AgentEndpoint, taskId: string): Promise<TaskResult | null> {
+  try {
+    const response = await call(endpoint, `/cancel/${encodeURIComponent(taskId)}`, { method: 'POST' });
+    return TaskResultSchema.parse(await response.json());
+  } catch (err) {
+    if (err instanceof LegionError && err.status === 404) return null;
+    throw err;
+  }
 }
 
 /** True once GET /health answers 200 (no token needed there). */

@@ -3,7 +3,7 @@
 // a shape cannot (unknown steps and agents, cycles, templates that point nowhere,
 // conditions that do not parse). Every object is strict, so a typo is an error.
 import { z } from 'zod';
-import { AgentNameSchema } from '../names.js';
+import { AgentNameSchema, WorkflowNameSchema } from '../names.js';
 import { TopicSchema } from '../wire/fleet.js';
 import { WebhookNameSchema } from '../wire/webhooks.js';
 import { MAX_TASK_ITERATIONS, MAX_TASK_TIMEOUT_S } from '../wire/task.js';
@@ -12,7 +12,7 @@ export const WORKFLOWS_DIR = 'config/workflows';
 
 /** Step ids are read in templates and conditions (steps.<id>.result), so they are identifiers. */
 export const StepIdSchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a step id of lowercase letters, digits and _, starting with a letter (at most 64)');
-export const WorkflowNameSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'expected a workflow name of lowercase letters, digits, _ and -, starting with a letter (at most 64)');
+export { WorkflowNameSchema };
 
 /** What a step does when its task fails for good (after its retries):
  *  abort: the run fails and what still runs is cancelled;
@@ -40,8 +40,8 @@ export const WorkflowStepSchema = z
     agent: AgentNameSchema.optional(),
     /** ...or any agent whose role is this (agents.yaml `role`); the least busy one is picked. */
     capability: z.string().min(1).optional(),
-    /** What kind of job this is; shown to the model (task mode). */
-    task_type: z.string().trim().min(1).max(200),
+    /** What kind of job this is; shown to the model (task mode). Defaults to the step id. */
+    task_type: z.string().trim().min(1).max(200).regex(/^[^\r\n]*$/, 'expected a task type on one line').optional(),
     /** The task input. Strings may hold templates: ${trigger.payload}, ${steps.<id>.result},
      *  ${blackboard.<key>}; a string that is one template alone takes the value as it is. */
     input: z.json().default('${trigger.payload}'),
@@ -63,7 +63,8 @@ export const WorkflowStepSchema = z
   .refine((step) => (step.agent === undefined) !== (step.capability === undefined), {
     message: 'expected exactly one of agent or capability',
     path: ['agent'],
-  });
+  })
+  .transform((step) => ({ ...step, task_type: step.task_type ?? step.id }));
 export type WorkflowStep = z.output<typeof WorkflowStepSchema>;
 
 export const WorkflowTriggerSchema = z.union([

@@ -44,6 +44,7 @@ export const ArtifactRegisterResponseSchema = z.object({ key: z.string(), versio
 
 /** event, message: pub/sub and the router. cron, heartbeat, webhook, watcher: triggers,
  *  whose body is a TriggerBody (one text for the agent). chat: a person's turn, relayed
- *  live by the admin API; the only interactive kind, so it goes ahead of the others. */
-export const LaneItemKindSchema = z.enum(['chat', 'event', 'message', 'cron', 'heartbeat', 'webhook', 'watcher']);
+ *  live by the admin API; the only interactive kind, so it goes ahead of the others.
+ *  task: a workflow step, handed over in task mode (POST /task) rather than as a turn. */
+export const LaneItemKindSchema = z.enum(['chat', 'event', 'message', 'cron', 'heartbeat', 'webhook', 'watcher', 'task']);
 export type LaneItemKind = z.infer<typeof LaneItemKindSchema>;

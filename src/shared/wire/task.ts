@@ -64,3 +64,12 @@ export const TaskResultSchema = z.object({
   finished_at: z.string().nullable(),
 });
 export type TaskResult = z.infer<typeof TaskResultSchema>;
+
+/** Longest a GET /result/<task_id>?wait_s=N may hold the answer back. */
+export const MAX_RESULT_WAIT_S = 60;
+
+/** GET /result/<task_id>?wait_s=N answers as soon as the task is final, or after N seconds
+ *  with its current result; without wait_s it answers at once. */
+export const ResultQuerySchema = z.object({
+  wait_s: z.coerce.number().min(0).max(MAX_RESULT_WAIT_S, `expected wait_s of at most ${MAX_RESULT_WAIT_S} seconds`).optional(),
+});

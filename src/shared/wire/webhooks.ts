@@ -3,7 +3,7 @@
 // Invariants: a hook's secret goes in (add) and never comes back out; a listed hook only
 // says whether it has one. Signing happens in the mesh (sign), so the CLI never holds it.
 import { z } from 'zod';
-import { AgentNameSchema } from '../names.js';
+import { AgentNameSchema, WorkflowNameSchema } from '../names.js';
 
 export const WEBHOOK_TIMESTAMP_HEADER = 'x-legion-timestamp';
 export const WEBHOOK_SIGNATURE_HEADER = 'x-legion-signature';
@@ -16,10 +16,18 @@ export const WebhookNameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a webhook name of lowercase letters, digits, _ and - (at most 64)');
 
-/** What a call of the hook starts. Agents only for now; workflows will add a
- *  `{ kind: 'workflow', ... }` member here, in the store and in the delivery switch. */
-export const WebhookTargetSchema = z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('agent'), agent: AgentNameSchema })]);
+/** What a call of the hook starts: a turn of an agent (the rendered message on its
+ *  lane), or a run of a workflow (the parsed payload as its trigger.payload). */
+export const WebhookTargetSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('agent'), agent: AgentNameSchema }),
+  z.strictObject({ kind: z.literal('workflow'), workflow: WorkflowNameSchema }),
+]);
 export type WebhookTarget = z.infer<typeof WebhookTargetSchema>;
+
+/** How a target reads in lists and messages: the agent's name, or workflow:<name>. */
+export function webhookTargetLabel(target: WebhookTarget): string {
+  return target.kind === 'agent' ? target.agent : `workflow:${target.workflow}`;
+}
 
 export const AddWebhookRequestSchema = z.strictObject({
   name: WebhookNameSchema,
@@ -46,7 +54,8 @@ export type Webhook = z.infer<typeof WebhookSchema>;
 export const WebhookListSchema = z.object({ webhooks: z.array(WebhookSchema) });
 export const WebhookRemovedSchema = z.object({ removed: z.string() });
 
-/** 202 to the sender: the payload is stored on the target's lane. */
+/** 202 to the sender: the payload is stored on the target's lane, or (a workflow
+ *  target) the run it started is stored; delivery_id is then the run id. */
 export const WebhookAcceptedSchema = z.object({ delivery_id: z.string() });
 export type WebhookAccepted = z.infer<typeof WebhookAcceptedSchema>;
 

@@ -18,11 +18,14 @@ let lanes: LaneStore;
 let store: WebhookStore;
 let woken: string[];
 
+/** These hooks wake agents only; no workflow is configured. */
+const noWorkflows = { onCall: () => ({ run: null, also: [] }), delivery: () => null };
+
 function open(): void {
   db = openMeshDb(join(dir, 'mesh.db'), [...eventsMigrations, ...lanesMigrations, ...webhooksMigrations]);
   lanes = new LaneStore(db);
   woken = [];
-  store = new WebhookStore({ db, lanes, events: new EventLog(db, createLogger({}, { write: () => undefined })), onEnqueued: (agent) => woken.push(agent) });
+  store = new WebhookStore({ db, lanes, events: new EventLog(db, createLogger({}, { write: () => undefined })), onEnqueued: (agent) => woken.push(agent), workflows: noWorkflows });
 }
 
 const call = (hook: WebhookRecord, hex: string | null, timestamp = NOW, nowS = NOW): IncomingCall => ({
@@ -30,6 +33,7 @@ const call = (hook: WebhookRecord, hex: string | null, timestamp = NOW, nowS = N
   signature: hex === null ? null : { hex, timestamp },
   nowS,
   body: { source: `webhook ${hook.name}`, title: 'json payload', text: 'hello' },
+  payload: 'hello',
   contentType: 'application/json',
   bytes: 5,
 });

@@ -5,7 +5,7 @@
 // exact bytes) and capped at 1 MB before anything else reads them; an unknown hook id is
 // a 404 before its body is read; every refusal of a known hook is recorded as an event
 // with its reason (never a secret or a signature); an accepted call is on the target's
-// lane before the 202 goes out.
+// lane (or its workflow run is stored) before the 202 goes out.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { LegionError } from '../../../shared/errors.js';
@@ -22,11 +22,12 @@ import {
   type Webhook,
   type WebhookAccepted,
   type WebhookDelivery,
+  webhookTargetLabel,
 } from '../../../shared/wire/webhooks.js';
 import type { EventLog } from '../../events/log.js';
 import { parseWebhookPayload } from './payload.js';
 import { signWebhook, verifyWebhookSignature } from './signature.js';
-import type { WebhookRecord, WebhookStore } from './store.js';
+import { targetAgent, type WebhookRecord, type WebhookStore } from './store.js';
 import { renderWebhookMessage } from './template.js';
 
 const WEBHOOK_PATH_PREFIX = '/webhook/hook/';
@@ -67,8 +68,8 @@ export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = a
       const { status, code } = describeError(error);
       // A crash in the mesh is no refusal; the error handler logs it.
       if (!hook || (status >= 500 && !(error instanceof LegionError))) return;
-      events.record({ agent: hook.target.agent, kind: 'webhook_refused', subject: hook.name, detail: { status, code, reason: error.message } });
-      logger.info({ event: 'webhook_refused', webhook: hook.name, agent: hook.target.agent, status, code }, 'webhook call refused');
+      events.record({ agent: targetAgent(hook.target), kind: 'webhook_refused', subject: hook.name, detail: { status, code, reason: error.message } });
+      logger.info({ event: 'webhook_refused', webhook: hook.name, target: webhookTargetLabel(hook.target), status, code }, 'webhook call refused');
     },
     handler: async (request, reply): Promise<WebhookAccepted> => {
       const hook = hooks.get(request);
@@ -90,8 +91,8 @@ export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = a
       const contentType = request.headers['content-type'] ?? null;
       const payload = parseWebhookPayload(contentType ?? undefined, body);
       if (!payload.ok) throw new LegionError(payload.code, payload.reason, payload.status);
-      const agent = hook.target.agent;
-      if (!isKnownAgent(agent)) {
+      const agent = targetAgent(hook.target);
+      if (agent !== null && !isKnownAgent(agent)) {
         throw new LegionError('agent_unknown', `webhook ${hook.name} delivers to agent ${agent}, which is not in the fleet now; try again later`, 503);
       }
       const outcome = store.accept({
@@ -99,6 +100,7 @@ export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = a
         signature,
         nowS,
         body: { source: `webhook ${hook.name}`, title: `${payload.kind} payload`, text: renderWebhookMessage(hook.message, payload.value) },
+        payload: payload.value,
         contentType,
         bytes: body.length,
       });
@@ -114,6 +116,8 @@ export interface WebhookAdminOptions {
   store: WebhookStore;
   events: EventLog;
   isKnownAgent: (agent: string) => boolean;
+  /** Names the known workflows when `name` is not one; null when it is. */
+  unknownWorkflow: (name: string) => string | null;
   /** Where senders reach the hooks: the public listener's address if configured, else the admin API's. */
   baseUrl: () => string;
 }
@@ -121,7 +125,7 @@ export interface WebhookAdminOptions {
 const NameParams = z.object({ name: z.string() });
 const DeliveryParams = z.object({ id: z.string() });
 
-export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async (app, { store, events, isKnownAgent, baseUrl }) => {
+export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async (app, { store, events, isKnownAgent, unknownWorkflow, baseUrl }) => {
   const urlOf = (hook: WebhookRecord): string => `${baseUrl()}${WEBHOOK_PATH_PREFIX}${hook.id}`;
   const view = (hook: WebhookRecord, deliveries: number): Webhook => ({
     name: hook.name,
@@ -142,9 +146,12 @@ export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async
 
   app.post('/api/webhooks', async (request, reply): Promise<Webhook> => {
     const body = parseOrThrow(AddWebhookRequestSchema, request.body, 'body');
-    if (!isKnownAgent(body.target.agent)) throw new LegionError('agent_unknown', `no agent named "${body.target.agent}" (see \`legion status\`)`, 404);
-    const hook = store.create({ name: body.name, target: body.target, secret: body.secret ?? null, message: body.message ?? DEFAULT_WEBHOOK_MESSAGE });
-    events.record({ agent: body.target.agent, kind: 'webhook_added', subject: hook.name, detail: { signed: hook.secret !== null } });
+    const { target } = body;
+    if (target.kind === 'agent' && !isKnownAgent(target.agent)) throw new LegionError('agent_unknown', `no agent named "${target.agent}" (see \`legion status\`)`, 404);
+    const unknown = target.kind === 'workflow' ? unknownWorkflow(target.workflow) : null;
+    if (unknown !== null) throw new LegionError('workflow_unknown', unknown, 404);
+    const hook = store.create({ name: body.name, target, secret: body.secret ?? null, message: body.message ?? DEFAULT_WEBHOOK_MESSAGE });
+    events.record({ agent: targetAgent(target), kind: 'webhook_added', subject: hook.name, detail: { target: webhookTargetLabel(target), signed: hook.secret !== null } });
     return reply.status(201).send(view(hook, 0));
   });
 
@@ -153,7 +160,7 @@ export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async
   app.delete('/api/webhooks/:name', async (request): Promise<{ removed: string }> => {
     const hook = named(request.params);
     store.remove(hook.name);
-    events.record({ agent: hook.target.agent, kind: 'webhook_removed', subject: hook.name });
+    events.record({ agent: targetAgent(hook.target), kind: 'webhook_removed', subject: hook.name });
     return { removed: hook.name };
   });
 

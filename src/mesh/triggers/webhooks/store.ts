@@ -1,14 +1,16 @@
 // Webhooks in mesh.db: the hooks (name unique, random id in the URL, the sender's
 // secret kept so the mesh can verify signatures), their deliveries and the signatures
 // already seen. Invariants: a call is accepted in one transaction that records its
-// signature, puts the message on the target's lane and records the delivery, so a
-// replay is refused even across a restart and an accepted call is never lost; seen
+// signature, puts the message on the target agent's lane (or starts the target
+// workflow's run), starts the runs of workflows whose trigger names the hook, and
+// records the delivery, so a replay is refused even across a restart and an accepted
+// call is never lost; seen
 // signatures are pruned once their timestamp left the window; the secret never leaves
 // this file except to the signature check and the mesh's own signer.
 import type { Db, Migration } from '../../db.js';
 import { LegionError } from '../../../shared/errors.js';
 import { newSecret } from '../../../shared/ids.js';
-import type { WebhookDelivery, WebhookTarget } from '../../../shared/wire/webhooks.js';
+import { webhookTargetLabel, type WebhookDelivery, type WebhookTarget } from '../../../shared/wire/webhooks.js';
 import type { EventLog } from '../../events/log.js';
 import type { TriggerBody } from '../../lanes/format.js';
 import type { LaneStore } from '../../lanes/store.js';
@@ -77,6 +79,7 @@ interface DeliveryRow {
 
 function targetOf(kind: string, target: string): WebhookTarget {
   if (kind === 'agent') return { kind: 'agent', agent: target };
+  if (kind === 'workflow') return { kind: 'workflow', workflow: target };
   throw new LegionError('webhook_target_unknown', `a webhook in mesh.db targets a ${kind}, which this mesh cannot deliver to`, 500);
 }
 
@@ -86,7 +89,12 @@ function recordOf(row: WebhookRow): WebhookRecord {
 
 /** Where a target's kind and name are stored. */
 function targetColumns(target: WebhookTarget): [string, string] {
-  return [target.kind, target.agent];
+  return [target.kind, target.kind === 'agent' ? target.agent : target.workflow];
+}
+
+/** The agent a hook wakes, for events and logs; null for a workflow target. */
+export function targetAgent(target: WebhookTarget): string | null {
+  return target.kind === 'agent' ? target.agent : null;
 }
 
 export interface IncomingCall {
@@ -95,11 +103,29 @@ export interface IncomingCall {
   signature: { hex: string; timestamp: number } | null;
   nowS: number;
   body: TriggerBody;
+  /** The parsed payload, a workflow run's trigger.payload. */
+  payload: unknown;
   contentType: string | null;
   bytes: number;
 }
 
-export type CallOutcome = { accepted: true; deliveryId: string } | { accepted: false; code: 'signature_replayed' };
+export type CallOutcome = { accepted: true; deliveryId: string; runs: string[] } | { accepted: false; code: 'signature_replayed' };
+
+/** The outcome of a delivery that started a workflow run, in a delivery's terms. */
+export interface RunDelivery {
+  status: WebhookDelivery['status'];
+  attempts: number;
+  reply: string | null;
+  error: string | null;
+}
+
+export interface WebhookWorkflows {
+  /** Inside the call's transaction: starts the target workflow's run (throws when it
+   *  cannot) and the runs of workflows whose trigger names the hook; `run` is the target's. */
+  onCall: (hook: string, target: string | null, payload: unknown) => { run: string | null; also: string[] };
+  /** A run started by a call, as a delivery; null for an unknown run id. */
+  delivery: (runId: string) => RunDelivery | null;
+}
 
 export interface WebhookStoreOptions {
   db: Db;
@@ -107,6 +133,7 @@ export interface WebhookStoreOptions {
   events: EventLog;
   /** Wakes the agent whose lane got an item. */
   onEnqueued: (agent: string) => void;
+  workflows: WebhookWorkflows;
 }
 
 export class WebhookStore {
@@ -159,7 +186,7 @@ export class WebhookStore {
 
   /** Stores an accepted call on the target's lane, or refuses a signature seen before. */
   accept(call: IncomingCall): CallOutcome {
-    const { db, lanes, events, onEnqueued } = this.options;
+    const { db, lanes, events, onEnqueued, workflows } = this.options;
     const { hook } = call;
     const outcome = db.transaction((): CallOutcome => {
       db.prepare('DELETE FROM webhook_signatures WHERE expires_at < ?').run(call.nowS);
@@ -169,7 +196,10 @@ export class WebhookStore {
           .run(hook.id, call.signature.hex, call.signature.timestamp + SIGNATURE_WINDOW_S).changes;
         if (fresh === 0) return { accepted: false, code: 'signature_replayed' };
       }
-      const deliveryId = lanes.enqueue(hook.target.agent, 'webhook', call.body, null);
+      const { target } = hook;
+      const runs = workflows.onCall(hook.name, target.kind === 'workflow' ? target.workflow : null, call.payload);
+      const deliveryId = target.kind === 'agent' ? lanes.enqueue(target.agent, 'webhook', call.body, null) : runs.run;
+      if (deliveryId === null) throw new LegionError('workflow_not_started', `webhook ${hook.name} did not start a run of ${webhookTargetLabel(target)}`, 500);
       db.prepare('INSERT INTO webhook_deliveries (id, webhook_id, webhook_name, target_kind, target, content_type, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
         deliveryId,
         hook.id,
@@ -179,11 +209,12 @@ export class WebhookStore {
         call.bytes,
         new Date().toISOString(),
       );
-      return { accepted: true, deliveryId };
+      return { accepted: true, deliveryId, runs: [...(runs.run === null ? [] : [runs.run]), ...runs.also] };
     })();
     if (outcome.accepted) {
-      events.record({ agent: hook.target.agent, kind: 'webhook_accepted', subject: hook.name, detail: { delivery_id: outcome.deliveryId, content_type: call.contentType, bytes: call.bytes }, trace: outcome.deliveryId });
-      onEnqueued(hook.target.agent);
+      const agent = targetAgent(hook.target);
+      events.record({ agent, kind: 'webhook_accepted', subject: hook.name, detail: { delivery_id: outcome.deliveryId, runs: outcome.runs, content_type: call.contentType, bytes: call.bytes }, trace: outcome.deliveryId });
+      if (agent !== null) onEnqueued(agent);
     }
     return outcome;
   }
@@ -192,12 +223,14 @@ export class WebhookStore {
   delivery(id: string): WebhookDelivery | null {
     const row = this.options.db.prepare<[string], DeliveryRow>('SELECT id, webhook_name, target_kind, target, received_at FROM webhook_deliveries WHERE id = ?').get(id);
     if (!row) return null;
+    const head = { delivery_id: row.id, webhook: row.webhook_name, target: targetOf(row.target_kind, row.target), received_at: row.received_at };
+    if (head.target.kind === 'workflow') {
+      const run = this.options.workflows.delivery(id);
+      return { ...head, ...(run ?? { status: 'failed', attempts: 0, reply: null, error: 'the workflow run of this delivery is gone' }) };
+    }
     const item = this.options.lanes.get(id);
     return {
-      delivery_id: row.id,
-      webhook: row.webhook_name,
-      target: targetOf(row.target_kind, row.target),
-      received_at: row.received_at,
+      ...head,
       // The lane item goes with the delivery; were it ever missing, nothing will deliver it.
       status: item?.status ?? 'failed',
       attempts: item?.attempts ?? 0,
