@@ -2,13 +2,18 @@
 // plain local process. Invariants: a missing or malformed environment variable exits 1
 // with a message naming it before anything starts; the two tokens are removed from
 // process.env once read, so commands run by the exec tool do not inherit them;
-// SIGTERM/SIGINT close the server and exit 0 within FORCE_EXIT_MS at the latest.
+// SIGTERM/SIGINT close the server and exit 0 within FORCE_EXIT_MS at the latest. The
+// server listens while the workspace is prepared (the project's seeds fetched from the
+// mesh, then scaffolded), and holds every request but /health until that is done.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { LegionError } from '../shared/errors.js';
 import { createLogger } from '../shared/logging.js';
 import { checkAgentName } from '../shared/names.js';
 import { AGENT_ENV, AGENT_SERVER_PORT } from '../shared/wire/agent.js';
 import { MeshClient } from './mesh-client.js';
+import type { WorkspaceSeeds } from '../shared/config/workspace-seeds.js';
+import type { Logger } from '../shared/logging.js';
 import { noteCorrectionTool } from './learnings/tool.js';
 import { createAgentServer } from './server.js';
 import { BUILTIN_TOOLS } from './tools/builtin.js';
@@ -17,10 +22,12 @@ import { createMemoryTools } from './tools/memory-tools.js';
 import { MemoryIndex } from './memory/index.js';
 import { MeshEmbedder } from './memory/mesh-embedder.js';
 import { WorkspaceMemory } from './memory/workspace-memory.js';
-import { scaffoldWorkspace } from './workspace/scaffold.js';
+import { scaffoldWorkspace, type ScaffoldResult } from './workspace/scaffold.js';
 
 // Docker sends SIGKILL 10 s after SIGTERM by default; the agent must be gone long before.
 const FORCE_EXIT_MS = 500;
+/** The mesh answers at once when it started this agent; past this the image's defaults do. */
+const SEEDS_FETCH_TIMEOUT_MS = 5_000;
 
 interface Settings {
   agent: string;
@@ -92,13 +99,15 @@ async function main(): Promise<void> {
 
   const logger = createLogger({ agent: settings.agent });
   try {
-    const scaffold = await scaffoldWorkspace(settings.dataDir);
-    logger.info({ event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created }, 'workspace ready');
     const mesh = new MeshClient({ meshUrl: settings.meshUrl, token: settings.meshToken });
+    // Started before listening so the two overlap. A failure ends the process where it is
+    // awaited below; the catch keeps one during listen() from counting as unhandled.
+    const workspace = prepareWorkspace(settings.dataDir, mesh, logger);
+    workspace.catch(() => undefined);
     const index = MemoryIndex.open(settings.dataDir);
     // Embeddings are attached at the first session, from the config the mesh sends then:
-    // start-up needs no mesh, and the sync above is BM25 only.
-    const memory = new WorkspaceMemory(index, scaffold.workspaceDir, logger, (model) => new MeshEmbedder(mesh, model));
+    // the sync below is BM25 only.
+    const memory = new WorkspaceMemory(index, path.join(settings.dataDir, 'workspace'), logger, (model) => new MeshEmbedder(mesh, model));
     const app = createAgentServer({
       agent: settings.agent,
       serverToken: settings.serverToken,
@@ -108,6 +117,7 @@ async function main(): Promise<void> {
       version: await readVersion(),
       logger,
       memory,
+      ready: workspace,
     });
 
     let stopping = false;
@@ -135,6 +145,8 @@ async function main(): Promise<void> {
     // With port 0 (tests) the system picks the port; the log line is how callers learn it.
     const port = typeof address === 'object' && address !== null ? address.port : settings.port;
     logger.info({ event: 'agent_listening', host: settings.host, port }, `agent server listening on ${settings.host}:${port}`);
+    const scaffold = await workspace;
+    logger.info({ event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created, seeded: scaffold.seeded }, 'workspace ready');
     // Synced after listening, so a cold start is not held up by reading the workspace.
     // A save queues behind the sync; a search meanwhile sees the index as agent.db kept
     // it at the last stop (only files edited while the agent was down are not in yet).
@@ -146,6 +158,20 @@ async function main(): Promise<void> {
     logger.error({ event: 'agent_start_failed', err }, err instanceof Error ? err.message : String(err));
     process.exit(1);
   }
+}
+
+/** The project's seeds for this agent (config/agents/<agent>/*.md, from the mesh), then
+ *  the workspace scaffolded with them. Without an answer from the mesh the image's
+ *  defaults are used: the agent must start even so, and says why in its log. */
+async function prepareWorkspace(dataDir: string, mesh: MeshClient, logger: Logger): Promise<ScaffoldResult> {
+  let seeds: WorkspaceSeeds = {};
+  try {
+    seeds = (await mesh.getRuntimeConfig(AbortSignal.timeout(SEEDS_FETCH_TIMEOUT_MS))).workspace_seeds ?? {};
+  } catch (err) {
+    const reason = err instanceof LegionError && err.code === 'aborted' ? `no answer within ${SEEDS_FETCH_TIMEOUT_MS} ms` : err instanceof Error ? err.message : String(err);
+    logger.warn({ event: 'workspace_seeds_unavailable', reason }, `could not fetch workspace seeds from the mesh (${reason}); new workspace files get the image's defaults`);
+  }
+  return scaffoldWorkspace(dataDir, undefined, seeds);
 }
 
 await main();

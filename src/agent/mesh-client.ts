@@ -29,7 +29,7 @@ export interface LlmClient {
 }
 
 export interface MeshApi extends LlmClient {
-  getRuntimeConfig(): Promise<AgentRuntimeConfig>;
+  getRuntimeConfig(signal?: AbortSignal): Promise<AgentRuntimeConfig>;
 }
 
 /** What memory's embedder needs from the mesh. */
@@ -49,8 +49,8 @@ export class MeshClient implements MeshApi, EmbeddingsClient {
     this.baseUrl = options.meshUrl.replace(/\/+$/, '');
   }
 
-  async getRuntimeConfig(): Promise<AgentRuntimeConfig> {
-    const response = await this.send('/mesh/agent/config', { method: 'GET', headers: { accept: 'application/json' } });
+  async getRuntimeConfig(signal?: AbortSignal): Promise<AgentRuntimeConfig> {
+    const response = await this.send('/mesh/agent/config', { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
     const body: unknown = await response.json().catch(() => undefined);
     return validate(AgentRuntimeConfigSchema, body, 'agent config from the mesh');
   }

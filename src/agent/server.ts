@@ -35,6 +35,8 @@ export interface AgentServerOptions {
   version: string;
   logger: Logger;
   memory: WorkspaceMemory;
+  /** Settles when the workspace is scaffolded; every route but /health waits for it. */
+  ready?: Promise<unknown>;
 }
 
 const HEARTBEAT_MS = 15_000;
@@ -87,6 +89,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
       if (!secretsEqual(token, options.serverToken)) {
         throw new LegionError('unauthorized', 'missing or invalid server token (expected Authorization: Bearer <agent server token>)', 401);
       }
+      await options.ready;
     });
 
     scope.get('/status', async (): Promise<AgentServerStatus> => ({

@@ -39,7 +39,9 @@ import { messageAgentRoutes } from './router/routes.js';
 import { artifactRoutes } from './agents/artifact-routes.js';
 import { httpAgentRoutes } from './credentials/routes.js';
 import { CredentialStore } from './credentials/store.js';
-import { runAgentTurn } from './runtime/agent-client.js';
+import { cancelTask, runAgentTurn } from './runtime/agent-client.js';
+import { deliverTask } from './workflows/task-delivery.js';
+import { workflowAdminRoutes } from './workflows/routes.js';
 import { EgressProxy } from './egress/proxy.js';
 import { laneItemText } from './lanes/format.js';
 import { webhookAdminRoutes, webhookIngressRoutes, type WebhookIngressOptions } from './triggers/webhooks/routes.js';
@@ -136,6 +138,8 @@ export class Mesh {
   private async deliver(agent: string, item: LaneItem, signal: AbortSignal): Promise<string> {
     if (item.kind === 'chat') return this.domains.chats.handOver(item);
     const endpoint = this.fleet.endpoint(agent);
+    // A workflow step goes over in task mode and holds the lane until the task is final.
+    if (item.kind === 'task') return this.fleet.whileBusy(agent, () => deliverTask(endpoint, item, this.domains.workflows, signal));
     return this.fleet.whileBusy(agent, () => runAgentTurn(endpoint, laneItemText(item), item.trace ?? item.id, signal));
   }
 
@@ -167,6 +171,7 @@ export class Mesh {
     writeFileSync(paths.pid, `${process.pid}\n`);
     this.domainsOrNull = createDomains(paths.dir, this.store.get().dir, this.options.logger, {
       knownAgents: () => this.knownAgents(),
+      agents: () => this.store.get().agents,
       isReady: (agent) => this.fleet.isHealthy(agent),
       stillReady: (agent) => this.health.checkNow(agent),
       deliver: (agent, item, signal) => this.deliver(agent, item, signal),
@@ -174,6 +179,7 @@ export class Mesh {
       costConfig: () => this.store.get(),
       heartbeatConfig: (agent) => this.store.get().agents[agent]?.heartbeat,
       probeAgent: (agent) => fetchProbeReport(this.fleet.endpoint(agent)),
+      cancelTask: async (agent, taskId) => cancelTask(this.fleet.endpoint(agent), taskId),
     });
     this.syncSubscriptions();
     const providers = resolveProviders(this.store.get());
@@ -214,6 +220,8 @@ export class Mesh {
       logger: this.options.logger,
     });
     this.domains.dispatcher.start();
+    // After the dispatcher re-queued what was in flight: runs pick up from their rows.
+    this.domains.workflows.resume();
     const started = await this.fleet.startAll(adopted);
     this.health.start();
     this.ready = true;
@@ -272,7 +280,12 @@ export class Mesh {
         pubsub.forget(name);
         this.syncSubscriptions();
       },
-      onAdded: () => this.syncSubscriptions(),
+      onAdded: () => {
+        // Rules written just before the add (legion agent add --template) may not have
+        // reached the debounced file watcher yet; the new agent's subscriptions need them.
+        this.domains.permissions.reloadNow();
+        this.syncSubscriptions();
+      },
     });
     void app.register(eventRoutes, { events });
     void app.register(blackboardAdminRoutes, { store: blackboard, events });
@@ -284,8 +297,10 @@ export class Mesh {
       store: this.domains.webhooks,
       events,
       isKnownAgent: (agent) => this.knownAgents().includes(agent),
+      unknownWorkflow: (name) => this.domains.workflows.unknownWorkflow(name),
       baseUrl: () => this.webhookBaseUrl(),
     });
+    void app.register(workflowAdminRoutes, { orchestrator: this.domains.workflows, definitions: this.domains.workflowDefinitions, store: this.domains.workflowStore });
   }
 
   private webhookIngress(): WebhookIngressOptions {

@@ -1,7 +1,7 @@
 // An in-process mesh over agent processes and the fake provider, for integration
 // tests of coordination. Agents are real agent servers; only Docker is left out.
-import { join } from 'node:path';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Mesh } from '../../src/mesh/server.js';
 import { loadProject } from '../../src/shared/config/project.js';
 import { createLogger } from '../../src/shared/logging.js';
@@ -32,6 +32,10 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** config/mesh.yaml for the mesh's admin port; makeProject's default otherwise. */
   meshYaml?: (port: number) => string;
+  /** Files of config/workflows by name (x.yaml), written before the mesh starts. */
+  workflows?: Record<string, string>;
+  /** Any other files by project-relative path (config/agents/x/SOUL.md), written before the mesh starts. */
+  files?: Record<string, string>;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -41,6 +45,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const project = makeProject({ port, openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: options.agentsYaml, ...(meshYaml === undefined ? {} : { meshYaml }) });
   const writePermissions = (yaml: string) => writeFileSync(join(project.dir, 'config', 'permissions.yaml'), yaml);
   if (options.permissionsYaml) writePermissions(options.permissionsYaml);
+  if (options.workflows) {
+    mkdirSync(join(project.dir, 'config', 'workflows'));
+    for (const [file, yaml] of Object.entries(options.workflows)) writeFileSync(join(project.dir, 'config', 'workflows', file), yaml);
+  }
+  for (const [file, text] of Object.entries(options.files ?? {})) {
+    mkdirSync(dirname(join(project.dir, file)), { recursive: true });
+    writeFileSync(join(project.dir, file), text);
+  }
   if (options.env) appendFileSync(join(project.dir, '.env'), Object.entries(options.env).map(([key, value]) => `${key}=${value}\n`).join(''));
   let meshLog = '';
   const runtime = new ProcessRuntime(join(project.dir, 'agents-data'));

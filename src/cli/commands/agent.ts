@@ -1,15 +1,18 @@
 // legion agent add|list|remove. With a running fleet the mesh edits
 // config/agents.yaml and starts or stops the container at once; without one the
-// file is edited here and the change applies at the next `legion start`.
+// file is edited here and the change applies at the next `legion start`. `agent add`
+// asks its questions in a terminal when given no option (wizard/agent-add.ts), and
+// adds a team template's agents with --template (templates/).
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { LegionError } from '../../shared/errors.js';
-import { loadProject, agentModel } from '../../shared/config/project.js';
-import { addAgentToConfig, removeAgentFromConfig } from '../../shared/config/agents-edit.js';
-import { checkAgentName } from '../../shared/names.js';
+import { loadProject, agentModel, type Project } from '../../shared/config/project.js';
+import { addAgentToConfig, removeAgentFromConfig, type NewAgent } from '../../shared/config/agents-edit.js';
 import { MeshClient } from '../mesh-client.js';
 import { formatAgents, formatTable } from '../render.js';
 import { commandAction, projectDir } from '../run.js';
+import { loadTemplate, planTemplate, writePlannedFiles, type TemplatePlan } from '../templates/index.js';
+import { AgentAddCancelled, agentNameProblem, askNewAgent, budgetProblem, modelProblem } from '../wizard/agent-add.js';
 
 async function runningClient(dir: string): Promise<MeshClient | null> {
   const client = MeshClient.find(dir);
@@ -25,29 +28,125 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+interface AddOptions {
+  role?: string;
+  model?: string;
+  systemPrompt?: string;
+  budgetDaily?: string;
+  template?: string;
+}
+
+const USAGE = 'legion agent add <name> [--role R] [--model provider/model] [--system-prompt S] [--budget-daily USD]';
+
+/** The agent to add: from the options, or from the wizard in a terminal when none is given. */
+async function newAgentFrom(project: Project, name: string | undefined, options: AddOptions): Promise<NewAgent> {
+  const taken = Object.keys(project.agents);
+  const providers = ['openai', 'anthropic', ...Object.keys(project.mesh.llm.providers).filter((p) => p !== 'openai' && p !== 'anthropic')];
+  const flagged = options.role !== undefined || options.model !== undefined || options.systemPrompt !== undefined || options.budgetDaily !== undefined;
+  if (!flagged && process.stdin.isTTY && process.stdout.isTTY) {
+    const models = [...new Set(Object.values(project.agents).flatMap((entry) => (entry.model ? [entry.model] : [])))];
+    return askNewAgent({ name, taken, defaultModel: project.mesh.llm.default_model, models, providers });
+  }
+  if (name === undefined) {
+    throw new LegionError('missing_name', `no agent name given, and no terminal to ask in: ${USAGE}`, 400);
+  }
+  const problem = agentNameProblem(name, taken);
+  if (problem) throw new LegionError(taken.includes(name) ? 'agent_exists' : 'invalid_name', problem, taken.includes(name) ? 409 : 400);
+  // A malformed model is left to the agents.yaml check, which names the key path.
+  const modelError = options.model !== undefined && /^[a-z0-9][a-z0-9_-]*\//.test(options.model) ? modelProblem(options.model, providers) : null;
+  if (modelError) throw new LegionError('invalid_option', `--model "${options.model}": ${modelError}`, 400);
+  const budget = options.budgetDaily;
+  if (budget !== undefined) {
+    const budgetError = budgetProblem(budget);
+    if (budgetError) throw new LegionError('invalid_option', `--budget-daily "${budget}": ${budgetError}`, 400);
+  }
+  return {
+    name,
+    role: options.role ?? name,
+    model: options.model,
+    system_prompt: options.systemPrompt,
+    budget: budget === undefined ? undefined : { daily_usd: Number(budget) },
+  };
+}
+
+/** The template's agents (all, or `only`), with their seeds, rules and workflows.
+ *  Without a fleet every file is written here. With one, the seeds and rules are written
+ *  first, then the mesh adds each agent (editing agents.yaml and starting it, so it
+ *  starts with its seeds and rules in place), then the workflows, which name them. */
+async function addFromTemplate(dir: string, templateName: string, only: string | undefined, options: AddOptions): Promise<void> {
+  const refused = (['role', 'systemPrompt', 'budgetDaily'] as const).filter((key) => options[key] !== undefined);
+  if (refused.length > 0) {
+    const flags = refused.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new LegionError('invalid_option', `${flags.join(', ')} cannot be used with --template: a template sets each agent's role, system prompt and budget (only --model can override it)`, 400);
+  }
+  const template = loadTemplate(templateName);
+  const plan: TemplatePlan = planTemplate(dir, template, {
+    ...(only === undefined ? {} : { only: [only] }),
+    ...(options.model === undefined ? {} : { model: options.model }),
+  });
+  const names = plan.agents.map((agent) => agent.name);
+  const client = await runningClient(dir);
+  const written: string[] = [];
+  if (client) {
+    written.push(...writePlannedFiles(dir, [...plan.seeds, ...(plan.permissions ? [plan.permissions] : [])]));
+    const added: string[] = [];
+    for (const { seeds: _seeds, ...agent } of plan.agents) {
+      try {
+        await client.addAgent(agent);
+      } catch (err) {
+        const done = added.length > 0 ? `added ${added.join(', ')}; ` : '';
+        throw new LegionError('template_incomplete', `${done}adding ${agent.name} failed: ${err instanceof Error ? err.message : String(err)}`, 502);
+      }
+      added.push(agent.name);
+      process.stdout.write(`added ${agent.name} (${agent.role}); its container is running\n`);
+    }
+    written.push(...writePlannedFiles(dir, plan.workflows));
+  } else {
+    written.push(...writePlannedFiles(dir, [...plan.seeds, ...(plan.permissions ? [plan.permissions] : []), ...plan.workflows, plan.agentsFile]));
+    process.stdout.write(`added ${names.join(', ')} from template ${template.name} to config/agents.yaml; ${names.length === 1 ? 'it starts' : 'they start'} with the fleet (legion start)\n`);
+  }
+  if (written.length > 0) process.stdout.write(`wrote ${written.join(', ')}\n`);
+  for (const workflow of plan.workflows) {
+    const workflowName = workflow.path.replace(/^.*\//, '').replace(/\.yaml$/, '');
+    process.stdout.write(`workflow ${workflowName}: legion workflow run ${workflowName} --input '<json>' (see ${workflow.path})\n`);
+  }
+}
+
 export function registerAgent(program: Command): void {
   const agent = program.command('agent').description('add, list and remove agents');
 
   agent
-    .command('add <name>')
-    .description('add an agent (started at once when the fleet runs)')
+    .command('add [name]')
+    .description('add an agent (started at once when the fleet runs); in a terminal, without options, asks for each setting')
     .option('--role <role>', 'what the agent is for (default: its name)')
     .option('--model <provider/model>', 'model, for example openai/gpt-4o-mini (default: llm.default_model)')
     .option('--system-prompt <text>', 'instructions added to its system prompt')
+    .option('--budget-daily <usd>', 'the most it may spend on LLM calls per day, in USD')
+    .option('--template <template>', "add a team template's agents (legion templates lists them); with <name>, only that one")
     .action(
-      commandAction(async (name: string, options: { role?: string; model?: string; systemPrompt?: string }) => {
-        const problem = checkAgentName(name);
-        if (problem) throw new LegionError('invalid_name', problem, 400);
+      commandAction(async (name: string | undefined, options: AddOptions) => {
         const dir = projectDir();
-        const request = { name, role: options.role ?? name, model: options.model, system_prompt: options.systemPrompt };
+        const project = loadProject(dir);
+        if (options.template !== undefined) {
+          await addFromTemplate(dir, options.template, name, options);
+          return;
+        }
+        let request: NewAgent;
+        try {
+          request = await newAgentFrom(project, name, options);
+        } catch (err) {
+          // The wizard has said so already; nothing was written.
+          if (!(err instanceof AgentAddCancelled)) throw err;
+          process.exitCode = 1;
+          return;
+        }
         const client = await runningClient(dir);
         if (client) {
           await client.addAgent(request);
-          process.stdout.write(`added ${name}; its container is running\n`);
+          process.stdout.write(`added ${request.name}; its container is running\n`);
         } else {
-          loadProject(dir);
           addAgentToConfig(dir, request);
-          process.stdout.write(`added ${name} to config/agents.yaml; it starts with the fleet (legion start)\n`);
+          process.stdout.write(`added ${request.name} to config/agents.yaml; it starts with the fleet (legion start)\n`);
         }
       }),
     );

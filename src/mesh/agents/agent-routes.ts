@@ -7,6 +7,7 @@ import type { AgentRuntimeConfig } from '../../shared/wire/agent.js';
 import type { ProjectStore } from '../project-store.js';
 import type { Fleet } from '../runtime/fleet.js';
 import { loadContextWindows } from './context-windows.js';
+import { readWorkspaceSeeds } from './workspace-seeds.js';
 
 export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: Fleet }> = async (app, { store, fleet }) => {
   // Read once, when the agent API starts: a broken table stops the mesh with the file named.
@@ -35,6 +36,7 @@ export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: F
         vector_weight: project.mesh.memory.vector_weight,
         recency_half_life_days: project.mesh.memory.recency_half_life_days ?? null,
       },
+      workspace_seeds: readWorkspaceSeeds(project.dir, request.agentName, request.log),
     };
   });
 };

@@ -1,6 +1,9 @@
 // Bodies of the admin API (127.0.0.1, admin token) used by the CLI and REPL.
 import { z } from 'zod';
 import { AgentNameSchema } from '../names.js';
+import { BudgetSchema } from '../config/schema.js';
+import { TopicPatternSchema } from './fleet.js';
+import { HeartbeatConfigSchema } from './heartbeat.js';
 
 export const HealthSchema = z.enum(['starting', 'healthy', 'unhealthy', 'stopped', 'failed']);
 export type Health = z.infer<typeof HealthSchema>;
@@ -56,5 +59,8 @@ export const AddAgentRequestSchema = z.strictObject({
   role: z.string().min(1),
   model: z.string().optional(),
   system_prompt: z.string().optional(),
+  budget: BudgetSchema.optional(),
+  subscriptions: z.array(TopicPatternSchema).optional(),
+  heartbeat: HeartbeatConfigSchema.optional(),
 });
 export type AddAgentRequest = z.infer<typeof AddAgentRequestSchema>;

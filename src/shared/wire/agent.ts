@@ -1,5 +1,6 @@
 // What the mesh and an agent container tell each other about the agent.
 import { z } from 'zod';
+import { WorkspaceSeedsSchema } from '../config/workspace-seeds.js';
 
 /** GET /mesh/agent/config: fetched by the agent at each session start, so edits to
  *  PROJECT.md or the agent's entry reach it without a restart. */
@@ -21,6 +22,9 @@ export const AgentRuntimeConfigSchema = z.object({
     /** A daily log's score halves every this many days of age; null: no decay. */
     recency_half_life_days: z.number().positive().nullable(),
   }),
+  /** config/agents/<agent>/*.md: written to the workspace at start where the file does
+   *  not exist yet, instead of the image's default. Absent: no seeds. */
+  workspace_seeds: WorkspaceSeedsSchema.optional(),
 });
 export type AgentRuntimeConfig = z.infer<typeof AgentRuntimeConfigSchema>;
 export type MemorySearchSettings = AgentRuntimeConfig['memory'];
