@@ -7,12 +7,15 @@
 // GET /fake/calls returns `calls` as JSON, for tests that run the fake in another process.
 // POST /v1/embeddings answers in OpenAI's embeddings format (fake-embeddings.ts); those
 // requests are recorded in `embeddings` (GET /fake/embeddings), not in `calls`.
+// GET /v1/models and /v1/models/<id> list and describe `models` (fake-models.ts); they are
+// not recorded.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicFormat } from './fake-anthropic.js';
 import { embeddingAnswer, EMBEDDINGS_PATH, parseEmbeddingRequest, type FakeEmbeddingCall } from './fake-embeddings.js';
 import { openAiFormat } from './fake-openai.js';
+import { DEFAULT_FAKE_MODELS, isModelsPath, modelsAnswer } from './fake-models.js';
 import type { FakeAnswer, FakeCall, FakeFormat, FakeMessage, FakeStep, FakeToolCall, ParsedRequest } from './fake-types.js';
 
 export type { FakeCall, FakeMessage, FakeStep, FakeToolCall } from './fake-types.js';
@@ -45,6 +48,8 @@ export interface FakeProviderOptions {
   chunkDelayMs?: number;
   /** 0 (the default) picks a free port. */
   port?: number;
+  /** What GET /v1/models lists; DEFAULT_FAKE_MODELS unless set. */
+  models?: string[];
 }
 
 const FORMATS: FakeFormat[] = [openAiFormat, anthropicFormat];
@@ -75,6 +80,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     if (req.method === 'GET' && path === '/fake/calls') return sendJson(res, 200, calls);
     if (req.method === 'GET' && path === '/fake/embeddings') return sendJson(res, 200, embeddings);
     if (req.method === 'POST' && path === EMBEDDINGS_PATH) return handleEmbeddings(req, res);
+    if (req.method === 'GET' && path !== undefined && isModelsPath(path)) {
+      const answer = modelsAnswer(path, req.headers, options.models ?? DEFAULT_FAKE_MODELS, options.apiKey);
+      return sendJson(res, answer.status, answer.body);
+    }
     const format = FORMATS.find((f) => f.path === path);
     if (req.method !== 'POST' || !format) {
       return sendJson(res, 404, { error: { message: `fake provider: no route ${req.method} ${path}`, type: 'not_found_error' } });

@@ -6,7 +6,7 @@ import { openSync, readFileSync, existsSync, statSync, mkdirSync, closeSync } fr
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { LegionError } from '../../shared/errors.js';
-import { isProjectDir, loadProject, PROJECT_FILES } from '../../shared/config/project.js';
+import { loadProject } from '../../shared/config/project.js';
 import { assertKeysConfigured } from '../../mesh/llm/providers.js';
 import { statePaths } from '../../shared/state.js';
 import { runMesh, type RunningMesh } from '../../mesh/daemon.js';
@@ -14,14 +14,9 @@ import { MeshClient } from '../mesh-client.js';
 import { runRepl } from '../repl.js';
 import { formatAgents } from '../render.js';
 import { commandAction, projectDir } from '../run.js';
+import { ensureProject } from './setup.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url));
-
-function assertProject(dir: string): void {
-  if (!isProjectDir(dir)) {
-    throw new LegionError('not_a_project', `no ${PROJECT_FILES.mesh} in ${dir}: this is not a legion project. Create config/mesh.yaml and config/agents.yaml (see the README, "Configuration") and run legion start there.`, 400);
-  }
-}
 
 function reportResults(results: RunningMesh['results'], write: (line: string) => void): boolean {
   for (const r of results) {
@@ -124,7 +119,8 @@ export function registerStart(program: Command): void {
     .action(
       commandAction(async (options: { detach?: boolean }) => {
         const dir = projectDir();
-        assertProject(dir);
+        // A directory without config/mesh.yaml: the setup wizard in a terminal, else which command to run.
+        await ensureProject(dir);
         await (options.detach ? startDetached(dir) : startForeground(dir));
       }),
     );
