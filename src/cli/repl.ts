@@ -1,12 +1,17 @@
 // The interactive chat: `legion start` (fleet mode: /quit stops the fleet) and
 // `legion chat <agent>` (attach mode: /quit only leaves). Lines are handled one at a
 // time; Ctrl-C interrupts the reply in progress, never the fleet.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { PROJECT_FILES } from '../shared/config/project.js';
 import type { MeshClient } from './mesh-client.js';
 import { formatAgents, renderChatEvent } from './render.js';
 import { blackboardReplCommand } from './commands/blackboard.js';
 import { costsReplCommand } from './commands/costs.js';
+import { workflowReplCommand } from './commands/workflow.js';
+import { parseWorkflowReplArgs, type WorkflowReplRequest } from './workflow-view.js';
 
 export interface ReplOptions {
   client: MeshClient;
@@ -14,6 +19,8 @@ export interface ReplOptions {
   agent: string;
   input: Readable;
   output: Writable;
+  /** Where /project reads PROJECT.md; the current directory (where legion was run) otherwise. */
+  projectDir?: string;
 }
 
 const HELP = `  @<agent> <message>  send one message to an agent
@@ -22,9 +29,12 @@ const HELP = `  @<agent> <message>  send one message to an agent
   /broadcast <msg>    send to every agent at once; replies print as they arrive
   /blackboard [prefix] list shared state; /blackboard get <key> shows one entry
   /costs [period] [agent] LLM spending and budgets; period: today, week or month
+  /workflow [list]    workflows; /workflow run <name> [json input] starts one and follows it,
+                      /workflow status <run id>, /workflow cancel <run id>, /workflow runs
   /agents             list agents and their health
   /status             fleet status
   /reset              start a new session with the current agent
+  /project            show PROJECT.md, the brief every agent reads at the start of a session
   /correct <text>     record a correction for the current agent; its later sessions see it
   /help               this help
   /quit               %QUIT%
@@ -38,9 +48,11 @@ export type ReplAction =
   | { kind: 'broadcast'; message: string }
   | { kind: 'blackboard'; args: string[] }
   | { kind: 'costs'; args: string[] }
+  | { kind: 'workflow'; request: WorkflowReplRequest }
   | { kind: 'agents' }
   | { kind: 'status' }
   | { kind: 'reset' }
+  | { kind: 'project' }
   | { kind: 'correct'; text: string }
   | { kind: 'help' }
   | { kind: 'quit' }
@@ -64,12 +76,18 @@ export function parseReplLine(line: string): ReplAction {
       return { kind: 'blackboard', args: rest };
     case 'costs':
       return { kind: 'costs', args: rest };
+    case 'workflow': {
+      const request = parseWorkflowReplArgs(text.slice('/workflow'.length));
+      return 'problem' in request ? { kind: 'unknown', text: request.problem } : { kind: 'workflow', request };
+    }
     case 'agents':
       return { kind: 'agents' };
     case 'status':
       return { kind: 'status' };
     case 'reset':
       return { kind: 'reset' };
+    case 'project':
+      return { kind: 'project' };
     case 'correct': {
       const correction = text.slice('/correct'.length).trim();
       return correction ? { kind: 'correct', text: correction } : { kind: 'unknown', text: '/correct needs the correction: /correct <text>' };
@@ -84,11 +102,24 @@ export function parseReplLine(line: string): ReplAction {
   }
 }
 
+/** What /project prints: PROJECT.md as it is on disk now (what agents get at their next
+ *  session), or how to create it when there is none. */
+export function projectMdText(projectDir: string): string {
+  const path = join(projectDir, PROJECT_FILES.project);
+  const what = 'what the project is building, its current priority and its hard constraints; every agent reads it at the start of its next session (/reset starts one now)';
+  if (!existsSync(path)) return `no ${PROJECT_FILES.project} in ${projectDir}: create it with ${what}\n`;
+  const text = readFileSync(path, 'utf8');
+  if (text.trim() === '') return `${path} is empty: write in it ${what}\n`;
+  return `${path} (agents read it at the start of each session):\n\n${text.endsWith('\n') ? text : `${text}\n`}`;
+}
+
 export async function runRepl(options: ReplOptions): Promise<void> {
   const { client, output } = options;
   const write = (text: string) => output.write(text);
   let current = options.agent;
   let inFlight: AbortController | null = null;
+  /** What Ctrl-C says it stopped: a reply, or the following of a workflow run. */
+  let interruptNote = 'reply interrupted';
   const rl: Interface = createInterface({ input: options.input, output, terminal: 'isTTY' in options.input && options.input.isTTY === true });
   const prompt = () => {
     rl.setPrompt(`${current}> `);
@@ -97,7 +128,7 @@ export async function runRepl(options: ReplOptions): Promise<void> {
   const interrupt = () => {
     if (inFlight) {
       inFlight.abort();
-      write('\n(reply interrupted)\n');
+      write(`\n(${interruptNote})\n`);
     } else if (options.mode === 'fleet') {
       write('\n(the fleet keeps running; /quit stops it)\n');
       prompt();
@@ -178,6 +209,21 @@ export async function runRepl(options: ReplOptions): Promise<void> {
         return;
       case 'costs':
         write(`${await costsReplCommand(client, action.args)}\n`);
+        return;
+      case 'workflow': {
+        inFlight = new AbortController();
+        const { request } = action;
+        if (request.action === 'run') interruptNote = 'stopped following the run';
+        try {
+          await workflowReplCommand(client, request, write, inFlight.signal);
+        } finally {
+          inFlight = null;
+          interruptNote = 'reply interrupted';
+        }
+        return;
+      }
+      case 'project':
+        write(projectMdText(options.projectDir ?? process.cwd()));
         return;
       case 'reset':
         await client.reset(current);
