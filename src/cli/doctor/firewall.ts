@@ -4,7 +4,7 @@
 // whether it installed them; otherwise this says whether `legion start` will be able
 // to. Missing protection is a warning with the commands to run by hand, never a failure.
 import type Docker from 'dockerode';
-import { NETWORK_NAME } from '../../mesh/runtime/docker.js';
+import { bridgeName, NETWORK_NAME } from '../../mesh/runtime/docker.js';
 import { manualFirewallCommands, systemFirewallHost, type FirewallHost } from '../../mesh/runtime/firewall.js';
 import type { HostIsolation } from '../../shared/wire/admin.js';
 import { errorMessage, ok, skip, warn, type CheckResult } from './types.js';
@@ -28,8 +28,7 @@ async function legionNetwork(docker: Docker | null): Promise<{ gateway: string; 
     const info = (await docker.getNetwork(NETWORK_NAME).inspect()) as { Id: string; Options?: Record<string, string>; IPAM?: { Config?: { Gateway?: string }[] } };
     const gateway = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
     if (!gateway) return null;
-    // Docker names a bridge br-<first 12 of the network id> unless the network sets a name.
-    return { gateway, bridge: info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}` };
+    return { gateway, bridge: bridgeName(info) };
   } catch {
     return null; // not created yet: legion start creates it
   }

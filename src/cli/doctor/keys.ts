@@ -5,7 +5,7 @@
 // Invariant: a key is never put into a result, not even a prefix; only the name of
 // its variable and where it was set.
 import { agentModel, ConfigError, type Project } from '../../shared/config/project.js';
-import { apiKeyVariable, isDefaultBaseUrl, resolveProviders } from '../../mesh/llm/providers.js';
+import { apiKeyVariable, isKeylessServer, resolveProviders } from '../../mesh/llm/providers.js';
 import { errorMessage, fail, ok, type CheckResult } from './types.js';
 
 /** provider name -> what uses it, in config order. */
@@ -50,7 +50,7 @@ export function checkKeys(project: Project, processEnv: NodeJS.ProcessEnv): Chec
     if (provider.apiKey !== null) {
       const where = processEnv[variable]?.trim() ? 'the environment' : '.env';
       results.push(ok(check, `${variable} is set in ${where} (${usedBy})`));
-    } else if (provider.kind === 'openai' && !isDefaultBaseUrl(provider)) {
+    } else if (isKeylessServer(provider)) {
       results.push(ok(check, `no key needed: ${displayUrl(provider.baseUrl)} is an OpenAI-compatible server of its own (${usedBy})`));
     } else {
       results.push(fail(check, `no API key for provider ${name} (${usedBy})`, `set ${variable} in .env (keep it mode 0600) or the environment`));

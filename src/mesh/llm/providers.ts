@@ -104,9 +104,14 @@ export function isDefaultBaseUrl(provider: ProviderSettings): boolean {
   return trimSlash(provider.baseUrl) === trimSlash(DEFAULT_BASE_URLS[provider.kind]);
 }
 
+/** An OpenAI-compatible server at a base URL of its own (Ollama, vLLM) may take no key. */
+export function isKeylessServer(provider: ProviderSettings): boolean {
+  return provider.kind === 'openai' && !isDefaultBaseUrl(provider);
+}
+
 function usableKey(provider: ProviderSettings): string | null {
   if (provider.apiKey !== null) return provider.apiKey;
-  return provider.kind === 'openai' && !isDefaultBaseUrl(provider) ? KEYLESS_PLACEHOLDER : null;
+  return isKeylessServer(provider) ? KEYLESS_PLACEHOLDER : null;
 }
 
 function noApiKeyError(provider: ProviderSettings, context: string): LegionError {

@@ -41,6 +41,11 @@ export async function assertDockerReachable(docker: Docker): Promise<void> {
   }
 }
 
+/** The host bridge of a network: Docker names it br-<first 12 of the network id> unless the network sets a name. */
+export function bridgeName(info: { Id: string; Options?: Record<string, string> }): string {
+  return info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}`;
+}
+
 export class DockerRuntime implements AgentRuntime {
   readonly docker: Docker;
   private readonly options: DockerRuntimeOptions;
@@ -92,8 +97,7 @@ export class DockerRuntime implements AgentRuntime {
     }
     const gateway = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
     if (!gateway) throw new LegionError('network_no_gateway', `Docker network ${NETWORK_NAME} has no gateway address`, 500);
-    // Docker names a bridge br-<first 12 of the network id> unless the network sets a name.
-    return { gateway, bridge: info.Options?.['com.docker.network.bridge.name'] ?? `br-${info.Id.slice(0, 12)}` };
+    return { gateway, bridge: bridgeName(info) };
   }
 
   async isolateHost(ports: number[]): Promise<HostIsolation> {
