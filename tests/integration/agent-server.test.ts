@@ -205,6 +205,8 @@ afterAll(async () => {
 
 describe('agent server process', () => {
   it('scaffolds the workspace without overwriting an existing file', async () => {
+    // The agent listens first and scaffolds after; every route but /health waits for it.
+    expect((await api('/status')).status).toBe(200);
     expect(await readFile(path.join(dataDir, 'workspace', 'SOUL.md'), 'utf8')).toBe('my own soul, keep me');
     for (const name of ['AGENTS.md', 'USER.md', 'MEMORY.md']) {
       const template = await readFile(path.join(repoRoot, 'agent-image', 'workspace', name), 'utf8');

@@ -34,7 +34,12 @@ function section(stdout: string, check: string): string {
 
 describe('legion doctor without a Docker engine', () => {
   it('reports a stopped engine clearly, with how to start it, and exits 1', async () => {
-    const p = await project();
+    // Both ports picked free: the default egress port (port + 1) may be anyone's.
+    const port = await freePort();
+    let egress = await freePort();
+    while (egress === port) egress = await freePort();
+    const meshYaml = `mesh: { host: 127.0.0.1, port: ${port}, egress_port: ${egress} }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n`;
+    const p = await project({ port, meshYaml });
     const result = await legion(['doctor'], p.dir, NO_DOCKER);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('');
@@ -42,7 +47,7 @@ describe('legion doctor without a Docker engine', () => {
       /^fail {2}docker +Docker is not reachable at DOCKER_HOST=unix:\/\/\/tmp\/nothing\.sock: .*\n +fix: start the Docker engine: sudo systemctl start docker, or point DOCKER_HOST at a running engine/,
     );
     expect(section(result.stdout, 'agent image')).toMatch(/^skip +agent image +not checked: Docker is not reachable$/);
-    for (const check of ['node', 'config', 'permissions', '.env', 'key openai', `port ${p.port}`, `port ${p.port + 1}`]) {
+    for (const check of ['node', 'config', 'permissions', '.env', 'key openai', `port ${port}`, `port ${egress}`]) {
       expect(section(result.stdout, check)).toMatch(/^ok /);
     }
     expect(result.stdout).toMatch(/\n\n\d+ ok, \d+ warnings?, 1 failed, 1 skipped: legion will not work until the failures above are fixed\n$/);
