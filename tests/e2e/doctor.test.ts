@@ -18,11 +18,17 @@ function statusOf(stdout: string, check: string): string | undefined {
 describe.skipIf(!available)('legion doctor with real Docker', () => {
   let fake: FakeProvider;
   let project: TestProject;
+  let egress: number;
 
   beforeAll(async () => {
     await removeVolume(`legion_data_${AGENT}`);
     fake = await startFakeProvider();
-    project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: `agents:\n  ${AGENT}:\n    role: checks the setup\n` });
+    // Both ports picked free: the default egress port (port + 1) may be anyone's.
+    const port = await freePort();
+    egress = await freePort();
+    while (egress === port) egress = await freePort();
+    const meshYaml = `mesh: { host: 127.0.0.1, port: ${port}, egress_port: ${egress} }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n`;
+    project = makeProject({ port, meshYaml, openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: `agents:\n  ${AGENT}:\n    role: checks the setup\n` });
     // The image check wants the image of this code: build it now if it is missing.
     const built = await legion(['image', 'build'], project.dir);
     expect(built.code, built.stderr).toBe(0);
@@ -40,7 +46,7 @@ describe.skipIf(!available)('legion doctor with real Docker', () => {
     expect(result.stdout).not.toMatch(/^fail /m);
     expect(result.stdout).toMatch(/^ok {4}docker +Docker \S+ \(API [\d.]+, \S+\/\S+\) at /m);
     expect(result.stdout).toMatch(/^ok {4}agent image +legion-agent:[0-9a-f]{12} \(this code, from \S+.*\) is present$/m);
-    for (const check of ['node', 'config', 'permissions', '.env', 'key openai', `port ${project.port}`, `port ${project.port + 1}`]) {
+    for (const check of ['node', 'config', 'permissions', '.env', 'key openai', `port ${project.port}`, `port ${egress}`]) {
       expect(statusOf(result.stdout, check), check).toBe('ok');
     }
     expect(['ok', 'warn']).toContain(statusOf(result.stdout, 'egress protection'));
@@ -57,7 +63,7 @@ describe.skipIf(!available)('legion doctor with real Docker', () => {
     expect(report.ok).toBe(true);
     const byName = new Map(report.checks.map((c) => [c.check, c]));
     expect(byName.get(`port ${project.port}`)?.detail).toMatch(/^admin and agent API \(mesh\.port\): in use by this project's running mesh \(pid \d+\)$/);
-    expect(byName.get(`port ${project.port + 1}`)?.detail).toMatch(/in use by this project's running mesh/);
+    expect(byName.get(`port ${egress}`)?.detail).toMatch(/in use by this project's running mesh/);
     expect(byName.get('egress protection')?.detail).toMatch(/^the running mesh: /);
   });
 });
