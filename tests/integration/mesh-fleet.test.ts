@@ -136,6 +136,13 @@ describe('mesh with agent processes', () => {
     await expect(client.addAgent({ name: 'Bad Name', role: 'x' })).rejects.toThrow(/name/);
   });
 
+  it('refuses an agent whose model names an unknown provider, leaving agents.yaml as it was', async () => {
+    const before = readFileSync(join(project.dir, 'config', 'agents.yaml'), 'utf8');
+    await expect(client.addAgent({ name: 'stray', role: 'x', model: 'nowhere/some-model' })).rejects.toThrow(/unknown provider "nowhere"/);
+    expect(readFileSync(join(project.dir, 'config', 'agents.yaml'), 'utf8')).toBe(before);
+    expect((await client.status()).agents.map((a) => a.name)).not.toContain('stray');
+  });
+
   it('asks its owner to stop on POST /api/shutdown', async () => {
     await client.shutdown();
     await new Promise((r) => setTimeout(r, 20));

@@ -13,6 +13,7 @@ import { ChatEventSchema, ChatRequestSchema, type ChatEvent } from '../../shared
 import { AddAgentRequestSchema } from '../../shared/wire/admin.js';
 import { CorrectionRequestSchema } from '../../shared/wire/learnings.js';
 import { addAgentToConfig, removeAgentFromConfig } from '../../shared/config/agents-edit.js';
+import { unknownProviderProblem } from '../../shared/config/project.js';
 import type { Fleet } from '../runtime/fleet.js';
 import type { ChatTurn, ChatTurns, TurnOutcome } from '../lanes/chat-turns.js';
 import { openAgentChat, resetAgentSession, sendCorrection } from '../runtime/agent-client.js';
@@ -41,6 +42,9 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
 
   app.post('/api/agents', async (request, reply) => {
     const body = parseOrThrow(AddAgentRequestSchema, request.body, 'body');
+    // Checked before the file changes: an agent the mesh cannot call is never written.
+    const modelProblem = body.model === undefined ? null : unknownProviderProblem(store.get().mesh, 'model', body.model);
+    if (modelProblem !== null) throw new LegionError('invalid_model', modelProblem, 400);
     addAgentToConfig(store.get().dir, body);
     store.reload();
     onAdded(body.name);

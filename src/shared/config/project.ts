@@ -82,24 +82,30 @@ export function loadProject(dirInput: string, processEnv: NodeJS.ProcessEnv = pr
   return { dir, mesh, agents, projectMd, env };
 }
 
+/** Why `model` (provider/model) names a provider the mesh does not know, or null. */
+export function unknownProviderProblem(mesh: MeshFile, label: string, model: string): string | null {
+  const known = new Set(['openai', 'anthropic', ...Object.keys(mesh.llm.providers)]);
+  const provider = model.split('/')[0] ?? '';
+  if (known.has(provider)) return null;
+  return `${label}: unknown provider "${provider}" (known: ${[...known].join(', ')}; add it under llm.providers in ${PROJECT_FILES.mesh})`;
+}
+
 /** Every model must name a provider the mesh knows; the embedding model one that has an
  *  embeddings API. */
 function checkModels(mesh: MeshFile, agents: Record<string, AgentEntry>): string[] {
-  const known = new Set(['openai', 'anthropic', ...Object.keys(mesh.llm.providers)]);
   const problems: string[] = [];
   const check = (label: string, model: string) => {
-    const provider = model.split('/')[0] ?? '';
-    if (!known.has(provider)) {
-      problems.push(`${label}: unknown provider "${provider}" (known: ${[...known].join(', ')}; add it under llm.providers in ${PROJECT_FILES.mesh})`);
-    }
+    const problem = unknownProviderProblem(mesh, label, model);
+    if (problem !== null) problems.push(problem);
   };
   check(`${PROJECT_FILES.mesh}: llm.default_model`, mesh.llm.default_model);
   const embeddingModel = mesh.llm.embedding_model;
   if (embeddingModel !== undefined) {
     const label = `${PROJECT_FILES.mesh}: llm.embedding_model`;
     const provider = embeddingModel.split('/')[0] ?? '';
-    check(label, embeddingModel);
-    if (known.has(provider) && providerKind(mesh, provider) === 'anthropic') {
+    const unknown = unknownProviderProblem(mesh, label, embeddingModel);
+    if (unknown !== null) problems.push(unknown);
+    else if (providerKind(mesh, provider) === 'anthropic') {
       problems.push(
         `${label}: provider "${provider}" is an Anthropic provider, which has no embeddings API; name a model of an OpenAI-compatible provider (kind: openai), for example openai/text-embedding-3-small`,
       );
