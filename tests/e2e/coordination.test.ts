@@ -2,7 +2,7 @@
 // hand-over, a denial the model reads, and a pub/sub event that survives the mesh
 // being SIGKILLed between publish and delivery.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
@@ -10,7 +10,7 @@ import { docker, dockerAvailable, projectContainers, removeVolume } from '../hel
 import { projectId } from '../../src/shared/state.js';
 import { MeshStatusSchema } from '../../src/shared/wire/admin.js';
 import { waitFor } from '../helpers/wait.js';
-import { tearDownFleet } from '../helpers/fleet.js';
+import { tearDownFleet, killMesh } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
 const AGENTS = ['researcher', 'qualifier'];
@@ -88,16 +88,7 @@ describe.skipIf(!available)('coordination between containers', () => {
     }, 'the delivery to be in flight');
     expect(fromAgent('qualifier', /durable-acme/)).toBeNull();
 
-    const meshPid = (JSON.parse(readFileSync(join(project.dir, '.legion', 'mesh.json'), 'utf8')) as { pid: number }).pid;
-    process.kill(meshPid, 'SIGKILL');
-    await waitFor(() => {
-      try {
-        process.kill(meshPid, 0);
-        return null;
-      } catch {
-        return true;
-      }
-    }, 'the mesh to die');
+    await killMesh(project);
 
     const restarted = await legion(['start', '-d'], project.dir);
     expect(restarted.code).toBe(0);

@@ -3,7 +3,7 @@
 // SIGKILLed with events queued on a lane adopts the containers that still run (same
 // container ids, no duplicates) and delivers each queued event exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
@@ -12,7 +12,7 @@ import { projectId } from '../../src/shared/state.js';
 import type { AgentStatusEntry } from '../../src/shared/wire/admin.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
 import { waitFor } from '../helpers/wait.js';
-import { tearDownFleet } from '../helpers/fleet.js';
+import { tearDownFleet, killMesh } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
 const AGENTS = ['survivor', 'herald'];
@@ -90,16 +90,7 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
     for (const marker of markers) expect(turnsOfSurvivor(new RegExp(marker))).toHaveLength(0);
     const before = { survivor: await containerId('survivor'), herald: await containerId('herald') };
 
-    const meshPid = (JSON.parse(readFileSync(join(project.dir, '.legion', 'mesh.json'), 'utf8')) as { pid: number }).pid;
-    process.kill(meshPid, 'SIGKILL');
-    await waitFor(() => {
-      try {
-        process.kill(meshPid, 0);
-        return null;
-      } catch {
-        return true;
-      }
-    }, 'the mesh to die');
+    await killMesh(project);
     await holding;
 
     const restarted = await legion(['start', '-d'], project.dir);

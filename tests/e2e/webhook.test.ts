@@ -2,8 +2,6 @@
 // writes the payload's value to a file in /data; a wrongly signed call is a 401 that
 // reaches no one; and a call accepted while the agent is frozen survives a SIGKILL of
 // the mesh and is delivered exactly once after `legion start -d`.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directiveResponder, startFakeProvider, type FakeCall, type FakeProvider, type FakeStep } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
@@ -13,7 +11,7 @@ import { projectId } from '../../src/shared/state.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
 import { WebhookDeliverySchema, type WebhookDelivery } from '../../src/shared/wire/webhooks.js';
 import { waitFor } from '../helpers/wait.js';
-import { tearDownFleet } from '../helpers/fleet.js';
+import { tearDownFleet, killMesh } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
 const AGENT = 'hooked';
@@ -92,16 +90,7 @@ describe.skipIf(!available)('webhooks with real Docker', () => {
     await waitFor(async () => ((await delivery(id)).status === 'inflight' ? true : null), 'the delivery to be in flight');
     expect(turnsFor(fake.calls, AGENT, /survived-the-kill/)).toEqual([]);
 
-    const meshPid = (JSON.parse(readFileSync(join(project.dir, '.legion', 'mesh.json'), 'utf8')) as { pid: number }).pid;
-    process.kill(meshPid, 'SIGKILL');
-    await waitFor(() => {
-      try {
-        process.kill(meshPid, 0);
-        return null;
-      } catch {
-        return true;
-      }
-    }, 'the mesh to die');
+    await killMesh(project);
 
     const restarted = await legion(['start', '-d'], project.dir);
     expect(restarted.code).toBe(0);

@@ -4,12 +4,12 @@
 // lands on the blackboard; then a run that survives a SIGKILL of the mesh mid-step and
 // completes after `legion start -d` without any step done twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { directiveResponder, startFakeProvider, type FakeCall, type FakeProvider, type FakeStep } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
 import { dockerAvailable, removeVolume } from '../helpers/docker.js';
-import { tearDownFleet } from '../helpers/fleet.js';
+import { tearDownFleet, killMesh } from '../helpers/fleet.js';
 import { waitFor } from '../helpers/wait.js';
 import { RunViewSchema, type RunView } from '../../src/shared/wire/workflow.js';
 
@@ -167,16 +167,7 @@ describe.skipIf(!available)('workflows with real containers', () => {
     await waitFor(() => fake.calls.find((call) => taskOf(call)?.id === `${id}.slow.1`) ?? null, 'the slow step to start');
     await waitFor(async () => ((await runStatus(id)).steps.find((s) => s.id === 'slow')?.status === 'running' ? true : null), 'the slow step to show as running');
 
-    const meshPid = (JSON.parse(readFileSync(join(project.dir, '.legion', 'mesh.json'), 'utf8')) as { pid: number }).pid;
-    process.kill(meshPid, 'SIGKILL');
-    await waitFor(() => {
-      try {
-        process.kill(meshPid, 0);
-        return null;
-      } catch {
-        return true;
-      }
-    }, 'the mesh to die');
+    await killMesh(project);
     const restarted = await legion(['start', '-d'], project.dir);
     expect(restarted.code).toBe(0);
 

@@ -8,6 +8,20 @@ import { docker, projectContainers, removeVolume } from './docker.js';
 import { legion, type TestProject } from './project.js';
 import { waitFor } from './wait.js';
 
+/** Kills the project's mesh with SIGKILL (its containers keep running) and waits until it is gone. */
+export async function killMesh(project: TestProject): Promise<void> {
+  const pid = (JSON.parse(readFileSync(join(project.dir, '.legion', 'mesh.json'), 'utf8')) as { pid: number }).pid;
+  process.kill(pid, 'SIGKILL');
+  await waitFor(() => {
+    try {
+      process.kill(pid, 0);
+      return null;
+    } catch {
+      return true;
+    }
+  }, 'the mesh to die');
+}
+
 export async function tearDownFleet(project: TestProject | undefined, agents: readonly string[]): Promise<void> {
   if (project) {
     const info = join(project.dir, '.legion', 'mesh.json');

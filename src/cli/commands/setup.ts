@@ -28,7 +28,7 @@ import {
   type SetupRequest,
 } from '../setup/answers.js';
 import { checkProvider, type CheckTarget } from '../setup/provider-check.js';
-import { projectSection, renderMeshYaml, renderProjectMd, updateEnv, updateGitignore, updateMeshYaml, updateProjectMd } from '../setup/render.js';
+import { projectSection, renderMeshYaml, updateEnv, updateGitignore, updateMeshYaml, updateProjectMd } from '../setup/render.js';
 import { commitPlan, planSetup, type SetupPlan } from '../setup/write.js';
 import { askExistingProject, askNewProject, askYesNo } from '../setup/wizard.js';
 

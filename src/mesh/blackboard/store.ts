@@ -207,7 +207,6 @@ function prepareStatements(db: Db) {
 }
 
 export class BlackboardStore {
-  private readonly db: Db;
   private readonly now: () => number;
   /** Emits 'changed' with the keys of each committed transaction. */
   private readonly emitter = new EventEmitter();
@@ -217,7 +216,6 @@ export class BlackboardStore {
   private readonly gcTx: () => string[];
 
   constructor(db: Db, options: BlackboardStoreOptions = {}) {
-    this.db = db;
     this.now = options.now ?? Date.now;
     this.emitter.setMaxListeners(0);
     this.stmts = prepareStatements(db);

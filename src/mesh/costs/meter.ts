@@ -19,7 +19,7 @@ import type { Db } from '../db.js';
 import type { EventLog } from '../events/log.js';
 import { splitModel } from '../llm/proxy.js';
 import { embeddingWorstCase, estimateTokens, worstCase, type CallEstimate } from './estimate.js';
-import { agentScope, CostLedger, dayPeriod, FLEET_SCOPE, monthPeriod, type UsageEntry, type UsageKind } from './ledger.js';
+import { agentScope, CostLedger, dayPeriod, FLEET_SCOPE, monthPeriod, type UsageKind } from './ledger.js';
 import { periodKeys, reportRange, type PeriodKeys } from './periods.js';
 import { costNano, type Price, type PriceBook } from './prices.js';
 
