@@ -157,7 +157,7 @@ describe('legion setup --yes', () => {
     const start = await legion(['start', '-d'], dir);
     expect(start.code).toBe(1);
     expect(start.stderr).toBe(
-      `error: no config/mesh.yaml in ${dir}: this is not a legion project yet; run \`legion setup\` here (it asks a few questions), or in a script \`legion setup --yes --provider openai --api-key-env OPENAI_API_KEY\` (see the README, "Getting started")\n`,
+      `error: no config/mesh.yaml in ${dir}: this is not a legion project yet; run \`legion setup\` here (it asks a few questions), or in a script \`legion setup --yes --provider openai --api-key-env OPENAI_API_KEY\` (see docs/setup.md)\n`,
     );
     expect(readdirSync(dir)).toEqual([]);
   });

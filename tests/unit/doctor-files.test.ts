@@ -60,7 +60,7 @@ describe('checkConfig', () => {
     expect(loaded).toBeNull();
     expect(result.status).toBe('fail');
     expect(result.detail).toContain('config/agents.yaml: agents.assistant: unknown key "colour"');
-    expect(result.hint).toContain('Configuration');
+    expect(result.hint).toContain('docs/configuration.md');
   });
 });
 

@@ -248,7 +248,7 @@ export function registerSetup(program: Command): void {
     .option('--api-key <key>', 'the API key, stored in .env (visible in the process list: prefer --api-key-env)')
     .option('--api-key-env <var>', 'read the API key from this environment variable')
     .option('--model <model>', 'the default model, without the provider prefix (default: gpt-4o-mini, claude-haiku-4-5 or llama3.1)')
-    .option('--template <name>', 'the team template (default starter on a new project; see the README)')
+    .option('--template <name>', 'the team template (default starter on a new project; see legion templates)')
     .option('--project <text>', "PROJECT.md: what the project is building")
     .option('--priority <text>', "PROJECT.md: the project's current priority")
     .option('--constraints <text>', "PROJECT.md: the project's hard constraints")
@@ -265,7 +265,7 @@ export function registerSetup(program: Command): void {
  *  terminal, else names the command to run. Returns once the directory is a project. */
 export async function ensureProject(dir: string): Promise<void> {
   if (isProjectDir(dir)) return;
-  const howTo = `run \`legion setup\` here (it asks a few questions), or in a script \`${SETUP_YES_EXAMPLE}\` (see the README, "Getting started")`;
+  const howTo = `run \`legion setup\` here (it asks a few questions), or in a script \`${SETUP_YES_EXAMPLE}\` (see docs/setup.md)`;
   const notAProject = new LegionError('not_a_project', `no ${PROJECT_FILES.mesh} in ${dir}: this is not a legion project yet; ${howTo}`, 400);
   if (!hasTerminal()) throw notAProject;
   if (!(await askYesNo(`No legion project here (no ${PROJECT_FILES.mesh}). Set one up now?`, true))) throw notAProject;

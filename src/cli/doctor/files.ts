@@ -22,7 +22,7 @@ export function checkConfig(dir: string, processEnv: NodeJS.ProcessEnv): ConfigC
     return { result: ok(check, detail), project };
   } catch (err) {
     const detail = err instanceof ConfigError ? err.lines.join('\n') : errorMessage(err);
-    return { result: fail(check, detail, 'fix what is named above (file: key path: what was expected); see the README, "Configuration"'), project: null };
+    return { result: fail(check, detail, 'fix what is named above (file: key path: what was expected); see docs/configuration.md'), project: null };
   }
 }
 
@@ -37,7 +37,7 @@ export function checkPermissionsFile(dir: string): CheckResult {
     return ok(check, `${rules.source.path} is valid (${listed.length === 0 ? 'no agents listed' : `agents: ${listed.join(', ')}`}${rules.policy.default ? ', and a default entry' : ''})`);
   } catch (err) {
     const detail = err instanceof ConfigError ? err.lines.join('\n') : errorMessage(err);
-    return fail(check, detail, 'fix the permissions file (see the README, "Coordination"), or delete it to fall back to the starter policy');
+    return fail(check, detail, 'fix the permissions file (see docs/coordination.md), or delete it to fall back to the starter policy');
   }
 }
 
