@@ -12,8 +12,20 @@
 // s occurs in the string text, false otherwise; && || ! short-circuit and give booleans,
 // reading false, null, 0 and "" as false and any other value as true. A path into a
 // missing value is null.
+// Which paths exist is the caller's: workflows read their run's scope (the default);
+// other users (webhook filters) pass their own ConditionPaths.
 import jsep from 'jsep';
 import { formatScopePath, resolvePath, scopePathProblem, type JsonValue, type WorkflowScope } from './scope.js';
+
+/** The paths a condition may name and what they resolve to in a scope `S`. */
+export interface ConditionPaths<S> {
+  /** Why `path` names nothing, or null when it is readable. */
+  problem: (path: readonly string[]) => string | null;
+  /** The value at an accepted path; null when anything on the way is missing. */
+  resolve: (scope: S, path: readonly string[]) => JsonValue;
+}
+
+const WORKFLOW_PATHS: ConditionPaths<WorkflowScope> = { problem: scopePathProblem, resolve: resolvePath };
 
 export class ConditionError extends Error {
   constructor(message: string) {
@@ -116,7 +128,8 @@ function toPath(node: jsep.Expression): string[] {
   return fail(key, 'only a quoted key or a whole number may go between [ ]');
 }
 
-function convert(node: jsep.Expression): Node {
+function convert(node: jsep.Expression, problemOf: (path: readonly string[]) => string | null): Node {
+  const convertChild = (child: jsep.Expression): Node => convert(child, problemOf);
   switch (node.type) {
     case 'Literal': {
       const value = (node as jsep.Literal).value;
@@ -125,28 +138,28 @@ function convert(node: jsep.Expression): Node {
     }
     case 'ArrayExpression': {
       const elements = (node as jsep.ArrayExpression).elements.map((element) =>
-        element === null ? fail(node, 'an array literal cannot have holes') : convert(element),
+        element === null ? fail(node, 'an array literal cannot have holes') : convertChild(element),
       );
       return { kind: 'array', elements };
     }
     case 'Identifier':
     case 'MemberExpression': {
       const path = toPath(node);
-      const problem = scopePathProblem(path);
+      const problem = problemOf(path);
       if (problem) fail(node, `"${formatScopePath(path)}": ${problem}`);
       return { kind: 'path', path };
     }
     case 'UnaryExpression': {
       const unary = node as jsep.UnaryExpression;
-      if (unary.operator === '!') return { kind: 'not', operand: convert(unary.argument) };
+      if (unary.operator === '!') return { kind: 'not', operand: convertChild(unary.argument) };
       const literal = unary.argument.type === 'Literal' ? (unary.argument as jsep.Literal).value : undefined;
       if (typeof literal === 'number') return { kind: 'literal', value: -literal };
       return fail(node, `"-" is only allowed before a number (${ALLOWED})`);
     }
     case 'BinaryExpression': {
       const binary = node as jsep.BinaryExpression;
-      const left = convert(binary.left);
-      const right = convert(binary.right);
+      const left = convertChild(binary.left);
+      const right = convertChild(binary.right);
       if (binary.operator === '&&' || binary.operator === '||') return { kind: 'logical', op: binary.operator, left, right };
       if (COMPARE_OPS.includes(binary.operator)) return { kind: 'compare', op: binary.operator as CompareOp, left, right };
       return fail(node, `operator ${binary.operator} is not allowed (${ALLOWED})`);
@@ -220,35 +233,37 @@ function compare(op: CompareOp, left: JsonValue, right: JsonValue): boolean {
   }
 }
 
-function evaluate(node: Node, scope: WorkflowScope): JsonValue {
+function evaluate<S>(node: Node, scope: S, resolve: ConditionPaths<S>['resolve']): JsonValue {
   switch (node.kind) {
     case 'literal':
       return node.value;
     case 'array':
-      return node.elements.map((element) => evaluate(element, scope));
+      return node.elements.map((element) => evaluate(element, scope, resolve));
     case 'path':
-      return resolvePath(scope, node.path);
+      return resolve(scope, node.path);
     case 'not':
-      return !truthy(evaluate(node.operand, scope));
+      return !truthy(evaluate(node.operand, scope, resolve));
     case 'logical': {
-      const left = truthy(evaluate(node.left, scope));
+      const left = truthy(evaluate(node.left, scope, resolve));
       if (node.op === '&&' ? !left : left) return left;
-      return truthy(evaluate(node.right, scope));
+      return truthy(evaluate(node.right, scope, resolve));
     }
     case 'compare':
-      return compare(node.op, evaluate(node.left, scope), evaluate(node.right, scope));
+      return compare(node.op, evaluate(node.left, scope, resolve), evaluate(node.right, scope, resolve));
   }
 }
 
-/** A parsed condition; only parseCondition() makes one, so its tree is always valid. */
-export class Condition {
+/** A parsed condition; only parseCondition() and parseConditionOver() make one, so its tree is always valid. */
+export class Condition<S = WorkflowScope> {
   readonly text: string;
   readonly #root: Node;
+  readonly #resolve: ConditionPaths<S>['resolve'];
 
-  constructor(text: string) {
+  constructor(text: string, paths: ConditionPaths<S>) {
     if (text.trim() === '') throw new ConditionError('a condition cannot be empty');
     this.text = text;
-    this.#root = convert(parseTree(text));
+    this.#root = convert(parseTree(text), paths.problem);
+    this.#resolve = paths.resolve;
   }
 
   paths(): string[][] {
@@ -257,14 +272,19 @@ export class Condition {
     return paths;
   }
 
-  evaluate(scope: WorkflowScope): boolean {
-    return truthy(evaluate(this.#root, scope));
+  evaluate(scope: S): boolean {
+    return truthy(evaluate(this.#root, scope, this.#resolve));
   }
 }
 
 /** Throws ConditionError naming what is wrong and its column. */
 export function parseCondition(text: string): Condition {
-  return new Condition(text);
+  return new Condition(text, WORKFLOW_PATHS);
+}
+
+/** A condition over paths other than a workflow run's; throws ConditionError like parseCondition. */
+export function parseConditionOver<S>(text: string, paths: ConditionPaths<S>): Condition<S> {
+  return new Condition(text, paths);
 }
 
 /** Every path the condition reads, e.g. [['steps', 'research', 'result', 'score']]. */

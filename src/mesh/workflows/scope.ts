@@ -81,7 +81,8 @@ function child(value: JsonValue | undefined, segment: string): JsonValue {
   return null;
 }
 
-function descend(value: JsonValue | undefined, segments: readonly string[]): JsonValue {
+/** The value `segments` lead to inside a JSON value; null when anything on the way is missing. */
+export function descend(value: JsonValue | undefined, segments: readonly string[]): JsonValue {
   let current: JsonValue = value ?? null;
   for (const segment of segments) current = child(current, segment);
   return current;

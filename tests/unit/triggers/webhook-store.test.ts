@@ -28,9 +28,13 @@ function open(): void {
   store = new WebhookStore({ db, lanes, events: new EventLog(db, createLogger({}, { write: () => undefined })), onEnqueued: (agent) => woken.push(agent), workflows: noWorkflows });
 }
 
+/** A legion-scheme hook without filters. */
+const plain = { scheme: 'legion', events: null, filter: null } as const;
+
 const call = (hook: WebhookRecord, hex: string | null, timestamp = NOW, nowS = NOW): IncomingCall => ({
   hook,
-  signature: hex === null ? null : { hex, timestamp },
+  replay: hex === null ? null : { key: hex, expiresAt: timestamp + SIGNATURE_WINDOW_S },
+  filtered: false,
   nowS,
   body: { source: `webhook ${hook.name}`, title: 'json payload', text: 'hello' },
   payload: 'hello',
@@ -49,16 +53,16 @@ afterEach(() => {
 
 describe('WebhookStore', () => {
   it('creates hooks with long random ids and refuses a second hook of the same name', () => {
-    const a = store.create({ name: 'github', target: { kind: 'agent', agent: 'dev' }, secret: 'topsecret', message: '{payload}' });
-    const b = store.create({ name: 'stripe', target: { kind: 'agent', agent: 'dev' }, secret: null, message: '{payload}' });
+    const a = store.create({ name: 'github', target: { kind: 'agent', agent: 'dev' }, secret: 'topsecret', message: '{payload}', ...plain });
+    const b = store.create({ name: 'stripe', target: { kind: 'agent', agent: 'dev' }, secret: null, message: '{payload}', ...plain });
     expect(a.id).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(a.id).not.toBe(b.id);
     expect(store.byId(a.id)).toEqual(a);
-    expect(() => store.create({ name: 'github', target: { kind: 'agent', agent: 'x' }, secret: null, message: 'm' })).toThrow(/a webhook named "github" exists/);
+    expect(() => store.create({ name: 'github', target: { kind: 'agent', agent: 'x' }, secret: null, message: 'm', ...plain })).toThrow(/a webhook named "github" exists/);
   });
 
   it('puts an accepted call on the agent\'s lane, wakes it and reports the delivery', () => {
-    const hook = store.create({ name: 'github', target: { kind: 'agent', agent: 'dev' }, secret: null, message: '{payload}' });
+    const hook = store.create({ name: 'github', target: { kind: 'agent', agent: 'dev' }, secret: null, message: '{payload}', ...plain });
     const outcome = store.accept(call(hook, null));
     expect(outcome.accepted).toBe(true);
     if (!outcome.accepted) return;
@@ -72,17 +76,17 @@ describe('WebhookStore', () => {
   });
 
   it('refuses a signature seen before, also after the database is reopened, and enqueues nothing for it', () => {
-    const hook = store.create({ name: 'github', target: { kind: 'agent', agent: 'dev' }, secret: 'topsecret', message: '{payload}' });
+    const hook = store.create({ name: 'github', target: { kind: 'agent', agent: 'dev' }, secret: 'topsecret', message: '{payload}', ...plain });
     expect(store.accept(call(hook, 'ab'.repeat(32))).accepted).toBe(true);
     db.close();
     open();
-    expect(store.accept(call(hook, 'ab'.repeat(32)))).toEqual({ accepted: false, code: 'signature_replayed' });
+    expect(store.accept(call(hook, 'ab'.repeat(32)))).toEqual({ accepted: false, code: 'replayed' });
     expect(lanes.depth('dev')).toEqual({ queued: 1, inflight: 0 });
     expect(store.accept(call(hook, 'cd'.repeat(32))).accepted).toBe(true);
   });
 
   it('prunes a seen signature once its timestamp left the window', () => {
-    const hook = store.create({ name: 'github', target: { kind: 'agent', agent: 'dev' }, secret: 'topsecret', message: '{payload}' });
+    const hook = store.create({ name: 'github', target: { kind: 'agent', agent: 'dev' }, secret: 'topsecret', message: '{payload}', ...plain });
     store.accept(call(hook, 'ab'.repeat(32)));
     const count = () => db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM webhook_signatures').get()?.n;
     store.accept(call(hook, 'cd'.repeat(32), NOW + SIGNATURE_WINDOW_S, NOW + SIGNATURE_WINDOW_S));
@@ -92,7 +96,7 @@ describe('WebhookStore', () => {
   });
 
   it('removes a hook with its signatures and keeps its deliveries readable', () => {
-    const hook = store.create({ name: 'github', target: { kind: 'agent', agent: 'dev' }, secret: 'topsecret', message: '{payload}' });
+    const hook = store.create({ name: 'github', target: { kind: 'agent', agent: 'dev' }, secret: 'topsecret', message: '{payload}', ...plain });
     const outcome = store.accept(call(hook, 'ab'.repeat(32)));
     expect(store.remove('github')?.id).toBe(hook.id);
     expect(store.byId(hook.id)).toBeNull();

@@ -2,10 +2,12 @@
 // become their value, form bodies an object (a repeated field becomes a list), text
 // bodies (text/*, XML, or no content type) their text. Pure: decides from the content
 // type and the bytes, and answers a refusal a sender can act on instead of throwing.
+import type { JsonValue } from '../../../shared/wire/blackboard.js';
+
 export type PayloadKind = 'json' | 'form' | 'text';
 
 export type PayloadParse =
-  | { ok: true; kind: PayloadKind; value: unknown }
+  | { ok: true; kind: PayloadKind; value: JsonValue }
   | { ok: false; status: 400 | 415; code: string; reason: string };
 
 function mediaType(contentType: string | undefined): string {
@@ -39,7 +41,7 @@ export function parseWebhookPayload(contentType: string | undefined, body: Buffe
   if (kind === 'form') return { ok: true, kind, value: formObject(text) };
   if (kind === 'text') return { ok: true, kind, value: text };
   try {
-    return { ok: true, kind, value: JSON.parse(text) as unknown };
+    return { ok: true, kind, value: JSON.parse(text) as JsonValue };
   } catch (err) {
     return { ok: false, status: 400, code: 'invalid_json', reason: `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
   }

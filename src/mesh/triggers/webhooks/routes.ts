@@ -1,11 +1,13 @@
 // Webhook routes. Ingress (POST /webhook/hook/<id>) answers to the hook's own secret,
-// never to the admin token, and is registered outside the admin scope on the admin
-// listener and alone on the optional public one. Admin routes (/api/webhooks*) manage
-// hooks and report deliveries. Invariants: bodies are read raw (signatures cover the
-// exact bytes) and capped at 1 MB before anything else reads them; an unknown hook id is
-// a 404 before its body is read; every refusal of a known hook is recorded as an event
-// with its reason (never a secret or a signature); an accepted call is on the target's
-// lane (or its workflow run is stored) before the 202 goes out.
+// checked in the hook's scheme, never to the admin token, and is registered outside the
+// admin scope on the admin listener and alone on the optional public one. Admin routes
+// (/api/webhooks*) manage hooks and report deliveries. Invariants: bodies are read raw
+// (signatures cover the exact bytes) and capped at 1 MB before anything else reads them;
+// an unknown hook id is a 404 before its body is read; nothing is answered, not even a
+// handshake, before the signature is checked; every refusal of a known hook is recorded
+// as an event with its reason (never a secret or a signature); an accepted call is on
+// the target's lane (or its workflow run is stored) before the 202 goes out, and a
+// filtered one is a stored delivery that woke no one.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { LegionError } from '../../../shared/errors.js';
@@ -16,8 +18,6 @@ import {
   DEFAULT_WEBHOOK_MESSAGE,
   SignWebhookRequestSchema,
   WEBHOOK_MAX_BODY_BYTES,
-  WEBHOOK_SIGNATURE_HEADER,
-  WEBHOOK_TIMESTAMP_HEADER,
   type SignWebhookResponse,
   type Webhook,
   type WebhookAccepted,
@@ -25,8 +25,10 @@ import {
   webhookTargetLabel,
 } from '../../../shared/wire/webhooks.js';
 import type { EventLog } from '../../events/log.js';
+import { filterCall, parseWebhookFilter } from './filter.js';
 import { parseWebhookPayload } from './payload.js';
-import { signWebhook, verifyWebhookSignature } from './signature.js';
+import { checkCall, signCall } from './schemes.js';
+import { callIdentity, handshakeAnswer } from './sender.js';
 import { targetAgent, type WebhookRecord, type WebhookStore } from './store.js';
 import { renderWebhookMessage } from './template.js';
 
@@ -71,41 +73,41 @@ export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = a
       events.record({ agent: targetAgent(hook.target), kind: 'webhook_refused', subject: hook.name, detail: { status, code, reason: error.message } });
       logger.info({ event: 'webhook_refused', webhook: hook.name, target: webhookTargetLabel(hook.target), status, code }, 'webhook call refused');
     },
-    handler: async (request, reply): Promise<WebhookAccepted> => {
+    handler: async (request, reply): Promise<WebhookAccepted | Record<string, unknown>> => {
       const hook = hooks.get(request);
       if (!hook) throw new LegionError('not_found', 'no such webhook', 404);
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const nowS = nowSeconds();
-      let signature: { hex: string; timestamp: number } | null = null;
-      if (hook.secret !== null) {
-        const check = verifyWebhookSignature({
-          secret: hook.secret,
-          timestamp: request.headers[WEBHOOK_TIMESTAMP_HEADER],
-          signature: request.headers[WEBHOOK_SIGNATURE_HEADER],
-          body,
-          nowS,
-        });
-        if (!check.ok) throw new LegionError(check.code, check.reason, check.status);
-        signature = { hex: check.signature, timestamp: check.timestamp };
-      }
+      const check = checkCall({ scheme: hook.scheme, secret: hook.secret, headers: request.headers, body, nowS });
+      if (!check.ok) throw new LegionError(check.code, check.reason, check.status);
       const contentType = request.headers['content-type'] ?? null;
       const payload = parseWebhookPayload(contentType ?? undefined, body);
       if (!payload.ok) throw new LegionError(payload.code, payload.reason, payload.status);
+      const sender = callIdentity(hook.scheme, request.headers, payload.value);
+      const handshake = handshakeAnswer(hook.scheme, sender, payload.value);
+      if (handshake !== null) {
+        events.record({ agent: targetAgent(hook.target), kind: 'webhook_handshake', subject: hook.name, detail: { handshake: handshake.kind } });
+        return reply.status(200).send(handshake.body);
+      }
+      const decision = filterCall(hook, { ...sender, payload: payload.value });
       const agent = targetAgent(hook.target);
-      if (agent !== null && !isKnownAgent(agent)) {
+      if (decision.pass && agent !== null && !isKnownAgent(agent)) {
         throw new LegionError('agent_unknown', `webhook ${hook.name} delivers to agent ${agent}, which is not in the fleet now; try again later`, 503);
       }
       const outcome = store.accept({
         hook,
-        signature,
+        replay: check.replay,
+        filtered: !decision.pass,
         nowS,
-        body: { source: `webhook ${hook.name}`, title: `${payload.kind} payload`, text: renderWebhookMessage(hook.message, payload.value) },
+        body: { source: `webhook ${hook.name}`, title: `${payload.kind} payload`, text: renderWebhookMessage(hook.message, payload.value, sender) },
         payload: payload.value,
         contentType,
         bytes: body.length,
       });
-      if (!outcome.accepted) {
-        throw new LegionError(outcome.code, 'this signature was already used: sign each call with its own timestamp', 409);
+      if (!outcome.accepted) throw new LegionError(check.replay?.code ?? 'signature_replayed', check.replay?.reason ?? 'this call was already accepted', 409);
+      if (!decision.pass) {
+        logger.info({ event: 'webhook_filtered', webhook: hook.name, delivery: outcome.deliveryId, reason: decision.reason }, 'webhook call filtered');
+        return reply.status(202).send({ delivery_id: outcome.deliveryId, filtered: true });
       }
       return reply.status(202).send({ delivery_id: outcome.deliveryId });
     },
@@ -133,6 +135,9 @@ export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async
     target: hook.target,
     url: urlOf(hook),
     has_secret: hook.secret !== null,
+    scheme: hook.scheme,
+    events: hook.events,
+    filter: hook.filter,
     message: hook.message,
     created_at: hook.created_at,
     deliveries,
@@ -150,8 +155,17 @@ export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async
     if (target.kind === 'agent' && !isKnownAgent(target.agent)) throw new LegionError('agent_unknown', `no agent named "${target.agent}" (see \`legion status\`)`, 404);
     const unknown = target.kind === 'workflow' ? unknownWorkflow(target.workflow) : null;
     if (unknown !== null) throw new LegionError('workflow_unknown', unknown, 404);
-    const hook = store.create({ name: body.name, target, secret: body.secret ?? null, message: body.message ?? DEFAULT_WEBHOOK_MESSAGE });
-    events.record({ agent: targetAgent(target), kind: 'webhook_added', subject: hook.name, detail: { target: webhookTargetLabel(target), signed: hook.secret !== null } });
+    if (body.filter !== undefined) parseWebhookFilter(body.filter);
+    const hook = store.create({
+      name: body.name,
+      target,
+      secret: body.secret ?? null,
+      scheme: body.scheme ?? 'legion',
+      events: body.events ?? null,
+      filter: body.filter ?? null,
+      message: body.message ?? DEFAULT_WEBHOOK_MESSAGE,
+    });
+    events.record({ agent: targetAgent(target), kind: 'webhook_added', subject: hook.name, detail: { target: webhookTargetLabel(target), signed: hook.secret !== null, scheme: hook.scheme } });
     return reply.status(201).send(view(hook, 0));
   });
 
@@ -164,16 +178,14 @@ export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async
     return { removed: hook.name };
   });
 
-  // The CLI's `webhook test` signs through here, so the secret never leaves the mesh.
+  // The CLI's `webhook test` signs through here, in the hook's scheme, so the secret never leaves the mesh.
   app.post('/api/webhooks/:name/sign', async (request): Promise<SignWebhookResponse> => {
     const hook = named(request.params);
-    const { body } = parseOrThrow(SignWebhookRequestSchema, request.body, 'body');
+    const { body, event } = parseOrThrow(SignWebhookRequestSchema, request.body, 'body');
     if (hook.secret === null) return { url: urlOf(hook), headers: {} };
-    const timestamp = nowSeconds();
-    return {
-      url: urlOf(hook),
-      headers: { [WEBHOOK_TIMESTAMP_HEADER]: String(timestamp), [WEBHOOK_SIGNATURE_HEADER]: signWebhook(hook.secret, timestamp, Buffer.from(body, 'utf8')) },
-    };
+    // A test names an event the hook listens to unless told otherwise, so it is not filtered out.
+    const eventName = event ?? hook.events?.[0] ?? 'test';
+    return { url: urlOf(hook), headers: signCall(hook.scheme, hook.secret, Buffer.from(body, 'utf8'), nowSeconds(), eventName) };
   });
 
   app.get('/api/webhooks/deliveries/:id', async (request): Promise<WebhookDelivery> => {

@@ -1,20 +1,20 @@
 // Webhooks in mesh.db: the hooks (name unique, random id in the URL, the sender's
-// secret kept so the mesh can verify signatures), their deliveries and the signatures
-// already seen. Invariants: a call is accepted in one transaction that records its
-// signature, puts the message on the target agent's lane (or starts the target
+// secret kept so the mesh can verify signatures, its scheme and filters), their
+// deliveries and the replay keys already seen (signatures, or senders' delivery ids as
+// `id:<id>`). Invariants: a call is accepted in one transaction that records its
+// replay key, puts the message on the target agent's lane (or starts the target
 // workflow's run), starts the runs of workflows whose trigger names the hook, and
 // records the delivery, so a replay is refused even across a restart and an accepted
-// call is never lost; seen
-// signatures are pruned once their timestamp left the window; the secret never leaves
-// this file except to the signature check and the mesh's own signer.
+// call is never lost; a filtered call records its key and its delivery and wakes no
+// one; seen keys are pruned once they expire; the secret never leaves this file except
+// to the signature check and the mesh's own signer.
 import type { Db, Migration } from '../../db.js';
 import { LegionError } from '../../../shared/errors.js';
-import { newSecret } from '../../../shared/ids.js';
-import { webhookTargetLabel, type WebhookDelivery, type WebhookTarget } from '../../../shared/wire/webhooks.js';
+import { newId, newSecret } from '../../../shared/ids.js';
+import { WebhookSchemeSchema, webhookTargetLabel, type WebhookDelivery, type WebhookScheme, type WebhookTarget } from '../../../shared/wire/webhooks.js';
 import type { EventLog } from '../../events/log.js';
 import type { TriggerBody } from '../../lanes/format.js';
 import type { LaneStore } from '../../lanes/store.js';
-import { SIGNATURE_WINDOW_S } from './signature.js';
 
 export const webhooksMigrations: Migration[] = [
   {
@@ -48,6 +48,14 @@ export const webhooksMigrations: Migration[] = [
     );
     CREATE INDEX webhook_signatures_expiry ON webhook_signatures (expires_at);`,
   },
+  {
+    domain: 'webhooks',
+    version: 2,
+    sql: `ALTER TABLE webhooks ADD COLUMN scheme TEXT NOT NULL DEFAULT 'legion';
+    ALTER TABLE webhooks ADD COLUMN events TEXT;
+    ALTER TABLE webhooks ADD COLUMN filter TEXT;
+    ALTER TABLE webhook_deliveries ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 export interface WebhookRecord {
@@ -55,6 +63,10 @@ export interface WebhookRecord {
   name: string;
   target: WebhookTarget;
   secret: string | null;
+  scheme: WebhookScheme;
+  /** null: every event type passes. */
+  events: string[] | null;
+  filter: string | null;
   message: string;
   created_at: string;
 }
@@ -65,6 +77,9 @@ interface WebhookRow {
   target_kind: string;
   target: string;
   secret: string | null;
+  scheme: string;
+  events: string | null;
+  filter: string | null;
   message: string;
   created_at: string;
 }
@@ -75,6 +90,7 @@ interface DeliveryRow {
   target_kind: string;
   target: string;
   received_at: string;
+  filtered: number;
 }
 
 function targetOf(kind: string, target: string): WebhookTarget {
@@ -83,8 +99,24 @@ function targetOf(kind: string, target: string): WebhookTarget {
   throw new LegionError('webhook_target_unknown', `a webhook in mesh.db targets a ${kind}, which this mesh cannot deliver to`, 500);
 }
 
+function schemeOf(scheme: string): WebhookScheme {
+  const parsed = WebhookSchemeSchema.safeParse(scheme);
+  if (parsed.success) return parsed.data;
+  throw new LegionError('webhook_scheme_unknown', `a webhook in mesh.db checks ${scheme} signatures, which this mesh does not know`, 500);
+}
+
 function recordOf(row: WebhookRow): WebhookRecord {
-  return { id: row.id, name: row.name, target: targetOf(row.target_kind, row.target), secret: row.secret, message: row.message, created_at: row.created_at };
+  return {
+    id: row.id,
+    name: row.name,
+    target: targetOf(row.target_kind, row.target),
+    secret: row.secret,
+    scheme: schemeOf(row.scheme),
+    events: row.events === null ? null : (JSON.parse(row.events) as string[]),
+    filter: row.filter,
+    message: row.message,
+    created_at: row.created_at,
+  };
 }
 
 /** Where a target's kind and name are stored. */
@@ -99,8 +131,11 @@ export function targetAgent(target: WebhookTarget): string | null {
 
 export interface IncomingCall {
   hook: WebhookRecord;
-  /** The verified signature and its timestamp; null for a hook without a secret. */
-  signature: { hex: string; timestamp: number } | null;
+  /** What a replay of this call would repeat (its signature or the sender's delivery id), kept
+   *  until expiresAt (unix seconds); null when nothing identifies it. */
+  replay: { key: string; expiresAt: number } | null;
+  /** Turned away by the hook's events or filter: recorded, but nothing is woken or started. */
+  filtered: boolean;
   nowS: number;
   body: TriggerBody;
   /** The parsed payload, a workflow run's trigger.payload. */
@@ -109,7 +144,7 @@ export interface IncomingCall {
   bytes: number;
 }
 
-export type CallOutcome = { accepted: true; deliveryId: string; runs: string[] } | { accepted: false; code: 'signature_replayed' };
+export type CallOutcome = { accepted: true; deliveryId: string; runs: string[] } | { accepted: false; code: 'replayed' };
 
 /** The outcome of a delivery that started a workflow run, in a delivery's terms. */
 export interface RunDelivery {
@@ -143,13 +178,23 @@ export class WebhookStore {
     this.options = options;
   }
 
-  create(input: { name: string; target: WebhookTarget; secret: string | null; message: string }): WebhookRecord {
+  create(input: Omit<WebhookRecord, 'id' | 'created_at'>): WebhookRecord {
     if (this.byName(input.name)) throw new LegionError('webhook_exists', `a webhook named "${input.name}" exists; remove it first or pick another name`, 409);
     // The id is the URL's only guard for a hook without a secret: 144 random bits.
     const record: WebhookRecord = { id: newSecret(18), created_at: new Date().toISOString(), ...input };
     this.options.db
-      .prepare('INSERT INTO webhooks (id, name, target_kind, target, secret, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(record.id, record.name, ...targetColumns(record.target), record.secret, record.message, record.created_at);
+      .prepare('INSERT INTO webhooks (id, name, target_kind, target, secret, scheme, events, filter, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(
+        record.id,
+        record.name,
+        ...targetColumns(record.target),
+        record.secret,
+        record.scheme,
+        record.events === null ? null : JSON.stringify(record.events),
+        record.filter,
+        record.message,
+        record.created_at,
+      );
     return record;
   }
 
@@ -184,23 +229,23 @@ export class WebhookStore {
     })();
   }
 
-  /** Stores an accepted call on the target's lane, or refuses a signature seen before. */
+  /** Stores an accepted call on the target's lane (a filtered one as a delivery only), or refuses a replay key seen before. */
   accept(call: IncomingCall): CallOutcome {
     const { db, lanes, events, onEnqueued, workflows } = this.options;
     const { hook } = call;
     const outcome = db.transaction((): CallOutcome => {
       db.prepare('DELETE FROM webhook_signatures WHERE expires_at < ?').run(call.nowS);
-      if (call.signature) {
+      if (call.replay) {
         const fresh = db
           .prepare('INSERT OR IGNORE INTO webhook_signatures (webhook_id, signature, expires_at) VALUES (?, ?, ?)')
-          .run(hook.id, call.signature.hex, call.signature.timestamp + SIGNATURE_WINDOW_S).changes;
-        if (fresh === 0) return { accepted: false, code: 'signature_replayed' };
+          .run(hook.id, call.replay.key, call.replay.expiresAt).changes;
+        if (fresh === 0) return { accepted: false, code: 'replayed' };
       }
       const { target } = hook;
-      const runs = workflows.onCall(hook.name, target.kind === 'workflow' ? target.workflow : null, call.payload);
-      const deliveryId = target.kind === 'agent' ? lanes.enqueue(target.agent, 'webhook', call.body, null) : runs.run;
+      const runs = call.filtered ? { run: null, also: [] } : workflows.onCall(hook.name, target.kind === 'workflow' ? target.workflow : null, call.payload);
+      const deliveryId = call.filtered ? newId('whd') : target.kind === 'agent' ? lanes.enqueue(target.agent, 'webhook', call.body, null) : runs.run;
       if (deliveryId === null) throw new LegionError('workflow_not_started', `webhook ${hook.name} did not start a run of ${webhookTargetLabel(target)}`, 500);
-      db.prepare('INSERT INTO webhook_deliveries (id, webhook_id, webhook_name, target_kind, target, content_type, bytes, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      db.prepare('INSERT INTO webhook_deliveries (id, webhook_id, webhook_name, target_kind, target, content_type, bytes, received_at, filtered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
         deliveryId,
         hook.id,
         hook.name,
@@ -208,22 +253,25 @@ export class WebhookStore {
         call.contentType,
         call.bytes,
         new Date().toISOString(),
+        call.filtered ? 1 : 0,
       );
       return { accepted: true, deliveryId, runs: [...(runs.run === null ? [] : [runs.run]), ...runs.also] };
     })();
     if (outcome.accepted) {
       const agent = targetAgent(hook.target);
-      events.record({ agent, kind: 'webhook_accepted', subject: hook.name, detail: { delivery_id: outcome.deliveryId, runs: outcome.runs, content_type: call.contentType, bytes: call.bytes }, trace: outcome.deliveryId });
-      if (agent !== null) onEnqueued(agent);
+      const kind = call.filtered ? 'webhook_filtered' : 'webhook_accepted';
+      events.record({ agent, kind, subject: hook.name, detail: { delivery_id: outcome.deliveryId, runs: outcome.runs, content_type: call.contentType, bytes: call.bytes }, trace: outcome.deliveryId });
+      if (agent !== null && !call.filtered) onEnqueued(agent);
     }
     return outcome;
   }
 
   /** A delivery and where its lane item is, or null for an unknown id. */
   delivery(id: string): WebhookDelivery | null {
-    const row = this.options.db.prepare<[string], DeliveryRow>('SELECT id, webhook_name, target_kind, target, received_at FROM webhook_deliveries WHERE id = ?').get(id);
+    const row = this.options.db.prepare<[string], DeliveryRow>('SELECT id, webhook_name, target_kind, target, received_at, filtered FROM webhook_deliveries WHERE id = ?').get(id);
     if (!row) return null;
     const head = { delivery_id: row.id, webhook: row.webhook_name, target: targetOf(row.target_kind, row.target), received_at: row.received_at };
+    if (row.filtered === 1) return { ...head, status: 'filtered', attempts: 0, reply: null, error: null };
     if (head.target.kind === 'workflow') {
       const run = this.options.workflows.delivery(id);
       return { ...head, ...(run ?? { status: 'failed', attempts: 0, reply: null, error: 'the workflow run of this delivery is gone' }) };
