@@ -15,7 +15,7 @@ export const DEFAULT_WEBHOOK_MESSAGE = 'A webhook was called with this payload:\
 
 /** Signature conventions a hook can check: legion's own, or a sender's as it documents it. */
 export const WEBHOOK_SCHEMES = ['legion', 'github', 'standard', 'stripe', 'slack'] as const;
-export const WebhookSchemeSchema = z.enum(WEBHOOK_SCHEMES, { error: `expected a scheme: one of ${WEBHOOK_SCHEMES.join(', ')}` });
+export const WebhookSchemeSchema = z.enum(WEBHOOK_SCHEMES);
 export type WebhookScheme = z.infer<typeof WebhookSchemeSchema>;
 
 /** Standard Webhooks secrets are `whsec_` and the base64 of the key bytes. */
