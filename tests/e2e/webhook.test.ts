@@ -1,7 +1,10 @@
 // A webhook in real Docker: a signed call wakes the agent in its container, which
 // writes the payload's value to a file in /data; a wrongly signed call is a 401 that
-// reaches no one; and a call accepted while the agent is frozen survives a SIGKILL of
-// the mesh and is delivered exactly once after `legion start -d`.
+// reaches no one; a push signed by GitHub's own code (@octokit/webhooks-methods) wakes
+// the agent with its rendered message; and a call accepted while the agent is frozen
+// survives a SIGKILL of the mesh and is delivered exactly once after `legion start -d`.
+import { randomUUID } from 'node:crypto';
+import { sign as githubSign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directiveResponder, startFakeProvider, type FakeCall, type FakeProvider, type FakeStep } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
@@ -17,6 +20,8 @@ const available = await dockerAvailable();
 const AGENT = 'hooked';
 const SECRET = 'e2e-webhook-secret';
 const TEMPLATE = 'call write_file {"path":"/data/hook.txt","content":"{payload.value}"}';
+const GITHUB_SECRET = 'e2e-github-secret';
+const GITHUB_TEMPLATE = 'call write_file {"path":"/data/github.txt","content":"{event} to {payload.repository.full_name}"}';
 
 /** The directive responder, but for a `call <tool> <json>` line anywhere in the newest
  *  user message: a lane item's text opens with a header line before the template. */
@@ -79,6 +84,27 @@ describe.skipIf(!available)('webhooks with real Docker', () => {
     expect(await hookFile()).toBe('written-by-webhook');
     const logs = await legion(['logs', '--agent', AGENT], project.dir);
     expect(logs.stdout).toMatch(/hooked\s+webhook_refused\s+inbox .*"code":"signature_invalid"/);
+  });
+
+  it('wakes the agent with the rendered message for a push signed by GitHub\'s own code', async () => {
+    const added = await legion(['webhook', 'add', 'github', '--agent', AGENT, '--scheme', 'github', '--secret', GITHUB_SECRET, '--events', 'push', '--message', GITHUB_TEMPLATE], project.dir);
+    expect(added.stderr).toBe('');
+    const url = added.stdout.trim().split('\n').at(-1) ?? '';
+    const body = JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'acme/site' }, head_commit: { message: 'fix the header' } });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': await githubSign(GITHUB_SECRET, body) },
+      body,
+    });
+    expect(response.status).toBe(202);
+    const id = String(((await response.json()) as { delivery_id: string }).delivery_id);
+    const done = await waitFor(async () => {
+      const d = await delivery(id);
+      return d.status === 'done' || d.status === 'failed' ? d : null;
+    }, 'the GitHub delivery to finish');
+    expect(done.status).toBe('done');
+    expect(turnsFor(fake.calls, AGENT, /call write_file \{"path":"\/data\/github\.txt","content":"push to acme\/site"\}/)).toHaveLength(1);
+    expect((await execIn(container, ['cat', '/data/github.txt'])).output.trim()).toBe('push to acme/site');
   });
 
   it('delivers a call accepted before a SIGKILL of the mesh exactly once after the restart', async () => {
