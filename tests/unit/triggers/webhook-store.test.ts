@@ -1,5 +1,6 @@
 // WebhookStore over a real SQLite file in a temp dir: replays refused across a reopen,
-// seen signatures pruned after the window, deliveries readable through the lane.
+// seen signatures pruned after the window, deliveries readable through the lane,
+// filtered calls counted without waking anyone.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +94,18 @@ describe('WebhookStore', () => {
     expect(count()).toBe(2);
     store.accept(call(hook, 'ef'.repeat(32), NOW + SIGNATURE_WINDOW_S + 1, NOW + SIGNATURE_WINDOW_S + 1));
     expect(count()).toBe(2);
+  });
+
+  it('records a filtered call as a delivery that woke no one, and still remembers its replay key', () => {
+    const hook = store.create({ name: 'github', target: { kind: 'agent', agent: 'dev' }, secret: 'topsecret', message: '{payload}', ...plain });
+    const outcome = store.accept({ ...call(hook, 'id:delivery-1'), filtered: true });
+    expect(outcome.accepted).toBe(true);
+    if (!outcome.accepted) return;
+    expect(woken).toEqual([]);
+    expect(lanes.depth('dev')).toEqual({ queued: 0, inflight: 0 });
+    expect(store.delivery(outcome.deliveryId)).toMatchObject({ webhook: 'github', status: 'filtered', attempts: 0, reply: null, error: null });
+    expect(store.list()).toEqual([expect.objectContaining({ deliveries: 1 })]);
+    expect(store.accept(call(hook, 'id:delivery-1'))).toEqual({ accepted: false, code: 'replayed' });
   });
 
   it('removes a hook with its signatures and keeps its deliveries readable', () => {
