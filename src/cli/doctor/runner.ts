@@ -1,6 +1,6 @@
 // Runs every `legion doctor` check in order: the machine (Node, Docker), then, in a
 // project directory, its files (configuration, permissions, .env, workflows), the
-// agent image, keys, ports and egress protection.
+// agent image, keys, ports, egress protection and the egress allowlist.
 // Outside a project directory the project checks are skipped with a line saying so;
 // with an invalid configuration, so are the checks that need it. Probes (Docker, a
 // listening socket, the running mesh) happen here; the checks themselves are pure.
