@@ -5,7 +5,7 @@
 // failures; and it answers with the addresses it checked. Rules are real parsed
 // policies; DNS and the machine's interfaces are fixed tables, so every case is
 // deterministic.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decideDestination, isNonPublicAddress, normalizeHost, type DestinationContext, type Resolver } from '../../src/mesh/egress/destination.js';
 import { modelEndpoints, type ModelProvider } from '../../src/mesh/egress/model-endpoints.js';
 import { cronManagementAllowed, decide, domainAllowed, internetAllowed, type PermissionRules } from '../../src/mesh/permissions/policy.js';
@@ -298,6 +298,22 @@ describe('model endpoints', () => {
     expect(await ruleOf(decideAt('openai-alias.example', 443))).toBe('model_endpoint');
     expect(await ruleOf(decideAt('162.159.140.245', 443))).toBe('model_endpoint');
     expect((await decideAt('162.159.140.245', 8443)).allowed).toBe(true);
+  });
+
+  it('decides without the addresses of a provider whose DNS never answers, by name', async () => {
+    vi.useFakeTimers();
+    try {
+      const hanging: Resolver = async (host) => (host === 'llm.slow.example' ? new Promise<string[]>(() => undefined) : DNS(host));
+      const slow: DestinationContext = { resolve: fakeDns({ 'llm.slow.example': ['203.0.113.80'], 'example.org': ['93.184.215.14'] }), hostAddresses: () => HOST_ADDRESSES, modelEndpoints: modelEndpoints(() => [{ name: 'slow', baseUrl: 'https://llm.slow.example' }], hanging) };
+      const open = checker({ agents: { surfer: { can_use_internet: true } } });
+      const byName = decideDestination(open, 'surfer', { host: 'llm.slow.example', port: 443 }, slow);
+      const other = decideDestination(open, 'surfer', { host: 'example.org', port: 443 }, slow);
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(await ruleOf(byName)).toBe('model_endpoint');
+      expect((await other).allowed).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('still refuses by name when the provider does not resolve, and follows the provider list as it changes', async () => {

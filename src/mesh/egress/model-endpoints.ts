@@ -3,7 +3,8 @@
 // by its host name and port, and by its resolved addresses at that port; an endpoint on
 // this machine (loopback or a host interface) is matched at every host address, since a
 // server listening on 0.0.0.0 answers on all of them; resolution is cached for
-// RESOLVED_TTL_MS and a failed one leaves the name check in force; the provider list
+// RESOLVED_TTL_MS and bounded by RESOLVE_TIMEOUT_MS, so a slow DNS never stalls a
+// decision for long, and a failed one leaves the name check in force; the provider list
 // is read at each decision, so a config reload is seen at once.
 import { canonicalIp, isHostAddress } from './addresses.js';
 import type { Destination } from '../permissions/domains.js';
@@ -27,6 +28,24 @@ export type ModelEndpointSource = () => Promise<readonly ModelEndpoint[]>;
 
 const RESOLVED_TTL_MS = 60_000;
 const FAILED_TTL_MS = 5_000;
+const RESOLVE_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no DNS answer within ${ms / 1000} s`)), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
 
 /** host and port of a base URL (port by scheme when the URL has none), or null. */
 export function endpointOf(baseUrl: string): { host: string; port: number } | null {
@@ -57,7 +76,7 @@ export function modelEndpoints(providers: () => readonly ModelProvider[], resolv
     const cached = cache.get(host);
     if (cached && cached.until > Date.now()) return cached.addresses;
     const entry = { until: Date.now() + RESOLVED_TTL_MS, addresses: Promise.resolve<string[]>([]) };
-    entry.addresses = resolve(host).then(
+    entry.addresses = withTimeout(resolve(host), RESOLVE_TIMEOUT_MS).then(
       (found) => found.map((a) => canonicalIp(a) ?? a),
       () => {
         entry.until = Date.now() + FAILED_TTL_MS;
@@ -68,12 +87,12 @@ export function modelEndpoints(providers: () => readonly ModelProvider[], resolv
     return entry.addresses;
   };
   return async () => {
-    const endpoints: ModelEndpoint[] = [];
-    for (const provider of providers()) {
+    const located = providers().flatMap((provider) => {
       const at = endpointOf(provider.baseUrl);
-      if (!at) continue;
-      endpoints.push({ provider: provider.name, baseUrl: provider.baseUrl, ...at, addresses: await addressesOf(at.host) });
-    }
-    return endpoints;
+      return at ? [{ provider: provider.name, baseUrl: provider.baseUrl, ...at }] : [];
+    });
+    // All at once: one slow name must not add its wait to the others'.
+    const addresses = await Promise.all(located.map((endpoint) => addressesOf(endpoint.host)));
+    return located.map((endpoint, i) => ({ ...endpoint, addresses: addresses[i] ?? [] }));
   };
 }
