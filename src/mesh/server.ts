@@ -43,6 +43,7 @@ import { cancelTask, runAgentTurn } from './runtime/agent-client.js';
 import { deliverTask } from './workflows/task-delivery.js';
 import { workflowAdminRoutes } from './workflows/routes.js';
 import { EgressProxy } from './egress/proxy.js';
+import { meshDestinations } from './egress/context.js';
 import { laneItemText } from './lanes/format.js';
 import { webhookAdminRoutes, webhookIngressRoutes, type WebhookIngressOptions } from './triggers/webhooks/routes.js';
 import { cronAdminRoutes, cronAgentRoutes } from './triggers/cron/routes.js';
@@ -87,6 +88,8 @@ export class Mesh {
   // every command an agent runs inherits, and must open nothing but the egress proxy.
   private readonly egressTokens = new AgentTokens();
   private egress: EgressProxy | null = null;
+  /** One view of DNS, host addresses and model endpoints for every destination check. */
+  private readonly destinations = meshDestinations(() => this.store.get());
   private hostIsolation: HostIsolation | null = null;
   readonly fleet: Fleet;
   private readonly health: HealthMonitor;
@@ -199,7 +202,14 @@ export class Mesh {
     const binding = await this.options.runtime.prepare(this.options.progress, port);
     this.agentApi = this.buildAgentApi(proxy, embeddings);
     this.agentApiUrl = await listen(this.agentApi, binding.host, binding.port, 'agent API');
-    this.egress = new EgressProxy({ permissions: this.domains.permissions, events: this.domains.events, tokens: this.egressTokens, logger: this.options.logger });
+    this.egress = new EgressProxy({
+      permissions: this.domains.permissions,
+      events: this.domains.events,
+      tokens: this.egressTokens,
+      logger: this.options.logger,
+      hostAddresses: this.destinations.hostAddresses,
+      modelEndpoints: this.destinations.modelEndpoints,
+    });
     // A runtime that lets the system pick the agent API's port (tests) gets the same for the proxy.
     this.egressUrl = await this.egress.listen(binding.host, binding.port === 0 ? 0 : egressPort(this.store.get().mesh.mesh));
     await this.isolateHost();
@@ -332,7 +342,7 @@ export class Mesh {
       await scope.register(artifactRoutes, { store: blackboard, events });
       await scope.register(cronAgentRoutes, { cron: this.domains.cron, permissions, events });
       await scope.register(heartbeatAgentRoutes, { heartbeat: this.domains.heartbeat, permissions, events });
-      await scope.register(httpAgentRoutes, { credentials: new CredentialStore(() => this.store.get().env), permissions, events });
+      await scope.register(httpAgentRoutes, { credentials: new CredentialStore(() => this.store.get().env), permissions, events, destinations: this.destinations });
     });
     return app;
   }

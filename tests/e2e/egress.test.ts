@@ -1,10 +1,14 @@
 // The only door, with real Docker: from inside an agent container, a direct TCP
 // connection to a host port other than the mesh's fails (the LEGION-HOST firewall
-// chain, installed because CI runs as root), while through the egress proxy an allowed
-// test server on the host answers and a refused one gets 403 with the reason. Commands
-// of the exec tool carry the proxy variables; each decision is an event; `legion stop`
-// removes this mesh's firewall rule. Without root the mesh must say plainly that host
-// ports are reachable, and that is what is checked instead.
+// chain, installed because CI runs as root), while through the egress proxy (which runs
+// in the mesh, on the host, and so makes the host-side connection itself) the one host
+// port the allowlist names as 127.0.0.1:<port> answers, and nothing else of the host
+// does, even with can_use_internet: not another port, not the admin API, not the fake
+// LLM's port (allowlisted too), not the same server at the gateway or at the host's
+// own non-loopback address; each refusal is a 403 naming its rule. Commands of the exec
+// tool carry the proxy variables; each decision is an event; `legion stop` removes this
+// mesh's firewall rule. Without root the mesh must say plainly that host ports are
+// reachable, and that is what is checked instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -113,8 +117,12 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
       meshYaml: `mesh: { host: 127.0.0.1, port: ${meshPort}, egress_port: ${egressPort} }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n`,
       agentsYaml: `agents:\n  ${AGENT}:\n    role: network prober\n    resources: { memory_limit: 512m, cpu_limit: 0.5 }\n`,
     });
-    const permissionsPath = join(project.dir, 'config', 'permissions.yaml');
-    writeFileSync(permissionsPath, `agents:\n  ${AGENT}:\n    allowed_apis: [llm]\n`);
+    // The fake LLM's port is allowlisted exactly too: the model-endpoint rule must win over the entry.
+    const fakePort = new URL(fake.openaiBaseUrl).port;
+    writeFileSync(
+      join(project.dir, 'config', 'permissions.yaml'),
+      `agents:\n  ${AGENT}:\n    allowed_apis: [llm]\n    can_use_internet: true\n    allowed_domains: ["127.0.0.1:${allowed.port}", "127.0.0.1:${fakePort}"]\n`,
+    );
     const started = await legion(['start', '-d'], project.dir);
     startOutput = started.stdout;
     expect(started.stderr).toBe('');
@@ -123,13 +131,6 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
     container = `legion-${projectId(project.dir)}-${AGENT}`;
     const status = await MeshClient.connect(project.dir).status();
     gateway = new URL(status.mesh.agent_api_url).hostname;
-    // The gateway is known only once the mesh made the network; the matrix reloads the edit live.
-    writeFileSync(permissionsPath, `agents:\n  ${AGENT}:\n    allowed_apis: [llm]\n    allowed_domains: ["${gateway}"]\n`);
-    const deadline = Date.now() + 10_000;
-    while (!(await events()).some((e) => e.kind === 'permissions_reloaded' && JSON.stringify(e.detail).includes('permissions.yaml'))) {
-      if (Date.now() > deadline) throw new Error('the permission matrix did not reload the edited config/permissions.yaml');
-      await new Promise((r) => setTimeout(r, 100));
-    }
   });
 
   afterAll(async () => {
@@ -180,21 +181,46 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
     expect(status.stdout).toContain('host isolation: agents reach only ports');
   });
 
-  it('lets an allowed host server answer through the proxy, by plain HTTP and by CONNECT', async () => {
-    expect(await probe('get', `http://${gateway}:${allowed.port}/plain`)).toBe('get: 200 hello from the allowed host server /plain');
-    expect(await probe('connect', `${gateway}:${allowed.port}`, '/tunnel')).toBe('connect: 200 hello from the allowed host server /tunnel');
+  it('lets the allowlisted host port answer through the proxy, by plain HTTP and by CONNECT', async () => {
+    expect(await probe('get', `http://127.0.0.1:${allowed.port}/plain`)).toBe('get: 200 hello from the allowed host server /plain');
+    expect(await probe('connect', `127.0.0.1:${allowed.port}`, '/tunnel')).toBe('connect: 200 hello from the allowed host server /tunnel');
   });
 
-  it('refuses an unlisted destination with 403 and the reason', async () => {
-    const answer = await probe('get', `http://127.0.0.1:${refused.port}/secret`);
-    expect(answer).toMatch(/^get: 403 egress_refused: prober may not connect to 127\.0\.0\.1: allowed_domains is \["[\d.]+"\]; 127\.0\.0\.1 is a private, loopback or link-local address, reachable only when listed in allowed_domains$/);
+  it('refuses every other port of the host with 403 and the rule, whatever can_use_internet says', async () => {
+    const hostRule = (host: string, port: number) =>
+      `get: 403 egress_refused: ${AGENT} may not connect to ${host}:${port}: ${host} is an address of this machine, reachable only through an allowed_domains entry naming exactly "${host}:${port}", whatever can_use_internet says [rule: host_address]`;
+    expect(await probe('get', `http://127.0.0.1:${refused.port}/secret`)).toBe(hostRule('127.0.0.1', refused.port));
     expect(await probe('connect', `127.0.0.1:${refused.port}`, '/secret')).toBe('connect: 403');
+    // The admin API, which listens on the host's loopback.
+    expect(await probe('get', `http://127.0.0.1:${meshPort}/api/status`)).toBe(hostRule('127.0.0.1', meshPort));
+    // The allowed server itself, at the host's other addresses: only the exact host:port listed opens.
+    expect(await probe('get', `http://${gateway}:${allowed.port}/gateway`)).toBe(hostRule(gateway, allowed.port));
+    // The host's own address on its network (eth0's), not a docker bridge's.
+    const eth0 = Object.entries(networkInterfaces())
+      .filter(([name]) => !/^(docker|br-|veth)/.test(name))
+      .flatMap(([, list]) => list ?? [])
+      .find((a) => a.family === 'IPv4' && !a.internal)?.address;
+    if (eth0) {
+      expect((await fetch(`http://${eth0}:${allowed.port}/from-host`)).status).toBe(200);
+      expect(await probe('get', `http://${eth0}:${allowed.port}/eth0`), eth0).toBe(hostRule(eth0, allowed.port));
+    }
     expect(refused.hits).toEqual([]);
+    expect(allowed.hits.filter((hit) => hit !== '/from-host')).toEqual(['/plain', '/tunnel']);
+  });
+
+  it("refuses the fake LLM's port although it is allowlisted: models only through the metered route", async () => {
+    const calls = fake.calls.length;
+    const port = Number(new URL(fake.openaiBaseUrl).port);
+    expect(await probe('get', `http://127.0.0.1:${port}/v1/models`)).toBe(
+      `get: 403 egress_refused: ${AGENT} may not connect to 127.0.0.1:${port}: it is the endpoint of LLM provider openai (${fake.openaiBaseUrl}), which agents reach only through the mesh's metered LLM route, whatever allowed_domains and can_use_internet say [rule: model_endpoint]`,
+    );
+    expect(await probe('connect', `127.0.0.1:${port}`, '/v1/models')).toBe('connect: 403');
+    expect(fake.calls.length).toBe(calls);
   });
 
   it('gives commands of the exec tool the proxy, and they get through it', async () => {
     await execIn(container, ['node', '-e', "require('fs').writeFileSync('/data/workspace/probe.js', process.argv[1])", PROBE]);
-    const command = `node -e "$(cat /data/workspace/probe.js)" get http://${gateway}:${allowed.port}/from-exec; echo token=\${LEGION_AGENT_TOKEN:-absent}`;
+    const command = `node -e "$(cat /data/workspace/probe.js)" get http://127.0.0.1:${allowed.port}/from-exec; echo token=\${LEGION_AGENT_TOKEN:-absent}`;
     const result = await legion(['chat', AGENT, '-m', `call exec ${JSON.stringify({ command })}`], project.dir);
     expect(result.code, `${result.stderr}\n${result.stdout}`).toBe(0);
     expect(result.stdout).toContain('get: 200 hello from the allowed host server /from-exec');
@@ -203,10 +229,13 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
 
   it('records each allowed and refused connection as an event', async () => {
     const egress = (await events()).filter((e) => e.kind.startsWith('egress_'));
-    expect(egress).toContainEqual(expect.objectContaining({ agent: AGENT, kind: 'egress_allowed', subject: `${gateway}:${allowed.port}`, detail: { method: 'GET' } }));
-    expect(egress).toContainEqual(expect.objectContaining({ agent: AGENT, kind: 'egress_allowed', subject: `${gateway}:${allowed.port}`, detail: { method: 'CONNECT' } }));
+    expect(egress).toContainEqual(expect.objectContaining({ agent: AGENT, kind: 'egress_allowed', subject: `127.0.0.1:${allowed.port}`, detail: { method: 'GET' } }));
+    expect(egress).toContainEqual(expect.objectContaining({ agent: AGENT, kind: 'egress_allowed', subject: `127.0.0.1:${allowed.port}`, detail: { method: 'CONNECT' } }));
     expect(egress).toContainEqual(
-      expect.objectContaining({ agent: AGENT, kind: 'egress_refused', subject: `127.0.0.1:${refused.port}`, detail: { method: 'GET', reason: expect.stringMatching(/loopback/) } }),
+      expect.objectContaining({ agent: AGENT, kind: 'egress_refused', subject: `127.0.0.1:${refused.port}`, detail: { method: 'GET', rule: 'host_address', reason: expect.stringMatching(/an address of this machine/) } }),
+    );
+    expect(egress).toContainEqual(
+      expect.objectContaining({ agent: AGENT, kind: 'egress_refused', subject: `127.0.0.1:${new URL(fake.openaiBaseUrl).port}`, detail: expect.objectContaining({ rule: 'model_endpoint' }) }),
     );
   });
 

@@ -43,7 +43,7 @@ describe.skipIf(!available)('secrets with real Docker', () => {
     appendFileSync(join(project.dir, '.env'), `LEGION_CRED_DEMO=${DEMO_SECRET}\nLEGION_CRED_SPARE=${SPARE_SECRET}\n`);
     writeFileSync(
       join(project.dir, 'config', 'permissions.yaml'),
-      'agents:\n  courier:\n    allowed_apis: [llm]\n    allowed_credentials: [demo]\n    allowed_domains: ["127.0.0.1"]\n',
+      `agents:\n  courier:\n    allowed_apis: [llm]\n    allowed_credentials: [demo]\n    allowed_domains: ["127.0.0.1:${new URL(base).port}"]\n`,
     );
     const started = await legion(['start', '-d'], project.dir);
     expect(started.code, started.stderr).toBe(0);

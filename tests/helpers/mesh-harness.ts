@@ -28,7 +28,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   agentsYaml: string;
-  permissionsYaml?: string;
+  /** A function gets the running fake provider, for rules that name its address. */
+  permissionsYaml?: string | ((fake: FakeProvider) => string);
   env?: Record<string, string>;
   /** config/mesh.yaml for the mesh's admin port; makeProject's default otherwise. */
   meshYaml?: (port: number) => string;
@@ -44,7 +45,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const meshYaml = options.meshYaml?.(port);
   const project = makeProject({ port, openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: options.agentsYaml, ...(meshYaml === undefined ? {} : { meshYaml }) });
   const writePermissions = (yaml: string) => writeFileSync(join(project.dir, 'config', 'permissions.yaml'), yaml);
-  if (options.permissionsYaml) writePermissions(options.permissionsYaml);
+  if (options.permissionsYaml) writePermissions(typeof options.permissionsYaml === 'string' ? options.permissionsYaml : options.permissionsYaml(fake));
   if (options.workflows) {
     mkdirSync(join(project.dir, 'config', 'workflows'));
     for (const [file, yaml] of Object.entries(options.workflows)) writeFileSync(join(project.dir, 'config', 'workflows', file), yaml);

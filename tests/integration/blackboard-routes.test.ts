@@ -12,7 +12,7 @@ import { openMeshDb, type Db } from '../../src/mesh/db.js';
 import { EventLog, eventsMigrations } from '../../src/mesh/events/log.js';
 import { installErrorHandler } from '../../src/mesh/http/errors.js';
 import { AgentTokens, requireAgentToken, TRACE_HEADER } from '../../src/mesh/http/agent-auth.js';
-import type { Decision, Permission, PermissionChecker } from '../../src/mesh/permissions/types.js';
+import type { Decision, DomainDecision, Permission, PermissionChecker } from '../../src/mesh/permissions/types.js';
 import { BlackboardStore, blackboardMigrations } from '../../src/mesh/blackboard/store.js';
 import { blackboardAgentRoutes } from '../../src/mesh/blackboard/agent-routes.js';
 import { blackboardAdminRoutes } from '../../src/mesh/blackboard/admin-routes.js';
@@ -39,6 +39,10 @@ class GlobPermissions implements PermissionChecker {
     const globs = this.rules[agent]?.[permission] ?? [];
     if (globs.length > 0 && picomatch(globs, { dot: true })(subject)) return { allowed: true };
     return { allowed: false, reason: `${agent} may not ${permission === 'blackboard_read' ? 'read' : 'write'} ${subject}: ${permission} is ${JSON.stringify(globs)}` };
+  }
+
+  checkDomain(agent: string, host: string, port: number): DomainDecision {
+    return { allowed: false, reason: `${agent} may not connect to ${host}:${port}` };
   }
 
   canUseInternet(): boolean {

@@ -90,6 +90,22 @@ describe('legion doctor without a Docker engine', () => {
     expect(byName.get('config')?.status).toBe('ok');
   });
 
+  it('warns about allowlist entries that point at this machine or at the model server, with the fix', async () => {
+    const p = await project({ openaiBaseUrl: 'http://127.0.0.1:11434/v1' });
+    writeFileSync(join(p.dir, 'config', 'permissions.yaml'), 'agents:\n  assistant:\n    allowed_apis: [llm]\n    allowed_domains: ["pypi.org", "127.0.0.1", "localhost:11434"]\n');
+    const result = await legion(['doctor'], p.dir, NO_DOCKER);
+    expect(section(result.stdout, 'egress allowlist')).toMatch(
+      new RegExp(
+        [
+          '^warn +egress allowlist +config/permissions\\.yaml: agents\\.assistant\\.allowed_domains: "127\\.0\\.0\\.1" points at this machine, where the egress proxy opens only an entry naming host:port exactly, so it opens nothing',
+          ' +config/permissions\\.yaml: agents\\.assistant\\.allowed_domains: "localhost:11434" points at the endpoint of LLM provider openai \\(http://127\\.0\\.0\\.1:11434/v1\\); .*metered LLM route',
+          ' +fix: replace "127\\.0\\.0\\.1" with 127\\.0\\.0\\.1:<port> for the one service agents need, or remove it',
+          ' +remove "localhost:11434" from config/permissions\\.yaml: agents\\.assistant\\.allowed_domains$',
+        ].join('\n'),
+      ),
+    );
+  });
+
   it('skips what needs a valid configuration and names what is wrong', async () => {
     const p = await project({ agentsYaml: 'agents:\n  assistant:\n    role: helper\n    colour: blue\n' });
     const result = await legion(['doctor'], p.dir, NO_DOCKER);

@@ -1,8 +1,10 @@
 // The egress proxy over real sockets on 127.0.0.1, with the real permission matrix (a
 // permissions.yaml in a temp project) and the real event log (SQLite in a temp dir):
-// 407 without the egress token, 403 with the reason for a refused destination (before
-// any tunnel), plain HTTP and CONNECT reaching an allowed local server at the checked
-// address, one event per decision, the per-agent cap, and bad requests that do no harm.
+// 407 without the egress token, 403 with the reason and rule for a refused destination
+// (before any tunnel), plain HTTP and CONNECT reaching an allowed local server at the
+// checked address, one event per decision, the per-agent cap, and bad requests that do
+// no harm. This machine's own addresses (loopback, eth0) open only to an entry naming
+// host:port exactly, and a model endpoint never, whatever the allowlist says.
 // The last part runs a mesh with agent processes: their environment, and commands
 // their exec tool runs, carry the proxy variables with the egress token only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { openMeshDb, type Db } from '../../src/mesh/db.js';
 import { EventLog, eventsMigrations } from '../../src/mesh/events/log.js';
 import { PermissionMatrix } from '../../src/mesh/permissions/matrix.js';
@@ -18,6 +20,7 @@ import { AgentTokens } from '../../src/mesh/http/agent-auth.js';
 import { EgressProxy } from '../../src/mesh/egress/proxy.js';
 import { egressProxyEnv } from '../../src/mesh/egress/proxy-env.js';
 import type { Resolver } from '../../src/mesh/egress/destination.js';
+import { modelEndpoints } from '../../src/mesh/egress/model-endpoints.js';
 import { createLogger } from '../../src/shared/logging.js';
 import { freePort } from '../helpers/project.js';
 import { startHarness, type Harness } from '../helpers/mesh-harness.js';
@@ -35,11 +38,15 @@ interface Answer {
   body: string;
 }
 
-const PERMISSIONS = `agents:
+/** Exact host:port entries for the local servers; `legacy` has the bare 127.0.0.1 that once opened every local port. */
+const permissionsYaml = (target: number, closed: number, llm: number) => `agents:
   scout:
-    allowed_domains: ["127.0.0.1", "allowed.test"]
+    allowed_domains: ["127.0.0.1:${target}", "allowed.test:${target}", "127.0.0.1:${closed}", "127.0.0.1:${llm}", "localhost:${llm}"]
   busy:
-    allowed_domains: ["127.0.0.1"]
+    allowed_domains: ["127.0.0.1:${target}"]
+  legacy:
+    allowed_domains: ["127.0.0.1", "127.0.0.1:*", "allowed.test"]
+    can_use_internet: true
   hermit: {}
 `;
 
@@ -50,6 +57,9 @@ const fakeDns: Resolver = async (host) => {
   throw new Error(`getaddrinfo ENOTFOUND ${host}`);
 };
 
+/** The mesh's providers in these tests: one local model server, named by loopback address. */
+const localModel = modelEndpoints(() => [{ name: 'ollama', baseUrl: `http://127.0.0.1:${llmPort}/v1` }], fakeDns);
+
 let dir: string;
 let db: Db;
 let events: EventLog;
@@ -58,11 +68,16 @@ let proxy: EgressProxy;
 let proxyPort: number;
 let target: Server;
 let targetPort: number;
+let closedPort: number;
+let llm: Server;
+let llmPort: number;
+const llmSeen: string[] = [];
 const seen: Seen[] = [];
 const tokens = new AgentTokens();
 let scoutToken: string;
 let busyToken: string;
 let hermitToken: string;
+let legacyToken: string;
 
 function basic(user: string, token: string): string {
   return `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
@@ -119,18 +134,7 @@ function eventsOf(kind: string): { agent: string | null; subject: string; detail
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'legion-egress-'));
-  mkdirSync(join(dir, 'config'));
-  writeFileSync(join(dir, 'config', 'permissions.yaml'), PERMISSIONS);
-  const logger = createLogger({}, { write: () => undefined });
-  db = openMeshDb(join(dir, 'mesh.db'), eventsMigrations);
-  events = new EventLog(db, logger);
-  permissions = new PermissionMatrix({ projectDir: dir, events, logger });
-  permissions.load();
-  scoutToken = tokens.mint('scout');
-  busyToken = tokens.mint('busy');
-  hermitToken = tokens.mint('hermit');
-
+  // Listening on every address, so that eth0's address would answer if the proxy let it.
   target = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
@@ -140,17 +144,40 @@ beforeAll(async () => {
       res.end(`target says hello to ${req.method} ${req.url}${body ? ` with ${body}` : ''}`);
     });
   });
-  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => target.listen(0, '0.0.0.0', r));
   const address = target.address();
   targetPort = typeof address === 'object' && address ? address.port : 0;
+  // A stand-in for a local model server (Ollama): the mesh's provider, never an agent's destination.
+  llm = createServer((req, res) => {
+    llmSeen.push(req.url ?? '');
+    res.end('model answer');
+  });
+  await new Promise<void>((r) => llm.listen(0, '0.0.0.0', r));
+  const llmAddress = llm.address();
+  llmPort = typeof llmAddress === 'object' && llmAddress ? llmAddress.port : 0;
+  closedPort = await freePort();
 
-  proxy = new EgressProxy({ permissions, events, tokens, logger, resolve: fakeDns, limits: { maxConnectionsPerAgent: 2, connectTimeoutMs: 2_000 } });
+  dir = mkdtempSync(join(tmpdir(), 'legion-egress-'));
+  mkdirSync(join(dir, 'config'));
+  writeFileSync(join(dir, 'config', 'permissions.yaml'), permissionsYaml(targetPort, closedPort, llmPort));
+  const logger = createLogger({}, { write: () => undefined });
+  db = openMeshDb(join(dir, 'mesh.db'), eventsMigrations);
+  events = new EventLog(db, logger);
+  permissions = new PermissionMatrix({ projectDir: dir, events, logger });
+  permissions.load();
+  scoutToken = tokens.mint('scout');
+  busyToken = tokens.mint('busy');
+  hermitToken = tokens.mint('hermit');
+  legacyToken = tokens.mint('legacy');
+
+  proxy = new EgressProxy({ permissions, events, tokens, logger, resolve: fakeDns, modelEndpoints: localModel, limits: { maxConnectionsPerAgent: 2, connectTimeoutMs: 2_000 } });
   proxyPort = Number(new URL(await proxy.listen('127.0.0.1', 0)).port);
 });
 
 afterAll(async () => {
   await proxy?.close();
   await new Promise((r) => target?.close(r));
+  await new Promise((r) => llm?.close(r));
   permissions?.close();
   db?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -185,7 +212,9 @@ describe('refused destinations', () => {
     const answer = await viaProxy(`http://localhost:${targetPort}/secret`, { auth: basic('scout', scoutToken) });
     expect(answer.status).toBe(403);
     expect(answer.headers['x-legion-error']).toBe('egress_refused');
-    expect(answer.body).toMatch(/^egress_refused: scout may not connect to localhost: allowed_domains is \["127\.0\.0\.1","allowed\.test"\]; localhost is 127\.0\.0\.1, a private, loopback or link-local address/);
+    expect(answer.body).toBe(
+      `egress_refused: scout may not connect to localhost:${targetPort}: localhost is 127.0.0.1, an address of this machine, reachable only through an allowed_domains entry naming exactly "localhost:${targetPort}", whatever can_use_internet says [rule: host_address]\n`,
+    );
     expect(seen).toEqual([]);
   });
 
@@ -193,15 +222,15 @@ describe('refused destinations', () => {
     const tunnel = await openTunnel(`127.0.0.1:${targetPort}`, basic('hermit', hermitToken));
     const rest = await readAll(tunnel.socket, tunnel.head);
     expect(tunnel.status).toBe(403);
-    expect(rest).toMatch(/egress_refused: hermit may not connect to 127\.0\.0\.1: allowed_domains is \[\]; 127\.0\.0\.1 is a private, loopback or link-local address/);
+    expect(rest).toMatch(/egress_refused: hermit may not connect to 127\.0\.0\.1:\d+: 127\.0\.0\.1 is an address of this machine.*\[rule: host_address\]/);
     expect(seen).toEqual([]);
   });
 
   it('records every refusal with the agent, host:port and the reason', () => {
     const refused = eventsOf('egress_refused');
     expect(refused).toEqual([
-      { agent: 'scout', subject: `localhost:${targetPort}`, detail: { method: 'GET', reason: expect.stringMatching(/private, loopback or link-local/) } },
-      { agent: 'hermit', subject: `127.0.0.1:${targetPort}`, detail: { method: 'CONNECT', reason: expect.stringMatching(/hermit may not connect to 127\.0\.0\.1/) } },
+      { agent: 'scout', subject: `localhost:${targetPort}`, detail: { method: 'GET', rule: 'host_address', reason: expect.stringMatching(/an address of this machine/) } },
+      { agent: 'hermit', subject: `127.0.0.1:${targetPort}`, detail: { method: 'CONNECT', rule: 'host_address', reason: expect.stringMatching(/hermit may not connect to 127\.0\.0\.1/) } },
     ]);
   });
 });
@@ -250,7 +279,7 @@ describe('allowed destinations', () => {
   });
 
   it('answers 502 when an allowed destination does not answer', async () => {
-    const closed = await freePort();
+    const closed = closedPort;
     const answer = await viaProxy(`http://127.0.0.1:${closed}/`, { auth: basic('scout', scoutToken) });
     expect(answer.status).toBe(502);
     expect(answer.body).toMatch(new RegExp(`^egress_connect_failed: could not connect to 127\\.0\\.0\\.1:${closed} \\(.*ECONNREFUSED`));
@@ -303,7 +332,7 @@ describe('timeouts', () => {
   beforeAll(async () => {
     const logger = createLogger({}, { write: () => undefined });
     const hanging: Resolver = async (host) => (host === 'slow.test' ? new Promise<string[]>(() => undefined) : fakeDns(host));
-    quick = new EgressProxy({ permissions, events, tokens, logger, resolve: hanging, limits: { connectTimeoutMs: 200, idleTimeoutMs: 300 } });
+    quick = new EgressProxy({ permissions, events, tokens, logger, resolve: hanging, modelEndpoints: localModel, limits: { connectTimeoutMs: 200, idleTimeoutMs: 300 } });
     quickPort = Number(new URL(await quick.listen('127.0.0.1', 0)).port);
   });
   afterAll(async () => quick?.close());
@@ -323,6 +352,78 @@ describe('timeouts', () => {
     expect(Date.now() - began).toBeLessThan(3_000);
     for (let i = 0; i < 50 && quick.connections('scout') > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(quick.connections('scout')).toBe(0);
+  });
+});
+
+/** This machine's first non-loopback IPv4 address (eth0's), if it has one. */
+const ownAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
+describe("this machine's addresses", () => {
+  it('refuses every local port to a bare 127.0.0.1, 127.0.0.1:* and can_use_internet', async () => {
+    const before = seen.length;
+    const plain = await viaProxy(`http://127.0.0.1:${targetPort}/admin`, { auth: basic('legacy', legacyToken) });
+    expect(plain.status).toBe(403);
+    expect(plain.body).toBe(
+      `egress_refused: legacy may not connect to 127.0.0.1:${targetPort}: 127.0.0.1 is an address of this machine, reachable only through an allowed_domains entry naming exactly "127.0.0.1:${targetPort}", whatever can_use_internet says [rule: host_address]\n`,
+    );
+    const tunnel = await openTunnel(`127.0.0.1:${targetPort}`, basic('legacy', legacyToken));
+    expect(tunnel.status).toBe(403);
+    tunnel.socket.destroy();
+    expect((await viaProxy(`http://allowed.test:${targetPort}/`, { auth: basic('legacy', legacyToken) })).body).toMatch(/\[rule: host_address\]/);
+    expect(seen.length).toBe(before);
+  });
+
+  it('refuses other spellings of loopback without asking DNS', async () => {
+    for (const host of ['2130706433', '0x7f000001', '0177.0.0.1', '127.1', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]']) {
+      const tunnel = await openTunnel(`${host}:${targetPort}`, basic('legacy', legacyToken));
+      const answer = await readAll(tunnel.socket, tunnel.head);
+      expect(tunnel.status, host).toBe(403);
+      expect(answer, host).toMatch(/is an address of this machine.*\[rule: host_address\]/);
+    }
+  });
+
+  it.skipIf(!ownAddress)("refuses the machine's own non-loopback address, which answers when asked directly", async () => {
+    const direct = await fetch(`http://${ownAddress}:${targetPort}/direct`);
+    expect(await direct.text()).toBe('target says hello to GET /direct');
+    const before = seen.length;
+    for (const agent of [['legacy', legacyToken], ['scout', scoutToken]] as const) {
+      const answer = await viaProxy(`http://${ownAddress}:${targetPort}/eth0`, { auth: basic(agent[0], agent[1]) });
+      expect(answer.status, agent[0]).toBe(403);
+      expect(answer.body, agent[0]).toContain(`${ownAddress} is an address of this machine, reachable only through an allowed_domains entry naming exactly "${ownAddress}:${targetPort}"`);
+    }
+    expect(seen.length).toBe(before);
+  });
+
+  it('opens exactly the host:port an entry names', async () => {
+    expect((await viaProxy(`http://127.0.0.1:${targetPort}/exact`, { auth: basic('scout', scoutToken) })).status).toBe(200);
+    const next = await viaProxy('http://127.0.0.1:1/', { auth: basic('scout', scoutToken) });
+    expect(next.status).toBe(403);
+    expect(next.body).toMatch(/\[rule: host_address\]/);
+  });
+});
+
+describe('model endpoints', () => {
+  it('refuses the local model server even to entries naming it exactly, by plain HTTP and by CONNECT', async () => {
+    for (const host of ['127.0.0.1', 'localhost']) {
+      const answer = await viaProxy(`http://${host}:${llmPort}/v1/chat/completions`, { auth: basic('scout', scoutToken), method: 'POST', body: '{}' });
+      expect(answer.status, host).toBe(403);
+      expect(answer.body, host).toBe(
+        `egress_refused: scout may not connect to ${host}:${llmPort}: it is the endpoint of LLM provider ollama (http://127.0.0.1:${llmPort}/v1), which agents reach only through the mesh's metered LLM route, whatever allowed_domains and can_use_internet say [rule: model_endpoint]\n`,
+      );
+    }
+    const tunnel = await openTunnel(`127.0.0.1:${llmPort}`, basic('scout', scoutToken));
+    expect(tunnel.status).toBe(403);
+    expect(await readAll(tunnel.socket, tunnel.head)).toMatch(/\[rule: model_endpoint\]/);
+    if (ownAddress) expect((await viaProxy(`http://${ownAddress}:${llmPort}/`, { auth: basic('legacy', legacyToken) })).body).toMatch(/\[rule: model_endpoint\]/);
+    expect(llmSeen).toEqual([]);
+  });
+
+  it('records each refusal with its rule', () => {
+    const rules = eventsOf('egress_refused').map((e) => (e.detail as { rule: string }).rule);
+    expect(rules).toContain('model_endpoint');
+    expect(rules).toContain('host_address');
   });
 });
 

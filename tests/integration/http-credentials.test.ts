@@ -2,7 +2,9 @@
 // calls http_request with $CRED{demo}; a local server sees the real secret, while the
 // agent's reply, the event log and the mesh's own log never do. Denials (credential,
 // destination) reach the model with the rule, and whatever credential a server echoes
-// back, in whatever escaping, is scrubbed.
+// back, in whatever escaping, is scrubbed. The destination check is the egress proxy's:
+// an address of this machine only at the exact host:port listed, and never the model
+// provider's endpoint.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,14 +15,16 @@ import { startHarness, type Harness } from '../helpers/mesh-harness.js';
 const DEMO_SECRET = 'demo-S3cr3t/value+x=y_<42>"q"';
 const OTHER_SECRET = 'other-credential-9f8e7d6c5b';
 
-const PERMISSIONS = `agents:
+/** courier may reach the test server's port, and (to no avail) the fake provider's. */
+const permissions = (serverPort: number, providerPort: string) => `agents:
   courier:
     allowed_apis: [llm]
     allowed_credentials: [demo, ghost]
-    allowed_domains: ["127.0.0.1"]
+    allowed_domains: ["127.0.0.1:${serverPort}", "127.0.0.1:${providerPort}"]
   walker:
     allowed_apis: [llm]
     allowed_credentials: [demo]
+    can_use_internet: true
 `;
 
 interface Received {
@@ -62,7 +66,7 @@ describe('http_request with credential handles', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     h = await startHarness({
       agentsYaml: 'agents:\n  courier:\n    role: calls services\n  walker:\n    role: may not leave\n',
-      permissionsYaml: PERMISSIONS,
+      permissionsYaml: (fake) => permissions((server.address() as AddressInfo).port, new URL(fake.openaiBaseUrl).port),
       env: { LEGION_CRED_DEMO: `'${DEMO_SECRET}'`, LEGION_CRED_OTHER: OTHER_SECRET },
     });
   });
@@ -114,12 +118,22 @@ describe('http_request with credential handles', () => {
     expect(reply).toContain('$CRED{ghost} has no secret: set LEGION_CRED_GHOST');
   });
 
-  it('refuses a destination allowed_domains does not list, with the reason', async () => {
+  it('refuses an address of this machine no entry names exactly, whatever can_use_internet says', async () => {
     const before = received.length;
     const reply = await call('walker', { method: 'GET', url: `${base}/echo`, headers: { 'x-api-key': '$CRED{demo}' } });
-    expect(reply).toContain('walker may not connect to 127.0.0.1: allowed_domains is []');
-    expect(reply).toContain('127.0.0.1 is a private, loopback or link-local address, reachable only when listed in allowed_domains');
+    const port = new URL(base).port;
+    expect(reply).toContain(`walker may not connect to 127.0.0.1:${port}: 127.0.0.1 is an address of this machine, reachable only through an allowed_domains entry naming exactly "127.0.0.1:${port}"`);
+    expect(reply).toContain('[rule: host_address]');
     expect(received.length).toBe(before);
+  });
+
+  it("refuses the model provider's endpoint even when allowed_domains names it", async () => {
+    const reply = await call('courier', { method: 'POST', url: `${h.fake.openaiBaseUrl}/chat/completions`, body: '{}' });
+    expect(reply).toContain(`courier may not connect to 127.0.0.1:${new URL(h.fake.openaiBaseUrl).port}: it is the endpoint of LLM provider openai`);
+    expect(reply).toContain('[rule: model_endpoint]');
+    const { events } = await h.client.requestJson('GET', '/api/events?limit=1000', EventListSchema);
+    expect(events).toContainEqual(expect.objectContaining({ agent: 'courier', kind: 'denied', subject: '127.0.0.1', detail: expect.objectContaining({ rule: 'model_endpoint' }) }));
+    expect(events.filter((e) => e.kind === 'http_request' && e.subject.includes('/chat/completions'))).toEqual([]);
   });
 
   it('refuses a handle in the path, where the event log would show it', async () => {

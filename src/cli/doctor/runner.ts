@@ -1,13 +1,13 @@
 // Runs every `legion doctor` check in order: the machine (Node, Docker), then, in a
 // project directory, its files (configuration, permissions, .env, workflows), the
-// agent image, keys, ports and egress protection.
+// agent image, keys, ports, egress protection and the egress allowlist.
 // Outside a project directory the project checks are skipped with a line saying so;
 // with an invalid configuration, so are the checks that need it. Probes (Docker, a
 // listening socket, the running mesh) happen here; the checks themselves are pure.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type Docker from 'dockerode';
-import { isProjectDir, PROJECT_FILES } from '../../shared/config/project.js';
+import { isProjectDir, PROJECT_FILES, type Project } from '../../shared/config/project.js';
 import { egressPort } from '../../shared/config/schema.js';
 import { PACKAGE_ROOT } from '../../shared/paths.js';
 import { imageSpec } from '../../mesh/daemon.js';
@@ -19,6 +19,10 @@ import { checkImage, probeImage } from './image.js';
 import { checkKeys } from './keys.js';
 import { checkPorts, portPlans, probePort, type ProbedPort } from './ports.js';
 import { checkEgressProtection, probeFirewall } from './firewall.js';
+import { checkAllowlist } from './allowlist.js';
+import { readPermissionRules } from '../../mesh/permissions/file.js';
+import { resolveProviders } from '../../mesh/llm/providers.js';
+import { canonicalIp, systemHostAddresses } from '../../mesh/egress/addresses.js';
 import { skip, type CheckResult } from './types.js';
 
 export interface DoctorContext {
@@ -72,5 +76,18 @@ export async function runDoctor(ctx: DoctorContext): Promise<CheckResult[]> {
   const firewall = await probeFirewall(dockerProbe.reachable ? ctx.docker : null);
   const running = status ? (status.egress.host_isolation ?? 'not containers') : null;
   results.push(checkEgressProtection(firewall, [project.mesh.mesh.port, egressPort(project.mesh.mesh)], running));
+  results.push(allowlistCheck(project, firewall.network?.gateway ?? null));
   return results;
+}
+
+/** The allowlist against this machine's addresses (and the legion gateway, which may live in a VM) and the providers. */
+function allowlistCheck(project: Project, gateway: string | null): CheckResult {
+  const hostAddresses = new Set(systemHostAddresses());
+  const canonicalGateway = gateway === null ? null : canonicalIp(gateway);
+  if (canonicalGateway) hostAddresses.add(canonicalGateway);
+  try {
+    return checkAllowlist(readPermissionRules(project.dir), { hostAddresses, providers: [...resolveProviders(project).values()] });
+  } catch {
+    return skip('egress allowlist', 'not checked: the permissions file or a provider base URL is invalid (see above)');
+  }
 }

@@ -11,7 +11,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { LegionError } from '../../shared/errors.js';
 import { parseOrThrow } from '../../shared/validate.js';
 import { HTTP_RESPONSE_MAX_BYTES, HttpRequestSchema, type HttpResponse } from '../../shared/wire/http.js';
-import { decideDestination, normalizeHost, systemResolver, type Resolver } from '../egress/destination.js';
+import { decideDestination, normalizeHost, type DestinationContext } from '../egress/destination.js';
 import type { EventLog } from '../events/log.js';
 import { assertAllowed, type PermissionChecker } from '../permissions/types.js';
 import { requestHandles, substituteHandles } from './handles.js';
@@ -23,8 +23,8 @@ export interface HttpAgentRoutesOptions {
   credentials: CredentialStore;
   permissions: PermissionChecker;
   events: EventLog;
-  /** How hostnames are resolved for the destination check; the system's by default. */
-  resolve?: Resolver;
+  /** DNS, this machine's addresses and the model endpoints, for the destination check. */
+  destinations: DestinationContext;
 }
 
 // Enough to read an answer and act on it; cookies and the like stay in the mesh.
@@ -71,7 +71,7 @@ function scrubbedError(err: unknown, scrubber: Scrubber): LegionError {
   return new LegionError('http_request_failed', scrubber.scrub(err instanceof Error ? err.message : String(err)), 502);
 }
 
-export const httpAgentRoutes: FastifyPluginAsync<HttpAgentRoutesOptions> = async (app, { credentials, permissions, events, resolve = systemResolver }) => {
+export const httpAgentRoutes: FastifyPluginAsync<HttpAgentRoutesOptions> = async (app, { credentials, permissions, events, destinations }) => {
   app.post('/mesh/http', async (request): Promise<HttpResponse> => {
     const body = parseOrThrow(HttpRequestSchema, request.body, 'body');
     const who = { agent: request.agentName, trace: request.trace };
@@ -79,9 +79,10 @@ export const httpAgentRoutes: FastifyPluginAsync<HttpAgentRoutesOptions> = async
     for (const name of handles) assertAllowed(permissions, events, who, 'allowed_credentials', name);
 
     const url = new URL(body.url);
-    const destination = await decideDestination(permissions, who.agent, url.hostname, resolve);
+    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    const destination = await decideDestination(permissions, who.agent, { host: url.hostname, port }, destinations);
     if (!destination.allowed) {
-      events.record({ agent: who.agent, kind: 'denied', subject: normalizeHost(url.hostname), detail: { permission: 'allowed_domains', reason: destination.reason }, trace: who.trace });
+      events.record({ agent: who.agent, kind: 'denied', subject: normalizeHost(url.hostname), detail: { permission: 'allowed_domains', rule: destination.rule, reason: destination.reason }, trace: who.trace });
       throw new LegionError('destination_refused', destination.reason, 403);
     }
 

@@ -3,8 +3,8 @@
 // absolute form and opens CONNECT tunnels (HTTPS and anything else over TCP).
 // Invariants: every request and tunnel carries the agent's egress token in
 // Proxy-Authorization (compared in constant time by AgentTokens) or gets 407; every
-// destination is decided by decideDestination and recorded as one egress_allowed or
-// egress_refused event; an allowed destination is reached at the addresses that were
+// destination (host and port) is decided by decideDestination and recorded as one
+// egress_allowed or egress_refused event, a refusal naming the rule that refused; an allowed destination is reached at the addresses that were
 // checked, never through a second lookup; an agent holds at most
 // maxConnectionsPerAgent requests and tunnels at once; DNS, connect and idle time are
 // bounded; a malformed request gets a 4xx and nothing a client sends throws out of a
@@ -17,7 +17,9 @@ import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
 import type { AgentTokens } from '../http/agent-auth.js';
 import type { PermissionChecker } from '../permissions/types.js';
-import { decideDestination, normalizeHost, systemResolver, type DestinationDecision, type Resolver } from './destination.js';
+import { systemHostAddresses } from './addresses.js';
+import { decideDestination, normalizeHost, systemResolver, type DestinationContext, type DestinationDecision, type Resolver } from './destination.js';
+import type { ModelEndpointSource } from './model-endpoints.js';
 
 export interface EgressLimits {
   /** Resolving the destination, and separately connecting to it. */
@@ -43,6 +45,10 @@ export interface EgressProxyOptions {
   tokens: AgentTokens;
   logger: Logger;
   resolve?: Resolver;
+  /** This machine's addresses, never reachable unless an entry names host:port exactly; the interfaces' by default. */
+  hostAddresses?: () => ReadonlySet<string>;
+  /** The providers' LLM and embedding endpoints, never reachable through the proxy. */
+  modelEndpoints: ModelEndpointSource;
   limits?: Partial<EgressLimits>;
 }
 
@@ -216,7 +222,7 @@ function splice(client: Duplex, upstream: Socket, idleMs: number): void {
 export class EgressProxy {
   private readonly options: EgressProxyOptions;
   private readonly limits: EgressLimits;
-  private readonly resolve: Resolver;
+  private readonly destinations: DestinationContext;
   private readonly server: Server;
   private readonly sockets = new Set<Duplex>();
   private readonly active = new Map<string, number>();
@@ -224,7 +230,11 @@ export class EgressProxy {
   constructor(options: EgressProxyOptions) {
     this.options = options;
     this.limits = { ...DEFAULT_EGRESS_LIMITS, ...options.limits };
-    this.resolve = boundedResolver(options.resolve ?? systemResolver, this.limits.connectTimeoutMs);
+    this.destinations = {
+      resolve: boundedResolver(options.resolve ?? systemResolver, this.limits.connectTimeoutMs),
+      hostAddresses: options.hostAddresses ?? systemHostAddresses,
+      modelEndpoints: options.modelEndpoints,
+    };
     this.server = createServer();
     this.server.headersTimeout = this.limits.headersTimeoutMs;
     // Uploads through the proxy may take long; idle sockets are what gets cut (below).
@@ -312,9 +322,9 @@ export class EgressProxy {
     };
   }
 
-  private refused(agent: string, subject: string, method: string, reason: string): void {
-    this.options.events.record({ agent, kind: 'egress_refused', subject, detail: { reason, method } });
-    this.options.logger.info({ agent, event: 'egress_refused', subject, reason }, 'egress refused');
+  private refused(agent: string, subject: string, method: string, reason: string, rule: string): void {
+    this.options.events.record({ agent, kind: 'egress_refused', subject, detail: { reason, method, rule } });
+    this.options.logger.info({ agent, event: 'egress_refused', subject, reason, rule }, 'egress refused');
   }
 
   /** Authentication, the per-agent cap and the destination decision, shared by both paths. */
@@ -331,19 +341,19 @@ export class EgressProxy {
     const release = this.acquire(agent);
     if (!release) {
       const message = `${agent} already has ${this.limits.maxConnectionsPerAgent} connections open through the egress proxy (the cap per agent); close some first`;
-      this.refused(agent, subject, method, message);
+      this.refused(agent, subject, method, message, 'connection_cap');
       return { ok: false, status: 429, code: 'egress_busy', message };
     }
     let decision: DestinationDecision;
     try {
-      decision = await decideDestination(this.options.permissions, agent, target.host, this.resolve);
+      decision = await decideDestination(this.options.permissions, agent, target, this.destinations);
     } catch (err) {
       release();
       throw err;
     }
     if (!decision.allowed) {
       release();
-      this.refused(agent, subject, method, decision.reason);
+      this.refused(agent, subject, method, decision.reason, decision.rule);
       return { ok: false, status: 403, code: 'egress_refused', message: decision.reason };
     }
     this.options.events.record({ agent, kind: 'egress_allowed', subject, detail: { method } });

@@ -8,11 +8,11 @@ import { basename, join } from 'node:path';
 import { ConfigError } from '../../shared/config/project.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
-import { cronManagementAllowed, decide, type PermissionRules, internetAllowed } from './policy.js';
+import { cronManagementAllowed, decide, domainAllowed, type PermissionRules, internetAllowed } from './policy.js';
 import { permissionsFileInQuestion, readPermissionRules } from './file.js';
 import { PERMISSIONS_FILES } from './schema.js';
 import { STARTER_RULES } from './starter.js';
-import type { Decision, Permission, PermissionChecker } from './types.js';
+import type { Decision, DomainDecision, Permission, PermissionChecker } from './types.js';
 
 export interface PermissionMatrixOptions {
   projectDir: string;
@@ -61,6 +61,11 @@ export class PermissionMatrix implements PermissionChecker {
   check(agent: string, permission: Permission, subject: string): Decision {
     if (!this.rules) throw new Error('PermissionMatrix.check() called before load()');
     return decide(this.rules, agent, permission, subject);
+  }
+
+  checkDomain(agent: string, host: string, port: number): DomainDecision {
+    if (!this.rules) throw new Error('PermissionMatrix.checkDomain() called before load()');
+    return domainAllowed(this.rules, agent, { host, port });
   }
 
   canUseInternet(agent: string): boolean {

@@ -1,10 +1,12 @@
 // Pure permission decisions: (rules, agent, permission, subject) → allowed, or denied
-// with a reason that names the rule. Resolution: the agent's own entry replaces the
+// with a reason that names the rule. allowed_domains is decided per host:port by
+// domains.ts (a subject for it is `host:port`). Resolution: the agent's own entry replaces the
 // default entirely (no merging); an unlisted agent gets `default`; with no default it
 // may do nothing. Never throws and never grants what no glob matches.
 import picomatch from 'picomatch';
+import { destinationText, matchDomain, type Destination } from './domains.js';
 import { PERMISSIONS_FILES, type PermissionEntry, type PermissionsFile } from './schema.js';
-import type { Decision, Permission } from './types.js';
+import type { Decision, DomainDecision, Permission } from './types.js';
 
 export type RulesSource = { kind: 'file'; path: string } | { kind: 'starter' };
 
@@ -60,8 +62,36 @@ export function decide(rules: PermissionRules, agent: string, permission: Permis
     return { allowed: false, reason: `${denied}: ${agent} is not listed in ${where} and there is no default entry` };
   }
   const globs = resolved.entry[permission];
+  if (permission === 'allowed_domains') {
+    const destination = parseSubjectDestination(subject);
+    if (!destination) return { allowed: false, reason: `${denied}: allowed_domains is decided per host:port` };
+    const decision = domainAllowed(rules, agent, destination);
+    return decision.allowed ? { allowed: true } : decision;
+  }
   if (matcherFor(rules, agent, permission, globs)(subject)) return { allowed: true };
   return { allowed: false, reason: `${denied}: ${permission} is ${JSON.stringify(globs)}${ruleOrigin(rules.source, resolved.via)}` };
+}
+
+/** Whether an allowed_domains entry lets `agent` reach host:port, and whether one names it exactly. */
+export function domainAllowed(rules: PermissionRules, agent: string, destination: Destination): DomainDecision {
+  const resolved = resolveEntry(rules.policy, agent);
+  const denied = `${agent} may not connect to ${destinationText(destination)}`;
+  if (!resolved) {
+    const where = rules.source.kind === 'file' ? rules.source.path : 'the starter policy';
+    return { allowed: false, reason: `${denied}: ${agent} is not listed in ${where} and there is no default entry` };
+  }
+  const entries = resolved.entry.allowed_domains;
+  const match = matchDomain(entries, agent, destination);
+  if (match.matched) return { allowed: true, exact: match.exact };
+  const listed = `allowed_domains is ${JSON.stringify(entries)}${ruleOrigin(rules.source, resolved.via)}`;
+  if (!match.hostOnly) return { allowed: false, reason: `${denied}: ${listed}` };
+  const covers = match.hostOnly.port === 'web' ? 'allows ports 80 and 443 only' : `allows port ${match.hostOnly.port} only`;
+  return { allowed: false, reason: `${denied}: ${listed}, and "${match.hostOnly.text}" ${covers} (add "${destinationText({ host: match.hostOnly.literalHost ? destination.host : match.hostOnly.host, port: destination.port })}" for this port)` };
+}
+
+function parseSubjectDestination(subject: string): Destination | null {
+  const match = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(subject.trim());
+  return match?.[1] && match[2] ? { host: match[1], port: Number(match[2]) } : null;
 }
 
 function ruleOrigin(source: RulesSource, via: 'agent' | 'default'): string {

@@ -4,6 +4,7 @@
 // present and the yes/no flags set, so the decision code never meets a missing key.
 import { z } from 'zod';
 import { AGENT_NAME_PATTERN } from '../../shared/names.js';
+import { parseDomainEntry } from './domains.js';
 import type { Permission } from './types.js';
 
 export const PERMISSIONS_FILES = {
@@ -26,6 +27,17 @@ const GlobListSchema = z
   .nullish()
   .transform((globs) => globs ?? []);
 
+// An entry that does not parse would otherwise grant nothing, silently.
+const DomainListSchema = z
+  .array(
+    GlobSchema.superRefine((entry, ctx) => {
+      const parsed = parseDomainEntry(entry);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    }),
+  )
+  .nullish()
+  .transform((globs) => globs ?? []);
+
 // `satisfies` makes the compiler insist on exactly the keys of PERMISSIONS.
 const entryShape = {
   blackboard_read: GlobListSchema,
@@ -35,8 +47,8 @@ const entryShape = {
   can_message: GlobListSchema,
   allowed_apis: GlobListSchema,
   allowed_credentials: GlobListSchema,
-  allowed_domains: GlobListSchema,
-} satisfies Record<Permission, typeof GlobListSchema>;
+  allowed_domains: DomainListSchema,
+} satisfies Record<Permission, typeof GlobListSchema | typeof DomainListSchema>;
 
 export const PermissionEntrySchema = z.preprocess(
   nullAsEmpty({}),

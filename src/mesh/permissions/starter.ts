@@ -32,7 +32,7 @@ const SUBJECTS: Record<Permission, string> = {
   can_message: 'agents it may send messages to',
   allowed_apis: 'mesh APIs it may use (llm: model calls)',
   allowed_credentials: 'credential handles it may use in http_request',
-  allowed_domains: 'hosts it may reach through the egress proxy',
+  allowed_domains: 'egress proxy: host (ports 80, 443), host:port, host:*',
 };
 
 const EXAMPLE_AGENT: PermissionEntry = {

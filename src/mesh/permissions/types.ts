@@ -19,8 +19,13 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
+/** allowed_domains for one host:port; `exact` when an entry names that literal host and port. */
+export type DomainDecision = { allowed: true; exact: boolean } | { allowed: false; reason: string };
+
 export interface PermissionChecker {
   check(agent: string, permission: Permission, subject: string): Decision;
+  /** allowed_domains for `host` at `port` (see domains.ts for what an entry allows). */
+  checkDomain(agent: string, host: string, port: number): DomainDecision;
   /** can_use_internet of the agent's entry: any public address through the egress proxy. */
   canUseInternet(agent: string): boolean;
   /** can_manage_cron of the agent's entry: its own cron jobs and heartbeat. */
