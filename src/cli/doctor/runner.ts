@@ -1,6 +1,6 @@
 // Runs every `legion doctor` check in order: the machine (Node, Docker), then, in a
 // project directory, its files (configuration, permissions, .env, workflows), the
-// agent image, keys, ports and egress protection.
+// agent image, agent data volumes, keys, ports and egress protection.
 // Outside a project directory the project checks are skipped with a line saying so;
 // with an invalid configuration, so are the checks that need it. Probes (Docker, a
 // listening socket, the running mesh) happen here; the checks themselves are pure.
@@ -19,6 +19,8 @@ import { checkImage, probeImage } from './image.js';
 import { checkKeys } from './keys.js';
 import { checkPorts, portPlans, probePort, type ProbedPort } from './ports.js';
 import { checkEgressProtection, probeFirewall } from './firewall.js';
+import { checkVolumes, probeVolumes } from './volumes.js';
+import { projectId } from '../../shared/state.js';
 import { skip, type CheckResult } from './types.js';
 
 export interface DoctorContext {
@@ -60,6 +62,7 @@ export async function runDoctor(ctx: DoctorContext): Promise<CheckResult[]> {
 
   const spec = imageSpec(project, ctx.env);
   results.push(dockerProbe.reachable ? checkImage(await probeImage(ctx.docker, spec), spec) : skip('agent image', 'not checked: Docker is not reachable'));
+  results.push(...(dockerProbe.reachable ? checkVolumes(await probeVolumes(ctx.docker, projectId(ctx.dir), Object.keys(project.agents))) : [skip('agent data', 'not checked: Docker is not reachable')]));
   results.push(...checkKeys(project, ctx.env));
 
   const status = await runningMesh(ctx.dir);

@@ -99,3 +99,64 @@ export async function purgeAgentData(docker: Docker, projectId: string, agent: s
 function isStatus(err: unknown, status: number): boolean {
   return typeof err === 'object' && err !== null && 'statusCode' in err && err.statusCode === status;
 }
+
+/** Moves what the volume held aside (nothing is deleted), then copies the source in,
+ *  keeping owners and times; agent.db travels with its -wal and -shm files. */
+const COPY_SCRIPT = `set -e
+aside=""
+if [ -n "$(ls -A /data)" ]; then
+  aside=".before-adopt-$(date -u +%Y%m%dT%H%M%SZ)"
+  mkdir "/data/$aside"
+  for f in /data/* /data/.[!.]* /data/..?*; do
+    [ -e "$f" ] || continue
+    case "$f" in /data/.before-adopt-*) continue ;; esac
+    mv "$f" "/data/$aside/"
+  done
+fi
+cp -a /from/. /data/
+echo "aside=$aside"`;
+
+export interface AdoptOutcome {
+  target: string;
+  /** Where the target's earlier content now is, inside it; null when it was empty. */
+  aside: string | null;
+}
+
+/** `legion agent adopt-volume`: copies `source` into the agent's volume of this project,
+ *  with a short-lived container of the agent image (no network, no capabilities). The
+ *  agent must not be running; `source` is only read. */
+export async function adoptVolume(docker: Docker, image: string, projectId: string, agent: string, source: string): Promise<AdoptOutcome> {
+  const facts = await inspectVolume(docker, source);
+  if (!facts) throw new LegionError('unknown_volume', `no Docker volume named ${source} (docker volume ls lists them)`, 404);
+  const running = await docker.listContainers({ filters: { label: [`${LABELS.project}=${projectId}`, `${LABELS.agent}=${agent}`], status: ['running'] } });
+  if (running.length > 0) throw new LegionError('agent_running', `agent ${agent} is running; stop the fleet (legion stop), then run adopt-volume again and start it`, 409);
+  const { name: target } = await ensureAgentVolume(docker, projectId, agent);
+  if (target === source) throw new LegionError('same_volume', `${source} is already agent ${agent}'s volume in this project`, 400);
+  const container = await docker.createContainer({
+    Image: image,
+    User: '1000:1000',
+    Entrypoint: ['/bin/sh', '-c'],
+    Cmd: [COPY_SCRIPT],
+    Labels: { [LABELS.managed]: 'true', [LABELS.project]: projectId },
+    HostConfig: {
+      NetworkMode: 'none',
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges:true'],
+      ReadonlyRootfs: true,
+      Mounts: [
+        { Type: 'volume', Source: source, Target: '/from', ReadOnly: true },
+        { Type: 'volume', Source: target, Target: '/data' },
+      ],
+    },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const logs = (await container.logs({ stdout: true, stderr: true })).toString('utf8').replace(/[\x00-\x08]/g, '');
+    if (StatusCode !== 0) throw new LegionError('adopt_failed', `copying ${source} into ${target} failed (exit ${StatusCode}): ${logs.trim()}`, 500);
+    const aside = /aside=(\S*)/.exec(logs)?.[1] ?? '';
+    return { target, aside: aside || null };
+  } finally {
+    await container.remove({ force: true });
+  }
+}
