@@ -3,6 +3,7 @@
 // 20 connections, 5 s each), and publish -> delivered latency for one subscriber
 // (operator publish until the subscriber's model call carries the event).
 import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
 import Docker from 'dockerode';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,16 +11,22 @@ import { performance } from 'node:perf_hooks';
 import { startFakeProvider, type FakeProvider } from '../tests/fakes/fake-provider.js';
 import { freePort, legion, makeProject } from '../tests/helpers/project.js';
 import { projectId } from '../src/shared/state.js';
+import { projectVolumeName } from '../src/mesh/runtime/volumes.js';
 import { median, percentile, type BenchRow } from './table.js';
 
 const docker = new Docker();
 const AGENTS = ['bench-writer', 'bench-sub'];
 
-async function agentToken(container: string): Promise<string> {
-  const info = await docker.getContainer(container).inspect();
-  const entry = info.Config.Env.find((e) => e.startsWith('LEGION_AGENT_TOKEN='));
-  if (!entry) throw new Error(`no agent token in ${container}`);
-  return entry.slice('LEGION_AGENT_TOKEN='.length);
+/** The agent's mesh token, as the mesh stored it for adoption (containers never carry it in their environment). */
+function agentToken(dir: string, agent: string): string {
+  const db = new Database(join(dir, '.legion', 'mesh.db'), { readonly: true });
+  try {
+    const row = db.prepare<[string], { mesh_token: string }>('SELECT mesh_token FROM agent_containers WHERE agent = ?').get(agent);
+    if (!row) throw new Error(`no token stored for ${agent}`);
+    return row.mesh_token;
+  } finally {
+    db.close();
+  }
 }
 
 async function load(url: string, token: string, body: unknown): Promise<autocannon.Result> {
@@ -69,7 +76,7 @@ export async function coordinationBench(): Promise<BenchRow[]> {
     if (started.code !== 0) throw new Error(`legion start -d failed: ${started.stderr}`);
     const info = JSON.parse(readFileSync(join(project.dir, '.legion', 'mesh.json'), 'utf8')) as { agent_api_url: string; admin_url: string };
     const adminToken = readFileSync(join(project.dir, '.legion', 'admin.token'), 'utf8').trim();
-    const token = await agentToken(`legion-${projectId(project.dir)}-bench-writer`);
+    const token = agentToken(project.dir, 'bench-writer');
 
     const writes = await load(`${info.agent_api_url}/mesh/blackboard/set`, token, { key: 'bench/counter', value: { n: 1, note: 'benchmark' } });
     const reads = await load(`${info.agent_api_url}/mesh/blackboard/get`, token, { key: 'bench/counter' });
@@ -86,7 +93,7 @@ export async function coordinationBench(): Promise<BenchRow[]> {
     rows.push(['publish -> subscriber woken, median of 15', `${median(latencies).toFixed(1)} ms (p95 ${percentile(latencies, 95).toFixed(1)})`, 'reported', true]);
   } finally {
     await legion(['stop'], project.dir);
-    for (const agent of AGENTS) await docker.getVolume(`legion_data_${agent}`).remove().catch(() => undefined);
+    for (const agent of AGENTS) await docker.getVolume(projectVolumeName(projectId(project.dir), agent)).remove().catch(() => undefined);
     await fake.close();
     project.cleanup();
   }

@@ -7,6 +7,7 @@
 import Docker from 'dockerode';
 import { performance } from 'node:perf_hooks';
 import { DockerRuntime } from '../src/mesh/runtime/docker.js';
+import { projectVolumeName } from '../src/mesh/runtime/volumes.js';
 import { imageSpec } from '../src/mesh/daemon.js';
 import { agentHealthy } from '../src/mesh/runtime/agent-client.js';
 import { startFakeProvider } from '../tests/fakes/fake-provider.js';
@@ -26,7 +27,8 @@ async function coldStart(): Promise<void> {
     const begin = performance.now();
     const running = await runtime.start({
       agent: 'bench-cold',
-      env: { LEGION_AGENT: 'bench-cold', LEGION_MESH_URL: 'http://127.0.0.1:9', LEGION_AGENT_TOKEN: 'bench-cold.x', LEGION_AGENT_SERVER_TOKEN: 'x' },
+      env: { LEGION_AGENT: 'bench-cold', LEGION_MESH_URL: 'http://127.0.0.1:9' },
+      secrets: { mesh_token: 'bench-cold.x', server_token: 'x' },
       memoryBytes: 512 * 1024 * 1024,
       cpus: 0.5,
     });
@@ -35,7 +37,7 @@ async function coldStart(): Promise<void> {
     if (i === 4) await idleMemory(running.name);
     await runtime.stop('bench-cold');
   }
-  await docker.getVolume('legion_data_bench-cold').remove().catch(() => undefined);
+  await docker.getVolume(projectVolumeName('bench', 'bench-cold')).remove().catch(() => undefined);
   const value = median(samples);
   rows.unshift(['agent cold start (create -> healthy), median of 5', `${value.toFixed(0)} ms`, '<= 800 ms', value <= 800]);
 }

@@ -15,7 +15,6 @@ import { Mesh } from '../src/mesh/server.js';
 import { loadProject } from '../src/shared/config/project.js';
 import { createLogger } from '../src/shared/logging.js';
 import { MeshClient } from '../src/cli/mesh-client.js';
-import { AGENT_ENV } from '../src/shared/wire/agent.js';
 import { TaskResultSchema, type TaskResult } from '../src/shared/wire/task.js';
 import { FINAL_RUN_STATUSES, type RunView } from '../src/shared/wire/workflow.js';
 import type { AgentLaunch, RunningAgent } from '../src/mesh/runtime/types.js';
@@ -36,7 +35,7 @@ class RecordingRuntime extends ProcessRuntime {
 
   override async start(launch: AgentLaunch): Promise<RunningAgent> {
     const running = await super.start(launch);
-    this.servers.set(launch.agent, { url: running.url, token: launch.env[AGENT_ENV.serverToken] ?? '' });
+    this.servers.set(launch.agent, { url: running.url, token: launch.secrets.server_token });
     return running;
   }
 }

@@ -1,7 +1,8 @@
 // Entry point of the agent server (`node dist/agent/main.js`), in a container or as a
-// plain local process. Invariants: a missing or malformed environment variable exits 1
-// with a message naming it before anything starts; the two tokens are removed from
-// process.env once read, so commands run by the exec tool do not inherit them;
+// plain local process. Invariants: a missing or malformed environment variable, or
+// tokens missing from stdin, exit 1 with a message naming it before anything starts;
+// the two tokens come on stdin and never through the environment, and SIGUSR1 cannot
+// open the inspector, so no process a tool starts can read them (secrets.ts);
 // SIGTERM/SIGINT close the server and exit 0 within FORCE_EXIT_MS at the latest. The
 // server listens while the workspace is prepared (the project's seeds fetched from the
 // mesh, then scaffolded), and holds every request but /health until that is done.
@@ -23,6 +24,7 @@ import { MemoryIndex } from './memory/index.js';
 import { MeshEmbedder } from './memory/mesh-embedder.js';
 import { WorkspaceMemory } from './memory/workspace-memory.js';
 import { scaffoldWorkspace, type ScaffoldResult } from './workspace/scaffold.js';
+import { readSecretsFromStdin, refuseInspectorSignal } from './secrets.js';
 
 // Docker sends SIGKILL 10 s after SIGTERM by default; the agent must be gone long before.
 const FORCE_EXIT_MS = 500;
@@ -39,14 +41,12 @@ interface Settings {
   host: string;
 }
 
-const REQUIRED: Record<'name' | 'meshUrl' | 'meshToken' | 'serverToken', string> = {
+const REQUIRED: Record<'name' | 'meshUrl', string> = {
   name: 'the agent name',
   meshUrl: "the URL of the mesh's agent API",
-  meshToken: 'the token this agent presents to the mesh',
-  serverToken: 'the token the mesh presents to this server',
 };
 
-function readSettings(env: NodeJS.ProcessEnv): Settings | string[] {
+function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, 'meshToken' | 'serverToken'> | string[] {
   const problems: string[] = [];
   const required = (key: keyof typeof REQUIRED): string => {
     const value = env[AGENT_ENV[key]]?.trim() ?? '';
@@ -55,8 +55,6 @@ function readSettings(env: NodeJS.ProcessEnv): Settings | string[] {
   };
   const agent = required('name');
   const meshUrl = required('meshUrl');
-  const meshToken = required('meshToken');
-  const serverToken = required('serverToken');
   const nameProblem = agent ? checkAgentName(agent) : null;
   if (nameProblem) problems.push(`${AGENT_ENV.name}: ${nameProblem}`);
   if (meshUrl && !URL.canParse(meshUrl)) problems.push(`${AGENT_ENV.meshUrl}: "${meshUrl}" is not a URL`);
@@ -67,8 +65,6 @@ function readSettings(env: NodeJS.ProcessEnv): Settings | string[] {
   return {
     agent,
     meshUrl,
-    meshToken,
-    serverToken,
     dataDir: path.resolve(env[AGENT_ENV.dataDir]?.trim() || '/data'),
     port,
     host: env[AGENT_ENV.host]?.trim() || '0.0.0.0',
@@ -88,14 +84,20 @@ async function readVersion(): Promise<string> {
   return 'unknown';
 }
 
-async function main(): Promise<void> {
+async function readBootSettings(): Promise<Settings> {
   const settings = readSettings(process.env);
-  if (Array.isArray(settings)) {
-    process.stderr.write(`legion agent: cannot start:\n${settings.map((problem) => `  - ${problem}`).join('\n')}\n`);
+  const secrets = await readSecretsFromStdin();
+  const problems = [...(Array.isArray(settings) ? settings : []), ...(typeof secrets === 'string' ? [secrets] : [])];
+  if (Array.isArray(settings) || typeof secrets === 'string') {
+    process.stderr.write(`legion agent: cannot start:\n${problems.map((problem) => `  - ${problem}`).join('\n')}\n`);
     process.exit(1);
   }
-  delete process.env[AGENT_ENV.meshToken];
-  delete process.env[AGENT_ENV.serverToken];
+  return { ...settings, meshToken: secrets.mesh_token, serverToken: secrets.server_token };
+}
+
+async function main(): Promise<void> {
+  refuseInspectorSignal(() => process.stderr.write('legion agent: SIGUSR1 ignored (the inspector stays closed)\n'));
+  const settings = await readBootSettings();
 
   const logger = createLogger({ agent: settings.agent });
   try {

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
+import { docker, dockerAvailable, projectContainers } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 import { MeshStatusSchema } from '../../src/shared/wire/admin.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,7 +23,6 @@ describe.skipIf(!available)('coordination between containers', () => {
     fake.calls.find((c) => c.messages.some((m) => m.role === 'system' && m.content.startsWith(`You are ${agent},`)) && c.messages.some((m) => m.role === 'user' && pattern.test(m.content))) ?? null;
 
   beforeAll(async () => {
-    for (const agent of AGENTS) await removeVolume(`legion_data_${agent}`);
     fake = await startFakeProvider();
     project = makeProject({
       port: await freePort(),
@@ -51,7 +50,7 @@ describe.skipIf(!available)('coordination between containers', () => {
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, AGENTS);
+    await tearDownFleet(project);
     await fake?.close();
     project?.cleanup();
   });

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeCall, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { dockerAvailable, removeVolume } from '../helpers/docker.js';
+import { dockerAvailable } from '../helpers/docker.js';
 import { waitFor } from '../helpers/wait.js';
 import { tearDownFleet } from '../helpers/fleet.js';
 
@@ -25,7 +25,6 @@ describe.skipIf(!available)('cron in a container', () => {
     fake.calls.filter((c) => (c.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '').startsWith(`[cron job ${id} `));
 
   beforeAll(async () => {
-    await removeVolume(`legion_data_${AGENT}`);
     fake = await startFakeProvider();
     project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: `agents:\n  ${AGENT}:\n    role: keeps time\n` });
     writeFileSync(join(project.dir, 'config', 'permissions.yaml'), `agents:\n  ${AGENT}:\n    allowed_apis: [llm]\n    can_manage_cron: true\n`);
@@ -35,7 +34,7 @@ describe.skipIf(!available)('cron in a container', () => {
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, [AGENT]);
+    await tearDownFleet(project);
     await fake?.close();
     project?.cleanup();
   });

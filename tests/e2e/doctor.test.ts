@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { dockerAvailable, removeVolume } from '../helpers/docker.js';
+import { dockerAvailable } from '../helpers/docker.js';
 import { tearDownFleet } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
@@ -21,7 +21,6 @@ describe.skipIf(!available)('legion doctor with real Docker', () => {
   let egress: number;
 
   beforeAll(async () => {
-    await removeVolume(`legion_data_${AGENT}`);
     fake = await startFakeProvider();
     // Both ports picked free: the default egress port (port + 1) may be anyone's.
     const port = await freePort();
@@ -35,7 +34,7 @@ describe.skipIf(!available)('legion doctor with real Docker', () => {
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, [AGENT]);
+    await tearDownFleet(project);
     await fake?.close();
     project?.cleanup();
   });

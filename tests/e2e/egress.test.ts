@@ -17,7 +17,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { CLI, freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, projectContainers, removeVolume, execIn } from '../helpers/docker.js';
+import { docker, dockerAvailable, projectContainers, execIn } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
 import { EventListSchema, type EventEntry } from '../../src/shared/wire/events.js';
@@ -105,7 +105,6 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
   const events = async (): Promise<EventEntry[]> => (await MeshClient.connect(project.dir).requestJson('GET', '/api/events?limit=1000', EventListSchema)).events;
 
   beforeAll(async () => {
-    await removeVolume(`legion_data_${AGENT}`);
     fake = await startFakeProvider();
     allowed = await hostServer('hello from the allowed host server');
     refused = await hostServer('the refused host server must never answer');
@@ -134,7 +133,7 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, [AGENT]);
+    await tearDownFleet(project);
     await fake?.close();
     allowed?.server.close();
     refused?.server.close();
@@ -256,7 +255,6 @@ describe.skipIf(!available)('egress without the rights to firewall the host', ()
   let project: TestProject;
 
   beforeAll(async () => {
-    await removeVolume(`legion_data_${agent}`);
     fake = await startFakeProvider();
     const meshPort = await freePort();
     project = makeProject({
@@ -268,7 +266,7 @@ describe.skipIf(!available)('egress without the rights to firewall the host', ()
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, [agent]);
+    await tearDownFleet(project);
     await fake?.close();
     project?.cleanup();
   });

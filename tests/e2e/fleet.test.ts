@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, projectContainers, removeVolume, execIn } from '../helpers/docker.js';
+import { docker, dockerAvailable, projectContainers, execIn } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 import { tearDownFleet } from '../helpers/fleet.js';
 
@@ -18,7 +18,6 @@ describe.skipIf(!available)('fleet with real Docker', () => {
   let container: string;
 
   beforeAll(async () => {
-    await removeVolume('legion_data_assistant');
     fake = await startFakeProvider();
     project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl });
     const started = await legion(['start', '-d'], project.dir);
@@ -29,7 +28,7 @@ describe.skipIf(!available)('fleet with real Docker', () => {
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, ['assistant']);
+    await tearDownFleet(project);
     await fake?.close();
     project?.cleanup();
   });
@@ -90,7 +89,10 @@ describe.skipIf(!available)('fleet with real Docker', () => {
     expect(info.HostConfig.NanoCpus).toBe(0.5e9);
     expect(info.HostConfig.PidsLimit).toBeGreaterThan(0);
     expect(info.HostConfig.Init).toBe(true);
-    expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: 'legion_data_assistant', Destination: '/data' })]);
+    const volume = `legion-${projectId(project.dir)}-assistant`;
+    expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: volume, Destination: '/data' })]);
+    expect((await docker.getVolume(volume).inspect()).Labels).toMatchObject({ 'legion.project': projectId(project.dir), 'legion.agent': 'assistant' });
+    expect(info.Config.Env.filter((e) => /^LEGION_AGENT(_SERVER)?_TOKEN=/.test(e))).toEqual([]);
     expect(info.Config.Labels).toMatchObject({ 'legion.project': projectId(project.dir), 'legion.agent': 'assistant' });
     expect(Object.keys(info.NetworkSettings.Networks)).toEqual(['legion_internal']);
     const network = await docker.getNetwork('legion_internal').inspect();

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
+import { docker, dockerAvailable, projectContainers } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 import type { AgentStatusEntry } from '../../src/shared/wire/admin.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
@@ -33,7 +33,6 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
     fake.calls.filter((c) => c.messages.some((m) => m.role === 'system' && m.content.startsWith('You are survivor,')) && c.messages.at(-1)?.role === 'user' && pattern.test(c.messages.at(-1)?.content ?? ''));
 
   beforeAll(async () => {
-    for (const name of AGENTS) await removeVolume(`legion_data_${name}`);
     fake = await startFakeProvider();
     project = makeProject({
       port: await freePort(),
@@ -51,7 +50,7 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, AGENTS);
+    await tearDownFleet(project);
     await fake?.close();
     project?.cleanup();
   });

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
+import { dockerAvailable, projectContainers } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 import { tearDownFleet } from '../helpers/fleet.js';
 
@@ -20,7 +20,6 @@ describe.skipIf(!available)('memory across sessions and container restarts', () 
     fake.calls.filter((c) => c.messages.some((m) => m.role === 'user' && m.content === question)).at(-1)?.messages.find((m) => m.role === 'system')?.content ?? '';
 
   beforeAll(async () => {
-    await removeVolume(`legion_data_${AGENT}`);
     fake = await startFakeProvider();
     project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: `agents:\n  ${AGENT}:\n    role: remembers\n` });
     const started = await legion(['start', '-d'], project.dir);
@@ -28,7 +27,7 @@ describe.skipIf(!available)('memory across sessions and container restarts', () 
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, [AGENT]);
+    await tearDownFleet(project);
     await fake?.close();
     project?.cleanup();
   });

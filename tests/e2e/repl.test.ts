@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { CLI, freePort, makeProject, type TestProject } from '../helpers/project.js';
-import { dockerAvailable, projectContainers, removeVolume } from '../helpers/docker.js';
+import { dockerAvailable, projectContainers, removeProjectVolumes } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 
 const available = await dockerAvailable();
@@ -47,7 +47,6 @@ describe.skipIf(!available)('legion start REPL through a pseudo-terminal', () =>
   let terminal: Terminal;
 
   beforeAll(async () => {
-    await removeVolume('legion_data_assistant');
     fake = await startFakeProvider({ chunkDelayMs: 40 });
     project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl });
     terminal = new Terminal(`${process.execPath} ${CLI} start`, project.dir);
@@ -58,7 +57,7 @@ describe.skipIf(!available)('legion start REPL through a pseudo-terminal', () =>
       terminal.child.kill('SIGTERM');
       await terminal.exited;
     }
-    await removeVolume('legion_data_assistant');
+    if (project) await removeProjectVolumes(projectId(project.dir));
     await fake?.close();
     project?.cleanup();
   });

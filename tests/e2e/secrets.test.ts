@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, removeVolume, execIn } from '../helpers/docker.js';
+import { docker, dockerAvailable, execIn } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 import { tearDownFleet } from '../helpers/fleet.js';
 
@@ -30,7 +30,6 @@ describe.skipIf(!available)('secrets with real Docker', () => {
   const secrets = () => [DEMO_SECRET, SPARE_SECRET, project.secret];
 
   beforeAll(async () => {
-    await removeVolume(`legion_data_${AGENT}`);
     server = createServer((req, res) => {
       received.push(req.headers);
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -52,7 +51,7 @@ describe.skipIf(!available)('secrets with real Docker', () => {
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, [AGENT]);
+    await tearDownFleet(project);
     await fake?.close();
     server?.closeAllConnections();
     await new Promise((r) => server?.close(r));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, type TestProject } from '../helpers/project.js';
-import { dockerAvailable, removeVolume } from '../helpers/docker.js';
+import { dockerAvailable } from '../helpers/docker.js';
 import { tearDownFleet } from '../helpers/fleet.js';
 import { MeshStatusSchema } from '../../src/shared/wire/admin.js';
 
@@ -20,7 +20,6 @@ describe.skipIf(!available)('legion setup --yes, then legion start -d, in an emp
   let setup: { code: number; stdout: string; stderr: string };
 
   beforeAll(async () => {
-    for (const agent of AGENTS) await removeVolume(`legion_data_${agent}`);
     fake = await startFakeProvider();
     const dir = mkdtempSync(join(tmpdir(), 'legion-setup-e2e-'));
     const port = await freePort();
@@ -33,7 +32,7 @@ describe.skipIf(!available)('legion setup --yes, then legion start -d, in an emp
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, AGENTS);
+    await tearDownFleet(project);
     await fake?.close();
     project?.cleanup();
   });

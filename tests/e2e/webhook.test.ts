@@ -8,7 +8,7 @@ import { sign as githubSign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { directiveResponder, startFakeProvider, type FakeCall, type FakeProvider, type FakeStep } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { docker, dockerAvailable, removeVolume, execIn } from '../helpers/docker.js';
+import { docker, dockerAvailable, execIn } from '../helpers/docker.js';
 import { postHook, turnsFor } from '../helpers/triggers.js';
 import { projectId } from '../../src/shared/state.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
@@ -42,7 +42,6 @@ describe.skipIf(!available)('webhooks with real Docker', () => {
   const hookFile = async () => ((await execIn(container, ['cat', '/data/hook.txt'])).output).trim();
 
   beforeAll(async () => {
-    await removeVolume(`legion_data_${AGENT}`);
     fake = await startFakeProvider({ respond: lineDirectives });
     project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: `agents:\n  ${AGENT}:\n    role: writes webhook payloads to files\n` });
     const started = await legion(['start', '-d'], project.dir);
@@ -56,7 +55,7 @@ describe.skipIf(!available)('webhooks with real Docker', () => {
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, [AGENT]);
+    await tearDownFleet(project);
     await fake?.close();
     project?.cleanup();
   });

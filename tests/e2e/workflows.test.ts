@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { directiveResponder, startFakeProvider, type FakeCall, type FakeProvider, type FakeStep } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
-import { dockerAvailable, removeVolume } from '../helpers/docker.js';
+import { dockerAvailable } from '../helpers/docker.js';
 import { tearDownFleet, killMesh } from '../helpers/fleet.js';
 import { waitFor } from '../helpers/wait.js';
 import { RunViewSchema, type RunView } from '../../src/shared/wire/workflow.js';
@@ -107,7 +107,6 @@ describe.skipIf(!available)('workflows with real containers', () => {
   };
 
   beforeAll(async () => {
-    for (const agent of AGENTS) await removeVolume(`legion_data_${agent}`);
     fake = await startFakeProvider({ respond });
     project = makeProject({
       port: await freePort(),
@@ -123,7 +122,7 @@ describe.skipIf(!available)('workflows with real containers', () => {
   });
 
   afterAll(async () => {
-    await tearDownFleet(project, AGENTS);
+    await tearDownFleet(project);
     await fake?.close();
     project?.cleanup();
   });

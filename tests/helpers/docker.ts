@@ -22,11 +22,15 @@ export async function projectContainers(projectId: string): Promise<Docker.Conta
   return docker.listContainers({ all: true, filters: { label: [`legion.project=${projectId}`] } });
 }
 
-export async function removeVolume(name: string): Promise<void> {
-  try {
-    await docker.getVolume(name).remove({ force: true });
-  } catch {
-    // already gone
+/** Removes the volumes labelled with this test project's id: never one it did not create. */
+export async function removeProjectVolumes(projectId: string): Promise<void> {
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`legion.project=${projectId}`] } });
+  for (const volume of Volumes ?? []) {
+    try {
+      await docker.getVolume(volume.Name).remove({ force: true });
+    } catch {
+      // already gone
+    }
   }
 }
 

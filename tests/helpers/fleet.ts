@@ -1,10 +1,11 @@
 // Tearing down an e2e fleet so the next test file starts clean: stop the mesh (by its
 // pid if the CLI cannot, or its health monitor would bring agents back), remove any
-// container of the project that is left, and delete the agents' volumes.
+// container of the project that is left, and delete the project's volumes (found by
+// its legion.project label: a test removes nothing it did not create).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectId } from '../../src/shared/state.js';
-import { docker, projectContainers, removeVolume } from './docker.js';
+import { docker, projectContainers, removeProjectVolumes } from './docker.js';
 import { legion, type TestProject } from './project.js';
 import { waitFor } from './wait.js';
 
@@ -22,7 +23,7 @@ export async function killMesh(project: TestProject): Promise<void> {
   }, 'the mesh to die');
 }
 
-export async function tearDownFleet(project: TestProject | undefined, agents: readonly string[]): Promise<void> {
+export async function tearDownFleet(project: TestProject | undefined): Promise<void> {
   if (project) {
     const info = join(project.dir, '.legion', 'mesh.json');
     if (existsSync(info) && (await legion(['stop'], project.dir)).code !== 0) {
@@ -34,6 +35,6 @@ export async function tearDownFleet(project: TestProject | undefined, agents: re
       }
     }
     for (const c of await projectContainers(projectId(project.dir))) await docker.getContainer(c.Id).remove({ force: true });
+    await removeProjectVolumes(projectId(project.dir));
   }
-  for (const agent of agents) await removeVolume(`legion_data_${agent}`);
 }

@@ -43,8 +43,10 @@ export class ProcessRuntime implements AgentRuntime {
         LEGION_AGENT_PORT: String(port),
         LEGION_AGENT_HOST: '127.0.0.1',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // As the Docker runtime does: the tokens on stdin, then end of file.
+    child.stdin?.end(`${JSON.stringify(launch.secrets)}\n`);
     const proc: Proc = { child, output: '', exited: false };
     child.stdout?.on('data', (d: Buffer) => (proc.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (proc.output += d.toString()));

@@ -134,12 +134,14 @@ let agentUrl: string;
 let dataDir: string;
 let agentStderr = '';
 
-function startAgent(env: Record<string, string>): ChildProcess {
+/** Starts the server as the mesh does: settings in the environment, the tokens as one JSON line on stdin. */
+function startAgent(env: Record<string, string>, stdin = JSON.stringify({ mesh_token: AGENT_TOKEN, server_token: SERVER_TOKEN })): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/agent/main.ts'], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin?.end(stdin);
   child.stderr?.on('data', (chunk: Buffer) => (agentStderr += chunk.toString()));
   return child;
 }
@@ -188,8 +190,6 @@ beforeAll(async () => {
   agent = startAgent({
     LEGION_AGENT: 'scout',
     LEGION_MESH_URL: meshUrl,
-    LEGION_AGENT_TOKEN: AGENT_TOKEN,
-    LEGION_AGENT_SERVER_TOKEN: SERVER_TOKEN,
     LEGION_DATA_DIR: dataDir,
     LEGION_AGENT_PORT: '0',
     LEGION_AGENT_HOST: '127.0.0.1',
@@ -356,11 +356,29 @@ describe('agent server process', () => {
 
 describe('agent server configuration', () => {
   it('exits 1 naming a missing required variable', async () => {
-    const child = startAgent({ LEGION_AGENT: 'scout', LEGION_AGENT_TOKEN: 'x', LEGION_AGENT_SERVER_TOKEN: 'y', LEGION_DATA_DIR: dataDir });
+    const child = startAgent({ LEGION_AGENT: 'scout', LEGION_DATA_DIR: dataDir });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(1);
     expect(stderr).toContain('LEGION_MESH_URL is not set');
+  });
+
+  it('exits 1 when its tokens are not on stdin, even with them in the environment', async () => {
+    const child = startAgent({ LEGION_AGENT: 'scout', LEGION_MESH_URL: 'http://127.0.0.1:9', LEGION_AGENT_TOKEN: 'x', LEGION_AGENT_SERVER_TOKEN: 'y', LEGION_DATA_DIR: dataDir }, '');
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr).toContain('no tokens on stdin');
+  });
+
+  it('exits 1 naming the missing field of the tokens on stdin', async () => {
+    const child = startAgent({ LEGION_AGENT: 'scout', LEGION_MESH_URL: 'http://127.0.0.1:9', LEGION_DATA_DIR: dataDir }, JSON.stringify({ mesh_token: 'x' }));
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr).toContain('server_token');
   });
 });

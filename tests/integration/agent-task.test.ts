@@ -155,14 +155,13 @@ async function startAgent(): Promise<void> {
       HOME: process.env.HOME ?? '',
       LEGION_AGENT: 'worker',
       LEGION_MESH_URL: meshUrl,
-      LEGION_AGENT_TOKEN: AGENT_TOKEN,
-      LEGION_AGENT_SERVER_TOKEN: SERVER_TOKEN,
       LEGION_DATA_DIR: dataDir,
       LEGION_AGENT_PORT: '0',
       LEGION_AGENT_HOST: '127.0.0.1',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  agent.stdin?.end(JSON.stringify({ mesh_token: AGENT_TOKEN, server_token: SERVER_TOKEN }));
   agent.stderr?.on('data', (chunk: Buffer) => (agentLog += chunk.toString()));
   let buffer = '';
   for await (const chunk of agent.stdout ?? []) {

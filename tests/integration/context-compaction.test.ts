@@ -77,7 +77,7 @@ describe('context compaction', () => {
   afterAll(async () => h?.close());
 
   it('gets its window from agents.yaml through the mesh, over the shipped table', async () => {
-    const token = h.runtime.launches.get('keeper')?.env.LEGION_AGENT_TOKEN ?? '';
+    const token = h.runtime.launches.get('keeper')?.secrets.mesh_token ?? '';
     const response = await fetch(`${h.mesh.agentApiUrl}/mesh/agent/config`, { headers: { authorization: `Bearer ${token}` } });
     expect(await response.json()).toMatchObject({ agent: 'keeper', model: 'openai/gpt-4o-mini', context_window: WINDOW });
   });

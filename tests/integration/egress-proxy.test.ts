@@ -458,7 +458,8 @@ describe('in a running mesh', () => {
     const proxyUrl = new URL(env.HTTP_PROXY ?? '');
     expect(`${proxyUrl.protocol}//${proxyUrl.host}`).toBe(harness.mesh.egressUrl);
     expect(proxyUrl.username).toBe('prober');
-    expect(decodeURIComponent(proxyUrl.password)).not.toBe(env.LEGION_AGENT_TOKEN);
+    expect(decodeURIComponent(proxyUrl.password)).not.toBe(harness.runtime.launches.get('prober')?.secrets.mesh_token);
+    expect(Object.values(env)).not.toContain(harness.runtime.launches.get('prober')?.secrets.mesh_token);
     expect(env.https_proxy).toBe(env.HTTP_PROXY);
     expect(env.NO_PROXY?.split(',')).toContain(new URL(harness.mesh.agentApiUrl).hostname);
   });

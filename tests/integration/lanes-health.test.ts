@@ -106,7 +106,7 @@ describe('lanes and the health monitor', () => {
     expect(refused.deliveries).toBe(0);
     expect(refused.refused).toEqual([{ agent: 'worker', reason: expect.stringMatching(/lane of agent worker is full/) }]);
 
-    const senderToken = h.runtime.launches.get('sender')?.env.LEGION_AGENT_TOKEN ?? '';
+    const senderToken = h.runtime.launches.get('sender')?.secrets.mesh_token ?? '';
     const message = await fetch(`${h.mesh.agentApiUrl}/mesh/messages/send`, {
       method: 'POST',
       headers: { authorization: `Bearer ${senderToken}`, 'content-type': 'application/json' },

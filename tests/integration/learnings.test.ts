@@ -27,7 +27,7 @@ describe('learnings', () => {
   };
 
   it('gets the shipped window of its model when agents.yaml sets none', async () => {
-    const token = h.runtime.launches.get('keeper')?.env.LEGION_AGENT_TOKEN ?? '';
+    const token = h.runtime.launches.get('keeper')?.secrets.mesh_token ?? '';
     const response = await fetch(`${h.mesh.agentApiUrl}/mesh/agent/config`, { headers: { authorization: `Bearer ${token}` } });
     expect(await response.json()).toMatchObject({ model: 'openai/gpt-4o-mini', context_window: 128_000 });
   });

@@ -42,7 +42,7 @@ describe('agent memory with an embedding model', () => {
   });
   afterAll(async () => h?.close());
 
-  const tokenOf = (agent: string): string => h.runtime.launches.get(agent)?.env.LEGION_AGENT_TOKEN ?? '';
+  const tokenOf = (agent: string): string => h.runtime.launches.get(agent)?.secrets.mesh_token ?? '';
 
   it('hands the agent the embedding model and the memory settings with its runtime config', async () => {
     const response = await fetch(`${h.mesh.agentApiUrl}/mesh/agent/config`, { headers: { authorization: `Bearer ${tokenOf('keeper')}` } });

@@ -62,7 +62,7 @@ describe('mesh with agent processes', () => {
   });
 
   it('refuses admin routes without the admin token, and with an agent token', async () => {
-    const agentToken = runtime.launches.get('assistant')?.env.LEGION_AGENT_TOKEN ?? '';
+    const agentToken = runtime.launches.get('assistant')?.secrets.mesh_token ?? '';
     expect(agentToken).not.toBe('');
     const none = await fetch(`${client.baseUrl}/api/status`);
     expect(none.status).toBe(401);
@@ -71,7 +71,7 @@ describe('mesh with agent processes', () => {
   });
 
   it('serves the agent API only with that agent\'s own token', async () => {
-    const agentToken = runtime.launches.get('assistant')?.env.LEGION_AGENT_TOKEN ?? '';
+    const agentToken = runtime.launches.get('assistant')?.secrets.mesh_token ?? '';
     const adminToken = readFileSync(join(project.dir, '.legion', 'admin.token'), 'utf8').trim();
     const url = `${mesh.agentApiUrl}/mesh/agent/config`;
     expect((await fetch(url, { headers: { authorization: `Bearer ${adminToken}` } })).status).toBe(401);

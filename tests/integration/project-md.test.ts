@@ -23,7 +23,7 @@ describe('PROJECT.md alignment', () => {
   afterAll(async () => h?.close());
 
   const systemPromptOfLastCall = (): string => h.fake.calls.at(-1)?.messages.find((m) => m.role === 'system')?.content ?? '';
-  const agentToken = () => h.runtime.launches.get('scribe')?.env.LEGION_AGENT_TOKEN;
+  const agentToken = () => h.runtime.launches.get('scribe')?.secrets.mesh_token;
 
   /** Types `lines` into a REPL attached to scribe; returns what it printed. */
   async function repl(lines: string[]): Promise<string> {

@@ -1,10 +1,18 @@
-// legion agent add|list|remove. With a running fleet the mesh edits
+// legion agent add|list|remove|adopt-volume. With a running fleet the mesh edits
 // config/agents.yaml and starts or stops the container at once; without one the
 // file is edited here and the change applies at the next `legion start`. `agent add`
 // asks its questions in a terminal when given no option (wizard/agent-add.ts), and
-// adds a team template's agents with --template (templates/).
+// adds a team template's agents with --template (templates/). An agent's data (its
+// project volume) goes only with `remove --purge`; adopt-volume copies a volume of an
+// earlier legion into the project's (mesh/runtime/volumes.ts).
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import Docker from 'dockerode';
+import { projectId } from '../../shared/state.js';
+import { imageSpec } from '../../mesh/daemon.js';
+import { assertDockerReachable } from '../../mesh/runtime/docker.js';
+import { buildImage, imageExists, imageTag } from '../../mesh/runtime/image.js';
+import { adoptVolume, agentVolumes, projectVolumeName, purgeAgentData } from '../../mesh/runtime/volumes.js';
 import { LegionError } from '../../shared/errors.js';
 import { loadProject, agentModel, type Project } from '../../shared/config/project.js';
 import { addAgentToConfig, removeAgentFromConfig, type NewAgent } from '../../shared/config/agents-edit.js';
@@ -170,15 +178,16 @@ export function registerAgent(program: Command): void {
 
   agent
     .command('remove <name>')
-    .description('stop an agent and remove it from config/agents.yaml (its data volume is kept)')
+    .description('stop an agent and remove it from config/agents.yaml (its data volume is kept unless --purge)')
     .option('-y, --yes', 'do not ask for confirmation')
+    .option('--purge', "also delete the agent's data volume in this project (its workspace and agent.db)")
     .action(
-      commandAction(async (name: string, options: { yes?: boolean }) => {
+      commandAction(async (name: string, options: { yes?: boolean; purge?: boolean }) => {
         const dir = projectDir();
         if (!loadProject(dir).agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`, 404);
         if (!options.yes) {
           if (!process.stdin.isTTY) throw new LegionError('confirmation_needed', `removing ${name} needs confirmation: pass --yes`, 400);
-          if (!(await confirm(`remove agent ${name}?`))) {
+          if (!(await confirm(options.purge ? `remove agent ${name} and delete its data?` : `remove agent ${name}?`))) {
             process.stdout.write('nothing removed\n');
             return;
           }
@@ -186,7 +195,41 @@ export function registerAgent(program: Command): void {
         const client = await runningClient(dir);
         if (client) await client.removeAgent(name);
         else removeAgentFromConfig(dir, name);
-        process.stdout.write(`removed ${name}; its data volume legion_data_${name} is kept (docker volume rm legion_data_${name} deletes it)\n`);
+        await reportData(dir, name, options.purge === true);
       }),
     );
+
+  agent
+    .command('adopt-volume <agent> <volume>')
+    .description("copy a Docker volume's data (such as legion_data_<agent> of an earlier legion) into this project's volume of <agent>; deletes nothing")
+    .action(
+      commandAction(async (name: string, volume: string) => {
+        const dir = projectDir();
+        const project = loadProject(dir);
+        if (!project.agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`, 404);
+        const docker = new Docker();
+        await assertDockerReachable(docker);
+        const spec = imageSpec(project);
+        const tag = imageTag(spec);
+        if (!(await imageExists(docker, tag))) await buildImage(docker, spec, (line) => process.stderr.write(`${line}\n`));
+        const outcome = await adoptVolume(docker, tag, projectId(dir), name, volume);
+        const aside = outcome.aside ? `; what ${outcome.target} held before is in /data/${outcome.aside} (inside the agent's /data)` : '';
+        process.stdout.write(`copied ${volume} into ${outcome.target}, agent ${name}'s volume in this project${aside}; ${volume} is unchanged (docker volume rm ${volume} deletes it once you no longer need it)\n`);
+      }),
+    );
+}
+
+/** After a remove: deletes the agent's volume with --purge, else says where its data stays. */
+async function reportData(dir: string, name: string, purge: boolean): Promise<void> {
+  const docker = new Docker();
+  const id = projectId(dir);
+  if (purge) {
+    await assertDockerReachable(docker);
+    const removed = await purgeAgentData(docker, id, name);
+    process.stdout.write(removed.length ? `removed ${name} and deleted its data (volume ${removed.join(', ')})\n` : `removed ${name}; it had no data volume in this project\n`);
+    return;
+  }
+  const kept = await agentVolumes(docker, id, name).catch(() => [projectVolumeName(id, name)]);
+  const volume = kept[0] ?? projectVolumeName(id, name);
+  process.stdout.write(`removed ${name}; its data is kept in volume ${volume} (legion agent add ${name} uses it again; legion agent remove --purge, or docker volume rm ${volume}, deletes it)\n`);
 }

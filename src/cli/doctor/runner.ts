@@ -1,6 +1,6 @@
 // Runs every `legion doctor` check in order: the machine (Node, Docker), then, in a
 // project directory, its files (configuration, permissions, .env, workflows), the
-// agent image, keys, ports, egress protection and the egress allowlist.
+// agent image, agent data volumes, keys, ports, egress protection and the egress allowlist.
 // Outside a project directory the project checks are skipped with a line saying so;
 // with an invalid configuration, so are the checks that need it. Probes (Docker, a
 // listening socket, the running mesh) happen here; the checks themselves are pure.
@@ -23,6 +23,8 @@ import { checkAllowlist } from './allowlist.js';
 import { readPermissionRules } from '../../mesh/permissions/file.js';
 import { resolveProviders } from '../../mesh/llm/providers.js';
 import { canonicalIp, systemHostAddresses } from '../../mesh/egress/addresses.js';
+import { checkVolumes, probeVolumes } from './volumes.js';
+import { projectId } from '../../shared/state.js';
 import { skip, type CheckResult } from './types.js';
 
 export interface DoctorContext {
@@ -64,6 +66,7 @@ export async function runDoctor(ctx: DoctorContext): Promise<CheckResult[]> {
 
   const spec = imageSpec(project, ctx.env);
   results.push(dockerProbe.reachable ? checkImage(await probeImage(ctx.docker, spec), spec) : skip('agent image', 'not checked: Docker is not reachable'));
+  results.push(...(dockerProbe.reachable ? checkVolumes(await probeVolumes(ctx.docker, projectId(ctx.dir), Object.keys(project.agents))) : [skip('agent data', 'not checked: Docker is not reachable')]));
   results.push(...checkKeys(project, ctx.env));
 
   const status = await runningMesh(ctx.dir);

@@ -1,7 +1,8 @@
 // Runs each agent in its own hardened container: uid 1000, no capabilities,
 // no-new-privileges, read-only root with a tmpfs /tmp, memory/CPU/pids limits, an
-// init process, a named volume at /data, on the internal network legion_internal
-// (no route out, no container-to-container traffic). Containers carry labels naming
+// init process, the project's own volume at /data (volumes.ts), on the internal network
+// legion_internal (no route out, no container-to-container traffic), its tokens on
+// stdin and never in its environment (secrets-stdin.ts). Containers carry labels naming
 // the project and agent; that is how a restarted mesh finds them (to adopt them or
 // replace them). Where it has the rights, the
 // runtime firewalls the host so that agents reach only the mesh's ports (firewall.ts).
@@ -10,16 +11,15 @@ import { LegionError } from '../../shared/errors.js';
 import { AGENT_SERVER_PORT } from '../../shared/wire/agent.js';
 import { buildImage, imageExists, imageTag, type ImageSpec } from './image.js';
 import { installHostFirewall, removeHostFirewall, type HostFirewallSpec } from './firewall.js';
+import { LABELS } from './labels.js';
+import { ensureAgentVolume } from './volumes.js';
+import { SECRETS_STDIN_OPTIONS, startWithSecrets } from './secrets-stdin.js';
 import type { HostIsolation } from '../../shared/wire/admin.js';
 import type { AgentApiBinding, AgentLaunch, AgentRuntime, FoundAgent, ProgressFn, RunningAgent } from './types.js';
 
 export const NETWORK_NAME = 'legion_internal';
-export const LABELS = { managed: 'legion.managed', project: 'legion.project', agent: 'legion.agent' } as const;
+export { LABELS };
 const STOP_GRACE_SECONDS = 2;
-
-export function volumeName(agent: string): string {
-  return `legion_data_${agent}`;
-}
 
 export interface DockerRuntimeOptions {
   projectId: string;
@@ -53,6 +53,10 @@ export class DockerRuntime implements AgentRuntime {
   private network: { gateway: string; bridge: string } | null = null;
   /** The firewall rules this runtime installed, to remove at releaseHost. */
   private firewall: HostFirewallSpec | null = null;
+  /** Where start() reports (the mesh's progress); set by prepare. */
+  private progress: ProgressFn = () => undefined;
+  /** Agents whose legacy-volume notice was given: it is said once per mesh run. */
+  private readonly noticed = new Set<string>();
 
   constructor(options: DockerRuntimeOptions) {
     this.options = options;
@@ -65,6 +69,7 @@ export class DockerRuntime implements AgentRuntime {
 
   async prepare(progress: ProgressFn, meshPort: number): Promise<AgentApiBinding> {
     await assertDockerReachable(this.docker);
+    this.progress = progress;
     const tag = imageTag(this.options.image);
     if (!(await imageExists(this.docker, tag))) await buildImage(this.docker, this.options.image, progress);
     this.tag = tag;
@@ -118,10 +123,16 @@ export class DockerRuntime implements AgentRuntime {
     if (!this.tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
     const name = this.containerName(launch.agent);
     await this.removeContainer(name);
+    const volume = await ensureAgentVolume(this.docker, this.options.projectId, launch.agent);
+    if (volume.notice && !this.noticed.has(launch.agent)) {
+      this.noticed.add(launch.agent);
+      this.progress(volume.notice);
+    }
     const container = await this.docker.createContainer({
       name,
       Image: this.tag,
       User: '1000:1000',
+      ...SECRETS_STDIN_OPTIONS,
       Env: Object.entries(launch.env).map(([key, value]) => `${key}=${value}`),
       Labels: {
         [LABELS.managed]: 'true',
@@ -140,11 +151,11 @@ export class DockerRuntime implements AgentRuntime {
         NanoCpus: Math.round(launch.cpus * 1e9),
         PidsLimit: 256,
         Init: true,
-        Mounts: [{ Type: 'volume', Source: volumeName(launch.agent), Target: '/data' }],
+        Mounts: [{ Type: 'volume', Source: volume.name, Target: '/data' }],
         RestartPolicy: { Name: 'no' },
       },
     });
-    await container.start();
+    await startWithSecrets(container, launch.secrets);
     const info = await container.inspect();
     const ip = info.NetworkSettings.Networks[NETWORK_NAME]?.IPAddress;
     if (!ip) throw new LegionError('container_no_address', `container ${name} has no address on ${NETWORK_NAME}`, 500);

@@ -162,10 +162,9 @@ export class Fleet implements MonitoredFleet {
         env: {
           [AGENT_ENV.name]: slot.name,
           [AGENT_ENV.meshUrl]: this.options.meshUrl(),
-          [AGENT_ENV.meshToken]: meshToken,
-          [AGENT_ENV.serverToken]: serverToken,
           ...egressProxyEnv({ proxyUrl: this.options.egress.url(), agent: slot.name, token: egressToken, meshUrl: this.options.meshUrl() }),
         },
+        secrets: { mesh_token: meshToken, server_token: serverToken },
         memoryBytes: parseMemoryLimit(entry.resources.memory_limit),
         cpus: entry.resources.cpu_limit,
       });

@@ -1,11 +1,15 @@
 // What the fleet needs from wherever agents run. The mesh uses the Docker runtime;
 // integration tests run agents as local processes behind the same interface.
 import type { HostIsolation } from '../../shared/wire/admin.js';
+import type { AgentSecrets } from '../../shared/wire/agent.js';
 
 export interface AgentLaunch {
   agent: string;
-  /** Environment of the agent server: its name, mesh URL and tokens; never a provider key. */
+  /** Environment of the agent server: its name, mesh URL and egress proxy; never a
+   *  token or a provider key (everything the agent runs inherits it). */
   env: Record<string, string>;
+  /** Its tokens, handed over on the server's stdin, read once and gone. */
+  secrets: AgentSecrets;
   memoryBytes: number;
   cpus: number;
 }

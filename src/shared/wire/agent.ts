@@ -50,16 +50,23 @@ export const AgentCapabilitiesSchema = z.object({
 });
 export type AgentCapabilities = z.infer<typeof AgentCapabilitiesSchema>;
 
-/** Environment variables the mesh sets in every agent container. */
+/** Environment variables the mesh sets in every agent container. The tokens are not
+ *  among them: they come on stdin (AgentSecretsSchema). */
 export const AGENT_ENV = {
   name: 'LEGION_AGENT',
   meshUrl: 'LEGION_MESH_URL',
-  meshToken: 'LEGION_AGENT_TOKEN',
-  serverToken: 'LEGION_AGENT_SERVER_TOKEN',
   dataDir: 'LEGION_DATA_DIR',
   port: 'LEGION_AGENT_PORT',
   host: 'LEGION_AGENT_HOST',
 } as const;
+
+/** The one JSON line the agent server reads from its stdin at boot: the token it
+ *  presents to the mesh and the token the mesh presents to it. */
+export const AgentSecretsSchema = z.strictObject({
+  mesh_token: z.string().min(1),
+  server_token: z.string().min(1),
+});
+export type AgentSecrets = z.infer<typeof AgentSecretsSchema>;
 
 export const AGENT_SERVER_PORT = 8400;
 export const DEFAULT_MAX_TOOL_ROUNDS = 10;
