@@ -179,6 +179,7 @@ export class Mesh {
       deliver: (agent, item, signal) => this.deliver(agent, item, signal),
       laneDepthCap: () => this.store.get().mesh.mesh.lane_depth_cap,
       costConfig: () => this.store.get(),
+      retention: () => this.store.get().mesh.retention,
       heartbeatConfig: (agent) => this.store.get().agents[agent]?.heartbeat,
       probeAgent: (agent) => fetchProbeReport(this.fleet.endpoint(agent)),
       cancelTask: async (agent, taskId) => cancelTask(this.fleet.endpoint(agent), taskId),
