@@ -61,15 +61,15 @@ function retentionRule(maxAgeDays: number, maxRows: number) {
 
 export const RetentionSchema = z.strictObject({
   /** Past versions of blackboard keys (the newest change of a deleted key is always kept). */
-  blackboard_history: retentionRule(30, 100_000),
+  blackboard_history: retentionRule(30, 20_000),
   /** The event log (audit, denials, traces). */
-  events: retentionRule(30, 100_000),
+  events: retentionRule(30, 50_000),
   /** Lane items that finished (done or failed); queued and running ones are never pruned. */
   lane_items: retentionRule(14, 10_000),
   /** Records of received webhook calls. */
   webhook_deliveries: retentionRule(30, 10_000),
   /** Per-call LLM cost rows; pruned ones are first added to daily per-agent per-model totals. */
-  llm_calls: retentionRule(90, 100_000),
+  llm_calls: retentionRule(90, 20_000),
   /** How often the pruner runs (it also runs at mesh start). */
   interval_minutes: z.number().positive().default(10),
 });
