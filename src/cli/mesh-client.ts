@@ -97,14 +97,33 @@ export class MeshClient {
   async chat(agent: string, message: string, onEvent: (event: ChatEvent) => void, signal?: AbortSignal): Promise<ChatEvent> {
     const response = await this.request('POST', `/api/agents/${encodeURIComponent(agent)}/chat`, { message }, signal);
     if (!response.body) throw new LegionError('mesh_error', 'the mesh sent no chat stream', 502);
-    let last: ChatEvent = { type: 'error', error: { code: 'stream_ended', message: `the chat stream from ${agent} ended without a reply` } };
-    for await (const raw of readSse(response.body)) {
-      const event = ChatEventSchema.safeParse(raw);
-      if (!event.success) continue;
-      onEvent(event.data);
-      if (event.data.type === 'done' || event.data.type === 'error') last = event.data;
+    let last: ChatEvent | null = null;
+    let delivered = 0;
+    try {
+      for await (const raw of readSse(response.body)) {
+        const event = ChatEventSchema.safeParse(raw);
+        if (!event.success) continue;
+        onEvent(event.data);
+        if (event.data.type === 'token') delivered += event.data.text.length;
+        if (event.data.type === 'done' || event.data.type === 'error') last = event.data;
+      }
+    } catch (err) {
+      // The person's own abort (Ctrl-C) is not news to them.
+      if (signal?.aborted) throw err;
+      // The connection broke (undici says only "terminated"): the mesh went away mid-reply.
     }
-    return last;
+    if (last) return last;
+    const partial =
+      delivered > 0
+        ? `the ${delivered} characters of the reply printed above were delivered, the rest was not: the reply was not finished`
+        : 'nothing of the reply was delivered';
+    return {
+      type: 'error',
+      error: {
+        code: 'mesh_stopped',
+        message: `the mesh stopped during ${agent}'s reply: ${partial}. Start it again with \`legion start\` (the agent's session and memory are kept) and send the message again`,
+      },
+    };
   }
 
   async reset(agent: string): Promise<ResetResponse> {

@@ -30,6 +30,8 @@ import { loadWorkflows, type AgentRoles } from './workflows/load.js';
 import { WorkflowDefinitions } from './workflows/definitions.js';
 import { WorkflowStore, workflowsMigrations } from './workflows/store.js';
 import { Orchestrator } from './workflows/orchestrator.js';
+import { Pruner } from './retention/pruner.js';
+import type { RetentionConfig } from '../shared/config/schema.js';
 
 const BLACKBOARD_GC_MS = 60_000;
 
@@ -45,6 +47,8 @@ export interface DomainHooks {
   laneDepthCap: () => number;
   /** Budgets and time zone as currently configured. */
   costConfig: () => CostConfig;
+  /** mesh.yaml `retention` as currently configured. */
+  retention: () => RetentionConfig;
   /** agents.<name>.heartbeat as currently configured. */
   heartbeatConfig: (agent: string) => HeartbeatConfig | undefined;
   /** The agent server's heartbeat probe report (no LLM call). */
@@ -72,6 +76,7 @@ export interface Domains {
   workflows: Orchestrator;
   workflowStore: WorkflowStore;
   workflowDefinitions: WorkflowDefinitions;
+  pruner: Pruner;
   close: () => void;
 }
 
@@ -151,6 +156,8 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
   });
   cron.start();
   heartbeat.start();
+  const pruner = new Pruner({ db, config: hooks.retention, timeZone: () => hooks.costConfig().mesh.timezone, logger });
+  pruner.start();
   return {
     db,
     events,
@@ -170,7 +177,10 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
     workflows,
     workflowStore,
     workflowDefinitions,
+    pruner,
     close: () => {
+      // A pass in progress stops after its current batch (batches are synchronous).
+      void pruner.stop();
       workflows.stop();
       heartbeat.stop();
       cron.stop();

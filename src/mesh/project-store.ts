@@ -1,6 +1,8 @@
 // The project's configuration as the mesh currently holds it. Reloaded from disk
-// after the mesh edits config (agent add/remove); PROJECT.md is read fresh on every
-// use so edits reach agents at their next session.
+// after the mesh edits config (agent add/remove), replaced by the config reloader
+// after a valid edit; PROJECT.md is read fresh on every use so edits reach agents at
+// their next session. The mesh settings in force change only through replace(): the
+// reloader decides which of them may change while the mesh runs.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadProject, PROJECT_FILES, type Project } from '../shared/config/project.js';
@@ -18,9 +20,20 @@ export class ProjectStore {
     return this.project;
   }
 
+  /** Re-reads the agents after the mesh wrote config/agents.yaml; the mesh settings in force stay. */
   reload(): Project {
-    this.project = loadProject(this.project.dir, this.env);
+    this.project = { ...loadProject(this.project.dir, this.env), mesh: this.project.mesh };
     return this.project;
+  }
+
+  /** The config reloader's result: a complete project, checked. */
+  replace(project: Project): void {
+    this.project = project;
+  }
+
+  /** Reads the files as they are now, without installing them; throws ConfigError. */
+  read(): Project {
+    return loadProject(this.project.dir, this.env);
   }
 
   projectMd(): string {

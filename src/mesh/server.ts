@@ -51,6 +51,7 @@ import { heartbeatAdminRoutes, heartbeatAgentRoutes } from './triggers/heartbeat
 import { fetchProbeReport } from './triggers/heartbeat/agent-probe.js';
 import { startPublicWebhookListener, type PublicWebhookListener } from './triggers/webhooks/listener.js';
 import type { LaneItem } from './lanes/store.js';
+import { ConfigReloader } from './config/reloader.js';
 
 /** How each agent came up at mesh start; adopted: its container from an earlier run still ran. */
 export interface AgentStartResult {
@@ -94,6 +95,7 @@ export class Mesh {
   readonly fleet: Fleet;
   private readonly health: HealthMonitor;
   private domainsOrNull: Domains | null = null;
+  private reloader: ConfigReloader | null = null;
   private admin: FastifyInstance | null = null;
   private publicWebhooks: PublicWebhookListener | null = null;
   private agentApi: FastifyInstance | null = null;
@@ -180,6 +182,7 @@ export class Mesh {
       deliver: (agent, item, signal) => this.deliver(agent, item, signal),
       laneDepthCap: () => this.store.get().mesh.mesh.lane_depth_cap,
       costConfig: () => this.store.get(),
+      retention: () => this.store.get().mesh.retention,
       heartbeatConfig: (agent) => this.store.get().agents[agent]?.heartbeat,
       probeAgent: (agent) => fetchProbeReport(this.fleet.endpoint(agent)),
       cancelTask: async (agent, taskId) => cancelTask(this.fleet.endpoint(agent), taskId),
@@ -234,8 +237,27 @@ export class Mesh {
     this.domains.workflows.resume();
     const started = await this.fleet.startAll(adopted);
     this.health.start();
+    this.watchConfig();
     this.ready = true;
     return [...[...adopted].map((name) => ({ name, ok: true, ms: 0, adopted: true })), ...started];
+  }
+
+  /** Edits of agents.yaml and mesh.yaml apply while the fleet runs, or are refused and say why. */
+  private watchConfig(): void {
+    this.reloader = new ConfigReloader({
+      store: this.store,
+      fleet: this.fleet,
+      events: this.domains.events,
+      logger: this.options.logger,
+      progress: this.options.progress,
+      onApplied: ({ removed }) => {
+        for (const agent of removed) this.domains.pubsub.forget(agent);
+        // Rules saved together with agents.yaml may not have reached the permissions watcher yet.
+        this.domains.permissions.reloadNow();
+        this.syncSubscriptions();
+      },
+    });
+    this.reloader.start();
   }
 
   /** Firewalls the host where the runtime can, and says plainly when it cannot. */
@@ -359,6 +381,7 @@ export class Mesh {
       },
       ready: this.ready,
       permissions: this.domains.permissions.status(),
+      config: this.reloader?.status() ?? { last_error: null, pending_restart: [], loaded_at: this.startedAt },
       egress: { proxy_url: this.egressUrl, host_isolation: this.hostIsolation },
       agents: await this.fleet.status(),
     };
@@ -367,6 +390,8 @@ export class Mesh {
   /** Stops every agent, closes both listeners, removes the state files. Idempotent. */
   async stop(): Promise<void> {
     this.ready = false;
+    this.reloader?.close();
+    this.reloader = null;
     this.health.stop();
     await this.fleet.stopAll();
     await Promise.all([this.agentApi?.close(), this.admin?.close(), this.egress?.close(), this.publicWebhooks?.close()]);

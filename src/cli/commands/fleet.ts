@@ -23,6 +23,8 @@ export function registerFleet(program: Command): void {
         const rules = status.permissions;
         process.stdout.write(`permissions: ${rules.source === 'file' ? rules.path ?? 'file' : 'starter policy (no config/permissions.yaml)'}\n`);
         if (rules.last_error) process.stdout.write(`permissions: an edit was refused, the previous rules stay in force:\n${rules.last_error}\n`);
+        if (status.config.last_error) process.stdout.write(`config: an edit was refused, the previous config stays in force:\n${status.config.last_error}\n`);
+        for (const line of status.config.pending_restart) process.stdout.write(`${line}\n`);
         process.stdout.write(`egress proxy: ${status.egress.proxy_url}\n`);
         const isolation = status.egress.host_isolation;
         if (isolation) process.stdout.write(isolation.enforced ? `host isolation: ${isolation.detail}\n` : `warning: ${isolation.detail}\n`);

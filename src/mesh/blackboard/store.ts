@@ -193,8 +193,14 @@ function prepareStatements(db: Db) {
     appendHistory: db.prepare<[string, number, BlackboardOp, string | null, string, string]>(
       'INSERT INTO blackboard_history (key, version, op, value, writer, at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    listPage: db.prepare<[string, string, string, number, number], EntryRow>(
-      `SELECT * FROM blackboard_entries WHERE key >= ? AND key < ? AND key > ? AND (expires_at IS NULL OR expires_at > ?)
+    // One lower bound only: SQLite seeks the primary-key index to it, so a page costs
+    // O(log n) at any cursor depth (two lower bounds would make it seek to the first).
+    listFirstPage: db.prepare<[string, string, number, number], EntryRow>(
+      `SELECT * FROM blackboard_entries WHERE key >= ? AND key < ? AND (expires_at IS NULL OR expires_at > ?)
+       ORDER BY key LIMIT ?`,
+    ),
+    listPageAfter: db.prepare<[string, string, number, number], EntryRow>(
+      `SELECT * FROM blackboard_entries WHERE key > ? AND key < ? AND (expires_at IS NULL OR expires_at > ?)
        ORDER BY key LIMIT ?`,
     ),
     historyNewestFirst: db.prepare<[string, number], HistoryRow>('SELECT * FROM blackboard_history WHERE key = ? ORDER BY id DESC LIMIT ?'),
@@ -264,7 +270,8 @@ export class BlackboardStore {
     let scanned = 0;
     for (;;) {
       // One row past the limit tells whether another page exists without a COUNT.
-      const rows = this.stmts.listPage.all(input.prefix, end, after, now, limit + 1);
+      const rows =
+        after < input.prefix ? this.stmts.listFirstPage.all(input.prefix, end, now, limit + 1) : this.stmts.listPageAfter.all(after, end, now, limit + 1);
       for (const row of rows) {
         if (input.visible && !input.visible(row.key)) {
           scanned += 1;

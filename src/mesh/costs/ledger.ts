@@ -54,6 +54,25 @@ export const costsMigrations: Migration[] = [
       PRIMARY KEY (scope, period)
     ) WITHOUT ROWID;`,
   },
+  {
+    domain: 'costs',
+    version: 2,
+    // Per-call rows past retention, added up per local day (day_start: epoch ms of the
+    // day's local midnight in the time zone in force when they were rolled up).
+    sql: `CREATE TABLE cost_daily (
+      day TEXT NOT NULL,
+      day_start INTEGER NOT NULL,
+      agent TEXT NOT NULL,
+      provider TEXT NOT NULL,
+      model TEXT NOT NULL,
+      calls INTEGER NOT NULL,
+      failed INTEGER NOT NULL,
+      prompt_tokens INTEGER NOT NULL,
+      completion_tokens INTEGER NOT NULL,
+      cost_nano INTEGER NOT NULL,
+      PRIMARY KEY (day_start, agent, provider, model)
+    ) WITHOUT ROWID;`,
+  },
 ];
 
 export type UsageKind = 'chat' | 'embedding';
@@ -291,14 +310,21 @@ export class CostLedger {
     return { calls: row?.calls ?? 0, cost_nano: row?.cost_nano ?? 0 };
   }
 
-  /** Usage in [fromMs, toMs) grouped by agent and model, optionally of one agent. */
+  /** Usage in [fromMs, toMs) grouped by agent and model, optionally of one agent: the
+   *  per-call rows plus the daily totals of rows rolled up (a range of whole local days
+   *  holds each rolled-up day entirely or not at all, so the sum stays exact). */
   usageByModel(fromMs: number, toMs: number, agent: string | null): UsageGroup[] {
-    const select = `SELECT agent, provider, model, COUNT(*) AS calls, SUM(outcome != 'ok') AS failed,
-      SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens, SUM(cost_nano) AS cost_nano
-      FROM cost_usage WHERE at >= ? AND at < ?`;
-    const group = 'GROUP BY agent, provider, model ORDER BY agent, provider, model';
+    const byAgent = agent === null ? '' : 'AND agent = ?';
+    const sql = `SELECT agent, provider, model, SUM(calls) AS calls, SUM(failed) AS failed, SUM(prompt_tokens) AS prompt_tokens,
+        SUM(completion_tokens) AS completion_tokens, SUM(cost_nano) AS cost_nano FROM (
+      SELECT agent, provider, model, 1 AS calls, outcome != 'ok' AS failed, prompt_tokens, completion_tokens, cost_nano
+        FROM cost_usage WHERE at >= ? AND at < ? ${byAgent}
+      UNION ALL
+      SELECT agent, provider, model, calls, failed, prompt_tokens, completion_tokens, cost_nano
+        FROM cost_daily WHERE day_start >= ? AND day_start < ? ${byAgent}
+    ) GROUP BY agent, provider, model ORDER BY agent, provider, model`;
     return agent === null
-      ? this.db.prepare<[number, number], UsageGroup>(`${select} ${group}`).all(fromMs, toMs)
-      : this.db.prepare<[number, number, string], UsageGroup>(`${select} AND agent = ? ${group}`).all(fromMs, toMs, agent);
+      ? this.db.prepare<[number, number, number, number], UsageGroup>(sql).all(fromMs, toMs, fromMs, toMs)
+      : this.db.prepare<[number, number, string, number, number, string], UsageGroup>(sql).all(fromMs, toMs, agent, fromMs, toMs, agent);
   }
 }

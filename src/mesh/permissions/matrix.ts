@@ -3,11 +3,11 @@
 // last valid version after an invalid edit. load() throws ConfigError for an invalid
 // file (the mesh refuses to start); after that, reloads never throw: an invalid edit
 // is refused, logged and recorded as a `permissions_invalid` event.
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { ConfigError } from '../../shared/config/project.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
+import { watchConfigFiles, type ConfigWatch } from '../config/watch.js';
 import { cronManagementAllowed, decide, domainAllowed, type PermissionRules, internetAllowed } from './policy.js';
 import { permissionsFileInQuestion, readPermissionRules } from './file.js';
 import { PERMISSIONS_FILES } from './schema.js';
@@ -29,9 +29,6 @@ export interface PermissionsStatus {
   loaded_at: string;
 }
 
-// Editors save in bursts (write temp, rename, chmod); one reload per burst.
-const RELOAD_DEBOUNCE_MS = 100;
-
 const WATCHED_NAMES = new Set(Object.values(PERMISSIONS_FILES).map((path) => basename(path)));
 
 export class PermissionMatrix implements PermissionChecker {
@@ -43,8 +40,7 @@ export class PermissionMatrix implements PermissionChecker {
   private rulesFingerprint = '';
   private loadedAt = '';
   private lastError: string | null = null;
-  private watcher: FSWatcher | null = null;
-  private debounce: NodeJS.Timeout | null = null;
+  private watcher: ConfigWatch | null = null;
 
   constructor(options: PermissionMatrixOptions) {
     this.projectDir = options.projectDir;
@@ -90,7 +86,7 @@ export class PermissionMatrix implements PermissionChecker {
 
   /** Re-reads the file now (what the watcher does after a change); never throws. */
   reloadNow(): void {
-    this.cancelPendingReload();
+    this.watcher?.cancelPending();
     let next: PermissionRules;
     try {
       next = readPermissionRules(this.projectDir);
@@ -109,7 +105,6 @@ export class PermissionMatrix implements PermissionChecker {
   }
 
   close(): void {
-    this.cancelPendingReload();
     this.watcher?.close();
     this.watcher = null;
   }
@@ -133,33 +128,6 @@ export class PermissionMatrix implements PermissionChecker {
 
   private startWatching(): void {
     if (this.watcher) return;
-    // The directory, not the file: editors replace the file (a new inode), and the file
-    // may be created or deleted while the mesh runs.
-    const dir = join(this.projectDir, 'config');
-    try {
-      this.watcher = watch(dir, { persistent: false }, (_event, filename) => {
-        // Linux always names the file; a platform that does not gets a reload anyway.
-        if (filename === null || WATCHED_NAMES.has(filename)) this.scheduleReload();
-      });
-    } catch (err) {
-      this.logger.warn({ event: 'permissions_watch_failed', err, dir }, 'cannot watch config/; permission edits need a mesh restart');
-      return;
-    }
-    this.watcher.on('error', (err) => {
-      this.logger.warn({ event: 'permissions_watch_failed', err, dir }, 'stopped watching config/; permission edits need a mesh restart');
-      this.close();
-    });
-  }
-
-  private scheduleReload(): void {
-    this.cancelPendingReload();
-    this.debounce = setTimeout(() => this.reloadNow(), RELOAD_DEBOUNCE_MS);
-    // The HTTP server keeps the mesh alive; a pending reload should not.
-    this.debounce.unref();
-  }
-
-  private cancelPendingReload(): void {
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = null;
+    this.watcher = watchConfigFiles({ projectDir: this.projectDir, names: WATCHED_NAMES, what: 'permission edits', logger: this.logger, onChange: () => this.reloadNow() });
   }
 }

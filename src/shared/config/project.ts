@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { parseDocument } from 'yaml';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { LegionError } from '../errors.js';
 import { formatZodIssues } from '../zod-format.js';
@@ -12,10 +12,13 @@ import { AgentsFileSchema, MeshFileSchema, type AgentEntry, type MeshFile } from
 
 export class ConfigError extends LegionError {
   readonly lines: string[];
-  constructor(lines: string[]) {
+  /** The same problems with the line in the file where known: `config/x.yaml:7: key.path: ...`. */
+  readonly located: string[];
+  constructor(lines: string[], located: string[] = lines) {
     super('config_invalid', lines.join('\n'), 400);
     this.name = 'ConfigError';
     this.lines = lines;
+    this.located = located;
   }
 }
 
@@ -39,13 +42,38 @@ export interface Project {
 /** Parses a YAML (or JSON) file with a schema; errors are prefixed with `label`. */
 export function readConfigFile<S extends z.ZodType>(path: string, label: string, schema: S): z.output<S> {
   const text = readFileSync(path, 'utf8');
-  const doc = parseDocument(text, { prettyErrors: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, lineCounter });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `${label}: ${e.message.split('\n')[0]}`));
+    throw new ConfigError(
+      doc.errors.map((e) => `${label}: ${e.message.split('\n')[0]}`),
+      doc.errors.map((e) => `${label}:${e.linePos?.[0].line ?? 1}: ${e.message.split('\n')[0]}`),
+    );
   }
   const result = schema.safeParse(doc.toJS() ?? {});
-  if (!result.success) throw new ConfigError(formatZodIssues(label, result.error));
+  if (!result.success) {
+    const lines = formatZodIssues(label, result.error);
+    const located = result.error.issues.map((issue, i) => {
+      const line = issueLine(doc, lineCounter, issue);
+      const text = lines[i] ?? '';
+      return line === null ? text : `${label}:${line}${text.slice(label.length)}`;
+    });
+    throw new ConfigError(lines, located);
+  }
   return result.data;
+}
+
+/** The line of the node an issue is about: an unknown key's own line, else the deepest
+ *  node of its path that the file has (a missing key is reported at its parent). */
+function issueLine(doc: Document, lineCounter: LineCounter, issue: z.core.$ZodIssue): number | null {
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  const candidates = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [[...path, issue.keys[0]], path] : [path];
+  for (let depth = path.length; depth >= 0; depth -= 1) candidates.push(path.slice(0, depth));
+  for (const candidate of candidates) {
+    const node = candidate.length === 0 ? doc.contents : doc.getIn(candidate, true);
+    if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+  }
+  return null;
 }
 
 export function readEnvFile(dir: string): Record<string, string> {

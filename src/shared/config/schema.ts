@@ -48,6 +48,34 @@ export const HealthConfigSchema = z.strictObject({
 export type HealthConfig = z.infer<typeof HealthConfigSchema>;
 const DEFAULT_HEALTH: HealthConfig = { interval_ms: 2000, failed_checks: 3, max_restarts_per_hour: 10 };
 
+/** How long one kind of record is kept: rows older than max_age_days, and the oldest
+ *  rows beyond max_rows, are pruned (see src/mesh/retention/). */
+function retentionRule(maxAgeDays: number, maxRows: number) {
+  return z
+    .strictObject({
+      max_age_days: z.number().positive().default(maxAgeDays),
+      max_rows: z.number().int().min(1).default(maxRows),
+    })
+    .default({ max_age_days: maxAgeDays, max_rows: maxRows });
+}
+
+export const RetentionSchema = z.strictObject({
+  /** Past versions of blackboard keys (the newest change of a deleted key is always kept). */
+  blackboard_history: retentionRule(30, 20_000),
+  /** The event log (audit, denials, traces). */
+  events: retentionRule(30, 50_000),
+  /** Lane items that finished (done or failed); queued and running ones are never pruned. */
+  lane_items: retentionRule(14, 10_000),
+  /** Records of received webhook calls. */
+  webhook_deliveries: retentionRule(30, 10_000),
+  /** Per-call LLM cost rows; pruned ones are first added to daily per-agent per-model totals. */
+  llm_calls: retentionRule(90, 20_000),
+  /** How often the pruner runs (it also runs at mesh start). */
+  interval_minutes: z.number().positive().default(10),
+});
+export type RetentionConfig = z.infer<typeof RetentionSchema>;
+export const DEFAULT_RETENTION: RetentionConfig = RetentionSchema.parse({});
+
 const TimeZoneSchema = z.string().refine(isTimeZone, 'expected an IANA time zone such as UTC or Europe/Berlin');
 
 export const MeshFileSchema = z.strictObject({
@@ -105,6 +133,8 @@ export const MeshFileSchema = z.strictObject({
   budget: BudgetSchema.optional(),
   /** Where budget days and months (and `legion costs` periods) begin. */
   timezone: TimeZoneSchema.default('UTC'),
+  /** How long mesh.db keeps history, events, finished lane items, webhook deliveries and per-call costs. */
+  retention: RetentionSchema.default(() => RetentionSchema.parse({})),
 });
 export type MeshFile = z.infer<typeof MeshFileSchema>;
 
