@@ -9,6 +9,7 @@ import { formatZodIssues } from '../zod-format.js';
 import type { HeartbeatConfig } from '../wire/heartbeat.js';
 import { AgentsFileSchema, type Budget } from './schema.js';
 import { ConfigError, PROJECT_FILES } from './project.js';
+import { yamlLine } from './yaml-edit.js';
 
 export interface NewAgent {
   name: string;
@@ -86,4 +87,10 @@ export function removeAgentFromConfig(dir: string, name: string): void {
   }
   doc.deleteIn(['agents', name]);
   save(dir, validated(doc));
+}
+
+/** The line of config/agents.yaml where `agents.<name>.model` is written, or null. */
+export function agentModelLine(dir: string, name: string): number | null {
+  const path = join(dir, PROJECT_FILES.agents);
+  return existsSync(path) ? yamlLine(readFileSync(path, 'utf8'), ['agents', name, 'model']) : null;
 }
