@@ -6,6 +6,7 @@
 import { agentModelLine } from '../../shared/config/agents-edit.js';
 import { agentModel, ConfigError, PROJECT_FILES, providerKind, type Project } from '../../shared/config/project.js';
 import { LegionError } from '../../shared/errors.js';
+import { isLocalBaseUrl } from '../../shared/local-address.js';
 import type { LlmChatRequestParsed } from '../../shared/wire/llm.js';
 
 export type ProviderKind = 'openai' | 'anthropic';
@@ -112,6 +113,14 @@ function pinHint(project: Project, provider: string, users: readonly string[]): 
   });
   const fallback = project.mesh.llm.default_model.split('/')[0] === provider ? '' : ` to use llm.default_model (${project.mesh.llm.default_model})`;
   return `.\n${where.join('\n')}\nRemove that model: line${fallback}, or name a model of a provider that has a key`;
+}
+
+/** Providers of their own name whose base URL is on this machine or the private network
+ *  (Ollama, vLLM, LM Studio). `openai` and `anthropic` pointed at such an address stay
+ *  priced: that is a proxy in front of the paid API (or a test double), not a free model. */
+export function localProviderNames(registry: ProviderRegistry): ReadonlySet<string> {
+  const local = [...registry.values()].filter((p) => p.name !== 'openai' && p.name !== 'anthropic' && isLocalBaseUrl(p.baseUrl));
+  return new Set(local.map((p) => p.name));
 }
 
 export function isDefaultBaseUrl(provider: ProviderSettings): boolean {
