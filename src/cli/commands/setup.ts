@@ -31,7 +31,7 @@ import { checkProvider, type CheckTarget } from '../setup/provider-check.js';
 import { projectSection, renderMeshYaml, updateEnv, updateGitignore, updateMeshYaml, updateProjectMd } from '../setup/render.js';
 import { commitPlan, planSetup, type SetupPlan } from '../setup/write.js';
 import { agentsPinnedTo, describePinned, unpinAgents } from '../setup/pinned.js';
-import { askExistingProject, askNewProject, askYesNo } from '../setup/wizard.js';
+import { askExistingProject, askNewProject, askOfferedModel, askYesNo } from '../setup/wizard.js';
 
 export const SETUP_YES_EXAMPLE = 'legion setup --yes --provider openai --api-key-env OPENAI_API_KEY';
 
@@ -148,6 +148,16 @@ interface Output {
   done: (message: string) => void;
 }
 
+/** The wizard's model is not on the server: it asks again from `offered`, keeping every other answer. */
+class UnknownModel extends LegionError {
+  constructor(
+    message: string,
+    readonly offered: string[],
+  ) {
+    super('provider_check_failed', message, 400);
+  }
+}
+
 function checkFailed(message: string): LegionError {
   return new LegionError('provider_check_failed', `${message}\nNothing was written.`, 400);
 }
@@ -171,6 +181,7 @@ const wizardOutput: Output = {
     const result = await checkProvider(target);
     if (!result.ok) {
       progress.error('The check failed');
+      if (result.failure === 'unknown_model' && result.offered !== undefined && result.offered.length > 0) throw new UnknownModel(result.message, result.offered);
       throw checkFailed(result.message);
     }
     progress.stop(result.detail);
@@ -247,8 +258,17 @@ export async function runSetup(dir: string, run: SetupRun): Promise<boolean> {
   }
   // An unknown template is an error before any call or write.
   if (request.template !== null) loadTemplate(request.template);
-  const target = checkTarget(request, existing);
-  if (target !== null) await output.check(target);
+  for (let target = checkTarget(request, existing); target !== null; ) {
+    try {
+      await output.check(target);
+      break;
+    } catch (err) {
+      if (!(err instanceof UnknownModel) || request.llm === null) throw err;
+      log.warn(err.message);
+      request.llm = { ...request.llm, model: await askOfferedModel(err.offered) };
+      target = checkTarget(request, existing);
+    }
+  }
   const unpin = await agentsToUnpin(request, existing, interactive);
   const plan = renderPlan(dir, request, existing, unpin);
   if (plan.files.length === 0) {
