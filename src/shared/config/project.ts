@@ -1,6 +1,7 @@
 // Loads a legion project directory: config/mesh.yaml, config/agents.yaml, PROJECT.md
 // and .env. Never throws anything but ConfigError; its lines name the file, the key
 // path and what was expected.
+import { formatYamlError } from './yaml-error.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -41,7 +42,7 @@ export function readConfigFile<S extends z.ZodType>(path: string, label: string,
   const text = readFileSync(path, 'utf8');
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `${label}: ${e.message.split('\n')[0]}`));
+    throw new ConfigError(doc.errors.map((e) => formatYamlError(label, text, e)));
   }
   const result = schema.safeParse(doc.toJS() ?? {});
   if (!result.success) throw new ConfigError(formatZodIssues(label, result.error));
