@@ -49,6 +49,10 @@ describe('cron', () => {
     const deadline = Date.now() + 10_000;
     while (cronTurns('tick from cron') < 2 && Date.now() < deadline) await sleep(100);
     expect(cronTurns('tick from cron')).toBeGreaterThanOrEqual(2);
+    // The reply to a cron job is in the event log, so `legion logs` shows it.
+    const logs = await legion(['logs', '--agent', 'clock', '-n', '500'], h.project.dir);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/ clock +reply +cron \{"item":"[^"]+","text":"[^"]*tick from cron/);
     expect(cronCalls('tick from cron')[0]?.messages.at(-1)?.content).toMatch(new RegExp(`^\\[cron job ${id} \\(every 1s\\) · id cronr_\\S+ · from cron\\]\\ntick from cron`));
 
     expect(await h.say('clock', 'call list_cron {}')).toContain(`${id}: "every 1s" (UTC)`);
