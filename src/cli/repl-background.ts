@@ -15,6 +15,8 @@ export interface BackgroundReply {
   text: string;
 }
 
+const POLL_MS = 1000;
+
 const ReplyDetailSchema = z.object({ text: z.string() });
 
 /** The reply an event carries, or null for any other event. */
@@ -31,12 +33,24 @@ export function backgroundLine(reply: BackgroundReply): string {
   return `[${reply.source} → ${reply.agent}] ${short}  (/show ${reply.n})`;
 }
 
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export async function followBackground(client: MeshClient, onReply: (reply: BackgroundReply) => void, signal: AbortSignal): Promise<void> {
   let last: number | null = null;
   let n = 0;
   while (!signal.aborted) {
     try {
-      const query: string = last === null ? 'limit=1' : `after=${last}&wait_s=25`;
+      const query: string = last === null ? 'limit=1' : `after=${last}`;
       const page = await client.requestJson('GET', `/api/events?${query}`, EventListSchema, undefined, signal);
       if (last !== null) {
         for (const event of page.events) {
@@ -48,9 +62,12 @@ export async function followBackground(client: MeshClient, onReply: (reply: Back
         }
       }
       last = page.last_id;
+      // Short polls, once a second: no request is ever left open against the mesh, so a
+      // mesh stopping (in this process, under `legion start`) never waits for the REPL.
+      await pause(POLL_MS, signal);
     } catch {
       if (signal.aborted) return;
-      await new Promise((r) => setTimeout(r, 2000));
+      await pause(2000, signal);
     }
   }
 }
