@@ -1,5 +1,6 @@
 // The CLI's only way to reach a running mesh: the admin API, with the token from
 // .legion/admin.token. Every failure is a LegionError a person can act on.
+import { isProjectDir, PROJECT_FILES } from '../shared/config/project.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { LegionError, ErrorResponseSchema } from '../shared/errors.js';
@@ -17,6 +18,9 @@ import {
 } from '../shared/wire/workflow.js';
 
 export function notRunning(projectDir: string): LegionError {
+  if (!isProjectDir(projectDir)) {
+    return new LegionError('not_a_project', `${projectDir} is not a legion project (no ${PROJECT_FILES.mesh}): run this in a project directory, or make this one a project with \`legion setup\``, 400);
+  }
   return new LegionError('mesh_not_running', `the legion mesh is not running in ${projectDir}; start it with \`legion start\` (or \`legion start -d\` in the background)`, 503);
 }
 

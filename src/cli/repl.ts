@@ -12,6 +12,7 @@ import { blackboardReplCommand } from './commands/blackboard.js';
 import { costsReplCommand } from './commands/costs.js';
 import { workflowReplCommand } from './commands/workflow.js';
 import { parseWorkflowReplArgs, type WorkflowReplRequest } from './workflow-view.js';
+import { backgroundLine, followBackground, type BackgroundReply } from './repl-background.js';
 
 export interface ReplOptions {
   client: MeshClient;
@@ -36,6 +37,7 @@ const HELP = `  @<agent> <message>  send one message to an agent
   /reset              start a new session with the current agent
   /project            show PROJECT.md, the brief every agent reads at the start of a session
   /correct <text>     record a correction for the current agent; its later sessions see it
+  /show <n>           the full text of background reply n (cron, heartbeat, webhook, pub/sub)
   /help               this help
   /quit               %QUIT%
   Ctrl-C              interrupt the reply in progress`;
@@ -54,6 +56,7 @@ export type ReplAction =
   | { kind: 'reset' }
   | { kind: 'project' }
   | { kind: 'correct'; text: string }
+  | { kind: 'show'; n: number }
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'unknown'; text: string };
@@ -92,6 +95,8 @@ export function parseReplLine(line: string): ReplAction {
       const correction = text.slice('/correct'.length).trim();
       return correction ? { kind: 'correct', text: correction } : { kind: 'unknown', text: '/correct needs the correction: /correct <text>' };
     }
+    case 'show':
+      return /^\d+$/.test(rest[0] ?? '') ? { kind: 'show', n: Number(rest[0]) } : { kind: 'unknown', text: '/show needs the number of a background reply: /show <n>' };
     case 'help':
       return { kind: 'help' };
     case 'quit':
@@ -141,6 +146,21 @@ export async function runRepl(options: ReplOptions): Promise<void> {
   process.on('SIGINT', onProcessSigint);
 
   const agents = async () => (await client.status()).agents;
+  const replies: BackgroundReply[] = [];
+  const following = new AbortController();
+  const held: string[] = [];
+  const announce = (line: string) => {
+    // While a reply streams, the line waits, so it never cuts into the agent's text.
+    if (inFlight) held.push(line);
+    else {
+      write(`\r\x1b[K${line}\n`);
+      rl.prompt(true);
+    }
+  };
+  void followBackground(client, (reply) => {
+    replies.push(reply);
+    announce(backgroundLine(reply));
+  }, following.signal);
   write(`legion: talking to ${current}. /help lists commands.\n`);
   prompt();
   try {
@@ -152,9 +172,11 @@ export async function runRepl(options: ReplOptions): Promise<void> {
       } catch (err) {
         write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
       }
+      for (const line of held.splice(0)) write(`${line}\n`);
       prompt();
     }
   } finally {
+    following.abort();
     process.off('SIGINT', onProcessSigint);
     rl.close();
   }
@@ -163,6 +185,11 @@ export async function runRepl(options: ReplOptions): Promise<void> {
     switch (action.kind) {
       case 'empty':
         return;
+      case 'show': {
+        const reply = replies[action.n - 1];
+        write(reply ? `[${reply.source} → ${reply.agent}]\n${reply.text}\n` : `no background reply ${action.n} (${replies.length} so far)\n`);
+        return;
+      }
       case 'help':
         write(`${HELP.replace('%QUIT%', options.mode === 'fleet' ? 'stop the fleet and leave' : 'leave (the fleet keeps running)')}\n`);
         return;

@@ -49,6 +49,8 @@ export interface DomainHooks {
   costConfig: () => CostConfig;
   /** mesh.yaml `retention` as currently configured. */
   retention: () => RetentionConfig;
+  /** Providers served on this machine or the private network, priced at 0 unless config/prices.yaml says otherwise. */
+  localProviders: () => ReadonlySet<string>;
   /** agents.<name>.heartbeat as currently configured. */
   heartbeatConfig: (agent: string) => HeartbeatConfig | undefined;
   /** The agent server's heartbeat probe report (no LLM call). */
@@ -82,7 +84,7 @@ export interface Domains {
 
 export function createDomains(stateDir: string, projectDir: string, logger: Logger, hooks: DomainHooks): Domains {
   // Read before the database opens: an invalid price table, watchers file or workflow fails the start with nothing to close.
-  const prices = loadPriceBook(projectDir, logger);
+  const prices = loadPriceBook(projectDir, logger, hooks.localProviders());
   const watchersConfig = loadWatchersConfig(projectDir, hooks.knownAgents());
   const initialWorkflows = loadWorkflows(projectDir, hooks.agents());
   const db = openMeshDb(join(stateDir, 'mesh.db'), [...eventsMigrations, ...blackboardMigrations, ...lanesMigrations, ...pubsubMigrations, ...routerMigrations, ...costsMigrations, ...webhooksMigrations, ...watchersMigrations, ...runtimeMigrations, ...cronMigrations, ...heartbeatMigrations, ...workflowsMigrations]);

@@ -27,7 +27,7 @@ import { llmRoutes } from './llm/routes.js';
 import { createLlmProxy } from './llm/proxy.js';
 import { createEmbeddingsProxy, type EmbeddingsProxy } from './llm/embeddings.js';
 import { embeddingsRoutes } from './llm/embeddings-routes.js';
-import { resolveProviders } from './llm/providers.js';
+import { localProviderNames, resolveProviders } from './llm/providers.js';
 import { createDomains, type Domains } from './domains.js';
 import { assertAllowed } from './permissions/types.js';
 import { eventRoutes } from './events/routes.js';
@@ -183,6 +183,7 @@ export class Mesh {
       laneDepthCap: () => this.store.get().mesh.mesh.lane_depth_cap,
       costConfig: () => this.store.get(),
       retention: () => this.store.get().mesh.retention,
+      localProviders: () => localProviderNames(resolveProviders(this.store.get())),
       heartbeatConfig: (agent) => this.store.get().agents[agent]?.heartbeat,
       probeAgent: (agent) => fetchProbeReport(this.fleet.endpoint(agent)),
       cancelTask: async (agent, taskId) => cancelTask(this.fleet.endpoint(agent), taskId),

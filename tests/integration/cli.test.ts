@@ -29,7 +29,19 @@ describe('legion CLI errors', () => {
     const p = await project();
     expectCleanError(await legion(['status'], p.dir), /the legion mesh is not running in .*legion start/);
     expectCleanError(await legion(['chat', 'assistant', '-m', 'hi'], p.dir), /not running/);
-    expectCleanError(await legion(['stop'], p.dir), /not running/);
+    const stop = await legion(['stop'], p.dir);
+    expect(stop).toMatchObject({ code: 0, stdout: `nothing to stop: no legion mesh is running in ${p.dir}\n` });
+  });
+
+  it('says a directory is not a project to status and chat', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'legion-not-project-'));
+    try {
+      for (const args of [['status'], ['chat', 'assistant', '-m', 'hi'], ['stop']]) {
+        expectCleanError(await legion(args, dir), new RegExp(`${dir} is not a legion project \\(no config/mesh\\.yaml\\).*legion setup`));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says a directory is not a project', async () => {

@@ -3,7 +3,10 @@
 // the rule), an agent confined to its own jobs, bad schedules answered with the
 // problem, and the CLI (`cron add` prints the id last, list, run, remove).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { runRepl } from '../../src/cli/repl.js';
 import { legion } from '../helpers/project.js';
+import { waitFor } from '../helpers/wait.js';
 import { startHarness, type Harness } from '../helpers/mesh-harness.js';
 import { CronJobListSchema } from '../../src/shared/wire/cron.js';
 import { EventListSchema } from '../../src/shared/wire/events.js';
@@ -49,6 +52,10 @@ describe('cron', () => {
     const deadline = Date.now() + 10_000;
     while (cronTurns('tick from cron') < 2 && Date.now() < deadline) await sleep(100);
     expect(cronTurns('tick from cron')).toBeGreaterThanOrEqual(2);
+    // The reply to a cron job is in the event log, so `legion logs` shows it.
+    const logs = await legion(['logs', '--agent', 'clock', '-n', '500'], h.project.dir);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/ clock +reply +cron \{"item":"[^"]+","text":"[^"]*tick from cron/);
     expect(cronCalls('tick from cron')[0]?.messages.at(-1)?.content).toMatch(new RegExp(`^\\[cron job ${id} \\(every 1s\\) · id cronr_\\S+ · from cron\\]\\ntick from cron`));
 
     expect(await h.say('clock', 'call list_cron {}')).toContain(`${id}: "every 1s" (UTC)`);
@@ -59,6 +66,23 @@ describe('cron', () => {
     await sleep(2500);
     expect(cronTurns('tick from cron')).toBe(after);
     expect(await h.say('clock', 'call list_cron {}')).toContain('you have no cron jobs');
+  });
+
+  it('shows a cron job\'s reply in a running REPL as it happens, and its full text with /show', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let screen = '';
+    output.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    const done = runRepl({ client: h.client, mode: 'attach', agent: 'plain', input, output, projectDir: h.project.dir });
+    // The REPL is open before the job exists: what follows can only come from the job firing.
+    await waitFor(() => (screen.includes('/help lists commands') ? true : null), 'the REPL to start');
+    const added = await legion(['cron', 'add', 'clock', 'every 1s', 'repl tick'], h.project.dir);
+    const id = added.stdout.trim().split('\n').at(-1) ?? '';
+    await waitFor(() => (/\[cron → clock\] echo: \[cron job [^\n]*\(\/show 1\)/.test(screen) ? true : null), 'the cron reply in the REPL', 15_000);
+    await legion(['cron', 'remove', id], h.project.dir);
+    input.write('/show 1\n/quit\n');
+    await done;
+    expect(screen).toMatch(/\[cron → clock\]\necho: \[cron job [^\n]+\nrepl tick/);
   });
 
   it('answers a bad schedule or time zone with the problem', async () => {

@@ -56,6 +56,8 @@ describe('the provider check', () => {
       ok: false,
       failure: 'unknown_model',
       message: `local at ${fake.openaiBaseUrl} has no model "gpt-9": it offers gpt-4o-mini, llama3.1:latest, claude-haiku-4-5`,
+      // What the wizard offers to pick from instead.
+      offered: ['gpt-4o-mini', 'llama3.1:latest', 'claude-haiku-4-5'],
     });
     const anthropic = await checkProvider({ name: 'anthropic', kind: 'anthropic', baseUrl: fake.anthropicBaseUrl, apiKey: 'sk-right', model: 'claude-9' });
     expect(anthropic).toMatchObject({ ok: false, failure: 'unknown_model' });

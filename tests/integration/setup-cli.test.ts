@@ -153,6 +153,40 @@ describe('legion setup --yes', () => {
     expect(tree(dir)).toEqual(after);
   });
 
+  it('moving to another provider unpins the agents that used the old default; start names the line of any still pinned', async () => {
+    const openai = await legion(['setup', '--yes', '--skip-image', '--provider', 'openai', '--api-key', KEY], dir, { LEGION_OPENAI_BASE_URL: fake.openaiBaseUrl }, 60_000);
+    expect(openai.stderr).toBe('');
+    // The project as an older example left it: the assistant pins the default, a second agent a model of its own.
+    const agentsYaml = [
+      '# my fleet',
+      'agents:',
+      '  assistant:',
+      '    role: general assistant',
+      '    model: openai/gpt-4o-mini          # optional, llm.default_model otherwise',
+      '    # a note that stays',
+      '  writer:',
+      '    role: writes',
+      '    model: openai/gpt-4o',
+      '',
+    ].join('\n');
+    writeFileSync(join(dir, 'config', 'agents.yaml'), agentsYaml);
+
+    const moved = await setup('--provider', 'openai-compatible', '--base-url', fake.openaiBaseUrl, '--api-key', KEY, '--model', 'llama3.1');
+    expect(moved.stderr).toBe('');
+    expect(moved.code).toBe(0);
+    expect(moved.stdout).toContain('agents that now follow llm.default_model (their model: line removed): assistant');
+    expect(moved.stdout).toContain('kept, still on openai: writer: model openai/gpt-4o (config/agents.yaml line 8); change or remove that line if openai has no key');
+    expect(readFileSync(join(dir, 'config', 'agents.yaml'), 'utf8')).toBe(agentsYaml.replace('    model: openai/gpt-4o-mini          # optional, llm.default_model otherwise\n', ''));
+
+    // No OpenAI key anywhere: start refuses before any container, naming the agent and its line.
+    writeFileSync(join(dir, '.env'), '');
+    const start = await legion(['start', '-d'], dir, { OPENAI_API_KEY: '', LEGION_CRED_OPENAI_API_KEY: '' });
+    expect(start.code).toBe(1);
+    expect(start.stderr).toContain('no API key for provider openai: set LEGION_CRED_OPENAI_API_KEY in .env or the environment (needed by writer).');
+    expect(start.stderr).toContain('agent writer pins model: openai/gpt-4o at config/agents.yaml line 8');
+    expect(start.stderr).toContain('Remove that model: line to use llm.default_model (local/llama3.1), or name a model of a provider that has a key');
+  });
+
   it('leaves `legion start` in an empty directory without a terminal with the command to run', async () => {
     const start = await legion(['start', '-d'], dir);
     expect(start.code).toBe(1);

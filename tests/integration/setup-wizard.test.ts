@@ -7,7 +7,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
-import { CLI, legion } from '../helpers/project.js';
+import { createServer } from 'node:net';
+import { loadProject } from '../../src/shared/config/project.js';
+import { CLI, freePort, legion } from '../helpers/project.js';
 
 const KEY = 'sk-wizard-test-0123456789';
 const DOWN = '\x1b[B';
@@ -96,12 +98,14 @@ describe('the legion setup wizard in a terminal', () => {
     await terminal.answer(/Its hard constraints/, `Never email anyone without approval${ENTER}`);
     // Templates are listed by name (content, devteam, sales, starter) with starter chosen.
     await terminal.answer(/Which team should the project start with\?/, `${UP}${ENTER}`);
+    const port = await freePort();
+    await terminal.answer(/Mesh port \(Enter for \d+; the egress proxy takes the next one\)/, `${port}${ENTER}`);
     expect(await terminal.exited).toBe(0);
     expect(terminal.screen).toContain('local answered and offers llama3.1');
 
     const flagsDir = tempDir();
     const flags = await legion(
-      ['setup', '--yes', '--skip-image', '--provider', 'openai-compatible', '--base-url', local.openaiBaseUrl, '--template', 'sales', '--project', 'Find leads', '--priority', 'Ten qualified leads a week', '--constraints', 'Never email anyone without approval'],
+      ['setup', '--yes', '--skip-image', '--port', String(port), '--provider', 'openai-compatible', '--base-url', local.openaiBaseUrl, '--template', 'sales', '--project', 'Find leads', '--priority', 'Ten qualified leads a week', '--constraints', 'Never email anyone without approval'],
       flagsDir,
     );
     await local.close();
@@ -123,12 +127,14 @@ describe('the legion setup wizard in a terminal', () => {
     await terminal.answer(/Its current priority/, ENTER);
     await terminal.answer(/Its hard constraints/, ENTER);
     await terminal.answer(/Which team should the project start with\?/, ENTER);
+    const port = await freePort();
+    await terminal.answer(/Mesh port/, `${port}${ENTER}`);
     expect(await terminal.exited).toBe(0);
     expect(terminal.screen).toContain('anthropic knows claude-haiku-4-5');
     expect(terminal.screen).not.toContain(KEY);
 
     const flagsDir = tempDir();
-    const flags = await legion(['setup', '--yes', '--skip-image', '--provider', 'anthropic', '--api-key', KEY, '--project', 'A CRM for bakers'], flagsDir, env);
+    const flags = await legion(['setup', '--yes', '--skip-image', '--port', String(port), '--provider', 'anthropic', '--api-key', KEY, '--project', 'A CRM for bakers'], flagsDir, env);
     expect(flags.code).toBe(0);
     const written = tree(wizardDir);
     expect(written['.env']).toContain(`LEGION_CRED_ANTHROPIC_API_KEY=${KEY}\n`);
@@ -155,10 +161,40 @@ describe('the legion setup wizard in a terminal', () => {
     await wrongKey.answer(/Its current priority/, ENTER);
     await wrongKey.answer(/Its hard constraints/, ENTER);
     await wrongKey.answer(/Which team/, ENTER);
+    await wrongKey.answer(/Mesh port/, ENTER);
     expect(await wrongKey.exited).toBe(1);
     expect(wrongKey.screen).toContain('answered 401, the API key was rejected');
     expect(wrongKey.screen).toContain('Nothing was written.');
     expect(readdirSync(rejected)).toEqual([]);
+  });
+
+  it('asks the mesh port (a busy one again) and, for a model the server lacks, offers its models, keeping the other answers', async () => {
+    const dir = tempDir();
+    const busy = createServer();
+    const busyPort = await freePort();
+    await new Promise<void>((r) => busy.listen(busyPort, '127.0.0.1', () => r()));
+    const freeOne = await freePort();
+    // A server on this machine that wants no key, as Ollama.
+    const local = await startFakeProvider();
+    const terminal = new Terminal('setup --skip-image', dir);
+    await terminal.answer(/Which LLM provider\?/, `${DOWN}${DOWN}${ENTER}`);
+    await terminal.answer(/Base URL of the server/, `${local.openaiBaseUrl}${ENTER}`);
+    await terminal.answer(/Default model/, `gpt-9${ENTER}`);
+    await terminal.answer(/What is this project building\?/, `Find leads${ENTER}`);
+    await terminal.answer(/Its current priority/, ENTER);
+    await terminal.answer(/Its hard constraints/, ENTER);
+    await terminal.answer(/Which team should the project start with\?/, ENTER);
+    await terminal.answer(/Mesh port \(Enter for \d+/, `${busyPort}${ENTER}`);
+    await terminal.answer(new RegExp(`port ${busyPort} or ${busyPort + 1} is in use[\\s\\S]*Mesh port`), `${freeOne}${ENTER}`);
+    // The model check fails: the offered models are listed, the first one chosen.
+    await terminal.answer(/has no model "gpt-9": it offers gpt-4o-mini, gpt-4o[\s\S]*Which of the models the server offers\?/, ENTER);
+    expect(await terminal.exited).toBe(0);
+    busy.close();
+    await local.close();
+    const project = loadProject(dir, {});
+    expect(project.mesh.llm.default_model).toBe('local/gpt-4o-mini');
+    expect(project.mesh.mesh.port).toBe(freeOne);
+    expect(project.projectMd).toContain('Find leads');
   });
 
   it('on an existing project asks what to change and changes only that', async () => {

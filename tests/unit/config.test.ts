@@ -74,6 +74,13 @@ describe('loadProject', () => {
     expect(errorLines(project('llm: [unclosed\n'))[0]).toMatch(/^config\/mesh\.yaml: /);
   });
 
+  it('shows the offending line of a YAML syntax error with a caret under the column', () => {
+    const agents = 'agents:\n  assistant:\n    role: x\n    model openai/gpt-4o\n    system_prompt: y\n';
+    expect(errorLines(project(MESH, agents))[0]).toBe(
+      'config/agents.yaml: line 4, column 5: Implicit keys need to be on a single line\n      model openai/gpt-4o\n      ^',
+    );
+  });
+
   it('takes keys from .env, with the environment winning', () => {
     const dir = project(MESH, undefined, 'LEGION_CRED_OPENAI_API_KEY=from-file\nLEGION_CRED_ANTHROPIC_API_KEY=file-anthropic\n');
     const loaded = loadProject(dir, { LEGION_CRED_OPENAI_API_KEY: 'from-env', HOME: '/root' });

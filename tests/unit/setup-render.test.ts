@@ -2,6 +2,7 @@
 // existing ones that keep what the user wrote.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { MeshFileSchema } from '../../src/shared/config/schema.js';
 import { llmChoice } from '../../src/cli/setup/answers.js';
@@ -55,6 +56,29 @@ describe('config/mesh.yaml', () => {
     expect(mesh.timezone).toBe('Europe/Berlin');
     expect(mesh.mesh.port).toBe(8500);
     expect(meshOf(updateMeshYaml(before, { llm: null, port: 9000 })).mesh.port).toBe(9000);
+  });
+});
+
+describe('config/mesh.yaml edited again (the shipped example, with its comments)', () => {
+  const shipped = readFileSync(new URL('../../config/mesh.yaml', import.meta.url), 'utf8');
+  const comments = (text: string) => text.split('\n').filter((line) => line.trimStart().startsWith('#'));
+  /** Every line of `before` that has a comment, in order, as it appears in `after`. */
+  const commentedLines = (text: string) => text.split('\n').filter((line) => line.includes('#'));
+
+  it('keeps every comment line byte-identical and in its place after a provider and port change', () => {
+    const once = updateMeshYaml(shipped, { llm: llmChoice('openai-compatible', 'http://127.0.0.1:11434/v1', 'llama3.1'), port: 9300 });
+    const twice = updateMeshYaml(once, { llm: llmChoice('anthropic', null, 'claude-haiku-4-5'), port: 9301 });
+    for (const after of [once, twice]) {
+      expect(comments(after)).toEqual(comments(shipped));
+      // The commented budget/timezone/image block stays at column 0, at the end, so uncommenting it works.
+      expect(after.split('\n').slice(-7)).toEqual(shipped.split('\n').slice(-7));
+      const uncommented = after.replace(/^# (budget|timezone): /gm, '$1: ');
+      expect(meshOf(uncommented).budget).toEqual({ daily_usd: 20, monthly_usd: 300 });
+    }
+    // Lines whose value changed keep their trailing comment where it was.
+    expect(commentedLines(twice).find((l) => l.includes('default_model'))).toBe('  default_model: anthropic/claude-haiku-4-5   # provider/model; agents without a model use this');
+    expect(meshOf(twice).llm.providers).toEqual({ openai: { base_url: 'https://api.openai.com/v1' }, anthropic: {}, ollama: { kind: 'openai', base_url: 'http://127.0.0.1:11434/v1' } });
+    expect(meshOf(twice).mesh.port).toBe(9301);
   });
 });
 

@@ -101,14 +101,14 @@ export function registerBlackboard(program: Command): void {
 
   blackboard
     .command('set <key> <value>')
-    .description('write a value: parsed as JSON when it is JSON (42, true, {"a":1}, \'"42"\'), else stored as a string; prints the new version')
+    .description('write a value: parsed as JSON when it is JSON (42, true, {"a":1}, \'"42"\'), else stored as a string; prints `set <key> (version N)`')
     .option('--expected-version <n>', 'write only if the key is at this version now (0: only if it does not exist)', wholeNumber('--expected-version'))
     .option('--ttl <seconds>', 'let the entry expire after this many seconds', wholeNumber('--ttl'))
     .action(
       commandAction(async (key: string, value: string, options: { expectedVersion?: number; ttl?: number }) => {
         const body = parseOrThrow(BlackboardPutBodySchema, { value: parseCliValue(value), expected_version: options.expectedVersion, ttl_s: options.ttl }, 'arguments');
         const result = await MeshClient.connect(projectDir()).requestJson('PUT', entryPath('entries', key), BlackboardWriteResultSchema, body);
-        process.stdout.write(`${result.version}\n`);
+        process.stdout.write(`set ${result.key} (version ${result.version})\n`);
         process.stderr.write(`${describeEntry(result)}\n`);
       }),
     );

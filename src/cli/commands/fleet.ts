@@ -39,7 +39,13 @@ export function registerFleet(program: Command): void {
       commandAction(async () => {
         const dir = projectDir();
         const client = MeshClient.find(dir);
-        if (!client || !(await client.alive())) throw notRunning(dir);
+        if (!client || !(await client.alive())) {
+          const reason = notRunning(dir);
+          // Nothing to stop is the state asked for (as `docker compose down`): a note, exit 0.
+          if (reason.code === 'not_a_project') throw reason;
+          process.stdout.write(`nothing to stop: no legion mesh is running in ${dir}\n`);
+          return;
+        }
         await client.shutdown();
         const deadline = Date.now() + STOP_TIMEOUT_MS;
         while (readMeshInfo(dir) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

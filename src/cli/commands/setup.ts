@@ -13,7 +13,7 @@ import { apiKeyVariable, baseUrlVariable, resolveProviders } from '../../mesh/ll
 import { imageSpec } from '../../mesh/daemon.js';
 import { assertDockerReachable } from '../../mesh/runtime/docker.js';
 import { buildImage, imageExists, imageTag } from '../../mesh/runtime/image.js';
-import { isProjectDir, loadProject, PROJECT_FILES, providerKind } from '../../shared/config/project.js';
+import { isProjectDir, loadProject, PROJECT_FILES, providerKind, type Project } from '../../shared/config/project.js';
 import { LegionError } from '../../shared/errors.js';
 import { commandAction, projectDir } from '../run.js';
 import { listTemplates, loadTemplate, type Template } from '../templates/index.js';
@@ -30,7 +30,8 @@ import {
 import { checkProvider, type CheckTarget } from '../setup/provider-check.js';
 import { projectSection, renderMeshYaml, updateEnv, updateGitignore, updateMeshYaml, updateProjectMd } from '../setup/render.js';
 import { commitPlan, planSetup, type SetupPlan } from '../setup/write.js';
-import { askExistingProject, askNewProject, askYesNo } from '../setup/wizard.js';
+import { agentsPinnedTo, describePinned, unpinAgents } from '../setup/pinned.js';
+import { askExistingProject, askNewProject, askOfferedModel, askYesNo } from '../setup/wizard.js';
 
 export const SETUP_YES_EXAMPLE = 'legion setup --yes --provider openai --api-key-env OPENAI_API_KEY';
 
@@ -40,6 +41,7 @@ interface ExistingProject {
   resolvedBaseUrl: string;
   keys: ReadonlyMap<string, string>;
   brief: ProjectBrief;
+  project: Project;
 }
 
 function readExisting(dir: string): ExistingProject {
@@ -65,6 +67,7 @@ function readExisting(dir: string): ExistingProject {
       priority: projectSection(projectMd, 'Current priority') ?? undefined,
       constraints: projectSection(projectMd, 'Hard constraints') ?? undefined,
     },
+    project,
   };
 }
 
@@ -84,7 +87,7 @@ function checkTarget(request: SetupRequest, existing: ExistingProject | null): C
   return null;
 }
 
-function renderPlan(dir: string, request: SetupRequest, existing: ExistingProject | null): SetupPlan {
+function renderPlan(dir: string, request: SetupRequest, existing: ExistingProject | null, unpin: readonly string[]): SetupPlan {
   const read = (path: string) => (existsSync(join(dir, path)) ? readFileSync(join(dir, path), 'utf8') : null);
   const providerName = request.llm?.name ?? existing?.current.name ?? '';
   let meshYaml: string | null = null;
@@ -108,11 +111,13 @@ function renderPlan(dir: string, request: SetupRequest, existing: ExistingProjec
     const pinsModels = loaded.agents.some((agent) => agent.model !== undefined);
     template = pinsModels ? { template: loaded, model: `${providerName}/${request.llm?.model ?? existing?.current.model ?? ''}` } : { template: loaded };
   }
-  return planSetup({ dir, meshYaml, projectMd, env, gitignore: updateGitignore(read('.gitignore')), template });
+  const agentsYaml = unpin.length > 0 ? unpinAgents(read(PROJECT_FILES.agents) ?? '', unpin) : null;
+  return planSetup({ dir, meshYaml, agentsYaml, projectMd, env, gitignore: updateGitignore(read('.gitignore')), template });
 }
 
-function describePlan(plan: SetupPlan): string[] {
+function describePlan(plan: SetupPlan, unpin: readonly string[]): string[] {
   const lines = plan.files.map((f) => `${f.replaces ? 'update' : 'create'} ${f.path}${f.path === PROJECT_FILES.env ? ' (mode 0600)' : ''}`);
+  if (unpin.length > 0) lines.push(`agents that now follow llm.default_model (their model: line removed): ${unpin.join(', ')}`);
   if (plan.agentsAdded.length > 0) lines.push(`agents added: ${plan.agentsAdded.join(', ')}`);
   if (plan.agentsKept.length > 0) lines.push(`agents already configured, kept as they are: ${plan.agentsKept.join(', ')}`);
   return lines;
@@ -143,6 +148,16 @@ interface Output {
   done: (message: string) => void;
 }
 
+/** The wizard's model is not on the server: it asks again from `offered`, keeping every other answer. */
+class UnknownModel extends LegionError {
+  constructor(
+    message: string,
+    readonly offered: string[],
+  ) {
+    super('provider_check_failed', message, 400);
+  }
+}
+
 function checkFailed(message: string): LegionError {
   return new LegionError('provider_check_failed', `${message}\nNothing was written.`, 400);
 }
@@ -166,12 +181,40 @@ const wizardOutput: Output = {
     const result = await checkProvider(target);
     if (!result.ok) {
       progress.error('The check failed');
+      if (result.failure === 'unknown_model' && result.offered !== undefined && result.offered.length > 0) throw new UnknownModel(result.message, result.offered);
       throw checkFailed(result.message);
     }
     progress.stop(result.detail);
   },
   done: (message) => outro(message),
 };
+
+/**
+ * When the provider changes, the agents pinned to the old one: the wizard shows them and
+ * asks; --yes takes those that pinned the old default (they meant "the default") and
+ * names the others, which keep their model.
+ */
+async function agentsToUnpin(request: SetupRequest, existing: ExistingProject | null, interactive: boolean): Promise<string[]> {
+  if (request.llm === null || existing === null || request.llm.name === existing.current.name) return [];
+  const old = existing.current;
+  const pinned = agentsPinnedTo(existing.project, old.name);
+  if (pinned.length === 0) return [];
+  const next = `${request.llm.name}/${request.llm.model}`;
+  if (interactive) {
+    log.message([`These agents name a model of ${old.name} themselves:`, ...pinned.map((a) => `  ${describePinned(a)}`)].join('\n'));
+    const move = await askYesNo(`Switch them to the new default ${next}? (their model: line is removed, so they follow llm.default_model)`, true);
+    return move ? pinned.map((a) => a.name) : [];
+  }
+  const oldDefault = `${old.name}/${old.model}`;
+  return pinned.filter((a) => a.model === oldDefault).map((a) => a.name);
+}
+
+/** After the write, the agents still on the old provider, with their line as it is now. */
+function reportStillPinned(dir: string, request: SetupRequest, existing: ExistingProject | null, output: Output): void {
+  if (request.llm === null || existing === null || request.llm.name === existing.current.name) return;
+  const old = existing.current.name;
+  for (const agent of agentsPinnedTo(loadProject(dir), old)) output.info(`kept, still on ${old}: ${describePinned(agent)}; change or remove that line if ${old} has no key`);
+}
 
 export interface SetupRun {
   flags: SetupFlags;
@@ -215,15 +258,25 @@ export async function runSetup(dir: string, run: SetupRun): Promise<boolean> {
   }
   // An unknown template is an error before any call or write.
   if (request.template !== null) loadTemplate(request.template);
-  const target = checkTarget(request, existing);
-  if (target !== null) await output.check(target);
-  const plan = renderPlan(dir, request, existing);
+  for (let target = checkTarget(request, existing); target !== null; ) {
+    try {
+      await output.check(target);
+      break;
+    } catch (err) {
+      if (!(err instanceof UnknownModel) || request.llm === null) throw err;
+      log.warn(err.message);
+      request.llm = { ...request.llm, model: await askOfferedModel(err.offered) };
+      target = checkTarget(request, existing);
+    }
+  }
+  const unpin = await agentsToUnpin(request, existing, interactive);
+  const plan = renderPlan(dir, request, existing, unpin);
   if (plan.files.length === 0) {
     output.done('nothing to change: the project already has exactly that');
     return false;
   }
   if (interactive && existing !== null) {
-    log.message(describePlan(plan).join('\n'));
+    log.message(describePlan(plan, unpin).join('\n'));
     if (!(await askYesNo('Write these changes?', true))) {
       output.done('nothing was written');
       return false;
@@ -232,7 +285,8 @@ export async function runSetup(dir: string, run: SetupRun): Promise<boolean> {
   // Asked before the writes, so that Ctrl-C here too leaves nothing written.
   const build = await shouldBuildImage(run, interactive);
   commitPlan(dir, plan);
-  for (const line of describePlan(plan)) output.info(line);
+  for (const line of describePlan(plan, unpin)) output.info(line);
+  reportStillPinned(dir, request, existing, output);
   if (build) await buildAgentImage(dir, (line) => process.stdout.write(`${line}\n`));
   output.done(existing !== null ? 'legion project updated' : run.image === 'never' ? 'legion project ready: starting it' : 'legion project ready: run `legion start`');
   return true;

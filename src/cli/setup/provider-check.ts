@@ -18,7 +18,8 @@ export interface CheckTarget {
 
 export type CheckFailure = 'unreachable' | 'key_rejected' | 'unknown_model' | 'unexpected_answer';
 
-export type CheckResult = { ok: true; detail: string } | { ok: false; failure: CheckFailure; message: string };
+/** `offered`: the models an OpenAI-kind server lists, when the one asked for is not among them. */
+export type CheckResult = { ok: true; detail: string } | { ok: false; failure: CheckFailure; message: string; offered?: string[] };
 
 const CHECK_TIMEOUT_MS = 10_000;
 const ANTHROPIC_VERSION = '2023-06-01';
@@ -113,7 +114,8 @@ export async function checkProvider(target: CheckTarget, timeoutMs = CHECK_TIMEO
   const ids = list.data.data.map((m) => m.id);
   if (!listed(ids, target.model)) {
     const offered = ids.length === 0 ? 'it lists no models' : `it offers ${ids.slice(0, 12).join(', ')}${ids.length > 12 ? `, … (${ids.length} in all)` : ''}`;
-    return fail('unknown_model', `${target.name} at ${trimSlash(target.baseUrl ?? DEFAULT_BASE_URLS.openai)} has no model "${target.model}": ${offered}`);
+    const message = `${target.name} at ${trimSlash(target.baseUrl ?? DEFAULT_BASE_URLS.openai)} has no model "${target.model}": ${offered}`;
+    return { ok: false, failure: 'unknown_model', message: scrub(message, target.apiKey), offered: ids };
   }
   return { ok: true, detail: `${target.name} answered and offers ${target.model}` };
 }

@@ -1,12 +1,13 @@
 // The text of each file `legion setup` writes, computed from its request and the file's
 // current text: pure functions, nothing is read or written here. Edits keep what the
-// user wrote: mesh.yaml is edited as a YAML document (comments and other keys stay),
+// user wrote: mesh.yaml is edited in place (every comment and other key stays byte for byte),
 // PROJECT.md section by section, .env and .gitignore line by line.
 import { parseDocument } from 'yaml';
 import { apiKeyVariable } from '../../mesh/llm/providers.js';
 import { MeshFileSchema } from '../../shared/config/schema.js';
 import { ConfigError, PROJECT_FILES } from '../../shared/config/project.js';
 import { formatZodIssues } from '../../shared/zod-format.js';
+import { setYamlValue } from '../../shared/config/yaml-edit.js';
 import { DEFAULT_MESH_PORT, type LlmChoice, type ProjectBrief } from './answers.js';
 
 function providerEntry(llm: LlmChoice): Record<string, string> {
@@ -48,28 +49,28 @@ export function renderMeshYaml(llm: LlmChoice, port: number | null): string {
   ].join('\n');
 }
 
-/** config/mesh.yaml of an existing project with only the requested settings changed.
+/** config/mesh.yaml of an existing project with only the requested settings changed;
+ *  every other byte (comments, their columns, blank lines) stays as it was.
  *  Throws ConfigError when the file does not parse or the result is not a valid mesh.yaml. */
 export function updateMeshYaml(text: string, change: { llm: LlmChoice | null; port: number | null }): string {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => `${PROJECT_FILES.mesh}: ${e.message.split('\n')[0]}`));
-  if (change.port !== null) doc.setIn(['mesh', 'port'], change.port);
+  let next = text;
+  if (change.port !== null) next = setYamlValue(next, ['mesh', 'port'], change.port);
   const llm = change.llm;
   if (llm !== null) {
-    doc.setIn(['llm', 'default_model'], `${llm.name}/${llm.model}`);
+    next = setYamlValue(next, ['llm', 'default_model'], `${llm.name}/${llm.model}`);
     const path = ['llm', 'providers', llm.name];
     if (!doc.hasIn(path) || doc.getIn(path) === null) {
-      const node = doc.createNode(providerEntry(llm));
-      node.flow = true;
-      doc.setIn(path, node);
+      next = setYamlValue(next, path, providerEntry(llm));
     } else {
-      if (llm.choice === 'openai-compatible') doc.setIn([...path, 'kind'], 'openai');
-      if (llm.baseUrl !== null) doc.setIn([...path, 'base_url'], llm.baseUrl);
+      if (llm.choice === 'openai-compatible') next = setYamlValue(next, [...path, 'kind'], 'openai');
+      if (llm.baseUrl !== null) next = setYamlValue(next, [...path, 'base_url'], llm.baseUrl);
     }
   }
-  const result = MeshFileSchema.safeParse(doc.toJS() ?? {});
+  const result = MeshFileSchema.safeParse(parseDocument(next).toJS() ?? {});
   if (!result.success) throw new ConfigError(formatZodIssues(PROJECT_FILES.mesh, result.error));
-  return doc.toString();
+  return next;
 }
 
 const SECTIONS: ReadonlyArray<{ field: keyof ProjectBrief; heading: string }> = [

@@ -5,9 +5,11 @@ import { cancel, confirm, isCancel, log, multiselect, password, select, text } f
 import { apiKeyVariable } from '../../mesh/llm/providers.js';
 import { LegionError } from '../../shared/errors.js';
 import type { TemplateSummary } from '../templates/index.js';
+import { firstFreePortPair, portPairFree } from './port.js';
 import {
   apiKeyProblem,
   baseUrlProblem,
+  DEFAULT_MESH_PORT,
   DEFAULT_MODELS,
   DEFAULT_TEMPLATE,
   EXAMPLE_LOCAL_BASE_URL,
@@ -15,6 +17,7 @@ import {
   keyOptional,
   llmChoice,
   modelProblem,
+  portProblem,
   type CurrentLlm,
   type LlmChoice,
   type ProjectBrief,
@@ -128,6 +131,25 @@ async function askTemplate(templates: TemplateSummary[], message: string): Promi
   );
 }
 
+/** The mesh port (the egress proxy takes the next one), offered free and checked free. */
+async function askPort(): Promise<number> {
+  let fallback = await firstFreePortPair(DEFAULT_MESH_PORT);
+  for (;;) {
+    const value = answered(
+      await text({
+        message: `Mesh port (Enter for ${fallback}; the egress proxy takes the next one)`,
+        placeholder: String(fallback),
+        defaultValue: String(fallback),
+        validate: (v) => (v ? (portProblem(v.trim()) ?? undefined) : undefined),
+      }),
+    );
+    const port = Number(value.trim() || fallback);
+    if (await portPairFree(port)) return port;
+    log.warn(`port ${port} or ${port + 1} is in use on this machine (another mesh?): pick another`);
+    fallback = await firstFreePortPair(port + 2);
+  }
+}
+
 /** Every question, in order, for a directory without config/mesh.yaml. */
 export async function askNewProject(templates: TemplateSummary[]): Promise<SetupRequest> {
   const entry = await askProviderEntry({});
@@ -135,7 +157,8 @@ export async function askNewProject(templates: TemplateSummary[]): Promise<Setup
   const llm = { ...entry, model: await askModel(entry.choice, undefined) };
   const brief = await askBrief({});
   const template = await askTemplate(templates, 'Which team should the project start with?');
-  return { llm, apiKey, template, brief, port: null };
+  const port = await askPort();
+  return { llm, apiKey, template, brief, port };
 }
 
 type Change = 'llm' | 'key' | 'brief' | 'template';
@@ -174,6 +197,11 @@ export async function askExistingProject(current: CurrentLlm, brief: ProjectBrie
   if (changes.includes('brief')) request.brief = await askBrief(brief);
   if (changes.includes('template')) request.template = await askTemplate(templates, "Which template's agents should be added?");
   return request;
+}
+
+/** After the server said it has no such model: pick one of those it offers (the other answers stay). */
+export async function askOfferedModel(offered: readonly string[]): Promise<string> {
+  return answered(await select<string>({ message: 'Which of the models the server offers?', options: offered.map((id) => ({ value: id, label: id })) }));
 }
 
 export async function askYesNo(message: string, initialValue: boolean): Promise<boolean> {

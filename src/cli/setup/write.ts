@@ -36,6 +36,8 @@ export interface PlanInput {
   dir: string;
   /** New text of each file, or null to leave it. */
   meshYaml: string | null;
+  /** config/agents.yaml with agents unpinned from the old provider, or null to leave it. */
+  agentsYaml: string | null;
   projectMd: string | null;
   env: string | null;
   gitignore: string | null;
@@ -85,6 +87,7 @@ export function planSetup(input: PlanInput): SetupPlan {
       staged.add(path);
     };
     stage(PROJECT_FILES.mesh, input.meshYaml);
+    stage(PROJECT_FILES.agents, input.agentsYaml);
     stage(PROJECT_FILES.project, input.projectMd);
 
     let agentsAdded: string[] = [];

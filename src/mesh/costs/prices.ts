@@ -1,6 +1,7 @@
 // Model prices: the table shipped in legion's config/prices.yaml, extended and
 // overridden by the project's config/prices.yaml. Invariants: a lookup never throws;
-// the project's keys are consulted before the shipped ones, and within one file an
+// the project's keys are consulted first, then a provider served on this machine or the
+// private network (Ollama, vLLM, LM Studio) is free, then the shipped keys; and within one file an
 // exact key beats every glob, then the glob with the most literal characters wins (so
 // `openai/gpt-4o-mini*` beats `openai/gpt-4o*`); a model no key matches gets the
 // default price and exactly one warning per model for the life of the book; answers
@@ -63,25 +64,48 @@ export function costNano(price: Price, promptTokens: number, completionTokens: n
   return Math.round(promptTokens * price.input_per_mtok * 1000 + completionTokens * price.output_per_mtok * 1000);
 }
 
+/** What a server on this machine or the private network charges per token. */
+const FREE: Price = { input_per_mtok: 0, output_per_mtok: 0 };
+
+export interface PriceBookFiles {
+  /** The project's config/prices.yaml, when it has one: it wins over everything. */
+  own: PricesFile | null;
+  shipped: PricesFile;
+}
+
 export class PriceBook {
-  private readonly rules: Rule[];
+  private readonly ownRules: Rule[];
+  private readonly shippedRules: Rule[];
   private readonly fallback: Price;
   private readonly logger: Logger;
+  private readonly localProviders: ReadonlySet<string>;
   private readonly cache = new Map<string, PriceMatch>();
 
-  /** `files` in precedence order: the project's file first, the shipped table last. */
-  constructor(files: PricesFile[], fallback: Price, logger: Logger) {
-    this.rules = files.flatMap(rulesOf);
+  /** `localProviders`: providers whose server runs on this machine or the private network;
+   *  their models cost nothing unless the project's own file prices them. */
+  constructor(files: PriceBookFiles, fallback: Price, logger: Logger, localProviders: ReadonlySet<string> = new Set()) {
+    this.ownRules = files.own ? rulesOf(files.own) : [];
+    this.shippedRules = rulesOf(files.shipped);
     this.fallback = fallback;
     this.logger = logger;
+    this.localProviders = localProviders;
+  }
+
+  private match(model: string): PriceMatch | null {
+    const own = this.ownRules.find((r) => r.pattern.test(model));
+    if (own) return { price: own.price, key: own.key };
+    const provider = model.split('/')[0] ?? '';
+    if (this.localProviders.has(provider)) return { price: FREE, key: `${provider}/* (a local server)` };
+    const shipped = this.shippedRules.find((r) => r.pattern.test(model));
+    return shipped ? { price: shipped.price, key: shipped.key } : null;
   }
 
   /** The price of `model` (`provider/model`). */
   lookup(model: string): PriceMatch {
     const cached = this.cache.get(model);
     if (cached) return cached;
-    const rule = this.rules.find((r) => r.pattern.test(model));
-    const match: PriceMatch = rule ? { price: rule.price, key: rule.key } : { price: this.fallback, key: null };
+    const rule = this.match(model);
+    const match: PriceMatch = rule ?? { price: this.fallback, key: null };
     if (!rule) {
       this.logger.warn(
         { event: 'model_price_unknown', model, price: this.fallback },
@@ -95,7 +119,7 @@ export class PriceBook {
 
 /** The shipped table under the project's config/prices.yaml (when it has one). Throws
  *  ConfigError naming the file and key path. */
-export function loadPriceBook(projectDir: string, logger: Logger): PriceBook {
+export function loadPriceBook(projectDir: string, logger: Logger, localProviders: ReadonlySet<string> = new Set()): PriceBook {
   const shippedPath = join(PACKAGE_ROOT, PRICES_FILE);
   const shipped = readConfigFile(shippedPath, `${PRICES_FILE} (shipped with legion)`, PricesFileSchema);
   const ownPath = resolve(projectDir, PRICES_FILE);
@@ -104,5 +128,5 @@ export function loadPriceBook(projectDir: string, logger: Logger): PriceBook {
   if (!fallback) {
     throw new ConfigError([`${PRICES_FILE}: default: missing; set default: { input_per_mtok: ..., output_per_mtok: ... } for models without a price`]);
   }
-  return new PriceBook(own ? [own, shipped] : [shipped], fallback, logger);
+  return new PriceBook({ own, shipped }, fallback, logger, localProviders);
 }

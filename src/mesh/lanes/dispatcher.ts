@@ -4,6 +4,7 @@
 // until the agent is healthy again (kick). A chat turn is never retried; onFailed hears
 // of every item that failed for good. Stopping the dispatcher leaves in-flight items in
 // flight, so the next start re-queues them.
+import { replyEvent } from './reply-event.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
 import { afterFailedHandOver } from './policy.js';
@@ -74,6 +75,8 @@ export class LaneDispatcher {
         const reply = await deliver(agent, item, this.abort.signal);
         store.complete(item.id, reply);
         events.record({ agent, kind: 'delivered', subject: item.id, detail: { kind: item.kind, attempts: item.attempts }, trace: item.trace });
+        const answered = replyEvent(item, reply);
+        if (answered) events.record(answered);
       } catch (err) {
         if (this.abort.signal.aborted) return;
         const reason = err instanceof Error ? err.message : String(err);

@@ -3,8 +3,10 @@
 // (LEGION_CRED_<NAME>_API_KEY, LEGION_<NAME>_BASE_URL); `openai` and `anthropic` always
 // exist; a missing key is an error only when a call needs one, so the mesh starts
 // with providers nobody uses left unconfigured; no key is ever put into a message.
-import { agentModel, ConfigError, providerKind, type Project } from '../../shared/config/project.js';
+import { agentModelLine } from '../../shared/config/agents-edit.js';
+import { agentModel, ConfigError, PROJECT_FILES, providerKind, type Project } from '../../shared/config/project.js';
 import { LegionError } from '../../shared/errors.js';
+import { isLocalBaseUrl } from '../../shared/local-address.js';
 import type { LlmChatRequestParsed } from '../../shared/wire/llm.js';
 
 export type ProviderKind = 'openai' | 'anthropic';
@@ -96,8 +98,29 @@ export function assertKeysConfigured(project: Project): void {
   for (const [name, agents] of agentsByProvider) {
     // An unknown provider cannot occur here: loadProject rejects models naming one.
     const provider = registry.get(name);
-    if (provider && usableKey(provider) === null) throw noApiKeyError(provider, ` (needed by ${agents.join(', ')})`);
+    if (provider && usableKey(provider) === null) throw noApiKeyError(provider, ` (needed by ${agents.join(', ')})${pinHint(project, name, agents)}`);
   }
+}
+
+/** For agents that name the keyless provider in their own `model:`: where that line is, and
+ *  what to do instead (the usual case: setup switched providers and the example still pins one). */
+function pinHint(project: Project, provider: string, users: readonly string[]): string {
+  const pinned = users.filter((agent) => project.agents[agent]?.model !== undefined);
+  if (pinned.length === 0) return '';
+  const where = pinned.map((agent) => {
+    const line = agentModelLine(project.dir, agent);
+    return `agent ${agent} pins model: ${project.agents[agent]?.model ?? ''} at ${PROJECT_FILES.agents}${line === null ? '' : ` line ${line}`}`;
+  });
+  const fallback = project.mesh.llm.default_model.split('/')[0] === provider ? '' : ` to use llm.default_model (${project.mesh.llm.default_model})`;
+  return `.\n${where.join('\n')}\nRemove that model: line${fallback}, or name a model of a provider that has a key`;
+}
+
+/** Providers of their own name whose base URL is on this machine or the private network
+ *  (Ollama, vLLM, LM Studio). `openai` and `anthropic` pointed at such an address stay
+ *  priced: that is a proxy in front of the paid API (or a test double), not a free model. */
+export function localProviderNames(registry: ProviderRegistry): ReadonlySet<string> {
+  const local = [...registry.values()].filter((p) => p.name !== 'openai' && p.name !== 'anthropic' && isLocalBaseUrl(p.baseUrl));
+  return new Set(local.map((p) => p.name));
 }
 
 export function isDefaultBaseUrl(provider: ProviderSettings): boolean {

@@ -1,5 +1,6 @@
 // Adds and removes agents in config/agents.yaml, keeping the user's comments and
 // layout. Validates the whole file after the edit and writes nothing if it fails.
+import { formatYamlError } from './yaml-error.js';
 import { existsSync, readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isCollection, isMap, isScalar, parseDocument, type Document } from 'yaml';
@@ -9,6 +10,7 @@ import { formatZodIssues } from '../zod-format.js';
 import type { HeartbeatConfig } from '../wire/heartbeat.js';
 import { AgentsFileSchema, type Budget } from './schema.js';
 import { ConfigError, PROJECT_FILES } from './project.js';
+import { yamlLine } from './yaml-edit.js';
 
 export interface NewAgent {
   name: string;
@@ -22,8 +24,9 @@ export interface NewAgent {
 
 function load(dir: string): Document {
   const path = join(dir, PROJECT_FILES.agents);
-  const doc = parseDocument(existsSync(path) ? readFileSync(path, 'utf8') : 'agents: {}\n');
-  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => `${PROJECT_FILES.agents}: ${e.message.split('\n')[0]}`));
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : 'agents: {}\n';
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => formatYamlError(PROJECT_FILES.agents, text, e)));
   if (!doc.has('agents') || doc.get('agents') === null) doc.set('agents', doc.createNode({}));
   // `agents: {}` is a flow map, which would put every agent added to it on one line.
   const agents: unknown = doc.get('agents', true);
@@ -86,4 +89,10 @@ export function removeAgentFromConfig(dir: string, name: string): void {
   }
   doc.deleteIn(['agents', name]);
   save(dir, validated(doc));
+}
+
+/** The line of config/agents.yaml where `agents.<name>.model` is written, or null. */
+export function agentModelLine(dir: string, name: string): number | null {
+  const path = join(dir, PROJECT_FILES.agents);
+  return existsSync(path) ? yamlLine(readFileSync(path, 'utf8'), ['agents', name, 'model']) : null;
 }

@@ -1,6 +1,7 @@
 // Loads a legion project directory: config/mesh.yaml, config/agents.yaml, PROJECT.md
 // and .env. Never throws anything but ConfigError; its lines name the file, the key
 // path and what was expected.
+import { formatYamlError } from './yaml-error.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -46,7 +47,7 @@ export function readConfigFile<S extends z.ZodType>(path: string, label: string,
   const doc = parseDocument(text, { prettyErrors: true, lineCounter });
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => `${label}: ${e.message.split('\n')[0]}`),
+      doc.errors.map((e) => formatYamlError(label, text, e)),
       doc.errors.map((e) => `${label}:${e.linePos?.[0].line ?? 1}: ${e.message.split('\n')[0]}`),
     );
   }

@@ -98,7 +98,11 @@ describe('assertKeysConfigured', () => {
     cleanups.push(cleanup);
     const error = errorOf(() => assertKeysConfigured(project));
     expect(error.code).toBe('no_api_key');
-    expect(error.message).toMatch(/LEGION_CRED_ANTHROPIC_API_KEY .*\(needed by writer, critic\)$/);
+    expect(error.message).toMatch(/LEGION_CRED_ANTHROPIC_API_KEY .*\(needed by writer, critic\)\.$/m);
+    // Both pin the model themselves: each is named with the line to change.
+    expect(error.message).toContain('agent writer pins model: anthropic/claude-test at config/agents.yaml line');
+    expect(error.message).toContain('agent critic pins model: anthropic/claude-test at config/agents.yaml line');
+    expect(error.message).toContain('Remove that model: line to use llm.default_model (openai/gpt-test)');
   });
 
   it('names llm.embedding_model when its provider has no key', () => {
