@@ -29,6 +29,7 @@ async function coldStart(): Promise<void> {
       env: { LEGION_AGENT: 'bench-cold', LEGION_MESH_URL: 'http://127.0.0.1:9', LEGION_AGENT_TOKEN: 'bench-cold.x', LEGION_AGENT_SERVER_TOKEN: 'x' },
       memoryBytes: 512 * 1024 * 1024,
       cpus: 0.5,
+      runtime: 'runc',
     });
     while (!(await agentHealthy(running.url, 200))) await new Promise((r) => setTimeout(r, 10));
     samples.push(performance.now() - begin);
