@@ -84,6 +84,8 @@ describe.skipIf(!gvisor)('agents under gVisor (runtime: runsc)', () => {
     const status = await legion(['status'], project.dir);
     expect(status.stdout).toMatch(new RegExp(`${AGENT}\\s+healthy\\s+running\\s.*\\s${container}\\s+runsc\\s+openai/gpt-4o-mini`));
     expect(status.stdout).not.toContain('warning');
+    const doctor = await legion(['doctor'], project.dir);
+    expect(doctor.stdout).toMatch(new RegExp(`^ok +agent sandbox +agents run with a kernel of their own: ${AGENT} under runsc$`, 'm'));
   });
 
   it("shows gVisor's kernel inside the agent, not the host's", async () => {
