@@ -6,6 +6,7 @@ import { budgetBench } from './budget.js';
 import { memoryBench } from './memory.js';
 import { workflowsBench } from './workflows.js';
 import { stateBench } from './state.js';
+import { gvisorBench } from './gvisor.js';
 import { formatTable } from './table.js';
 
 const rows = [
@@ -16,5 +17,6 @@ const rows = [
   ...(await memoryBench()),
   ...(await workflowsBench()),
   ...(await stateBench()),
+  ...(await gvisorBench()),
 ];
 process.stdout.write(`${formatTable(rows)}\n`);

@@ -12,6 +12,7 @@ import { imageSpec } from '../src/mesh/daemon.js';
 import { agentHealthy } from '../src/mesh/runtime/agent-client.js';
 import { startFakeProvider } from '../tests/fakes/fake-provider.js';
 import { freePort, legion, makeProject } from '../tests/helpers/project.js';
+import { removeProjectVolumes } from '../tests/helpers/docker.js';
 import { projectId } from '../src/shared/state.js';
 
 import { median, type BenchRow } from './table.js';
@@ -31,6 +32,7 @@ async function coldStart(): Promise<void> {
       secrets: { mesh_token: 'bench-cold.x', server_token: 'x' },
       memoryBytes: 512 * 1024 * 1024,
       cpus: 0.5,
+      runtime: 'runc',
     });
     while (!(await agentHealthy(running.url, 200))) await new Promise((r) => setTimeout(r, 10));
     samples.push(performance.now() - begin);
@@ -75,7 +77,7 @@ async function fleetStartStop(): Promise<void> {
     const left = await docker.listContainers({ all: true, filters: { label: [`legion.project=${projectId(project.dir)}`] } });
     rows.push(['legion stop, 3 agents', `${stopMs.toFixed(0)} ms${left.length ? ` (${left.length} left!)` : ''}`, '<= 2000 ms', stopMs <= 2000 && left.length === 0]);
   } finally {
-    for (const name of ['bench-a', 'bench-b', 'bench-c']) await docker.getVolume(`legion_data_${name}`).remove().catch(() => undefined);
+    await removeProjectVolumes(projectId(project.dir));
     await fake.close();
     project.cleanup();
   }

@@ -50,7 +50,7 @@ export function formatLane(lane: LaneStatus, now = Date.now()): string {
 export function formatAgents(agents: AgentStatusEntry[]): string {
   if (agents.length === 0) return 'no agents configured (add one with `legion agent add <name>`)';
   const table = formatTable([
-    ['AGENT', 'HEALTH', 'STATE', 'LANE', 'RESTARTS/1H', 'CONTAINER', 'MODEL', 'ROLE'],
+    ['AGENT', 'HEALTH', 'STATE', 'LANE', 'RESTARTS/1H', 'CONTAINER', 'RUNTIME', 'MODEL', 'ROLE'],
     ...agents.map((a) => [
       a.name,
       a.health + (a.busy ? ' (busy)' : ''),
@@ -58,6 +58,7 @@ export function formatAgents(agents: AgentStatusEntry[]): string {
       formatLane(a.lane),
       String(a.restarts),
       a.container?.name ?? '-',
+      a.container ? `${a.container.runtime}${a.container.sandboxed ? '' : ' (no sandbox)'}` : '-',
       a.model,
       a.role,
     ]),

@@ -12,7 +12,8 @@ import { LEGION_VERSION } from '../shared/paths.js';
 import { readMeshInfo, statePaths, type MeshInfo } from '../shared/state.js';
 import type { HostIsolation, MeshStatus } from '../shared/wire/admin.js';
 import { egressPort } from '../shared/config/schema.js';
-import { agentModel, type Project } from '../shared/config/project.js';
+import { agentModel, agentRuntime, type Project } from '../shared/config/project.js';
+import { unsandboxedWarning } from '../shared/sandbox.js';
 import { installErrorHandler } from './http/errors.js';
 import { AgentTokens, requireAgentToken } from './http/agent-auth.js';
 import { requireAdminToken, writeAdminToken } from './http/admin-auth.js';
@@ -204,6 +205,7 @@ export class Mesh {
     }
 
     const binding = await this.options.runtime.prepare(this.options.progress, port);
+    await this.checkRuntimes();
     this.agentApi = this.buildAgentApi(proxy, embeddings);
     this.agentApiUrl = await listen(this.agentApi, binding.host, binding.port, 'agent API');
     this.egress = new EgressProxy({
@@ -228,6 +230,7 @@ export class Mesh {
       records: this.domains.containers,
       fleet: this.fleet,
       configured: (agent) => this.knownAgents().includes(agent),
+      wantedRuntime: (agent) => agentRuntime(this.store.get(), agent),
       meshUrl: this.agentApiUrl,
       egressUrl: this.egressUrl,
       progress: this.options.progress,
@@ -237,6 +240,7 @@ export class Mesh {
     // After the dispatcher re-queued what was in flight: runs pick up from their rows.
     this.domains.workflows.resume();
     const started = await this.fleet.startAll(adopted);
+    await this.warnUnsandboxed();
     this.health.start();
     this.watchConfig();
     this.ready = true;
@@ -259,6 +263,21 @@ export class Mesh {
       },
     });
     this.reloader.start();
+  }
+
+  /** A runtime name the engine does not know is a configuration error: refused at start, listing the known ones. */
+  private async checkRuntimes(): Promise<void> {
+    const wanted = new Set(Object.keys(this.store.get().agents).map((agent) => agentRuntime(this.store.get(), agent)));
+    for (const name of wanted) await this.options.runtime.resolveSandbox?.(name);
+  }
+
+  /** Says once, after the fleet started, which agents share the host's kernel. */
+  private async warnUnsandboxed(): Promise<void> {
+    const exposed = (await this.fleet.status()).flatMap((a) => (a.container && !a.container.sandboxed ? [{ name: a.name, runtime: a.container.runtime }] : []));
+    const warning = unsandboxedWarning(exposed);
+    if (!warning) return;
+    this.options.progress(warning);
+    this.options.logger.warn({ event: 'agents_unsandboxed', agents: exposed.map((a) => a.name) }, warning);
   }
 
   /** Firewalls the host where the runtime can, and says plainly when it cannot. */

@@ -16,6 +16,7 @@ describe.skipIf(!available)('fleet with real Docker', () => {
   let fake: FakeProvider;
   let project: TestProject;
   let container: string;
+  let startOutput: string;
 
   beforeAll(async () => {
     fake = await startFakeProvider();
@@ -24,6 +25,7 @@ describe.skipIf(!available)('fleet with real Docker', () => {
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
     expect(started.stdout).toMatch(/agent assistant healthy/);
+    startOutput = started.stdout;
     container = `legion-${projectId(project.dir)}-assistant`;
   });
 
@@ -64,6 +66,15 @@ describe.skipIf(!available)('fleet with real Docker', () => {
     const json = JSON.parse((await legion(['status', '--json'], project.dir)).stdout) as { ready: boolean; agents: { name: string; health: string; model: string }[] };
     expect(json.ready).toBe(true);
     expect(json.agents).toEqual([expect.objectContaining({ name: 'assistant', health: 'healthy', model: 'openai/gpt-4o-mini' })]);
+  });
+
+  it('says once, at start and in status, that the agent runs under runc without a sandbox', async () => {
+    const warning = 'warning: agent assistant (runc) run without a sandboxing runtime';
+    expect(startOutput.split(warning)).toHaveLength(2);
+    const text = (await legion(['status'], project.dir)).stdout;
+    expect(text).toMatch(/assistant\s+healthy\s.*\srunc \(no sandbox\)\s+openai\/gpt-4o-mini/);
+    expect(text.split(warning)).toHaveLength(2);
+    expect((await docker.getContainer(container).inspect()).HostConfig.Runtime).toBe('runc');
   });
 
   it('keeps the provider key in the mesh: it reaches the provider, never the container', async () => {

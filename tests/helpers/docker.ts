@@ -1,5 +1,6 @@
 // Docker for e2e tests: they skip with a loud notice when no engine answers, unless
-// LEGION_REQUIRE_DOCKER=1 (CI), where a missing engine is a failure.
+// LEGION_REQUIRE_DOCKER=1 (CI), where a missing engine is a failure. The same for
+// gVisor: tests that need runsc registered skip loudly, unless LEGION_REQUIRE_RUNSC=1.
 import Docker from 'dockerode';
 import { Writable } from 'node:stream';
 
@@ -16,6 +17,17 @@ export async function dockerAvailable(): Promise<boolean> {
     process.stderr.write('\n*** legion e2e: NO DOCKER ENGINE ANSWERS; SKIPPING DOCKER TESTS (set LEGION_REQUIRE_DOCKER=1 to fail instead) ***\n\n');
     return false;
   }
+}
+
+/** Whether the engine has gVisor registered as runsc (the gVisor e2e tests need it). */
+export async function gvisorAvailable(): Promise<boolean> {
+  const runtimes = ((await docker.info()) as { Runtimes?: Record<string, unknown> }).Runtimes ?? {};
+  if ('runsc' in runtimes) return true;
+  if (process.env.LEGION_REQUIRE_RUNSC === '1') {
+    throw new Error(`LEGION_REQUIRE_RUNSC=1 but Docker has no runsc runtime registered (it knows: ${Object.keys(runtimes).join(', ')}); see legion doctor`);
+  }
+  process.stderr.write('\n*** legion e2e: DOCKER HAS NO runsc (gVisor) RUNTIME; SKIPPING THE gVisor TESTS (set LEGION_REQUIRE_RUNSC=1 to fail instead) ***\n\n');
+  return false;
 }
 
 export async function projectContainers(projectId: string): Promise<Docker.ContainerInfo[]> {

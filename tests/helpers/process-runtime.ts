@@ -53,7 +53,7 @@ export class ProcessRuntime implements AgentRuntime {
     child.on('exit', () => (proc.exited = true));
     this.procs.set(launch.agent, proc);
     this.launches.set(launch.agent, launch);
-    return { url: `http://127.0.0.1:${port}`, id: String(child.pid), name: `process-${launch.agent}`, image: 'local-process' };
+    return { url: `http://127.0.0.1:${port}`, id: String(child.pid), name: `process-${launch.agent}`, image: 'local-process', sandbox: { runtime: 'process', sandboxed: false } };
   }
 
   async stop(agent: string): Promise<void> {

@@ -35,17 +35,18 @@ export interface ProjectOptions {
   agentsYaml?: string;
   meshYaml?: string;
   projectMd?: string;
+  /** The OCI runtime line added to mesh.yaml unless it has one: tests pin runc, so
+   *  that gVisor runs only where a test asks for it (tests/e2e/gvisor.test.ts). */
+  runtime?: string;
 }
 
 export function makeProject(options: ProjectOptions): TestProject {
   const dir = mkdtempSync(join(tmpdir(), 'legion-project-'));
   mkdirSync(join(dir, 'config'));
   const secret = options.apiKey === undefined ? `sk-test-${Math.random().toString(36).slice(2)}-secret` : (options.apiKey ?? '');
-  writeFileSync(
-    join(dir, 'config', 'mesh.yaml'),
-    options.meshYaml ??
-      `mesh: { host: 127.0.0.1, port: ${options.port} }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n    anthropic: {}\n`,
-  );
+  const meshYaml =
+    options.meshYaml ?? `mesh: { host: 127.0.0.1, port: ${options.port} }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n    anthropic: {}\n`;
+  writeFileSync(join(dir, 'config', 'mesh.yaml'), /^runtime:/m.test(meshYaml) ? meshYaml : `${meshYaml.trimEnd()}\nruntime: ${options.runtime ?? 'runc'}\n`);
   writeFileSync(
     join(dir, 'config', 'agents.yaml'),
     options.agentsYaml ??

@@ -21,13 +21,17 @@ const found: FoundAgent = {
   agent: 'survivor',
   state: 'running',
   currentImage: true,
-  running: { url: 'http://172.19.0.5:8400', id: 'c0ffee', name: 'legion-p-survivor', image: 'legion-agent:1' },
+  running: { url: 'http://172.19.0.5:8400', id: 'c0ffee', name: 'legion-p-survivor', image: 'legion-agent:1', sandbox: { runtime: 'runsc', sandboxed: true } },
 };
-const context = { configured: true, meshUrl: record.mesh_url, egressUrl: record.egress_url };
+const context = { configured: true, meshUrl: record.mesh_url, egressUrl: record.egress_url, runtime: 'runsc' };
 
 describe('judgeFound', () => {
   it('adopts a running container of a configured agent with its recorded tokens', () => {
     expect(judgeFound(found, record, context)).toEqual({ action: 'adopt', record });
+  });
+
+  it('adopts regardless of runtime where agents are not containers', () => {
+    expect(judgeFound(found, record, { ...context, runtime: null })).toEqual({ action: 'adopt', record });
   });
 
   it.each([
@@ -39,6 +43,13 @@ describe('judgeFound', () => {
     ['tokens of another container', { ...found, running: { ...found.running, id: 'other' } }, record, context, 'no tokens are stored for this container'],
     ['other mesh addresses', found, record, { ...context, meshUrl: 'http://172.19.0.1:9000' }, 'it was started for other mesh addresses'],
     ['no address', { ...found, running: { ...found.running, url: '' } }, record, context, 'it has no address on the legion network'],
+    [
+      'a container under runc once config asks for runsc',
+      { ...found, running: { ...found.running, sandbox: { runtime: 'runc', sandboxed: false } } },
+      record,
+      context,
+      'it runs under runc, its config now asks for runsc',
+    ],
   ])('replaces %s', (_what, candidate, stored, ctx, reason) => {
     expect(judgeFound(candidate, stored, ctx)).toEqual({ action: 'replace', reason });
   });

@@ -10,7 +10,7 @@ import { commandAction, projectDir } from '../run.js';
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check Node, Docker, the configuration, the agent image, keys, ports and egress protection, with a fix for each problem')
+    .description('check Node, Docker, the configuration, the agent image, the agent sandbox (runtime), keys, ports and egress protection, with a fix for each problem')
     .option('--json', 'print the results as JSON')
     .action(
       commandAction(async (options: { json?: boolean }) => {

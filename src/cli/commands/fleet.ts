@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readMeshInfo } from '../../shared/state.js';
 import { MeshClient, notRunning } from '../mesh-client.js';
 import { formatAgents } from '../render.js';
+import { unsandboxedWarning } from '../../shared/sandbox.js';
 import { commandAction, projectDir } from '../run.js';
 
 const STOP_TIMEOUT_MS = 30_000;
@@ -10,7 +11,7 @@ const STOP_TIMEOUT_MS = 30_000;
 export function registerFleet(program: Command): void {
   program
     .command('status')
-    .description('show the mesh and each agent: health, container state, restarts, lane depth and what runs now, model')
+    .description('show the mesh and each agent: health, container state and runtime, restarts, lane depth and what runs now, model')
     .option('--json', 'print the status as JSON')
     .action(
       commandAction(async (options: { json?: boolean }) => {
@@ -29,6 +30,9 @@ export function registerFleet(program: Command): void {
         const isolation = status.egress.host_isolation;
         if (isolation) process.stdout.write(isolation.enforced ? `host isolation: ${isolation.detail}\n` : `warning: ${isolation.detail}\n`);
         process.stdout.write(`${formatAgents(status.agents)}\n`);
+        const exposed = status.agents.flatMap((a) => (a.container && !a.container.sandboxed ? [{ name: a.name, runtime: a.container.runtime }] : []));
+        const warning = unsandboxedWarning(exposed);
+        if (warning) process.stdout.write(`${warning}\n`);
       }),
     );
 

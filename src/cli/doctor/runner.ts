@@ -1,6 +1,7 @@
 // Runs every `legion doctor` check in order: the machine (Node, Docker), then, in a
 // project directory, its files (configuration, permissions, .env, workflows), the
-// agent image, agent data volumes, keys, ports, egress protection and the egress allowlist.
+// agent image, agent data volumes, the agents' sandbox (OCI runtime), keys, ports, egress
+// protection and the egress allowlist.
 // Outside a project directory the project checks are skipped with a line saying so;
 // with an invalid configuration, so are the checks that need it. Probes (Docker, a
 // listening socket, the running mesh) happen here; the checks themselves are pure.
@@ -16,6 +17,7 @@ import type { MeshStatus } from '../../shared/wire/admin.js';
 import { checkDocker, checkNode, probeDocker } from './system.js';
 import { checkConfig, checkEnvFile, checkPermissionsFile, checkWorkflows, envFileState } from './files.js';
 import { checkImage, probeImage } from './image.js';
+import { checkSandbox, probeSandbox } from './sandbox.js';
 import { checkKeys } from './keys.js';
 import { checkPorts, portPlans, probePort, type ProbedPort } from './ports.js';
 import { checkEgressProtection, probeFirewall } from './firewall.js';
@@ -52,14 +54,14 @@ export async function runDoctor(ctx: DoctorContext): Promise<CheckResult[]> {
   results.push(checkDocker(dockerProbe, ctx.env, ctx.platform));
 
   if (!isProjectDir(ctx.dir)) {
-    results.push(skip('project', `no ${PROJECT_FILES.mesh} in ${ctx.dir}: not a legion project directory, so the project checks (configuration, permissions, .env, workflows, agent image, keys, ports, egress protection) were skipped; run legion doctor in the project directory`));
+    results.push(skip('project', `no ${PROJECT_FILES.mesh} in ${ctx.dir}: not a legion project directory, so the project checks (configuration, permissions, .env, workflows, agent image, agent sandbox, keys, ports, egress protection) were skipped; run legion doctor in the project directory`));
     return results;
   }
   const config = checkConfig(ctx.dir, ctx.env);
   results.push(config.result, checkPermissionsFile(ctx.dir), checkEnvFile(envFileState(ctx.dir, ctx.platform)));
   const project = config.project;
   if (!project) {
-    results.push(skip('project', 'the workflows, agent image, keys, ports and egress protection need a valid configuration: checked once it is fixed'));
+    results.push(skip('project', 'the workflows, agent image, agent sandbox, keys, ports and egress protection need a valid configuration: checked once it is fixed'));
     return results;
   }
   results.push(checkWorkflows(project));
@@ -67,6 +69,7 @@ export async function runDoctor(ctx: DoctorContext): Promise<CheckResult[]> {
   const spec = imageSpec(project, ctx.env);
   results.push(dockerProbe.reachable ? checkImage(await probeImage(ctx.docker, spec), spec) : skip('agent image', 'not checked: Docker is not reachable'));
   results.push(...(dockerProbe.reachable ? checkVolumes(await probeVolumes(ctx.docker, projectId(ctx.dir), Object.keys(project.agents))) : [skip('agent data', 'not checked: Docker is not reachable')]));
+  results.push(dockerProbe.reachable ? checkSandbox(await probeSandbox(ctx.docker, ctx.env), project) : skip('agent sandbox', 'not checked: Docker is not reachable'));
   results.push(...checkKeys(project, ctx.env));
 
   const status = await runningMesh(ctx.dir);

@@ -42,6 +42,7 @@ export function renderMeshYaml(llm: LlmChoice, port: number | null): string {
     `    ${llm.name}: ${flowMap(providerEntry(llm))}   # ${keyNote}`,
     '# budget: { daily_usd: 20, monthly_usd: 300 }   # fleet-wide LLM spending limits; per agent: agents.<name>.budget',
     '# timezone: Europe/Berlin                        # where budget days and months begin (UTC without it)',
+    "# runtime: auto                                 # agents' OCI runtime: auto (gVisor/runsc when Docker has it, else runc), runc, runsc, or another registered with Docker; per agent: agents.<name>.runtime",
     '# image:',
     '#   base_image: node:20-bookworm-slim     # Debian with node 20 and npm',
     '#   extra_ca_cert: /etc/ssl/certs/ca-certificates.crt   # trusted by npm while the agent image builds',

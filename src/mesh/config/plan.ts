@@ -8,8 +8,8 @@ import type { AgentEntry, MeshFile } from '../../shared/config/schema.js';
 /** Agent settings the mesh reads each time it uses them: changing them needs no restart. */
 const LIVE_AGENT_KEYS: ReadonlySet<string> = new Set(['budget', 'subscriptions', 'heartbeat']);
 
-/** mesh.yaml settings read once at start (listeners, providers, image, webhook listener). */
-const RESTART_MESH_KEYS = ['mesh.host', 'mesh.port', 'mesh.egress_port', 'llm.providers', 'llm.embedding_model', 'image', 'webhooks'] as const;
+/** mesh.yaml settings read once at start (listeners, providers, image, webhook listener, agents' default OCI runtime). */
+const RESTART_MESH_KEYS = ['mesh.host', 'mesh.port', 'mesh.egress_port', 'llm.providers', 'llm.embedding_model', 'image', 'webhooks', 'runtime'] as const;
 
 export interface AgentChange {
   name: string;

@@ -4,7 +4,9 @@
 // written to mesh.db at each container start. Invariants: a container is adopted only
 // when its agent is still configured, it runs from the current image, it was started
 // for this mesh's agent API and egress proxy URLs, its id is the recorded one, and it
-// answers an authenticated request with the recorded server token; every other
+// answers an authenticated request with the recorded server token, and it runs under
+// the OCI runtime its config resolves to now (a switch to gVisor is not left undone by
+// adoption); every other
 // container of the project is removed (its volume, /data, stays) and the fleet start
 // makes it afresh. The tokens live only in mesh.db, inside .legion/ (mode 0700).
 import type { Db, Migration } from '../db.js';
@@ -78,6 +80,8 @@ export interface AdoptionContext {
   configured: boolean;
   meshUrl: string;
   egressUrl: string;
+  /** The OCI runtime the agent's config resolves to now; null where agents are not containers. */
+  runtime: string | null;
 }
 
 export type AdoptionVerdict = { action: 'adopt'; record: ContainerRecord } | { action: 'replace'; reason: string };
@@ -91,6 +95,9 @@ export function judgeFound(found: FoundAgent, record: ContainerRecord | null, co
   if (!record || record.container_id !== found.running.id) return replace('no tokens are stored for this container');
   if (record.mesh_url !== context.meshUrl || record.egress_url !== context.egressUrl) return replace('it was started for other mesh addresses');
   if (!found.running.url) return replace('it has no address on the legion network');
+  if (context.runtime !== null && found.running.sandbox.runtime !== context.runtime) {
+    return replace(`it runs under ${found.running.sandbox.runtime}, its config now asks for ${context.runtime}`);
+  }
   return { action: 'adopt', record };
 }
 
@@ -99,6 +106,8 @@ export interface AdoptionOptions {
   records: ContainerRecords;
   fleet: { adopt: (name: string, adopted: AdoptedAgent) => Promise<void> };
   configured: (agent: string) => boolean;
+  /** The OCI runtime the agent's config asks for (auto, runc, runsc, ...). */
+  wantedRuntime: (agent: string) => string;
   /** Where this mesh listens for agents, as they reach it. */
   meshUrl: string;
   egressUrl: string;
@@ -111,7 +120,9 @@ export async function adoptRunningAgents(options: AdoptionOptions): Promise<Set<
   const { runtime, records, fleet, progress, logger } = options;
   const adopted = new Set<string>();
   for (const found of await runtime.existing()) {
-    let verdict = judgeFound(found, records.get(found.agent), { configured: options.configured(found.agent), meshUrl: options.meshUrl, egressUrl: options.egressUrl });
+    const configured = options.configured(found.agent);
+    const wanted = configured && runtime.resolveSandbox ? (await runtime.resolveSandbox(options.wantedRuntime(found.agent))).runtime : null;
+    let verdict = judgeFound(found, records.get(found.agent), { configured, meshUrl: options.meshUrl, egressUrl: options.egressUrl, runtime: wanted });
     if (verdict.action === 'adopt' && !(await agentAnswersAs({ agent: found.agent, url: found.running.url, serverToken: verdict.record.server_token }))) {
       verdict = { action: 'replace', reason: 'it did not answer with its stored server token' };
     }

@@ -6,6 +6,8 @@
 // the project and agent; that is how a restarted mesh finds them (to adopt them or
 // replace them). Where it has the rights, the
 // runtime firewalls the host so that agents reach only the mesh's ports (firewall.ts).
+// Each container runs under the OCI runtime its config asks for (oci-runtime.ts:
+// gVisor when the engine has it, by default), read back from HostConfig.Runtime.
 import Docker from 'dockerode';
 import { LegionError } from '../../shared/errors.js';
 import { AGENT_SERVER_PORT } from '../../shared/wire/agent.js';
@@ -15,7 +17,9 @@ import { LABELS } from './labels.js';
 import { ensureAgentVolume } from './volumes.js';
 import { SECRETS_STDIN_OPTIONS, startWithSecrets } from './secrets-stdin.js';
 import type { HostIsolation } from '../../shared/wire/admin.js';
-import type { AgentApiBinding, AgentLaunch, AgentRuntime, FoundAgent, ProgressFn, RunningAgent } from './types.js';
+import { chooseRuntime, engineRuntimes, GVISOR_NETWORK_ERROR, isSandboxing, type EngineRuntime } from './oci-runtime.js';
+import { GVISOR_DAEMON_JSON } from '../../shared/sandbox.js';
+import type { AgentApiBinding, AgentLaunch, AgentRuntime, AgentSandbox, FoundAgent, ProgressFn, RunningAgent } from './types.js';
 
 export const NETWORK_NAME = 'legion_internal';
 export { LABELS };
@@ -65,6 +69,23 @@ export class DockerRuntime implements AgentRuntime {
 
   containerName(agent: string): string {
     return `legion-${this.options.projectId}-${agent}`;
+  }
+
+  /** Asked at each use: a runtime registered (and the engine reloaded) while the mesh runs counts at the next start. */
+  private async engineRuntimes(): Promise<EngineRuntime[]> {
+    return engineRuntimes((await this.docker.info()) as { Runtimes?: unknown });
+  }
+
+  async resolveSandbox(wanted: string): Promise<AgentSandbox> {
+    const choice = chooseRuntime(wanted, await this.engineRuntimes());
+    if (choice.action === 'unknown') {
+      throw new LegionError(
+        'unknown_runtime',
+        `the OCI runtime "${choice.name}" (runtime: in config/mesh.yaml or config/agents.yaml) is not registered with Docker; it knows: ${choice.known.join(', ') || 'none'}. Use auto, one of those, or register it in /etc/docker/daemon.json and reload the engine (legion doctor says how for gVisor)`,
+        400,
+      );
+    }
+    return { runtime: choice.name, sandboxed: choice.sandboxed };
   }
 
   async prepare(progress: ProgressFn, meshPort: number): Promise<AgentApiBinding> {
@@ -122,6 +143,7 @@ export class DockerRuntime implements AgentRuntime {
   async start(launch: AgentLaunch): Promise<RunningAgent> {
     if (!this.tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
     const name = this.containerName(launch.agent);
+    const sandbox = await this.resolveSandbox(launch.runtime);
     await this.removeContainer(name);
     const volume = await ensureAgentVolume(this.docker, this.options.projectId, launch.agent);
     if (volume.notice && !this.noticed.has(launch.agent)) {
@@ -153,13 +175,14 @@ export class DockerRuntime implements AgentRuntime {
         Init: true,
         Mounts: [{ Type: 'volume', Source: volume.name, Target: '/data' }],
         RestartPolicy: { Name: 'no' },
+        Runtime: sandbox.runtime,
       },
     });
-    await startWithSecrets(container, launch.secrets);
+    await startContainer(container, sandbox.runtime, () => startWithSecrets(container, launch.secrets));
     const info = await container.inspect();
     const ip = info.NetworkSettings.Networks[NETWORK_NAME]?.IPAddress;
     if (!ip) throw new LegionError('container_no_address', `container ${name} has no address on ${NETWORK_NAME}`, 500);
-    return { url: `http://${ip}:${AGENT_SERVER_PORT}`, id: info.Id, name, image: this.tag };
+    return { url: `http://${ip}:${AGENT_SERVER_PORT}`, id: info.Id, name, image: this.tag, sandbox };
   }
 
   async stop(agent: string): Promise<void> {
@@ -208,19 +231,54 @@ export class DockerRuntime implements AgentRuntime {
       all: true,
       filters: { label: [`${LABELS.project}=${this.options.projectId}`, LABELS.agent] },
     });
-    return containers.flatMap((c): FoundAgent[] => {
-      const agent = c.Labels[LABELS.agent];
-      if (!agent) return [];
-      const ip = c.NetworkSettings?.Networks?.[NETWORK_NAME]?.IPAddress;
-      return [
-        {
-          agent,
-          state: c.State,
-          currentImage: c.ImageID === imageId,
-          running: { url: ip ? `http://${ip}:${AGENT_SERVER_PORT}` : '', id: c.Id, name: this.containerName(agent), image: tag },
-        },
-      ];
-    });
+    const engine = await this.engineRuntimes();
+    const found = await Promise.all(
+      containers.map(async (c): Promise<FoundAgent[]> => {
+        const agent = c.Labels[LABELS.agent];
+        if (!agent) return [];
+        const ip = c.NetworkSettings?.Networks?.[NETWORK_NAME]?.IPAddress;
+        const sandbox = await this.containerSandbox(c.Id, engine);
+        if (!sandbox) return [];
+        return [
+          {
+            agent,
+            state: c.State,
+            currentImage: c.ImageID === imageId,
+            running: { url: ip ? `http://${ip}:${AGENT_SERVER_PORT}` : '', id: c.Id, name: this.containerName(agent), image: tag, sandbox },
+          },
+        ];
+      }),
+    );
+    return found.flat();
+  }
+
+  /** The runtime a container was created with (HostConfig.Runtime); null when it is gone. */
+  private async containerSandbox(id: string, engine: EngineRuntime[]): Promise<AgentSandbox | null> {
+    try {
+      const runtime = ((await this.docker.getContainer(id).inspect()) as { HostConfig: { Runtime?: string } }).HostConfig.Runtime || 'runc';
+      const registered = engine.find((r) => r.name === runtime);
+      return { runtime, sandboxed: isSandboxing(registered ?? { name: runtime, path: runtime }) };
+    } catch (err) {
+      if (isDockerStatus(err, 404)) return null;
+      throw err;
+    }
+  }
+}
+
+/** Starts a created container; gVisor registered without --network=host gets the fix named. */
+/** Runs `start`, turning gVisor's refusal to start without --network=host into the fix. */
+async function startContainer(container: Docker.Container, runtime: string, start: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (!GVISOR_NETWORK_ERROR.test(reason)) throw err;
+    await container.remove({ force: true }).catch(() => undefined);
+    throw new LegionError(
+      'runtime_misconfigured',
+      `the OCI runtime ${runtime} refused to start the container (${reason.trim()}): register it with "runtimeArgs": ["--network=host"] in /etc/docker/daemon.json, for example ${GVISOR_DAEMON_JSON}, then reload the engine (sudo kill -HUP $(pidof dockerd))`,
+      500,
+    );
   }
 }
 

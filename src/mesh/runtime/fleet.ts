@@ -9,7 +9,7 @@ import { LegionError } from '../../shared/errors.js';
 import { newSecret } from '../../shared/ids.js';
 import { AGENT_ENV } from '../../shared/wire/agent.js';
 import type { AgentStatusEntry, Health, LaneStatus } from '../../shared/wire/admin.js';
-import { agentModel, type Project } from '../../shared/config/project.js';
+import { agentModel, agentRuntime, type Project } from '../../shared/config/project.js';
 import { parseMemoryLimit } from '../../shared/config/schema.js';
 import type { AgentTokens } from '../http/agent-auth.js';
 import { egressProxyEnv } from '../egress/proxy-env.js';
@@ -167,6 +167,7 @@ export class Fleet implements MonitoredFleet {
         secrets: { mesh_token: meshToken, server_token: serverToken },
         memoryBytes: parseMemoryLimit(entry.resources.memory_limit),
         cpus: entry.resources.cpu_limit,
+        runtime: agentRuntime(project, slot.name),
       });
       slot.running = running;
       slot.serverToken = serverToken;
@@ -326,7 +327,9 @@ export class Fleet implements MonitoredFleet {
           role: entry.role,
           model: agentModel(project, name),
           health,
-          container: slot.running ? { id: slot.running.id.slice(0, 12), name: slot.running.name, state: state ?? 'gone', image: slot.running.image } : null,
+          container: slot.running
+            ? { id: slot.running.id.slice(0, 12), name: slot.running.name, state: state ?? 'gone', image: slot.running.image, ...slot.running.sandbox }
+            : null,
           busy: slot.busy > 0,
           lane: this.options.laneStatus(name),
           restarts: restartsWithinHour(slot.restarts, Date.now()),

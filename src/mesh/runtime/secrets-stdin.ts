@@ -16,6 +16,11 @@ export async function startWithSecrets(container: Docker.Container, secrets: Age
   // A container that dies at once closes the socket under us; its exit is reported by
   // the health wait, not here.
   stdin.on('error', () => undefined);
-  await container.start();
+  try {
+    await container.start();
+  } catch (err) {
+    stdin.end();
+    throw err;
+  }
   await new Promise<void>((resolve) => stdin.end(`${JSON.stringify(secrets)}\n`, () => resolve()));
 }

@@ -12,6 +12,14 @@ export interface AgentLaunch {
   secrets: AgentSecrets;
   memoryBytes: number;
   cpus: number;
+  /** The OCI runtime asked for in config (auto, runc, runsc, ...). */
+  runtime: string;
+}
+
+/** The OCI runtime a container runs under, and whether it gives it a kernel of its own. */
+export interface AgentSandbox {
+  runtime: string;
+  sandboxed: boolean;
 }
 
 export interface RunningAgent {
@@ -20,6 +28,7 @@ export interface RunningAgent {
   id: string;
   name: string;
   image: string;
+  sandbox: AgentSandbox;
 }
 
 export interface AgentApiBinding {
@@ -43,6 +52,9 @@ export interface FoundAgent {
 export type ProgressFn = (line: string) => void;
 
 export interface AgentRuntime {
+  /** The runtime `wanted` (from config) means on this host; an unknown name throws,
+   *  listing the known ones. Absent where agents are not containers. */
+  resolveSandbox?(wanted: string): Promise<AgentSandbox>;
   /** Makes sure agents can be started (image, network); says where the agent API listens. */
   prepare(progress: ProgressFn, meshPort: number): Promise<AgentApiBinding>;
   /** Starts the agent and returns once its process is created (not yet healthy). */

@@ -159,3 +159,8 @@ export function providerKind(mesh: MeshFile, provider: string): 'openai' | 'anth
 export function agentModel(project: Project, name: string): string {
   return project.agents[name]?.model ?? project.mesh.llm.default_model;
 }
+
+/** The OCI runtime the agent asks for (auto unless configured). */
+export function agentRuntime(project: Project, name: string): string {
+  return project.agents[name]?.runtime ?? project.mesh.runtime;
+}

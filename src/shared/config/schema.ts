@@ -5,6 +5,7 @@ import { AGENT_NAME_PATTERN } from '../names.js';
 import { DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_VECTOR_WEIGHT } from '../wire/agent.js';
 import { TopicPatternSchema } from '../wire/fleet.js';
 import { HeartbeatConfigSchema } from '../wire/heartbeat.js';
+import { AUTO_RUNTIME } from '../sandbox.js';
 
 const ModelRefSchema = z
   .string()
@@ -76,6 +77,12 @@ export const RetentionSchema = z.strictObject({
 export type RetentionConfig = z.infer<typeof RetentionSchema>;
 export const DEFAULT_RETENTION: RetentionConfig = RetentionSchema.parse({});
 
+/** An OCI runtime for agent containers: auto (gVisor when the engine has it, else runc),
+ *  runc, runsc, or any runtime registered with the Docker engine (checked at start). */
+const RuntimeNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected auto, runc, runsc or the name of a runtime registered with Docker (docker info lists them)');
+
 const TimeZoneSchema = z.string().refine(isTimeZone, 'expected an IANA time zone such as UTC or Europe/Berlin');
 
 export const MeshFileSchema = z.strictObject({
@@ -135,6 +142,8 @@ export const MeshFileSchema = z.strictObject({
   timezone: TimeZoneSchema.default('UTC'),
   /** How long mesh.db keeps history, events, finished lane items, webhook deliveries and per-call costs. */
   retention: RetentionSchema.default(() => RetentionSchema.parse({})),
+  /** Every agent's OCI runtime unless its agents.yaml entry names one. */
+  runtime: RuntimeNameSchema.default(AUTO_RUNTIME),
 });
 export type MeshFile = z.infer<typeof MeshFileSchema>;
 
@@ -160,6 +169,8 @@ export const AgentEntrySchema = z.strictObject({
   context_window: z.number().int().min(1000).optional(),
   /** Probes run in the mesh every `every`; the agent is woken only when one fires. */
   heartbeat: HeartbeatConfigSchema.optional(),
+  /** This agent's OCI runtime; mesh.yaml's `runtime` when absent. */
+  runtime: RuntimeNameSchema.optional(),
 });
 export type AgentEntry = z.infer<typeof AgentEntrySchema>;
 

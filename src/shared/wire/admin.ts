@@ -23,7 +23,15 @@ export const AgentStatusEntrySchema = z.object({
   model: z.string(),
   health: HealthSchema,
   container: z
-    .object({ id: z.string(), name: z.string(), state: z.string(), image: z.string() })
+    .object({
+      id: z.string(),
+      name: z.string(),
+      state: z.string(),
+      image: z.string(),
+      /** The OCI runtime it runs under (runsc, runc, ...); sandboxed when that gives it a kernel of its own. */
+      runtime: z.string(),
+      sandboxed: z.boolean(),
+    })
     .nullable(),
   busy: z.boolean(),
   lane: LaneStatusSchema,
