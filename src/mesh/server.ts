@@ -39,6 +39,8 @@ import { messageAgentRoutes } from './router/routes.js';
 import { artifactRoutes } from './agents/artifact-routes.js';
 import { httpAgentRoutes } from './credentials/routes.js';
 import { CredentialStore } from './credentials/store.js';
+import { searchAgentRoutes } from './search/routes.js';
+import { SearchRateLimiter } from './search/rate-limit.js';
 import { cancelTask, runAgentTurn } from './runtime/agent-client.js';
 import { deliverTask } from './workflows/task-delivery.js';
 import { workflowAdminRoutes } from './workflows/routes.js';
@@ -332,7 +334,17 @@ export class Mesh {
       await scope.register(artifactRoutes, { store: blackboard, events });
       await scope.register(cronAgentRoutes, { cron: this.domains.cron, permissions, events });
       await scope.register(heartbeatAgentRoutes, { heartbeat: this.domains.heartbeat, permissions, events });
-      await scope.register(httpAgentRoutes, { credentials: new CredentialStore(() => this.store.get().env), permissions, events });
+      const credentials = new CredentialStore(() => this.store.get().env);
+      await scope.register(httpAgentRoutes, { credentials, permissions, events });
+      await scope.register(searchAgentRoutes, {
+        config: () => this.store.get().mesh.search,
+        permissions,
+        events,
+        costs: this.domains.costs,
+        limiter: new SearchRateLimiter(),
+        secret: (name) => credentials.secret(name),
+        scrubber: () => credentials.scrubber(),
+      });
     });
     return app;
   }

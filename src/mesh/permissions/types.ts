@@ -19,12 +19,21 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 export type Decision = { allowed: true } | { allowed: false; reason: string };
 
+/** Yes/no permissions of an entry that gate one capability each (can_use_internet is the egress proxy's own). */
+export const PERMISSION_FLAGS = ['can_manage_cron', 'can_search', 'can_use_browser', 'can_browser_evaluate'] as const;
+export type PermissionFlag = (typeof PERMISSION_FLAGS)[number];
+
 export interface PermissionChecker {
   check(agent: string, permission: Permission, subject: string): Decision;
   /** can_use_internet of the agent's entry: any public address through the egress proxy. */
   canUseInternet(agent: string): boolean;
   /** can_manage_cron of the agent's entry: its own cron jobs and heartbeat. */
   canManageCron(agent: string): Decision;
+}
+
+/** The yes/no flags of the matrix (web search, browser): a denial names the flag and where it was read. */
+export interface FlagChecker {
+  flag(agent: string, flag: PermissionFlag): Decision;
 }
 
 /** Throws a 403 naming the rule when `agent` may not; records the denial. */

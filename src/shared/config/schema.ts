@@ -48,6 +48,35 @@ export const HealthConfigSchema = z.strictObject({
 export type HealthConfig = z.infer<typeof HealthConfigSchema>;
 const DEFAULT_HEALTH: HealthConfig = { interval_ms: 2000, failed_checks: 3, max_restarts_per_hour: 10 };
 
+/** web_search backends, tried in the order Brave, SearXNG, DuckDuckGo: the first that
+ *  answers wins, a failing one falls back to the next (src/mesh/search). */
+export const SearchConfigSchema = z.strictObject({
+  /** Brave Search API; its key is the secret LEGION_CRED_<CREDENTIAL> (default LEGION_CRED_BRAVE_API_KEY). */
+  brave: z
+    .strictObject({
+      credential: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a credential name such as brave_api_key').default('brave_api_key'),
+      url: z.url().default('https://api.search.brave.com/res/v1/web/search'),
+    })
+    .optional(),
+  /** A SearXNG instance with the JSON format enabled (search.formats: [html, json] in its settings.yml). */
+  searxng: z.strictObject({ url: z.url() }).optional(),
+  /** The key-less DuckDuckGo HTML endpoint, tried last; `enabled: false` turns it off. */
+  duckduckgo: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      url: z.url().default('https://html.duckduckgo.com/html/'),
+    })
+    .default({ enabled: true, url: 'https://html.duckduckgo.com/html/' }),
+  /** What one search costs, booked in `legion costs` (USD per call). */
+  price_usd: z.number().nonnegative().default(0),
+  /** Searches one agent may make per minute; more are refused with rate_limited. */
+  rate_limit_per_minute: z.number().int().min(1).default(20),
+  /** How long one backend may take before the next is tried. */
+  timeout_s: z.number().positive().max(60).default(10),
+});
+export type SearchConfig = z.infer<typeof SearchConfigSchema>;
+const DEFAULT_SEARCH: SearchConfig = SearchConfigSchema.parse({});
+
 const TimeZoneSchema = z.string().refine(isTimeZone, 'expected an IANA time zone such as UTC or Europe/Berlin');
 
 export const MeshFileSchema = z.strictObject({
@@ -105,6 +134,7 @@ export const MeshFileSchema = z.strictObject({
   budget: BudgetSchema.optional(),
   /** Where budget days and months (and `legion costs` periods) begin. */
   timezone: TimeZoneSchema.default('UTC'),
+  search: SearchConfigSchema.default(DEFAULT_SEARCH),
 });
 export type MeshFile = z.infer<typeof MeshFileSchema>;
 
@@ -130,6 +160,10 @@ export const AgentEntrySchema = z.strictObject({
   context_window: z.number().int().min(1000).optional(),
   /** Probes run in the mesh every `every`; the agent is woken only when one fires. */
   heartbeat: HeartbeatConfigSchema.optional(),
+  /** The browser image variant and tools (needs can_use_browser in the permissions too). */
+  browser: z.boolean().default(false),
+  /** Seconds without a browser tool call after which the browser is closed (it restarts on the next call). */
+  browser_idle_timeout_s: z.number().int().min(10).max(86_400).default(300),
 });
 export type AgentEntry = z.infer<typeof AgentEntrySchema>;
 
