@@ -40,6 +40,7 @@ import { artifactRoutes } from './agents/artifact-routes.js';
 import { httpAgentRoutes } from './credentials/routes.js';
 import { CredentialStore } from './credentials/store.js';
 import { searchAgentRoutes } from './search/routes.js';
+import { browserAgentRoutes } from './browser/routes.js';
 import { SearchRateLimiter } from './search/rate-limit.js';
 import { cancelTask, runAgentTurn } from './runtime/agent-client.js';
 import { deliverTask } from './workflows/task-delivery.js';
@@ -115,6 +116,7 @@ export class Mesh {
       onHealthy: (agent) => this.domainsOrNull?.dispatcher.kick(agent),
       onDown: (agent, reason) => this.domainsOrNull?.chats.abandon(agent, reason),
       laneStatus: (agent) => this.domains.lanes.status(agent),
+      browserAllowed: (agent) => this.domains.permissions.flag(agent, 'can_use_browser'),
       containers: { save: (record) => this.domains.containers.save(record), forget: (agent) => this.domainsOrNull?.containers.forget(agent) },
     });
     this.health = new HealthMonitor({
@@ -345,6 +347,7 @@ export class Mesh {
         secret: (name) => credentials.secret(name),
         scrubber: () => credentials.scrubber(),
       });
+      await scope.register(browserAgentRoutes, { permissions, events });
     });
     return app;
   }

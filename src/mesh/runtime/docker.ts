@@ -16,6 +16,9 @@ import type { AgentApiBinding, AgentLaunch, AgentRuntime, FoundAgent, ProgressFn
 export const NETWORK_NAME = 'legion_internal';
 export const LABELS = { managed: 'legion.managed', project: 'legion.project', agent: 'legion.agent' } as const;
 const STOP_GRACE_SECONDS = 2;
+const PIDS_LIMIT = 256;
+const BROWSER_PIDS_LIMIT = 512;
+const BROWSER_SHM_BYTES = 256 * 1024 * 1024;
 
 export function volumeName(agent: string): string {
   return `legion_data_${agent}`;
@@ -50,6 +53,9 @@ export class DockerRuntime implements AgentRuntime {
   readonly docker: Docker;
   private readonly options: DockerRuntimeOptions;
   private tag: string | null = null;
+  /** The browser variant's tag, once built or found (at the first start of an agent with a browser). */
+  private browserTag: string | null = null;
+  private progress: ProgressFn = () => undefined;
   private network: { gateway: string; bridge: string } | null = null;
   /** The firewall rules this runtime installed, to remove at releaseHost. */
   private firewall: HostFirewallSpec | null = null;
@@ -68,6 +74,7 @@ export class DockerRuntime implements AgentRuntime {
     const tag = imageTag(this.options.image);
     if (!(await imageExists(this.docker, tag))) await buildImage(this.docker, this.options.image, progress);
     this.tag = tag;
+    this.progress = progress;
     this.network = await this.ensureNetwork();
     return { host: this.network.gateway, port: meshPort };
   }
@@ -114,13 +121,23 @@ export class DockerRuntime implements AgentRuntime {
     this.firewall = null;
   }
 
+  /** The browser variant, built the first time an agent needs it (minutes: it installs Chromium). */
+  private async browserImage(): Promise<string> {
+    if (this.browserTag) return this.browserTag;
+    const tag = imageTag(this.options.image, undefined, 'browser');
+    if (!(await imageExists(this.docker, tag))) await buildImage(this.docker, this.options.image, this.progress, undefined, 'browser');
+    this.browserTag = tag;
+    return tag;
+  }
+
   async start(launch: AgentLaunch): Promise<RunningAgent> {
     if (!this.tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
+    const image = launch.browser ? await this.browserImage() : this.tag;
     const name = this.containerName(launch.agent);
     await this.removeContainer(name);
     const container = await this.docker.createContainer({
       name,
-      Image: this.tag,
+      Image: image,
       User: '1000:1000',
       Env: Object.entries(launch.env).map(([key, value]) => `${key}=${value}`),
       Labels: {
@@ -135,10 +152,13 @@ export class DockerRuntime implements AgentRuntime {
         SecurityOpt: ['no-new-privileges:true'],
         ReadonlyRootfs: true,
         Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
+        // Chromium's renderers share memory through /dev/shm (Docker's default is 64 MB); it counts towards Memory.
+        ...(launch.browser ? { ShmSize: BROWSER_SHM_BYTES } : {}),
         Memory: launch.memoryBytes,
         MemorySwap: launch.memoryBytes,
         NanoCpus: Math.round(launch.cpus * 1e9),
-        PidsLimit: 256,
+        // Chromium runs a handful of processes with many threads each; pids counts threads.
+        PidsLimit: launch.browser ? BROWSER_PIDS_LIMIT : PIDS_LIMIT,
         Init: true,
         Mounts: [{ Type: 'volume', Source: volumeName(launch.agent), Target: '/data' }],
         RestartPolicy: { Name: 'no' },
@@ -148,7 +168,7 @@ export class DockerRuntime implements AgentRuntime {
     const info = await container.inspect();
     const ip = info.NetworkSettings.Networks[NETWORK_NAME]?.IPAddress;
     if (!ip) throw new LegionError('container_no_address', `container ${name} has no address on ${NETWORK_NAME}`, 500);
-    return { url: `http://${ip}:${AGENT_SERVER_PORT}`, id: info.Id, name, image: this.tag };
+    return { url: `http://${ip}:${AGENT_SERVER_PORT}`, id: info.Id, name, image };
   }
 
   async stop(agent: string): Promise<void> {
@@ -193,6 +213,9 @@ export class DockerRuntime implements AgentRuntime {
     const tag = this.tag;
     if (!tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
     const imageId = (await this.docker.getImage(tag).inspect()).Id;
+    // A browser agent's container is current when it runs this code's browser variant.
+    const browserTag = imageTag(this.options.image, undefined, 'browser');
+    const browserImageId = (await imageExists(this.docker, browserTag)) ? (await this.docker.getImage(browserTag).inspect()).Id : null;
     const containers = await this.docker.listContainers({
       all: true,
       filters: { label: [`${LABELS.project}=${this.options.projectId}`, LABELS.agent] },
@@ -205,8 +228,8 @@ export class DockerRuntime implements AgentRuntime {
         {
           agent,
           state: c.State,
-          currentImage: c.ImageID === imageId,
-          running: { url: ip ? `http://${ip}:${AGENT_SERVER_PORT}` : '', id: c.Id, name: this.containerName(agent), image: tag },
+          currentImage: c.ImageID === imageId || (browserImageId !== null && c.ImageID === browserImageId),
+          running: { url: ip ? `http://${ip}:${AGENT_SERVER_PORT}` : '', id: c.Id, name: this.containerName(agent), image: c.ImageID === browserImageId ? browserTag : tag },
         },
       ];
     });

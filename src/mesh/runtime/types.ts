@@ -8,6 +8,8 @@ export interface AgentLaunch {
   env: Record<string, string>;
   memoryBytes: number;
   cpus: number;
+  /** Start from the browser variant of the image (Chromium inside). */
+  browser?: boolean;
 }
 
 export interface RunningAgent {
