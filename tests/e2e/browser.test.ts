@@ -118,6 +118,12 @@ describe.skipIf(!available)('browser tools with real Docker and Chromium', () =>
     expect((await execIn(container(PLAIN), ['sh', '-c', 'ls /usr/bin/chromium /usr/lib/chromium 2>&1; true'])).output).toMatch(/No such file or directory[\s\S]*No such file or directory/);
   });
 
+  it('has legion doctor report the browser variant as built and current', async () => {
+    const doctor = await legion(['doctor'], project.dir);
+    const surfer = await docker.getContainer(container(SURFER)).inspect();
+    expect(doctor.stdout).toContain(`${surfer.Config.Image} (Chromium, this code, from legion-local/node:20-bookworm) is present, for ${SURFER}`);
+  });
+
   it('offers browser tools only to the agent with a browser', async () => {
     await call(PLAIN, 'list_files', {});
     await call(SURFER, 'list_files', {});

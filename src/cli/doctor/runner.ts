@@ -15,7 +15,7 @@ import { MeshClient } from '../mesh-client.js';
 import type { MeshStatus } from '../../shared/wire/admin.js';
 import { checkDocker, checkNode, probeDocker } from './system.js';
 import { checkConfig, checkEnvFile, checkPermissionsFile, checkWorkflows, envFileState } from './files.js';
-import { checkImage, probeImage } from './image.js';
+import { checkBrowserImage, checkImage, probeImage } from './image.js';
 import { checkKeys } from './keys.js';
 import { checkPorts, portPlans, probePort, type ProbedPort } from './ports.js';
 import { checkEgressProtection, probeFirewall } from './firewall.js';
@@ -60,6 +60,8 @@ export async function runDoctor(ctx: DoctorContext): Promise<CheckResult[]> {
 
   const spec = imageSpec(project, ctx.env);
   results.push(dockerProbe.reachable ? checkImage(await probeImage(ctx.docker, spec), spec) : skip('agent image', 'not checked: Docker is not reachable'));
+  const browserAgents = Object.entries(project.agents).flatMap(([name, entry]) => (entry.browser ? [name] : []));
+  results.push(dockerProbe.reachable ? checkBrowserImage(await probeImage(ctx.docker, spec, 'browser'), spec, browserAgents) : skip('browser image', 'not checked: Docker is not reachable'));
   results.push(...checkKeys(project, ctx.env));
 
   const status = await runningMesh(ctx.dir);
