@@ -5,6 +5,7 @@ import { llmProxyBench } from './llm-proxy.js';
 import { budgetBench } from './budget.js';
 import { memoryBench } from './memory.js';
 import { workflowsBench } from './workflows.js';
+import { browserBench } from './browser.js';
 import { formatTable } from './table.js';
 
 const rows = [
@@ -14,5 +15,6 @@ const rows = [
   ...(await budgetBench()),
   ...(await memoryBench()),
   ...(await workflowsBench()),
+  ...(await browserBench()),
 ];
 process.stdout.write(`${formatTable(rows)}\n`);
