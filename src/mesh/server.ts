@@ -187,7 +187,7 @@ export class Mesh {
     });
     this.syncSubscriptions();
     const providers = resolveProviders(this.store.get());
-    const proxy = createLlmProxy(providers, this.options.logger);
+    const proxy = createLlmProxy(providers, this.options.logger, () => this.store.get().mesh.llm.image_models);
     const embeddings = createEmbeddingsProxy(providers, this.options.logger);
 
     const { host, port } = this.store.get().mesh.mesh;

@@ -3,7 +3,7 @@
 // served by this test on the host (allowlisted as host:port; the egress proxy reaches
 // it at 127.0.0.1 from the host side): navigate, read text and refs, type into a form,
 // choose an option, submit, read the result, take a screenshot the size of the
-// viewport, click a link by ref; a host not on the allowlist is refused with the rule
+// viewport (also shown to the model on its next call), click a link by ref; a host not on the allowlist is refused with the rule
 // named, over plain HTTP and over a CONNECT tunnel; an agent without `browser: true`
 // has no browser tools and no Chromium in its image; and a cookie set on the test site
 // is still sent after the container is stopped and started again (profile on /data).
@@ -163,6 +163,11 @@ describe.skipIf(!available)('browser tools with real Docker and Chromium', () =>
     // Read back from the container: PNG signature and the IHDR width and height.
     const header = await execIn(container(SURFER), ['node', '-e', `const b=require('fs').readFileSync(process.argv[1]);console.log(b.subarray(0,8).toString('hex'),b.readUInt32BE(16),b.readUInt32BE(20))`, path ?? '']);
     expect(header.output.trim()).toBe('89504e470d0a1a0a 1280 800');
+    // The model (gpt-4o-mini takes images) got the picture on the call after the tool, once.
+    const withPicture = fake.calls.filter((c) => c.messages.some((m) => m.images?.some((i) => i.media_type === 'image/png')));
+    expect(withPicture).toHaveLength(1);
+    const picture = Buffer.from(withPicture[0]?.messages.flatMap((m) => m.images ?? [])[0]?.data ?? '', 'base64');
+    expect([picture.subarray(0, 8).toString('hex'), picture.readUInt32BE(16), picture.readUInt32BE(20)]).toEqual(['89504e470d0a1a0a', 1280, 800]);
 
     const back = await call(SURFER, 'browser_click', { ref: refOf(result, /- link "Back home"/) });
     expect(back).toContain(`URL: ${base}/`);

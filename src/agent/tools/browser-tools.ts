@@ -3,7 +3,8 @@
 // BrowserSession; each action has a timeout, and every failure is a tool error that
 // says what failed: element not found, navigation timeout, or blocked by egress with
 // the egress proxy's reason (the rule that refused it). Screenshots are PNG files under
-// /data/artifacts/screenshots. browser_evaluate asks the mesh first (can_browser_evaluate).
+// /data/artifacts/screenshots, and the picture goes to the model on its next call.
+// browser_evaluate asks the mesh first (can_browser_evaluate).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -19,6 +20,8 @@ import { defineTool, type Tool } from './registry.js';
 const NAVIGATION_TIMEOUT_MS = 30_000;
 const LOAD_STATES = ['load', 'domcontentloaded', 'networkidle'] as const;
 const EVALUATE_MAX_CHARS = 16_000;
+/** Screenshots larger than this are saved but not shown to the model (the agent API takes 8 MB bodies, base64 grows by a third). */
+const PICTURE_MAX_BYTES = 3 * 1024 * 1024;
 
 const TargetShape = {
   ref: z.string().regex(/^e\d+$/, 'expected a ref such as e12 from the latest snapshot').optional().describe('ref from the latest snapshot, e.g. e12'),
@@ -223,7 +226,10 @@ function browserTools(session: BrowserSession, mesh: MeshRpc, proxy: BrowserProx
           : await page.screenshot({ path, fullPage: full_page, timeout: ACTION_TIMEOUT_MS });
         const width = image.readUInt32BE(16);
         const height = image.readUInt32BE(20);
-        return { ok: true, output: `saved ${path} (PNG, ${width}x${height}, ${image.length} bytes) of ${page.url()}` };
+        const output = `saved ${path} (PNG, ${width}x${height}, ${image.length} bytes) of ${page.url()}`;
+        // The model sees the picture on its next call, when it takes images (the mesh decides).
+        if (image.length > PICTURE_MAX_BYTES) return { ok: true, output: `${output}\n[too large to show you: over ${PICTURE_MAX_BYTES / 1024 / 1024} MB]` };
+        return { ok: true, output, image: { media_type: 'image/png', data: image.toString('base64') } };
       },
     }),
     defineTool({

@@ -10,6 +10,9 @@ const ModelRefSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*\/.+$/, 'expected "provider/model", for example openai/gpt-4o-mini');
 
+/** Models known to take image input; llm.image_models replaces the list. */
+export const DEFAULT_IMAGE_MODELS = ['openai/gpt-4o*', 'openai/gpt-4.1*', 'openai/gpt-5*', 'openai/o1*', 'openai/o3*', 'openai/o4*', 'anthropic/claude-*'] as const;
+
 const ProviderSchema = z.strictObject({
   /** `openai` speaks the OpenAI chat-completions format (OpenAI, Ollama, vLLM, Groq...). */
   kind: z.enum(['openai', 'anthropic']).optional(),
@@ -100,6 +103,8 @@ export const MeshFileSchema = z.strictObject({
     /** Embeddings for agents' memory search; must name an OpenAI-kind provider (Anthropic has
      *  no embeddings API, which loadProject reports). Without it memory search is BM25 only. */
     embedding_model: ModelRefSchema.optional(),
+    /** provider/model globs of the models that take images (a browser screenshot is shown to them); others get a note instead. */
+    image_models: z.array(z.string().min(1)).default([...DEFAULT_IMAGE_MODELS]),
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), ProviderSchema).default({}),
   }),
   /** How every agent's memory search ranks; sent to agents with their runtime config. */
