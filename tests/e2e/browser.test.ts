@@ -5,7 +5,8 @@
 // choose an option, submit, read the result, take a screenshot the size of the
 // viewport (also shown to the model on its next call), click a link by ref; a host not on the allowlist is refused with the rule
 // named, over plain HTTP and over a CONNECT tunnel; an agent without `browser: true`
-// has no browser tools and no Chromium in its image; and a cookie set on the test site
+// has no browser tools and no Chromium in its image; a crashed browser starts again;
+// and a cookie set on the test site
 // is still sent after the container is stopped and started again (profile on /data).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
@@ -188,6 +189,18 @@ describe.skipIf(!available)('browser tools with real Docker and Chromium', () =>
   it('refuses browser_evaluate without can_browser_evaluate, naming it', async () => {
     const reply = await call(SURFER, 'browser_evaluate', { expression: 'document.title' });
     expect(reply).toContain(`${SURFER} may not run scripts in browser pages (browser_evaluate): can_browser_evaluate is false`);
+  });
+
+  it('starts the browser again after it crashed', async () => {
+    // The browser process is the chromium without --type=; kill it by its pid, inside the container.
+    const killed = await execIn(container(SURFER), [
+      'node',
+      '-e',
+      "const fs=require('fs');const pids=fs.readdirSync('/proc').filter((p)=>/^\\d+$/.test(p)).filter((p)=>{try{const c=fs.readFileSync('/proc/'+p+'/cmdline','utf8');return c.startsWith('/usr/lib/chromium/chromium')&&!c.includes('--type=')}catch{return false}});for(const p of pids)process.kill(Number(p),'SIGKILL');console.log(pids.length)",
+    ]);
+    expect(killed.output.trim()).toBe('1');
+    const again = await call(SURFER, 'browser_navigate', { url: `${base}/` });
+    expect(again).toContain('Welcome to the test site');
   });
 
   it('keeps the profile (a cookie) across a container restart', async () => {

@@ -47,10 +47,11 @@ describe('legion doctor without a Docker engine', () => {
       /^fail {2}docker +Docker is not reachable at DOCKER_HOST=unix:\/\/\/tmp\/nothing\.sock: .*\n +fix: start the Docker engine: sudo systemctl start docker, or point DOCKER_HOST at a running engine/,
     );
     expect(section(result.stdout, 'agent image')).toMatch(/^skip +agent image +not checked: Docker is not reachable$/);
+    expect(section(result.stdout, 'browser image')).toMatch(/^skip +browser image +not checked: Docker is not reachable$/);
     for (const check of ['node', 'config', 'permissions', '.env', 'key openai', `port ${port}`, `port ${egress}`]) {
       expect(section(result.stdout, check)).toMatch(/^ok /);
     }
-    expect(result.stdout).toMatch(/\n\n\d+ ok, \d+ warnings?, 1 failed, 1 skipped: legion will not work until the failures above are fixed\n$/);
+    expect(result.stdout).toMatch(/\n\n\d+ ok, \d+ warnings?, 1 failed, 2 skipped: legion will not work until the failures above are fixed\n$/);
     expect(result.stdout).not.toContain(p.secret);
   });
 
