@@ -190,7 +190,7 @@ function browserTools(session: BrowserSession, mesh: MeshRpc, proxy: BrowserProx
     }),
     defineTool({
       name: 'browser_tabs',
-      description: 'Tabs: action list (default), new (opens a blank tab and switches to it), select (index), close (index, default the current one).',
+      description: 'Tabs: action list, new (opens a blank tab and switches to it), select (index), close (index, default the current one).',
       schema: z.strictObject({ action: z.enum(['list', 'new', 'select', 'close']), index: z.number().int().min(0).optional() }),
       run: async ({ action, index }) => {
         if (action === 'new') await session.newPage();
