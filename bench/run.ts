@@ -7,6 +7,7 @@ import { memoryBench } from './memory.js';
 import { workflowsBench } from './workflows.js';
 import { stateBench } from './state.js';
 import { gvisorBench } from './gvisor.js';
+import { browserBench } from './browser.js';
 import { formatTable } from './table.js';
 
 const rows = [
@@ -18,5 +19,6 @@ const rows = [
   ...(await workflowsBench()),
   ...(await stateBench()),
   ...(await gvisorBench()),
+  ...(await browserBench()),
 ];
 process.stdout.write(`${formatTable(rows)}\n`);

@@ -13,7 +13,7 @@
 // never fails the turn.
 import type { ChatEvent } from '../shared/wire/chat.js';
 import type { AgentRuntimeConfig } from '../shared/wire/agent.js';
-import type { LlmChatResponse, ToolCall, Usage } from '../shared/wire/llm.js';
+import type { ImagePart, LlmChatResponse, Message, ToolCall, Usage } from '../shared/wire/llm.js';
 import { LegionError } from '../shared/errors.js';
 import { KEEP_LAST_ON_OVERFLOW, chooseCompaction, decideCompaction, isContextOverflow } from './context/compaction.js';
 import { Compactor, type TurnLogger } from './context/compactor.js';
@@ -70,11 +70,17 @@ export async function runChatTurn(input: ChatTurnInput): Promise<DoneEvent> {
     onUsage: addUsage,
   });
 
+  // Pictures from the last round of tools (screenshots): sent with the next call only, so
+  // the session (and every later call) carries just the tool's text.
+  let pictures = new Map<string, ImagePart[]>();
+  const withPictures = (messages: readonly Message[]): Message[] =>
+    pictures.size === 0 ? [...messages] : messages.map((m) => (m.role === 'tool' && pictures.has(m.tool_call_id) ? { ...m, images: pictures.get(m.tool_call_id) } : m));
+
   const callModel = (): Promise<LlmChatResponse> =>
     llm.llmChat(
       {
         model: config.model,
-        messages: [{ role: 'system', content: input.systemPrompt }, ...conversation.messages],
+        messages: [{ role: 'system', content: input.systemPrompt }, ...withPictures(conversation.messages)],
         tools: definitions.length > 0 ? definitions : undefined,
       },
       { onDelta: (text) => emit({ type: 'token', text }), signal, trace: toolContext.trace },
@@ -111,6 +117,7 @@ export async function runChatTurn(input: ChatTurnInput): Promise<DoneEvent> {
     await makeRoom();
     throwIfCancelled(signal);
     const response = await callWithOverflowRetry();
+    pictures = new Map();
     addUsage(response.usage);
     input.inspectAnswer?.(response);
     const { content, tool_calls: calls } = response.message;
@@ -139,6 +146,7 @@ export async function runChatTurn(input: ChatTurnInput): Promise<DoneEvent> {
       emit({ type: 'tool_result', id: call.id, name: call.name, ok: result.ok, output: result.output });
       if (!result.ok) await learnFromFailure(input, call, result);
       conversation.push({ role: 'tool', tool_call_id: call.id, name: call.name, content: result.output, is_error: !result.ok });
+      if (result.image) pictures.set(call.id, [result.image]);
     }
   }
 }

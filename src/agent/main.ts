@@ -20,6 +20,9 @@ import { createAgentServer } from './server.js';
 import { BUILTIN_TOOLS } from './tools/builtin.js';
 import { createMeshTools } from './tools/mesh-tools.js';
 import { createMemoryTools } from './tools/memory-tools.js';
+import { createBrowserTools } from './tools/browser-tools.js';
+import { BrowserSession } from './browser/session.js';
+import { browserProxy } from './browser/proxy.js';
 import { MemoryIndex } from './memory/index.js';
 import { MeshEmbedder } from './memory/mesh-embedder.js';
 import { WorkspaceMemory } from './memory/workspace-memory.js';
@@ -28,6 +31,8 @@ import { readSecretsFromStdin, refuseInspectorSignal } from './secrets.js';
 
 // Docker sends SIGKILL 10 s after SIGTERM by default; the agent must be gone long before.
 const FORCE_EXIT_MS = 500;
+/** An open browser needs longer to write its profile (cookies) before it exits; within Docker's stop grace of 2 s. */
+const FORCE_EXIT_WITH_BROWSER_MS = 1_500;
 /** The mesh answers at once when it started this agent; past this the image's defaults do. */
 const SEEDS_FETCH_TIMEOUT_MS = 5_000;
 
@@ -110,12 +115,13 @@ async function main(): Promise<void> {
     // Embeddings are attached at the first session, from the config the mesh sends then:
     // the sync below is BM25 only.
     const memory = new WorkspaceMemory(index, path.join(settings.dataDir, 'workspace'), logger, (model) => new MeshEmbedder(mesh, model));
+    const browser = browserSession(settings.dataDir, logger);
     const app = createAgentServer({
       agent: settings.agent,
       serverToken: settings.serverToken,
       dataDir: settings.dataDir,
       mesh,
-      tools: [...BUILTIN_TOOLS, ...createMemoryTools(memory), ...createMeshTools(mesh), noteCorrectionTool],
+      tools: [...BUILTIN_TOOLS, ...createMemoryTools(memory), ...createMeshTools(mesh), noteCorrectionTool, ...(browser ? createBrowserTools(browser, mesh, browserProxy(process.env)) : [])],
       version: await readVersion(),
       logger,
       memory,
@@ -127,8 +133,8 @@ async function main(): Promise<void> {
       if (stopping) return;
       stopping = true;
       logger.info({ event: 'agent_stopping', signal }, 'stopping');
-      setTimeout(() => process.exit(0), FORCE_EXIT_MS).unref();
-      app.close().then(
+      setTimeout(() => process.exit(0), browser?.running ? FORCE_EXIT_WITH_BROWSER_MS : FORCE_EXIT_MS).unref();
+      Promise.all([app.close(), browser?.close()]).then(
         () => {
           index.close();
           process.exit(0);
@@ -160,6 +166,14 @@ async function main(): Promise<void> {
     logger.error({ event: 'agent_start_failed', err }, err instanceof Error ? err.message : String(err));
     process.exit(1);
   }
+}
+
+/** The agent's browser when the mesh started it with the browser image (LEGION_BROWSER_IDLE_S set), else null: no browser tools. */
+function browserSession(dataDir: string, logger: Logger): BrowserSession | null {
+  const idle = process.env[AGENT_ENV.browserIdleS]?.trim();
+  if (!idle) return null;
+  const seconds = Number(idle);
+  return new BrowserSession({ dataDir, proxy: browserProxy(process.env), idleMs: (Number.isFinite(seconds) && seconds > 0 ? seconds : 300) * 1000, logger });
 }
 
 /** The project's seeds for this agent (config/agents/<agent>/*.md, from the mesh), then

@@ -40,6 +40,9 @@ import { messageAgentRoutes } from './router/routes.js';
 import { artifactRoutes } from './agents/artifact-routes.js';
 import { httpAgentRoutes } from './credentials/routes.js';
 import { CredentialStore } from './credentials/store.js';
+import { searchAgentRoutes } from './search/routes.js';
+import { browserAgentRoutes } from './browser/routes.js';
+import { SearchRateLimiter } from './search/rate-limit.js';
 import { cancelTask, runAgentTurn } from './runtime/agent-client.js';
 import { deliverTask } from './workflows/task-delivery.js';
 import { workflowAdminRoutes } from './workflows/routes.js';
@@ -119,6 +122,7 @@ export class Mesh {
       onHealthy: (agent) => this.domainsOrNull?.dispatcher.kick(agent),
       onDown: (agent, reason) => this.domainsOrNull?.chats.abandon(agent, reason),
       laneStatus: (agent) => this.domains.lanes.status(agent),
+      browserAllowed: (agent) => this.domains.permissions.flag(agent, 'can_use_browser'),
       containers: { save: (record) => this.domains.containers.save(record), forget: (agent) => this.domainsOrNull?.containers.forget(agent) },
     });
     this.health = new HealthMonitor({
@@ -191,7 +195,7 @@ export class Mesh {
     });
     this.syncSubscriptions();
     const providers = resolveProviders(this.store.get());
-    const proxy = createLlmProxy(providers, this.options.logger);
+    const proxy = createLlmProxy(providers, this.options.logger, () => this.store.get().mesh.llm.image_models);
     const embeddings = createEmbeddingsProxy(providers, this.options.logger);
 
     const { host, port } = this.store.get().mesh.mesh;
@@ -384,7 +388,18 @@ export class Mesh {
       await scope.register(artifactRoutes, { store: blackboard, events });
       await scope.register(cronAgentRoutes, { cron: this.domains.cron, permissions, events });
       await scope.register(heartbeatAgentRoutes, { heartbeat: this.domains.heartbeat, permissions, events });
-      await scope.register(httpAgentRoutes, { credentials: new CredentialStore(() => this.store.get().env), permissions, events, destinations: this.destinations });
+      const credentials = new CredentialStore(() => this.store.get().env);
+      await scope.register(httpAgentRoutes, { credentials, permissions, events, destinations: this.destinations });
+      await scope.register(searchAgentRoutes, {
+        config: () => this.store.get().mesh.search,
+        permissions,
+        events,
+        costs: this.domains.costs,
+        limiter: new SearchRateLimiter(),
+        secret: (name) => credentials.secret(name),
+        scrubber: () => credentials.scrubber(),
+      });
+      await scope.register(browserAgentRoutes, { permissions, events });
     });
     return app;
   }

@@ -3,7 +3,7 @@
 // the tool_use blocks of the previous assistant turn), JSON answers, the real stream
 // event sequence (message_start, ping, content_block_start/delta/stop, message_delta,
 // message_stop as `event:` + `data:` frames) and error bodies.
-import { argumentPieces, isRecord, textChunks, type FakeAnswer, type FakeFormat, type FakeMessage } from './fake-types.js';
+import { argumentPieces, isRecord, textChunks, type FakeAnswer, type FakeFormat, type FakeImage, type FakeMessage } from './fake-types.js';
 
 export const anthropicFormat: FakeFormat = {
   provider: 'anthropic',
@@ -132,6 +132,14 @@ function parseUser(content: unknown): FakeMessage[] | string {
     } else if (block.type === 'tool_result' && typeof block.tool_use_id === 'string') {
       const result: FakeMessage = { role: 'tool', tool_call_id: block.tool_use_id, content: blocksText(block.content) };
       if (block.is_error === true) result.is_error = true;
+      const images = Array.isArray(block.content)
+        ? block.content.flatMap((b): FakeImage[] =>
+            isRecord(b) && b.type === 'image' && isRecord(b.source) && b.source.type === 'base64' && typeof b.source.media_type === 'string' && typeof b.source.data === 'string'
+              ? [{ media_type: b.source.media_type, data: b.source.data }]
+              : [],
+          )
+        : [];
+      if (images.length > 0) result.images = images;
       messages.push(result);
     } else {
       return `unsupported content block ${JSON.stringify(block.type)}`;

@@ -2,7 +2,7 @@
 // the normalized view, JSON answers, `data:` stream chunks ending in `data: [DONE]`
 // (tool calls as delta.tool_calls by index, usage in a last choice-less chunk when
 // stream_options.include_usage is set) and error bodies, all as api.openai.com sends them.
-import { argumentPieces, isRecord, textChunks, type FakeAnswer, type FakeFormat, type FakeMessage } from './fake-types.js';
+import { argumentPieces, isRecord, textChunks, type FakeAnswer, type FakeFormat, type FakeImage, type FakeMessage } from './fake-types.js';
 
 export const openAiFormat: FakeFormat = {
   provider: 'openai',
@@ -104,8 +104,11 @@ function parseMessage(raw: unknown): FakeMessage | string {
     case 'system':
     case 'developer':
       return { role: 'system', content };
-    case 'user':
-      return { role: 'user', content };
+    case 'user': {
+      const images = imageParts(raw.content);
+      if (typeof images === 'string') return images;
+      return images.length > 0 ? { role: 'user', content, images } : { role: 'user', content };
+    }
     case 'assistant': {
       if (raw.tool_calls === undefined) return { role: 'assistant', content };
       if (!Array.isArray(raw.tool_calls) || raw.tool_calls.length === 0) return "tool_calls must be a non-empty array";
@@ -120,10 +123,26 @@ function parseMessage(raw: unknown): FakeMessage | string {
     }
     case 'tool':
       if (typeof raw.tool_call_id !== 'string') return "tool messages need a 'tool_call_id'";
+      // As the real API: a tool message's content parts are text only.
+      if (Array.isArray(raw.content) && raw.content.some((part) => !isRecord(part) || part.type !== 'text')) return 'tool message content parts must be of type text';
       return { role: 'tool', content, tool_call_id: raw.tool_call_id };
     default:
       return `unknown role ${JSON.stringify(raw.role)}`;
   }
+}
+
+/** The data-URL pictures of a user message's image_url parts. */
+function imageParts(content: unknown): FakeImage[] | string {
+  if (!Array.isArray(content)) return [];
+  const images: FakeImage[] = [];
+  for (const part of content) {
+    if (!isRecord(part) || part.type !== 'image_url') continue;
+    const url = isRecord(part.image_url) && typeof part.image_url.url === 'string' ? part.image_url.url : '';
+    const match = /^data:(image\/[a-z]+);base64,([A-Za-z0-9+/]+=*)$/.exec(url);
+    if (!match?.[1] || !match[2]) return 'image_url.url must be an http(s) URL or a base64 data URL';
+    images.push({ media_type: match[1], data: match[2] });
+  }
+  return images;
 }
 
 function contentText(content: unknown): string | null {

@@ -147,7 +147,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
  * gets a call of that tool with those arguments; anything else gets `echo: <text>`.
  */
 export function directiveResponder(call: FakeCall): FakeStep {
-  const last = call.messages.at(-1);
+  // A user message that only carries tools' pictures (OpenAI's format) belongs to the tool results before it.
+  const last = [...call.messages].reverse().find((m) => !(m.role === 'user' && m.images));
   if (last?.role === 'tool') {
     const name =
       call.messages.flatMap((m) => m.tool_calls ?? []).find((c) => c.id === last.tool_call_id)?.name ?? 'unknown';

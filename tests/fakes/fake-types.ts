@@ -16,6 +16,14 @@ export interface FakeMessage {
   tool_call_id?: string;
   /** Anthropic's tool_result is_error flag; OpenAI has none. */
   is_error?: boolean;
+  /** Pictures: OpenAI's image_url parts (data URLs) of a user message, Anthropic's image blocks of a tool_result. */
+  images?: FakeImage[];
+}
+
+export interface FakeImage {
+  media_type: string;
+  /** base64 */
+  data: string;
 }
 
 export interface FakeCall {

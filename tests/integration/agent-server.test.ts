@@ -245,6 +245,7 @@ describe('agent server process', () => {
       'send_message',
       'save_artifact',
       'http_request',
+      'web_search',
       'set_cron',
       'list_cron',
       'remove_cron',

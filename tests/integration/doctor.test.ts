@@ -48,6 +48,7 @@ describe('legion doctor without a Docker engine', () => {
     );
     expect(section(result.stdout, 'agent image')).toMatch(/^skip +agent image +not checked: Docker is not reachable$/);
     expect(section(result.stdout, 'agent sandbox')).toMatch(/^skip +agent sandbox +not checked: Docker is not reachable$/);
+    expect(section(result.stdout, 'browser image')).toMatch(/^skip +browser image +not checked: Docker is not reachable$/);
     for (const check of ['node', 'config', 'permissions', '.env', 'key openai', `port ${port}`, `port ${egress}`]) {
       expect(section(result.stdout, check)).toMatch(/^ok /);
     }

@@ -43,6 +43,8 @@ describe('loadProject', () => {
       system_prompt: '',
       resources: { memory_limit: '512m', cpu_limit: 0.5 },
       max_tool_rounds: 10,
+      browser: false,
+      browser_idle_timeout_s: 300,
       subscriptions: [],
     });
   });

@@ -2,7 +2,7 @@
 // found: a missing or stale image is a warning with `legion image build`; missing
 // firewall rights are a warning with the exact commands to run as root.
 import { describe, expect, it } from 'vitest';
-import { checkImage } from '../../src/cli/doctor/image.js';
+import { checkBrowserImage, checkImage } from '../../src/cli/doctor/image.js';
 import { checkEgressProtection, probeFirewall, type FirewallProbe } from '../../src/cli/doctor/firewall.js';
 import type { FirewallHost } from '../../src/mesh/runtime/firewall.js';
 
@@ -32,6 +32,30 @@ describe('checkImage', () => {
   it('fails when legion itself is not compiled, or the CA bundle cannot be read', () => {
     expect(checkImage({ error: 'the agent server is not compiled', notBuilt: true }, spec)).toMatchObject({ status: 'fail', hint: 'build legion first: npm run build' });
     expect(checkImage({ error: "ENOENT: no such file or directory, open '/nope.pem'", notBuilt: false }, spec).hint).toContain('image.extra_ca_cert');
+  });
+});
+
+describe('checkBrowserImage', () => {
+  const tag = 'legion-agent-browser:aaa';
+  it('passes when the browser variant of this code is present, naming the agents that use it', () => {
+    expect(checkBrowserImage({ tag, present: true, others: [] }, spec, ['surfer'])).toEqual({
+      check: 'browser image',
+      status: 'ok',
+      detail: 'legion-agent-browser:aaa (Chromium, this code, from node:20-bookworm-slim) is present, for surfer',
+    });
+  });
+
+  it('warns when an agent has browser: true and the variant is missing or stale, with legion image build --browser', () => {
+    const missing = checkBrowserImage({ tag, present: false, others: [] }, spec, ['surfer', 'reader']);
+    expect(missing).toMatchObject({ status: 'warn', detail: 'legion-agent-browser:aaa (Chromium, this code, from node:20-bookworm-slim) is not built yet, for surfer, reader' });
+    expect(missing.hint).toMatch(/^legion image build --browser/);
+    const stale = checkBrowserImage({ tag, present: false, others: ['legion-agent-browser:bbb'] }, spec, ['surfer']);
+    expect(stale).toMatchObject({ status: 'warn' });
+    expect(stale.detail).toMatch(/^stale: .*\(legion-agent-browser:bbb\)$/);
+  });
+
+  it('only informs when no agent needs a browser', () => {
+    expect(checkBrowserImage({ tag, present: false, others: [] }, spec, [])).toMatchObject({ status: 'ok', detail: 'not needed: no agent has browser: true (legion-agent-browser:aaa is not built)' });
   });
 });
 

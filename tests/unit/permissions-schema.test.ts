@@ -31,7 +31,7 @@ function errorLines(dir: string): string[] {
 }
 
 describe('permissions file schema', () => {
-  const NEW_KEYS_EMPTY = { allowed_credentials: [], allowed_domains: [], can_use_internet: false, can_manage_cron: false };
+  const NEW_KEYS_EMPTY = { allowed_credentials: [], allowed_domains: [], can_use_internet: false, can_manage_cron: false, can_search: false, can_use_browser: false, can_browser_evaluate: false };
 
   it('reads the issue example with every list filled in', () => {
     const rules = readPermissionRules(
@@ -131,6 +131,9 @@ describe('starter policy YAML', () => {
       allowed_domains: [],
       can_use_internet: false,
       can_manage_cron: false,
+      can_search: false,
+      can_use_browser: false,
+      can_browser_evaluate: false,
     });
   });
 

@@ -24,6 +24,7 @@ import { defineTool, type Tool } from './registry.js';
 import { createBlackboardTools } from './blackboard-tools.js';
 import { createHttpTool } from './http-tool.js';
 import { createCronTools } from './cron-tools.js';
+import { createSearchTool } from './search-tool.js';
 
 /** The one thing these tools need from the agent's mesh client. */
 export interface MeshRpc {
@@ -84,6 +85,7 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
       },
     }),
     createHttpTool(mesh),
+    createSearchTool(mesh),
     ...createCronTools(mesh),
   ];
 }

@@ -5,7 +5,7 @@
 // schema for the LLM is derived from its zod schema, so the two cannot disagree.
 import { z } from 'zod';
 import { formatZodIssues } from '../../shared/zod-format.js';
-import type { ToolCall, ToolDef } from '../../shared/wire/llm.js';
+import type { ImagePart, ToolCall, ToolDef } from '../../shared/wire/llm.js';
 
 export interface ToolContext {
   /** The agent's data directory; every path a tool touches lies under it. */
@@ -21,6 +21,8 @@ export interface ToolContext {
 export interface ToolResult {
   ok: boolean;
   output: string;
+  /** A picture for the model's next call only (never kept in the session). */
+  image?: ImagePart;
 }
 
 export interface Tool<S extends z.ZodType = z.ZodType> {

@@ -1,11 +1,12 @@
 // legion image build: builds the agent image now (legion start also builds it when
-// missing). Prints the tag as the last line.
+// missing), and with --browser its browser variant too. Prints each tag on a line of
+// its own, the agent image's first.
 import type { Command } from 'commander';
 import Docker from 'dockerode';
 import { isProjectDir, loadProject } from '../../shared/config/project.js';
 import { imageSpec } from '../../mesh/daemon.js';
 import { assertDockerReachable } from '../../mesh/runtime/docker.js';
-import { buildImage, imageExists, imageTag } from '../../mesh/runtime/image.js';
+import { buildImage, imageExists, imageTag, type ImageVariant } from '../../mesh/runtime/image.js';
 import { commandAction, projectDir } from '../run.js';
 
 export function registerImage(program: Command): void {
@@ -14,17 +15,22 @@ export function registerImage(program: Command): void {
     .command('build')
     .description('build the agent image if it is missing or out of date')
     .option('--base-image <image>', 'base image (Debian with node 20 and npm); default node:20-bookworm-slim')
+    .option('--browser', 'build the browser variant (Chromium, for agents with browser: true) as well')
     .action(
-      commandAction(async (options: { baseImage?: string }) => {
+      commandAction(async (options: { baseImage?: string; browser?: boolean }) => {
         const dir = projectDir();
         const spec = imageSpec(isProjectDir(dir) ? loadProject(dir) : null);
         if (options.baseImage) spec.baseImage = options.baseImage;
         const docker = new Docker();
         await assertDockerReachable(docker);
-        const tag = imageTag(spec);
-        if (await imageExists(docker, tag)) process.stdout.write(`agent image is up to date\n`);
-        else await buildImage(docker, spec, (line) => process.stdout.write(`${line}\n`));
-        process.stdout.write(`${tag}\n`);
+        const variants: ImageVariant[] = options.browser ? ['agent', 'browser'] : ['agent'];
+        for (const variant of variants) {
+          const tag = imageTag(spec, undefined, variant);
+          const what = variant === 'browser' ? 'the browser variant of the agent image' : 'agent image';
+          if (await imageExists(docker, tag)) process.stdout.write(`${what} is up to date\n`);
+          else await buildImage(docker, spec, (line) => process.stdout.write(`${line}\n`), undefined, variant);
+          process.stdout.write(`${tag}\n`);
+        }
       }),
     );
 }

@@ -16,7 +16,7 @@ import { MeshClient } from '../mesh-client.js';
 import type { MeshStatus } from '../../shared/wire/admin.js';
 import { checkDocker, checkNode, probeDocker } from './system.js';
 import { checkConfig, checkEnvFile, checkPermissionsFile, checkWorkflows, envFileState } from './files.js';
-import { checkImage, probeImage } from './image.js';
+import { checkBrowserImage, checkImage, probeImage } from './image.js';
 import { checkSandbox, probeSandbox } from './sandbox.js';
 import { checkKeys } from './keys.js';
 import { checkPorts, portPlans, probePort, type ProbedPort } from './ports.js';
@@ -70,6 +70,8 @@ export async function runDoctor(ctx: DoctorContext): Promise<CheckResult[]> {
   results.push(dockerProbe.reachable ? checkImage(await probeImage(ctx.docker, spec), spec) : skip('agent image', 'not checked: Docker is not reachable'));
   results.push(...(dockerProbe.reachable ? checkVolumes(await probeVolumes(ctx.docker, projectId(ctx.dir), Object.keys(project.agents))) : [skip('agent data', 'not checked: Docker is not reachable')]));
   results.push(dockerProbe.reachable ? checkSandbox(await probeSandbox(ctx.docker, ctx.env), project) : skip('agent sandbox', 'not checked: Docker is not reachable'));
+  const browserAgents = Object.entries(project.agents).flatMap(([name, entry]) => (entry.browser ? [name] : []));
+  results.push(dockerProbe.reachable ? checkBrowserImage(await probeImage(ctx.docker, spec, 'browser'), spec, browserAgents) : skip('browser image', 'not checked: Docker is not reachable'));
   results.push(...checkKeys(project, ctx.env));
 
   const status = await runningMesh(ctx.dir);

@@ -13,6 +13,8 @@ export const CHARS_PER_TOKEN = 4;
 export const DEFAULT_COMPLETION_RESERVE = 4096;
 
 const TOKENS_PER_MESSAGE = 4;
+/** About 1600 tokens: what providers bill for a screenshot-sized picture. */
+const IMAGE_CHARS = 6_400;
 
 export interface CallEstimate {
   prompt_tokens: number;
@@ -24,7 +26,8 @@ function messageChars(message: Message): number {
     case 'assistant':
       return (message.content ?? '').length + (message.tool_calls ?? []).reduce((sum, c) => sum + c.id.length + c.name.length + c.arguments.length, 0);
     case 'tool':
-      return message.content.length + message.tool_call_id.length;
+      // A picture costs the provider about as much as this many characters of text, whatever its byte size.
+      return message.content.length + message.tool_call_id.length + (message.images?.length ?? 0) * IMAGE_CHARS;
     default:
       return message.content.length;
   }

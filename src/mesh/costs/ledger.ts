@@ -73,9 +73,33 @@ export const costsMigrations: Migration[] = [
       PRIMARY KEY (day_start, agent, provider, model)
     ) WITHOUT ROWID;`,
   },
+  {
+    domain: 'costs',
+    version: 3,
+    // Web searches are booked too (kind 'search'); SQLite cannot widen a CHECK in place.
+    sql: `CREATE TABLE cost_usage_v2 (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      at INTEGER NOT NULL,
+      agent TEXT NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('chat', 'embedding', 'search')),
+      provider TEXT NOT NULL,
+      model TEXT NOT NULL,
+      prompt_tokens INTEGER NOT NULL,
+      completion_tokens INTEGER NOT NULL,
+      cost_nano INTEGER NOT NULL,
+      latency_ms INTEGER NOT NULL,
+      outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed', 'interrupted')),
+      trace TEXT
+    );
+    INSERT INTO cost_usage_v2 SELECT * FROM cost_usage;
+    DROP TABLE cost_usage;
+    ALTER TABLE cost_usage_v2 RENAME TO cost_usage;
+    CREATE INDEX cost_usage_at ON cost_usage (at);
+    CREATE INDEX cost_usage_agent_at ON cost_usage (agent, at);`,
+  },
 ];
 
-export type UsageKind = 'chat' | 'embedding';
+export type UsageKind = 'chat' | 'embedding' | 'search';
 export type UsageOutcome = 'ok' | 'failed' | 'interrupted';
 
 export interface UsageEntry {

@@ -19,7 +19,7 @@ import type { Db } from '../db.js';
 import type { EventLog } from '../events/log.js';
 import { splitModel } from '../llm/proxy.js';
 import { embeddingWorstCase, estimateTokens, worstCase, type CallEstimate } from './estimate.js';
-import { agentScope, CostLedger, dayPeriod, FLEET_SCOPE, monthPeriod, type UsageKind } from './ledger.js';
+import { agentScope, CostLedger, dayPeriod, FLEET_SCOPE, monthPeriod, type ReserveResult, type UsageKind } from './ledger.js';
 import { periodKeys, reportRange, type PeriodKeys } from './periods.js';
 import { costNano, type Price, type PriceBook } from './prices.js';
 
@@ -39,6 +39,17 @@ export interface CostReservation {
   /** Epoch ms the call started. */
   readonly at: number;
 }
+
+/** A web search held against the budgets until it settles. */
+export interface SearchReservation {
+  readonly id: number;
+  readonly agent: string;
+  readonly amountNano: number;
+  readonly at: number;
+}
+
+/** The model column of search rows: `legion costs` shows them as <backend>/web_search. */
+export const SEARCH_MODEL = 'web_search';
 
 export type CallOutcome =
   | { status: 'ok'; usage: Usage }
@@ -120,14 +131,56 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
       agentBudget: config.agents[agent]?.budget,
       fleetBudget: config.mesh.budget,
     });
-    if (!result.ok) {
-      const { limit, message } = result.refusal;
-      const detail = { scope: limit.agent === null ? 'fleet' : 'agent', window: limit.window, model: call.model, needs_usd: nanoToUsd(amountNano) };
-      this.options.events.record({ agent, kind: 'budget_exceeded', subject: call.model, detail, trace: call.trace });
-      this.options.logger.warn({ agent, trace: call.trace, event: 'budget_exceeded', ...detail }, message);
-      throw new LegionError('budget_exceeded', message, 402);
-    }
+    if (!result.ok) this.refuse(agent, call.trace, call.model, amountNano, result.refusal);
     return { id: result.id, kind, agent, provider: ref.provider, model: ref.model, price, estimate, amountNano, at };
+  }
+
+  private refuse(agent: string, trace: string | null, subject: string, amountNano: number, refusal: Extract<ReserveResult, { ok: false }>['refusal']): never {
+    const { limit, message } = refusal;
+    const detail = { scope: limit.agent === null ? 'fleet' : 'agent', window: limit.window, model: subject, needs_usd: nanoToUsd(amountNano) };
+    this.options.events.record({ agent, kind: 'budget_exceeded', subject, detail, trace });
+    this.options.logger.warn({ agent, trace, event: 'budget_exceeded', ...detail }, message);
+    throw new LegionError('budget_exceeded', message, 402);
+  }
+
+  /** Holds one web search at its per-call price against the agent's budgets, or throws the 402. */
+  reserveSearch(call: { agent: string; trace: string | null; priceUsd: number }): SearchReservation {
+    const at = this.now();
+    const amountNano = usdToNano(call.priceUsd);
+    const config = this.options.config();
+    const result = this.options.ledger.reserve({
+      at,
+      agent: call.agent,
+      provider: 'search',
+      model: SEARCH_MODEL,
+      amountNano,
+      keys: periodKeys(at, config.mesh.timezone),
+      agentBudget: config.agents[call.agent]?.budget,
+      fleetBudget: config.mesh.budget,
+    });
+    if (!result.ok) this.refuse(call.agent, call.trace, SEARCH_MODEL, amountNano, result.refusal);
+    return { id: result.id, agent: call.agent, amountNano, at };
+  }
+
+  /** Books a search under the backend that answered (a failed search costs nothing). Never throws. */
+  settleSearch(reservation: SearchReservation, outcome: { backend: string | null; ok: boolean; latencyMs: number }, trace: string | null): void {
+    try {
+      this.options.ledger.settle(reservation.id, {
+        at: reservation.at,
+        agent: reservation.agent,
+        kind: 'search',
+        provider: outcome.backend ?? 'search',
+        model: SEARCH_MODEL,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        costNano: outcome.ok ? reservation.amountNano : 0,
+        latency_ms: Math.round(outcome.latencyMs),
+        outcome: outcome.ok ? 'ok' : 'failed',
+        trace,
+      });
+    } catch (err) {
+      this.options.logger.error({ err, agent: reservation.agent, trace, event: 'cost_settle_failed' }, 'could not book the cost of a web search');
+    }
   }
 
   settle(reservation: CostReservation, outcome: CallOutcome, latencyMs: number, trace: string | null): void {

@@ -248,6 +248,14 @@ export class EgressProxy {
       this.handleConnect(req, socket, head).catch((err: unknown) => this.unexpected(err, () => writeRawResponse(socket, 500, 'egress_internal', 'the egress proxy failed on this tunnel; see the mesh log')));
     });
     this.server.on('clientError', (err: Error, socket: Duplex) => {
+      // A browser opens connections ahead of use and may leave one unused past the
+      // headers timeout; an answer written there would be read as the answer to the
+      // request it sends next. Closed without a word, it is discarded or retried.
+      const code = 'code' in err ? err.code : undefined;
+      if ((code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'ECONNRESET') && socket instanceof Socket && socket.bytesRead === 0) {
+        socket.destroy();
+        return;
+      }
       writeRawResponse(socket, 400, 'bad_request', `not a valid HTTP proxy request (${errorText(err)})`);
     });
   }

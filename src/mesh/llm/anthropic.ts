@@ -55,6 +55,12 @@ export function toAnthropicParams(request: LlmChatRequestParsed, model: string):
   for (const message of request.messages) {
     if (message.role === 'tool') {
       const block: ToolResultBlockParam = { type: 'tool_result', tool_use_id: message.tool_call_id, content: message.content };
+      if (message.images && message.images.length > 0) {
+        block.content = [
+          { type: 'text', text: message.content },
+          ...message.images.map((image) => ({ type: 'image' as const, source: { type: 'base64' as const, media_type: image.media_type, data: image.data } })),
+        ];
+      }
       if (message.is_error) block.is_error = true;
       toolResults.push(block);
       continue;

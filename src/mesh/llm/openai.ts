@@ -8,6 +8,7 @@ import type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionContentPart,
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
@@ -53,11 +54,32 @@ export function toOpenAiParams(
   model: string,
   tokenLimitField: 'max_tokens' | 'max_completion_tokens',
 ): ChatCompletionCreateParamsNonStreaming {
-  const params: ChatCompletionCreateParamsNonStreaming = { model, messages: request.messages.map(toOpenAiMessage) };
+  const params: ChatCompletionCreateParamsNonStreaming = { model, messages: toOpenAiMessages(request.messages) };
   if (request.tools && request.tools.length > 0) params.tools = request.tools.map(toOpenAiTool);
   if (request.max_tokens !== undefined) params[tokenLimitField] = request.max_tokens;
   if (request.temperature !== undefined) params.temperature = request.temperature;
   return params;
+}
+
+/** Tool messages take only text in this format: the pictures of a run of tool results
+ *  follow it as one user message of image parts (data URLs), named by tool call. */
+function toOpenAiMessages(messages: readonly Message[]): ChatCompletionMessageParam[] {
+  const out: ChatCompletionMessageParam[] = [];
+  let pictures: ChatCompletionContentPart[] = [];
+  const flush = () => {
+    if (pictures.length > 0) out.push({ role: 'user', content: pictures });
+    pictures = [];
+  };
+  for (const message of messages) {
+    if (message.role !== 'tool') flush();
+    out.push(toOpenAiMessage(message));
+    if (message.role === 'tool' && message.images && message.images.length > 0) {
+      pictures.push({ type: 'text', text: `Picture(s) from the ${message.name ?? 'tool'} call ${message.tool_call_id}:` });
+      for (const image of message.images) pictures.push({ type: 'image_url', image_url: { url: `data:${image.media_type};base64,${image.data}` } });
+    }
+  }
+  flush();
+  return out;
 }
 
 function toOpenAiMessage(message: Message): ChatCompletionMessageParam {

@@ -2,6 +2,7 @@
 // out, with the provider's key added here and nowhere else. Invariants: every call
 // writes exactly one `llm_call` log line (agent, provider, model, tokens, latency_ms;
 // never a key or message content); every failure is a LegionError from errors.ts.
+import { modelTakesImages, withoutImages } from './images.js';
 import type { Logger } from '../../shared/logging.js';
 import { LegionError } from '../../shared/errors.js';
 import type { LlmChatRequestParsed, LlmChatResponse } from '../../shared/wire/llm.js';
@@ -56,7 +57,7 @@ export function resolveModel(registry: ProviderRegistry, model: string): { provi
   return { provider, model: ref.model };
 }
 
-export function createLlmProxy(registry: ProviderRegistry, logger: Logger): LlmProxy {
+export function createLlmProxy(registry: ProviderRegistry, logger: Logger, imageModels: () => readonly string[] = () => []): LlmProxy {
   return {
     async chat(request, options) {
       const started = performance.now();
@@ -64,7 +65,8 @@ export function createLlmProxy(registry: ProviderRegistry, logger: Logger): LlmP
       const fields = { agent: options.agent, event: 'llm_call', provider: ref?.provider ?? '', model: ref?.model ?? request.model };
       try {
         const { provider, model } = resolveModel(registry, request.model);
-        const call: ProviderCall = { provider, model, request, onDelta: options.onDelta, signal: options.signal };
+        const shown = modelTakesImages(imageModels(), `${provider.name}/${model}`) ? request : withoutImages(request, `${provider.name}/${model}`);
+        const call: ProviderCall = { provider, model, request: shown, onDelta: options.onDelta, signal: options.signal };
         let response: LlmChatResponse;
         try {
           response = await ADAPTERS[provider.kind](call);

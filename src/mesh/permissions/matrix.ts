@@ -8,11 +8,11 @@ import { ConfigError } from '../../shared/config/project.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
 import { watchConfigFiles, type ConfigWatch } from '../config/watch.js';
-import { cronManagementAllowed, decide, domainAllowed, type PermissionRules, internetAllowed } from './policy.js';
+import { cronManagementAllowed, decide, domainAllowed, flagAllowed, type PermissionRules, internetAllowed } from './policy.js';
 import { permissionsFileInQuestion, readPermissionRules } from './file.js';
 import { PERMISSIONS_FILES } from './schema.js';
 import { STARTER_RULES } from './starter.js';
-import type { Decision, DomainDecision, Permission, PermissionChecker } from './types.js';
+import type { Decision, DomainDecision, FlagChecker, Permission, PermissionChecker, PermissionFlag } from './types.js';
 
 export interface PermissionMatrixOptions {
   projectDir: string;
@@ -31,7 +31,7 @@ export interface PermissionsStatus {
 
 const WATCHED_NAMES = new Set(Object.values(PERMISSIONS_FILES).map((path) => basename(path)));
 
-export class PermissionMatrix implements PermissionChecker {
+export class PermissionMatrix implements PermissionChecker, FlagChecker {
   private readonly projectDir: string;
   private readonly events: EventLog;
   private readonly logger: Logger;
@@ -72,6 +72,11 @@ export class PermissionMatrix implements PermissionChecker {
   canManageCron(agent: string): Decision {
     if (!this.rules) throw new Error('PermissionMatrix.canManageCron() called before load()');
     return cronManagementAllowed(this.rules, agent);
+  }
+
+  flag(agent: string, flag: PermissionFlag): Decision {
+    if (!this.rules) throw new Error('PermissionMatrix.flag() called before load()');
+    return flagAllowed(this.rules, agent, flag);
   }
 
   status(): PermissionsStatus {

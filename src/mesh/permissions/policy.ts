@@ -6,7 +6,7 @@
 import picomatch from 'picomatch';
 import { destinationText, matchDomain, type Destination } from './domains.js';
 import { PERMISSIONS_FILES, type PermissionEntry, type PermissionsFile } from './schema.js';
-import type { Decision, DomainDecision, Permission } from './types.js';
+import type { Decision, DomainDecision, Permission, PermissionFlag } from './types.js';
 
 export type RulesSource = { kind: 'file'; path: string } | { kind: 'starter' };
 
@@ -31,16 +31,28 @@ export function internetAllowed(rules: PermissionRules, agent: string): boolean 
   return resolveEntry(rules.policy, agent)?.entry.can_use_internet ?? false;
 }
 
-/** can_manage_cron of the agent's entry; a denial names the flag and where it was read. */
-export function cronManagementAllowed(rules: PermissionRules, agent: string): Decision {
+const FLAG_ACTIONS: Record<PermissionFlag, string> = {
+  can_manage_cron: 'manage cron jobs or its heartbeat',
+  can_search: 'search the web (web_search)',
+  can_use_browser: 'use a browser',
+  can_browser_evaluate: 'run scripts in browser pages (browser_evaluate)',
+};
+
+/** A yes/no flag of the agent's entry; a denial names the flag and where it was read. */
+export function flagAllowed(rules: PermissionRules, agent: string, flag: PermissionFlag): Decision {
   const resolved = resolveEntry(rules.policy, agent);
-  const denied = `${agent} may not manage cron jobs or its heartbeat`;
+  const denied = `${agent} may not ${FLAG_ACTIONS[flag]}`;
   if (!resolved) {
     const where = rules.source.kind === 'file' ? rules.source.path : 'the starter policy';
     return { allowed: false, reason: `${denied}: ${agent} is not listed in ${where} and there is no default entry` };
   }
-  if (resolved.entry.can_manage_cron) return { allowed: true };
-  return { allowed: false, reason: `${denied}: can_manage_cron is false${ruleOrigin(rules.source, resolved.via)}` };
+  if (resolved.entry[flag]) return { allowed: true };
+  return { allowed: false, reason: `${denied}: ${flag} is false${ruleOrigin(rules.source, resolved.via)}` };
+}
+
+/** can_manage_cron of the agent's entry; a denial names the flag and where it was read. */
+export function cronManagementAllowed(rules: PermissionRules, agent: string): Decision {
+  return flagAllowed(rules, agent, 'can_manage_cron');
 }
 
 export const AGENT_PLACEHOLDER = '{agent}';

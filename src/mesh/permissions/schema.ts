@@ -63,6 +63,21 @@ export const PermissionEntrySchema = z.preprocess(
       .boolean()
       .nullish()
       .transform((flag) => flag ?? false),
+    /** May call web_search (the mesh searches; no key and no internet permission needed). */
+    can_search: z
+      .boolean()
+      .nullish()
+      .transform((flag) => flag ?? false),
+    /** May run the browser image variant (with `browser: true` in agents.yaml). */
+    can_use_browser: z
+      .boolean()
+      .nullish()
+      .transform((flag) => flag ?? false),
+    /** May run scripts in browser pages (browser_evaluate). */
+    can_browser_evaluate: z
+      .boolean()
+      .nullish()
+      .transform((flag) => flag ?? false),
   }),
 );
 export type PermissionEntry = z.output<typeof PermissionEntrySchema>;

@@ -18,6 +18,9 @@ export const STARTER_DEFAULT_ENTRY: PermissionEntry = {
   allowed_domains: [],
   can_use_internet: false,
   can_manage_cron: false,
+  can_search: false,
+  can_use_browser: false,
+  can_browser_evaluate: false,
 };
 
 export const STARTER_POLICY: PermissionsFile = { default: STARTER_DEFAULT_ENTRY, agents: {} };
@@ -46,6 +49,9 @@ const EXAMPLE_AGENT: PermissionEntry = {
   allowed_domains: ['*.github.com'],
   can_use_internet: false,
   can_manage_cron: true,
+  can_search: true,
+  can_use_browser: false,
+  can_browser_evaluate: false,
 };
 
 function flowList(globs: readonly string[]): string {
@@ -58,6 +64,9 @@ function entryLines(entry: PermissionEntry, indent: string, withComments: boolea
     ...PERMISSIONS.map((permission) => comment(`${indent}${permission}: ${flowList(entry[permission])}`, SUBJECTS[permission])),
     comment(`${indent}can_use_internet: ${entry.can_use_internet}`, 'any public address (private ones only if listed)'),
     comment(`${indent}can_manage_cron: ${entry.can_manage_cron}`, 'its own cron jobs and heartbeat (set_cron, set_heartbeat)'),
+    comment(`${indent}can_search: ${entry.can_search}`, 'web_search through the mesh'),
+    comment(`${indent}can_use_browser: ${entry.can_use_browser}`, 'the browser image (with browser: true in agents.yaml)'),
+    comment(`${indent}can_browser_evaluate: ${entry.can_browser_evaluate}`, 'browser_evaluate: scripts in pages'),
   ];
 }
 

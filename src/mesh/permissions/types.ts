@@ -22,6 +22,10 @@ export type Decision = { allowed: true } | { allowed: false; reason: string };
 /** allowed_domains for one host:port; `exact` when an entry names that literal host and port. */
 export type DomainDecision = { allowed: true; exact: boolean } | { allowed: false; reason: string };
 
+/** Yes/no permissions of an entry that gate one capability each (can_use_internet is the egress proxy's own). */
+export const PERMISSION_FLAGS = ['can_manage_cron', 'can_search', 'can_use_browser', 'can_browser_evaluate'] as const;
+export type PermissionFlag = (typeof PERMISSION_FLAGS)[number];
+
 export interface PermissionChecker {
   check(agent: string, permission: Permission, subject: string): Decision;
   /** allowed_domains for `host` at `port` (see domains.ts for what an entry allows). */
@@ -30,6 +34,11 @@ export interface PermissionChecker {
   canUseInternet(agent: string): boolean;
   /** can_manage_cron of the agent's entry: its own cron jobs and heartbeat. */
   canManageCron(agent: string): Decision;
+}
+
+/** The yes/no flags of the matrix (web search, browser): a denial names the flag and where it was read. */
+export interface FlagChecker {
+  flag(agent: string, flag: PermissionFlag): Decision;
 }
 
 /** Throws a 403 naming the rule when `agent` may not; records the denial. */

@@ -24,6 +24,9 @@ import type { AgentApiBinding, AgentLaunch, AgentRuntime, AgentSandbox, FoundAge
 export const NETWORK_NAME = 'legion_internal';
 export { LABELS };
 const STOP_GRACE_SECONDS = 2;
+const PIDS_LIMIT = 256;
+const BROWSER_PIDS_LIMIT = 512;
+const BROWSER_SHM_BYTES = 256 * 1024 * 1024;
 
 export interface DockerRuntimeOptions {
   projectId: string;
@@ -54,10 +57,12 @@ export class DockerRuntime implements AgentRuntime {
   readonly docker: Docker;
   private readonly options: DockerRuntimeOptions;
   private tag: string | null = null;
+  /** The browser variant's tag, once built or found (at the first start of an agent with a browser). */
+  private browserTag: string | null = null;
   private network: { gateway: string; bridge: string } | null = null;
   /** The firewall rules this runtime installed, to remove at releaseHost. */
   private firewall: HostFirewallSpec | null = null;
-  /** Where start() reports (the mesh's progress); set by prepare. */
+  /** Where start() reports (the mesh's progress, image builds included); set by prepare. */
   private progress: ProgressFn = () => undefined;
   /** Agents whose legacy-volume notice was given: it is said once per mesh run. */
   private readonly noticed = new Set<string>();
@@ -140,8 +145,18 @@ export class DockerRuntime implements AgentRuntime {
     this.firewall = null;
   }
 
+  /** The browser variant, built the first time an agent needs it (minutes: it installs Chromium). */
+  private async browserImage(): Promise<string> {
+    if (this.browserTag) return this.browserTag;
+    const tag = imageTag(this.options.image, undefined, 'browser');
+    if (!(await imageExists(this.docker, tag))) await buildImage(this.docker, this.options.image, this.progress, undefined, 'browser');
+    this.browserTag = tag;
+    return tag;
+  }
+
   async start(launch: AgentLaunch): Promise<RunningAgent> {
     if (!this.tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
+    const image = launch.browser ? await this.browserImage() : this.tag;
     const name = this.containerName(launch.agent);
     const sandbox = await this.resolveSandbox(launch.runtime);
     await this.removeContainer(name);
@@ -152,7 +167,7 @@ export class DockerRuntime implements AgentRuntime {
     }
     const container = await this.docker.createContainer({
       name,
-      Image: this.tag,
+      Image: image,
       User: '1000:1000',
       ...SECRETS_STDIN_OPTIONS,
       Env: Object.entries(launch.env).map(([key, value]) => `${key}=${value}`),
@@ -168,10 +183,13 @@ export class DockerRuntime implements AgentRuntime {
         SecurityOpt: ['no-new-privileges:true'],
         ReadonlyRootfs: true,
         Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
+        // Chromium's renderers share memory through /dev/shm (Docker's default is 64 MB); it counts towards Memory.
+        ...(launch.browser ? { ShmSize: BROWSER_SHM_BYTES } : {}),
         Memory: launch.memoryBytes,
         MemorySwap: launch.memoryBytes,
         NanoCpus: Math.round(launch.cpus * 1e9),
-        PidsLimit: 256,
+        // Chromium runs a handful of processes with many threads each; pids counts threads.
+        PidsLimit: launch.browser ? BROWSER_PIDS_LIMIT : PIDS_LIMIT,
         Init: true,
         Mounts: [{ Type: 'volume', Source: volume.name, Target: '/data' }],
         RestartPolicy: { Name: 'no' },
@@ -182,7 +200,7 @@ export class DockerRuntime implements AgentRuntime {
     const info = await container.inspect();
     const ip = info.NetworkSettings.Networks[NETWORK_NAME]?.IPAddress;
     if (!ip) throw new LegionError('container_no_address', `container ${name} has no address on ${NETWORK_NAME}`, 500);
-    return { url: `http://${ip}:${AGENT_SERVER_PORT}`, id: info.Id, name, image: this.tag, sandbox };
+    return { url: `http://${ip}:${AGENT_SERVER_PORT}`, id: info.Id, name, image, sandbox };
   }
 
   async stop(agent: string): Promise<void> {
@@ -227,6 +245,9 @@ export class DockerRuntime implements AgentRuntime {
     const tag = this.tag;
     if (!tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
     const imageId = (await this.docker.getImage(tag).inspect()).Id;
+    // A browser agent's container is current when it runs this code's browser variant.
+    const browserTag = imageTag(this.options.image, undefined, 'browser');
+    const browserImageId = (await imageExists(this.docker, browserTag)) ? (await this.docker.getImage(browserTag).inspect()).Id : null;
     const containers = await this.docker.listContainers({
       all: true,
       filters: { label: [`${LABELS.project}=${this.options.projectId}`, LABELS.agent] },
@@ -243,8 +264,8 @@ export class DockerRuntime implements AgentRuntime {
           {
             agent,
             state: c.State,
-            currentImage: c.ImageID === imageId,
-            running: { url: ip ? `http://${ip}:${AGENT_SERVER_PORT}` : '', id: c.Id, name: this.containerName(agent), image: tag, sandbox },
+            currentImage: c.ImageID === imageId || (browserImageId !== null && c.ImageID === browserImageId),
+            running: { url: ip ? `http://${ip}:${AGENT_SERVER_PORT}` : '', id: c.Id, name: this.containerName(agent), image: c.ImageID === browserImageId ? browserTag : tag, sandbox },
           },
         ];
       }),
@@ -265,7 +286,6 @@ export class DockerRuntime implements AgentRuntime {
   }
 }
 
-/** Starts a created container; gVisor registered without --network=host gets the fix named. */
 /** Runs `start`, turning gVisor's refusal to start without --network=host into the fix. */
 async function startContainer(container: Docker.Container, runtime: string, start: () => Promise<void>): Promise<void> {
   try {

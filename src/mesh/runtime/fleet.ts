@@ -15,6 +15,7 @@ import type { AgentTokens } from '../http/agent-auth.js';
 import { egressProxyEnv } from '../egress/proxy-env.js';
 import { agentHealthy, type AgentEndpoint } from './agent-client.js';
 import type { AgentRuntime, RunningAgent } from './types.js';
+import type { Decision } from '../permissions/types.js';
 import type { ContainerRecord } from './adoption.js';
 import { HOUR_MS, restartsWithinHour, type MonitoredFleet, type RestartOutcome, type WatchedAgent } from './health.js';
 
@@ -56,6 +57,8 @@ export interface FleetOptions {
   /** Told when an agent stops or is marked failed: work waiting for it will not begin. */
   onDown: (agent: string, reason: string) => void;
   laneStatus: (agent: string) => LaneStatus;
+  /** can_use_browser of the agent: with `browser: true` in agents.yaml, it selects the browser image. */
+  browserAllowed?: (agent: string) => Decision;
   /** Where each container's tokens are kept for adoption by a later mesh. */
   containers: { save: (record: ContainerRecord) => void; forget: (agent: string) => void };
 }
@@ -145,6 +148,15 @@ export class Fleet implements MonitoredFleet {
     });
   }
 
+  /** `browser: true` counts only with can_use_browser; without it the agent starts on the small image, and the log says why. */
+  private wantsBrowser(name: string, configured: boolean): boolean {
+    if (!configured) return false;
+    const decision = this.options.browserAllowed?.(name) ?? { allowed: false, reason: `${name} may not use a browser` };
+    if (decision.allowed) return true;
+    this.options.logger.warn({ agent: name, event: 'browser_not_allowed', reason: decision.reason }, `${name} has browser: true in config/agents.yaml but ${decision.reason}; starting it without a browser`);
+    return false;
+  }
+
   private async startSlot(slot: AgentSlot): Promise<void> {
     const project = this.options.project();
     const entry = project.agents[slot.name];
@@ -156,6 +168,7 @@ export class Fleet implements MonitoredFleet {
     const serverToken = newSecret();
     const meshToken = tokens.mint(slot.name);
     const egressToken = this.options.egress.tokens.mint(slot.name);
+    const browser = this.wantsBrowser(slot.name, entry.browser);
     try {
       const running = await runtime.start({
         agent: slot.name,
@@ -163,11 +176,13 @@ export class Fleet implements MonitoredFleet {
           [AGENT_ENV.name]: slot.name,
           [AGENT_ENV.meshUrl]: this.options.meshUrl(),
           ...egressProxyEnv({ proxyUrl: this.options.egress.url(), agent: slot.name, token: egressToken, meshUrl: this.options.meshUrl() }),
+          ...(browser ? { [AGENT_ENV.browserIdleS]: String(entry.browser_idle_timeout_s) } : {}),
         },
         secrets: { mesh_token: meshToken, server_token: serverToken },
         memoryBytes: parseMemoryLimit(entry.resources.memory_limit),
         cpus: entry.resources.cpu_limit,
         runtime: agentRuntime(project, slot.name),
+        browser,
       });
       slot.running = running;
       slot.serverToken = serverToken;

@@ -1,7 +1,8 @@
 // The agent image: its tag is a hash of everything that goes into it (Dockerfile,
 // agent runtime dependencies, compiled agent and shared code, default workspace,
 // base image, extra CA), so changed code means a new tag and a rebuild, and an
-// unchanged tree never rebuilds.
+// unchanged tree never rebuilds. The browser variant (Chromium added, for agents with
+// `browser: true`) is the same build with BROWSER=1, under a repository of its own.
 import { existsSync, readFileSync, readdirSync, statSync, mkdtempSync, cpSync, rmSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,13 @@ import type { ProgressFn } from './types.js';
 
 export const DEFAULT_BASE_IMAGE = 'node:20-bookworm-slim';
 export const IMAGE_REPOSITORY = 'legion-agent';
+export const BROWSER_IMAGE_REPOSITORY = 'legion-agent-browser';
+
+export type ImageVariant = 'agent' | 'browser';
+
+export function imageRepository(variant: ImageVariant): string {
+  return variant === 'browser' ? BROWSER_IMAGE_REPOSITORY : IMAGE_REPOSITORY;
+}
 
 /** Paths below the package root that make up the image, files or whole folders. */
 const IMAGE_INPUTS = [
@@ -41,7 +49,7 @@ function listFiles(root: string, rel: string): string[] {
     .sort();
 }
 
-export function imageTag(spec: ImageSpec, root = PACKAGE_ROOT): string {
+export function imageTag(spec: ImageSpec, root = PACKAGE_ROOT, variant: ImageVariant = 'agent'): string {
   if (!existsSync(join(root, 'dist', 'agent', 'main.js'))) {
     throw new LegionError('not_built', `the agent server is not compiled (${join(root, 'dist/agent/main.js')} is missing): run npm run build`, 500);
   }
@@ -49,12 +57,13 @@ export function imageTag(spec: ImageSpec, root = PACKAGE_ROOT): string {
     [
       `base=${spec.baseImage}`,
       `ca=${spec.extraCaPath ? sha256Hex(readFileSync(spec.extraCaPath)) : 'none'}`,
+      ...(variant === 'browser' ? ['variant=browser'] : []),
       ...IMAGE_INPUTS.flatMap((input) => listFiles(root, input)).map(
         (file) => `${file}=${sha256Hex(readFileSync(join(root, file)))}`,
       ),
     ].join('\n'),
   );
-  return `${IMAGE_REPOSITORY}:${hash.slice(0, 12)}`;
+  return `${imageRepository(variant)}:${hash.slice(0, 12)}`;
 }
 
 export async function imageExists(docker: Docker, tag: string): Promise<boolean> {
@@ -73,8 +82,8 @@ interface BuildMessage {
 }
 
 /** Builds the image from a staged context, reporting each build step through `progress`. */
-export async function buildImage(docker: Docker, spec: ImageSpec, progress: ProgressFn, root = PACKAGE_ROOT): Promise<string> {
-  const tag = imageTag(spec, root);
+export async function buildImage(docker: Docker, spec: ImageSpec, progress: ProgressFn, root = PACKAGE_ROOT, variant: ImageVariant = 'agent'): Promise<string> {
+  const tag = imageTag(spec, root, variant);
   const context = mkdtempSync(join(tmpdir(), 'legion-image-'));
   try {
     for (const input of IMAGE_INPUTS) {
@@ -82,10 +91,10 @@ export async function buildImage(docker: Docker, spec: ImageSpec, progress: Prog
     }
     mkdirSync(join(context, 'agent-image', 'certs'), { recursive: true });
     if (spec.extraCaPath) copyFileSync(spec.extraCaPath, join(context, 'agent-image', 'certs', 'extra-ca.pem'));
-    progress(`building agent image ${tag} from ${spec.baseImage}`);
+    progress(`building ${variant === 'browser' ? 'the browser variant of the agent image (Chromium)' : 'agent image'} ${tag} from ${spec.baseImage}`);
     const stream = await docker.buildImage(
       { context, src: ['Dockerfile.agent', 'agent-image', 'dist'] },
-      { t: tag, dockerfile: 'Dockerfile.agent', buildargs: { BASE_IMAGE: spec.baseImage }, rm: true, forcerm: true },
+      { t: tag, dockerfile: 'Dockerfile.agent', buildargs: { BASE_IMAGE: spec.baseImage, BROWSER: variant === 'browser' ? '1' : '0' }, rm: true, forcerm: true },
     );
     // The last lines of build output explain a failure (npm's own error, say).
     const recent: string[] = [];

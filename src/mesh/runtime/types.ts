@@ -14,6 +14,8 @@ export interface AgentLaunch {
   cpus: number;
   /** The OCI runtime asked for in config (auto, runc, runsc, ...). */
   runtime: string;
+  /** Start from the browser variant of the image (Chromium inside). */
+  browser?: boolean;
 }
 
 /** The OCI runtime a container runs under, and whether it gives it a kernel of its own. */

@@ -11,6 +11,9 @@ const ModelRefSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*\/.+$/, 'expected "provider/model", for example openai/gpt-4o-mini');
 
+/** Models known to take image input; llm.image_models replaces the list. */
+export const DEFAULT_IMAGE_MODELS = ['openai/gpt-4o*', 'openai/gpt-4.1*', 'openai/gpt-5*', 'openai/o1*', 'openai/o3*', 'openai/o4*', 'anthropic/claude-*'] as const;
+
 const ProviderSchema = z.strictObject({
   /** `openai` speaks the OpenAI chat-completions format (OpenAI, Ollama, vLLM, Groq...). */
   kind: z.enum(['openai', 'anthropic']).optional(),
@@ -83,6 +86,35 @@ const RuntimeNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected auto, runc, runsc or the name of a runtime registered with Docker (docker info lists them)');
 
+/** web_search backends, tried in the order Brave, SearXNG, DuckDuckGo: the first that
+ *  answers wins, a failing one falls back to the next (src/mesh/search). */
+export const SearchConfigSchema = z.strictObject({
+  /** Brave Search API; its key is the secret LEGION_CRED_<CREDENTIAL> (default LEGION_CRED_BRAVE_API_KEY). */
+  brave: z
+    .strictObject({
+      credential: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a credential name such as brave_api_key').default('brave_api_key'),
+      url: z.url().default('https://api.search.brave.com/res/v1/web/search'),
+    })
+    .optional(),
+  /** A SearXNG instance with the JSON format enabled (search.formats: [html, json] in its settings.yml). */
+  searxng: z.strictObject({ url: z.url() }).optional(),
+  /** The key-less DuckDuckGo HTML endpoint, tried last; `enabled: false` turns it off. */
+  duckduckgo: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      url: z.url().default('https://html.duckduckgo.com/html/'),
+    })
+    .default({ enabled: true, url: 'https://html.duckduckgo.com/html/' }),
+  /** What one search costs, booked in `legion costs` (USD per call). */
+  price_usd: z.number().nonnegative().default(0),
+  /** Searches one agent may make per minute; more are refused with rate_limited. */
+  rate_limit_per_minute: z.number().int().min(1).default(20),
+  /** How long one backend may take before the next is tried. */
+  timeout_s: z.number().positive().max(60).default(10),
+});
+export type SearchConfig = z.infer<typeof SearchConfigSchema>;
+const DEFAULT_SEARCH: SearchConfig = SearchConfigSchema.parse({});
+
 const TimeZoneSchema = z.string().refine(isTimeZone, 'expected an IANA time zone such as UTC or Europe/Berlin');
 
 export const MeshFileSchema = z.strictObject({
@@ -106,6 +138,8 @@ export const MeshFileSchema = z.strictObject({
     /** Embeddings for agents' memory search; must name an OpenAI-kind provider (Anthropic has
      *  no embeddings API, which loadProject reports). Without it memory search is BM25 only. */
     embedding_model: ModelRefSchema.optional(),
+    /** provider/model globs of the models that take images (a browser screenshot is shown to them); others get a note instead. */
+    image_models: z.array(z.string().min(1)).default([...DEFAULT_IMAGE_MODELS]),
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), ProviderSchema).default({}),
   }),
   /** How every agent's memory search ranks; sent to agents with their runtime config. */
@@ -144,6 +178,7 @@ export const MeshFileSchema = z.strictObject({
   retention: RetentionSchema.default(() => RetentionSchema.parse({})),
   /** Every agent's OCI runtime unless its agents.yaml entry names one. */
   runtime: RuntimeNameSchema.default(AUTO_RUNTIME),
+  search: SearchConfigSchema.default(DEFAULT_SEARCH),
 });
 export type MeshFile = z.infer<typeof MeshFileSchema>;
 
@@ -171,6 +206,10 @@ export const AgentEntrySchema = z.strictObject({
   heartbeat: HeartbeatConfigSchema.optional(),
   /** This agent's OCI runtime; mesh.yaml's `runtime` when absent. */
   runtime: RuntimeNameSchema.optional(),
+  /** The browser image variant and tools (needs can_use_browser in the permissions too). */
+  browser: z.boolean().default(false),
+  /** Seconds without a browser tool call after which the browser is closed (it restarts on the next call). */
+  browser_idle_timeout_s: z.number().int().min(10).max(86_400).default(300),
 });
 export type AgentEntry = z.infer<typeof AgentEntrySchema>;
 

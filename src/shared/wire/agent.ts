@@ -58,6 +58,8 @@ export const AGENT_ENV = {
   dataDir: 'LEGION_DATA_DIR',
   port: 'LEGION_AGENT_PORT',
   host: 'LEGION_AGENT_HOST',
+  /** Set only for agents started with the browser image: the browser's idle timeout in seconds. */
+  browserIdleS: 'LEGION_BROWSER_IDLE_S',
 } as const;
 
 /** The one JSON line the agent server reads from its stdin at boot: the token it

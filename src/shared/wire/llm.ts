@@ -12,6 +12,14 @@ export const ToolCallSchema = z.object({
 });
 export type ToolCall = z.infer<typeof ToolCallSchema>;
 
+/** A picture a tool produced (a browser screenshot), base64, given to the model once,
+ *  on its next call, when the model takes images (the mesh decides, see llm.image_models). */
+export const ImagePartSchema = z.object({
+  media_type: z.enum(['image/png', 'image/jpeg']),
+  data: z.string().min(1).regex(/^[A-Za-z0-9+/]+=*$/, 'expected base64'),
+});
+export type ImagePart = z.infer<typeof ImagePartSchema>;
+
 export const MessageSchema = z.discriminatedUnion('role', [
   z.object({ role: z.literal('system'), content: z.string() }),
   z.object({ role: z.literal('user'), content: z.string() }),
@@ -26,6 +34,7 @@ export const MessageSchema = z.discriminatedUnion('role', [
     name: z.string().optional(),
     content: z.string(),
     is_error: z.boolean().optional(),
+    images: z.array(ImagePartSchema).max(4).optional(),
   }),
 ]);
 export type Message = z.infer<typeof MessageSchema>;
