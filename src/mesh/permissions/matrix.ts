@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { ConfigError } from '../../shared/config/project.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
-import { cronManagementAllowed, decide, type PermissionRules, internetAllowed } from './policy.js';
+import { cronManagementAllowed, notifyUserAllowed, decide, type PermissionRules, internetAllowed } from './policy.js';
 import { permissionsFileInQuestion, readPermissionRules } from './file.js';
 import { PERMISSIONS_FILES } from './schema.js';
 import { STARTER_RULES } from './starter.js';
@@ -71,6 +71,11 @@ export class PermissionMatrix implements PermissionChecker {
   canManageCron(agent: string): Decision {
     if (!this.rules) throw new Error('PermissionMatrix.canManageCron() called before load()');
     return cronManagementAllowed(this.rules, agent);
+  }
+
+  canNotifyUser(agent: string): Decision {
+    if (!this.rules) throw new Error('PermissionMatrix.canNotifyUser() called before load()');
+    return notifyUserAllowed(this.rules, agent);
   }
 
   status(): PermissionsStatus {

@@ -41,6 +41,18 @@ export function cronManagementAllowed(rules: PermissionRules, agent: string): De
   return { allowed: false, reason: `${denied}: can_manage_cron is false${ruleOrigin(rules.source, resolved.via)}` };
 }
 
+/** can_notify_user of the agent's entry; a denial names the flag and where it was read. */
+export function notifyUserAllowed(rules: PermissionRules, agent: string): Decision {
+  const resolved = resolveEntry(rules.policy, agent);
+  const denied = `${agent} may not message its paired channel users first`;
+  if (!resolved) {
+    const where = rules.source.kind === 'file' ? rules.source.path : 'the starter policy';
+    return { allowed: false, reason: `${denied}: ${agent} is not listed in ${where} and there is no default entry` };
+  }
+  if (resolved.entry.can_notify_user) return { allowed: true };
+  return { allowed: false, reason: `${denied}: can_notify_user is false${ruleOrigin(rules.source, resolved.via)}` };
+}
+
 export const AGENT_PLACEHOLDER = '{agent}';
 
 type Resolved = { entry: PermissionEntry; via: 'agent' | 'default' } | null;

@@ -18,6 +18,7 @@ export const STARTER_DEFAULT_ENTRY: PermissionEntry = {
   allowed_domains: [],
   can_use_internet: false,
   can_manage_cron: false,
+  can_notify_user: false,
 };
 
 export const STARTER_POLICY: PermissionsFile = { default: STARTER_DEFAULT_ENTRY, agents: {} };
@@ -46,6 +47,7 @@ const EXAMPLE_AGENT: PermissionEntry = {
   allowed_domains: ['*.github.com'],
   can_use_internet: false,
   can_manage_cron: true,
+  can_notify_user: true,
 };
 
 function flowList(globs: readonly string[]): string {
@@ -58,6 +60,7 @@ function entryLines(entry: PermissionEntry, indent: string, withComments: boolea
     ...PERMISSIONS.map((permission) => comment(`${indent}${permission}: ${flowList(entry[permission])}`, SUBJECTS[permission])),
     comment(`${indent}can_use_internet: ${entry.can_use_internet}`, 'any public address (private ones only if listed)'),
     comment(`${indent}can_manage_cron: ${entry.can_manage_cron}`, 'its own cron jobs and heartbeat (set_cron, set_heartbeat)'),
+    comment(`${indent}can_notify_user: ${entry.can_notify_user}`, 'message its paired Telegram/Discord users first (notify_user)'),
   ];
 }
 
