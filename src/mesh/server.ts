@@ -50,6 +50,8 @@ import { heartbeatAdminRoutes, heartbeatAgentRoutes } from './triggers/heartbeat
 import { fetchProbeReport } from './triggers/heartbeat/agent-probe.js';
 import { startPublicWebhookListener, type PublicWebhookListener } from './triggers/webhooks/listener.js';
 import type { LaneItem } from './lanes/store.js';
+import { startChannels, type MeshChannels } from './channels/wiring.js';
+import { channelAdminRoutes, channelAgentRoutes, telegramWebhookRoutes } from './channels/routes.js';
 
 /** How each agent came up at mesh start; adopted: its container from an earlier run still ran. */
 export interface AgentStartResult {
@@ -91,6 +93,7 @@ export class Mesh {
   readonly fleet: Fleet;
   private readonly health: HealthMonitor;
   private domainsOrNull: Domains | null = null;
+  private channels: MeshChannels | null = null;
   private admin: FastifyInstance | null = null;
   private publicWebhooks: PublicWebhookListener | null = null;
   private agentApi: FastifyInstance | null = null;
@@ -140,7 +143,13 @@ export class Mesh {
     const endpoint = this.fleet.endpoint(agent);
     // A workflow step goes over in task mode and holds the lane until the task is final.
     if (item.kind === 'task') return this.fleet.whileBusy(agent, () => deliverTask(endpoint, item, this.domains.workflows, signal));
-    return this.fleet.whileBusy(agent, () => runAgentTurn(endpoint, laneItemText(item), item.trace ?? item.id, signal));
+    if (item.kind === 'channel') {
+      if (!this.channels) throw new LegionError('mesh_not_started', 'the channels have not started', 503);
+      return this.channels.service.deliver(agent, item, signal);
+    }
+    const reply = await this.fleet.whileBusy(agent, () => runAgentTurn(endpoint, laneItemText(item), item.trace ?? item.id, signal));
+    this.channels?.afterTrigger(agent, item, reply);
+    return reply;
   }
 
   /** Config subscriptions follow agents.yaml; one the matrix denies is skipped and recorded. */
@@ -182,6 +191,8 @@ export class Mesh {
       cancelTask: async (agent, taskId) => cancelTask(this.fleet.endpoint(agent), taskId),
     });
     this.syncSubscriptions();
+    // Before the listeners: their channel routes need it. Messages it takes wait on their lanes for the dispatcher.
+    this.channels = await startChannels({ domains: this.domains, fleet: this.fleet, project: this.store, logger: this.options.logger });
     const providers = resolveProviders(this.store.get());
     const proxy = createLlmProxy(providers, this.options.logger);
     const embeddings = createEmbeddingsProxy(providers, this.options.logger);
@@ -258,6 +269,7 @@ export class Mesh {
     installErrorHandler(app);
     // Webhooks answer to their own secrets, never to the admin token: outside the admin scope.
     void app.register(webhookIngressRoutes, this.webhookIngress());
+    void app.register(telegramWebhookRoutes, { adapter: () => this.channels?.telegram ?? null });
     void app.register(async (scope) => this.registerAdminRoutes(scope, adminToken));
     return app;
   }
@@ -300,6 +312,10 @@ export class Mesh {
       unknownWorkflow: (name) => this.domains.workflows.unknownWorkflow(name),
       baseUrl: () => this.webhookBaseUrl(),
     });
+    void app.register(async (scope) => {
+      const channels = this.channels;
+      if (channels) await scope.register(channelAdminRoutes, { store: channels.store, service: channels.service, events, knownAgents: () => this.knownAgents(), defaultAgent: (platform) => this.store.get().mesh.channels?.[platform]?.default_agent });
+    });
     void app.register(workflowAdminRoutes, { orchestrator: this.domains.workflows, definitions: this.domains.workflowDefinitions, store: this.domains.workflowStore });
   }
 
@@ -332,6 +348,7 @@ export class Mesh {
       await scope.register(artifactRoutes, { store: blackboard, events });
       await scope.register(cronAgentRoutes, { cron: this.domains.cron, permissions, events });
       await scope.register(heartbeatAgentRoutes, { heartbeat: this.domains.heartbeat, permissions, events });
+      if (this.channels) await scope.register(channelAgentRoutes, { service: this.channels.service, permissions, events });
       await scope.register(httpAgentRoutes, { credentials: new CredentialStore(() => this.store.get().env), permissions, events });
     });
     return app;
@@ -365,6 +382,8 @@ export class Mesh {
     await this.releaseHost();
     this.agentApi = null;
     this.admin = null;
+    await this.channels?.service.stop();
+    this.channels = null;
     this.domainsOrNull?.close();
     this.domainsOrNull = null;
     const paths = statePaths(this.store.get().dir);

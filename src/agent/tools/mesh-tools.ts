@@ -24,6 +24,7 @@ import { defineTool, type Tool } from './registry.js';
 import { createBlackboardTools } from './blackboard-tools.js';
 import { createHttpTool } from './http-tool.js';
 import { createCronTools } from './cron-tools.js';
+import { createNotifyTool } from './notify-tool.js';
 
 /** The one thing these tools need from the agent's mesh client. */
 export interface MeshRpc {
@@ -85,5 +86,6 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
     }),
     createHttpTool(mesh),
     ...createCronTools(mesh),
+    createNotifyTool(mesh),
   ];
 }
