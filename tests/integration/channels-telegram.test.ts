@@ -32,6 +32,8 @@ describe('telegram channel', () => {
   let tg: FakeTelegram;
   const textsTo = (user: { id: number }) => tg.messages.filter((m) => m.chat_id === String(user.id));
   const lastText = (user: { id: number }) => textsTo(user).at(-1)?.versions.at(-1) ?? '';
+  /** Some message to the user now reads so (replies streamed earlier may still be arriving). */
+  const saidTo = (user: { id: number }, test: (text: string) => boolean) => textsTo(user).some((m) => test(m.versions.at(-1) ?? ''));
   const userCalls = (text: string) => h.fake.calls.filter((c) => c.messages.some((m) => m.role === 'user' && m.content.includes(text)));
 
   beforeAll(async () => {
@@ -95,9 +97,9 @@ describe('telegram channel', () => {
     tg.userSays(ALICE, '@beta hi beta');
     await h.waitForCall('beta', /^hi beta$/);
     tg.userSays(ALICE, '@gamma hi gamma');
-    await until('the refusal', () => lastText(ALICE).includes('you are not paired with gamma'));
+    await until('the refusal', () => saidTo(ALICE, (t) => t.includes('you are not paired with gamma')));
     tg.userSays(ALICE, '/use beta');
-    await until('the switch', () => lastText(ALICE) === 'now talking to beta');
+    await until('the switch', () => saidTo(ALICE, (t) => t === 'now talking to beta'));
     tg.userSays(ALICE, 'remember kiwi');
     const call = await h.waitForCall('beta', /^remember kiwi$/);
     // Beta's channel session holds the earlier channel turn, not the REPL's.
@@ -105,9 +107,9 @@ describe('telegram channel', () => {
     await h.say('beta', 'repl says mango');
     expect(h.fake.calls.at(-1)?.messages.some((m) => m.content === 'hi beta')).toBe(false);
     tg.userSays(ALICE, '/status');
-    await until('the status', () => /^\s*alpha: healthy[\s\S]*\* beta: healthy/.test(lastText(ALICE)));
+    await until('the status', () => saidTo(ALICE, (t) => /^\s*alpha: healthy[\s\S]*\* beta: healthy/.test(t)));
     tg.userSays(ALICE, '/reset');
-    await until('the reset', () => lastText(ALICE) === 'new conversation with beta');
+    await until('the reset', () => saidTo(ALICE, (t) => t === 'new conversation with beta'));
     tg.userSays(ALICE, 'after reset');
     const fresh = await h.waitForCall('beta', /^after reset$/);
     expect(fresh.messages.some((m) => m.content === 'remember kiwi')).toBe(false);
