@@ -31,7 +31,7 @@ function errorLines(dir: string): string[] {
 }
 
 describe('permissions file schema', () => {
-  const NEW_KEYS_EMPTY = { allowed_credentials: [], allowed_domains: [], can_use_internet: false, can_manage_cron: false };
+  const NEW_KEYS_EMPTY = { allowed_credentials: [], allowed_domains: [], can_use_internet: false, can_manage_cron: false, can_notify_user: false };
 
   it('reads the issue example with every list filled in', () => {
     const rules = readPermissionRules(
@@ -131,6 +131,7 @@ describe('starter policy YAML', () => {
       allowed_domains: [],
       can_use_internet: false,
       can_manage_cron: false,
+      can_notify_user: false,
     });
   });
 
