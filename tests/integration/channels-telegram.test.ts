@@ -41,6 +41,7 @@ describe('telegram channel', () => {
     h = await startHarness({
       agentsYaml: 'agents:\n  alpha:\n    role: first\n  beta:\n    role: second\n  gamma:\n    role: not for alice\n',
       env: { LEGION_CRED_TELEGRAM_BOT: TOKEN },
+      permissionsYaml: 'default:\n  allowed_apis: [llm]\nagents:\n  alpha:\n    allowed_apis: [llm]\n    can_notify_user: true\n',
       fake: { chunkDelayMs: 60 },
       meshYaml: (port) =>
         `mesh: { host: 127.0.0.1, port: ${port} }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\nchannels:\n  telegram:\n    token_credential: telegram_bot\n    api_root: ${tg.url}\n`,
@@ -113,6 +114,14 @@ describe('telegram channel', () => {
     tg.userSays(ALICE, 'after reset');
     const fresh = await h.waitForCall('beta', /^after reset$/);
     expect(fresh.messages.some((m) => m.content === 'remember kiwi')).toBe(false);
+  });
+
+  it('lets an agent with can_notify_user message its paired users first, and denies one without it', async () => {
+    expect(await h.say('alpha', 'call notify_user {"text":"the build is green"}')).toContain('queued for 1 paired user');
+    await until('the notification', () => saidTo(ALICE, (t) => t === 'the build is green'));
+    expect(await h.say('beta', 'call notify_user {"text":"from beta"}')).toContain('beta may not message its paired channel users first: can_notify_user is false');
+    await sleep(300);
+    expect(saidTo(ALICE, (t) => t === 'from beta')).toBe(false);
   });
 
   it('stops delivery at once on revoke: the next message gets a new code and reaches no agent', async () => {
