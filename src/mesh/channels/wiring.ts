@@ -60,6 +60,9 @@ export async function startChannels(deps: { domains: Domains; fleet: Fleet; proj
       logger.error({ event: 'channel_start_failed', platform: 'telegram', err: credentials.scrubber().scrub(String(err)) }, 'telegram channel did not start');
     }
   }
+  if (config?.discord) {
+    logger.warn({ event: 'channel_not_built', platform: 'discord' }, 'channels.discord is configured, but this version of legion has no Discord bot yet; nothing connects to Discord (docs/channels.md)');
+  }
   return {
     store,
     service,
