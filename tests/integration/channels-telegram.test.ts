@@ -10,6 +10,8 @@ import { startFakeTelegram, type FakeTelegram } from '../fakes/fake-telegram.js'
 import { ChannelUserListSchema, ChannelUserSchema } from '../../src/shared/wire/channels.js';
 import { EventListSchema } from '../../src/shared/wire/events.js';
 import { legion } from '../helpers/project.js';
+import { CronJobSchema } from '../../src/shared/wire/cron.js';
+import { z } from 'zod';
 
 const TOKEN = '7000000001:AAFakeTelegramBotTokenForLegionTests';
 const ALICE = { id: 5001, username: 'alice' };
@@ -122,6 +124,12 @@ describe('telegram channel', () => {
     expect(await h.say('beta', 'call notify_user {"text":"from beta"}')).toContain('beta may not message its paired channel users first: can_notify_user is false');
     await sleep(300);
     expect(saidTo(ALICE, (t) => t === 'from beta')).toBe(false);
+  });
+
+  it('sends the reply of a cron run of a paired agent to its users', async () => {
+    const job = await h.client.requestJson('POST', '/api/cron/jobs', CronJobSchema, { agent: 'alpha', schedule: 'at 2099-01-01T00:00', message: 'nightly report' });
+    await h.client.requestJson('POST', `/api/cron/jobs/${job.id}/run`, z.unknown());
+    await until('the cron result', () => saidTo(ALICE, (t) => t.startsWith('[alpha · cron job]\necho: [cron job') && t.includes('nightly report')));
   });
 
   it('stops delivery at once on revoke: the next message gets a new code and reaches no agent', async () => {
