@@ -13,7 +13,7 @@ import type { Logger } from '../shared/logging.js';
 import { encodeSse } from '../shared/sse.js';
 import { parseOrThrow } from '../shared/validate.js';
 import type { AgentCapabilities, AgentRuntimeConfig, AgentServerStatus } from '../shared/wire/agent.js';
-import { ChatRequestSchema, type ChatEvent, type ResetResponse } from '../shared/wire/chat.js';
+import { ChatRequestSchema, ResetRequestSchema, type ChatEvent, type ResetResponse } from '../shared/wire/chat.js';
 import { CorrectionRequestSchema, type CorrectionResponse } from '../shared/wire/learnings.js';
 import { readLearningsForPrompt, recordCorrection } from './learnings/store.js';
 import { runChatTurn, type ChatSession } from './loop.js';
@@ -59,6 +59,17 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
   const turns = new TurnQueue();
   const activeTurns = new Set<AbortController>();
   let session = newSession();
+  // Channel users' conversations, by the key the mesh gives: never mixed with the main one.
+  const namedSessions = new Map<string, ServerSession>();
+  const sessionFor = (key: string | undefined): ServerSession => {
+    if (key === undefined) return session;
+    let named = namedSessions.get(key);
+    if (!named) {
+      named = newSession();
+      namedSessions.set(key, named);
+    }
+    return named;
+  };
   // Tasks share the turn queue, and build their prompt as a chat session's first turn does.
   const tasks = new TaskRunner({
     store: TaskStore.open(options.dataDir),
@@ -106,7 +117,13 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
       tools: options.tools.map((tool) => ({ name: tool.name, description: tool.description })),
     }));
 
-    scope.post('/chat/reset', async (): Promise<ResetResponse> => {
+    scope.post('/chat/reset', async (request): Promise<ResetResponse> => {
+      const { session: key } = parseOrThrow(ResetRequestSchema, request.body ?? {}, 'reset request');
+      if (key !== undefined) {
+        const fresh = newSession();
+        namedSessions.set(key, fresh);
+        return { ok: true, session: fresh.id };
+      }
       session = newSession();
       return { ok: true, session: session.id };
     });
@@ -124,7 +141,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
     });
 
     scope.post('/chat', async (request, reply) => {
-      const { message, trace } = parseOrThrow(ChatRequestSchema, request.body, 'chat request');
+      const { message, trace, session: sessionKey } = parseOrThrow(ChatRequestSchema, request.body, 'chat request');
       const stream = openEventStream(reply);
       const controller = new AbortController();
       activeTurns.add(controller);
@@ -132,7 +149,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
       try {
         await turns.run(async () => {
           if (controller.signal.aborted) return;
-          const turnSession = session;
+          const turnSession = sessionFor(sessionKey);
           const runtime = await prepareSession(turnSession, message);
           const done = await runChatTurn({
             llm: options.mesh,

@@ -18,6 +18,7 @@ import { registerWebhook } from './commands/webhook.js';
 import { registerCron, registerHeartbeat } from './commands/cron.js';
 import { registerWorkflow } from './commands/workflow.js';
 import { registerTemplates } from './commands/templates.js';
+import { registerChannels } from './commands/channels.js';
 
 const program = new Command();
 program
@@ -40,6 +41,7 @@ registerWebhook(program);
 registerCron(program);
 registerHeartbeat(program);
 registerWorkflow(program);
+registerChannels(program);
 registerImage(program);
 registerDoctor(program);
 

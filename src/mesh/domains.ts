@@ -32,6 +32,7 @@ import { WorkflowStore, workflowsMigrations } from './workflows/store.js';
 import { Orchestrator } from './workflows/orchestrator.js';
 import { Pruner } from './retention/pruner.js';
 import type { RetentionConfig } from '../shared/config/schema.js';
+import { channelsMigrations } from './channels/store.js';
 
 const BLACKBOARD_GC_MS = 60_000;
 
@@ -87,7 +88,7 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
   const prices = loadPriceBook(projectDir, logger, hooks.localProviders());
   const watchersConfig = loadWatchersConfig(projectDir, hooks.knownAgents());
   const initialWorkflows = loadWorkflows(projectDir, hooks.agents());
-  const db = openMeshDb(join(stateDir, 'mesh.db'), [...eventsMigrations, ...blackboardMigrations, ...lanesMigrations, ...pubsubMigrations, ...routerMigrations, ...costsMigrations, ...webhooksMigrations, ...watchersMigrations, ...runtimeMigrations, ...cronMigrations, ...heartbeatMigrations, ...workflowsMigrations]);
+  const db = openMeshDb(join(stateDir, 'mesh.db'), [...eventsMigrations, ...blackboardMigrations, ...lanesMigrations, ...pubsubMigrations, ...routerMigrations, ...costsMigrations, ...webhooksMigrations, ...watchersMigrations, ...runtimeMigrations, ...cronMigrations, ...heartbeatMigrations, ...workflowsMigrations, ...channelsMigrations]);
   const events = new EventLog(db, logger);
   const permissions = new PermissionMatrix({ projectDir, events, logger });
   try {

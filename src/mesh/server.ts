@@ -56,6 +56,8 @@ import { fetchProbeReport } from './triggers/heartbeat/agent-probe.js';
 import { startPublicWebhookListener, type PublicWebhookListener } from './triggers/webhooks/listener.js';
 import type { LaneItem } from './lanes/store.js';
 import { ConfigReloader } from './config/reloader.js';
+import { startChannels, type MeshChannels } from './channels/wiring.js';
+import { channelAdminRoutes, channelAgentRoutes, telegramWebhookRoutes } from './channels/routes.js';
 
 /** How each agent came up at mesh start; adopted: its container from an earlier run still ran. */
 export interface AgentStartResult {
@@ -100,6 +102,7 @@ export class Mesh {
   private readonly health: HealthMonitor;
   private domainsOrNull: Domains | null = null;
   private reloader: ConfigReloader | null = null;
+  private channels: MeshChannels | null = null;
   private admin: FastifyInstance | null = null;
   private publicWebhooks: PublicWebhookListener | null = null;
   private agentApi: FastifyInstance | null = null;
@@ -150,7 +153,13 @@ export class Mesh {
     const endpoint = this.fleet.endpoint(agent);
     // A workflow step goes over in task mode and holds the lane until the task is final.
     if (item.kind === 'task') return this.fleet.whileBusy(agent, () => deliverTask(endpoint, item, this.domains.workflows, signal));
-    return this.fleet.whileBusy(agent, () => runAgentTurn(endpoint, laneItemText(item), item.trace ?? item.id, signal));
+    if (item.kind === 'channel') {
+      if (!this.channels) throw new LegionError('mesh_not_started', 'the channels have not started', 503);
+      return this.channels.service.deliver(agent, item, signal);
+    }
+    const reply = await this.fleet.whileBusy(agent, () => runAgentTurn(endpoint, laneItemText(item), item.trace ?? item.id, signal));
+    this.channels?.afterTrigger(agent, item, reply);
+    return reply;
   }
 
   /** Config subscriptions follow agents.yaml; one the matrix denies is skipped and recorded. */
@@ -194,6 +203,8 @@ export class Mesh {
       cancelTask: async (agent, taskId) => cancelTask(this.fleet.endpoint(agent), taskId),
     });
     this.syncSubscriptions();
+    // Before the listeners: their channel routes need it. Messages it takes wait on their lanes for the dispatcher.
+    this.channels = await startChannels({ domains: this.domains, fleet: this.fleet, project: this.store, logger: this.options.logger });
     const providers = resolveProviders(this.store.get());
     const proxy = createLlmProxy(providers, this.options.logger, () => this.store.get().mesh.llm.image_models);
     const embeddings = createEmbeddingsProxy(providers, this.options.logger);
@@ -314,6 +325,7 @@ export class Mesh {
     installErrorHandler(app);
     // Webhooks answer to their own secrets, never to the admin token: outside the admin scope.
     void app.register(webhookIngressRoutes, this.webhookIngress());
+    void app.register(telegramWebhookRoutes, { adapter: () => this.channels?.telegram ?? null });
     void app.register(async (scope) => this.registerAdminRoutes(scope, adminToken));
     return app;
   }
@@ -355,6 +367,10 @@ export class Mesh {
       isKnownAgent: (agent) => this.knownAgents().includes(agent),
       unknownWorkflow: (name) => this.domains.workflows.unknownWorkflow(name),
       baseUrl: () => this.webhookBaseUrl(),
+    });
+    void app.register(async (scope) => {
+      const channels = this.channels;
+      if (channels) await scope.register(channelAdminRoutes, { store: channels.store, service: channels.service, events, knownAgents: () => this.knownAgents(), defaultAgent: (platform) => this.store.get().mesh.channels?.[platform]?.default_agent });
     });
     void app.register(workflowAdminRoutes, { orchestrator: this.domains.workflows, definitions: this.domains.workflowDefinitions, store: this.domains.workflowStore });
   }
@@ -400,6 +416,7 @@ export class Mesh {
         scrubber: () => credentials.scrubber(),
       });
       await scope.register(browserAgentRoutes, { permissions, events });
+      if (this.channels) await scope.register(channelAgentRoutes, { service: this.channels.service, permissions, events });
     });
     return app;
   }
@@ -435,6 +452,8 @@ export class Mesh {
     await this.releaseHost();
     this.agentApi = null;
     this.admin = null;
+    await this.channels?.service.stop();
+    this.channels = null;
     this.domainsOrNull?.close();
     this.domainsOrNull = null;
     const paths = statePaths(this.store.get().dir);

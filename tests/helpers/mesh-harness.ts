@@ -6,7 +6,7 @@ import { Mesh } from '../../src/mesh/server.js';
 import { loadProject } from '../../src/shared/config/project.js';
 import { createLogger } from '../../src/shared/logging.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
-import { startFakeProvider, type FakeCall, type FakeProvider } from '../fakes/fake-provider.js';
+import { startFakeProvider, type FakeCall, type FakeProvider, type FakeProviderOptions } from '../fakes/fake-provider.js';
 import { freePort, makeProject, type TestProject } from './project.js';
 import { ProcessRuntime } from './process-runtime.js';
 
@@ -37,10 +37,12 @@ export interface HarnessOptions {
   workflows?: Record<string, string>;
   /** Any other files by project-relative path (config/agents/x/SOUL.md), written before the mesh starts. */
   files?: Record<string, string>;
+  /** Options of the fake provider (a pause between stream frames, for streaming tests). */
+  fake?: FakeProviderOptions;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
-  const fake = await startFakeProvider();
+  const fake = await startFakeProvider(options.fake);
   const port = await freePort();
   const meshYaml = options.meshYaml?.(port);
   const project = makeProject({ port, openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: options.agentsYaml, ...(meshYaml === undefined ? {} : { meshYaml }) });

@@ -250,6 +250,7 @@ describe('agent server process', () => {
       'list_cron',
       'remove_cron',
       'set_heartbeat',
+      'notify_user',
       'note_correction',
     ]);
   });

@@ -31,7 +31,7 @@ function errorLines(dir: string): string[] {
 }
 
 describe('permissions file schema', () => {
-  const NEW_KEYS_EMPTY = { allowed_credentials: [], allowed_domains: [], can_use_internet: false, can_manage_cron: false, can_search: false, can_use_browser: false, can_browser_evaluate: false };
+  const NEW_KEYS_EMPTY = { allowed_credentials: [], allowed_domains: [], can_use_internet: false, can_manage_cron: false, can_search: false, can_use_browser: false, can_browser_evaluate: false, can_notify_user: false };
 
   it('reads the issue example with every list filled in', () => {
     const rules = readPermissionRules(
@@ -134,6 +134,7 @@ describe('starter policy YAML', () => {
       can_search: false,
       can_use_browser: false,
       can_browser_evaluate: false,
+      can_notify_user: false,
     });
   });
 

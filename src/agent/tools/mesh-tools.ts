@@ -25,6 +25,7 @@ import { createBlackboardTools } from './blackboard-tools.js';
 import { createHttpTool } from './http-tool.js';
 import { createCronTools } from './cron-tools.js';
 import { createSearchTool } from './search-tool.js';
+import { createNotifyTool } from './notify-tool.js';
 
 /** The one thing these tools need from the agent's mesh client. */
 export interface MeshRpc {
@@ -87,5 +88,6 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
     createHttpTool(mesh),
     createSearchTool(mesh),
     ...createCronTools(mesh),
+    createNotifyTool(mesh),
   ];
 }

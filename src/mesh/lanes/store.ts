@@ -49,6 +49,7 @@ const LANE_ID_PREFIX: Record<LaneItemKind, string> = {
   webhook: 'whd',
   watcher: 'watch',
   task: 'step',
+  channel: 'chan',
 };
 
 export interface LaneItem {
@@ -69,8 +70,9 @@ interface LaneRow extends Omit<LaneItem, 'body'> {
 
 const now = () => new Date().toISOString();
 
-/** Claim order: interactive (chat) first, then arrival. Kept in SQL so a claim is one statement. */
-const CLAIM_ORDER = "CASE kind WHEN 'chat' THEN 0 ELSE 1 END, seq";
+/** Claim order: a person waits on chat and channel items, so they go first; then arrival.
+ *  Kept in SQL so a claim is one statement. */
+const CLAIM_ORDER = "CASE kind WHEN 'chat' THEN 0 WHEN 'channel' THEN 0 ELSE 1 END, seq";
 
 export class LaneStore {
   private readonly db: Db;

@@ -36,6 +36,7 @@ const FLAG_ACTIONS: Record<PermissionFlag, string> = {
   can_search: 'search the web (web_search)',
   can_use_browser: 'use a browser',
   can_browser_evaluate: 'run scripts in browser pages (browser_evaluate)',
+  can_notify_user: 'message its paired channel users first',
 };
 
 /** A yes/no flag of the agent's entry; a denial names the flag and where it was read. */

@@ -78,6 +78,11 @@ export const PermissionEntrySchema = z.preprocess(
       .boolean()
       .nullish()
       .transform((flag) => flag ?? false),
+    /** May message the Telegram and Discord users paired with it first (notify_user). */
+    can_notify_user: z
+      .boolean()
+      .nullish()
+      .transform((flag) => flag ?? false),
   }),
 );
 export type PermissionEntry = z.output<typeof PermissionEntrySchema>;

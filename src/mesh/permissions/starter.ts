@@ -21,6 +21,7 @@ export const STARTER_DEFAULT_ENTRY: PermissionEntry = {
   can_search: false,
   can_use_browser: false,
   can_browser_evaluate: false,
+  can_notify_user: false,
 };
 
 export const STARTER_POLICY: PermissionsFile = { default: STARTER_DEFAULT_ENTRY, agents: {} };
@@ -52,6 +53,7 @@ const EXAMPLE_AGENT: PermissionEntry = {
   can_search: true,
   can_use_browser: false,
   can_browser_evaluate: false,
+  can_notify_user: true,
 };
 
 function flowList(globs: readonly string[]): string {
@@ -67,6 +69,7 @@ function entryLines(entry: PermissionEntry, indent: string, withComments: boolea
     comment(`${indent}can_search: ${entry.can_search}`, 'web_search through the mesh'),
     comment(`${indent}can_use_browser: ${entry.can_use_browser}`, 'the browser image (with browser: true in agents.yaml)'),
     comment(`${indent}can_browser_evaluate: ${entry.can_browser_evaluate}`, 'browser_evaluate: scripts in pages'),
+    comment(`${indent}can_notify_user: ${entry.can_notify_user}`, 'message its paired Telegram/Discord users first (notify_user)'),
   ];
 }
 

@@ -49,12 +49,13 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** Opens the agent's chat event stream; the caller reads the SSE body. */
-export async function openAgentChat(endpoint: AgentEndpoint, message: string, trace: string, signal: AbortSignal): Promise<Response> {
+/** Opens the agent's chat event stream; the caller reads the SSE body. `session` names
+ *  a conversation of its own (a channel user's); without it, the agent's main one. */
+export async function openAgentChat(endpoint: AgentEndpoint, message: string, trace: string, signal: AbortSignal, session?: string): Promise<Response> {
   return call(endpoint, '/chat', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-    body: JSON.stringify({ message, trace }),
+    body: JSON.stringify({ message, trace, ...(session === undefined ? {} : { session }) }),
     signal,
   });
 }
@@ -72,8 +73,8 @@ export async function runAgentTurn(endpoint: AgentEndpoint, message: string, tra
   throw new LegionError('agent_error', `agent ${endpoint.agent} ended its turn without a reply`, 502);
 }
 
-export async function resetAgentSession(endpoint: AgentEndpoint): Promise<ResetResponse> {
-  const response = await call(endpoint, '/chat/reset', { method: 'POST' });
+export async function resetAgentSession(endpoint: AgentEndpoint, session?: string): Promise<ResetResponse> {
+  const response = await call(endpoint, '/chat/reset', session === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ session }) });
   return ResetResponseSchema.parse(await response.json());
 }
 

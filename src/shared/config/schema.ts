@@ -6,6 +6,7 @@ import { DEFAULT_MAX_TOOL_ROUNDS, DEFAULT_VECTOR_WEIGHT } from '../wire/agent.js
 import { TopicPatternSchema } from '../wire/fleet.js';
 import { HeartbeatConfigSchema } from '../wire/heartbeat.js';
 import { AUTO_RUNTIME } from '../sandbox.js';
+import { ChannelsConfigSchema } from './channels.js';
 
 const ModelRefSchema = z
   .string()
@@ -170,6 +171,8 @@ export const MeshFileSchema = z.strictObject({
       public_url: z.url().optional(),
     })
     .optional(),
+  /** Telegram and Discord bots that let paired users chat with agents (docs/channels.md). */
+  channels: ChannelsConfigSchema.optional(),
   /** Fleet-wide limits over every agent's calls together. */
   budget: BudgetSchema.optional(),
   /** Where budget days and months (and `legion costs` periods) begin. */

@@ -6,10 +6,14 @@ import { UsageSchema } from './llm.js';
 
 export const TraceIdSchema = z.string().regex(/^[\w.-]{1,64}$/, 'expected a trace id of letters, digits, _ . - (at most 64)');
 
+export const SessionKeySchema = z.string().regex(/^[\w.:-]{1,128}$/, 'expected a session key of letters, digits, _ . : - (at most 128)');
+
 export const ChatRequestSchema = z.strictObject({
   message: z.string().min(1, 'expected a non-empty message'),
   /** Set by the mesh: ties every mesh action of this turn to one trace in the event log. */
   trace: TraceIdSchema.optional(),
+  /** A named conversation of its own (a channel user's, set by the mesh); absent: the agent's main session (REPL, triggers). */
+  session: SessionKeySchema.optional(),
 });
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 
@@ -26,6 +30,9 @@ export const ChatEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), error: ErrorBodySchema }),
 ]);
 export type ChatEvent = z.infer<typeof ChatEventSchema>;
+
+/** POST /chat/reset: without a session, the main one starts over. */
+export const ResetRequestSchema = z.strictObject({ session: SessionKeySchema.optional() });
 
 export const ResetResponseSchema = z.object({ ok: z.literal(true), session: z.string() });
 export type ResetResponse = z.infer<typeof ResetResponseSchema>;

@@ -46,5 +46,6 @@ export const ArtifactRegisterResponseSchema = z.object({ key: z.string(), versio
  *  whose body is a TriggerBody (one text for the agent). chat: a person's turn, relayed
  *  live by the admin API; the only interactive kind, so it goes ahead of the others.
  *  task: a workflow step, handed over in task mode (POST /task) rather than as a turn. */
-export const LaneItemKindSchema = z.enum(['chat', 'event', 'message', 'cron', 'heartbeat', 'webhook', 'watcher', 'task']);
+/** channel: a paired Telegram or Discord user's message, answered on that platform. */
+export const LaneItemKindSchema = z.enum(['chat', 'event', 'message', 'cron', 'heartbeat', 'webhook', 'watcher', 'task', 'channel']);
 export type LaneItemKind = z.infer<typeof LaneItemKindSchema>;
