@@ -3,7 +3,7 @@
 // else start refuses it with the known ones. Also how `docker info` is read, and the
 // config keys that ask for a runtime.
 import { describe, expect, it } from 'vitest';
-import { chooseRuntime, engineRuntimes, gvisorLacksHostNetwork, isSandboxing } from '../../src/mesh/runtime/oci-runtime.js';
+import { chooseRuntime, engineRuntimes, gvisorLacksHostNetwork, isGvisor, isSandboxing } from '../../src/mesh/runtime/oci-runtime.js';
 import { AgentsFileSchema, MeshFileSchema } from '../../src/shared/config/schema.js';
 import { unsandboxedWarning } from '../../src/shared/sandbox.js';
 
@@ -54,6 +54,15 @@ describe('reading the engine', () => {
     expect(gvisorLacksHostNetwork(runsc)).toBe(false);
     expect(gvisorLacksHostNetwork({ ...runsc, args: ['--network', 'host'] })).toBe(false);
     expect(gvisorLacksHostNetwork(runc)).toBe(false);
+  });
+});
+
+describe('isGvisor (which runtimes cannot load the execute-only server binary)', () => {
+  it('knows gVisor by its name or its binary, and nothing else', () => {
+    expect(isGvisor({ name: 'runsc', path: '/usr/bin/runsc' })).toBe(true);
+    expect(isGvisor({ name: 'sandboxed', path: '/opt/gvisor/runsc' })).toBe(true);
+    expect(isGvisor({ name: 'kata-runtime', path: '/usr/bin/kata-runtime' })).toBe(false);
+    expect(isGvisor({ name: 'runc', path: 'runc' })).toBe(false);
   });
 });
 

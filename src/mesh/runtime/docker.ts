@@ -17,7 +17,7 @@ import { LABELS } from './labels.js';
 import { ensureAgentVolume } from './volumes.js';
 import { SECRETS_STDIN_OPTIONS, startWithSecrets } from './secrets-stdin.js';
 import type { HostIsolation } from '../../shared/wire/admin.js';
-import { chooseRuntime, engineRuntimes, GVISOR_NETWORK_ERROR, isSandboxing, type EngineRuntime } from './oci-runtime.js';
+import { chooseRuntime, engineRuntimes, GVISOR_NETWORK_ERROR, isGvisor, isSandboxing, type EngineRuntime } from './oci-runtime.js';
 import { GVISOR_DAEMON_JSON } from '../../shared/sandbox.js';
 import type { AgentApiBinding, AgentLaunch, AgentRuntime, AgentSandbox, FoundAgent, ProgressFn, RunningAgent } from './types.js';
 
@@ -27,6 +27,10 @@ const STOP_GRACE_SECONDS = 2;
 const PIDS_LIMIT = 256;
 const BROWSER_PIDS_LIMIT = 512;
 const BROWSER_SHM_BYTES = 256 * 1024 * 1024;
+/** gVisor refuses to load the image's execute-only server binary ("failed to load
+ *  /usr/local/bin/legion-agent-node: permission denied"), so under it the server runs the
+ *  readable node: not made non-dumpable, which docs/security.md states. */
+const GVISOR_SERVER_CMD = ['/usr/local/bin/node', '/app/dist/agent/main.js'];
 
 export interface DockerRuntimeOptions {
   projectId: string;
@@ -82,7 +86,11 @@ export class DockerRuntime implements AgentRuntime {
   }
 
   async resolveSandbox(wanted: string): Promise<AgentSandbox> {
-    const choice = chooseRuntime(wanted, await this.engineRuntimes());
+    return this.sandboxOn(wanted, await this.engineRuntimes());
+  }
+
+  private sandboxOn(wanted: string, engine: EngineRuntime[]): AgentSandbox {
+    const choice = chooseRuntime(wanted, engine);
     if (choice.action === 'unknown') {
       throw new LegionError(
         'unknown_runtime',
@@ -158,7 +166,10 @@ export class DockerRuntime implements AgentRuntime {
     if (!this.tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
     const image = launch.browser ? await this.browserImage() : this.tag;
     const name = this.containerName(launch.agent);
-    const sandbox = await this.resolveSandbox(launch.runtime);
+    const engine = await this.engineRuntimes();
+    const sandbox = this.sandboxOn(launch.runtime, engine);
+    // Under gVisor the server runs the ordinary, readable node (see GVISOR_SERVER_CMD).
+    const gvisor = isGvisor(engine.find((r) => r.name === sandbox.runtime) ?? { name: sandbox.runtime, path: sandbox.runtime });
     await this.removeContainer(name);
     const volume = await ensureAgentVolume(this.docker, this.options.projectId, launch.agent);
     if (volume.notice && !this.noticed.has(launch.agent)) {
@@ -170,6 +181,7 @@ export class DockerRuntime implements AgentRuntime {
       Image: image,
       User: '1000:1000',
       ...SECRETS_STDIN_OPTIONS,
+      ...(gvisor ? { Cmd: GVISOR_SERVER_CMD } : {}),
       Env: Object.entries(launch.env).map(([key, value]) => `${key}=${value}`),
       Labels: {
         [LABELS.managed]: 'true',

@@ -36,6 +36,12 @@ export function chooseRuntime(wanted: string, engine: readonly EngineRuntime[]):
   return { action: 'use', name, sandboxed: found ? isSandboxing(found) : false };
 }
 
+/** gVisor loads a program by reading it, so it cannot run an execute-only binary (the
+ *  agent image's /usr/local/bin/legion-agent-node); Kata and runc run a Linux kernel, which can. */
+export function isGvisor(runtime: Pick<EngineRuntime, 'name' | 'path'>): boolean {
+  return /runsc|gvisor/i.test(runtime.name) || /runsc|gvisor/i.test(basename(runtime.path));
+}
+
 /** The runtimes in a `docker info` answer (its Runtimes map). */
 export function engineRuntimes(info: { Runtimes?: unknown }): EngineRuntime[] {
   const map = info.Runtimes;
