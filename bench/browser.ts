@@ -15,10 +15,10 @@ import { MeshClient } from '../src/cli/mesh-client.js';
 import { projectId } from '../src/shared/state.js';
 import { startFakeProvider } from '../tests/fakes/fake-provider.js';
 import { freePort, legion, makeProject } from '../tests/helpers/project.js';
+import { tearDownFleet } from '../tests/helpers/fleet.js';
 import { median, percentile, type BenchRow } from './table.js';
 
 const docker = new Docker();
-const AGENTS = ['bench-surfer', 'bench-plain'];
 
 async function memoryMb(container: string): Promise<number> {
   const stats = (await docker.getContainer(container).stats({ stream: false })) as { memory_stats: { usage?: number; stats?: { inactive_file?: number; cache?: number } } };
@@ -44,7 +44,7 @@ export async function browserBench(): Promise<BenchRow[]> {
   });
   writeFileSync(
     join(project.dir, 'config', 'permissions.yaml'),
-    `agents:\n  bench-surfer: { allowed_apis: [llm], can_use_browser: true, allowed_domains: ["127.0.0.1:${sitePort}", "127.0.0.1"] }\n  bench-plain: { allowed_apis: [llm] }\n`,
+    `agents:\n  bench-surfer: { allowed_apis: [llm], can_use_browser: true, allowed_domains: ["127.0.0.1:${sitePort}"] }\n  bench-plain: { allowed_apis: [llm] }\n`,
   );
   const rows: BenchRow[] = [];
   try {
@@ -79,8 +79,7 @@ export async function browserBench(): Promise<BenchRow[]> {
     rows.push(['processes and threads of an agent with an open browser', String(pids), '< 512 (its pids limit)', pids < 512]);
     rows.push(['memory of an agent without a browser', `${(await memoryMb(plain.Id)).toFixed(0)} MB`, 'reported', true]);
   } finally {
-    await legion(['stop'], project.dir);
-    for (const agent of AGENTS) await docker.getVolume(`legion_data_${agent}`).remove().catch(() => undefined);
+    await tearDownFleet(project);
     site.close();
     await fake.close();
     project.cleanup();
