@@ -1,4 +1,5 @@
 // npm run bench: every benchmark, one table. Needs Docker and the agent image.
+import { cliBench } from './cli.js';
 import { skeletonBench } from './skeleton.js';
 import { coordinationBench } from './coordination.js';
 import { llmProxyBench } from './llm-proxy.js';
@@ -11,6 +12,7 @@ import { browserBench } from './browser.js';
 import { formatTable } from './table.js';
 
 const rows = [
+  ...(await cliBench()),
   ...(await skeletonBench()),
   ...(await coordinationBench()),
   ...(await llmProxyBench()),
