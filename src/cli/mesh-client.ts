@@ -9,6 +9,7 @@ import { readSse } from '../shared/sse.js';
 import { ChatEventSchema, ResetResponseSchema, type ChatEvent, type ResetResponse } from '../shared/wire/chat.js';
 import { MeshStatusSchema, type AddAgentRequest, type MeshStatus } from '../shared/wire/admin.js';
 import { CorrectionResponseSchema, type CorrectionResponse } from '../shared/wire/learnings.js';
+import { HistoryPageSchema, type HistoryPage } from '../shared/wire/history.js';
 import {
   RunListSchema,
   RunViewSchema,
@@ -128,6 +129,12 @@ export class MeshClient {
         message: `the mesh stopped during ${agent}'s reply: ${partial}. Start it again with \`legion start\` (the agent's session and memory are kept) and send the message again`,
       },
     };
+  }
+
+  /** A page of `agent`'s turns, newest first; `before` is the previous page's next_before. */
+  async history(agent: string, limit: number, before?: number): Promise<HistoryPage> {
+    const query = `limit=${limit}${before === undefined ? '' : `&before=${before}`}`;
+    return this.requestJson('GET', `/api/agents/${encodeURIComponent(agent)}/history?${query}`, HistoryPageSchema);
   }
 
   async reset(agent: string): Promise<ResetResponse> {

@@ -23,6 +23,7 @@ import { adoptRunningAgents } from './runtime/adoption.js';
 import type { AgentRuntime, ProgressFn } from './runtime/types.js';
 import { ProjectStore } from './project-store.js';
 import { agentAdminRoutes } from './agents/admin-routes.js';
+import { laneAdminRoutes } from './lanes/admin-routes.js';
 import { agentSelfRoutes } from './agents/agent-routes.js';
 import { llmRoutes } from './llm/routes.js';
 import { createLlmProxy } from './llm/proxy.js';
@@ -355,6 +356,7 @@ export class Mesh {
         this.syncSubscriptions();
       },
     });
+    void app.register(laneAdminRoutes, { lanes: this.domains.lanes, knownAgents: () => this.knownAgents() });
     void app.register(eventRoutes, { events });
     void app.register(blackboardAdminRoutes, { store: blackboard, events });
     void app.register(pubsubAdminRoutes, { pubsub });

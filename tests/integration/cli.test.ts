@@ -29,6 +29,7 @@ describe('legion CLI errors', () => {
     const p = await project();
     expectCleanError(await legion(['status'], p.dir), /the legion mesh is not running in .*legion start/);
     expectCleanError(await legion(['chat', 'assistant', '-m', 'hi'], p.dir), /not running/);
+    expectCleanError(await legion(['chat', 'assistant', '--history'], p.dir), /the legion mesh is not running in .*legion start/);
     const stop = await legion(['stop'], p.dir);
     expect(stop).toMatchObject({ code: 0, stdout: `nothing to stop: no legion mesh is running in ${p.dir}\n` });
   });

@@ -133,7 +133,7 @@ describe('ChatTurns', () => {
 
   it('queues the turn, hands it over when the dispatcher reaches it, and frees the lane when the relay ends it', async () => {
     const { chats, kicked } = turns();
-    const queued = chats.queue('worker', 'tr_1', new AbortController().signal);
+    const queued = chats.queue('worker', 'hello', 'tr_1', new AbortController().signal);
     expect(kicked).toEqual(['worker']);
     const item = store.claimNext('worker');
     expect(item?.id).toBe(queued.id);
@@ -147,7 +147,7 @@ describe('ChatTurns', () => {
   it('fails a turn whose person left before it began, on its lane too', async () => {
     const { chats } = turns();
     const abort = new AbortController();
-    const queued = chats.queue('worker', 'tr_1', abort.signal);
+    const queued = chats.queue('worker', 'hello', 'tr_1', abort.signal);
     abort.abort();
     await expect(queued.turn).rejects.toMatchObject({ code: 'chat_cancelled' });
     expect(store.get(queued.id)).toMatchObject({ status: 'failed' });
@@ -156,7 +156,7 @@ describe('ChatTurns', () => {
 
   it('refuses turns waiting for an agent that stopped or failed', async () => {
     const { chats } = turns();
-    const queued = chats.queue('worker', 'tr_1', new AbortController().signal);
+    const queued = chats.queue('worker', 'hello', 'tr_1', new AbortController().signal);
     chats.abandon('worker', 'gave up after 3 restarts');
     await expect(queued.turn).rejects.toThrow(/agent worker is not running \(gave up after 3 restarts\)/);
     expect(store.get(queued.id)).toMatchObject({ status: 'failed' });
@@ -172,6 +172,6 @@ describe('ChatTurns', () => {
     cap = 1;
     const { chats } = turns();
     store.enqueue('worker', 'message', message('1'), null);
-    expect(() => chats.queue('worker', 'tr_1', new AbortController().signal)).toThrow(expect.objectContaining({ code: 'lane_full' }));
+    expect(() => chats.queue('worker', 'hello', 'tr_1', new AbortController().signal)).toThrow(expect.objectContaining({ code: 'lane_full' }));
   });
 });

@@ -15,7 +15,7 @@ import { CorrectionRequestSchema } from '../../shared/wire/learnings.js';
 import { addAgentToConfig, removeAgentFromConfig } from '../../shared/config/agents-edit.js';
 import { unknownProviderProblem } from '../../shared/config/project.js';
 import type { Fleet } from '../runtime/fleet.js';
-import type { ChatTurn, ChatTurns, TurnOutcome } from '../lanes/chat-turns.js';
+import { CHAT_CANCELLED_CODE, type ChatTurn, type ChatTurns, type TurnOutcome } from '../lanes/chat-turns.js';
 import { openAgentChat, resetAgentSession, sendCorrection } from '../runtime/agent-client.js';
 import type { ProjectStore } from '../project-store.js';
 import type { EventLog } from '../events/log.js';
@@ -87,7 +87,7 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
     // The person left (Ctrl-C, closed terminal): drop the waiting turn, or stop the agent's.
     reply.raw.on('close', () => abort.abort());
     const trace = newId('tr');
-    const queued = chats.queue(name, trace, abort.signal);
+    const queued = chats.queue(name, message, trace, abort.signal);
     events.record({ agent: name, kind: 'chat', subject: name, detail: { chars: message.length, lane_item: queued.id }, trace });
     reply.hijack();
     const raw = reply.raw;
@@ -123,6 +123,8 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
       outcome = { error: err };
       if (!abort.signal.aborted) send({ type: 'error', error: errorBody(err) });
     } finally {
+      // The person left mid-reply: the turn was cut short rather than failed (its history says so).
+      if (abort.signal.aborted && !('reply' in outcome)) outcome = { error: new LegionError(CHAT_CANCELLED_CODE, `the person left before ${name} finished replying`, 499) };
       clearInterval(keepAlive);
       turn.end(outcome);
       raw.end();

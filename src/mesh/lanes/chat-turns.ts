@@ -4,9 +4,18 @@
 // worth nothing. Invariants: every turn handed over is ended exactly once by its relay
 // (that is what frees the lane); a turn whose person left, or whose agent stopped or
 // failed, before it began is failed on its lane and never handed over; a turn the
-// dispatcher reaches with nobody waiting (the mesh restarted) fails at once.
+// dispatcher reaches with nobody waiting (the mesh restarted) fails at once. The
+// person's message is also stored on the item, for `legion chat <agent> --history`.
 import { LegionError } from '../../shared/errors.js';
 import type { LaneItem, LaneStore } from './store.js';
+
+/** A turn the person left before it ended: interrupted, not failed. */
+export const CHAT_CANCELLED_CODE = 'chat_cancelled';
+
+/** What a chat item stores: the person's message (items from before it was kept hold `{}`). */
+export interface ChatItemBody {
+  message: string;
+}
 
 export type TurnOutcome = { reply: string } | { error: unknown };
 
@@ -37,15 +46,17 @@ export class ChatTurns {
 
   /** Queues a turn on `agent`'s lane (throws lane_full at once when the lane is full);
    *  `turn` resolves when the turn may begin, and rejects when it never will. */
-  queue(agent: string, trace: string, signal: AbortSignal): { id: string; turn: Promise<ChatTurn> } {
-    const id = this.options.store.enqueue(agent, 'chat', {}, trace);
+  queue(agent: string, message: string, trace: string, signal: AbortSignal): { id: string; turn: Promise<ChatTurn> } {
+    // The message is kept on the item for the agent's history; the relay sends it from memory.
+    const body: ChatItemBody = { message };
+    const id = this.options.store.enqueue(agent, 'chat', body, trace);
     const turn = new Promise<ChatTurn>((handOver, cancel) => {
       this.waiting.set(id, { agent, handOver, cancel });
     });
     // The relay awaits `turn` right away; this only keeps a cancellation that lands in
     // between from counting as an unhandled rejection, which would end the mesh.
     turn.catch(() => undefined);
-    signal.addEventListener('abort', () => this.cancel(id, new LegionError('chat_cancelled', `the chat with ${agent} was cancelled before its turn began`, 499)), { once: true });
+    signal.addEventListener('abort', () => this.cancel(id, new LegionError(CHAT_CANCELLED_CODE, `the chat with ${agent} was cancelled before its turn began`, 499)), { once: true });
     this.options.kick(agent);
     return { id, turn };
   }
@@ -80,7 +91,7 @@ export class ChatTurns {
     const waiter = this.waiting.get(id);
     if (!waiter) return;
     this.waiting.delete(id);
-    this.options.store.fail(id, error.message);
+    this.options.store.fail(id, error.message, error.code);
     waiter.cancel(error);
   }
 }

@@ -5,6 +5,7 @@
 // of every item that failed for good. Stopping the dispatcher leaves in-flight items in
 // flight, so the next start re-queues them.
 import { replyEvent } from './reply-event.js';
+import { LegionError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
 import { afterFailedHandOver } from './policy.js';
@@ -88,7 +89,7 @@ export class LaneDispatcher {
           return;
         }
         let status: LaneStatus = 'failed';
-        if (next === 'fail') store.fail(item.id, reason);
+        if (next === 'fail') store.fail(item.id, reason, err instanceof LegionError ? err.code : null);
         else status = store.retryOrFail(item, reason, backoffMs(item.attempts), MAX_ATTEMPTS);
         events.record({ agent, kind: status === 'failed' ? 'delivery_failed' : 'delivery_retry', subject: item.id, detail: { attempts: item.attempts, error: reason }, trace: item.trace });
         logger.warn({ agent, event: 'delivery_error', item: item.id, attempts: item.attempts, status, err: reason }, 'lane item not delivered');

@@ -35,7 +35,18 @@ export const lanesMigrations: Migration[] = [
     );
     CREATE INDEX lane_items_queue ON lane_items (agent, status, seq);`,
   },
+  {
+    // error_code tells a turn cut short (the person left, the mesh stopped) from one that
+    // failed; the index serves an agent's history, newest first.
+    domain: 'lanes',
+    version: 2,
+    sql: `ALTER TABLE lane_items ADD COLUMN error_code TEXT;
+    CREATE INDEX lane_items_agent ON lane_items (agent, seq);`,
+  },
 ];
+
+/** The code a chat turn that the mesh's stop cut short fails with. */
+export const MESH_STOPPED_CODE = 'mesh_stopped';
 
 export type LaneStatus = 'queued' | 'inflight' | 'done' | 'failed';
 
@@ -66,6 +77,20 @@ export interface LaneItem {
 
 interface LaneRow extends Omit<LaneItem, 'body'> {
   body: string;
+}
+
+/** A lane item as its agent's history shows it: what it was, how it ended. */
+export interface LaneHistoryRow extends LaneItem {
+  reply: string | null;
+  last_error: string | null;
+  error_code: string | null;
+  finished_at: string | null;
+}
+
+export interface LaneHistoryQuery {
+  limit: number;
+  /** Only items older than this seq (the cursor of the previous page). */
+  before?: number;
 }
 
 const now = () => new Date().toISOString();
@@ -117,7 +142,7 @@ export class LaneStore {
   }
 
   complete(id: string, reply: string): void {
-    this.db.prepare("UPDATE lane_items SET status = 'done', finished_at = ?, reply = ?, last_error = NULL WHERE id = ?").run(now(), reply, id);
+    this.db.prepare("UPDATE lane_items SET status = 'done', finished_at = ?, reply = ?, last_error = NULL, error_code = NULL WHERE id = ?").run(now(), reply, id);
   }
 
   /** Back to the queue after `delayMs`, or failed for good once `attempts` reached `maxAttempts`. */
@@ -129,9 +154,11 @@ export class LaneStore {
     return status;
   }
 
-  /** Failed for good, without a retry (a chat turn that ended in an error). */
-  fail(id: string, error: string): void {
-    this.db.prepare("UPDATE lane_items SET status = 'failed', last_error = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'inflight')").run(error, now(), id);
+  /** Failed for good, without a retry (a chat turn that ended in an error); `code` is the error's, when it has one. */
+  fail(id: string, error: string, code: string | null = null): void {
+    this.db
+      .prepare("UPDATE lane_items SET status = 'failed', last_error = ?, error_code = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'inflight')")
+      .run(error, code, now(), id);
   }
 
   /** At mesh start: whatever was in flight when the mesh stopped is queued again, same id;
@@ -139,8 +166,8 @@ export class LaneStore {
   requeueInflight(): number {
     return this.db.transaction(() => {
       this.db
-        .prepare("UPDATE lane_items SET status = 'failed', last_error = 'the mesh stopped before this chat turn ended', finished_at = ? WHERE kind = 'chat' AND status IN ('queued', 'inflight')")
-        .run(now());
+        .prepare("UPDATE lane_items SET status = 'failed', last_error = 'the mesh stopped before this chat turn ended', error_code = ?, finished_at = ? WHERE kind = 'chat' AND status IN ('queued', 'inflight')")
+        .run(MESH_STOPPED_CODE, now());
       return this.db.prepare("UPDATE lane_items SET status = 'queued', not_before = NULL WHERE status = 'inflight'").run().changes;
     })();
   }
@@ -184,6 +211,21 @@ export class LaneStore {
   get(id: string): (LaneItem & { reply: string | null; last_error: string | null }) | null {
     const row = this.db.prepare<[string], LaneRow & { reply: string | null; last_error: string | null }>('SELECT * FROM lane_items WHERE id = ?').get(id);
     return row ? { ...row, body: JSON.parse(row.body) as unknown } : null;
+  }
+
+  /** `agent`'s items newest first, whatever their kind or state; retention prunes finished ones. */
+  history(agent: string, query: LaneHistoryQuery): LaneHistoryRow[] {
+    const rows = this.db
+      .prepare<[string, number, number], LaneRow & { reply: string | null; last_error: string | null; error_code: string | null; finished_at: string | null }>(
+        'SELECT seq, id, agent, kind, body, status, attempts, trace, created_at, finished_at, reply, last_error, error_code FROM lane_items WHERE agent = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+      )
+      .all(agent, query.before ?? Number.MAX_SAFE_INTEGER, query.limit);
+    return rows.map((row) => ({ ...row, body: JSON.parse(row.body) as unknown }));
+  }
+
+  /** Whether `agent` has any item left, so the history of a removed agent can still be read. */
+  hasItems(agent: string): boolean {
+    return this.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM lane_items WHERE agent = ? LIMIT 1').get(agent) !== undefined;
   }
 
   /** Soonest time a queued item of `agent` becomes ready, if it is delayed. */

@@ -151,7 +151,7 @@ export const BlackboardHistoryRequestSchema = z.strictObject({ key: BlackboardKe
 // Admin API (/api/blackboard*): the key is the rest of the path; options are query strings.
 
 /** A query-string integer: digits only, so "", "1e3" and "-1" are refused rather than coerced. */
-function queryInt(inner: z.ZodInt) {
+export function queryInt(inner: z.ZodInt) {
   return z.string().regex(/^\d{1,15}$/, 'expected a whole number').transform(Number).pipe(inner);
 }
 
