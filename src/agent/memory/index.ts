@@ -233,7 +233,7 @@ export class MemoryIndex {
   private relativePath(file: string): string {
     const relative = path.relative(this.workspaceDir, path.resolve(this.workspaceDir, file));
     if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
-      throw new LegionError('invalid_path', `"${file}" is not a file inside the workspace ${this.workspaceDir}`, 400);
+      throw new LegionError('invalid_path', `"${file}" is not a file inside the workspace ${this.workspaceDir}`);
     }
     return relative.split(path.sep).join('/');
   }

@@ -2,7 +2,7 @@
 // terminal. With -m: one message, the reply on stdout, tool activity on stderr,
 // exit 0 on a reply and 1 on an error, so scripts can use it.
 import type { Command } from 'commander';
-import { LegionError } from '../../shared/errors.js';
+import { LegionError, receivedError } from '../../shared/errors.js';
 import { MeshClient } from '../mesh-client.js';
 import { runRepl } from '../repl.js';
 import { renderChatEvent } from '../render.js';
@@ -19,7 +19,7 @@ export function registerChat(program: Command): void {
         const client = MeshClient.connect(projectDir());
         const names = (await client.status()).agents.map((a) => a.name);
         if (!names.includes(agent)) {
-          throw new LegionError('unknown_agent', `no agent named "${agent}" (agents: ${names.join(', ') || 'none'})`, 404);
+          throw new LegionError('unknown_agent', `no agent named "${agent}" (agents: ${names.join(', ') || 'none'})`);
         }
         if (options.reset) {
           await client.reset(agent);
@@ -32,14 +32,14 @@ export function registerChat(program: Command): void {
           await runRepl({ client, mode: 'attach', agent, input: process.stdin, output: process.stdout });
           return;
         }
-        if (!options.message.trim()) throw new LegionError('invalid_message', 'the message given with -m is empty', 400);
+        if (!options.message.trim()) throw new LegionError('invalid_message', 'the message given with -m is empty');
         const last = await client.chat(agent, options.message, (event) =>
           renderChatEvent(event, {
             reply: (text) => process.stdout.write(text),
             activity: (text) => (event.type === 'error' ? undefined : process.stderr.write(text)),
           }),
         );
-        if (last.type === 'error') throw new LegionError(last.error.code, last.error.message, 502);
+        if (last.type === 'error') throw receivedError(last.error, 'mesh_error');
       }),
     );
 }
