@@ -137,7 +137,7 @@ export class MemoryIndex {
       const known = this.db.prepare<[string], FileRow>('SELECT * FROM memory_files WHERE path = ?').get(relative);
       const report = (outcome: FileOutcome, chunksWritten = 0): IndexFileReport => ({ path: relative, outcome, chunksWritten, vectors: { status: 'ok', embedded: 0 } });
       const stats = await lstatOrNull(this.absolute(relative));
-      const indexable = stats !== null && stats.isFile() && stats.size <= MAX_INDEXED_FILE_BYTES && isIndexablePath(relative) && (await this.reachedDirectly(relative));
+      const indexable = stats?.isFile() === true && stats.size <= MAX_INDEXED_FILE_BYTES && isIndexablePath(relative) && (await this.reachedDirectly(relative));
       if (!indexable) {
         if (known) this.removeFile(relative);
         return report(known ? 'removed' : stats ? 'skipped' : 'absent');

@@ -36,7 +36,7 @@ function firstLine(err: unknown): string {
 
 /** The egress proxy's refusal of a plain-HTTP navigation, from its 403 answer. */
 async function httpRefusal(response: Response | null): Promise<string | null> {
-  if (!response || response.status() !== 403 || response.headers()['x-legion-error'] !== 'egress_refused') return null;
+  if (response?.status() !== 403 || response.headers()['x-legion-error'] !== 'egress_refused') return null;
   return (await response.text().catch(() => '')).trim() || 'egress_refused';
 }
 

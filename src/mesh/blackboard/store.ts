@@ -24,13 +24,10 @@ import {
   type JsonValue,
 } from '../../shared/wire/blackboard.js';
 
-/**
- * Conventional namespaces. They are only key prefixes, nothing enforces them:
- * tasks/ work items and their state; context/ shared facts the fleet builds on;
- * signals/ small flags agents poll or watch; history/ records of what was done;
- * artifacts/<agent>/ pointers to files agents saved (save_artifact).
- */
-export const BLACKBOARD_NAMESPACES = ['tasks/', 'context/', 'signals/', 'history/', 'artifacts/'] as const;
+// Conventional namespaces. They are only key prefixes, nothing enforces them:
+// tasks/ work items and their state; context/ shared facts the fleet builds on;
+// signals/ small flags agents poll or watch; history/ records of what was done;
+// artifacts/<agent>/ pointers to files agents saved (save_artifact).
 
 /** Who an 'expire' change is attributed to. */
 const EXPIRY_WRITER = 'mesh';

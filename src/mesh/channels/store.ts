@@ -162,9 +162,9 @@ export class ChannelStore {
     const users = this.users();
     const matches = users.filter((user) => userLabel(user) === who);
     const byName = matches.length > 0 ? matches : users.filter((user) => user.name === who || `@${user.name}` === who);
-    if (byName.length === 0) throw new LegionError('unknown_user', `no paired user "${who}"; \`legion channels users\` lists them as platform:id`);
+    const user = byName[0];
+    if (user === undefined) throw new LegionError('unknown_user', `no paired user "${who}"; \`legion channels users\` lists them as platform:id`);
     if (byName.length > 1) throw new LegionError('ambiguous_user', `${byName.length} paired users are named "${who}"; name one as platform:id (${byName.map(userLabel).join(', ')})`);
-    const user = byName[0]!;
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM channel_users WHERE platform = ? AND user_id = ?').run(user.platform, user.user_id);
       this.db.prepare('DELETE FROM channel_outbox WHERE platform = ? AND user_id = ?').run(user.platform, user.user_id);

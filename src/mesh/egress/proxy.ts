@@ -381,7 +381,7 @@ export class EgressProxy {
     req.on('error', () => res.destroy());
     res.on('error', () => req.destroy());
     const url = req.url && URL.canParse(req.url) ? new URL(req.url) : null;
-    if (!url || url.protocol !== 'http:' || !url.hostname) {
+    if (url?.protocol !== 'http:' || !url.hostname) {
       const hint = url?.protocol === 'https:' ? 'https:// goes through CONNECT (HTTPS_PROXY does this)' : 'send requests in absolute form (http://host/path), as HTTP_PROXY clients do';
       reply(res, 'bad_request', `this is the legion egress proxy: ${hint}`);
       return;

@@ -49,7 +49,7 @@ export class AgentTokens {
 
 export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
-  if (!header || !header.startsWith('Bearer ')) return null;
+  if (!header?.startsWith('Bearer ')) return null;
   return header.slice('Bearer '.length).trim();
 }
 

@@ -7,10 +7,6 @@ import OpenAI from 'openai';
 import { LegionError } from '../../shared/errors.js';
 import type { ProviderSettings } from './providers.js';
 
-/** HTTP status the mesh answers with when the provider failed: the agent's request was
- *  fine, the upstream was not. The provider's own status is in details.status. */
-const UPSTREAM_FAILED = 502;
-
 export function abortedError(provider: ProviderSettings): LegionError {
   return new LegionError('aborted', `the ${provider.name} call was cancelled`, { provider: provider.name });
 }

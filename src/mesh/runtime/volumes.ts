@@ -152,6 +152,7 @@ export async function adoptVolume(docker: Docker, image: string, projectId: stri
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: Docker's multiplexed log frames start with control bytes, which are stripped here
     const logs = (await container.logs({ stdout: true, stderr: true })).toString('utf8').replace(/[\x00-\x08]/g, '');
     if (StatusCode !== 0) throw new LegionError('adopt_failed', `copying ${source} into ${target} failed (exit ${StatusCode}): ${logs.trim()}`);
     const aside = /aside=(\S*)/.exec(logs)?.[1] ?? '';

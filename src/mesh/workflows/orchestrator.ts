@@ -215,7 +215,7 @@ export class Orchestrator implements TaskSteps {
   handedOver(body: TaskItemBody): void {
     this.transact((fx) => {
       const current = this.currentAttempt(body);
-      if (!current || current.step.status !== 'queued') return;
+      if (current?.step.status !== 'queued') return;
       const { run, step } = current;
       const now = new Date().toISOString();
       this.options.store.updateStep(run.id, step.step_id, { status: 'running', attempt_started_at: now, started_at: step.started_at ?? now });

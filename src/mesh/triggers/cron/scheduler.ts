@@ -17,7 +17,7 @@ import type { TriggerBody } from '../../lanes/format.js';
 import type { LaneStore } from '../../lanes/store.js';
 import { decideFiring, settlementOf } from './firing.js';
 import { nextRunAfter, parseSchedule, timeZoneProblem, type Schedule } from './schedule.js';
-import { CronStore, toRun, type JobRow, type RunRow } from './store.js';
+import { type CronStore, toRun, type JobRow, type RunRow } from './store.js';
 
 const MAX_SLEEP_MS = 60_000;
 /** An agent scheduling in a loop stops here, before it floods its own lane and the event log. */
