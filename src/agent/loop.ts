@@ -168,5 +168,5 @@ async function learnFromFailure(input: ChatTurnInput, call: ToolCall, result: To
 }
 
 function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new LegionError('aborted', 'the chat turn was cancelled', 499);
+  if (signal.aborted) throw new LegionError('aborted', 'the chat turn was cancelled');
 }

@@ -4,7 +4,7 @@
 // wrong (mesh_unreachable, mesh_bad_response, aborted, or the mesh's own error code,
 // with provider and status kept); llmChat resolves only on the stream's done event.
 import type { z } from 'zod';
-import { LegionError, ErrorResponseSchema } from '../shared/errors.js';
+import { LegionError, ErrorResponseSchema, receivedError } from '../shared/errors.js';
 import { readSse } from '../shared/sse.js';
 import { AgentRuntimeConfigSchema, type AgentRuntimeConfig } from '../shared/wire/agent.js';
 import {
@@ -62,21 +62,21 @@ export class MeshClient implements MeshApi, EmbeddingsClient {
       body: JSON.stringify({ ...request, stream: true }),
       signal: options.signal,
     });
-    if (!response.body) throw new LegionError('mesh_bad_response', 'the mesh answered the LLM call with an empty body', 502);
+    if (!response.body) throw new LegionError('mesh_bad_response', 'the mesh answered the LLM call with an empty body');
     try {
       for await (const raw of readSse(response.body)) {
         const event = validate(LlmStreamEventSchema, raw, 'LLM stream event from the mesh');
         if (event.type === 'delta') options.onDelta?.(event.text);
         else if (event.type === 'done') return event.response;
-        else throw new LegionError(event.error.code, event.error.message, 502, withoutCodeAndMessage(event.error));
+        else throw receivedError(event.error, 'mesh_error');
       }
     } catch (err) {
       if (options.signal?.aborted) throw cancelled();
       if (err instanceof LegionError) throw err;
       const reason = err instanceof Error ? err.message : String(err);
-      throw new LegionError('mesh_unreachable', `the LLM stream from the mesh broke off: ${reason}`, 502);
+      throw new LegionError('mesh_unreachable', `the LLM stream from the mesh broke off: ${reason}`);
     }
-    throw new LegionError('mesh_bad_response', 'the LLM stream from the mesh ended before its done event', 502);
+    throw new LegionError('mesh_bad_response', 'the LLM stream from the mesh ended before its done event');
   }
 
   llmEmbeddings(request: LlmEmbeddingsRequest): Promise<LlmEmbeddingsResponse> {
@@ -103,27 +103,22 @@ export class MeshClient implements MeshApi, EmbeddingsClient {
     } catch (err) {
       if (init.signal?.aborted) throw cancelled();
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-      throw new LegionError('mesh_unreachable', `cannot reach the mesh at ${url}: ${cause}`, 502);
+      throw new LegionError('mesh_unreachable', `cannot reach the mesh at ${url}: ${cause}`);
     }
     if (response.ok) return response;
     const body: unknown = await response.json().catch(() => undefined);
     const parsed = ErrorResponseSchema.safeParse(body);
     if (parsed.success) {
-      throw new LegionError(parsed.data.error.code, parsed.data.error.message, response.status, withoutCodeAndMessage(parsed.data.error));
+      throw receivedError(parsed.data.error, 'mesh_error');
     }
-    throw new LegionError('mesh_bad_response', `the mesh answered ${init.method ?? 'GET'} ${route} with HTTP ${response.status} and no error body`, 502);
+    throw new LegionError('mesh_bad_response', `the mesh answered ${init.method ?? 'GET'} ${route} with HTTP ${response.status} and no error body`);
   }
 }
 
 function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new LegionError('mesh_bad_response', formatZodIssues(where, result.error).join('; '), 502);
-}
-
-function withoutCodeAndMessage<T extends { code: string; message: string }>(body: T): Omit<T, 'code' | 'message'> {
-  const { code: _code, message: _message, ...rest } = body;
-  return rest;
+  throw new LegionError('mesh_bad_response', formatZodIssues(where, result.error).join('; '));
 }
 
 function traceHeader(trace: string | null | undefined): Record<string, string> {
@@ -131,5 +126,5 @@ function traceHeader(trace: string | null | undefined): Record<string, string> {
 }
 
 function cancelled(): LegionError {
-  return new LegionError('aborted', 'the chat turn was cancelled before the model finished', 499);
+  return new LegionError('aborted', 'the chat turn was cancelled before the model finished');
 }

@@ -98,7 +98,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
       const header = request.headers.authorization ?? '';
       const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
       if (!secretsEqual(token, options.serverToken)) {
-        throw new LegionError('unauthorized', 'missing or invalid server token (expected Authorization: Bearer <agent server token>)', 401);
+        throw new LegionError('unauthorized', 'missing or invalid server token (expected Authorization: Bearer <agent server token>)');
       }
       await options.ready;
     });
@@ -270,7 +270,7 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
       done(null, JSON.parse(text));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      done(new LegionError('invalid_json', `request body is not valid JSON: ${reason}`, 400), undefined);
+      done(new LegionError('invalid_json', `request body is not valid JSON: ${reason}`), undefined);
     }
   });
 }

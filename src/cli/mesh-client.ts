@@ -3,7 +3,7 @@
 import { isProjectDir, PROJECT_FILES } from '../shared/config/project.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { LegionError, ErrorResponseSchema } from '../shared/errors.js';
+import { LegionError, ErrorResponseSchema, receivedError } from '../shared/errors.js';
 import { readMeshInfo, statePaths } from '../shared/state.js';
 import { readSse } from '../shared/sse.js';
 import { ChatEventSchema, ResetResponseSchema, type ChatEvent, type ResetResponse } from '../shared/wire/chat.js';
@@ -20,9 +20,9 @@ import {
 
 export function notRunning(projectDir: string): LegionError {
   if (!isProjectDir(projectDir)) {
-    return new LegionError('not_a_project', `${projectDir} is not a legion project (no ${PROJECT_FILES.mesh}): run this in a project directory, or make this one a project with \`legion setup\``, 400);
+    return new LegionError('not_a_project', `${projectDir} is not a legion project (no ${PROJECT_FILES.mesh}): run this in a project directory, or make this one a project with \`legion setup\``);
   }
-  return new LegionError('mesh_not_running', `the legion mesh is not running in ${projectDir}; start it with \`legion start\` (or \`legion start -d\` in the background)`, 503);
+  return new LegionError('mesh_not_running', `the legion mesh is not running in ${projectDir}; start it with \`legion start\` (or \`legion start -d\` in the background)`);
 }
 
 export class MeshClient {
@@ -78,8 +78,8 @@ export class MeshClient {
         // not JSON: reported below as text
       }
       const error = ErrorResponseSchema.safeParse(parsed);
-      if (error.success) throw new LegionError(error.data.error.code, error.data.error.message, response.status);
-      throw new LegionError('mesh_error', `the mesh answered ${response.status}: ${text.slice(0, 300)}`, response.status);
+      if (error.success) throw receivedError(error.data.error, 'mesh_error');
+      throw new LegionError('mesh_error', `the mesh answered ${response.status}: ${text.slice(0, 300)}`);
     }
     return response;
   }
@@ -101,7 +101,7 @@ export class MeshClient {
   /** Streams a chat turn; `onEvent` sees every event; resolves with the last one (done or error). */
   async chat(agent: string, message: string, onEvent: (event: ChatEvent) => void, signal?: AbortSignal): Promise<ChatEvent> {
     const response = await this.request('POST', `/api/agents/${encodeURIComponent(agent)}/chat`, { message }, signal);
-    if (!response.body) throw new LegionError('mesh_error', 'the mesh sent no chat stream', 502);
+    if (!response.body) throw new LegionError('mesh_error', 'the mesh sent no chat stream');
     let last: ChatEvent | null = null;
     let delivered = 0;
     try {

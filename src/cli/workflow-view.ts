@@ -17,16 +17,16 @@ function parseJson(text: string, what: string): JsonValue {
   try {
     return JSON.parse(text) as JsonValue;
   } catch (err) {
-    throw new LegionError('invalid_input', `${what} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, 400);
+    throw new LegionError('invalid_input', `${what} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
 /** `--input`: JSON text, or `@path` to a JSON file (relative to `cwd`). */
 export function readWorkflowInput(text: string, cwd: string): JsonValue {
   if (!text.startsWith('@')) return parseJson(text, '--input');
-  if (text.length === 1) throw new LegionError('invalid_input', '--input @ needs a file name: --input @payload.json', 400);
+  if (text.length === 1) throw new LegionError('invalid_input', '--input @ needs a file name: --input @payload.json');
   const path = resolve(cwd, text.slice(1));
-  if (!existsSync(path)) throw new LegionError('invalid_input', `--input ${text}: no such file ${path}`, 400);
+  if (!existsSync(path)) throw new LegionError('invalid_input', `--input ${text}: no such file ${path}`);
   return parseJson(readFileSync(path, 'utf8'), `--input ${text} (${path})`);
 }
 

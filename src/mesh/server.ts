@@ -139,7 +139,7 @@ export class Mesh {
   }
 
   private get domains(): Domains {
-    if (!this.domainsOrNull) throw new LegionError('mesh_not_started', 'the mesh has not started', 503);
+    if (!this.domainsOrNull) throw new LegionError('mesh_not_started', 'the mesh has not started');
     return this.domainsOrNull;
   }
 
@@ -155,7 +155,7 @@ export class Mesh {
     // A workflow step goes over in task mode and holds the lane until the task is final.
     if (item.kind === 'task') return this.fleet.whileBusy(agent, () => deliverTask(endpoint, item, this.domains.workflows, signal));
     if (item.kind === 'channel') {
-      if (!this.channels) throw new LegionError('mesh_not_started', 'the channels have not started', 503);
+      if (!this.channels) throw new LegionError('mesh_not_started', 'the channels have not started');
       return this.channels.service.deliver(agent, item, signal);
     }
     const reply = await this.fleet.whileBusy(agent, () => runAgentTurn(endpoint, laneItemText(item), item.trace ?? item.id, signal));
@@ -185,7 +185,7 @@ export class Mesh {
     const paths = statePaths(this.store.get().dir);
     const running = readMeshInfo(this.store.get().dir);
     if (running && isAlive(running.pid) && running.pid !== process.pid) {
-      throw new LegionError('mesh_running', `a legion mesh is already running for this project (pid ${running.pid}, ${running.admin_url}); stop it with \`legion stop\``, 409);
+      throw new LegionError('mesh_running', `a legion mesh is already running for this project (pid ${running.pid}, ${running.admin_url}); stop it with \`legion stop\``);
     }
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     writeFileSync(paths.pid, `${process.pid}\n`);
@@ -472,10 +472,10 @@ async function listen(app: FastifyInstance, host: string, port: number, what: st
   } catch (err) {
     const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
     if (code === 'EADDRINUSE') {
-      throw new LegionError('port_in_use', `port ${port} on ${host} is taken (another legion mesh or another program); stop that, or set mesh.port in config/mesh.yaml`, 409);
+      throw new LegionError('port_in_use', `port ${port} on ${host} is taken (another legion mesh or another program); stop that, or set mesh.port in config/mesh.yaml`);
     }
     if (code === 'EADDRNOTAVAIL') {
-      throw new LegionError('address_unavailable', `cannot listen for the ${what} on ${host}: no such address on this machine`, 500);
+      throw new LegionError('address_unavailable', `cannot listen for the ${what} on ${host}: no such address on this machine`);
     }
     throw err;
   }

@@ -9,5 +9,5 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, whe
   if (result.success) return result.data;
   const lines = formatZodIssues(where, result.error);
   const first = result.error.issues[0];
-  throw new LegionError('invalid_request', lines.join('; '), 400, first ? { path: first.path.map(String).join('.') } : {});
+  throw new LegionError('invalid_request', lines.join('; '), first ? { path: first.path.map(String).join('.') } : {});
 }

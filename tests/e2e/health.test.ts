@@ -15,7 +15,6 @@ import { waitFor } from '../helpers/wait.js';
 import { tearDownFleet, killMesh } from '../helpers/fleet.js';
 
 const available = await dockerAvailable();
-const AGENTS = ['survivor', 'herald'];
 
 describe.skipIf(!available)('health monitor and adoption with real Docker', () => {
   let fake: FakeProvider;

@@ -18,7 +18,6 @@ const available = await dockerAvailable();
 
 const DEMO_SECRET = `demo-e2e-${Math.random().toString(36).slice(2)}-Zq9`;
 const SPARE_SECRET = `spare-e2e-${Math.random().toString(36).slice(2)}-Wx7`;
-const AGENT = 'courier';
 
 describe.skipIf(!available)('secrets with real Docker', () => {
   let fake: FakeProvider;

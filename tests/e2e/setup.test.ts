@@ -12,7 +12,6 @@ import { tearDownFleet } from '../helpers/fleet.js';
 import { MeshStatusSchema } from '../../src/shared/wire/admin.js';
 
 const available = await dockerAvailable();
-const AGENTS = ['researcher', 'qualifier', 'outreach'];
 
 describe.skipIf(!available)('legion setup --yes, then legion start -d, in an empty directory', () => {
   let fake: FakeProvider;

@@ -14,7 +14,6 @@ import { waitFor } from '../helpers/wait.js';
 import { RunViewSchema, type RunView } from '../../src/shared/wire/workflow.js';
 
 const available = await dockerAvailable();
-const AGENTS = ['wf-alpha', 'wf-beta'];
 
 const FANOUT = `name: fanout
 description: one step, two in parallel on two agents, then a join

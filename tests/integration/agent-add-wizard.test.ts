@@ -30,6 +30,7 @@ class Terminal {
 
   /** What was printed, without colours and cursor movements. */
   get screen(): string {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC
     return this.output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
   }
 

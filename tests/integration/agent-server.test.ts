@@ -77,7 +77,7 @@ class FakeMesh {
       this.inFlight += 1;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       try {
-        await this.answer(request, req, res);
+        await this.answer(request, res);
       } finally {
         this.inFlight -= 1;
       }
@@ -86,7 +86,7 @@ class FakeMesh {
     res.writeHead(404).end();
   }
 
-  private async answer(request: LlmChatRequestParsed, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async answer(request: LlmChatRequestParsed, res: ServerResponse): Promise<void> {
     const send = (event: LlmStreamEvent): void => void res.write(encodeSse(event));
     const last = request.messages.at(-1);
     const userText = last?.role === 'user' ? last.content : '';

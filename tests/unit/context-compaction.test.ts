@@ -93,7 +93,7 @@ describe('decideCompaction', () => {
 });
 
 describe('isContextOverflow', () => {
-  const providerError = (message: string) => new LegionError('provider_error', message, 502, { provider: 'x', status: 400 });
+  const providerError = (message: string) => new LegionError('provider_error', message, { provider: 'x', status: 400 });
 
   it('recognizes the OpenAI, Anthropic and local-server wordings', () => {
     expect(isContextOverflow(providerError("openai returned 400: This model's maximum context length is 8192 tokens. However, your messages resulted in 9001 tokens."))).toBe(true);
@@ -105,7 +105,7 @@ describe('isContextOverflow', () => {
 
   it('ignores other errors, and overflow wording under another code', () => {
     expect(isContextOverflow(providerError('openai returned 429: Rate limit reached'))).toBe(false);
-    expect(isContextOverflow(new LegionError('budget_exceeded', 'prompt is too long for the budget', 402))).toBe(false);
+    expect(isContextOverflow(new LegionError('budget_exceeded', 'prompt is too long for the budget'))).toBe(false);
     expect(isContextOverflow(new Error('maximum context length'))).toBe(false);
   });
 });

@@ -46,8 +46,8 @@ class WorkspaceLlm implements LlmClient {
     if (failures > 0) {
       this.failNext[kind] = failures - 1;
       throw kind === 'chat'
-        ? new LegionError('provider_error', "openai returned 400: This model's maximum context length is 1000 tokens.", 502, { provider: 'openai', status: 400 })
-        : new LegionError('provider_error', 'openai returned 500: upstream hiccup', 502, { provider: 'openai', status: 500 });
+        ? new LegionError('provider_error', "openai returned 400: This model's maximum context length is 1000 tokens.", { provider: 'openai', status: 400 })
+        : new LegionError('provider_error', 'openai returned 500: upstream hiccup', { provider: 'openai', status: 500 });
     }
     const transcript = request.messages[1]?.content ?? '';
     if (kind === 'facts') return answer([...transcript.matchAll(/fact (\w+)/g)].map((m) => `- fact ${m[1]}`).join('\n') || 'NONE');

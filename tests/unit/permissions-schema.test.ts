@@ -146,7 +146,7 @@ describe('starter policy YAML', () => {
   it('has a commented agents example that is valid once uncommented', () => {
     const uncommented = renderStarterPolicyYaml()
       .split('\n')
-      .map((line) => (/^# (agents:|  )/.test(line) ? line.slice(2) : line))
+      .map((line) => (/^# (agents:| {2})/.test(line) ? line.slice(2) : line))
       .join('\n');
     const policy = PermissionsFileSchema.parse(parse(uncommented));
     expect(Object.keys(policy.agents)).toEqual(['researcher']);

@@ -189,7 +189,7 @@ describe('runTask', () => {
 
   it('fails with the code of an LLM error', async () => {
     const llm = new ScriptedLlm(() => {
-      throw new LegionError('budget_exceeded', 'tester has spent its daily budget', 402);
+      throw new LegionError('budget_exceeded', 'tester has spent its daily budget');
     });
     expect(await run(llm, {})).toEqual({
       status: 'failed',

@@ -33,11 +33,11 @@ export async function resolveTarget(page: Page, target: ElementTarget): Promise<
   try {
     count = await locator.count();
   } catch (err) {
-    throw new LegionError('bad_selector', `${what} is not a valid selector: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, 400);
+    throw new LegionError('bad_selector', `${what} is not a valid selector: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }
   if (count === 0) {
     const hint = target.ref ? ' (refs come from the latest browser_snapshot or browser_navigate of this page; take a new snapshot)' : '';
-    throw new LegionError('element_not_found', `element not found: no element has ${what} on ${page.url()}${hint}`, 404);
+    throw new LegionError('element_not_found', `element not found: no element has ${what} on ${page.url()}${hint}`);
   }
   return locator.first();
 }

@@ -99,7 +99,7 @@ export class BrowserSession {
 
   private async launch(): Promise<BrowserContext> {
     const { dataDir, proxy, logger } = this.options;
-    if (!proxy) throw new LegionError('browser_no_proxy', 'the browser needs the egress proxy (HTTP_PROXY is not set in this container), and has no other way out', 500);
+    if (!proxy) throw new LegionError('browser_no_proxy', 'the browser needs the egress proxy (HTTP_PROXY is not set in this container), and has no other way out');
     const profile = join(dataDir, 'browser', 'profile');
     const home = join(dataDir, 'browser', 'home');
     await mkdir(profile, { recursive: true });
@@ -125,7 +125,7 @@ export class BrowserSession {
     } catch (err) {
       const reason = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
       const hint = /ENOENT|Failed to launch|executable/i.test(reason) ? ' (this agent image has no Chromium: set browser: true for the agent in config/agents.yaml and can_use_browser in config/permissions.yaml)' : '';
-      throw new LegionError('browser_launch_failed', `the browser did not start: ${reason}${hint}`, 500);
+      throw new LegionError('browser_launch_failed', `the browser did not start: ${reason}${hint}`);
     }
     await this.restoreCookies(context);
     logger.info({ event: 'browser_started', ms: Date.now() - started }, 'browser started');

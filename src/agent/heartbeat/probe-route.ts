@@ -4,6 +4,7 @@
 // only reads; symlinks are listed, never followed, so the listing stays inside the
 // workspace; the listing stops at MAX_FILES and says so; HEARTBEAT.md is cut at
 // MAX_HEARTBEAT_MD_CHARS.
+import type { Dirent } from 'node:fs';
 import { lstat, readFile, readdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -21,7 +22,7 @@ async function listWorkspace(root: string): Promise<AgentProbeReport['workspace'
   const pending = [''];
   while (pending.length > 0) {
     const rel = pending.shift() ?? '';
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(path.join(root, rel), { withFileTypes: true });
     } catch {

@@ -137,7 +137,7 @@ export class MemoryIndex {
       const known = this.db.prepare<[string], FileRow>('SELECT * FROM memory_files WHERE path = ?').get(relative);
       const report = (outcome: FileOutcome, chunksWritten = 0): IndexFileReport => ({ path: relative, outcome, chunksWritten, vectors: { status: 'ok', embedded: 0 } });
       const stats = await lstatOrNull(this.absolute(relative));
-      const indexable = stats !== null && stats.isFile() && stats.size <= MAX_INDEXED_FILE_BYTES && isIndexablePath(relative) && (await this.reachedDirectly(relative));
+      const indexable = stats?.isFile() === true && stats.size <= MAX_INDEXED_FILE_BYTES && isIndexablePath(relative) && (await this.reachedDirectly(relative));
       if (!indexable) {
         if (known) this.removeFile(relative);
         return report(known ? 'removed' : stats ? 'skipped' : 'absent');
@@ -233,7 +233,7 @@ export class MemoryIndex {
   private relativePath(file: string): string {
     const relative = path.relative(this.workspaceDir, path.resolve(this.workspaceDir, file));
     if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
-      throw new LegionError('invalid_path', `"${file}" is not a file inside the workspace ${this.workspaceDir}`, 400);
+      throw new LegionError('invalid_path', `"${file}" is not a file inside the workspace ${this.workspaceDir}`);
     }
     return relative.split(path.sep).join('/');
   }

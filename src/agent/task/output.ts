@@ -27,14 +27,14 @@ const MAX_REPORTED_ERRORS = 20;
 export function compileOutputSchema(schema: Record<string, Json>): OutputValidator {
   const dialect = schema.$schema;
   if (dialect !== undefined && (typeof dialect !== 'string' || (!DRAFT_07.test(dialect) && !DRAFT_2020.test(dialect)))) {
-    throw new LegionError('invalid_request', `output_schema: $schema ${JSON.stringify(dialect)} is not supported; use JSON Schema 2020-12 or draft-07`, 400, { path: 'output_schema.$schema' });
+    throw new LegionError('invalid_request', `output_schema: $schema ${JSON.stringify(dialect)} is not supported; use JSON Schema 2020-12 or draft-07`, { path: 'output_schema.$schema' });
   }
   const ajv = typeof dialect === 'string' && DRAFT_07.test(dialect) ? new Ajv(AJV_OPTIONS) : new Ajv2020(AJV_OPTIONS);
   let check: ValidateFunction;
   try {
     check = ajv.compile(schema);
   } catch (err) {
-    throw new LegionError('invalid_request', `output_schema is not a usable JSON Schema: ${err instanceof Error ? err.message : String(err)}`, 400, { path: 'output_schema' });
+    throw new LegionError('invalid_request', `output_schema is not a usable JSON Schema: ${err instanceof Error ? err.message : String(err)}`, { path: 'output_schema' });
   }
   return {
     validate: (value) => (check(value) ? [] : describeErrors(check.errors ?? [])),

@@ -8,7 +8,7 @@
 // error once the patience is spent, goes to the caller unchanged; an abort (cancel,
 // timeout, shutdown) ends the waiting at once.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LegionError } from '../../shared/errors.js';
+import { LegionError, type ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import type { LlmClient } from '../mesh-client.js';
 
@@ -16,7 +16,7 @@ import type { LlmClient } from '../mesh-client.js';
 export const MESH_PATIENCE_MS = 120_000;
 const FIRST_WAIT_MS = 250;
 const LONGEST_WAIT_MS = 5_000;
-const MESH_AWAY_CODES = new Set(['mesh_unreachable', 'unauthorized']);
+const MESH_AWAY_CODES = new Set<ErrorCode>(['mesh_unreachable', 'unauthorized']);
 
 export interface PatienceOptions {
   logger: Logger;

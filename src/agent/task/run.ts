@@ -5,7 +5,7 @@
 // carrying the usage of every model call made, compaction included; once the signal
 // is aborted the outcome is `aborted`, whatever error the abort surfaced as; the
 // promotions the model asked for are reported only with `done`.
-import { errorBody } from '../../shared/errors.js';
+import { errorBody, type ErrorCode } from '../../shared/errors.js';
 import type { AgentRuntimeConfig } from '../../shared/wire/agent.js';
 import type { ChatEvent } from '../../shared/wire/chat.js';
 import type { Usage } from '../../shared/wire/llm.js';
@@ -33,7 +33,7 @@ export interface TaskRunInput {
   logger: TurnLogger;
 }
 
-export type TaskError = { code: string; message: string };
+export type TaskError = { code: ErrorCode; message: string };
 
 type TaskEnding = { status: 'done'; output: Json; promotions: TaskPromotion[] } | { status: 'failed'; error: TaskError } | { status: 'aborted' };
 

@@ -82,7 +82,7 @@ export class TaskRunner {
 
   result(taskId: string): TaskResult {
     const result = this.options.store.get(taskId);
-    if (!result) throw new LegionError('not_found', `no task "${taskId}" on this agent`, 404);
+    if (!result) throw new LegionError('not_found', `no task "${taskId}" on this agent`);
     return result;
   }
 

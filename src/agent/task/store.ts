@@ -8,6 +8,7 @@
 // the store cannot answer outside the wire contract; a closed store ignores writes, so
 // a run that settles while the server shuts down cannot fail on a closed database.
 import { openAgentDb, type Db, type Migration } from '../memory/db.js';
+import type { ErrorCode } from '../../shared/errors.js';
 import type { Usage } from '../../shared/wire/llm.js';
 import { TaskResultSchema, type TaskPromotion, type TaskRequestParsed, type TaskResult, type TaskStatus } from '../../shared/wire/task.js';
 import type { Json } from './output.js';
@@ -55,7 +56,7 @@ export type FinalRecord =
   | { status: 'done'; output: Json; promotions: TaskPromotion[] }
   | { status: 'failed' | 'cancelled' | 'timeout'; error: TaskError };
 
-export const INTERRUPTED_CODE = 'interrupted';
+export const INTERRUPTED_CODE: ErrorCode = 'interrupted';
 
 export class TaskStore {
   private constructor(private readonly db: Db) {}

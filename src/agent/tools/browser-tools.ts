@@ -36,7 +36,7 @@ function firstLine(err: unknown): string {
 
 /** The egress proxy's refusal of a plain-HTTP navigation, from its 403 answer. */
 async function httpRefusal(response: Response | null): Promise<string | null> {
-  if (!response || response.status() !== 403 || response.headers()['x-legion-error'] !== 'egress_refused') return null;
+  if (response?.status() !== 403 || response.headers()['x-legion-error'] !== 'egress_refused') return null;
   return (await response.text().catch(() => '')).trim() || 'egress_refused';
 }
 
@@ -86,17 +86,17 @@ function browserTools(session: BrowserSession, mesh: MeshRpc, proxy: BrowserProx
         if (reason) {
           // Chromium shows its error page in the tab; the model is better served by the page it was on.
           await leaveErrorPage(page);
-          throw new LegionError('egress_refused', `navigation to ${url} blocked by egress: ${reason}`, 403);
+          throw new LegionError('egress_refused', `navigation to ${url} blocked by egress: ${reason}`);
         }
       }
       await leaveErrorPage(page);
-      if (/Timeout .*exceeded/i.test(message)) throw new LegionError('navigation_timeout', `navigation to ${url} timed out after ${NAVIGATION_TIMEOUT_MS / 1000} s`, 504);
-      throw new LegionError('navigation_failed', `navigation to ${url} failed: ${message}`, 502);
+      if (/Timeout .*exceeded/i.test(message)) throw new LegionError('navigation_timeout', `navigation to ${url} timed out after ${NAVIGATION_TIMEOUT_MS / 1000} s`);
+      throw new LegionError('navigation_failed', `navigation to ${url} failed: ${message}`);
     }
     const refusal = await httpRefusal(response);
     if (refusal) {
       await leaveErrorPage(page, response?.url() ?? url);
-      throw new LegionError('egress_refused', `navigation to ${url} blocked by egress: ${refusal}`, 403);
+      throw new LegionError('egress_refused', `navigation to ${url} blocked by egress: ${refusal}`);
     }
     session.statuses.set(page, response?.status() ?? null);
     if (waitFor && !LOAD_STATES.some((s) => s === waitFor)) {
@@ -105,7 +105,7 @@ function browserTools(session: BrowserSession, mesh: MeshRpc, proxy: BrowserProx
         .first()
         .waitFor({ timeout: ACTION_TIMEOUT_MS })
         .catch(() => {
-          throw new LegionError('wait_timeout', `the page loaded, but the text ${JSON.stringify(waitFor)} did not appear within ${ACTION_TIMEOUT_MS / 1000} s`, 504);
+          throw new LegionError('wait_timeout', `the page loaded, but the text ${JSON.stringify(waitFor)} did not appear within ${ACTION_TIMEOUT_MS / 1000} s`);
         });
     }
   };
@@ -169,7 +169,7 @@ function browserTools(session: BrowserSession, mesh: MeshRpc, proxy: BrowserProx
         const byValue = await element.selectOption({ value }, { timeout: ACTION_TIMEOUT_MS }).catch(() => [] as string[]);
         if (byValue.length === 0) {
           await element.selectOption({ label: value }, { timeout: ACTION_TIMEOUT_MS }).catch((err: unknown) => {
-            throw new LegionError('element_not_found', `no option with value or label ${JSON.stringify(value)}: ${firstLine(err)}`, 404);
+            throw new LegionError('element_not_found', `no option with value or label ${JSON.stringify(value)}: ${firstLine(err)}`);
           });
         }
         await settle(page);
@@ -198,7 +198,7 @@ function browserTools(session: BrowserSession, mesh: MeshRpc, proxy: BrowserProx
         const current = session.currentPage();
         if (action === 'select' || action === 'close') {
           const chosen = index === undefined ? (action === 'close' ? current : undefined) : pages[index];
-          if (!chosen) throw new LegionError('tab_not_found', index === undefined ? 'select needs an index (see browser_tabs list)' : `there is no tab ${index}: ${pages.length} tab(s) open, numbered from 0`, 404);
+          if (!chosen) throw new LegionError('tab_not_found', index === undefined ? 'select needs an index (see browser_tabs list)' : `there is no tab ${index}: ${pages.length} tab(s) open, numbered from 0`);
           if (action === 'select') session.select(chosen);
           else {
             await chosen.close();

@@ -100,14 +100,14 @@ function rethrowFsError(err: unknown, shown: string): never {
   const code = err instanceof Error && 'code' in err ? err.code : undefined;
   switch (code) {
     case 'ENOENT':
-      throw new LegionError('not_found', `no such file or directory: "${shown}"`, 404);
+      throw new LegionError('not_found', `no such file or directory: "${shown}"`);
     case 'ENOTDIR':
-      throw new LegionError('not_a_directory', `a parent of "${shown}" is a file, not a directory`, 400);
+      throw new LegionError('not_a_directory', `a parent of "${shown}" is a file, not a directory`);
     case 'EISDIR':
-      throw new LegionError('is_a_directory', `"${shown}" is a directory`, 400);
+      throw new LegionError('is_a_directory', `"${shown}" is a directory`);
     case 'EACCES':
     case 'EPERM':
-      throw new LegionError('permission_denied', `permission denied: "${shown}"`, 403);
+      throw new LegionError('permission_denied', `permission denied: "${shown}"`);
     default:
       throw err;
   }

@@ -17,7 +17,7 @@ export interface Confinement {
 const MAX_SYMLINK_HOPS = 40;
 
 export async function resolveConfinedPath(given: string, confinement: Confinement): Promise<string> {
-  if (given.trim() === '') throw new LegionError('invalid_path', 'expected a non-empty path', 400);
+  if (given.trim() === '') throw new LegionError('invalid_path', 'expected a non-empty path');
   const dataDir = path.resolve(confinement.dataDir);
   const lexical = path.resolve(confinement.workspaceDir, given);
   if (!isWithin(lexical, dataDir)) throw outside(given, confinement.dataDir);
@@ -45,7 +45,7 @@ async function resolveReal(target: string, budget: { hops: number }): Promise<st
   if (link?.isSymbolicLink()) {
     budget.hops += 1;
     if (budget.hops > MAX_SYMLINK_HOPS) {
-      throw new LegionError('invalid_path', `too many levels of symbolic links in "${target}"`, 400);
+      throw new LegionError('invalid_path', `too many levels of symbolic links in "${target}"`);
     }
     return resolveReal(path.resolve(realParent, await readlink(candidate)), budget);
   }
@@ -60,7 +60,7 @@ function isWithin(candidate: string, root: string): boolean {
 
 function outside(given: string, shownDataDir: string, real?: string): LegionError {
   const via = real ? ` (it leads through a symlink to ${real})` : '';
-  return new LegionError('path_outside_data', `path "${given}" is outside ${shownDataDir}${via}`, 400);
+  return new LegionError('path_outside_data', `path "${given}" is outside ${shownDataDir}${via}`);
 }
 
 function isMissing(err: unknown): boolean {

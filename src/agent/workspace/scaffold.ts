@@ -48,7 +48,7 @@ export async function scaffoldWorkspace(dataDir: string, templatesDir = DEFAULT_
       if (code === 'EEXIST') {
         result.kept.push(name);
       } else if (code === 'ENOENT' && seed === undefined) {
-        throw new LegionError('missing_workspace_template', `default workspace file ${source} is missing; rebuild the agent image`, 500);
+        throw new LegionError('missing_workspace_template', `default workspace file ${source} is missing; rebuild the agent image`);
       } else {
         throw err;
       }

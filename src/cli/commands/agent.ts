@@ -56,17 +56,17 @@ async function newAgentFrom(project: Project, name: string | undefined, options:
     return askNewAgent({ name, taken, defaultModel: project.mesh.llm.default_model, models, providers });
   }
   if (name === undefined) {
-    throw new LegionError('missing_name', `no agent name given, and no terminal to ask in: ${USAGE}`, 400);
+    throw new LegionError('missing_name', `no agent name given, and no terminal to ask in: ${USAGE}`);
   }
   const problem = agentNameProblem(name, taken);
-  if (problem) throw new LegionError(taken.includes(name) ? 'agent_exists' : 'invalid_name', problem, taken.includes(name) ? 409 : 400);
+  if (problem) throw new LegionError(taken.includes(name) ? 'agent_exists' : 'invalid_name', problem);
   // A malformed model is left to the agents.yaml check, which names the key path.
   const modelError = options.model !== undefined && /^[a-z0-9][a-z0-9_-]*\//.test(options.model) ? modelProblem(options.model, providers) : null;
-  if (modelError) throw new LegionError('invalid_option', `--model "${options.model}": ${modelError}`, 400);
+  if (modelError) throw new LegionError('invalid_option', `--model "${options.model}": ${modelError}`);
   const budget = options.budgetDaily;
   if (budget !== undefined) {
     const budgetError = budgetProblem(budget);
-    if (budgetError) throw new LegionError('invalid_option', `--budget-daily "${budget}": ${budgetError}`, 400);
+    if (budgetError) throw new LegionError('invalid_option', `--budget-daily "${budget}": ${budgetError}`);
   }
   return {
     name,
@@ -85,7 +85,7 @@ async function addFromTemplate(dir: string, templateName: string, only: string |
   const refused = (['role', 'systemPrompt', 'budgetDaily'] as const).filter((key) => options[key] !== undefined);
   if (refused.length > 0) {
     const flags = refused.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-    throw new LegionError('invalid_option', `${flags.join(', ')} cannot be used with --template: a template sets each agent's role, system prompt and budget (only --model can override it)`, 400);
+    throw new LegionError('invalid_option', `${flags.join(', ')} cannot be used with --template: a template sets each agent's role, system prompt and budget (only --model can override it)`);
   }
   const template = loadTemplate(templateName);
   const plan: TemplatePlan = planTemplate(dir, template, {
@@ -103,7 +103,7 @@ async function addFromTemplate(dir: string, templateName: string, only: string |
         await client.addAgent(agent);
       } catch (err) {
         const done = added.length > 0 ? `added ${added.join(', ')}; ` : '';
-        throw new LegionError('template_incomplete', `${done}adding ${agent.name} failed: ${err instanceof Error ? err.message : String(err)}`, 502);
+        throw new LegionError('template_incomplete', `${done}adding ${agent.name} failed: ${err instanceof Error ? err.message : String(err)}`);
       }
       added.push(agent.name);
       process.stdout.write(`added ${agent.name} (${agent.role}); its container is running\n`);
@@ -184,9 +184,9 @@ export function registerAgent(program: Command): void {
     .action(
       commandAction(async (name: string, options: { yes?: boolean; purge?: boolean }) => {
         const dir = projectDir();
-        if (!loadProject(dir).agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`, 404);
+        if (!loadProject(dir).agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`);
         if (!options.yes) {
-          if (!process.stdin.isTTY) throw new LegionError('confirmation_needed', `removing ${name} needs confirmation: pass --yes`, 400);
+          if (!process.stdin.isTTY) throw new LegionError('confirmation_needed', `removing ${name} needs confirmation: pass --yes`);
           if (!(await confirm(options.purge ? `remove agent ${name} and delete its data?` : `remove agent ${name}?`))) {
             process.stdout.write('nothing removed\n');
             return;
@@ -206,7 +206,7 @@ export function registerAgent(program: Command): void {
       commandAction(async (name: string, volume: string) => {
         const dir = projectDir();
         const project = loadProject(dir);
-        if (!project.agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`, 404);
+        if (!project.agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`);
         const docker = new Docker();
         await assertDockerReachable(docker);
         const spec = imageSpec(project);

@@ -4,7 +4,7 @@
 // agent's recent turns of any origin (chat, channels, cron, heartbeats, webhooks,
 // watchers, pub/sub, messages, workflow steps), whether or not the agent runs.
 import type { Command } from 'commander';
-import { LegionError } from '../../shared/errors.js';
+import { LegionError, receivedError } from '../../shared/errors.js';
 import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from '../../shared/wire/history.js';
 import { formatHistory } from '../history-view.js';
 import { MeshClient } from '../mesh-client.js';
@@ -23,13 +23,13 @@ interface ChatOptions {
 
 function wholeNumber(flag: string, text: string, max: number): number {
   const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
-  if (!(value >= 1 && value <= max)) throw new LegionError('invalid_option', `${flag} "${text}": expected a whole number from 1 to ${max}`, 400);
+  if (!(value >= 1 && value <= max)) throw new LegionError('invalid_option', `${flag} "${text}": expected a whole number from 1 to ${max}`);
   return value;
 }
 
 async function printHistory(agent: string, options: ChatOptions): Promise<void> {
   const clash = [options.message !== undefined && '-m', options.reset && '--reset'].filter((flag) => typeof flag === 'string');
-  if (clash.length > 0) throw new LegionError('invalid_option', `${clash.join(' and ')} cannot be used with --history, which only reads`, 400);
+  if (clash.length > 0) throw new LegionError('invalid_option', `${clash.join(' and ')} cannot be used with --history, which only reads`);
   const limit = options.limit === undefined ? HISTORY_DEFAULT_LIMIT : wholeNumber('--limit', options.limit, HISTORY_MAX_LIMIT);
   const before = options.before === undefined ? undefined : wholeNumber('--before', options.before, Number.MAX_SAFE_INTEGER);
   const page = await MeshClient.connect(projectDir()).history(agent, limit, before);
@@ -50,11 +50,11 @@ export function registerChat(program: Command): void {
       commandAction(async (agent: string, options: ChatOptions) => {
         if (options.history) return printHistory(agent, options);
         const orphans = [options.limit !== undefined && '--limit', options.before !== undefined && '--before', options.json && '--json'].filter((flag) => typeof flag === 'string');
-        if (orphans.length > 0) throw new LegionError('invalid_option', `${orphans.join(', ')} only go${orphans.length === 1 ? 'es' : ''} with --history`, 400);
+        if (orphans.length > 0) throw new LegionError('invalid_option', `${orphans.join(', ')} only go${orphans.length === 1 ? 'es' : ''} with --history`);
         const client = MeshClient.connect(projectDir());
         const names = (await client.status()).agents.map((a) => a.name);
         if (!names.includes(agent)) {
-          throw new LegionError('unknown_agent', `no agent named "${agent}" (agents: ${names.join(', ') || 'none'})`, 404);
+          throw new LegionError('unknown_agent', `no agent named "${agent}" (agents: ${names.join(', ') || 'none'})`);
         }
         if (options.reset) {
           await client.reset(agent);
@@ -67,14 +67,14 @@ export function registerChat(program: Command): void {
           await runRepl({ client, mode: 'attach', agent, input: process.stdin, output: process.stdout });
           return;
         }
-        if (!options.message.trim()) throw new LegionError('invalid_message', 'the message given with -m is empty', 400);
+        if (!options.message.trim()) throw new LegionError('invalid_message', 'the message given with -m is empty');
         const last = await client.chat(agent, options.message, (event) =>
           renderChatEvent(event, {
             reply: (text) => process.stdout.write(text),
             activity: (text) => (event.type === 'error' ? undefined : process.stderr.write(text)),
           }),
         );
-        if (last.type === 'error') throw new LegionError(last.error.code, last.error.message, 502);
+        if (last.type === 'error') throw receivedError(last.error, 'mesh_error');
       }),
     );
 }

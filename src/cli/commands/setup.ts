@@ -92,7 +92,7 @@ function renderPlan(dir: string, request: SetupRequest, existing: ExistingProjec
   const providerName = request.llm?.name ?? existing?.current.name ?? '';
   let meshYaml: string | null = null;
   if (existing === null) {
-    if (request.llm === null) throw new LegionError('setup_incomplete', 'a new project needs a provider', 400);
+    if (request.llm === null) throw new LegionError('setup_incomplete', 'a new project needs a provider');
     meshYaml = renderMeshYaml(request.llm, request.port);
   } else if (request.llm !== null || request.port !== null) {
     meshYaml = updateMeshYaml(read(PROJECT_FILES.mesh) ?? '', { llm: request.llm, port: request.port });
@@ -137,7 +137,6 @@ async function buildAgentImage(dir: string, write: (line: string) => void): Prom
     throw new LegionError(
       'image_build_failed',
       `the project is set up, but the agent image could not be built: ${reason}\nFix that, then run \`legion image build\` (or \`legion start\`, which builds it too).`,
-      500,
     );
   }
 }
@@ -154,12 +153,12 @@ class UnknownModel extends LegionError {
     message: string,
     readonly offered: string[],
   ) {
-    super('provider_check_failed', message, 400);
+    super('provider_check_failed', message);
   }
 }
 
 function checkFailed(message: string): LegionError {
-  return new LegionError('provider_check_failed', `${message}\nNothing was written.`, 400);
+  return new LegionError('provider_check_failed', `${message}\nNothing was written.`);
 }
 
 const plainOutput: Output = {
@@ -237,9 +236,9 @@ export async function runSetup(dir: string, run: SetupRun): Promise<boolean> {
   const interactive = flags.yes !== true;
   if (interactive) {
     const given = givenValueFlags(flags);
-    if (given.length > 0) throw new LegionError('invalid_flag', `${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} --yes (without --yes, legion setup asks its questions instead)`, 400);
+    if (given.length > 0) throw new LegionError('invalid_flag', `${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} --yes (without --yes, legion setup asks its questions instead)`);
     if (!hasTerminal()) {
-      throw new LegionError('no_terminal', `legion setup asks its questions in an interactive terminal, and there is none here; in a script pass the answers as flags, for example: ${SETUP_YES_EXAMPLE}`, 400);
+      throw new LegionError('no_terminal', `legion setup asks its questions in an interactive terminal, and there is none here; in a script pass the answers as flags, for example: ${SETUP_YES_EXAMPLE}`);
     }
   }
   const existing = isProjectDir(dir) ? readExisting(dir) : null;
@@ -320,7 +319,7 @@ export function registerSetup(program: Command): void {
 export async function ensureProject(dir: string): Promise<void> {
   if (isProjectDir(dir)) return;
   const howTo = `run \`legion setup\` here (it asks a few questions), or in a script \`${SETUP_YES_EXAMPLE}\` (see docs/setup.md)`;
-  const notAProject = new LegionError('not_a_project', `no ${PROJECT_FILES.mesh} in ${dir}: this is not a legion project yet; ${howTo}`, 400);
+  const notAProject = new LegionError('not_a_project', `no ${PROJECT_FILES.mesh} in ${dir}: this is not a legion project yet; ${howTo}`);
   if (!hasTerminal()) throw notAProject;
   if (!(await askYesNo(`No legion project here (no ${PROJECT_FILES.mesh}). Set one up now?`, true))) throw notAProject;
   // legion start builds the image itself, with its progress.

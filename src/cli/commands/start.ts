@@ -68,7 +68,7 @@ function startLogFollower(path: string): { poll: () => void; failure: () => stri
 async function startDetached(dir: string): Promise<void> {
   const existing = MeshClient.find(dir);
   if (existing && (await existing.alive())) {
-    throw new LegionError('mesh_running', `a legion mesh is already running for ${dir} (${existing.baseUrl}); stop it with \`legion stop\``, 409);
+    throw new LegionError('mesh_running', `a legion mesh is already running for ${dir} (${existing.baseUrl}); stop it with \`legion stop\``);
   }
   // Config and key problems are reported here at once rather than by the child.
   assertKeysConfigured(loadProject(dir));
@@ -86,7 +86,7 @@ async function startDetached(dir: string): Promise<void> {
     log.poll();
     if (exitCode !== null) {
       log.poll();
-      throw new LegionError('mesh_failed', log.failure() || `the mesh exited while starting (exit code ${exitCode}); see ${paths.startLog}`, 500);
+      throw new LegionError('mesh_failed', log.failure() || `the mesh exited while starting (exit code ${exitCode}); see ${paths.startLog}`);
     }
     const client = MeshClient.find(dir);
     if (!client) continue;
@@ -96,7 +96,7 @@ async function startDetached(dir: string): Promise<void> {
       process.stdout.write(`${formatAgents(status.agents)}\n`);
       process.stdout.write(`legion mesh running in the background (pid ${status.mesh.pid}, ${status.mesh.admin_url}); logs in ${paths.log}\n`);
       const failed = status.agents.filter((a) => a.health !== 'healthy');
-      if (failed.length > 0) throw new LegionError('agents_failed', `not every agent started: ${failed.map((a) => a.name).join(', ')} (see above); the mesh keeps running`, 500);
+      if (failed.length > 0) throw new LegionError('agents_failed', `not every agent started: ${failed.map((a) => a.name).join(', ')} (see above); the mesh keeps running`);
       return;
     }
   }

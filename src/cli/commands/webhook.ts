@@ -83,7 +83,7 @@ async function callHook(url: string, headers: Record<string, string>, body: stri
   try {
     response = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
   } catch (err) {
-    throw new LegionError('webhook_unreachable', `could not reach ${url}: ${err instanceof Error ? err.message : String(err)}`, 502);
+    throw new LegionError('webhook_unreachable', `could not reach ${url}: ${err instanceof Error ? err.message : String(err)}`);
   }
   const text = await response.text();
   let parsed: unknown = null;
@@ -95,7 +95,7 @@ async function callHook(url: string, headers: Record<string, string>, body: stri
   if (response.status === 202) return WebhookAcceptedSchema.parse(parsed);
   const error = ErrorResponseSchema.safeParse(parsed);
   const reason = error.success ? error.data.error.message : text.slice(0, 300);
-  throw new LegionError('webhook_refused', `the webhook answered ${response.status}: ${reason}`, response.status);
+  throw new LegionError('webhook_refused', `the webhook answered ${response.status}: ${reason}`);
 }
 
 async function waitForOutcome(client: MeshClient, deliveryId: string, waitS: number): Promise<WebhookDelivery> {
@@ -182,8 +182,8 @@ export function registerWebhook(program: Command): void {
         const delivery = await waitForOutcome(client, deliveryId, waitS);
         process.stdout.write(`status: ${delivery.status}\n`);
         if (delivery.reply !== null) process.stdout.write(`reply: ${delivery.reply}\n`);
-        if (delivery.status === 'failed') throw new LegionError('delivery_failed', `the delivery failed: ${delivery.error ?? 'no reason recorded'}`, 502);
-        if (delivery.status !== 'done') throw new LegionError('delivery_pending', `the delivery is still ${delivery.status} after ${waitS} s; check later with \`legion logs\``, 504);
+        if (delivery.status === 'failed') throw new LegionError('delivery_failed', `the delivery failed: ${delivery.error ?? 'no reason recorded'}`);
+        if (delivery.status !== 'done') throw new LegionError('delivery_pending', `the delivery is still ${delivery.status} after ${waitS} s; check later with \`legion logs\``);
       }),
     );
 }

@@ -86,7 +86,7 @@ export function givenValueFlags(flags: SetupFlags): string[] {
 }
 
 function invalid(message: string): LegionError {
-  return new LegionError('invalid_flag', message, 400);
+  return new LegionError('invalid_flag', message);
 }
 
 export function isProviderChoice(value: string): value is ProviderChoice {

@@ -27,7 +27,7 @@ import {
 
 export class SetupCancelled extends LegionError {
   constructor() {
-    super('setup_cancelled', 'setup cancelled: nothing was written', 400);
+    super('setup_cancelled', 'setup cancelled: nothing was written');
   }
 }
 

@@ -57,7 +57,7 @@ function takenAgents(template: Template, options: ApplyOptions): TemplateAgent[]
   const only = options.only ?? names;
   const unknown = only.filter((name) => !names.includes(name));
   if (unknown.length > 0) {
-    throw new LegionError('unknown_template_agent', `template ${template.name} has no agent ${unknown.map((n) => `"${n}"`).join(', ')} (its agents: ${names.join(', ')})`, 400);
+    throw new LegionError('unknown_template_agent', `template ${template.name} has no agent ${unknown.map((n) => `"${n}"`).join(', ')} (its agents: ${names.join(', ')})`);
   }
   return template.agents
     .filter((agent) => only.includes(agent.name))
@@ -69,7 +69,7 @@ function newFile(projectDir: string, path: string, text: string, what: string): 
   const full = join(projectDir, path);
   if (!existsSync(full)) return [{ path, text }];
   if (readFileSync(full, 'utf8') === text) return [];
-  throw new LegionError('file_exists', `${path} already exists with other content than the template's ${what}; move it away or merge it by hand, then try again`, 409);
+  throw new LegionError('file_exists', `${path} already exists with other content than the template's ${what}; move it away or merge it by hand, then try again`);
 }
 
 /** Computes every file the template writes and validates the project they make; writes nothing. */
@@ -83,7 +83,6 @@ export function planTemplate(projectDir: string, template: Template, options: Ap
     throw new LegionError(
       'agent_exists',
       `${PROJECT_FILES.agents} already has ${existing.length === 1 ? 'an agent' : 'agents'} named ${existing.join(', ')}, like template ${template.name}${hint} remove or rename yours first`,
-      409,
     );
   }
   const agentsFile: PlannedFile = { path: PROJECT_FILES.agents, text: agentsFileWithAdded(projectDir, agents) };
@@ -107,7 +106,7 @@ export function planTemplate(projectDir: string, template: Template, options: Ap
     const path = `${WORKFLOWS_DIR}/${workflow.name}.yaml`;
     parseWorkflowFile(path, workflow.text, roles);
     if (existsSync(join(projectDir, `${WORKFLOWS_DIR}/${workflow.name}.yml`))) {
-      throw new LegionError('file_exists', `${WORKFLOWS_DIR}/${workflow.name}.yml already defines a workflow named ${workflow.name}; rename or remove it, then try again`, 409);
+      throw new LegionError('file_exists', `${WORKFLOWS_DIR}/${workflow.name}.yml already defines a workflow named ${workflow.name}; rename or remove it, then try again`);
     }
     workflowFiles.push(...newFile(projectDir, path, workflow.text, `workflow ${workflow.name}`));
   }
@@ -139,7 +138,7 @@ function validateProject(projectDir: string, agentsFile: PlannedFile, permission
     for (const agent of agents) {
       for (const topic of agent.subscriptions ?? []) {
         const decision = decide(rules, agent.name, 'can_subscribe', topic);
-        if (!decision.allowed) throw new LegionError('subscription_denied', `${agent.name} would subscribe to ${topic}, which the permission rules deny: ${decision.reason}`, 400);
+        if (!decision.allowed) throw new LegionError('subscription_denied', `${agent.name} would subscribe to ${topic}, which the permission rules deny: ${decision.reason}`);
       }
     }
   } finally {

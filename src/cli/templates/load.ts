@@ -128,7 +128,7 @@ export function loadTemplate(name: string): Template {
   const entry = files.find((file) => file.replace(/\.ya?ml$/, '') === name);
   if (entry === undefined) {
     const known = files.map((file) => file.replace(/\.ya?ml$/, ''));
-    throw new LegionError('unknown_template', `unknown template "${name}" (templates: ${known.join(', ')}; legion templates lists them)`, 404);
+    throw new LegionError('unknown_template', `unknown template "${name}" (templates: ${known.join(', ')}; legion templates lists them)`);
   }
   return readTemplate(entry);
 }

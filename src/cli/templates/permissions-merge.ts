@@ -34,7 +34,6 @@ function conflict(path: string, agent: string): LegionError {
   return new LegionError(
     'permissions_conflict',
     `${path} already has rules for agent "${agent}" that differ from the template's; remove them (or rename the agent there) and try again`,
-    409,
   );
 }
 

@@ -32,7 +32,6 @@ export const TemplateAgentSchema = z.strictObject({
   /** agents.yaml `heartbeat`: how often the mesh runs its probes. */
   heartbeat: HeartbeatConfigSchema.optional(),
 });
-export type TemplateAgentSpec = z.output<typeof TemplateAgentSchema>;
 
 /** A JSON-like value as the YAML parser gives it. */
 const Raw = z.record(z.string(), z.unknown());
@@ -65,4 +64,3 @@ export const TemplateFileSchema = z
       }
     }
   });
-export type TemplateFile = z.output<typeof TemplateFileSchema>;

@@ -8,7 +8,7 @@ import type { NewAgent } from '../../shared/config/agents-edit.js';
 
 export class AgentAddCancelled extends LegionError {
   constructor() {
-    super('agent_add_cancelled', 'agent add cancelled: nothing was written', 400);
+    super('agent_add_cancelled', 'agent add cancelled: nothing was written');
   }
 }
 

@@ -7,7 +7,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { encodeSse, readSse } from '../../shared/sse.js';
-import { errorBody, LegionError } from '../../shared/errors.js';
+import { errorBody, LegionError, receivedError } from '../../shared/errors.js';
 import { parseOrThrow } from '../../shared/validate.js';
 import { ChatEventSchema, ChatRequestSchema, type ChatEvent } from '../../shared/wire/chat.js';
 import { AddAgentRequestSchema } from '../../shared/wire/admin.js';
@@ -44,7 +44,7 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
     const body = parseOrThrow(AddAgentRequestSchema, request.body, 'body');
     // Checked before the file changes: an agent the mesh cannot call is never written.
     const modelProblem = body.model === undefined ? null : unknownProviderProblem(store.get().mesh, 'model', body.model);
-    if (modelProblem !== null) throw new LegionError('invalid_model', modelProblem, 400);
+    if (modelProblem !== null) throw new LegionError('invalid_model', modelProblem);
     addAgentToConfig(store.get().dir, body);
     store.reload();
     onAdded(body.name);
@@ -58,7 +58,7 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
 
   app.delete('/api/agents/:name', async (request) => {
     const { name } = parseOrThrow(NameParams, request.params, 'params');
-    if (!store.get().agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}"`, 404);
+    if (!store.get().agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}"`);
     await fleet.remove(name);
     removeAgentFromConfig(store.get().dir, name);
     store.reload();
@@ -106,17 +106,17 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
       raw.end();
       return;
     }
-    let outcome: TurnOutcome = { error: new LegionError('agent_error', `the chat stream from ${name} ended without a reply`, 502) };
+    let outcome: TurnOutcome = { error: new LegionError('agent_error', `the chat stream from ${name} ended without a reply`) };
     try {
       await fleet.whileBusy(name, async () => {
         const upstream = await openAgentChat(fleet.endpoint(name), message, trace, abort.signal);
-        if (!upstream.body) throw new LegionError('agent_error', `agent ${name} sent no chat stream`, 502);
+        if (!upstream.body) throw new LegionError('agent_error', `agent ${name} sent no chat stream`);
         for await (const data of readSse(upstream.body)) {
           const parsed = ChatEventSchema.safeParse(data);
           const event: ChatEvent = parsed.success ? parsed.data : { type: 'error', error: { code: 'bad_event', message: `agent ${name} sent an event that does not fit the chat contract` } };
           send(event);
           if (event.type === 'done') outcome = { reply: event.reply };
-          if (event.type === 'error') outcome = { error: new LegionError(event.error.code, event.error.message, 502) };
+          if (event.type === 'error') outcome = { error: receivedError(event.error, 'agent_error') };
         }
       });
     } catch (err) {
@@ -124,7 +124,7 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
       if (!abort.signal.aborted) send({ type: 'error', error: errorBody(err) });
     } finally {
       // The person left mid-reply: the turn was cut short rather than failed (its history says so).
-      if (abort.signal.aborted && !('reply' in outcome)) outcome = { error: new LegionError(CHAT_CANCELLED_CODE, `the person left before ${name} finished replying`, 499) };
+      if (abort.signal.aborted && !('reply' in outcome)) outcome = { error: new LegionError(CHAT_CANCELLED_CODE, `the person left before ${name} finished replying`) };
       clearInterval(keepAlive);
       turn.end(outcome);
       raw.end();

@@ -21,7 +21,7 @@ export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: F
   app.get('/mesh/agent/config', async (request): Promise<AgentRuntimeConfig> => {
     const project = store.get();
     const entry = project.agents[request.agentName];
-    if (!entry) throw new LegionError('unknown_agent', `agent ${request.agentName} is no longer configured`, 404);
+    if (!entry) throw new LegionError('unknown_agent', `agent ${request.agentName} is no longer configured`);
     const model = agentModel(project, request.agentName);
     return {
       agent: request.agentName,

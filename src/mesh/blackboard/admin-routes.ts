@@ -41,7 +41,7 @@ export const blackboardAdminRoutes: FastifyPluginAsync<BlackboardAdminRoutesOpti
   app.get('/api/blackboard/entries/*', async (request): Promise<BlackboardEntry> => {
     const key = keyFromPath(request.params);
     const entry = store.get(key);
-    if (!entry) throw new LegionError('not_found', `no blackboard entry ${key}`, 404);
+    if (!entry) throw new LegionError('not_found', `no blackboard entry ${key}`);
     return entry;
   });
 

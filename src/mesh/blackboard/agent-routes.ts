@@ -37,7 +37,7 @@ export const blackboardAgentRoutes: FastifyPluginAsync<BlackboardAgentRoutesOpti
     const { key } = parseOrThrow(BlackboardGetRequestSchema, request.body, 'body');
     assertAllowed(permissions, events, caller(request), 'blackboard_read', key);
     const entry = store.get(key);
-    if (!entry) throw new LegionError('not_found', `no blackboard entry ${key}`, 404);
+    if (!entry) throw new LegionError('not_found', `no blackboard entry ${key}`);
     return entry;
   });
 

@@ -8,7 +8,7 @@
 // - watchers are woken by an in-process emitter after each commit, never by polling.
 import { EventEmitter } from 'node:events';
 import type { Db, Migration } from '../db.js';
-import { LegionError, type ErrorBody } from '../../shared/errors.js';
+import { LegionError, type LegionErrorBody } from '../../shared/errors.js';
 import {
   BLACKBOARD_LIST_DEFAULT,
   BLACKBOARD_LIST_MAX,
@@ -24,13 +24,10 @@ import {
   type JsonValue,
 } from '../../shared/wire/blackboard.js';
 
-/**
- * Conventional namespaces. They are only key prefixes, nothing enforces them:
- * tasks/ work items and their state; context/ shared facts the fleet builds on;
- * signals/ small flags agents poll or watch; history/ records of what was done;
- * artifacts/<agent>/ pointers to files agents saved (save_artifact).
- */
-export const BLACKBOARD_NAMESPACES = ['tasks/', 'context/', 'signals/', 'history/', 'artifacts/'] as const;
+// Conventional namespaces. They are only key prefixes, nothing enforces them:
+// tasks/ work items and their state; context/ shared facts the fleet builds on;
+// signals/ small flags agents poll or watch; history/ records of what was done;
+// artifacts/<agent>/ pointers to files agents saved (save_artifact).
 
 /** Who an 'expire' change is attributed to. */
 const EXPIRY_WRITER = 'mesh';
@@ -124,23 +121,23 @@ export class VersionConflictError extends LegionError {
         : expectedVersion === 0
           ? `${key} already exists at version ${currentVersion} (expected_version 0 means it must not exist)`
           : `${key} is at version ${currentVersion}, not ${expectedVersion}`;
-    super('version_conflict', `${message}; read it again and retry with expected_version ${currentVersion}`, 409);
+    super('version_conflict', `${message}; read it again and retry with expected_version ${currentVersion}`);
     this.currentVersion = currentVersion;
   }
 
-  override toBody(): ErrorBody & { current_version: number } {
+  override toBody(): LegionErrorBody & { current_version: number } {
     return { ...super.toBody(), current_version: this.currentVersion };
   }
 }
 
 function checkKey(key: string): void {
   const problem = blackboardKeyProblem(key);
-  if (problem) throw new LegionError('invalid_key', `invalid blackboard key ${JSON.stringify(key)}: ${problem}`, 400);
+  if (problem) throw new LegionError('invalid_key', `invalid blackboard key ${JSON.stringify(key)}: ${problem}`);
 }
 
 function checkPrefix(prefix: string): void {
   const problem = blackboardPrefixProblem(prefix);
-  if (problem) throw new LegionError('invalid_key', `invalid blackboard prefix ${JSON.stringify(prefix)}: ${problem}`, 400);
+  if (problem) throw new LegionError('invalid_key', `invalid blackboard prefix ${JSON.stringify(prefix)}: ${problem}`);
 }
 
 function clampLimit(limit: number | undefined): number {
@@ -360,7 +357,7 @@ export class BlackboardStore {
 
   private setInTx(input: SetInput): BlackboardWriteResult {
     const measured = measureBlackboardValue(input.value);
-    if ('problem' in measured) throw new LegionError('value_too_large', `cannot store ${input.key}: ${measured.problem}`, 413);
+    if ('problem' in measured) throw new LegionError('value_too_large', `cannot store ${input.key}: ${measured.problem}`);
     const now = this.now();
     const live = this.liveRowInTx(input.key, now);
     const current = live?.version ?? 0;
@@ -388,7 +385,7 @@ export class BlackboardStore {
     if (input.expected_version !== undefined && input.expected_version !== current) {
       throw new VersionConflictError(input.key, current, input.expected_version);
     }
-    if (!live) throw new LegionError('not_found', `no blackboard entry ${input.key}`, 404);
+    if (!live) throw new LegionError('not_found', `no blackboard entry ${input.key}`);
     const version = live.version + 1;
     this.stmts.remove.run(input.key);
     this.stmts.appendHistory.run(input.key, version, 'delete', null, input.writer, new Date(now).toISOString());

@@ -22,7 +22,7 @@ export const browserAgentRoutes: FastifyPluginAsync<BrowserRoutesOptions> = asyn
     const decision = permissions.flag(agent, 'can_browser_evaluate');
     if (!decision.allowed) {
       events.record({ agent, kind: 'denied', subject, detail: { permission: 'can_browser_evaluate', reason: decision.reason }, trace: request.trace });
-      throw new LegionError('forbidden', decision.reason, 403);
+      throw new LegionError('forbidden', decision.reason);
     }
     events.record({ agent, kind: 'browser_evaluate', subject, detail: { expression_chars: body.expression_chars }, trace: request.trace });
     return { granted: true };

@@ -27,8 +27,8 @@ export const channelAdminRoutes: FastifyPluginAsync<ChannelAdminRoutesOptions> =
     const known = knownAgents();
     const agents = body.agents ?? known;
     const unknown = agents.filter((agent) => !known.includes(agent));
-    if (unknown.length > 0) throw new LegionError('unknown_agent', `no agent named ${unknown.join(', ')} (agents: ${known.join(', ') || 'none'})`, 400);
-    if (agents.length === 0) throw new LegionError('invalid_agents', 'the fleet has no agents to pair the user with; add one first', 400);
+    if (unknown.length > 0) throw new LegionError('invalid_agents', `no agent named ${unknown.join(', ')} (agents: ${known.join(', ') || 'none'})`);
+    if (agents.length === 0) throw new LegionError('invalid_agents', 'the fleet has no agents to pair the user with; add one first');
     const pending = store.pair(body.code, agents, undefined);
     const preferred = defaultAgent(pending.platform);
     if (preferred !== undefined && agents.includes(preferred)) store.setCurrentAgent(pending.platform, pending.user_id, preferred);
@@ -60,7 +60,7 @@ export const channelAgentRoutes: FastifyPluginAsync<ChannelAgentRoutesOptions> =
     const decision = permissions.flag(request.agentName, 'can_notify_user');
     if (!decision.allowed) {
       events.record({ agent: request.agentName, kind: 'denied', subject: 'notify_user', detail: { permission: 'can_notify_user', reason: decision.reason }, trace: request.trace });
-      throw new LegionError('forbidden', decision.reason, 403);
+      throw new LegionError('forbidden', decision.reason);
     }
     const { text } = parseOrThrow(NotifyUserRequestSchema, request.body, 'body');
     const users = service.notify(request.agentName, text);
@@ -72,7 +72,7 @@ export const channelAgentRoutes: FastifyPluginAsync<ChannelAgentRoutesOptions> =
 export const telegramWebhookRoutes: FastifyPluginAsync<{ adapter: () => TelegramAdapter | null }> = async (app, { adapter }) => {
   app.post('/channels/telegram', async (request, reply) => {
     const handler = adapter()?.webhook();
-    if (!handler) throw new LegionError('not_found', 'the Telegram channel is not in webhook mode', 404);
+    if (!handler) throw new LegionError('not_found', 'the Telegram channel is not in webhook mode');
     return handler(request, reply);
   });
 };

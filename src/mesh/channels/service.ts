@@ -154,7 +154,7 @@ export class ChannelService {
     const allowed = () => this.options.store.user(body.platform, body.user_id)?.agents.includes(agent) ?? false;
     if (!allowed()) return '(not delivered: the user is no longer paired with this agent)';
     const adapter = this.adapters.get(body.platform);
-    if (!adapter) throw new LegionError('channel_unavailable', `the ${body.platform} channel is not running; check channels.${body.platform} in config/mesh.yaml`, 503);
+    if (!adapter) throw new LegionError('channel_unavailable', `the ${body.platform} channel is not running; check channels.${body.platform} in config/mesh.yaml`);
     const relay = startReplyRelay({ adapter, chatId: body.chat_id, allowed, logger: this.options.logger });
     const outcome: { reply?: string; error?: string } = {};
     try {

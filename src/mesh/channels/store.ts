@@ -123,10 +123,10 @@ export class ChannelStore {
       const row = this.db
         .prepare<[string, number], { platform: ChannelPlatform; user_id: string; chat_id: string; name: string }>('SELECT * FROM channel_codes WHERE code = ? AND expires_at > ?')
         .get(code, this.now());
-      if (!row) throw new LegionError('unknown_code', `no pending pairing code ${code}: it was mistyped, already used or older than an hour; the user gets a new one by writing to the bot again`, 404);
+      if (!row) throw new LegionError('unknown_code', `no pending pairing code ${code}: it was mistyped, already used or older than an hour; the user gets a new one by writing to the bot again`);
       this.db.prepare('DELETE FROM channel_codes WHERE code = ?').run(code);
       const current = defaultAgent !== undefined && agents.includes(defaultAgent) ? defaultAgent : agents[0];
-      if (current === undefined) throw new LegionError('invalid_agents', 'a user must be paired with at least one agent', 400);
+      if (current === undefined) throw new LegionError('invalid_agents', 'a user must be paired with at least one agent');
       const user: PairedUser = { ...row, agents, current_agent: current, paired_at: new Date(this.now()).toISOString() };
       this.db
         .prepare('INSERT OR REPLACE INTO channel_users (platform, user_id, chat_id, name, agents, current_agent, paired_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -162,9 +162,9 @@ export class ChannelStore {
     const users = this.users();
     const matches = users.filter((user) => userLabel(user) === who);
     const byName = matches.length > 0 ? matches : users.filter((user) => user.name === who || `@${user.name}` === who);
-    if (byName.length === 0) throw new LegionError('unknown_user', `no paired user "${who}"; \`legion channels users\` lists them as platform:id`, 404);
-    if (byName.length > 1) throw new LegionError('ambiguous_user', `${byName.length} paired users are named "${who}"; name one as platform:id (${byName.map(userLabel).join(', ')})`, 409);
-    const user = byName[0]!;
+    const user = byName[0];
+    if (user === undefined) throw new LegionError('unknown_user', `no paired user "${who}"; \`legion channels users\` lists them as platform:id`);
+    if (byName.length > 1) throw new LegionError('ambiguous_user', `${byName.length} paired users are named "${who}"; name one as platform:id (${byName.map(userLabel).join(', ')})`);
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM channel_users WHERE platform = ? AND user_id = ?').run(user.platform, user.user_id);
       this.db.prepare('DELETE FROM channel_outbox WHERE platform = ? AND user_id = ?').run(user.platform, user.user_id);

@@ -39,7 +39,7 @@ export async function startChannels(deps: { domains: Domains; fleet: Fleet; proj
     runTurn: (agent, message, session, trace, signal, onEvent) =>
       fleet.whileBusy(agent, async () => {
         const response = await openAgentChat(fleet.endpoint(agent), message, trace, signal, session);
-        if (!response.body) throw new LegionError('agent_error', `agent ${agent} sent no chat stream`, 502);
+        if (!response.body) throw new LegionError('agent_error', `agent ${agent} sent no chat stream`);
         for await (const raw of readSse(response.body)) {
           const event = ChatEventSchema.safeParse(raw);
           if (event.success) onEvent(event.data);

@@ -140,7 +140,7 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
     const detail = { scope: limit.agent === null ? 'fleet' : 'agent', window: limit.window, model: subject, needs_usd: nanoToUsd(amountNano) };
     this.options.events.record({ agent, kind: 'budget_exceeded', subject, detail, trace });
     this.options.logger.warn({ agent, trace, event: 'budget_exceeded', ...detail }, message);
-    throw new LegionError('budget_exceeded', message, 402);
+    throw new LegionError('budget_exceeded', message);
   }
 
   /** Holds one web search at its per-call price against the agent's budgets, or throws the 402. */

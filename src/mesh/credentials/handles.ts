@@ -21,7 +21,7 @@ export function credentialVariable(name: string): string {
 function handlesIn(text: string, where: string): string[] {
   const names = [...text.matchAll(HANDLE)].map((match) => (match[1] ?? '').toLowerCase());
   if (text.split(HANDLE_OPENER).length - 1 !== names.length) {
-    throw new LegionError('credential_handle_invalid', `a malformed credential handle in ${where}: write $CRED{name}, the name made of letters, digits, _ and -`, 400);
+    throw new LegionError('credential_handle_invalid', `a malformed credential handle in ${where}: write $CRED{name}, the name made of letters, digits, _ and -`);
   }
   return names;
 }
@@ -62,7 +62,7 @@ export function requestHandles(request: HttpRequest): string[] {
   for (const [where, text] of elsewhere) {
     // The URL parser lower-cases hosts and percent-encodes braces in paths.
     if (decodeURIComponentSafe(text).toUpperCase().includes('$CRED')) {
-      throw new LegionError('credential_handle_misplaced', `$CRED{…} may not appear in ${where}: put it in a header value, the query string or the body`, 400);
+      throw new LegionError('credential_handle_misplaced', `$CRED{…} may not appear in ${where}: put it in a header value, the query string or the body`);
     }
   }
   const names = [

@@ -47,7 +47,7 @@ function decoded(response: IncomingMessage): Readable {
   const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding === 'identity' || encoding === '') return response;
   const decoder = DECODERS[encoding];
-  if (!decoder) throw new LegionError('http_unsupported_encoding', `the server answered with content-encoding ${encoding}, which the mesh cannot decode`, 502);
+  if (!decoder) throw new LegionError('http_unsupported_encoding', `the server answered with content-encoding ${encoding}, which the mesh cannot decode`);
   // pipeline destroys the decoder with the response's error, so reading it rethrows that.
   return pipeline(response, decoder(), () => undefined);
 }
@@ -102,10 +102,10 @@ export async function sendOutbound(outbound: SubstitutedRequest, options: Outbou
     response.destroy();
     return { status: response.statusCode ?? 0, headers: response.headers, body, truncated: total > options.maxBytes };
   } catch (err) {
-    if (timedOut) throw new LegionError('http_timeout', `${where} did not answer in full within ${options.timeoutMs / 1000} s`, 504);
+    if (timedOut) throw new LegionError('http_timeout', `${where} did not answer in full within ${options.timeoutMs / 1000} s`);
     if (err instanceof LegionError) throw err;
     const reason = err instanceof Error ? (err.message || ('code' in err ? String(err.code) : err.name)) : String(err);
-    throw new LegionError('http_request_failed', `${where} failed: ${reason}`, 502);
+    throw new LegionError('http_request_failed', `${where} failed: ${reason}`);
   } finally {
     clearTimeout(timer);
   }

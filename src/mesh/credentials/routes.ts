@@ -67,8 +67,8 @@ function cutUtf8(text: string, maxBytes: number): string {
 }
 
 function scrubbedError(err: unknown, scrubber: Scrubber): LegionError {
-  if (err instanceof LegionError) return new LegionError(err.code, scrubber.scrub(err.message), err.status);
-  return new LegionError('http_request_failed', scrubber.scrub(err instanceof Error ? err.message : String(err)), 502);
+  if (err instanceof LegionError) return new LegionError(err.code, scrubber.scrub(err.message));
+  return new LegionError('http_request_failed', scrubber.scrub(err instanceof Error ? err.message : String(err)));
 }
 
 export const httpAgentRoutes: FastifyPluginAsync<HttpAgentRoutesOptions> = async (app, { credentials, permissions, events, destinations }) => {
@@ -83,7 +83,7 @@ export const httpAgentRoutes: FastifyPluginAsync<HttpAgentRoutesOptions> = async
     const destination = await decideDestination(permissions, who.agent, { host: url.hostname, port }, destinations);
     if (!destination.allowed) {
       events.record({ agent: who.agent, kind: 'denied', subject: normalizeHost(url.hostname), detail: { permission: 'allowed_domains', rule: destination.rule, reason: destination.reason }, trace: who.trace });
-      throw new LegionError('destination_refused', destination.reason, 403);
+      throw new LegionError('destination_refused', destination.reason);
     }
 
     const scrubber = credentials.scrubber();

@@ -12,7 +12,7 @@
 import { createServer, request as httpRequest, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { LegionError } from '../../shared/errors.js';
+import { errorStatus, LegionError, type ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
 import type { AgentTokens } from '../http/agent-auth.js';
@@ -175,7 +175,8 @@ function boundedResolver(resolve: Resolver, timeoutMs: number): Resolver {
 }
 
 /** A complete response written straight to a socket (CONNECT answers, client errors). */
-function writeRawResponse(socket: Duplex, status: number, code: string, message: string, extraHeaders: string[] = []): void {
+function writeRawResponse(socket: Duplex, code: ErrorCode, message: string, extraHeaders: string[] = []): void {
+  const status = errorStatus(code);
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -192,7 +193,8 @@ function writeRawResponse(socket: Duplex, status: number, code: string, message:
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
-function reply(res: ServerResponse, status: number, code: string, message: string, extraHeaders: Record<string, string> = {}): void {
+function reply(res: ServerResponse, code: ErrorCode, message: string, extraHeaders: Record<string, string> = {}): void {
+  const status = errorStatus(code);
   if (res.headersSent) {
     res.destroy();
     return;
@@ -242,10 +244,10 @@ export class EgressProxy {
     this.server.setTimeout(this.limits.idleTimeoutMs);
     this.server.on('connection', (socket: Socket) => this.track(socket));
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.handleRequest(req, res).catch((err: unknown) => this.unexpected(err, () => reply(res, 500, 'egress_internal', 'the egress proxy failed on this request; see the mesh log')));
+      this.handleRequest(req, res).catch((err: unknown) => this.unexpected(err, () => reply(res, 'egress_internal', 'the egress proxy failed on this request; see the mesh log')));
     });
     this.server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.handleConnect(req, socket, head).catch((err: unknown) => this.unexpected(err, () => writeRawResponse(socket, 500, 'egress_internal', 'the egress proxy failed on this tunnel; see the mesh log')));
+      this.handleConnect(req, socket, head).catch((err: unknown) => this.unexpected(err, () => writeRawResponse(socket, 'egress_internal', 'the egress proxy failed on this tunnel; see the mesh log')));
     });
     this.server.on('clientError', (err: Error, socket: Duplex) => {
       // A browser opens connections ahead of use and may leave one unused past the
@@ -256,7 +258,7 @@ export class EgressProxy {
         socket.destroy();
         return;
       }
-      writeRawResponse(socket, 400, 'bad_request', `not a valid HTTP proxy request (${errorText(err)})`);
+      writeRawResponse(socket, 'bad_request', `not a valid HTTP proxy request (${errorText(err)})`);
     });
   }
 
@@ -272,10 +274,10 @@ export class EgressProxy {
     }).catch((err: unknown) => {
       const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
       if (code === 'EADDRINUSE') {
-        throw new LegionError('port_in_use', `port ${port} on ${host} is taken, so the egress proxy cannot listen; stop what uses it, or set mesh.egress_port in config/mesh.yaml`, 409);
+        throw new LegionError('port_in_use', `port ${port} on ${host} is taken, so the egress proxy cannot listen; stop what uses it, or set mesh.egress_port in config/mesh.yaml`);
       }
       if (code === 'EADDRNOTAVAIL') {
-        throw new LegionError('address_unavailable', `cannot listen for the egress proxy on ${host}: no such address on this machine`, 500);
+        throw new LegionError('address_unavailable', `cannot listen for the egress proxy on ${host}: no such address on this machine`);
       }
       throw err;
     });
@@ -340,17 +342,17 @@ export class EgressProxy {
     header: string | undefined,
     target: EgressTarget,
     method: string,
-  ): Promise<{ ok: true; agent: string; addresses: string[]; release: () => void } | { ok: false; status: number; code: string; message: string }> {
+  ): Promise<{ ok: true; agent: string; addresses: string[]; release: () => void } | { ok: false; code: ErrorCode; message: string }> {
     const agent = proxyAgent(header, this.options.tokens);
     if (!agent) {
-      return { ok: false, status: 407, code: 'proxy_auth_required', message: 'the legion egress proxy needs Proxy-Authorization: Basic <agent>:<egress token> (containers get it in HTTP_PROXY)' };
+      return { ok: false, code: 'proxy_auth_required', message: 'the legion egress proxy needs Proxy-Authorization: Basic <agent>:<egress token> (containers get it in HTTP_PROXY)' };
     }
     const subject = targetSubject(target);
     const release = this.acquire(agent);
     if (!release) {
       const message = `${agent} already has ${this.limits.maxConnectionsPerAgent} connections open through the egress proxy (the cap per agent); close some first`;
       this.refused(agent, subject, method, message, 'connection_cap');
-      return { ok: false, status: 429, code: 'egress_busy', message };
+      return { ok: false, code: 'egress_busy', message };
     }
     let decision: DestinationDecision;
     try {
@@ -362,7 +364,7 @@ export class EgressProxy {
     if (!decision.allowed) {
       release();
       this.refused(agent, subject, method, decision.reason, decision.rule);
-      return { ok: false, status: 403, code: 'egress_refused', message: decision.reason };
+      return { ok: false, code: 'egress_refused', message: decision.reason };
     }
     this.options.events.record({ agent, kind: 'egress_allowed', subject, detail: { method } });
     return { ok: true, agent, addresses: decision.addresses, release };
@@ -379,9 +381,9 @@ export class EgressProxy {
     req.on('error', () => res.destroy());
     res.on('error', () => req.destroy());
     const url = req.url && URL.canParse(req.url) ? new URL(req.url) : null;
-    if (!url || url.protocol !== 'http:' || !url.hostname) {
+    if (url?.protocol !== 'http:' || !url.hostname) {
       const hint = url?.protocol === 'https:' ? 'https:// goes through CONNECT (HTTPS_PROXY does this)' : 'send requests in absolute form (http://host/path), as HTTP_PROXY clients do';
-      reply(res, 400, 'bad_request', `this is the legion egress proxy: ${hint}`);
+      reply(res, 'bad_request', `this is the legion egress proxy: ${hint}`);
       return;
     }
     const target: EgressTarget = { host: normalizeHost(url.hostname), port: url.port ? Number(url.port) : 80 };
@@ -390,7 +392,7 @@ export class EgressProxy {
     res.once('close', () => (clientGone = true));
     const admitted = await this.admit(req.headers['proxy-authorization'], target, method);
     if (!admitted.ok) {
-      reply(res, admitted.status, admitted.code, admitted.message, admitted.status === 407 ? { 'proxy-authenticate': REALM } : {});
+      reply(res, admitted.code, admitted.message, admitted.code === 'proxy_auth_required' ? { 'proxy-authenticate': REALM } : {});
       return;
     }
     if (clientGone) {
@@ -402,7 +404,7 @@ export class EgressProxy {
     try {
       socket = await connectChecked(admitted.addresses, target.port, this.limits.connectTimeoutMs);
     } catch (err) {
-      reply(res, 502, 'egress_connect_failed', this.connectFailed(admitted.agent, target, err));
+      reply(res, 'egress_connect_failed', this.connectFailed(admitted.agent, target, err));
       return;
     }
     if (clientGone) {
@@ -420,7 +422,7 @@ export class EgressProxy {
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEndHeaders(answer.rawHeaders));
       answer.pipe(res);
     });
-    upstream.on('error', (err) => reply(res, 502, 'egress_upstream_failed', `${targetSubject(target)} failed: ${errorText(err)}`));
+    upstream.on('error', (err) => reply(res, 'egress_upstream_failed', `${targetSubject(target)} failed: ${errorText(err)}`));
     res.once('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
@@ -432,12 +434,12 @@ export class EgressProxy {
     client.on('error', () => client.destroy());
     const target = parseConnectTarget(req.url ?? '');
     if (!target) {
-      writeRawResponse(client, 400, 'bad_request', `CONNECT needs host:port, got "${(req.url ?? '').slice(0, 200)}"`);
+      writeRawResponse(client, 'bad_request', `CONNECT needs host:port, got "${(req.url ?? '').slice(0, 200)}"`);
       return;
     }
     const admitted = await this.admit(req.headers['proxy-authorization'], target, 'CONNECT');
     if (!admitted.ok) {
-      writeRawResponse(client, admitted.status, admitted.code, admitted.message, admitted.status === 407 ? [`Proxy-Authenticate: ${REALM}`] : []);
+      writeRawResponse(client, admitted.code, admitted.message, admitted.code === 'proxy_auth_required' ? [`Proxy-Authenticate: ${REALM}`] : []);
       return;
     }
     client.once('close', admitted.release);
@@ -449,7 +451,7 @@ export class EgressProxy {
     try {
       upstream = await connectChecked(admitted.addresses, target.port, this.limits.connectTimeoutMs);
     } catch (err) {
-      writeRawResponse(client, 502, 'egress_connect_failed', this.connectFailed(admitted.agent, target, err));
+      writeRawResponse(client, 'egress_connect_failed', this.connectFailed(admitted.agent, target, err));
       return;
     }
     if (client.destroyed) {

@@ -28,7 +28,7 @@ export class AgentTokens {
 
   /** Accepts again a token minted by an earlier mesh, for a container it adopts. */
   restore(agent: string, token: string): void {
-    if (!token.startsWith(`${agent}.`)) throw new LegionError('bad_token', `a stored token of agent ${agent} does not belong to it`, 500);
+    if (!token.startsWith(`${agent}.`)) throw new LegionError('bad_token', `a stored token of agent ${agent} does not belong to it`);
     this.tokens.set(agent, token);
   }
 
@@ -49,7 +49,7 @@ export class AgentTokens {
 
 export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
-  if (!header || !header.startsWith('Bearer ')) return null;
+  if (!header?.startsWith('Bearer ')) return null;
   return header.slice('Bearer '.length).trim();
 }
 
@@ -60,7 +60,7 @@ export function requireAgentToken(app: FastifyInstance, tokens: AgentTokens): vo
   app.addHook('onRequest', async (request) => {
     const token = bearerToken(request);
     const agent = token ? tokens.verify(token) : null;
-    if (!agent) throw new LegionError('unauthorized', 'missing or invalid agent token', 401);
+    if (!agent) throw new LegionError('unauthorized', 'missing or invalid agent token');
     request.agentName = agent;
     const trace = request.headers[TRACE_HEADER];
     request.trace = typeof trace === 'string' && /^[\w.-]{1,64}$/.test(trace) ? trace : null;

@@ -24,7 +24,7 @@ export const laneAdminRoutes: FastifyPluginAsync<LaneAdminRoutesOptions> = async
     const { limit, before } = parseOrThrow(HistoryQuerySchema, request.query, 'query');
     const agents = knownAgents();
     if (!agents.includes(name) && !lanes.hasItems(name)) {
-      throw new LegionError('unknown_agent', `no agent named "${name}" (agents: ${agents.join(', ') || 'none'})`, 404);
+      throw new LegionError('unknown_agent', `no agent named "${name}" (agents: ${agents.join(', ') || 'none'})`);
     }
     // One row more than asked says whether an older page exists.
     const rows = lanes.history(name, { limit: limit + 1, ...(before === undefined ? {} : { before }) });

@@ -21,7 +21,6 @@ export function laneRoom(agent: string, depth: number, cap: number): LaneRoom {
     error: new LegionError(
       'lane_full',
       `the lane of agent ${agent} is full: ${depth} items queued or running, the cap is ${cap} (mesh.lane_depth_cap in config/mesh.yaml); try again once it has drained`,
-      429,
     ),
   };
 }

@@ -138,7 +138,7 @@ export class LaneStore {
   }
 
   private inflight(agent: string): boolean {
-    return this.db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM lane_items WHERE agent = ? AND status = 'inflight'").get(agent)!.n > 0;
+    return (this.db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM lane_items WHERE agent = ? AND status = 'inflight'").get(agent)?.n ?? 0) > 0;
   }
 
   complete(id: string, reply: string): void {

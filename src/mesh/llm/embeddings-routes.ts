@@ -29,7 +29,6 @@ export const embeddingsRoutes: FastifyPluginAsync<EmbeddingsRoutesOptions> = asy
       throw new LegionError(
         'no_embedding_model',
         'no embedding model is configured: set llm.embedding_model in config/mesh.yaml (for example openai/text-embedding-3-small) or name a model in the request',
-        400,
         { path: 'model' },
       );
     }

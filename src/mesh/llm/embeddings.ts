@@ -32,7 +32,6 @@ export function createEmbeddingsProxy(registry: ProviderRegistry, logger: Logger
           throw new LegionError(
             'embeddings_unsupported',
             `provider ${provider.name} is an Anthropic provider, which has no embeddings API; use a model of an OpenAI-compatible provider, for example openai/text-embedding-3-small`,
-            400,
             { provider: provider.name, path: 'model' },
           );
         }
@@ -86,7 +85,7 @@ function checkedResponse(provider: ProviderSettings, model: string, inputs: numb
         ? 'returned empty, non-numeric or differently sized vectors'
         : null;
   if (problem !== null) {
-    throw new LegionError('provider_error', `${provider.name} ${problem} (model ${model})`, 502, { provider: provider.name });
+    throw new LegionError('provider_error', `${provider.name} ${problem} (model ${model})`, { provider: provider.name });
   }
   return { model, dimensions, vectors, usage: { prompt_tokens: promptTokens } };
 }

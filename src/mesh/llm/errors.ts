@@ -7,12 +7,8 @@ import OpenAI from 'openai';
 import { LegionError } from '../../shared/errors.js';
 import type { ProviderSettings } from './providers.js';
 
-/** HTTP status the mesh answers with when the provider failed: the agent's request was
- *  fine, the upstream was not. The provider's own status is in details.status. */
-const UPSTREAM_FAILED = 502;
-
 export function abortedError(provider: ProviderSettings): LegionError {
-  return new LegionError('aborted', `the ${provider.name} call was cancelled`, 499, { provider: provider.name });
+  return new LegionError('aborted', `the ${provider.name} call was cancelled`, { provider: provider.name });
 }
 
 /** Whether a failed call had been taken by the provider, which then bills for it: it was
@@ -35,7 +31,6 @@ export function normalizeProviderError(err: unknown, provider: ProviderSettings)
     return new LegionError(
       'provider_unreachable',
       scrub(`cannot reach ${name} at ${provider.baseUrl}: ${reason}`, provider),
-      UPSTREAM_FAILED,
       { provider: name },
     );
   }
@@ -44,10 +39,10 @@ export function normalizeProviderError(err: unknown, provider: ProviderSettings)
     // No status: the provider reported the error inside an already-open stream.
     const message = err.status === undefined ? `${name} failed mid-stream: ${detail}` : `${name} returned ${err.status}: ${detail}`;
     const details = err.status === undefined ? { provider: name } : { provider: name, status: err.status };
-    return new LegionError('provider_error', scrub(message, provider), UPSTREAM_FAILED, details);
+    return new LegionError('provider_error', scrub(message, provider), details);
   }
   const detail = err instanceof Error ? err.message : String(err);
-  return new LegionError('provider_error', scrub(`${name} call failed: ${detail}`, provider), UPSTREAM_FAILED, { provider: name });
+  return new LegionError('provider_error', scrub(`${name} call failed: ${detail}`, provider), { provider: name });
 }
 
 /** The human part of a provider error body: OpenAI's `error` is `{ message }`, the

@@ -141,7 +141,6 @@ function noApiKeyError(provider: ProviderSettings, context: string): LegionError
   return new LegionError(
     'no_api_key',
     `no API key for provider ${provider.name}: set ${apiKeyVariable(provider.name)} in .env or the environment${context}`,
-    503,
     { provider: provider.name },
   );
 }

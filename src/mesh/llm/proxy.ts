@@ -43,14 +43,13 @@ export function splitModel(model: string): { provider: string; model: string } |
 export function resolveModel(registry: ProviderRegistry, model: string): { provider: ProviderSettings; model: string } {
   const ref = splitModel(model);
   if (!ref) {
-    throw new LegionError('invalid_request', `body: model: expected "provider/model", for example openai/gpt-4o-mini, got "${model}"`, 400, { path: 'model' });
+    throw new LegionError('invalid_request', `body: model: expected "provider/model", for example openai/gpt-4o-mini, got "${model}"`, { path: 'model' });
   }
   const provider = registry.get(ref.provider);
   if (!provider) {
     throw new LegionError(
       'unknown_provider',
       `unknown provider "${ref.provider}" in model "${model}" (known: ${[...registry.keys()].join(', ')})`,
-      400,
       { provider: ref.provider, path: 'model' },
     );
   }

@@ -52,5 +52,5 @@ export function assertAllowed(
   const decision = checker.check(request.agent, permission, subject);
   if (decision.allowed) return;
   events.record({ agent: request.agent, kind: 'denied', subject, detail: { permission, reason: decision.reason }, trace: request.trace ?? null });
-  throw new LegionError('forbidden', decision.reason, 403);
+  throw new LegionError('forbidden', decision.reason);
 }

@@ -20,9 +20,9 @@ export const messageAgentRoutes: FastifyPluginAsync<MessageRoutesOptions> = asyn
     const { agent, message } = parseOrThrow(SendMessageRequestSchema, request.body, 'body');
     const known = knownAgents();
     if (!known.includes(agent)) {
-      throw new LegionError('unknown_agent', `no agent named "${agent}" (agents: ${known.join(', ')})`, 404);
+      throw new LegionError('unknown_agent', `no agent named "${agent}" (agents: ${known.join(', ')})`);
     }
-    if (agent === request.agentName) throw new LegionError('invalid_request', 'an agent cannot send a message to itself', 400);
+    if (agent === request.agentName) throw new LegionError('invalid_request', 'an agent cannot send a message to itself');
     assertAllowed(permissions, events, { agent: request.agentName, trace: request.trace }, 'can_message', agent);
     return router.send(request.agentName, agent, message, request.trace);
   });

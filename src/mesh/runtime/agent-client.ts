@@ -1,7 +1,7 @@
 // The mesh's calls to an agent server, authenticated with the mesh->agent token
 // minted for that container. Never throws raw fetch errors: an unreachable agent is
 // a LegionError naming the agent.
-import { ErrorResponseSchema, LegionError } from '../../shared/errors.js';
+import { ErrorResponseSchema, LegionError, receivedError } from '../../shared/errors.js';
 import { ChatEventSchema, ResetResponseSchema, type ResetResponse } from '../../shared/wire/chat.js';
 import { readSse } from '../../shared/sse.js';
 import { CorrectionResponseSchema, type CorrectionResponse } from '../../shared/wire/learnings.js';
@@ -30,13 +30,13 @@ async function call(endpoint: AgentEndpoint, path: string, init: CallInit): Prom
     });
   } catch (err) {
     if (init.signal?.aborted) throw err;
-    throw new LegionError('agent_unreachable', `agent ${endpoint.agent} did not answer at ${endpoint.url}: ${err instanceof Error ? err.message : String(err)}`, 502);
+    throw new LegionError('agent_unreachable', `agent ${endpoint.agent} did not answer at ${endpoint.url}: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (!response.ok) {
     const text = await response.text();
     const parsed = ErrorResponseSchema.safeParse(safeJson(text));
-    if (parsed.success) throw new LegionError(parsed.data.error.code, parsed.data.error.message, response.status);
-    throw new LegionError('agent_error', `agent ${endpoint.agent} answered ${response.status}: ${text.slice(0, 300)}`, 502);
+    if (parsed.success) throw receivedError(parsed.data.error, 'agent_error');
+    throw new LegionError('agent_error', `agent ${endpoint.agent} answered ${response.status}: ${text.slice(0, 300)}`);
   }
   return response;
 }
@@ -63,14 +63,14 @@ export async function openAgentChat(endpoint: AgentEndpoint, message: string, tr
 /** Runs one turn to its end without a person watching (lane items); resolves with the reply. */
 export async function runAgentTurn(endpoint: AgentEndpoint, message: string, trace: string, signal: AbortSignal): Promise<string> {
   const response = await openAgentChat(endpoint, message, trace, signal);
-  if (!response.body) throw new LegionError('agent_error', `agent ${endpoint.agent} sent no chat stream`, 502);
+  if (!response.body) throw new LegionError('agent_error', `agent ${endpoint.agent} sent no chat stream`);
   for await (const raw of readSse(response.body)) {
     const event = ChatEventSchema.safeParse(raw);
     if (!event.success) continue;
     if (event.data.type === 'done') return event.data.reply;
-    if (event.data.type === 'error') throw new LegionError(event.data.error.code, `agent ${endpoint.agent}: ${event.data.error.message}`, 502);
+    if (event.data.type === 'error') throw receivedError(event.data.error, 'agent_error', `agent ${endpoint.agent}: ${event.data.error.message}`);
   }
-  throw new LegionError('agent_error', `agent ${endpoint.agent} ended its turn without a reply`, 502);
+  throw new LegionError('agent_error', `agent ${endpoint.agent} ended its turn without a reply`);
 }
 
 export async function resetAgentSession(endpoint: AgentEndpoint, session?: string): Promise<ResetResponse> {

@@ -47,7 +47,6 @@ export async function assertDockerReachable(docker: Docker): Promise<void> {
     throw new LegionError(
       'docker_unreachable',
       `Docker is not reachable (${reason}). Start the Docker engine (for example \`sudo systemctl start docker\`) and make sure this user may use it (DOCKER_HOST, or membership of the docker group).`,
-      503,
     );
   }
 }
@@ -95,7 +94,6 @@ export class DockerRuntime implements AgentRuntime {
       throw new LegionError(
         'unknown_runtime',
         `the OCI runtime "${choice.name}" (runtime: in config/mesh.yaml or config/agents.yaml) is not registered with Docker; it knows: ${choice.known.join(', ') || 'none'}. Use auto, one of those, or register it in /etc/docker/daemon.json and reload the engine (legion doctor says how for gVisor)`,
-        400,
       );
     }
     return { runtime: choice.name, sandboxed: choice.sandboxed };
@@ -132,15 +130,15 @@ export class DockerRuntime implements AgentRuntime {
       IPAM?: { Config?: { Gateway?: string }[] };
     };
     if (!info.Internal) {
-      throw new LegionError('network_not_internal', `Docker network ${NETWORK_NAME} exists but is not internal; remove it (docker network rm ${NETWORK_NAME}) and start again`, 500);
+      throw new LegionError('network_not_internal', `Docker network ${NETWORK_NAME} exists but is not internal; remove it (docker network rm ${NETWORK_NAME}) and start again`);
     }
     const gateway = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
-    if (!gateway) throw new LegionError('network_no_gateway', `Docker network ${NETWORK_NAME} has no gateway address`, 500);
+    if (!gateway) throw new LegionError('network_no_gateway', `Docker network ${NETWORK_NAME} has no gateway address`);
     return { gateway, bridge: bridgeName(info) };
   }
 
   async isolateHost(ports: number[]): Promise<HostIsolation> {
-    if (!this.network) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
+    if (!this.network) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()');
     const spec: HostFirewallSpec = { ...this.network, ports };
     const isolation = await installHostFirewall(spec);
     if (isolation.enforced) this.firewall = spec;
@@ -163,7 +161,7 @@ export class DockerRuntime implements AgentRuntime {
   }
 
   async start(launch: AgentLaunch): Promise<RunningAgent> {
-    if (!this.tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
+    if (!this.tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()');
     const image = launch.browser ? await this.browserImage() : this.tag;
     const name = this.containerName(launch.agent);
     const engine = await this.engineRuntimes();
@@ -211,7 +209,7 @@ export class DockerRuntime implements AgentRuntime {
     await startContainer(container, sandbox.runtime, () => startWithSecrets(container, launch.secrets));
     const info = await container.inspect();
     const ip = info.NetworkSettings.Networks[NETWORK_NAME]?.IPAddress;
-    if (!ip) throw new LegionError('container_no_address', `container ${name} has no address on ${NETWORK_NAME}`, 500);
+    if (!ip) throw new LegionError('container_no_address', `container ${name} has no address on ${NETWORK_NAME}`);
     return { url: `http://${ip}:${AGENT_SERVER_PORT}`, id: info.Id, name, image, sandbox };
   }
 
@@ -255,7 +253,7 @@ export class DockerRuntime implements AgentRuntime {
 
   async existing(): Promise<FoundAgent[]> {
     const tag = this.tag;
-    if (!tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()', 500);
+    if (!tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()');
     const imageId = (await this.docker.getImage(tag).inspect()).Id;
     // A browser agent's container is current when it runs this code's browser variant.
     const browserTag = imageTag(this.options.image, undefined, 'browser');
@@ -309,7 +307,6 @@ async function startContainer(container: Docker.Container, runtime: string, star
     throw new LegionError(
       'runtime_misconfigured',
       `the OCI runtime ${runtime} refused to start the container (${reason.trim()}): register it with "runtimeArgs": ["--network=host"] in /etc/docker/daemon.json, for example ${GVISOR_DAEMON_JSON}, then reload the engine (sudo kill -HUP $(pidof dockerd))`,
-      500,
     );
   }
 }

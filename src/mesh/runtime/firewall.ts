@@ -95,7 +95,7 @@ export const systemIptables: Iptables = (args) =>
   new Promise((resolve, reject) => {
     execFile('iptables', ['-w', '5', ...args], { timeout: 15_000 }, (err, stdout, stderr) => {
       if (err && err.code === 'ENOENT') {
-        reject(new LegionError('iptables_missing', 'iptables is not installed (Debian/Ubuntu: apt-get install iptables)', 500));
+        reject(new LegionError('iptables_missing', 'iptables is not installed (Debian/Ubuntu: apt-get install iptables)'));
         return;
       }
       resolve({ ok: !err, stdout, stderr: stderr.trim() || (err ? err.message : '') });
@@ -141,7 +141,7 @@ async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
         continue;
       }
       if (Date.now() > deadline) {
-        throw new LegionError('firewall_locked', `another legion process has held ${path} for over ${LOCK_WAIT_MS / 1000} s; if no legion is starting or stopping, delete that file`, 409);
+        throw new LegionError('firewall_locked', `another legion process has held ${path} for over ${LOCK_WAIT_MS / 1000} s; if no legion is starting or stopping, delete that file`);
       }
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -155,7 +155,7 @@ async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
 
 async function must(iptables: Iptables, args: string[]): Promise<void> {
   const result = await iptables(args);
-  if (!result.ok) throw new LegionError('firewall_failed', `iptables ${args.join(' ')} failed: ${result.stderr}`, 500);
+  if (!result.ok) throw new LegionError('firewall_failed', `iptables ${args.join(' ')} failed: ${result.stderr}`);
 }
 
 async function has(iptables: Iptables, chain: string, rule: string[]): Promise<boolean> {

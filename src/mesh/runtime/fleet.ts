@@ -160,7 +160,7 @@ export class Fleet implements MonitoredFleet {
   private async startSlot(slot: AgentSlot): Promise<void> {
     const project = this.options.project();
     const entry = project.agents[slot.name];
-    if (!entry) throw new LegionError('unknown_agent', `no agent named "${slot.name}" in config/agents.yaml`, 404);
+    if (!entry) throw new LegionError('unknown_agent', `no agent named "${slot.name}" in config/agents.yaml`);
     const { runtime, tokens, logger } = this.options;
     slot.generation += 1;
     slot.health = 'starting';
@@ -216,12 +216,12 @@ export class Fleet implements MonitoredFleet {
       const state = await this.options.runtime.state(name);
       if (state !== 'running') {
         const logs = await this.options.runtime.logs(name, 20);
-        throw new LegionError('agent_exited', `agent ${name} exited while starting (state ${state ?? 'gone'})${logs ? `; its last output:\n${logs}` : ''}`, 500);
+        throw new LegionError('agent_exited', `agent ${name} exited while starting (state ${state ?? 'gone'})${logs ? `; its last output:\n${logs}` : ''}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
     const logs = await this.options.runtime.logs(name, 20);
-    throw new LegionError('agent_unhealthy', `agent ${name} did not become healthy within ${HEALTH_TIMEOUT_MS / 1000}s${logs ? `; its last output:\n${logs}` : ''}`, 500);
+    throw new LegionError('agent_unhealthy', `agent ${name} did not become healthy within ${HEALTH_TIMEOUT_MS / 1000}s${logs ? `; its last output:\n${logs}` : ''}`);
   }
 
   stop(name: string): Promise<void> {
@@ -295,7 +295,7 @@ export class Fleet implements MonitoredFleet {
   private assertConfigured(name: string): void {
     if (!this.options.project().agents[name]) {
       const known = Object.keys(this.options.project().agents).join(', ') || 'none';
-      throw new LegionError('unknown_agent', `no agent named "${name}" (agents: ${known})`, 404);
+      throw new LegionError('unknown_agent', `no agent named "${name}" (agents: ${known})`);
     }
   }
 
@@ -305,7 +305,7 @@ export class Fleet implements MonitoredFleet {
     this.assertConfigured(name);
     const slot = this.slots.get(name);
     if (!slot || slot.health === 'stopped' || slot.health === 'failed') {
-      throw new LegionError('agent_not_running', `agent ${name} is not running (${slot?.health ?? 'stopped'}${slot?.lastError ? `: ${slot.lastError}` : ''})`, 503);
+      throw new LegionError('agent_not_running', `agent ${name} is not running (${slot?.health ?? 'stopped'}${slot?.lastError ? `: ${slot.lastError}` : ''})`);
     }
   }
 
@@ -314,7 +314,7 @@ export class Fleet implements MonitoredFleet {
     this.assertConfigured(name);
     const slot = this.slots.get(name);
     if (!slot?.running || !slot.serverToken || slot.health !== 'healthy') {
-      throw new LegionError('agent_not_running', `agent ${name} is not running (${slot?.health ?? 'stopped'}${slot?.lastError ? `: ${slot.lastError}` : ''})`, 503);
+      throw new LegionError('agent_not_running', `agent ${name} is not running (${slot?.health ?? 'stopped'}${slot?.lastError ? `: ${slot.lastError}` : ''})`);
     }
     return { agent: name, url: slot.running.url, serverToken: slot.serverToken };
   }

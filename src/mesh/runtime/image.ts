@@ -51,7 +51,7 @@ function listFiles(root: string, rel: string): string[] {
 
 export function imageTag(spec: ImageSpec, root = PACKAGE_ROOT, variant: ImageVariant = 'agent'): string {
   if (!existsSync(join(root, 'dist', 'agent', 'main.js'))) {
-    throw new LegionError('not_built', `the agent server is not compiled (${join(root, 'dist/agent/main.js')} is missing): run npm run build`, 500);
+    throw new LegionError('not_built', `the agent server is not compiled (${join(root, 'dist/agent/main.js')} is missing): run npm run build`);
   }
   const hash = sha256Hex(
     [
@@ -108,7 +108,7 @@ export async function buildImage(docker: Docker, spec: ImageSpec, progress: Prog
             const hint = recent.some((l) => /SELF_SIGNED|UNABLE_TO_GET_ISSUER|certificate/i.test(l))
               ? '\nnpm could not verify the registry certificate: behind a TLS-intercepting proxy, set image.extra_ca_cert in config/mesh.yaml or LEGION_EXTRA_CA_CERTS to your CA bundle'
               : '';
-            reject(new LegionError('image_build_failed', `building ${tag} failed: ${reason}\n${recent.join('\n')}${hint}`, 500));
+            reject(new LegionError('image_build_failed', `building ${tag} failed: ${reason}\n${recent.join('\n')}${hint}`));
           } else resolvePromise();
         },
         (message: BuildMessage) => {

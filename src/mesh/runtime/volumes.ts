@@ -72,7 +72,7 @@ export async function findAgentVolume(docker: Docker, projectId: string, agent: 
 /** The volume the agent mounts, created with the project's labels when it is new. */
 export async function ensureAgentVolume(docker: Docker, projectId: string, agent: string): Promise<{ name: string; notice: string | null }> {
   const choice = await findAgentVolume(docker, projectId, agent);
-  if (choice.action === 'refuse') throw new LegionError('volume_not_ours', choice.reason, 409);
+  if (choice.action === 'refuse') throw new LegionError('volume_not_ours', choice.reason);
   if (choice.create) await docker.createVolume({ Name: choice.name, Labels: volumeLabels(projectId, agent) });
   return { name: choice.name, notice: choice.notice };
 }
@@ -127,11 +127,11 @@ export interface AdoptOutcome {
  *  agent must not be running; `source` is only read. */
 export async function adoptVolume(docker: Docker, image: string, projectId: string, agent: string, source: string): Promise<AdoptOutcome> {
   const facts = await inspectVolume(docker, source);
-  if (!facts) throw new LegionError('unknown_volume', `no Docker volume named ${source} (docker volume ls lists them)`, 404);
+  if (!facts) throw new LegionError('unknown_volume', `no Docker volume named ${source} (docker volume ls lists them)`);
   const running = await docker.listContainers({ filters: { label: [`${LABELS.project}=${projectId}`, `${LABELS.agent}=${agent}`], status: ['running'] } });
-  if (running.length > 0) throw new LegionError('agent_running', `agent ${agent} is running; stop the fleet (legion stop), then run adopt-volume again and start it`, 409);
+  if (running.length > 0) throw new LegionError('agent_running', `agent ${agent} is running; stop the fleet (legion stop), then run adopt-volume again and start it`);
   const { name: target } = await ensureAgentVolume(docker, projectId, agent);
-  if (target === source) throw new LegionError('same_volume', `${source} is already agent ${agent}'s volume in this project`, 400);
+  if (target === source) throw new LegionError('same_volume', `${source} is already agent ${agent}'s volume in this project`);
   const container = await docker.createContainer({
     Image: image,
     User: '1000:1000',
@@ -152,8 +152,9 @@ export async function adoptVolume(docker: Docker, image: string, projectId: stri
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: Docker's multiplexed log frames start with control bytes, which are stripped here
     const logs = (await container.logs({ stdout: true, stderr: true })).toString('utf8').replace(/[\x00-\x08]/g, '');
-    if (StatusCode !== 0) throw new LegionError('adopt_failed', `copying ${source} into ${target} failed (exit ${StatusCode}): ${logs.trim()}`, 500);
+    if (StatusCode !== 0) throw new LegionError('adopt_failed', `copying ${source} into ${target} failed (exit ${StatusCode}): ${logs.trim()}`);
     const aside = /aside=(\S*)/.exec(logs)?.[1] ?? '';
     return { target, aside: aside || null };
   } finally {

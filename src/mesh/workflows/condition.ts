@@ -67,7 +67,7 @@ const positions = new WeakMap<jsep.Expression, number>();
 jsep.hooks.add('gobble-token', function (this: jsep.HookScope) {
   tokenStarts.push(this.index);
 });
-jsep.hooks.add('after-token', function (env) {
+jsep.hooks.add('after-token', (env) => {
   const start = tokenStarts.pop();
   if (env.node && start !== undefined) positions.set(env.node, start);
 });

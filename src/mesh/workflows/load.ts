@@ -18,7 +18,7 @@ import {
 } from '../../shared/config/workflow.js';
 import type { WorkflowSummary } from '../../shared/wire/workflow.js';
 import { formatZodIssues } from '../../shared/zod-format.js';
-import { Condition, ConditionError, conditionPaths, parseCondition } from './condition.js';
+import { type Condition, ConditionError, conditionPaths, parseCondition } from './condition.js';
 import { ancestors, dependents, topologicalOrder, type StepGraph } from './graph.js';
 import { promoteKeyProblem, TemplateError, templatePaths } from './template.js';
 import { formatScopePath } from './scope.js';

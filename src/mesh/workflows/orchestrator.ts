@@ -73,7 +73,7 @@ export class Orchestrator implements TaskSteps {
   startManual(name: string, input: JsonValue): RunView {
     const workflows = this.options.definitions.reload();
     const workflow = workflows.get(name);
-    if (!workflow) throw new LegionError('not_found', this.unknownWorkflow(name) ?? `no workflow named "${name}"`, 404);
+    if (!workflow) throw new LegionError('not_found', this.unknownWorkflow(name) ?? `no workflow named "${name}"`);
     const run = this.transact((fx) => this.createRun(workflow, input, 'manual', fx));
     return this.view(run.id);
   }
@@ -96,7 +96,7 @@ export class Orchestrator implements TaskSteps {
     let run: string | null = null;
     if (target !== null) {
       const workflow = workflows.get(target);
-      if (!workflow) throw new LegionError('workflow_unknown', `webhook ${hook} starts workflow ${target}, which is not in config/workflows now`, 503);
+      if (!workflow) throw new LegionError('workflow_unavailable', `webhook ${hook} starts workflow ${target}, which is not in config/workflows now`);
       run = this.transact((fx) => this.createRun(workflow, asJson(payload), trigger, fx)).id;
     }
     const also: string[] = [];
@@ -155,7 +155,7 @@ export class Orchestrator implements TaskSteps {
 
   view(runId: string): RunView {
     const view = this.options.store.view(runId);
-    if (!view) throw new LegionError('not_found', `no workflow run "${runId}" (recent runs: \`legion workflow runs\`)`, 404);
+    if (!view) throw new LegionError('not_found', `no workflow run "${runId}" (recent runs: \`legion workflow runs\`)`);
     return view;
   }
 
@@ -164,7 +164,7 @@ export class Orchestrator implements TaskSteps {
   /** Cancels a running run: what runs is cancelled on its agent, the rest never starts. */
   cancel(runId: string): RunView {
     const current = this.view(runId);
-    if (current.status !== 'running') throw new LegionError('run_finished', `workflow run ${runId} already finished: its status is ${current.status}`, 409);
+    if (current.status !== 'running') throw new LegionError('run_finished', `workflow run ${runId} already finished: its status is ${current.status}`);
     this.transact((fx) => {
       const run = this.options.store.run(runId);
       if (run?.status === 'running') this.finishRun(run, 'cancelled', 'cancelled by the operator', fx);
@@ -215,7 +215,7 @@ export class Orchestrator implements TaskSteps {
   handedOver(body: TaskItemBody): void {
     this.transact((fx) => {
       const current = this.currentAttempt(body);
-      if (!current || current.step.status !== 'queued') return;
+      if (current?.step.status !== 'queued') return;
       const { run, step } = current;
       const now = new Date().toISOString();
       this.options.store.updateStep(run.id, step.step_id, { status: 'running', attempt_started_at: now, started_at: step.started_at ?? now });

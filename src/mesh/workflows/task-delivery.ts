@@ -49,7 +49,7 @@ export async function deliverTask(endpoint: AgentEndpoint, item: LaneItem, steps
   let posts = 0;
   const post = async (request: TaskRequestParsed): Promise<TaskResult> => {
     posts += 1;
-    if (posts > MAX_POSTS) throw new LegionError('task_lost', `agent ${endpoint.agent} lost task ${taskId} ${MAX_POSTS} times in one hand-over`, 502);
+    if (posts > MAX_POSTS) throw new LegionError('task_lost', `agent ${endpoint.agent} lost task ${taskId} ${MAX_POSTS} times in one hand-over`);
     const { result } = await postTask(endpoint, request, signal);
     steps.handedOver(body);
     return result;

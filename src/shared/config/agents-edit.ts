@@ -54,9 +54,9 @@ export function agentsFileWithAdded(dir: string, agents: readonly NewAgent[]): s
   const doc = load(dir);
   for (const agent of agents) {
     const problem = checkAgentName(agent.name);
-    if (problem) throw new LegionError('invalid_name', problem, 400);
+    if (problem) throw new LegionError('invalid_name', problem);
     if (doc.hasIn(['agents', agent.name])) {
-      throw new LegionError('agent_exists', `an agent named "${agent.name}" already exists in ${PROJECT_FILES.agents}`, 409);
+      throw new LegionError('agent_exists', `an agent named "${agent.name}" already exists in ${PROJECT_FILES.agents}`);
     }
     const entry: Record<string, unknown> = { role: agent.role };
     if (agent.model) entry.model = agent.model;
@@ -85,7 +85,7 @@ export function addAgentToConfig(dir: string, agent: NewAgent): void {
 export function removeAgentFromConfig(dir: string, name: string): void {
   const doc = load(dir);
   if (!doc.hasIn(['agents', name])) {
-    throw new LegionError('unknown_agent', `no agent named "${name}" in ${PROJECT_FILES.agents}`, 404);
+    throw new LegionError('unknown_agent', `no agent named "${name}" in ${PROJECT_FILES.agents}`);
   }
   doc.deleteIn(['agents', name]);
   save(dir, validated(doc));

@@ -16,7 +16,7 @@ export class ConfigError extends LegionError {
   /** The same problems with the line in the file where known: `config/x.yaml:7: key.path: ...`. */
   readonly located: string[];
   constructor(lines: string[], located: string[] = lines) {
-    super('config_invalid', lines.join('\n'), 400);
+    super('config_invalid', lines.join('\n'));
     this.name = 'ConfigError';
     this.lines = lines;
     this.located = located;

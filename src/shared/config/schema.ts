@@ -20,7 +20,6 @@ const ProviderSchema = z.strictObject({
   kind: z.enum(['openai', 'anthropic']).optional(),
   base_url: z.url().optional(),
 });
-export type ProviderConfig = z.infer<typeof ProviderSchema>;
 
 /** Spending limits in USD; 0 stops all LLM calls of that scope. Checked before each call. */
 export const BudgetSchema = z.strictObject({
@@ -224,7 +223,6 @@ export const AgentsFileSchema = z.strictObject({
     )
     .default({}),
 });
-export type AgentsFile = z.infer<typeof AgentsFileSchema>;
 
 /** The egress proxy's port: mesh.egress_port, else the agent API's port + 1. */
 export function egressPort(mesh: MeshFile['mesh']): number {

@@ -14,7 +14,7 @@ export type YamlPath = readonly string[];
 
 function parse(text: string): Document {
   const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new LegionError('yaml_edit_failed', `cannot edit YAML that does not parse: ${doc.errors[0]?.message.split('\n')[0] ?? ''}`, 400);
+  if (doc.errors.length > 0) throw new LegionError('yaml_edit_failed', `cannot edit YAML that does not parse: ${doc.errors[0]?.message.split('\n')[0] ?? ''}`);
   return doc;
 }
 
@@ -37,7 +37,7 @@ function column(text: string, offset: number): number {
 }
 
 function rangeOf(node: Node): [number, number, number] {
-  if (!node.range) throw new LegionError('yaml_edit_failed', 'a YAML node without its position in the text', 500);
+  if (!node.range) throw new LegionError('internal', 'a YAML node without its position in the text');
   return node.range;
 }
 
@@ -54,14 +54,14 @@ function mapAt(doc: Document, path: YamlPath): YAMLMap | null {
 
 function jsEquals(text: string, expected: Document): void {
   if (!isDeepStrictEqual(parse(text).toJS(), expected.toJS())) {
-    throw new LegionError('yaml_edit_failed', 'an edit of the YAML text did not give the data it should; nothing was changed', 500);
+    throw new LegionError('internal', 'an edit of the YAML text did not give the data it should; nothing was changed');
   }
 }
 
 /** Adds `key: value` to the map at `path` (which must exist), after its last entry. */
 function insertPair(text: string, doc: Document, path: YamlPath, key: string, value: unknown): string {
   const map = mapAt(doc, path);
-  if (map === null) throw new LegionError('yaml_edit_failed', `no map at ${path.join('.') || 'the top level'} to add ${key} to`, 400);
+  if (map === null) throw new LegionError('yaml_edit_failed', `no map at ${path.join('.') || 'the top level'} to add ${key} to`);
   const data: unknown = map.toJSON();
   if (map.flow || map.items.length === 0) {
     return replaceNode(text, map, inlineYaml({ ...(data as Record<string, unknown>), [key]: value }));
@@ -107,7 +107,7 @@ function setIn(text: string, doc: Document, path: YamlPath, value: unknown): str
     const nested = path.slice(depth + 1).reduceRight<unknown>((inner, k) => ({ [k]: inner }), value);
     return insertPair(text, doc, outer, path[depth] ?? '', nested);
   }
-  throw new LegionError('yaml_edit_failed', `cannot set ${path.join('.')}: the file's top level is not a map`, 400);
+  throw new LegionError('yaml_edit_failed', `cannot set ${path.join('.')}: the file's top level is not a map`);
 }
 
 /** The text without the entry at `path` (its lines, with a comment on them); unchanged when absent. */
@@ -119,7 +119,7 @@ export function deleteYamlValue(text: string, path: YamlPath): string {
   const parent = mapAt(doc, path.slice(0, -1));
   const key = path[path.length - 1];
   const pair = parent?.items.find((item) => isScalar(item.key) && item.key.value === key);
-  if (parent === null || pair === undefined) throw new LegionError('yaml_edit_failed', `cannot remove ${path.join('.')}`, 400);
+  if (parent === null || pair === undefined) throw new LegionError('yaml_edit_failed', `cannot remove ${path.join('.')}`);
   let next: string;
   if (parent.flow) {
     const data = { ...(parent.toJSON() as Record<string, unknown>) };

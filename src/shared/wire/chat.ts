@@ -15,7 +15,6 @@ export const ChatRequestSchema = z.strictObject({
   /** A named conversation of its own (a channel user's, set by the mesh); absent: the agent's main session (REPL, triggers). */
   session: SessionKeySchema.optional(),
 });
-export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 
 export const ChatEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('token'), text: z.string() }),

@@ -24,9 +24,6 @@ export type PublishResponse = z.infer<typeof PublishResponseSchema>;
 
 export const SubscribeRequestSchema = z.strictObject({ topic: TopicPatternSchema });
 export const SubscribeResponseSchema = z.object({ agent: z.string(), topic: z.string(), subscribed: z.boolean() });
-export const SubscriptionListSchema = z.object({
-  subscriptions: z.array(z.object({ agent: z.string(), topic: z.string(), source: z.enum(['config', 'runtime']) })),
-});
 
 export const SendMessageRequestSchema = z.strictObject({ agent: AgentNameSchema, message: z.string().min(1).max(32 * 1024) });
 export const SendMessageResponseSchema = z.object({ delivery_id: z.string(), message_id: z.string(), to: z.string() });

@@ -40,7 +40,6 @@ export type Probe =
   | { probe: SimpleProbe }
   | { probe: 'blackboard_changed'; prefix: string }
   | { probe: 'disk_usage'; over_percent: number };
-export type ProbeName = Probe['probe'];
 
 export function normalizeProbe(spec: ProbeSpec): Probe {
   if (typeof spec === 'string') return { probe: spec };

@@ -13,7 +13,6 @@ export const CorrectionRequestSchema = z.strictObject({
     .min(1, 'expected a non-empty correction')
     .max(CORRECTION_MAX_CHARS, `expected a correction of at most ${CORRECTION_MAX_CHARS} characters`),
 });
-export type CorrectionRequest = z.infer<typeof CorrectionRequestSchema>;
 
 export const CorrectionResponseSchema = z.object({
   recorded: z.literal(true),

@@ -10,7 +10,6 @@ export const WebSearchRequestSchema = z.strictObject({
   query: z.string().trim().min(1, 'expected a non-empty query').max(400, 'a query may have at most 400 characters'),
   limit: z.number().int().min(1).max(SEARCH_LIMIT_MAX).default(SEARCH_LIMIT_DEFAULT).describe(`results wanted, 1 to ${SEARCH_LIMIT_MAX}`),
 });
-export type WebSearchRequest = z.output<typeof WebSearchRequestSchema>;
 
 export const SEARCH_BACKENDS = ['brave', 'searxng', 'duckduckgo'] as const;
 export const SearchBackendSchema = z.enum(SEARCH_BACKENDS);

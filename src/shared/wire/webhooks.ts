@@ -63,7 +63,6 @@ export const AddWebhookRequestSchema = z
       ctx.addIssue({ code: 'custom', path: ['events'], message: 'legion-scheme calls carry no event type: give --scheme github|standard|stripe|slack, or filter on the payload with --filter' });
     }
   });
-export type AddWebhookRequest = z.infer<typeof AddWebhookRequestSchema>;
 
 export const WebhookSchema = z.object({
   name: z.string(),

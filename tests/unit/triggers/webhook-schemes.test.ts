@@ -21,15 +21,15 @@ describe('signCall and checkCall', () => {
   it.each(WEBHOOK_SCHEMES)('%s: accepts what signCall signs, and refuses it for another body or secret', (scheme) => {
     const headers = signCall(scheme, SECRET[scheme], BODY, NOW, 'push');
     expect(check(scheme, headers)).toMatchObject({ ok: true });
-    expect(check(scheme, headers, Buffer.from('{"hello":"world!"}'))).toMatchObject({ ok: false, status: 401, code: 'signature_invalid' });
+    expect(check(scheme, headers, Buffer.from('{"hello":"world!"}'))).toMatchObject({ ok: false, code: 'signature_invalid' });
     const other = scheme === 'standard' ? `whsec_${Buffer.from('another key').toString('base64')}` : 'another-secret';
     expect(check(scheme, signCall(scheme, other, BODY, NOW, 'push'))).toMatchObject({ ok: false, code: 'signature_invalid' });
-    expect(check(scheme, {})).toMatchObject({ ok: false, status: 401, code: 'signature_missing' });
+    expect(check(scheme, {})).toMatchObject({ ok: false, code: 'signature_missing' });
   });
 
   it.each(['legion', 'standard', 'stripe', 'slack'] as const)('%s: refuses a genuine signature outside ±%s s', (scheme) => {
     const old = signCall(scheme, SECRET[scheme], BODY, NOW - SIGNATURE_WINDOW_S - 1, 'push');
-    expect(check(scheme, old)).toMatchObject({ ok: false, status: 401, code: 'timestamp_out_of_window' });
+    expect(check(scheme, old)).toMatchObject({ ok: false, code: 'timestamp_out_of_window' });
     expect(check(scheme, signCall(scheme, SECRET[scheme], BODY, NOW - SIGNATURE_WINDOW_S, 'push'))).toMatchObject({ ok: true });
     expect(check(scheme, signCall(scheme, SECRET[scheme], BODY, NOW + SIGNATURE_WINDOW_S + 1, 'push'))).toMatchObject({ code: 'timestamp_out_of_window' });
   });
@@ -45,7 +45,7 @@ describe('github', () => {
   });
 
   it('refuses a signed call without X-GitHub-Delivery, and malformed signatures', () => {
-    expect(check('github', { 'x-hub-signature-256': signature })).toMatchObject({ ok: false, status: 400, code: 'delivery_missing' });
+    expect(check('github', { 'x-hub-signature-256': signature })).toMatchObject({ ok: false, code: 'delivery_missing' });
     expect(check('github', { 'x-hub-signature-256': signature.slice(7), 'x-github-delivery': 'd' })).toMatchObject({ code: 'signature_invalid' });
     expect(check('github', { 'x-hub-signature-256': signature.slice(0, -2), 'x-github-delivery': 'd' })).toMatchObject({ code: 'signature_invalid' });
     expect(check('github', { 'x-hub-signature-256': [signature, signature], 'x-github-delivery': 'd' })).toMatchObject({ code: 'signature_missing' });
@@ -70,9 +70,9 @@ describe('standard webhooks', () => {
   });
 
   it('names a missing id or timestamp', () => {
-    expect(check('standard', { 'webhook-signature': v1(key), 'webhook-timestamp': String(NOW) })).toMatchObject({ status: 400, code: 'delivery_missing' });
-    expect(check('standard', { 'webhook-signature': v1(key), 'webhook-id': 'msg_1' })).toMatchObject({ status: 401, code: 'timestamp_missing' });
-    expect(check('standard', { ...headers(v1(key)), 'webhook-timestamp': 'soon' })).toMatchObject({ status: 400, code: 'timestamp_invalid' });
+    expect(check('standard', { 'webhook-signature': v1(key), 'webhook-timestamp': String(NOW) })).toMatchObject({ code: 'delivery_missing' });
+    expect(check('standard', { 'webhook-signature': v1(key), 'webhook-id': 'msg_1' })).toMatchObject({ code: 'timestamp_missing' });
+    expect(check('standard', { ...headers(v1(key)), 'webhook-timestamp': 'soon' })).toMatchObject({ code: 'timestamp_invalid' });
   });
 });
 

@@ -23,7 +23,7 @@ export function assertCanManageCron(permissions: Pick<PermissionChecker, 'canMan
   const decision = permissions.canManageCron(request.agentName);
   if (decision.allowed) return;
   events.record({ agent: request.agentName, kind: 'denied', subject, detail: { permission: 'can_manage_cron', reason: decision.reason }, trace: request.trace });
-  throw new LegionError('forbidden', decision.reason, 403);
+  throw new LegionError('forbidden', decision.reason);
 }
 
 export interface CronAgentRoutesOptions {
@@ -72,7 +72,7 @@ export const cronAdminRoutes: FastifyPluginAsync<CronAdminRoutesOptions> = async
     const body = parseOrThrow(CronAddRequestSchema, request.body, 'body');
     const known = knownAgents();
     if (!known.includes(body.agent)) {
-      throw new LegionError('unknown_agent', `no agent named "${body.agent}" (agents: ${known.join(', ') || 'none'})`, 404);
+      throw new LegionError('unknown_agent', `no agent named "${body.agent}" (agents: ${known.join(', ') || 'none'})`);
     }
     return reply.status(201).send(cron.add({ ...body, createdBy: 'operator' }));
   });

@@ -17,7 +17,7 @@ import type { TriggerBody } from '../../lanes/format.js';
 import type { LaneStore } from '../../lanes/store.js';
 import { decideFiring, settlementOf } from './firing.js';
 import { nextRunAfter, parseSchedule, timeZoneProblem, type Schedule } from './schedule.js';
-import { CronStore, toRun, type JobRow, type RunRow } from './store.js';
+import { type CronStore, toRun, type JobRow, type RunRow } from './store.js';
 
 const MAX_SLEEP_MS = 60_000;
 /** An agent scheduling in a loop stops here, before it floods its own lane and the event log. */
@@ -45,7 +45,7 @@ export interface AddJobInput {
 }
 
 function invalid(problem: string): LegionError {
-  return new LegionError('invalid_schedule', problem, 400);
+  return new LegionError('invalid_schedule', problem);
 }
 
 export class CronScheduler {
@@ -82,7 +82,7 @@ export class CronScheduler {
     const parsed = parseSchedule(input.schedule, tz);
     if (!parsed.ok) throw invalid(parsed.problem);
     if (input.createdBy === 'agent' && this.options.store.list(input.agent).length >= MAX_AGENT_JOBS) {
-      throw new LegionError('too_many_jobs', `${input.agent} already has ${MAX_AGENT_JOBS} cron jobs; remove one (remove_cron) before adding another`, 409);
+      throw new LegionError('too_many_jobs', `${input.agent} already has ${MAX_AGENT_JOBS} cron jobs; remove one (remove_cron) before adding another`);
     }
     const createdAt = this.now();
     const next = nextRunAfter(parsed.schedule, tz, createdAt, createdAt);
@@ -116,7 +116,7 @@ export class CronScheduler {
   getJob(id: string, owner?: string): CronJob {
     const job = this.options.store.job(id);
     if (!job || (owner !== undefined && job.agent !== owner)) {
-      throw new LegionError('not_found', owner === undefined ? `no cron job ${id}` : `${owner} has no cron job ${id}`, 404);
+      throw new LegionError('not_found', owner === undefined ? `no cron job ${id}` : `${owner} has no cron job ${id}`);
     }
     return job;
   }
@@ -137,7 +137,7 @@ export class CronScheduler {
   /** `legion cron run`: fires now, whatever the schedule says (still never twice at once). */
   runNow(id: string): CronRun {
     const row = this.options.store.jobRow(id);
-    if (!row) throw new LegionError('not_found', `no cron job ${id}`, 404);
+    if (!row) throw new LegionError('not_found', `no cron job ${id}`);
     return toRun(this.fire(row, 'manual', null, this.now(), undefined));
   }
 

@@ -31,7 +31,7 @@ export function parseWebhookFilter(text: string): Condition<FilteredCall> {
   try {
     return parseConditionOver(text, FILTER_PATHS);
   } catch (err) {
-    if (err instanceof ConditionError) throw new LegionError('filter_invalid', `filter ${JSON.stringify(text)}: ${err.message}`, 400);
+    if (err instanceof ConditionError) throw new LegionError('filter_invalid', `filter ${JSON.stringify(text)}: ${err.message}`);
     throw err;
   }
 }

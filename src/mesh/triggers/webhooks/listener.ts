@@ -22,8 +22,8 @@ export async function startPublicWebhookListener(host: string, port: number, rou
   } catch (err) {
     await app.close();
     const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
-    if (code === 'EADDRINUSE') throw new LegionError('port_in_use', `port ${port} on ${host} is taken; set webhooks.port in config/mesh.yaml to a free port`, 409);
-    if (code === 'EADDRNOTAVAIL') throw new LegionError('address_unavailable', `cannot listen for webhooks on ${host}: no such address on this machine (webhooks.host in config/mesh.yaml)`, 500);
+    if (code === 'EADDRINUSE') throw new LegionError('port_in_use', `port ${port} on ${host} is taken; set webhooks.port in config/mesh.yaml to a free port`);
+    if (code === 'EADDRNOTAVAIL') throw new LegionError('address_unavailable', `cannot listen for webhooks on ${host}: no such address on this machine (webhooks.host in config/mesh.yaml)`);
     throw err;
   }
   const address = app.server.address();

@@ -3,12 +3,13 @@
 // bodies (text/*, XML, or no content type) their text. Pure: decides from the content
 // type and the bytes, and answers a refusal a sender can act on instead of throwing.
 import type { JsonValue } from '../../../shared/wire/blackboard.js';
+import type { ErrorCode } from '../../../shared/errors.js';
 
 export type PayloadKind = 'json' | 'form' | 'text';
 
 export type PayloadParse =
   | { ok: true; kind: PayloadKind; value: JsonValue }
-  | { ok: false; status: 400 | 415; code: string; reason: string };
+  | { ok: false; code: ErrorCode; reason: string };
 
 function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -35,7 +36,7 @@ export function parseWebhookPayload(contentType: string | undefined, body: Buffe
   const media = mediaType(contentType);
   const kind = kindOf(media);
   if (kind === null) {
-    return { ok: false, status: 415, code: 'unsupported_media_type', reason: `a webhook takes JSON, form (application/x-www-form-urlencoded) or text bodies, not ${media}` };
+    return { ok: false, code: 'unsupported_media_type', reason: `a webhook takes JSON, form (application/x-www-form-urlencoded) or text bodies, not ${media}` };
   }
   const text = body.toString('utf8');
   if (kind === 'form') return { ok: true, kind, value: formObject(text) };
@@ -43,6 +44,6 @@ export function parseWebhookPayload(contentType: string | undefined, body: Buffe
   try {
     return { ok: true, kind, value: JSON.parse(text) as JsonValue };
   } catch (err) {
-    return { ok: false, status: 400, code: 'invalid_json', reason: `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, code: 'invalid_json', reason: `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
   }
 }

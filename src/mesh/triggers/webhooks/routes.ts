@@ -62,7 +62,7 @@ export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = a
   app.post(`${WEBHOOK_PATH_PREFIX}:id`, {
     onRequest: async (request) => {
       const hook = store.byId(parseOrThrow(HookParams, request.params, 'path').id);
-      if (!hook) throw new LegionError('not_found', 'no such webhook', 404);
+      if (!hook) throw new LegionError('not_found', 'no such webhook');
       hooks.set(request, hook);
     },
     onError: async (request, _reply, error) => {
@@ -75,14 +75,14 @@ export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = a
     },
     handler: async (request, reply): Promise<WebhookAccepted | Record<string, unknown>> => {
       const hook = hooks.get(request);
-      if (!hook) throw new LegionError('not_found', 'no such webhook', 404);
+      if (!hook) throw new LegionError('not_found', 'no such webhook');
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const nowS = nowSeconds();
       const check = checkCall({ scheme: hook.scheme, secret: hook.secret, headers: request.headers, body, nowS });
-      if (!check.ok) throw new LegionError(check.code, check.reason, check.status);
+      if (!check.ok) throw new LegionError(check.code, check.reason);
       const contentType = request.headers['content-type'] ?? null;
       const payload = parseWebhookPayload(contentType ?? undefined, body);
-      if (!payload.ok) throw new LegionError(payload.code, payload.reason, payload.status);
+      if (!payload.ok) throw new LegionError(payload.code, payload.reason);
       const sender = callIdentity(hook.scheme, request.headers, payload.value);
       const handshake = handshakeAnswer(hook.scheme, sender, payload.value);
       if (handshake !== null) {
@@ -92,7 +92,7 @@ export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = a
       const decision = filterCall(hook, { ...sender, payload: payload.value });
       const agent = targetAgent(hook.target);
       if (decision.pass && agent !== null && !isKnownAgent(agent)) {
-        throw new LegionError('agent_unknown', `webhook ${hook.name} delivers to agent ${agent}, which is not in the fleet now; try again later`, 503);
+        throw new LegionError('agent_unavailable', `webhook ${hook.name} delivers to agent ${agent}, which is not in the fleet now; try again later`);
       }
       const outcome = store.accept({
         hook,
@@ -104,7 +104,7 @@ export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = a
         contentType,
         bytes: body.length,
       });
-      if (!outcome.accepted) throw new LegionError(check.replay?.code ?? 'signature_replayed', check.replay?.reason ?? 'this call was already accepted', 409);
+      if (!outcome.accepted) throw new LegionError(check.replay?.code ?? 'signature_replayed', check.replay?.reason ?? 'this call was already accepted');
       if (!decision.pass) {
         logger.info({ event: 'webhook_filtered', webhook: hook.name, delivery: outcome.deliveryId, reason: decision.reason }, 'webhook call filtered');
         return reply.status(202).send({ delivery_id: outcome.deliveryId, filtered: true });
@@ -145,16 +145,16 @@ export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async
   const named = (params: unknown): WebhookRecord => {
     const { name } = parseOrThrow(NameParams, params, 'path');
     const hook = store.byName(name);
-    if (!hook) throw new LegionError('not_found', `no webhook named "${name}" (see \`legion webhook list\`)`, 404);
+    if (!hook) throw new LegionError('not_found', `no webhook named "${name}" (see \`legion webhook list\`)`);
     return hook;
   };
 
   app.post('/api/webhooks', async (request, reply): Promise<Webhook> => {
     const body = parseOrThrow(AddWebhookRequestSchema, request.body, 'body');
     const { target } = body;
-    if (target.kind === 'agent' && !isKnownAgent(target.agent)) throw new LegionError('agent_unknown', `no agent named "${target.agent}" (see \`legion status\`)`, 404);
+    if (target.kind === 'agent' && !isKnownAgent(target.agent)) throw new LegionError('agent_unknown', `no agent named "${target.agent}" (see \`legion status\`)`);
     const unknown = target.kind === 'workflow' ? unknownWorkflow(target.workflow) : null;
-    if (unknown !== null) throw new LegionError('workflow_unknown', unknown, 404);
+    if (unknown !== null) throw new LegionError('workflow_unknown', unknown);
     if (body.filter !== undefined) parseWebhookFilter(body.filter);
     const hook = store.create({
       name: body.name,
@@ -191,7 +191,7 @@ export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async
   app.get('/api/webhooks/deliveries/:id', async (request): Promise<WebhookDelivery> => {
     const { id } = parseOrThrow(DeliveryParams, request.params, 'path');
     const delivery = store.delivery(id);
-    if (!delivery) throw new LegionError('not_found', `no webhook delivery ${id}`, 404);
+    if (!delivery) throw new LegionError('not_found', `no webhook delivery ${id}`);
     return delivery;
   });
 };

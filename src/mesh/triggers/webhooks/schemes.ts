@@ -12,6 +12,7 @@ import { createHmac, randomUUID, timingSafeEqual, type BinaryLike } from 'node:c
 import type { IncomingHttpHeaders } from 'node:http';
 import { WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER, type WebhookScheme } from '../../../shared/wire/webhooks.js';
 import { digestMatches, SIGNATURE_WINDOW_S, signWebhook, verifyWebhookSignature } from './signature.js';
+import type { ErrorCode } from '../../../shared/errors.js';
 
 /** How long a sender's delivery id is remembered: GitHub's carry no timestamp, so the id is the only replay guard. */
 export const DELIVERY_ID_MEMORY_S = 24 * 60 * 60;
@@ -35,7 +36,7 @@ export interface ReplayGuard {
   reason: string;
 }
 
-export type CallCheck = { ok: true; replay: ReplayGuard | null } | { ok: false; status: 400 | 401; code: string; reason: string };
+export type CallCheck = { ok: true; replay: ReplayGuard | null } | { ok: false; code: ErrorCode; reason: string };
 
 export interface CallInput {
   scheme: WebhookScheme;
@@ -68,13 +69,13 @@ function sameBytes(given: Buffer, expected: Buffer): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-const missing = (header: string, how: string): Refusal => ({ ok: false, status: 401, code: 'signature_missing', reason: `this webhook needs a signature: send ${header} (${how})` });
-const mismatch = (what: string): Refusal => ({ ok: false, status: 401, code: 'signature_invalid', reason: `the signature does not match: ${what}` });
+const missing = (header: string, how: string): Refusal => ({ ok: false, code: 'signature_missing', reason: `this webhook needs a signature: send ${header} (${how})` });
+const mismatch = (what: string): Refusal => ({ ok: false, code: 'signature_invalid', reason: `the signature does not match: ${what}` });
 
 /** A unix-seconds header's text, or why it is missing or malformed. */
 function timestampOf(header: string, value: string | undefined): string | Refusal {
-  if (value === undefined) return { ok: false, status: 401, code: 'timestamp_missing', reason: `a signed call needs ${header}: <unix seconds>, the time that was signed` };
-  if (!TIMESTAMP_PATTERN.test(value)) return { ok: false, status: 400, code: 'timestamp_invalid', reason: `${header} must be whole unix seconds, got "${value.slice(0, 40)}"` };
+  if (value === undefined) return { ok: false, code: 'timestamp_missing', reason: `a signed call needs ${header}: <unix seconds>, the time that was signed` };
+  if (!TIMESTAMP_PATTERN.test(value)) return { ok: false, code: 'timestamp_invalid', reason: `${header} must be whole unix seconds, got "${value.slice(0, 40)}"` };
   return value;
 }
 
@@ -83,7 +84,7 @@ function staleRefusal(header: string, timestamp: string, nowS: number): Refusal 
   const skew = Number(timestamp) - nowS;
   if (Math.abs(skew) <= SIGNATURE_WINDOW_S) return null;
   const when = skew < 0 ? `${-skew} s in the past` : `${skew} s in the future`;
-  return { ok: false, status: 401, code: 'timestamp_out_of_window', reason: `${header} is ${when}; the mesh accepts ±${SIGNATURE_WINDOW_S} s (check the sender's clock, or whether this is an old request sent again)` };
+  return { ok: false, code: 'timestamp_out_of_window', reason: `${header} is ${when}; the mesh accepts ±${SIGNATURE_WINDOW_S} s (check the sender's clock, or whether this is an old request sent again)` };
 }
 
 function deliveryGuard(sender: string, id: string, nowS: number): ReplayGuard {
@@ -98,7 +99,7 @@ function signatureGuard(hex: string, timestamp: number): ReplayGuard {
 function deliveryId(input: CallInput, header: string, sender: string): string | Refusal {
   const id = headerValue(input.headers, header);
   if (id !== undefined) return id;
-  return { ok: false, status: 400, code: 'delivery_missing', reason: `a ${sender} call carries its delivery id in ${header}; this one has none` };
+  return { ok: false, code: 'delivery_missing', reason: `a ${sender} call carries its delivery id in ${header}; this one has none` };
 }
 
 function checkLegion(input: CallInput, secret: string): CallCheck {

@@ -96,13 +96,13 @@ interface DeliveryRow {
 function targetOf(kind: string, target: string): WebhookTarget {
   if (kind === 'agent') return { kind: 'agent', agent: target };
   if (kind === 'workflow') return { kind: 'workflow', workflow: target };
-  throw new LegionError('webhook_target_unknown', `a webhook in mesh.db targets a ${kind}, which this mesh cannot deliver to`, 500);
+  throw new LegionError('webhook_target_unknown', `a webhook in mesh.db targets a ${kind}, which this mesh cannot deliver to`);
 }
 
 function schemeOf(scheme: string): WebhookScheme {
   const parsed = WebhookSchemeSchema.safeParse(scheme);
   if (parsed.success) return parsed.data;
-  throw new LegionError('webhook_scheme_unknown', `a webhook in mesh.db checks ${scheme} signatures, which this mesh does not know`, 500);
+  throw new LegionError('webhook_scheme_unknown', `a webhook in mesh.db checks ${scheme} signatures, which this mesh does not know`);
 }
 
 function recordOf(row: WebhookRow): WebhookRecord {
@@ -179,7 +179,7 @@ export class WebhookStore {
   }
 
   create(input: Omit<WebhookRecord, 'id' | 'created_at'>): WebhookRecord {
-    if (this.byName(input.name)) throw new LegionError('webhook_exists', `a webhook named "${input.name}" exists; remove it first or pick another name`, 409);
+    if (this.byName(input.name)) throw new LegionError('webhook_exists', `a webhook named "${input.name}" exists; remove it first or pick another name`);
     // The id is the URL's only guard for a hook without a secret: 144 random bits.
     const record: WebhookRecord = { id: newSecret(18), created_at: new Date().toISOString(), ...input };
     this.options.db
@@ -244,7 +244,7 @@ export class WebhookStore {
       const { target } = hook;
       const runs = call.filtered ? { run: null, also: [] } : workflows.onCall(hook.name, target.kind === 'workflow' ? target.workflow : null, call.payload);
       const deliveryId = call.filtered ? newId('whd') : target.kind === 'agent' ? lanes.enqueue(target.agent, 'webhook', call.body, null) : runs.run;
-      if (deliveryId === null) throw new LegionError('workflow_not_started', `webhook ${hook.name} did not start a run of ${webhookTargetLabel(target)}`, 500);
+      if (deliveryId === null) throw new LegionError('workflow_not_started', `webhook ${hook.name} did not start a run of ${webhookTargetLabel(target)}`);
       db.prepare('INSERT INTO webhook_deliveries (id, webhook_id, webhook_name, target_kind, target, content_type, bytes, received_at, filtered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
         deliveryId,
         hook.id,

@@ -136,7 +136,7 @@ describe('streams', () => {
     const failingProxy: LlmProxy = {
       async chat(_request, options) {
         options.onDelta?.('partial ');
-        throw new LegionError('provider_error', 'openai failed mid-stream: Overloaded', 502, { provider: 'openai' });
+        throw new LegionError('provider_error', 'openai failed mid-stream: Overloaded', { provider: 'openai' });
       },
     };
     const tokens = new AgentTokens();

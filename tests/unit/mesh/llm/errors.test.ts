@@ -48,7 +48,7 @@ describe('normalizeProviderError', () => {
 
   it('reports a cancelled call as aborted and passes LegionErrors through', () => {
     expect(normalizeProviderError(new OpenAI.APIUserAbortError(), openai).code).toBe('aborted');
-    const own = new LegionError('no_api_key', 'no key', 503);
+    const own = new LegionError('no_api_key', 'no key');
     expect(normalizeProviderError(own, openai)).toBe(own);
     expect(normalizeProviderError(new Error(`bad ${KEY}`), openai).message).toBe('openai call failed: bad [redacted]');
   });
