@@ -5,7 +5,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { LegionError } from '../../shared/errors.js';
-import type { ProviderSettings } from './providers.js';
+import type { ProviderSettings } from '../../shared/config/providers.js';
 
 /** HTTP status the mesh answers with when the provider failed: the agent's request was
  *  fine, the upstream was not. The provider's own status is in details.status. */

@@ -15,7 +15,7 @@ import type { AgentTokens } from '../http/agent-auth.js';
 import { egressProxyEnv } from '../egress/proxy-env.js';
 import { agentHealthy, type AgentEndpoint } from './agent-client.js';
 import type { AdoptedAgent, AgentRuntime, RunningAgent } from './types.js';
-import type { Decision } from '../permissions/types.js';
+import type { Decision } from '../../shared/config/permissions/types.js';
 import type { ContainerRecord } from './adoption.js';
 import { HOUR_MS, restartsWithinHour, type MonitoredFleet, type RestartOutcome, type WatchedAgent } from './health.js';
 

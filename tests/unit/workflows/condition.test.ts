@@ -2,7 +2,7 @@
 // paths are null) and that everything beyond it is rejected at parse time.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConditionError, conditionPaths, evaluateCondition, parseCondition } from '../../../src/mesh/workflows/condition.js';
+import { ConditionError, conditionPaths, evaluateCondition, parseCondition } from '../../../src/shared/config/workflows/condition.js';
 import { makeScope } from './scope-fixture.js';
 
 const ISSUE_EXAMPLE = "steps.research.result.score >= 5 && steps.research.result.region in ['EU', 'US']";
