@@ -7,7 +7,7 @@ import type { EventLog } from '../events/log.js';
 
 export interface PermissionChecker {
   check(agent: string, permission: Permission, subject: string): Decision;
-  /** allowed_domains for `host` at `port` (see domains.ts for what an entry allows). */
+  /** allowed_domains for `host` at `port` (see src/shared/config/permissions/domains.ts for what an entry allows). */
   checkDomain(agent: string, host: string, port: number): DomainDecision;
   /** can_use_internet of the agent's entry: any public address through the egress proxy. */
   canUseInternet(agent: string): boolean;

@@ -142,7 +142,7 @@ describe('conditions', () => {
     expect(check('trigger.payload.list.length == null', scope)).toBe(true);
     expect(check("steps.hasOwnProperty.result == null", scope)).toBe(true);
     // The module holds no evaluator of strings: the tree walker is the only evaluator.
-    const source = readFileSync(new URL('../../../src/mesh/workflows/condition.ts', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../../../src/shared/config/workflows/condition.ts', import.meta.url), 'utf8');
     expect(source).not.toMatch(/\beval\s*\(|\bFunction\s*\(|new\s+Function/);
   });
 });
