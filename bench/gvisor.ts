@@ -5,7 +5,7 @@
 // medians. Skipped (one row saying so) when Docker has no runsc registered.
 import { performance } from 'node:perf_hooks';
 import { DockerRuntime } from '../src/mesh/runtime/docker.js';
-import { imageSpec } from '../src/mesh/daemon.js';
+import { imageSpec } from '../src/mesh/runtime/image.js';
 import { agentHealthy } from '../src/mesh/runtime/agent-client.js';
 import { MeshClient } from '../src/cli/mesh-client.js';
 import { startFakeProvider } from '../tests/fakes/fake-provider.js';

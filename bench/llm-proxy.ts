@@ -16,7 +16,7 @@ import OpenAI from 'openai';
 import { AgentTokens, requireAgentToken } from '../src/mesh/http/agent-auth.js';
 import { installErrorHandler } from '../src/mesh/http/errors.js';
 import { createLlmProxy } from '../src/mesh/llm/proxy.js';
-import { resolveProviders } from '../src/mesh/llm/providers.js';
+import { resolveProviders } from '../src/shared/config/providers.js';
 import { llmRoutes } from '../src/mesh/llm/routes.js';
 import { PermissionMatrix } from '../src/mesh/permissions/matrix.js';
 import { assertAllowed } from '../src/mesh/permissions/types.js';

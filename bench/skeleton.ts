@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import { performance } from 'node:perf_hooks';
 import { DockerRuntime } from '../src/mesh/runtime/docker.js';
 import { projectVolumeName } from '../src/mesh/runtime/volumes.js';
-import { imageSpec } from '../src/mesh/daemon.js';
+import { imageSpec } from '../src/mesh/runtime/image.js';
 import { agentHealthy } from '../src/mesh/runtime/agent-client.js';
 import { startFakeProvider } from '../tests/fakes/fake-provider.js';
 import { freePort, legion, makeProject } from '../tests/helpers/project.js';

@@ -12,7 +12,7 @@ import { lanesMigrations } from '../src/mesh/lanes/store.js';
 import { webhooksMigrations } from '../src/mesh/triggers/webhooks/store.js';
 import { costsMigrations } from '../src/mesh/costs/ledger.js';
 import { openCostMeter } from '../src/mesh/costs/meter.js';
-import { loadPriceBook } from '../src/mesh/costs/prices.js';
+import { loadPriceBook } from '../src/shared/config/prices.js';
 import { Pruner } from '../src/mesh/retention/pruner.js';
 import { DEFAULT_RETENTION } from '../src/shared/config/schema.js';
 import { createLogger } from '../src/shared/logging.js';

@@ -2,17 +2,16 @@
 // builds the Docker runtime and the Mesh, and turns SIGTERM/SIGINT or a shutdown
 // request into one graceful stop. Used by `legion start` (foreground) and by the
 // detached mesh process of `legion start -d`.
-import { isAbsolute, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import pino from 'pino';
 import { createLogger } from '../shared/logging.js';
-import { loadProject, type Project } from '../shared/config/project.js';
+import { loadProject } from '../shared/config/project.js';
 import { projectId, statePaths } from '../shared/state.js';
 import { DockerRuntime } from './runtime/docker.js';
-import { DEFAULT_BASE_IMAGE, type ImageSpec } from './runtime/image.js';
+import { imageSpec } from './runtime/image.js';
 import type { ProgressFn } from './runtime/types.js';
 import { Mesh, type AgentStartResult } from './server.js';
-import { assertKeysConfigured } from './llm/providers.js';
+import { assertKeysConfigured } from '../shared/config/providers.js';
 
 export interface RunningMesh {
   mesh: Mesh;
@@ -20,16 +19,6 @@ export interface RunningMesh {
   /** Resolves once the mesh has stopped, whoever asked. */
   stopped: Promise<void>;
   stop: () => Promise<void>;
-}
-
-/** The environment (LEGION_AGENT_BASE_IMAGE, LEGION_EXTRA_CA_CERTS) wins over
- *  mesh.yaml's image section; without a project only the environment counts. */
-export function imageSpec(project: Project | null, env: NodeJS.ProcessEnv = process.env): ImageSpec {
-  const ca = env.LEGION_EXTRA_CA_CERTS ?? project?.mesh.image.extra_ca_cert;
-  return {
-    baseImage: env.LEGION_AGENT_BASE_IMAGE ?? project?.mesh.image.base_image ?? DEFAULT_BASE_IMAGE,
-    extraCaPath: ca ? (isAbsolute(ca) ? ca : resolve(project?.dir ?? process.cwd(), ca)) : null,
-  };
 }
 
 export interface RunMeshOptions {

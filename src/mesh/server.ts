@@ -29,7 +29,7 @@ import { llmRoutes } from './llm/routes.js';
 import { createLlmProxy } from './llm/proxy.js';
 import { createEmbeddingsProxy, type EmbeddingsProxy } from './llm/embeddings.js';
 import { embeddingsRoutes } from './llm/embeddings-routes.js';
-import { localProviderNames, resolveProviders } from './llm/providers.js';
+import { localProviderNames, resolveProviders } from '../shared/config/providers.js';
 import { createDomains, type Domains } from './domains.js';
 import { assertAllowed } from './permissions/types.js';
 import { eventRoutes } from './events/routes.js';

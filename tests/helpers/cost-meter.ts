@@ -8,7 +8,7 @@ import { openMeshDb, type Db } from '../../src/mesh/db.js';
 import { EventLog, eventsMigrations } from '../../src/mesh/events/log.js';
 import { costsMigrations } from '../../src/mesh/costs/ledger.js';
 import { openCostMeter, type CostConfig, type CostMeter, type LlmMetering } from '../../src/mesh/costs/meter.js';
-import { loadPriceBook } from '../../src/mesh/costs/prices.js';
+import { loadPriceBook } from '../../src/shared/config/prices.js';
 import { createLogger } from '../../src/shared/logging.js';
 
 export interface TestMeter {

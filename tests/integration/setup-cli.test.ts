@@ -6,7 +6,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSyn
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadProject } from '../../src/shared/config/project.js';
-import { readPermissionRules } from '../../src/mesh/permissions/file.js';
+import { readPermissionRules } from '../../src/shared/config/permissions/file.js';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion } from '../helpers/project.js';
 

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ContextWindowTable, loadContextWindows } from '../../src/mesh/agents/context-windows.js';
+import { ContextWindowTable, loadContextWindows } from '../../src/shared/config/context-windows.js';
 import { ConfigError, readConfigFile } from '../../src/shared/config/project.js';
 import { AgentsFileSchema } from '../../src/shared/config/schema.js';
 

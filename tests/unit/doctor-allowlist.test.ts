@@ -4,9 +4,9 @@
 // nothing else is. Rules are real parsed policies; addresses are a fixed table.
 import { describe, expect, it } from 'vitest';
 import { checkAllowlist, type AllowlistFacts } from '../../src/cli/doctor/allowlist.js';
-import type { PermissionRules } from '../../src/mesh/permissions/policy.js';
-import { PermissionsFileSchema } from '../../src/mesh/permissions/schema.js';
-import { STARTER_RULES } from '../../src/mesh/permissions/starter.js';
+import type { PermissionRules } from '../../src/shared/config/permissions/policy.js';
+import { PermissionsFileSchema } from '../../src/shared/config/permissions/schema.js';
+import { STARTER_RULES } from '../../src/shared/config/permissions/starter.js';
 
 const FACTS: AllowlistFacts = {
   hostAddresses: new Set(['192.168.77.5', '172.19.0.1']),

@@ -6,8 +6,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ConfigError } from '../../src/shared/config/project.js';
-import { readPermissionRules } from '../../src/mesh/permissions/file.js';
-import { matchDomain, parseDomainEntry } from '../../src/mesh/permissions/domains.js';
+import { readPermissionRules } from '../../src/shared/config/permissions/file.js';
+import { matchDomain, parseDomainEntry } from '../../src/shared/config/permissions/domains.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -8,8 +8,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { decideDestination, isNonPublicAddress, normalizeHost, type DestinationContext, type Resolver } from '../../src/mesh/egress/destination.js';
 import { modelEndpoints, type ModelProvider } from '../../src/mesh/egress/model-endpoints.js';
-import { cronManagementAllowed, decide, domainAllowed, internetAllowed, type PermissionRules } from '../../src/mesh/permissions/policy.js';
-import { PermissionsFileSchema } from '../../src/mesh/permissions/schema.js';
+import { cronManagementAllowed, decide, domainAllowed, internetAllowed, type PermissionRules } from '../../src/shared/config/permissions/policy.js';
+import { PermissionsFileSchema } from '../../src/shared/config/permissions/schema.js';
 import type { PermissionChecker } from '../../src/mesh/permissions/types.js';
 
 function checker(file: unknown): PermissionChecker {

@@ -1,10 +1,10 @@
 // Permission decisions are pure: globs per namespace, {agent} substitution, default
 // fallback, deny-all without a default, and a reason that names the rule.
 import { describe, expect, it } from 'vitest';
-import { decide, type PermissionRules } from '../../src/mesh/permissions/policy.js';
-import { PermissionsFileSchema } from '../../src/mesh/permissions/schema.js';
-import { STARTER_RULES } from '../../src/mesh/permissions/starter.js';
-import type { Permission } from '../../src/mesh/permissions/types.js';
+import { decide, type PermissionRules } from '../../src/shared/config/permissions/policy.js';
+import { PermissionsFileSchema } from '../../src/shared/config/permissions/schema.js';
+import { STARTER_RULES } from '../../src/shared/config/permissions/starter.js';
+import type { Permission } from '../../src/shared/config/permissions/types.js';
 
 function rules(file: unknown, path = 'config/permissions.yaml'): PermissionRules {
   return { policy: PermissionsFileSchema.parse(file), source: { kind: 'file', path } };

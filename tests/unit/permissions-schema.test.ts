@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parse } from 'yaml';
 import { ConfigError } from '../../src/shared/config/project.js';
-import { readPermissionRules } from '../../src/mesh/permissions/file.js';
-import { PermissionsFileSchema } from '../../src/mesh/permissions/schema.js';
-import { renderStarterPolicyYaml, STARTER_POLICY, STARTER_RULES } from '../../src/mesh/permissions/starter.js';
+import { readPermissionRules } from '../../src/shared/config/permissions/file.js';
+import { PermissionsFileSchema } from '../../src/shared/config/permissions/schema.js';
+import { renderStarterPolicyYaml, STARTER_POLICY, STARTER_RULES } from '../../src/shared/config/permissions/starter.js';
 
 const dirs: string[] = [];
 function project(files: Record<string, string>): string {

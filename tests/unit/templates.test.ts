@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { applyTemplate, listTemplates, loadTemplate, parseTemplate, planTemplate } from '../../src/cli/templates/index.js';
 import { loadProject, ConfigError } from '../../src/shared/config/project.js';
 import { removeAgentFromConfig } from '../../src/shared/config/agents-edit.js';
-import { readPermissionRules } from '../../src/mesh/permissions/file.js';
-import { decide } from '../../src/mesh/permissions/policy.js';
-import { renderStarterPolicyYaml } from '../../src/mesh/permissions/starter.js';
-import { loadWorkflows } from '../../src/mesh/workflows/load.js';
+import { readPermissionRules } from '../../src/shared/config/permissions/file.js';
+import { decide } from '../../src/shared/config/permissions/policy.js';
+import { renderStarterPolicyYaml } from '../../src/shared/config/permissions/starter.js';
+import { loadWorkflows } from '../../src/shared/config/workflows/load.js';
 import { heartbeatRules } from '../../src/mesh/triggers/heartbeat/probes.js';
 import { LegionError } from '../../src/shared/errors.js';
 

@@ -12,7 +12,7 @@ import {
   BLACKBOARD_TTL_MAX_S,
 } from '../../shared/wire/blackboard.js';
 import { defineTool, type Tool } from './registry.js';
-import type { MeshRpc } from './mesh-tools.js';
+import type { MeshRpc } from './mesh-rpc.js';
 
 const PREVIEW_CHARS = 200;
 

@@ -14,7 +14,7 @@ import { BrowserEvaluateGrantSchema } from '../../shared/wire/browser.js';
 import { ACTION_TIMEOUT_MS, describePage, resolveTarget } from '../browser/page-state.js';
 import { tunnelRefusal, type BrowserProxy } from '../browser/proxy.js';
 import type { BrowserSession } from '../browser/session.js';
-import type { MeshRpc } from './mesh-tools.js';
+import type { MeshRpc } from './mesh-rpc.js';
 import { defineTool, type Tool } from './registry.js';
 
 const NAVIGATION_TIMEOUT_MS = 30_000;

@@ -14,7 +14,7 @@ import {
 } from '../../shared/wire/cron.js';
 import { HeartbeatSetRequestSchema, HeartbeatSettingSchema } from '../../shared/wire/heartbeat.js';
 import { defineTool, type Tool } from './registry.js';
-import type { MeshRpc } from './mesh-tools.js';
+import type { MeshRpc } from './mesh-rpc.js';
 
 function describeJob(job: CronJob): string {
   const last = job.last_run ? `last run ${job.last_run} (${job.last_status ?? '-'}${job.last_reason ? `: ${job.last_reason}` : ''})` : 'not run yet';

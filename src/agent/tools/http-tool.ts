@@ -7,7 +7,7 @@
 // a few headers and at most OUTPUT_BODY_MAX_CHARS of the body.
 import { HTTP_RESPONSE_MAX_BYTES, HttpRequestSchema, HttpResponseSchema, type HttpResponse } from '../../shared/wire/http.js';
 import { defineTool, type Tool } from './registry.js';
-import type { MeshRpc } from './mesh-tools.js';
+import type { MeshRpc } from './mesh-rpc.js';
 
 const OUTPUT_BODY_MAX_CHARS = 16 * 1024;
 const SHOWN_HEADERS = ['content-type', 'content-length', 'location', 'retry-after'];

@@ -20,17 +20,13 @@ import {
 } from '../../shared/wire/fleet.js';
 import { AgentNameSchema } from '../../shared/names.js';
 import { resolveConfinedPath } from './paths.js';
+import type { MeshRpc } from './mesh-rpc.js';
 import { defineTool, type Tool } from './registry.js';
 import { createBlackboardTools } from './blackboard-tools.js';
 import { createHttpTool } from './http-tool.js';
 import { createCronTools } from './cron-tools.js';
 import { createSearchTool } from './search-tool.js';
 import { createNotifyTool } from './notify-tool.js';
-
-/** The one thing these tools need from the agent's mesh client. */
-export interface MeshRpc {
-  call<S extends z.ZodType>(route: string, body: unknown, schema: S, trace: string | null): Promise<z.output<S>>;
-}
 
 const json = (value: unknown) => JSON.stringify(value, null, 2);
 

@@ -3,7 +3,7 @@
 // back as a tool error naming the rule.
 import { NotifyUserRequestSchema, NotifyUserResponseSchema } from '../../shared/wire/channels.js';
 import { defineTool, type Tool } from './registry.js';
-import type { MeshRpc } from './mesh-tools.js';
+import type { MeshRpc } from './mesh-rpc.js';
 
 export function createNotifyTool(mesh: MeshRpc): Tool {
   return defineTool({

@@ -2,7 +2,7 @@
 // DuckDuckGo, whichever is configured and answers first), so the agent needs no key
 // and no internet permission. The model reads numbered results: title, URL, snippet.
 import { WebSearchRequestSchema, WebSearchResponseSchema, type WebSearchResponse } from '../../shared/wire/search.js';
-import type { MeshRpc } from './mesh-tools.js';
+import type { MeshRpc } from './mesh-rpc.js';
 import { defineTool, type Tool } from './registry.js';
 
 export function formatSearchResults(query: string, answer: WebSearchResponse): string {

@@ -4,9 +4,7 @@
 import type { Command } from 'commander';
 import Docker from 'dockerode';
 import { isProjectDir, loadProject } from '../../shared/config/project.js';
-import { imageSpec } from '../../mesh/daemon.js';
-import { assertDockerReachable } from '../../mesh/runtime/docker.js';
-import { buildImage, imageExists, imageTag, type ImageVariant } from '../../mesh/runtime/image.js';
+import { assertDockerReachable, buildImage, imageExists, imageSpec, imageTag, type ImageVariant } from '../../mesh/host.js';
 import { commandAction, projectDir } from '../run.js';
 
 export function registerImage(program: Command): void {

@@ -2,7 +2,7 @@
 // config/permissions.yaml) as a commented file to edit:
 //   legion permissions starter > config/permissions.yaml
 import type { Command } from 'commander';
-import { renderStarterPolicyYaml } from '../../mesh/permissions/starter.js';
+import { renderStarterPolicyYaml } from '../../shared/config/permissions/starter.js';
 
 export function registerPermissions(program: Command): void {
   const permissions = program.command('permissions').description('the permission matrix (config/permissions.yaml)');

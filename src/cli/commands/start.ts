@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { LegionError } from '../../shared/errors.js';
 import { loadProject } from '../../shared/config/project.js';
-import { assertKeysConfigured } from '../../mesh/llm/providers.js';
+import { assertKeysConfigured } from '../../shared/config/providers.js';
 import { statePaths } from '../../shared/state.js';
 import { runMesh, type RunningMesh } from '../../mesh/daemon.js';
 import { MeshClient } from '../mesh-client.js';

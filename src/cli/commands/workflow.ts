@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadProject } from '../../shared/config/project.js';
 import { FINAL_RUN_STATUSES, type RunView, type WorkflowSummary } from '../../shared/wire/workflow.js';
-import { loadWorkflows, summarizeWorkflow } from '../../mesh/workflows/load.js';
+import { loadWorkflows, summarizeWorkflow } from '../../shared/config/workflows/load.js';
 import { MeshClient } from '../mesh-client.js';
 import { commandAction, projectDir } from '../run.js';
 import {

@@ -5,10 +5,9 @@
 // agent), a model endpoint never. Pure: the addresses and endpoints are probed by the
 // runner. Only what the entries spell out is compared; no name is looked up in DNS.
 import picomatch from 'picomatch';
-import { isHostAddress } from '../../mesh/egress/addresses.js';
-import { endpointOf } from '../../mesh/egress/model-endpoints.js';
-import { parseDomainEntry, WEB_PORTS, type DomainEntry } from '../../mesh/permissions/domains.js';
-import type { PermissionRules } from '../../mesh/permissions/policy.js';
+import { endpointOf, isHostAddress } from '../../shared/config/permissions/addresses.js';
+import { parseDomainEntry, WEB_PORTS, type DomainEntry } from '../../shared/config/permissions/domains.js';
+import type { PermissionRules } from '../../shared/config/permissions/policy.js';
 import { ok, warn, type CheckResult } from './types.js';
 
 const CHECK = 'egress allowlist';

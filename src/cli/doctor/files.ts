@@ -6,8 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadProject, PROJECT_FILES, type Project } from '../../shared/config/project.js';
-import { readPermissionRules } from '../../mesh/permissions/file.js';
-import { loadWorkflows } from '../../mesh/workflows/load.js';
+import { readPermissionRules } from '../../shared/config/permissions/file.js';
+import { loadWorkflows } from '../../shared/config/workflows/load.js';
 import { WORKFLOWS_DIR } from '../../shared/config/workflow.js';
 import { errorMessage, fail, ok, type CheckResult } from './types.js';
 

@@ -4,8 +4,7 @@
 // whether it installed them; otherwise this says whether `legion start` will be able
 // to. Missing protection is a warning with the commands to run by hand, never a failure.
 import type Docker from 'dockerode';
-import { bridgeName, NETWORK_NAME } from '../../mesh/runtime/docker.js';
-import { manualFirewallCommands, systemFirewallHost, type FirewallHost } from '../../mesh/runtime/firewall.js';
+import { bridgeName, type FirewallHost, manualFirewallCommands, NETWORK_NAME, systemFirewallHost } from '../../mesh/host.js';
 import type { HostIsolation } from '../../shared/wire/admin.js';
 import { errorMessage, ok, skip, warn, type CheckResult } from './types.js';
 

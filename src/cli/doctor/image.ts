@@ -4,7 +4,7 @@
 // browser variant (Chromium) is checked the same way, and matters only when an agent
 // has `browser: true`.
 import type Docker from 'dockerode';
-import { imageExists, imageRepository, imageTag, type ImageSpec, type ImageVariant } from '../../mesh/runtime/image.js';
+import { imageExists, imageRepository, type ImageSpec, imageTag, type ImageVariant } from '../../mesh/host.js';
 import { LegionError } from '../../shared/errors.js';
 import { errorMessage, fail, ok, warn, type CheckResult } from './types.js';
 

@@ -5,7 +5,7 @@
 // Invariant: a key is never put into a result, not even a prefix; only the name of
 // its variable and where it was set.
 import { agentModel, ConfigError, type Project } from '../../shared/config/project.js';
-import { apiKeyVariable, isKeylessServer, resolveProviders } from '../../mesh/llm/providers.js';
+import { apiKeyVariable, isKeylessServer, resolveProviders } from '../../shared/config/providers.js';
 import { errorMessage, fail, ok, type CheckResult } from './types.js';
 
 /** provider name -> what uses it, in config order. */

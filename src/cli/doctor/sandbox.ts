@@ -6,7 +6,7 @@
 import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { chooseRuntime, engineRuntimes, gvisorLacksHostNetwork, type EngineRuntime } from '../../mesh/runtime/oci-runtime.js';
+import { chooseRuntime, type EngineRuntime, engineRuntimes, gvisorLacksHostNetwork } from '../../mesh/host.js';
 import { agentRuntime, type Project } from '../../shared/config/project.js';
 import { GVISOR_DAEMON_JSON, GVISOR_HOWTO, GVISOR_RUNTIME } from '../../shared/sandbox.js';
 import { errorMessage, fail, ok, skip, warn, type CheckResult } from './types.js';

@@ -3,7 +3,7 @@
 // used; the check says so and names the command that copies its data over. A volume
 // with this project's name but another project's label is refused at start: a failure.
 import type Docker from 'dockerode';
-import { findAgentVolume, legacyVolumeName, type VolumeChoice } from '../../mesh/runtime/volumes.js';
+import { findAgentVolume, legacyVolumeName, type VolumeChoice } from '../../mesh/host.js';
 import { fail, ok, warn, type CheckResult } from './types.js';
 
 const CHECK = 'agent data';

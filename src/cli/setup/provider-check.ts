@@ -5,7 +5,7 @@
 // what failed in words a user can act on. The key is sent only to the base URL and is
 // scrubbed from every message.
 import { z } from 'zod';
-import { apiKeyVariable, DEFAULT_BASE_URLS } from '../../mesh/llm/providers.js';
+import { apiKeyVariable, DEFAULT_BASE_URLS } from '../../shared/config/providers.js';
 
 export interface CheckTarget {
   name: string;

@@ -3,7 +3,7 @@
 // user wrote: mesh.yaml is edited in place (every comment and other key stays byte for byte),
 // PROJECT.md section by section, .env and .gitignore line by line.
 import { parseDocument } from 'yaml';
-import { apiKeyVariable } from '../../mesh/llm/providers.js';
+import { apiKeyVariable } from '../../shared/config/providers.js';
 import { MeshFileSchema } from '../../shared/config/schema.js';
 import { ConfigError, PROJECT_FILES } from '../../shared/config/project.js';
 import { formatZodIssues } from '../../shared/zod-format.js';

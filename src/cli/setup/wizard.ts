@@ -2,7 +2,7 @@
 // hidden key input). Each function only asks: it returns a SetupRequest and touches no
 // file. Ctrl-C at any question throws SetupCancelled, so the caller writes nothing.
 import { cancel, confirm, isCancel, log, multiselect, password, select, text } from '@clack/prompts';
-import { apiKeyVariable } from '../../mesh/llm/providers.js';
+import { apiKeyVariable } from '../../shared/config/providers.js';
 import { LegionError } from '../../shared/errors.js';
 import type { TemplateSummary } from '../templates/index.js';
 import { firstFreePortPair, portPairFree } from './port.js';

@@ -12,7 +12,7 @@ import { Document, isCollection, isMap, parseDocument } from 'yaml';
 import { dirname, join } from 'node:path';
 import { loadProject, PROJECT_FILES, readConfigFile } from '../../shared/config/project.js';
 import { AgentsFileSchema } from '../../shared/config/schema.js';
-import { readPermissionRules } from '../../mesh/permissions/file.js';
+import { readPermissionRules } from '../../shared/config/permissions/file.js';
 import { applyTemplate, type Template } from '../templates/index.js';
 
 export interface PlannedFile {

@@ -14,9 +14,9 @@ import { agentsFileWithAdded } from '../../shared/config/agents-edit.js';
 import { loadProject, PROJECT_FILES } from '../../shared/config/project.js';
 import { WORKSPACE_SEED_FILES, seedPath } from '../../shared/config/workspace-seeds.js';
 import { WORKFLOWS_DIR } from '../../shared/config/workflow.js';
-import { readPermissionRules } from '../../mesh/permissions/file.js';
-import { decide } from '../../mesh/permissions/policy.js';
-import { parseWorkflowFile } from '../../mesh/workflows/load.js';
+import { readPermissionRules } from '../../shared/config/permissions/file.js';
+import { decide } from '../../shared/config/permissions/policy.js';
+import { parseWorkflowFile } from '../../shared/config/workflows/load.js';
 import type { Template, TemplateAgent, TemplatePermissions } from './load.js';
 import { permissionsWithAdded } from './permissions-merge.js';
 

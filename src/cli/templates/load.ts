@@ -13,7 +13,7 @@ import type { NewAgent } from '../../shared/config/agents-edit.js';
 import type { WorkspaceSeeds } from '../../shared/config/workspace-seeds.js';
 import { WorkflowFileSchema } from '../../shared/config/workflow.js';
 import { formatZodIssues } from '../../shared/zod-format.js';
-import { TemplateFileSchema } from './schema.js';
+import { TemplateFileSchema } from '../../shared/config/templates.js';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../../templates/', import.meta.url));
 

@@ -11,9 +11,9 @@ import { isMap, isNode, parseDocument, type Document } from 'yaml';
 import { LegionError } from '../../shared/errors.js';
 import { ConfigError } from '../../shared/config/project.js';
 import { formatZodIssues } from '../../shared/zod-format.js';
-import { readPermissionRules } from '../../mesh/permissions/file.js';
-import { PERMISSIONS_FILES, PermissionEntrySchema, PermissionsFileSchema } from '../../mesh/permissions/schema.js';
-import { renderStarterPolicyYaml } from '../../mesh/permissions/starter.js';
+import { readPermissionRules } from '../../shared/config/permissions/file.js';
+import { PERMISSIONS_FILES, PermissionEntrySchema, PermissionsFileSchema } from '../../shared/config/permissions/schema.js';
+import { renderStarterPolicyYaml } from '../../shared/config/permissions/starter.js';
 import type { TemplatePermissions } from './load.js';
 
 export interface PermissionsEdit {

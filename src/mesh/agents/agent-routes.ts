@@ -6,7 +6,7 @@ import { agentModel } from '../../shared/config/project.js';
 import type { AgentRuntimeConfig } from '../../shared/wire/agent.js';
 import type { ProjectStore } from '../project-store.js';
 import type { Fleet } from '../runtime/fleet.js';
-import { loadContextWindows } from './context-windows.js';
+import { loadContextWindows } from '../../shared/config/context-windows.js';
 import { readWorkspaceSeeds } from './workspace-seeds.js';
 
 export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: Fleet }> = async (app, { store, fleet }) => {

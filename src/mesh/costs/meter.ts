@@ -21,7 +21,7 @@ import { splitModel } from '../llm/proxy.js';
 import { embeddingWorstCase, estimateTokens, worstCase, type CallEstimate } from './estimate.js';
 import { agentScope, CostLedger, dayPeriod, FLEET_SCOPE, monthPeriod, type ReserveResult, type UsageKind } from './ledger.js';
 import { periodKeys, reportRange, type PeriodKeys } from './periods.js';
-import { costNano, type Price, type PriceBook } from './prices.js';
+import { costNano, type Price, type PriceBook } from '../../shared/config/prices.js';
 
 /** What the reservation is computed from: the normalized request, model resolved. */
 export type MeteredRequest = Pick<LlmChatRequestParsed, 'messages' | 'tools' | 'max_tokens'> & { model: string };

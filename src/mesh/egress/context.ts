@@ -4,8 +4,8 @@
 // list that cannot be read (a bad base-URL override in a config edit) never empties
 // the endpoint list: the last one read stays in force.
 import type { Project } from '../../shared/config/project.js';
-import { resolveProviders } from '../llm/providers.js';
-import { systemHostAddresses } from './addresses.js';
+import { resolveProviders } from '../../shared/config/providers.js';
+import { systemHostAddresses } from '../../shared/config/permissions/addresses.js';
 import { systemResolver, type DestinationContext } from './destination.js';
 import { modelEndpoints, type ModelProvider } from './model-endpoints.js';
 

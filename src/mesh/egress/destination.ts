@@ -12,13 +12,13 @@
 // callers must connect to those (never resolve again), so a DNS answer that changes
 // between check and connect cannot smuggle in another address.
 import { lookup } from 'node:dns/promises';
-import type { Destination } from '../permissions/domains.js';
-import { destinationText } from '../permissions/domains.js';
+import type { Destination } from '../../shared/config/permissions/domains.js';
+import { destinationText } from '../../shared/config/permissions/domains.js';
 import type { PermissionChecker } from '../permissions/types.js';
-import { canonicalIp, isHostAddress, isNonPublicAddress } from './addresses.js';
+import { canonicalIp, isHostAddress, isNonPublicAddress } from '../../shared/config/permissions/addresses.js';
 import { modelEndpointAt, type ModelEndpointSource } from './model-endpoints.js';
 
-export { isNonPublicAddress } from './addresses.js';
+export { isNonPublicAddress } from '../../shared/config/permissions/addresses.js';
 
 export type EgressRule = 'no_address' | 'model_endpoint' | 'host_address' | 'private_address' | 'allowed_domains';
 

@@ -6,8 +6,8 @@
 // RESOLVED_TTL_MS and bounded by RESOLVE_TIMEOUT_MS, so a slow DNS never stalls a
 // decision for long, and a failed one leaves the name check in force; the provider list
 // is read at each decision, so a config reload is seen at once.
-import { canonicalIp, isHostAddress } from './addresses.js';
-import type { Destination } from '../permissions/domains.js';
+import { canonicalIp, endpointOf, isHostAddress } from '../../shared/config/permissions/addresses.js';
+import type { Destination } from '../../shared/config/permissions/domains.js';
 
 export interface ModelProvider {
   name: string;
@@ -45,15 +45,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
-}
-
-/** host and port of a base URL (port by scheme when the URL has none), or null. */
-export function endpointOf(baseUrl: string): { host: string; port: number } | null {
-  if (!URL.canParse(baseUrl)) return null;
-  const url = new URL(baseUrl);
-  const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
-  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  return host ? { host: canonicalIp(host) ?? host, port } : null;
 }
 
 /** The endpoint `destination` (at `addresses`, canonical) would reach, or null. */

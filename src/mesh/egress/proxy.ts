@@ -17,7 +17,7 @@ import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
 import type { AgentTokens } from '../http/agent-auth.js';
 import type { PermissionChecker } from '../permissions/types.js';
-import { systemHostAddresses } from './addresses.js';
+import { systemHostAddresses } from '../../shared/config/permissions/addresses.js';
 import { decideDestination, normalizeHost, systemResolver, type DestinationContext, type DestinationDecision, type Resolver } from './destination.js';
 import type { ModelEndpointSource } from './model-endpoints.js';
 

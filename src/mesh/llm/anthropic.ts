@@ -17,7 +17,8 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { FinishReason, LlmChatRequestParsed, LlmChatResponse, ToolCall, ToolDef } from '../../shared/wire/llm.js';
 import { abortedError } from './errors.js';
-import { apiKeyFor, SDK_CLIENT_OPTIONS, type ProviderCall } from './providers.js';
+import { apiKeyFor } from '../../shared/config/providers.js';
+import { SDK_CLIENT_OPTIONS, type ProviderCall } from './provider-call.js';
 
 /** The API requires max_tokens; the contract leaves it optional. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;

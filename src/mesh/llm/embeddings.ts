@@ -8,7 +8,8 @@ import { LegionError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import type { LlmEmbeddingsResponse } from '../../shared/wire/llm.js';
 import { normalizeProviderError } from './errors.js';
-import { apiKeyFor, SDK_CLIENT_OPTIONS, type ProviderRegistry, type ProviderSettings } from './providers.js';
+import { apiKeyFor, type ProviderRegistry, type ProviderSettings } from '../../shared/config/providers.js';
+import { SDK_CLIENT_OPTIONS } from './provider-call.js';
 import { resolveModel } from './proxy.js';
 
 export interface EmbeddingsCallOptions {

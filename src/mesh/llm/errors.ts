@@ -5,7 +5,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { LegionError } from '../../shared/errors.js';
-import type { ProviderSettings } from './providers.js';
+import type { ProviderSettings } from '../../shared/config/providers.js';
 
 export function abortedError(provider: ProviderSettings): LegionError {
   return new LegionError('aborted', `the ${provider.name} call was cancelled`, { provider: provider.name });

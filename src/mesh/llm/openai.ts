@@ -14,7 +14,8 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { FinishReason, LlmChatRequestParsed, LlmChatResponse, Message, ToolCall, ToolDef } from '../../shared/wire/llm.js';
 import { abortedError } from './errors.js';
-import { apiKeyFor, isDefaultBaseUrl, SDK_CLIENT_OPTIONS, type ProviderCall } from './providers.js';
+import { apiKeyFor, isDefaultBaseUrl } from '../../shared/config/providers.js';
+import { SDK_CLIENT_OPTIONS, type ProviderCall } from './provider-call.js';
 
 export async function callOpenAi(call: ProviderCall): Promise<LlmChatResponse> {
   const { provider, signal, onDelta } = call;

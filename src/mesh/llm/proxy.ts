@@ -9,7 +9,8 @@ import type { LlmChatRequestParsed, LlmChatResponse } from '../../shared/wire/ll
 import { callAnthropic } from './anthropic.js';
 import { normalizeProviderError } from './errors.js';
 import { callOpenAi } from './openai.js';
-import type { ProviderCall, ProviderKind, ProviderRegistry, ProviderSettings } from './providers.js';
+import type { ProviderKind, ProviderRegistry, ProviderSettings } from '../../shared/config/providers.js';
+import type { ProviderCall } from './provider-call.js';
 
 export interface LlmCallOptions {
   /** The calling agent, for the log line. */

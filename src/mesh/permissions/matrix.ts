@@ -8,11 +8,12 @@ import { ConfigError } from '../../shared/config/project.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
 import { watchConfigFiles, type ConfigWatch } from '../config/watch.js';
-import { cronManagementAllowed, decide, domainAllowed, flagAllowed, type PermissionRules, internetAllowed } from './policy.js';
-import { permissionsFileInQuestion, readPermissionRules } from './file.js';
-import { PERMISSIONS_FILES } from './schema.js';
-import { STARTER_RULES } from './starter.js';
-import type { Decision, DomainDecision, FlagChecker, Permission, PermissionChecker, PermissionFlag } from './types.js';
+import { cronManagementAllowed, decide, domainAllowed, flagAllowed, type PermissionRules, internetAllowed } from '../../shared/config/permissions/policy.js';
+import { permissionsFileInQuestion, readPermissionRules } from '../../shared/config/permissions/file.js';
+import { PERMISSIONS_FILES } from '../../shared/config/permissions/schema.js';
+import { STARTER_RULES } from '../../shared/config/permissions/starter.js';
+import type { FlagChecker, PermissionChecker } from './types.js';
+import type { Decision, DomainDecision, Permission, PermissionFlag } from '../../shared/config/permissions/types.js';
 
 export interface PermissionMatrixOptions {
   projectDir: string;

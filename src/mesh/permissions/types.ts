@@ -2,33 +2,12 @@
 // (agent, permission, subject), and one way to turn a denial into a 403 that names
 // the rule, recorded in the event log.
 import { LegionError } from '../../shared/errors.js';
+import type { Decision, DomainDecision, Permission, PermissionFlag } from '../../shared/config/permissions/types.js';
 import type { EventLog } from '../events/log.js';
-
-/** Permissions granted by lists of globs; can_use_internet and can_manage_cron are separate yes/no flags. */
-export const PERMISSIONS = [
-  'blackboard_read',
-  'blackboard_write',
-  'can_publish',
-  'can_subscribe',
-  'can_message',
-  'allowed_apis',
-  'allowed_credentials',
-  'allowed_domains',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
-
-export type Decision = { allowed: true } | { allowed: false; reason: string };
-
-/** allowed_domains for one host:port; `exact` when an entry names that literal host and port. */
-export type DomainDecision = { allowed: true; exact: boolean } | { allowed: false; reason: string };
-
-/** Yes/no permissions of an entry that gate one capability each (can_use_internet is the egress proxy's own). */
-export const PERMISSION_FLAGS = ['can_manage_cron', 'can_search', 'can_use_browser', 'can_browser_evaluate', 'can_notify_user'] as const;
-export type PermissionFlag = (typeof PERMISSION_FLAGS)[number];
 
 export interface PermissionChecker {
   check(agent: string, permission: Permission, subject: string): Decision;
-  /** allowed_domains for `host` at `port` (see domains.ts for what an entry allows). */
+  /** allowed_domains for `host` at `port` (see src/shared/config/permissions/domains.ts for what an entry allows). */
   checkDomain(agent: string, host: string, port: number): DomainDecision;
   /** can_use_internet of the agent's entry: any public address through the egress proxy. */
   canUseInternet(agent: string): boolean;

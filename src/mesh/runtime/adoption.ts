@@ -12,8 +12,7 @@
 import type { Db, Migration } from '../db.js';
 import type { Logger } from '../../shared/logging.js';
 import { agentAnswersAs } from './agent-client.js';
-import type { AdoptedAgent } from './fleet.js';
-import type { AgentRuntime, FoundAgent, ProgressFn } from './types.js';
+import type { AdoptedAgent, AgentRuntime, FoundAgent, ProgressFn } from './types.js';
 
 export const runtimeMigrations: Migration[] = [
   {

@@ -14,8 +14,8 @@ import { parseMemoryLimit } from '../../shared/config/schema.js';
 import type { AgentTokens } from '../http/agent-auth.js';
 import { egressProxyEnv } from '../egress/proxy-env.js';
 import { agentHealthy, type AgentEndpoint } from './agent-client.js';
-import type { AgentRuntime, RunningAgent } from './types.js';
-import type { Decision } from '../permissions/types.js';
+import type { AdoptedAgent, AgentRuntime, RunningAgent } from './types.js';
+import type { Decision } from '../../shared/config/permissions/types.js';
 import type { ContainerRecord } from './adoption.js';
 import { HOUR_MS, restartsWithinHour, type MonitoredFleet, type RestartOutcome, type WatchedAgent } from './health.js';
 
@@ -32,14 +32,6 @@ interface AgentSlot {
   generation: number;
   /** When the health monitor restarted the agent (ms); a deliberate start clears it. */
   restarts: number[];
-}
-
-/** A running container found at mesh start, with the tokens it was started with. */
-export interface AdoptedAgent {
-  running: RunningAgent;
-  serverToken: string;
-  meshToken: string;
-  egressToken: string;
 }
 
 export interface FleetOptions {

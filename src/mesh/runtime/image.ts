@@ -4,9 +4,10 @@
 // unchanged tree never rebuilds. The browser variant (Chromium added, for agents with
 // `browser: true`) is the same build with BROWSER=1, under a repository of its own.
 import { existsSync, readFileSync, readdirSync, statSync, mkdtempSync, cpSync, rmSync, copyFileSync, mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type Docker from 'dockerode';
+import type { Project } from '../../shared/config/project.js';
 import { LegionError } from '../../shared/errors.js';
 import { sha256Hex } from '../../shared/ids.js';
 import { PACKAGE_ROOT } from '../../shared/paths.js';
@@ -125,4 +126,14 @@ export async function buildImage(docker: Docker, spec: ImageSpec, progress: Prog
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
+}
+
+/** The environment (LEGION_AGENT_BASE_IMAGE, LEGION_EXTRA_CA_CERTS) wins over
+ *  mesh.yaml's image section; without a project only the environment counts. */
+export function imageSpec(project: Project | null, env: NodeJS.ProcessEnv = process.env): ImageSpec {
+  const ca = env.LEGION_EXTRA_CA_CERTS ?? project?.mesh.image.extra_ca_cert;
+  return {
+    baseImage: env.LEGION_AGENT_BASE_IMAGE ?? project?.mesh.image.base_image ?? DEFAULT_BASE_IMAGE,
+    extraCaPath: ca ? (isAbsolute(ca) ? ca : resolve(project?.dir ?? process.cwd(), ca)) : null,
+  };
 }

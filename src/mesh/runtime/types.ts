@@ -33,6 +33,14 @@ export interface RunningAgent {
   sandbox: AgentSandbox;
 }
 
+/** A running container found at mesh start, with the tokens it was started with. */
+export interface AdoptedAgent {
+  running: RunningAgent;
+  serverToken: string;
+  meshToken: string;
+  egressToken: string;
+}
+
 export interface AgentApiBinding {
   /** Address the agent API must listen on so that agents can reach it. */
   host: string;

@@ -14,7 +14,7 @@ import { ConfigError } from '../../shared/config/project.js';
 import { WORKFLOWS_DIR } from '../../shared/config/workflow.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
-import { loadWorkflows, type AgentRoles, type LoadedWorkflow } from './load.js';
+import { loadWorkflows, type AgentRoles, type LoadedWorkflow } from '../../shared/config/workflows/load.js';
 
 export interface WorkflowDefinitionsOptions {
   /** The workflows read at mesh start, before the database opened (loadWorkflows). */

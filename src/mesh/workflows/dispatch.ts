@@ -10,12 +10,12 @@ import { LegionError } from '../../shared/errors.js';
 import { TaskRequestSchema } from '../../shared/wire/task.js';
 import { formatZodIssues } from '../../shared/zod-format.js';
 import type { LaneStore } from '../lanes/store.js';
-import type { AgentRoles } from './load.js';
+import type { AgentRoles } from '../../shared/config/workflows/load.js';
 import type { RunPlan } from './plan.js';
-import type { WorkflowScope } from './scope.js';
+import type { WorkflowScope } from '../../shared/config/workflows/scope.js';
 import type { RunRecord, WorkflowStore } from './store.js';
 import type { TaskItemBody } from './task-delivery.js';
-import { renderTemplate } from './template.js';
+import { renderTemplate } from '../../shared/config/workflows/template.js';
 import type { WorkflowStep } from '../../shared/config/workflow.js';
 
 export interface DispatchDeps {

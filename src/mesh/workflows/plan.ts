@@ -9,8 +9,8 @@
 // ("not needed") once its owner is done or skipped. Skips cascade within one call.
 import type { OnFailure, Retry, WorkflowFile, WorkflowStep } from '../../shared/config/workflow.js';
 import { FINAL_STEP_STATUSES, type StepStatus } from '../../shared/wire/workflow.js';
-import { parseCondition, type Condition } from './condition.js';
-import type { StepState, WorkflowScope } from './scope.js';
+import { parseCondition, type Condition } from '../../shared/config/workflows/condition.js';
+import type { StepState, WorkflowScope } from '../../shared/config/workflows/scope.js';
 
 /** No single backoff waits longer than this, whatever retry.backoff_s and the attempt say. */
 export const MAX_RETRY_DELAY_MS = 24 * 3600 * 1000;

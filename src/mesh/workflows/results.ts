@@ -15,9 +15,9 @@ import { errorBody } from '../../shared/errors.js';
 import type { JsonValue } from '../../shared/wire/blackboard.js';
 import type { TaskResult } from '../../shared/wire/task.js';
 import type { RunPlan } from './plan.js';
-import type { StepState, WorkflowScope } from './scope.js';
+import type { StepState, WorkflowScope } from '../../shared/config/workflows/scope.js';
 import type { RunRecord, StepRecord, WorkflowStore } from './store.js';
-import { renderKey } from './template.js';
+import { renderKey } from '../../shared/config/workflows/template.js';
 
 export interface ResultDeps {
   store: WorkflowStore;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../../shared/validate.js';
 import { StartRunRequestSchema, type RunStatus, type RunView, type Transition, type WorkflowSummary } from '../../shared/wire/workflow.js';
 import type { WorkflowDefinitions } from './definitions.js';
-import { summarizeWorkflow } from './load.js';
+import { summarizeWorkflow } from '../../shared/config/workflows/load.js';
 import type { Orchestrator } from './orchestrator.js';
 import type { WorkflowStore } from './store.js';
 

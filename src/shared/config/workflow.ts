@@ -1,5 +1,5 @@
 // The schema of a workflow file (config/workflows/<name>.yaml): a DAG of steps the user,
-// not an LLM, lays out. This is the shape only; src/mesh/workflows/load.ts checks what
+// not an LLM, lays out. This is the shape only; src/shared/config/workflows/load.ts checks what
 // a shape cannot (unknown steps and agents, cycles, templates that point nowhere,
 // conditions that do not parse). Every object is strict, so a typo is an error.
 import { z } from 'zod';

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentTokens, requireAgentToken } from '../../../src/mesh/http/agent-auth.js';
 import { installErrorHandler } from '../../../src/mesh/http/errors.js';
 import { createLlmProxy } from '../../../src/mesh/llm/proxy.js';
-import { resolveProviders } from '../../../src/mesh/llm/providers.js';
+import { resolveProviders } from '../../../src/shared/config/providers.js';
 import { llmRoutes } from '../../../src/mesh/llm/routes.js';
 import { agentModel, loadProject, type Project } from '../../../src/shared/config/project.js';
 import { createLogger } from '../../../src/shared/logging.js';

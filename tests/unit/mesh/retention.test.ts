@@ -14,7 +14,7 @@ import { webhooksMigrations } from '../../../src/mesh/triggers/webhooks/store.js
 import { CostLedger, costsMigrations } from '../../../src/mesh/costs/ledger.js';
 import { openCostMeter } from '../../../src/mesh/costs/meter.js';
 import { periodKeys } from '../../../src/mesh/costs/periods.js';
-import { loadPriceBook } from '../../../src/mesh/costs/prices.js';
+import { loadPriceBook } from '../../../src/shared/config/prices.js';
 import { Pruner } from '../../../src/mesh/retention/pruner.js';
 import { RetentionSchema, type RetentionConfig } from '../../../src/shared/config/schema.js';
 import { createLogger } from '../../../src/shared/logging.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/shared/config/project.js';
-import { loadWatchersConfig } from '../../../src/mesh/triggers/watchers/config.js';
+import { loadWatchersConfig } from '../../../src/shared/config/watchers.js';
 
 describe('config/watchers.yaml', () => {
   let dir: string;

@@ -2,7 +2,7 @@
 // paths are null) and that everything beyond it is rejected at parse time.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConditionError, conditionPaths, evaluateCondition, parseCondition } from '../../../src/mesh/workflows/condition.js';
+import { ConditionError, conditionPaths, evaluateCondition, parseCondition } from '../../../src/shared/config/workflows/condition.js';
 import { makeScope } from './scope-fixture.js';
 
 const ISSUE_EXAMPLE = "steps.research.result.score >= 5 && steps.research.result.region in ['EU', 'US']";
@@ -142,7 +142,7 @@ describe('conditions', () => {
     expect(check('trigger.payload.list.length == null', scope)).toBe(true);
     expect(check("steps.hasOwnProperty.result == null", scope)).toBe(true);
     // The module holds no evaluator of strings: the tree walker is the only evaluator.
-    const source = readFileSync(new URL('../../../src/mesh/workflows/condition.ts', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../../../src/shared/config/workflows/condition.ts', import.meta.url), 'utf8');
     expect(source).not.toMatch(/\beval\s*\(|\bFunction\s*\(|new\s+Function/);
   });
 });

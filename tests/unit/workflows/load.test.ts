@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../../src/shared/config/project.js';
-import { loadWorkflows, parseWorkflowFile, summarizeWorkflow, workflowTriggerLabel } from '../../../src/mesh/workflows/load.js';
-import { evaluateCondition } from '../../../src/mesh/workflows/condition.js';
+import { loadWorkflows, parseWorkflowFile, summarizeWorkflow, workflowTriggerLabel } from '../../../src/shared/config/workflows/load.js';
+import { evaluateCondition } from '../../../src/shared/config/workflows/condition.js';
 import { makeScope } from './scope-fixture.js';
 
 const AGENTS = { researcher: { role: 'research' }, qualifier: { role: 'sales' }, writer: { role: 'sales' } };

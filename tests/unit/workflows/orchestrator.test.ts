@@ -14,7 +14,7 @@ import { LaneStore, lanesMigrations, type LaneItem } from '../../../src/mesh/lan
 import { BlackboardStore, blackboardMigrations } from '../../../src/mesh/blackboard/store.js';
 import { PermissionMatrix } from '../../../src/mesh/permissions/matrix.js';
 import { WorkflowDefinitions } from '../../../src/mesh/workflows/definitions.js';
-import { loadWorkflows } from '../../../src/mesh/workflows/load.js';
+import { loadWorkflows } from '../../../src/shared/config/workflows/load.js';
 import { Orchestrator } from '../../../src/mesh/workflows/orchestrator.js';
 import { WorkflowStore, workflowsMigrations } from '../../../src/mesh/workflows/store.js';
 import { TaskItemBodySchema, type TaskItemBody } from '../../../src/mesh/workflows/task-delivery.js';

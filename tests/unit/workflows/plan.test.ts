@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowFileSchema, type WorkflowFile } from '../../../src/shared/config/workflow.js';
 import { afterFailedAttempt, nextMoves, planOf, retryDelayMs, MAX_RETRY_DELAY_MS } from '../../../src/mesh/workflows/plan.js';
-import type { StepState, WorkflowScope } from '../../../src/mesh/workflows/scope.js';
+import type { StepState, WorkflowScope } from '../../../src/shared/config/workflows/scope.js';
 import type { StepStatus } from '../../../src/shared/wire/workflow.js';
 
 function workflow(steps: unknown[]): WorkflowFile {

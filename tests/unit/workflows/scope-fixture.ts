@@ -1,6 +1,6 @@
 // A workflow scope for unit tests: plain values, a blackboard read from a record.
 import type { JsonValue } from '../../../src/shared/wire/blackboard.js';
-import type { StepState, WorkflowScope } from '../../../src/mesh/workflows/scope.js';
+import type { StepState, WorkflowScope } from '../../../src/shared/config/workflows/scope.js';
 
 export function makeScope(
   options: { payload?: JsonValue; steps?: Record<string, Partial<StepState>>; blackboard?: Record<string, JsonValue> } = {},

@@ -1,7 +1,7 @@
 // Templates: a lone template keeps the value as it is, templates in text are
 // interpolated, nested inputs are rendered throughout, promote keys are checked.
 import { describe, expect, it } from 'vitest';
-import { TemplateError, promoteKeyProblem, renderKey, renderTemplate, templatePaths } from '../../../src/mesh/workflows/template.js';
+import { TemplateError, promoteKeyProblem, renderKey, renderTemplate, templatePaths } from '../../../src/shared/config/workflows/template.js';
 import { makeScope } from './scope-fixture.js';
 
 const scope = makeScope({

@@ -13,7 +13,7 @@ import type { Db, Migration } from '../../db.js';
 import type { EventLog } from '../../events/log.js';
 import type { TriggerBody } from '../../lanes/format.js';
 import type { LaneStore } from '../../lanes/store.js';
-import { loadWatchersConfig, watchersFileStamp, WATCHERS_FILE, type WatcherSpec, type WatchersConfig } from './config.js';
+import { loadWatchersConfig, watchersFileStamp, WATCHERS_FILE, type WatcherSpec, type WatchersConfig } from '../../../shared/config/watchers.js';
 import { planScan, scanDirectory, type Snapshot } from './scan.js';
 
 export const watchersMigrations: Migration[] = [

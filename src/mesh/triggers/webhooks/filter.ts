@@ -4,8 +4,8 @@
 // always parses; a call passes when its event is listed (or no events are) and the
 // condition holds (or there is none); the decision is pure.
 import { LegionError } from '../../../shared/errors.js';
-import { parseConditionOver, ConditionError, type Condition, type ConditionPaths } from '../../workflows/condition.js';
-import { descend, type JsonValue } from '../../workflows/scope.js';
+import { parseConditionOver, ConditionError, type Condition, type ConditionPaths } from '../../../shared/config/workflows/condition.js';
+import { descend, type JsonValue } from '../../../shared/config/workflows/scope.js';
 import type { CallIdentity } from './sender.js';
 
 export interface FilteredCall extends CallIdentity {

@@ -4,7 +4,7 @@
 import { createServer } from 'node:net';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { createLlmProxy } from '../../../../src/mesh/llm/proxy.js';
-import { resolveProviders } from '../../../../src/mesh/llm/providers.js';
+import { resolveProviders } from '../../../../src/shared/config/providers.js';
 import { llmRoutes } from '../../../../src/mesh/llm/routes.js';
 import { createEmbeddingsProxy } from '../../../../src/mesh/llm/embeddings.js';
 import { embeddingsRoutes } from '../../../../src/mesh/llm/embeddings-routes.js';

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPriceBook } from '../../../../src/mesh/costs/prices.js';
-import { localProviderNames, type ProviderSettings } from '../../../../src/mesh/llm/providers.js';
+import { loadPriceBook } from '../../../../src/shared/config/prices.js';
+import { localProviderNames, type ProviderSettings } from '../../../../src/shared/config/providers.js';
 import { isLocalBaseUrl } from '../../../../src/shared/local-address.js';
 import { createLogger } from '../../../../src/shared/logging.js';
 

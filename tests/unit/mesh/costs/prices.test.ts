@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { costNano, globPattern, loadPriceBook } from '../../../../src/mesh/costs/prices.js';
+import { costNano, globPattern, loadPriceBook } from '../../../../src/shared/config/prices.js';
 import { ConfigError } from '../../../../src/shared/config/project.js';
 import { createLogger } from '../../../../src/shared/logging.js';
 

@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { normalizeProviderError } from '../../../../src/mesh/llm/errors.js';
-import type { ProviderSettings } from '../../../../src/mesh/llm/providers.js';
+import type { ProviderSettings } from '../../../../src/shared/config/providers.js';
 import { LegionError } from '../../../../src/shared/errors.js';
 
 const KEY = 'sk-very-secret-key-0123456789';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { apiKeyFor, assertKeysConfigured, KEYLESS_PLACEHOLDER, resolveProviders } from '../../../../src/mesh/llm/providers.js';
+import { apiKeyFor, assertKeysConfigured, KEYLESS_PLACEHOLDER, resolveProviders } from '../../../../src/shared/config/providers.js';
 import { LegionError } from '../../../../src/shared/errors.js';
 import { loadLlmProject, type LlmProjectFiles } from '../../../helpers/llm-project.js';
 

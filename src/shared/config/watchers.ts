@@ -6,8 +6,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { AgentNameSchema } from '../../../shared/names.js';
-import { ConfigError, readConfigFile } from '../../../shared/config/project.js';
+import { AgentNameSchema } from '../names.js';
+import { ConfigError, readConfigFile } from './project.js';
 
 export const WATCHERS_FILE = 'config/watchers.yaml';
 export const DEFAULT_POLL_INTERVAL_S = 2;

@@ -5,13 +5,13 @@
 // workflows are kept as the template writes them (no defaults filled in), since that is
 // what ends up in the user's files.
 import { z } from 'zod';
-import { AGENT_NAME_PATTERN } from '../../shared/names.js';
-import { AgentEntrySchema, BudgetSchema } from '../../shared/config/schema.js';
-import { MAX_WORKSPACE_SEED_CHARS } from '../../shared/config/workspace-seeds.js';
-import { WorkflowFileSchema, WorkflowNameSchema } from '../../shared/config/workflow.js';
-import { TopicPatternSchema } from '../../shared/wire/fleet.js';
-import { HeartbeatConfigSchema } from '../../shared/wire/heartbeat.js';
-import { PermissionEntrySchema } from '../../mesh/permissions/schema.js';
+import { AGENT_NAME_PATTERN } from '../names.js';
+import { AgentEntrySchema, BudgetSchema } from './schema.js';
+import { MAX_WORKSPACE_SEED_CHARS } from './workspace-seeds.js';
+import { WorkflowFileSchema, WorkflowNameSchema } from './workflow.js';
+import { TopicPatternSchema } from '../wire/fleet.js';
+import { HeartbeatConfigSchema } from '../wire/heartbeat.js';
+import { PermissionEntrySchema } from './permissions/schema.js';
 
 export const TemplateNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'expected a template name of lowercase letters, digits and dashes, starting with a letter');
 

@@ -8,8 +8,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, readConfigFile } from '../../shared/config/project.js';
-import { PACKAGE_ROOT } from '../../shared/paths.js';
+import { ConfigError, readConfigFile } from './project.js';
+import { PACKAGE_ROOT } from '../paths.js';
 
 export const CONTEXT_WINDOWS_FILE = 'config/context-windows.yaml';
 

@@ -4,8 +4,8 @@
 // scopePathProblem() accepts exactly the paths resolvePath() can answer; resolving
 // never throws, and a path into a missing value (unknown step, absent key, index out of
 // range, a field of a number) is null.
-import { blackboardKeyProblem, type JsonValue } from '../../shared/wire/blackboard.js';
-import type { StepStatus } from '../../shared/wire/workflow.js';
+import { blackboardKeyProblem, type JsonValue } from '../../wire/blackboard.js';
+import type { StepStatus } from '../../wire/workflow.js';
 
 export type { JsonValue };
 

@@ -3,7 +3,7 @@
 // whose lines name the file, the key path and what was expected.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, readConfigFile } from '../../shared/config/project.js';
+import { ConfigError, readConfigFile } from '../project.js';
 import type { PermissionRules } from './policy.js';
 import { PERMISSIONS_FILES, PermissionsFileSchema } from './schema.js';
 import { STARTER_RULES } from './starter.js';

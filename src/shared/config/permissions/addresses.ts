@@ -1,4 +1,5 @@
-// IP address facts the egress decision rests on, all pure except systemHostAddresses.
+// IP address facts the egress decision and allowed_domains entries rest on, and where a
+// provider's base URL points; all pure except systemHostAddresses.
 // Invariants: every comparison goes through canonicalIp, so one address has one
 // spelling: IPv4 in dotted decimal (also when written as decimal, hex or octal
 // numbers, the forms inet_aton accepts, or as IPv4-mapped IPv6), IPv6 compressed in
@@ -138,4 +139,13 @@ export function systemHostAddresses(): ReadonlySet<string> {
     }
   }
   return found;
+}
+
+/** host and port of a base URL (port by scheme when the URL has none), or null. */
+export function endpointOf(baseUrl: string): { host: string; port: number } | null {
+  if (!URL.canParse(baseUrl)) return null;
+  const url = new URL(baseUrl);
+  const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return host ? { host: canonicalIp(host) ?? host, port } : null;
 }

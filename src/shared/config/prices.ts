@@ -9,9 +9,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, readConfigFile } from '../../shared/config/project.js';
-import type { Logger } from '../../shared/logging.js';
-import { PACKAGE_ROOT } from '../../shared/paths.js';
+import { ConfigError, readConfigFile } from './project.js';
+import type { Logger } from '../logging.js';
+import { PACKAGE_ROOT } from '../paths.js';
 
 export const PRICES_FILE = 'config/prices.yaml';
 

@@ -3,7 +3,7 @@
 // grant nothing and nobody would know why. Every entry comes out with every list
 // present and the yes/no flags set, so the decision code never meets a missing key.
 import { z } from 'zod';
-import { AGENT_NAME_PATTERN } from '../../shared/names.js';
+import { AGENT_NAME_PATTERN } from '../../names.js';
 import { parseDomainEntry } from './domains.js';
 import type { Permission } from './types.js';
 

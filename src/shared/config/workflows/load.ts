@@ -8,16 +8,16 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../../shared/config/project.js';
+import { ConfigError } from '../project.js';
 import {
   WORKFLOWS_DIR,
   WorkflowFileSchema,
   type WorkflowFile,
   type WorkflowStep,
   type WorkflowTrigger,
-} from '../../shared/config/workflow.js';
-import type { WorkflowSummary } from '../../shared/wire/workflow.js';
-import { formatZodIssues } from '../../shared/zod-format.js';
+} from '../workflow.js';
+import type { WorkflowSummary } from '../../wire/workflow.js';
+import { formatZodIssues } from '../../zod-format.js';
 import { type Condition, ConditionError, conditionPaths, parseCondition } from './condition.js';
 import { ancestors, dependents, topologicalOrder, type StepGraph } from './graph.js';
 import { promoteKeyProblem, TemplateError, templatePaths } from './template.js';

@@ -3,11 +3,10 @@
 // (LEGION_CRED_<NAME>_API_KEY, LEGION_<NAME>_BASE_URL); `openai` and `anthropic` always
 // exist; a missing key is an error only when a call needs one, so the mesh starts
 // with providers nobody uses left unconfigured; no key is ever put into a message.
-import { agentModelLine } from '../../shared/config/agents-edit.js';
-import { agentModel, ConfigError, PROJECT_FILES, providerKind, type Project } from '../../shared/config/project.js';
-import { LegionError } from '../../shared/errors.js';
-import { isLocalBaseUrl } from '../../shared/local-address.js';
-import type { LlmChatRequestParsed } from '../../shared/wire/llm.js';
+import { agentModelLine } from './agents-edit.js';
+import { agentModel, ConfigError, PROJECT_FILES, providerKind, type Project } from './project.js';
+import { LegionError } from '../errors.js';
+import { isLocalBaseUrl } from '../local-address.js';
 
 export type ProviderKind = 'openai' | 'anthropic';
 
@@ -21,26 +20,10 @@ export interface ProviderSettings {
 
 export type ProviderRegistry = ReadonlyMap<string, ProviderSettings>;
 
-/** One call as a provider adapter (openai.ts, anthropic.ts) receives it. */
-export interface ProviderCall {
-  provider: ProviderSettings;
-  /** The model name without the `provider/` prefix. */
-  model: string;
-  request: LlmChatRequestParsed;
-  /** When set, the provider is called in streaming mode and each text delta lands here. */
-  onDelta?: (text: string) => void;
-  signal?: AbortSignal;
-}
-
 export const DEFAULT_BASE_URLS: Readonly<Record<ProviderKind, string>> = {
   openai: 'https://api.openai.com/v1',
   anthropic: 'https://api.anthropic.com',
 };
-
-/** Both SDKs retry 429, 408/409, 5xx and connection failures with exponential backoff
- *  and jitter. They retry only while waiting for the response status, so a stream that
- *  has already delivered tokens is never replayed. */
-export const SDK_CLIENT_OPTIONS = { maxRetries: 2, timeout: 10 * 60_000 } as const;
 
 /** OpenAI-compatible local servers (Ollama, vLLM) ignore the key, but the openai SDK
  *  refuses to run without one. */

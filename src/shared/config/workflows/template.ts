@@ -12,7 +12,7 @@
 // - "$${" writes a literal "${" (and is no template).
 // Invariants: every template is checked when it is parsed (TemplateError), so rendering
 // a value that templatePaths() accepted never throws.
-import { blackboardKeyProblem } from '../../shared/wire/blackboard.js';
+import { blackboardKeyProblem } from '../../wire/blackboard.js';
 import { resolvePath, scopePathProblem, type JsonValue, type WorkflowScope } from './scope.js';
 
 export class TemplateError extends Error {

@@ -7,7 +7,7 @@
 // says whether an entry names the destination exactly (literal host and literal port),
 // the only kind that may open an address of the host itself.
 import picomatch from 'picomatch';
-import { canonicalIp } from '../egress/addresses.js';
+import { canonicalIp } from './addresses.js';
 
 /** Ports a bare host allows: plain HTTP and HTTPS. */
 export const WEB_PORTS: readonly number[] = [80, 443];
