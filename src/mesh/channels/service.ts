@@ -201,7 +201,8 @@ export class ChannelService {
       let failed = false;
       for (const message of this.options.store.outbox(platform)) {
         try {
-          for (const part of splitReply(message.text, adapter.limits.maxChars)) await adapter.send(message.chat_id, part);
+          const chatId = adapter.privateChat ? await adapter.privateChat(message.user_id) : message.chat_id;
+          for (const part of splitReply(message.text, adapter.limits.maxChars)) await adapter.send(chatId, part);
           this.options.store.sent(message.id);
         } catch (err) {
           failed = true;

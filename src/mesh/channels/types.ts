@@ -25,4 +25,7 @@ export interface ChannelAdapter {
   send(chatId: string, text: string): Promise<string>;
   edit(chatId: string, messageId: string, text: string): Promise<void>;
   typing(chatId: string): Promise<void>;
+  /** The user's private chat, for messages they did not ask for (the outbox); the chat they
+   *  paired from when absent (on Telegram that is their private chat already). */
+  privateChat?(userId: string): Promise<string>;
 }

@@ -15,6 +15,7 @@ import { openAgentChat, resetAgentSession } from '../runtime/agent-client.js';
 import type { LaneItem } from '../lanes/store.js';
 import { ChannelService } from './service.js';
 import { ChannelStore } from './store.js';
+import { DiscordAdapter } from './discord.js';
 import { TelegramAdapter } from './telegram.js';
 
 export interface MeshChannels {
@@ -61,7 +62,12 @@ export async function startChannels(deps: { domains: Domains; fleet: Fleet; proj
     }
   }
   if (config?.discord) {
-    logger.warn({ event: 'channel_not_built', platform: 'discord' }, 'channels.discord is configured, but this version of legion has no Discord bot yet; nothing connects to Discord (docs/channels.md)');
+    try {
+      const scrub = (text: string) => credentials.scrubber().scrub(text);
+      await service.attach(new DiscordAdapter(config.discord, credentials.secret(config.discord.token_credential), { logger, scrub }));
+    } catch (err) {
+      logger.error({ event: 'channel_start_failed', platform: 'discord', err: credentials.scrubber().scrub(String(err)) }, 'discord channel did not start');
+    }
   }
   return {
     store,

@@ -39,6 +39,7 @@ export const DiscordChannelSchema = z.strictObject({
   api_base: z.url().optional(),
   default_agent: AgentNameRefSchema.optional(),
 });
+export type DiscordChannelConfig = z.infer<typeof DiscordChannelSchema>;
 
 export const ChannelsConfigSchema = z.strictObject({
   telegram: TelegramChannelSchema.optional(),
