@@ -11,7 +11,7 @@ export interface Asset {
   type: string;
 }
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 
 export const SHELL_HTML = `<!doctype html>
 <html lang="en">
@@ -19,6 +19,7 @@ export const SHELL_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>legion</title>
+<link rel="icon" href="/ui/assets/icon.svg">
 <link rel="stylesheet" href="/ui/assets/style.css">
 <script type="module" src="/ui/assets/main.js"></script>
 </head>
