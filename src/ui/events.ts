@@ -28,7 +28,7 @@ export class EventsPage {
       if (this.live.checked) this.add(this.paused.splice(0));
     });
     const head = el('tr', {}, ...['Time', 'Agent', 'Type', 'Subject', 'Detail', 'Trace'].map((t) => el('th', { scope: 'col' }, t)));
-    fill(this.root, el('h1', { id: 'events-title' }, 'Events'), filters, this.count, el('table', { class: 'events' }, el('thead', {}, head), this.body));
+    fill(this.root, el('h1', { id: 'events-title' }, 'Events'), filters, this.count, el('table', { class: 'events cards' }, el('thead', {}, head), this.body));
   }
 
   /** The first screen: the newest events before the live stream's. */

@@ -23,7 +23,7 @@ export class FleetPage {
 
   constructor() {
     const head = el('tr', {}, ...COLUMNS.map((title) => el('th', { scope: 'col' }, title)));
-    fill(this.root, el('h1', { id: 'fleet-title' }, 'Fleet'), this.summary, this.note, el('table', { class: 'fleet' }, el('thead', {}, head), this.body));
+    fill(this.root, el('h1', { id: 'fleet-title' }, 'Fleet'), this.summary, this.note, el('table', { class: 'fleet cards' }, el('thead', {}, head), this.body));
     this.summary.textContent = 'Waiting for the mesh…';
   }
 

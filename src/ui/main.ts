@@ -1,16 +1,19 @@
-// The dashboard page: routes by the URL's hash (#/fleet, #/events), keeps one live
+// The dashboard page: routes by the URL's hash (#/fleet, #/events, #/costs), keeps one live
 // stream from the mesh and hands each message to the pages, which keep their state
 // while hidden so switching pages needs no reload.
 import { getJson, openLive, SESSION_ENDED, ApiError } from './api.js';
 import { fill } from './dom.js';
+import { CostsPage } from './costs.js';
 import { EventsPage } from './events.js';
 import { FleetPage } from './fleet.js';
 
 const fleet = new FleetPage();
 const events = new EventsPage();
+const costs = new CostsPage();
 const pages: Record<string, { root: HTMLElement; title: string }> = {
   fleet: { root: fleet.root, title: 'Fleet' },
   events: { root: events.root, title: 'Events' },
+  costs: { root: costs.root, title: 'Costs' },
 };
 
 const main = document.getElementById('page');
@@ -47,10 +50,15 @@ async function explainClosed(): Promise<void> {
 window.addEventListener('hashchange', route);
 route();
 events.load().catch((err: unknown) => showLive(err instanceof Error ? err.message : String(err), false));
+void costs.load();
 const source = openLive(
   (message) => {
-    if (message.type === 'fleet') fleet.show(message.fleet);
-    else events.add(message.events);
+    if (message.type === 'fleet') {
+      fleet.show(message.fleet);
+      costs.onFleet(message.fleet);
+    } else {
+      events.add(message.events);
+    }
   },
   (connected) => {
     if (connected) showLive('live', true);

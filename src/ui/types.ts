@@ -62,3 +62,13 @@ export interface EventEntry {
 }
 
 export type LiveMessage = { type: 'fleet'; fleet: FleetSnapshot } | { type: 'events'; events: EventEntry[] };
+
+export interface CostMonth {
+  month: string;
+  timezone: string;
+  days: string[];
+  agents: { agent: string; daily_usd: number[] }[];
+  rows: CostRow[];
+  totals: Omit<CostRow, 'agent' | 'model'>;
+  budgets: BudgetStatus[];
+}

@@ -54,16 +54,15 @@ describe.skipIf(!available)('dashboard over a Docker fleet', () => {
     await screenshot(page, 'e2e-fleet');
 
     // Every health the row shows from now on, in order, as the page changes it.
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { seen: string[] }).seen = seen;
+    // (Page scripts are strings: this project's type-check has no DOM library.)
+    await page.evaluate(`
+      window.seen = [];
       const row = document.querySelector('tr[data-agent="sentinel"]');
-      if (!row) throw new Error('no sentinel row');
       new MutationObserver(() => {
-        const health = row.getAttribute('data-health') ?? '';
-        if (seen.at(-1) !== health) seen.push(health);
+        const health = row.getAttribute('data-health');
+        if (window.seen.at(-1) !== health) window.seen.push(health);
       }).observe(row, { attributes: true, attributeFilter: ['data-health'] });
-    });
+    `);
 
     await docker.getContainer(`legion-${projectId(project.dir)}-sentinel`).kill();
     await expect.poll(() => badge('sentinel').textContent(), { timeout: 30_000 }).not.toBe('healthy');
@@ -73,12 +72,12 @@ describe.skipIf(!available)('dashboard over a Docker fleet', () => {
     expect(await page.locator('tr[data-agent="sentinel"] td[data-label="Health"]').textContent()).toContain('restarted: its container is exited');
     await screenshot(page, 'e2e-fleet-back');
 
-    const seen = await page.evaluate(() => (window as unknown as { seen?: string[] }).seen);
+    const seen = (await page.evaluate('window.seen')) as string[];
     // The observer lives on the same page: no reload happened. Its record went from a
     // state that is not healthy (unhealthy while the container lay dead, starting while
     // the new one came up, whichever the live snapshot caught) back to healthy.
-    expect(seen?.at(-1)).toBe('healthy');
-    expect(seen?.some((health) => health === 'unhealthy' || health === 'starting')).toBe(true);
+    expect(seen.at(-1)).toBe('healthy');
+    expect(seen.some((health) => health === 'unhealthy' || health === 'starting')).toBe(true);
     expect(await badge('keeper').textContent()).toBe('healthy');
     expect(problems).toEqual([]);
   });

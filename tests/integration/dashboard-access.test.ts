@@ -40,7 +40,7 @@ describe('dashboard access', () => {
   afterAll(async () => h?.close());
 
   it('answers 401 on every page, file and API without a session', async () => {
-    for (const path of ['/ui', '/ui/', '/ui/assets/main.js', '/ui/assets/style.css', '/ui/api/status', '/ui/api/events', '/ui/api/costs', '/ui/api/live', '/ui/no-such-page']) {
+    for (const path of ['/ui', '/ui/', '/ui/assets/main.js', '/ui/assets/style.css', '/ui/api/status', '/ui/api/events', '/ui/api/costs', '/ui/api/costs/daily', '/ui/api/live', '/ui/no-such-page']) {
       const answer = await rawRequest(port, 'GET', path);
       expect(answer.status, path).toBe(401);
       expect(answer.body).toContain('legion dashboard');
@@ -118,6 +118,11 @@ describe('dashboard access', () => {
     const bad = await rawRequest(port, 'GET', '/ui/api/costs?period=decade', { cookie });
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body)).toMatchObject({ error: { code: 'invalid_request' } });
+    const badMonth = await rawRequest(port, 'GET', '/ui/api/costs/daily?month=2026-13', { cookie });
+    expect(badMonth.status).toBe(400);
+    expect(JSON.parse(badMonth.body)).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('YYYY-MM') } });
+    const month = await rawRequest(port, 'GET', '/ui/api/costs/daily?month=2024-02', { cookie });
+    expect(JSON.parse(month.body)).toMatchObject({ month: '2024-02', agents: [{ agent: 'scout', daily_usd: Array(29).fill(0) }] });
   });
 
   it('streams the fleet and new events live, and restarts an agent on request', async () => {
@@ -178,7 +183,7 @@ describe('dashboard access', () => {
     expect(JSON.stringify(login.headers)).not.toContain(adminToken);
     const cookie = sessionFrom(login);
     expect(cookie).not.toContain(adminToken);
-    const paths = ['/ui/', ...dashboardFiles().map((file) => `/ui/assets/${file}`), '/ui/api/status', '/ui/api/events?limit=1000', '/ui/api/costs?period=month'];
+    const paths = ['/ui/', ...dashboardFiles().map((file) => `/ui/assets/${file}`), '/ui/api/status', '/ui/api/events?limit=1000', '/ui/api/costs?period=month', '/ui/api/costs/daily'];
     for (const path of paths) {
       const answer = await rawRequest(port, 'GET', path, { cookie });
       expect(answer.status, path).toBe(200);

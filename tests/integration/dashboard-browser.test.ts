@@ -13,7 +13,7 @@ import { EventListSchema } from '../../src/shared/wire/events.js';
 import { formatUsd } from '../../src/shared/money.js';
 import { browserAvailable, launchBrowser, screenshot, watchPage } from '../helpers/browser.js';
 
-const AGENTS = 'agents:\n  scout:\n    role: looks around\n  scribe:\n    role: writes things down\n';
+const AGENTS = 'agents:\n  scout:\n    role: looks around\n    budget: { daily_usd: 0.5 }\n  scribe:\n    role: writes things down\n';
 const NO_DESKTOP = { CI: '1', DISPLAY: '', WAYLAND_DISPLAY: '' };
 
 describe.skipIf(!browserAvailable())('dashboard in Chromium', () => {
@@ -49,12 +49,13 @@ describe.skipIf(!browserAvailable())('dashboard in Chromium', () => {
     expect(await cell('scout', 'Spent today').textContent()).toBe('$0.00');
     expect(await page.locator('#live').textContent()).toBe('live');
     // The cookie is invisible to the page's scripts and nothing is kept in its storage.
-    expect(await page.evaluate(() => [document.cookie, localStorage.length, sessionStorage.length])).toEqual(['', 0, 0]);
+    // (Page scripts are strings: this project's type-check has no DOM library.)
+    expect(await page.evaluate('[document.cookie, localStorage.length, sessionStorage.length]')).toEqual(['', 0, 0]);
     await screenshot(page, 'fleet');
   });
 
   it('shows a chat\'s spend and events as they happen, without a reload', async () => {
-    await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
+    await page.evaluate("window.marker = 'same page'");
     await h.say('scout', 'hello there');
     await expect.poll(() => cell('scout', 'Spent today').textContent(), { timeout: 15_000 }).not.toBe('$0.00');
     // The same figure `legion costs` prints.
@@ -78,14 +79,39 @@ describe.skipIf(!browserAvailable())('dashboard in Chromium', () => {
     expect(new Set(agents)).toEqual(new Set(['scribe']));
     await screenshot(page, 'events');
     await page.locator('#filter-agent').fill('');
-    expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same page');
+    expect(await page.evaluate('window.marker')).toBe('same page');
+  });
+
+  it('draws the month\'s spend per agent and day with budget lines, with the figures of `legion costs`', async () => {
+    await page.goto(`${origin}/ui/#/costs`);
+    await expect.poll(() => page.locator('figure[data-chart="scout"] rect.bar').count()).toBeGreaterThanOrEqual(28);
+    const report = CostReportSchema.parse(JSON.parse((await legion(['costs', '--period', 'month', '--json'], h.project.dir)).stdout));
+    expect(report.totals.cost_usd).toBeGreaterThan(0);
+    // Each agent/model row and the total read as the CLI prints them.
+    const rows = await page.locator('table.cost-rows tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    expect(rows).toEqual([
+      ...report.rows.map((r) => [r.agent, r.model, String(r.calls), String(r.failed), String(r.prompt_tokens), String(r.completion_tokens), formatUsd(r.cost_usd)]),
+      ['total', '', String(report.totals.calls), String(report.totals.failed), String(report.totals.prompt_tokens), String(report.totals.completion_tokens), formatUsd(report.totals.cost_usd)],
+    ]);
+    // scout's one chat this month is one bar of the day it happened, of what the CLI says; scout's chart has its daily budget line.
+    const scoutMonth = report.rows.filter((r) => r.agent === 'scout').reduce((total, r) => total + r.cost_usd, 0);
+    const bars = await page.locator('figure[data-chart="scout"] rect.bar title').allTextContents();
+    const spentBars = bars.filter((title) => !title.endsWith(': $0.00'));
+    expect(spentBars).toHaveLength(1);
+    const [day, amount] = (spentBars[0] ?? '').split(': ');
+    expect(day?.slice(0, 8)).toBe(report.first_day.slice(0, 8));
+    expect(amount).toBe(formatUsd(scoutMonth));
+    expect(await page.locator('figure[data-chart="scout"] line.budget').count()).toBe(1);
+    expect(await page.locator('figure[data-chart="scout"] .budget-label').textContent()).toBe('daily budget $0.50');
+    expect(await page.locator('figure[data-chart="scribe"] line.budget').count()).toBe(0);
+    await screenshot(page, 'costs');
   });
 
   it('reads in a narrow window and restarts an agent by its button', async () => {
     await page.goto(`${origin}/ui/#/fleet`);
     await page.setViewportSize({ width: 380, height: 800 });
     await expect.poll(() => cell('scribe', 'Health').locator('.badge').textContent()).toBe('healthy');
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = await page.evaluate('document.documentElement.scrollWidth');
     expect(width).toBeLessThanOrEqual(380);
     await screenshot(page, 'fleet-narrow');
 

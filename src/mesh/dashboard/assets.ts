@@ -26,7 +26,7 @@ export const SHELL_HTML = `<!doctype html>
 <body>
 <header>
 <strong>legion</strong>
-<nav aria-label="pages"><a href="#/fleet">Fleet</a><a href="#/events">Events</a></nav>
+<nav aria-label="pages"><a href="#/fleet">Fleet</a><a href="#/events">Events</a><a href="#/costs">Costs</a></nav>
 <span id="live" role="status" aria-live="polite"></span>
 </header>
 <main id="page" tabindex="-1"></main>

@@ -33,7 +33,7 @@ export interface DashboardRoutesOptions {
 const FORWARDED: ReadonlyArray<{ method: 'GET' | 'POST'; path: RegExp }> = [
   { method: 'GET', path: /^\/status$/ },
   { method: 'GET', path: /^\/events$/ },
-  { method: 'GET', path: /^\/costs$/ },
+  { method: 'GET', path: /^\/costs(\/daily)?$/ },
   { method: 'POST', path: /^\/agents\/[^/]+\/(reset|restart)$/ },
 ];
 
