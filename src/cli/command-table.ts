@@ -25,6 +25,7 @@ export const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Pro
   { names: ['workflow'], load: async () => [(await import('./commands/workflow.js')).registerWorkflow] },
   { names: ['channels'], load: async () => [(await import('./commands/channels.js')).registerChannels] },
   { names: ['image'], load: async () => [(await import('./commands/image.js')).registerImage] },
+  { names: ['dashboard'], load: async () => [(await import('./commands/dashboard.js')).registerDashboard] },
   { names: ['doctor'], load: async () => [(await import('./commands/doctor.js')).registerDoctor] },
 ];
 

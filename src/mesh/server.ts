@@ -59,6 +59,11 @@ import type { LaneItem } from './lanes/store.js';
 import { ConfigReloader } from './config/reloader.js';
 import { startChannels, type MeshChannels } from './channels/wiring.js';
 import { channelAdminRoutes, channelAgentRoutes, telegramWebhookRoutes } from './channels/routes.js';
+import { DashboardAccess } from './dashboard/access.js';
+import { DashboardAssets } from './dashboard/assets.js';
+import { dashboardOrigin } from './dashboard/guard.js';
+import { dashboardRoutes, type DashboardRoutesOptions } from './dashboard/routes.js';
+import { dashboardAdminRoutes } from './dashboard/admin-routes.js';
 
 /** How each agent came up at mesh start; adopted: its container from an earlier run still ran. */
 export interface AgentStartResult {
@@ -77,6 +82,8 @@ export interface MeshOptions {
   /** Called when a client asks the mesh to stop (legion stop, /quit). */
   onShutdownRequested: () => void;
   env?: NodeJS.ProcessEnv;
+  /** How long a dashboard login code lives (at most, and by default, 60 s); shorter in tests. */
+  dashboardCodeTtlMs?: number;
 }
 
 function isAlive(pid: number): boolean {
@@ -108,6 +115,10 @@ export class Mesh {
   private publicWebhooks: PublicWebhookListener | null = null;
   private agentApi: FastifyInstance | null = null;
   private readonly startedAt = new Date().toISOString();
+  private readonly dashboard: DashboardAccess;
+  private readonly dashboardAssets = new DashboardAssets();
+  /** The admin listener's configured host and bound port, once it listens. */
+  private adminAddress = { host: '127.0.0.1', port: 0 };
   private ready = false;
   adminUrl = '';
   agentApiUrl = '';
@@ -116,6 +127,7 @@ export class Mesh {
   constructor(options: MeshOptions) {
     this.options = options;
     this.store = new ProjectStore(options.project, options.env);
+    this.dashboard = new DashboardAccess(options.dashboardCodeTtlMs === undefined ? {} : { codeTtlMs: options.dashboardCodeTtlMs });
     this.fleet = new Fleet({
       project: () => this.store.get(),
       runtime: options.runtime,
@@ -214,6 +226,7 @@ export class Mesh {
     const adminToken = writeAdminToken(paths.adminToken);
     this.admin = this.buildAdmin(adminToken);
     this.adminUrl = await listen(this.admin, host, port, 'admin API');
+    this.adminAddress = { host, port: Number(new URL(this.adminUrl).port) };
     const webhookListener = this.store.get().mesh.webhooks;
     if (webhookListener) {
       this.publicWebhooks = await startPublicWebhookListener(webhookListener.host, webhookListener.port, this.webhookIngress());
@@ -327,6 +340,8 @@ export class Mesh {
     // Webhooks answer to their own secrets, never to the admin token: outside the admin scope.
     void app.register(webhookIngressRoutes, this.webhookIngress());
     void app.register(telegramWebhookRoutes, { adapter: () => this.channels?.telegram ?? null });
+    // The dashboard has its own sessions; the admin token stays inside the mesh.
+    void app.register(dashboardRoutes, this.dashboardOptions(app, adminToken));
     void app.register(async (scope) => this.registerAdminRoutes(scope, adminToken));
     return app;
   }
@@ -375,6 +390,25 @@ export class Mesh {
       if (channels) await scope.register(channelAdminRoutes, { store: channels.store, service: channels.service, events, knownAgents: () => this.knownAgents(), defaultAgent: (platform) => this.store.get().mesh.channels?.[platform]?.default_agent });
     });
     void app.register(workflowAdminRoutes, { orchestrator: this.domains.workflows, definitions: this.domains.workflowDefinitions, store: this.domains.workflowStore });
+    void app.register(dashboardAdminRoutes, { access: this.dashboard, events, origin: () => dashboardOrigin(this.adminAddress.host, this.adminAddress.port) });
+  }
+
+  private dashboardOptions(app: FastifyInstance, adminToken: string): DashboardRoutesOptions {
+    return {
+      access: this.dashboard,
+      assets: this.dashboardAssets,
+      address: () => this.adminAddress,
+      forward: async (method, url, body) => {
+        const json = body !== undefined && body !== null;
+        const headers = { authorization: `Bearer ${adminToken}`, ...(json ? { 'content-type': 'application/json' } : {}) };
+        const answer = await app.inject({ method, url, headers, ...(json ? { payload: JSON.stringify(body) } : {}) });
+        return { status: answer.statusCode, contentType: String(answer.headers['content-type'] ?? 'application/json; charset=utf-8'), body: answer.body };
+      },
+      live: {
+        events: this.domains.events,
+        snapshot: async () => ({ agents: await this.fleet.status(), costs: this.domains.costs.report({ period: 'today' }) }),
+      },
+    };
   }
 
   private webhookIngress(): WebhookIngressOptions {

@@ -115,6 +115,7 @@ export type ErrorCode =
   | 'mesh_not_running'
   | 'mesh_not_started'
   | 'mesh_stopped'
+  | 'dashboard_not_built'
   | 'no_api_key'
   | 'search_not_configured'
   | 'workflow_unavailable'
@@ -276,6 +277,7 @@ const ERROR_STATUS: Record<ErrorCode, number> = {
   mesh_not_running: 503,
   mesh_not_started: 503,
   mesh_stopped: 503,
+  dashboard_not_built: 500,
   no_api_key: 503,
   search_not_configured: 503,
   workflow_unavailable: 503,

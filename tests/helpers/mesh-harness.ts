@@ -39,6 +39,8 @@ export interface HarnessOptions {
   files?: Record<string, string>;
   /** Options of the fake provider (a pause between stream frames, for streaming tests). */
   fake?: FakeProviderOptions;
+  /** How long a dashboard login code lives (the mesh's default is 60 s). */
+  dashboardCodeTtlMs?: number;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -65,6 +67,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     logger: createLogger({}, { write: (line: string) => void (meshLog += line) }),
     progress: () => undefined,
     onShutdownRequested: () => undefined,
+    ...(options.dashboardCodeTtlMs === undefined ? {} : { dashboardCodeTtlMs: options.dashboardCodeTtlMs }),
   });
   const results = await mesh.start();
   const failed = results.filter((r) => !r.ok);

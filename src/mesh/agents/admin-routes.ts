@@ -1,4 +1,4 @@
-// Admin routes about agents: fleet status, chat relay (SSE), session reset, user
+// Admin routes about agents: fleet status, chat relay (SSE), session reset, restart, user
 // corrections (recorded by the agent in its learnings), and adding or removing agents
 // while the fleet runs. Registered inside the admin scope. A chat turn is an item on
 // the agent's lane: refused with an HTTP status (404, 503, 429 lane_full) before the
@@ -69,6 +69,17 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
   app.post('/api/agents/:name/reset', async (request) => {
     const { name } = parseOrThrow(NameParams, request.params, 'params');
     return resetAgentSession(fleet.endpoint(name));
+  });
+
+  // A deliberate restart (the dashboard's button): a new container on the same volume,
+  // after the old one's turns were told it stopped; the restart budget starts afresh.
+  app.post('/api/agents/:name/restart', async (request) => {
+    const { name } = parseOrThrow(NameParams, request.params, 'params');
+    if (!store.get().agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}"`);
+    events.record({ agent: name, kind: 'agent_restart', subject: name, detail: { requested_by: 'admin' } });
+    await fleet.stop(name);
+    await fleet.start(name);
+    return { agents: await fleet.status() };
   });
 
   app.post('/api/agents/:name/correct', async (request) => {

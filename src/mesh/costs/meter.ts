@@ -14,13 +14,13 @@ import { LegionError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import { nanoToUsd, usdToNano } from '../../shared/money.js';
 import type { LlmChatRequestParsed, Usage } from '../../shared/wire/llm.js';
-import type { BudgetStatus, CostPeriod, CostReport, CostRow } from '../../shared/wire/costs.js';
+import type { BudgetStatus, CostMonth, CostPeriod, CostReport, CostRow } from '../../shared/wire/costs.js';
 import type { Db } from '../db.js';
 import type { EventLog } from '../events/log.js';
 import { splitModel } from '../llm/proxy.js';
 import { embeddingWorstCase, estimateTokens, worstCase, type CallEstimate } from './estimate.js';
-import { agentScope, CostLedger, dayPeriod, FLEET_SCOPE, monthPeriod, type ReserveResult, type UsageKind } from './ledger.js';
-import { periodKeys, reportRange, type PeriodKeys } from './periods.js';
+import { agentScope, CostLedger, dayPeriod, FLEET_SCOPE, monthPeriod, type ReserveResult, type UsageGroup, type UsageKind } from './ledger.js';
+import { monthDays, periodKeys, reportRange, type PeriodKeys } from './periods.js';
 import { costNano, type Price, type PriceBook } from '../../shared/config/prices.js';
 
 /** What the reservation is computed from: the normalized request, model resolved. */
@@ -215,16 +215,6 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
     const range = reportRange(query.period, now, timeZone);
     const agent = query.agent ?? null;
     const groups = this.options.ledger.usageByModel(range.fromMs, range.toMs, agent);
-    const rows: CostRow[] = groups.map((group) => ({
-      agent: group.agent,
-      model: group.provider ? `${group.provider}/${group.model}` : group.model,
-      calls: group.calls,
-      failed: group.failed,
-      prompt_tokens: group.prompt_tokens,
-      completion_tokens: group.completion_tokens,
-      cost_usd: nanoToUsd(group.cost_nano),
-    }));
-    const sum = (pick: (row: CostRow) => number) => rows.reduce((total, row) => total + pick(row), 0);
     return {
       period: query.period,
       timezone: timeZone,
@@ -233,16 +223,30 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
       first_day: range.firstDay,
       last_day: range.lastDay,
       agent,
-      rows,
-      totals: {
-        calls: sum((r) => r.calls),
-        failed: sum((r) => r.failed),
-        prompt_tokens: sum((r) => r.prompt_tokens),
-        completion_tokens: sum((r) => r.completion_tokens),
-        cost_usd: nanoToUsd(groups.reduce((total, group) => total + group.cost_nano, 0)),
-      },
+      ...rowsAndTotals(groups),
       budgets: this.budgetStatuses(config, agent, periodKeys(now, timeZone)),
     };
+  }
+
+  /** Spend per agent per local day of `month` (the current one by default), the month by
+   *  agent and model, and the budgets in force: the dashboard's costs page. Each day is
+   *  added up by the same query as `report`, so the figures match `legion costs`. */
+  monthReport(month: string | undefined): CostMonth {
+    const config = this.options.config();
+    const timeZone = config.mesh.timezone;
+    const now = this.now();
+    const key = month ?? periodKeys(now, timeZone).month;
+    const days = monthDays(key, timeZone);
+    const perDay = days.map((day) => this.options.ledger.usageByModel(day.fromMs, day.toMs, null));
+    const names = [...new Set([...Object.keys(config.agents), ...perDay.flat().map((group) => group.agent)])].sort();
+    const agents = names.map((agent) => ({
+      agent,
+      daily_usd: perDay.map((groups) => nanoToUsd(groups.filter((group) => group.agent === agent).reduce((total, group) => total + group.cost_nano, 0))),
+    }));
+    const first = days[0];
+    const last = days.at(-1);
+    const groups = first && last ? this.options.ledger.usageByModel(first.fromMs, last.toMs, null) : [];
+    return { month: key, timezone: timeZone, days: days.map((day) => day.day), agents, ...rowsAndTotals(groups), budgets: this.budgetStatuses(config, null, periodKeys(now, timeZone)) };
   }
 
   /** What the calls of one trace (a heartbeat's wake-up, say) cost since `sinceMs`. */
@@ -280,6 +284,30 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
     add(null, FLEET_SCOPE, config.mesh.budget);
     return statuses;
   }
+}
+
+/** Ledger groups as report rows, with their totals (the cost summed in nano-dollars, exactly). */
+function rowsAndTotals(groups: UsageGroup[]): { rows: CostRow[]; totals: CostReport['totals'] } {
+  const rows: CostRow[] = groups.map((group) => ({
+    agent: group.agent,
+    model: group.provider ? `${group.provider}/${group.model}` : group.model,
+    calls: group.calls,
+    failed: group.failed,
+    prompt_tokens: group.prompt_tokens,
+    completion_tokens: group.completion_tokens,
+    cost_usd: nanoToUsd(group.cost_nano),
+  }));
+  const sum = (pick: (row: CostRow) => number) => rows.reduce((total, row) => total + pick(row), 0);
+  return {
+    rows,
+    totals: {
+      calls: sum((r) => r.calls),
+      failed: sum((r) => r.failed),
+      prompt_tokens: sum((r) => r.prompt_tokens),
+      completion_tokens: sum((r) => r.completion_tokens),
+      cost_usd: nanoToUsd(groups.reduce((total, group) => total + group.cost_nano, 0)),
+    },
+  };
 }
 
 /** The costs domain over mesh.db: releases reservations a crashed mesh left open (no

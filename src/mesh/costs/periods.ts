@@ -112,3 +112,21 @@ export function reportRange(period: ReportPeriod, nowMs: number, timeZone: strin
   const toMs = startOfLocalDay(next, timeZone);
   return { fromMs, toMs, firstDay: periodKeys(fromMs, timeZone).day, lastDay: periodKeys(toMs - 1, timeZone).day };
 }
+
+export interface LocalDayRange {
+  day: string;
+  fromMs: number;
+  toMs: number;
+}
+
+/** Each local day of `month` (`YYYY-MM`) as [fromMs, toMs), in order. */
+export function monthDays(month: string, timeZone: string): LocalDayRange[] {
+  const [year = 1970, number = 1] = month.split('-').map(Number);
+  const count = new Date(Date.UTC(year, number, 0)).getUTCDate();
+  const days: LocalDayRange[] = [];
+  for (let day = 1; day <= count; day += 1) {
+    const date = { year, month: number, day };
+    days.push({ day: `${month}-${pad(day)}`, fromMs: startOfLocalDay(date, timeZone), toMs: startOfLocalDay({ ...date, day: day + 1 }, timeZone) });
+  }
+  return days;
+}

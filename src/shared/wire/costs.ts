@@ -58,3 +58,26 @@ export const CostReportSchema = z.object({
   budgets: z.array(BudgetStatusSchema),
 });
 export type CostReport = z.infer<typeof CostReportSchema>;
+
+/** GET /api/costs/daily?month=YYYY-MM (the dashboard's costs page); the current month by default. */
+export const CostMonthQuerySchema = z.strictObject({
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month as YYYY-MM, for example 2026-03')
+    .optional(),
+});
+
+export const CostMonthSchema = z.object({
+  month: z.string(),
+  timezone: z.string(),
+  /** The month's local days, `YYYY-MM-DD`, in order. */
+  days: z.array(z.string()),
+  /** Each agent with spending that month or in the config: its USD per day, in the order of `days`. */
+  agents: z.array(z.object({ agent: z.string(), daily_usd: z.array(z.number().nonnegative()) })),
+  /** The month by agent and model, as `legion costs --period month` adds it up. */
+  rows: z.array(CostRowSchema),
+  totals: CountsSchema,
+  /** The budgets in force now (today's and this month's figures). */
+  budgets: z.array(BudgetStatusSchema),
+});
+export type CostMonth = z.infer<typeof CostMonthSchema>;

@@ -1,6 +1,6 @@
 // Budget days and months, and report ranges, in the mesh's time zone.
 import { describe, expect, it } from 'vitest';
-import { periodKeys, reportRange } from '../../../../src/mesh/costs/periods.js';
+import { monthDays, periodKeys, reportRange } from '../../../../src/mesh/costs/periods.js';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -50,5 +50,25 @@ describe('reportRange', () => {
     const november = reportRange('month', at('2024-11-20T00:00:00Z'), 'America/New_York');
     expect([iso(november.fromMs), iso(november.toMs)]).toEqual(['2024-11-01T04:00:00.000Z', '2024-12-01T05:00:00.000Z']);
     expect([november.firstDay, november.lastDay]).toEqual(['2024-11-01', '2024-11-30']);
+  });
+});
+
+describe('monthDays', () => {
+  it('lists every local day of the month, back to back, the spring-forward day 23 hours long', () => {
+    const days = monthDays('2025-03', 'Europe/Berlin');
+    expect(days).toHaveLength(31);
+    expect(days[0]?.day).toBe('2025-03-01');
+    expect(days.at(-1)?.day).toBe('2025-03-31');
+    for (let i = 1; i < days.length; i += 1) expect(days[i]?.fromMs).toBe(days[i - 1]?.toMs);
+    const month = reportRange('month', at('2025-03-15T12:00:00Z'), 'Europe/Berlin');
+    expect([days[0]?.fromMs, days.at(-1)?.toMs]).toEqual([month.fromMs, month.toMs]);
+    const springForward = days.find((d) => d.day === '2025-03-30');
+    expect(springForward && springForward.toMs - springForward.fromMs).toBe(23 * 3600_000);
+  });
+
+  it('knows short months and leap years', () => {
+    expect(monthDays('2025-02', 'UTC')).toHaveLength(28);
+    expect(monthDays('2024-02', 'UTC')).toHaveLength(29);
+    expect(monthDays('2025-04', 'UTC').at(-1)?.day).toBe('2025-04-30');
   });
 });

@@ -1,0 +1,68 @@
+// The dashboard page: routes by the URL's hash (#/fleet, #/events, #/costs), keeps one live
+// stream from the mesh and hands each message to the pages, which keep their state
+// while hidden so switching pages needs no reload.
+import { getJson, openLive, SESSION_ENDED, ApiError } from './api.js';
+import { fill } from './dom.js';
+import { CostsPage } from './costs.js';
+import { EventsPage } from './events.js';
+import { FleetPage } from './fleet.js';
+
+const fleet = new FleetPage();
+const events = new EventsPage();
+const costs = new CostsPage();
+const pages: Record<string, { root: HTMLElement; title: string }> = {
+  fleet: { root: fleet.root, title: 'Fleet' },
+  events: { root: events.root, title: 'Events' },
+  costs: { root: costs.root, title: 'Costs' },
+};
+
+const main = document.getElementById('page');
+const liveState = document.getElementById('live');
+
+function route(): void {
+  const name = location.hash.replace(/^#\//, '') || 'fleet';
+  const page = pages[name] ?? pages.fleet;
+  if (!main || !page) return;
+  fill(main, page.root);
+  document.title = `${page.title} · legion`;
+  for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
+    if (link.getAttribute('href') === `#/${name}`) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+function showLive(text: string, ok: boolean): void {
+  if (!liveState) return;
+  liveState.textContent = text;
+  liveState.className = ok ? 'ok' : 'down';
+}
+
+/** After the stream closed for good, find out why: an ended session gets its own message. */
+async function explainClosed(): Promise<void> {
+  try {
+    await getJson('/status');
+    showLive('live updates stopped; reload the page', false);
+  } catch (err) {
+    showLive(err instanceof ApiError && err.status === 401 ? SESSION_ENDED : 'the mesh is not answering', false);
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();
+events.load().catch((err: unknown) => showLive(err instanceof Error ? err.message : String(err), false));
+void costs.load();
+const source = openLive(
+  (message) => {
+    if (message.type === 'fleet') {
+      fleet.show(message.fleet);
+      costs.onFleet(message.fleet);
+    } else {
+      events.add(message.events);
+    }
+  },
+  (connected) => {
+    if (connected) showLive('live', true);
+    else if (source.readyState === EventSource.CLOSED) void explainClosed();
+    else showLive('reconnecting…', false);
+  },
+);
