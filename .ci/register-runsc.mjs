@@ -14,7 +14,9 @@ const config = before.trim() ? JSON.parse(before) : {};
 config.runtimes ??= {};
 const runtimes = config.runtimes;
 const entry = runtimes.runsc ?? {};
-const args = Array.isArray(entry.runtimeArgs) ? entry.runtimeArgs.filter((a) => !String(a).startsWith('--network')) : [];
+const args = Array.isArray(entry.runtimeArgs)
+  ? entry.runtimeArgs.filter((a) => !String(a).startsWith('--network'))
+  : [];
 runtimes.runsc = { ...entry, path: runscPath, runtimeArgs: ['--network=host', ...args] };
 const after = `${JSON.stringify(config, null, 2)}\n`;
 if (before.trim() && JSON.stringify(JSON.parse(before)) === JSON.stringify(config)) {

@@ -21,7 +21,9 @@ import { median, percentile, type BenchRow } from './table.js';
 const docker = new Docker();
 
 async function memoryMb(container: string): Promise<number> {
-  const stats = (await docker.getContainer(container).stats({ stream: false })) as { memory_stats: { usage?: number; stats?: { inactive_file?: number; cache?: number } } };
+  const stats = (await docker.getContainer(container).stats({ stream: false })) as {
+    memory_stats: { usage?: number; stats?: { inactive_file?: number; cache?: number } };
+  };
   const usage = stats.memory_stats.usage ?? 0;
   const cache = stats.memory_stats.stats?.inactive_file ?? stats.memory_stats.stats?.cache ?? 0;
   return (usage - cache) / 1024 / 1024;
@@ -40,7 +42,8 @@ export async function browserBench(): Promise<BenchRow[]> {
     port,
     openaiBaseUrl: fake.openaiBaseUrl,
     meshYaml: `mesh: { host: 127.0.0.1, port: ${port}, egress_port: ${await freePort()} }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n`,
-    agentsYaml: 'agents:\n  bench-surfer: { role: browses, browser: true, resources: { memory_limit: 1g, cpu_limit: 1 } }\n  bench-plain: { role: no browser }\n',
+    agentsYaml:
+      'agents:\n  bench-surfer: { role: browses, browser: true, resources: { memory_limit: 1g, cpu_limit: 1 } }\n  bench-plain: { role: no browser }\n',
   });
   writeFileSync(
     join(project.dir, 'config', 'permissions.yaml'),
@@ -55,7 +58,8 @@ export async function browserBench(): Promise<BenchRow[]> {
       const begin = performance.now();
       const done = await client.chat(agent, `call ${tool} ${JSON.stringify(args)}`, () => undefined);
       const elapsed = performance.now() - begin;
-      if (done.type !== 'done' || !done.reply.includes(`tool ${tool} returned:`) || done.reply.includes('failed')) throw new Error(`${tool} did not work: ${JSON.stringify(done)}`);
+      if (done.type !== 'done' || !done.reply.includes(`tool ${tool} returned:`) || done.reply.includes('failed'))
+        throw new Error(`${tool} did not work: ${JSON.stringify(done)}`);
       return elapsed;
     };
     const plainTurns: number[] = [];
@@ -63,21 +67,54 @@ export async function browserBench(): Promise<BenchRow[]> {
     const baseline = median(plainTurns);
     const cold = await turn('bench-surfer', 'browser_navigate', { url: `http://127.0.0.1:${sitePort}/cold` });
     const warm: number[] = [];
-    for (let i = 0; i < 20; i++) warm.push(await turn('bench-surfer', 'browser_navigate', { url: `http://127.0.0.1:${sitePort}/warm-${i}` }));
+    for (let i = 0; i < 20; i++)
+      warm.push(await turn('bench-surfer', 'browser_navigate', { url: `http://127.0.0.1:${sitePort}/warm-${i}` }));
     rows.push(['chat turn without the browser (baseline), median of 5', `${baseline.toFixed(0)} ms`, 'reported', true]);
-    rows.push(['browser cold start: first browser_navigate, fresh container', `${cold.toFixed(0)} ms (${(cold - baseline).toFixed(0)} ms over baseline)`, '< 10000 ms', cold < 10_000]);
-    rows.push(['warm browser_navigate to a local site, median of 20', `${median(warm).toFixed(0)} ms (p99 ${percentile(warm, 99).toFixed(0)} ms)`, '< 1000 ms', median(warm) < 1000]);
+    rows.push([
+      'browser cold start: first browser_navigate, fresh container',
+      `${cold.toFixed(0)} ms (${(cold - baseline).toFixed(0)} ms over baseline)`,
+      '< 10000 ms',
+      cold < 10_000,
+    ]);
+    rows.push([
+      'warm browser_navigate to a local site, median of 20',
+      `${median(warm).toFixed(0)} ms (p99 ${percentile(warm, 99).toFixed(0)} ms)`,
+      '< 1000 ms',
+      median(warm) < 1000,
+    ]);
 
     const id = projectId(project.dir);
     const surfer = await docker.getContainer(`legion-${id}-bench-surfer`).inspect();
     const plain = await docker.getContainer(`legion-${id}-bench-plain`).inspect();
     const size = async (image: string) => ((await docker.getImage(image).inspect()).Size / 1e6).toFixed(0);
     rows.push(['agent image size (no browser)', `${await size(plain.Config.Image)} MB`, 'reported', true]);
-    rows.push(['agent image size (browser variant, Chromium)', `${await size(surfer.Config.Image)} MB`, 'reported', true]);
-    rows.push(['memory of an agent with an open browser', `${(await memoryMb(surfer.Id)).toFixed(0)} MB`, '< 1024 MB (its limit)', (await memoryMb(surfer.Id)) < 1024]);
-    const pids = ((await docker.getContainer(surfer.Id).stats({ stream: false })) as { pids_stats?: { current?: number } }).pids_stats?.current ?? NaN;
-    rows.push(['processes and threads of an agent with an open browser', String(pids), '< 512 (its pids limit)', pids < 512]);
-    rows.push(['memory of an agent without a browser', `${(await memoryMb(plain.Id)).toFixed(0)} MB`, 'reported', true]);
+    rows.push([
+      'agent image size (browser variant, Chromium)',
+      `${await size(surfer.Config.Image)} MB`,
+      'reported',
+      true,
+    ]);
+    rows.push([
+      'memory of an agent with an open browser',
+      `${(await memoryMb(surfer.Id)).toFixed(0)} MB`,
+      '< 1024 MB (its limit)',
+      (await memoryMb(surfer.Id)) < 1024,
+    ]);
+    const pids =
+      ((await docker.getContainer(surfer.Id).stats({ stream: false })) as { pids_stats?: { current?: number } })
+        .pids_stats?.current ?? NaN;
+    rows.push([
+      'processes and threads of an agent with an open browser',
+      String(pids),
+      '< 512 (its pids limit)',
+      pids < 512,
+    ]);
+    rows.push([
+      'memory of an agent without a browser',
+      `${(await memoryMb(plain.Id)).toFixed(0)} MB`,
+      'reported',
+      true,
+    ]);
   } finally {
     await tearDownFleet(project);
     site.close();

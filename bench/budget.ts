@@ -16,7 +16,9 @@ const AGENTS = Array.from({ length: 10 }, (_, i) => `agent-${i}`);
 
 const config: CostConfig = {
   mesh: { timezone: 'Europe/Berlin', budget: { daily_usd: 1_000_000, monthly_usd: 1_000_000 } },
-  agents: Object.fromEntries(AGENTS.map((name) => [name, { budget: { daily_usd: 1_000_000, monthly_usd: 1_000_000 } }])),
+  agents: Object.fromEntries(
+    AGENTS.map((name) => [name, { budget: { daily_usd: 1_000_000, monthly_usd: 1_000_000 } }]),
+  ),
 };
 
 const request = {
@@ -88,6 +90,11 @@ export async function budgetBench(): Promise<BenchRow[]> {
   const figure = (xs: number[]) => `${median(xs).toFixed(4)} ms (p99 ${percentile(xs, 99).toFixed(4)})`;
   return [
     ['budget reserve + settle, empty ledger, median', figure(empty), '<= 0.1 ms', emptyMedian <= 0.1],
-    [`budget reserve + settle, ${LEDGER_ROWS.toLocaleString('en-US')} ledger rows, median`, figure(full), '<= 0.1 ms, flat', fullMedian <= 0.1 && flat],
+    [
+      `budget reserve + settle, ${LEDGER_ROWS.toLocaleString('en-US')} ledger rows, median`,
+      figure(full),
+      '<= 0.1 ms, flat',
+      fullMedian <= 0.1 && flat,
+    ],
   ];
 }

@@ -39,17 +39,28 @@ async function versionRows(): Promise<BenchRow[]> {
 
 async function chatRows(): Promise<BenchRow[]> {
   const fake = await startFakeProvider();
-  const project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: 'agents:\n  bench-chat: { role: chat }\n' });
+  const project = makeProject({
+    port: await freePort(),
+    openaiBaseUrl: fake.openaiBaseUrl,
+    agentsYaml: 'agents:\n  bench-chat: { role: chat }\n',
+  });
   try {
     const started = await legion(['start', '-d'], project.dir);
     if (started.code !== 0) throw new Error(`legion start -d failed: ${started.stderr}`);
     const client = MeshClient.connect(project.dir);
     const api = await timed(10, () => client.chat('bench-chat', 'hi', () => undefined));
-    const cli = await timed(10, () => run(process.execPath, [CLI, 'chat', 'bench-chat', '-m', 'hi'], { cwd: project.dir }));
+    const cli = await timed(10, () =>
+      run(process.execPath, [CLI, 'chat', 'bench-chat', '-m', 'hi'], { cwd: project.dir }),
+    );
     const cliMs = median(cli);
     return [
       ['chat through the admin API (floor)', ms(api), '', true],
-      ['legion chat <agent> -m end to end', `${ms(cli)}, +${(cliMs - median(api)).toFixed(0)} ms over the API`, '<= 350 ms', cliMs <= 350],
+      [
+        'legion chat <agent> -m end to end',
+        `${ms(cli)}, +${(cliMs - median(api)).toFixed(0)} ms over the API`,
+        '<= 350 ms',
+        cliMs <= 350,
+      ],
     ];
   } finally {
     await legion(['stop'], project.dir);

@@ -21,7 +21,9 @@ const AGENTS = ['bench-writer', 'bench-sub'];
 function agentToken(dir: string, agent: string): string {
   const db = new Database(join(dir, '.legion', 'mesh.db'), { readonly: true });
   try {
-    const row = db.prepare<[string], { mesh_token: string }>('SELECT mesh_token FROM agent_containers WHERE agent = ?').get(agent);
+    const row = db
+      .prepare<[string], { mesh_token: string }>('SELECT mesh_token FROM agent_containers WHERE agent = ?')
+      .get(agent);
     if (!row) throw new Error(`no token stored for ${agent}`);
     return row.mesh_token;
   } finally {
@@ -64,7 +66,8 @@ export async function coordinationBench(): Promise<BenchRow[]> {
   const project = makeProject({
     port: await freePort(),
     openaiBaseUrl: fake.openaiBaseUrl,
-    agentsYaml: 'agents:\n  bench-writer: { role: writes }\n  bench-sub: { role: listens, subscriptions: [bench_topic] }\n',
+    agentsYaml:
+      'agents:\n  bench-writer: { role: writes }\n  bench-sub: { role: listens, subscriptions: [bench_topic] }\n',
   });
   writeFileSync(
     join(project.dir, 'config', 'permissions.yaml'),
@@ -74,26 +77,46 @@ export async function coordinationBench(): Promise<BenchRow[]> {
   try {
     const started = await legion(['start', '-d'], project.dir);
     if (started.code !== 0) throw new Error(`legion start -d failed: ${started.stderr}`);
-    const info = JSON.parse(readFileSync(join(project.dir, '.legion', 'mesh.json'), 'utf8')) as { agent_api_url: string; admin_url: string };
+    const info = JSON.parse(readFileSync(join(project.dir, '.legion', 'mesh.json'), 'utf8')) as {
+      agent_api_url: string;
+      admin_url: string;
+    };
     const adminToken = readFileSync(join(project.dir, '.legion', 'admin.token'), 'utf8').trim();
     const token = agentToken(project.dir, 'bench-writer');
 
-    const writes = await load(`${info.agent_api_url}/mesh/blackboard/set`, token, { key: 'bench/counter', value: { n: 1, note: 'benchmark' } });
+    const writes = await load(`${info.agent_api_url}/mesh/blackboard/set`, token, {
+      key: 'bench/counter',
+      value: { n: 1, note: 'benchmark' },
+    });
     const reads = await load(`${info.agent_api_url}/mesh/blackboard/get`, token, { key: 'bench/counter' });
     for (const [name, result, target] of [
       ['blackboard writes/s (agent API, 20 conns)', writes, 3000],
       ['blackboard reads/s (agent API, 20 conns)', reads, 8000],
     ] as const) {
       const failed = result.non2xx + result.errors;
-      rows.push([name, `${Math.round(result.requests.average)}/s${failed ? ` (${failed} failed!)` : ''}`, `>= ${target}/s`, result.requests.average >= target && failed === 0]);
+      rows.push([
+        name,
+        `${Math.round(result.requests.average)}/s${failed ? ` (${failed} failed!)` : ''}`,
+        `>= ${target}/s`,
+        result.requests.average >= target && failed === 0,
+      ]);
       rows.push([`${name.split(' (')[0]} p99 latency`, `${result.latency.p99} ms`, '< 20 ms', result.latency.p99 < 20]);
     }
 
     const latencies = await deliveryLatency(fake, info.admin_url, adminToken);
-    rows.push(['publish -> subscriber woken, median of 15', `${median(latencies).toFixed(1)} ms (p95 ${percentile(latencies, 95).toFixed(1)})`, 'reported', true]);
+    rows.push([
+      'publish -> subscriber woken, median of 15',
+      `${median(latencies).toFixed(1)} ms (p95 ${percentile(latencies, 95).toFixed(1)})`,
+      'reported',
+      true,
+    ]);
   } finally {
     await legion(['stop'], project.dir);
-    for (const agent of AGENTS) await docker.getVolume(projectVolumeName(projectId(project.dir), agent)).remove().catch(() => undefined);
+    for (const agent of AGENTS)
+      await docker
+        .getVolume(projectVolumeName(projectId(project.dir), agent))
+        .remove()
+        .catch(() => undefined);
     await fake.close();
     project.cleanup();
   }

@@ -71,11 +71,20 @@ async function turns(samples: Samples): Promise<void> {
   try {
     for (const runtime of RUNTIMES) {
       const agent = `bench-gv-${runtime}`;
-      const project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, runtime, agentsYaml: `agents:\n  ${agent}: { role: measured }\n` });
+      const project = makeProject({
+        port: await freePort(),
+        openaiBaseUrl: fake.openaiBaseUrl,
+        runtime,
+        agentsYaml: `agents:\n  ${agent}: { role: measured }\n`,
+      });
       fleets.push({ runtime, agent, project });
       const started = await legion(['start', '-d'], project.dir);
       if (started.code !== 0) throw new Error(`legion start -d under ${runtime} failed: ${started.stderr}`);
-      await MeshClient.connect(project.dir).chat(agent, 'call memory_save {"text":"the bench fact is kumquat"}', () => undefined);
+      await MeshClient.connect(project.dir).chat(
+        agent,
+        'call memory_save {"text":"the bench fact is kumquat"}',
+        () => undefined,
+      );
     }
     const clients = fleets.map((fleet) => ({ ...fleet, client: MeshClient.connect(fleet.project.dir) }));
     const kinds: [string, string][] = [
@@ -107,13 +116,28 @@ async function turns(samples: Samples): Promise<void> {
 
 export async function gvisorBench(): Promise<BenchRow[]> {
   const runtimes = ((await docker.info()) as { Runtimes?: Record<string, unknown> }).Runtimes ?? {};
-  if (!('runsc' in runtimes)) return [['gVisor (runsc) against runc', 'skipped: Docker has no runsc runtime (legion doctor says how)', 'reported', true]];
+  if (!('runsc' in runtimes))
+    return [
+      [
+        'gVisor (runsc) against runc',
+        'skipped: Docker has no runsc runtime (legion doctor says how)',
+        'reported',
+        true,
+      ],
+    ];
   const samples: Samples = {};
   await coldStarts(samples);
   await turns(samples);
   return Object.entries(samples).map(([what, byRuntime]): BenchRow => {
-    const figures = RUNTIMES.map((r) => `${r} median ${median(byRuntime[r]).toFixed(0)} ms, p99 ${percentile(byRuntime[r], 99).toFixed(0)} ms`);
+    const figures = RUNTIMES.map(
+      (r) => `${r} median ${median(byRuntime[r]).toFixed(0)} ms, p99 ${percentile(byRuntime[r], 99).toFixed(0)} ms`,
+    );
     const ratio = median(byRuntime.runsc) / median(byRuntime.runc);
-    return [`${what}, runsc vs runc (n=${byRuntime.runc.length})`, `${figures.join('; ')}; ratio ${ratio.toFixed(2)}x`, 'reported', true];
+    return [
+      `${what}, runsc vs runc (n=${byRuntime.runc.length})`,
+      `${figures.join('; ')}; ratio ${ratio.toFixed(2)}x`,
+      'reported',
+      true,
+    ];
   });
 }

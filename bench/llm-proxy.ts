@@ -37,11 +37,15 @@ const MESSAGES = [
 ];
 
 async function startFakeProcess(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests', 'fakes', 'fake-provider-main.ts')], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, FAKE_PROVIDER_API_KEY: KEY },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'tests', 'fakes', 'fake-provider-main.ts')],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, FAKE_PROVIDER_API_KEY: KEY },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   if (!child.stdout) throw new Error('the fake provider has no stdout');
   const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
   return { url: (JSON.parse(line) as { url: string }).url, child };
@@ -76,8 +80,20 @@ async function startMeshSide(fakeUrl: string): Promise<MeshSide> {
   installErrorHandler(app);
   await app.register(async (scope) => {
     requireAgentToken(scope, tokens);
-    scope.addHook('preHandler', async (request) => assertAllowed(permissions, costs.events, { agent: request.agentName, trace: request.trace }, 'allowed_apis', 'llm'));
-    await scope.register(llmRoutes, { proxy, metering: costs.meter, defaultModelFor: (agent) => agentModel(project, agent) });
+    scope.addHook('preHandler', async (request) =>
+      assertAllowed(
+        permissions,
+        costs.events,
+        { agent: request.agentName, trace: request.trace },
+        'allowed_apis',
+        'llm',
+      ),
+    );
+    await scope.register(llmRoutes, {
+      proxy,
+      metering: costs.meter,
+      defaultModelFor: (agent) => agentModel(project, agent),
+    });
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
@@ -106,7 +122,8 @@ async function viaMesh(mesh: MeshSide, stream: boolean): Promise<number> {
   }
   let firstToken = NaN;
   for await (const event of readSse(response.body)) {
-    if (Number.isNaN(firstToken) && (event as { type?: string }).type === 'delta') firstToken = performance.now() - begin;
+    if (Number.isNaN(firstToken) && (event as { type?: string }).type === 'delta')
+      firstToken = performance.now() - begin;
   }
   return firstToken;
 }
@@ -118,14 +135,23 @@ async function direct(client: OpenAI, stream: boolean): Promise<number> {
     return performance.now() - begin;
   }
   let firstToken = NaN;
-  const chunks = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES, stream: true, stream_options: { include_usage: true } });
+  const chunks = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: MESSAGES,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
   for await (const chunk of chunks) {
     if (Number.isNaN(firstToken) && chunk.choices[0]?.delta.content) firstToken = performance.now() - begin;
   }
   return firstToken;
 }
 
-async function overhead(mesh: MeshSide, client: OpenAI, stream: boolean): Promise<{ meshMs: number[]; directMs: number[] }> {
+async function overhead(
+  mesh: MeshSide,
+  client: OpenAI,
+  stream: boolean,
+): Promise<{ meshMs: number[]; directMs: number[] }> {
   for (let i = 0; i < WARMUP; i++) {
     await viaMesh(mesh, stream);
     await direct(client, stream);
@@ -144,7 +170,12 @@ function rows(label: string, { meshMs, directMs }: { meshMs: number[]; directMs:
   const p99Overhead = percentile(meshMs, 99) - percentile(directMs, 99);
   const detail = `(mesh ${median(meshMs).toFixed(2)} / direct ${median(directMs).toFixed(2)} ms median)`;
   return [
-    [`LLM proxy overhead, ${label}, median ${detail}`, `${medianOverhead.toFixed(2)} ms`, '<= 3 ms', medianOverhead <= 3],
+    [
+      `LLM proxy overhead, ${label}, median ${detail}`,
+      `${medianOverhead.toFixed(2)} ms`,
+      '<= 3 ms',
+      medianOverhead <= 3,
+    ],
     [`LLM proxy overhead, ${label}, p99`, `${p99Overhead.toFixed(2)} ms`, 'reported', true],
   ];
 }
@@ -152,9 +183,18 @@ function rows(label: string, { meshMs, directMs }: { meshMs: number[]; directMs:
 export async function llmProxyBench(): Promise<BenchRow[]> {
   const fake = await startFakeProcess();
   const mesh = await startMeshSide(fake.url);
-  const client = new OpenAI({ apiKey: KEY, baseURL: `${fake.url}/v1`, organization: null, project: null, maxRetries: 0 });
+  const client = new OpenAI({
+    apiKey: KEY,
+    baseURL: `${fake.url}/v1`,
+    organization: null,
+    project: null,
+    maxRetries: 0,
+  });
   try {
-    return [...rows('non-streaming call', await overhead(mesh, client, false)), ...rows('time to first streamed token', await overhead(mesh, client, true))];
+    return [
+      ...rows('non-streaming call', await overhead(mesh, client, false)),
+      ...rows('time to first streamed token', await overhead(mesh, client, true)),
+    ];
   } finally {
     await mesh.close();
     fake.child.kill('SIGTERM');

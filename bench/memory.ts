@@ -30,7 +30,28 @@ function mulberry32(seed: number): () => number {
 }
 
 function vocabulary(random: () => number): string[] {
-  const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'to', 'vi', 'ze', 'qua', 'bri', 'dor', 'fen', 'gal', 'hul', 'jor', 'pli', 'sto', 'tren', 'wex'];
+  const syllables = [
+    'ka',
+    'lo',
+    'mi',
+    'ne',
+    'ru',
+    'sa',
+    'to',
+    'vi',
+    'ze',
+    'qua',
+    'bri',
+    'dor',
+    'fen',
+    'gal',
+    'hul',
+    'jor',
+    'pli',
+    'sto',
+    'tren',
+    'wex',
+  ];
   const words = new Set<string>();
   while (words.size < VOCABULARY_SIZE) {
     const length = 2 + Math.floor(random() * 3);
@@ -46,7 +67,8 @@ function word(words: readonly string[], random: () => number): string {
 
 function section(words: readonly string[], random: () => number, title: string): string {
   const lines = [`## ${title}`];
-  for (let written = 0; written < WORDS_PER_SECTION; written += 16) lines.push(Array.from({ length: 16 }, () => word(words, random)).join(' '));
+  for (let written = 0; written < WORDS_PER_SECTION; written += 16)
+    lines.push(Array.from({ length: 16 }, () => word(words, random)).join(' '));
   return `${lines.join('\n')}\n`;
 }
 
@@ -57,10 +79,21 @@ function generateWorkspace(dataDir: string, chunks: number, words: readonly stri
   const notes: string[] = [];
   for (let f = 0; f < files; f++) {
     const daily = f % 10 === 0;
-    const name = daily ? `memory/${new Date(Date.UTC(2024, 0, 1) + f * 86_400_000).toISOString().slice(0, 10)}.md` : `notes/topic-${f}.md`;
+    const name = daily
+      ? `memory/${new Date(Date.UTC(2024, 0, 1) + f * 86_400_000).toISOString().slice(0, 10)}.md`
+      : `notes/topic-${f}.md`;
     const count = Math.min(SECTIONS_PER_FILE, chunks - f * SECTIONS_PER_FILE);
     const body = [`# ${word(words, random)} ${word(words, random)} ${f}`];
-    for (let s = 0; s < count; s++) body.push(section(words, random, daily ? `${String(8 + (s % 12)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${word(words, random)} ${s}`));
+    for (let s = 0; s < count; s++)
+      body.push(
+        section(
+          words,
+          random,
+          daily
+            ? `${String(8 + (s % 12)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`
+            : `${word(words, random)} ${s}`,
+        ),
+      );
     const file = path.join(dataDir, 'workspace', name);
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, body.join('\n'));
@@ -83,9 +116,16 @@ async function measureSize(chunks: number, rows: BenchRow[]): Promise<void> {
     const report = await index.sync();
     const indexMs = performance.now() - begin;
     const label = `${(report.chunksWritten / 1000).toFixed(report.chunksWritten < 10_000 ? 1 : 0)}k chunks`;
-    rows.push([`memory full index, ${label} (${report.added.length} files)`, `${(indexMs / 1000).toFixed(2)} s`, 'reported', true]);
+    rows.push([
+      `memory full index, ${label} (${report.added.length} files)`,
+      `${(indexMs / 1000).toFixed(2)} s`,
+      'reported',
+      true,
+    ]);
 
-    const queries = Array.from({ length: QUERIES }, () => Array.from({ length: 2 + Math.floor(random() * 2) }, () => word(words, random)).join(' '));
+    const queries = Array.from({ length: QUERIES }, () =>
+      Array.from({ length: 2 + Math.floor(random() * 2) }, () => word(words, random)).join(' '),
+    );
     for (const query of queries.slice(0, 10)) await index.search(query);
     const samples: number[] = [];
     let hits = 0;
@@ -97,7 +137,12 @@ async function measureSize(chunks: number, rows: BenchRow[]): Promise<void> {
     }
     const [mid, p99] = [median(samples), percentile(samples, 99)];
     const target = chunks === 10_000 ? '<= 5 ms median' : 'reported';
-    rows.push([`memory_search BM25, ${label}, ${QUERIES} queries (${(hits / QUERIES).toFixed(1)} hits avg)`, `median ${mid.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`, target, chunks !== 10_000 || mid <= 5]);
+    rows.push([
+      `memory_search BM25, ${label}, ${QUERIES} queries (${(hits / QUERIES).toFixed(1)} hits avg)`,
+      `median ${mid.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`,
+      target,
+      chunks !== 10_000 || mid <= 5,
+    ]);
 
     if (chunks === 10_000) {
       const syncSamples: number[] = [];
@@ -108,17 +153,31 @@ async function measureSize(chunks: number, rows: BenchRow[]): Promise<void> {
         const syncStart = performance.now();
         const resync = await index.sync();
         syncSamples.push(performance.now() - syncStart);
-        if (resync.updated.length !== 1 || resync.unchanged !== report.added.length - 1) throw new Error(`reindex touched more than one file: ${JSON.stringify(resync)}`);
+        if (resync.updated.length !== 1 || resync.unchanged !== report.added.length - 1)
+          throw new Error(`reindex touched more than one file: ${JSON.stringify(resync)}`);
 
         const viaIndexFile = notes[round * 2 + 1] ?? '';
-        appendFileSync(path.join(dataDir, 'workspace', viaIndexFile), `\n${section(words, random, `appended ${round}`)}`);
+        appendFileSync(
+          path.join(dataDir, 'workspace', viaIndexFile),
+          `\n${section(words, random, `appended ${round}`)}`,
+        );
         const fileStart = performance.now();
         await index.indexFile(viaIndexFile);
         fileSamples.push(performance.now() - fileStart);
       }
       const rounds = `median of ${REINDEX_ROUNDS}`;
-      rows.push([`memory reindex one changed file, ${label}, sync() (walk + stat + re-chunk), ${rounds}`, `${median(syncSamples).toFixed(1)} ms`, 'reported', true]);
-      rows.push([`memory reindex one changed file, ${label}, indexFile(), ${rounds}`, `${median(fileSamples).toFixed(1)} ms`, 'reported', true]);
+      rows.push([
+        `memory reindex one changed file, ${label}, sync() (walk + stat + re-chunk), ${rounds}`,
+        `${median(syncSamples).toFixed(1)} ms`,
+        'reported',
+        true,
+      ]);
+      rows.push([
+        `memory reindex one changed file, ${label}, indexFile(), ${rounds}`,
+        `${median(fileSamples).toFixed(1)} ms`,
+        'reported',
+        true,
+      ]);
     }
     index.close();
   } finally {

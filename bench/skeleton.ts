@@ -39,9 +39,17 @@ async function coldStart(): Promise<void> {
     if (i === 4) await idleMemory(running.name);
     await runtime.stop('bench-cold');
   }
-  await docker.getVolume(projectVolumeName('bench', 'bench-cold')).remove().catch(() => undefined);
+  await docker
+    .getVolume(projectVolumeName('bench', 'bench-cold'))
+    .remove()
+    .catch(() => undefined);
   const value = median(samples);
-  rows.unshift(['agent cold start (create -> healthy), median of 5', `${value.toFixed(0)} ms`, '<= 800 ms', value <= 800]);
+  rows.unshift([
+    'agent cold start (create -> healthy), median of 5',
+    `${value.toFixed(0)} ms`,
+    '<= 800 ms',
+    value <= 800,
+  ]);
 }
 
 interface MemoryStats {
@@ -74,8 +82,16 @@ async function fleetStartStop(): Promise<void> {
     const stopped = await legion(['stop'], project.dir);
     const stopMs = performance.now() - begin;
     if (stopped.code !== 0) throw new Error(`legion stop failed: ${stopped.stderr}`);
-    const left = await docker.listContainers({ all: true, filters: { label: [`legion.project=${projectId(project.dir)}`] } });
-    rows.push(['legion stop, 3 agents', `${stopMs.toFixed(0)} ms${left.length ? ` (${left.length} left!)` : ''}`, '<= 2000 ms', stopMs <= 2000 && left.length === 0]);
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`legion.project=${projectId(project.dir)}`] },
+    });
+    rows.push([
+      'legion stop, 3 agents',
+      `${stopMs.toFixed(0)} ms${left.length ? ` (${left.length} left!)` : ''}`,
+      '<= 2000 ms',
+      stopMs <= 2000 && left.length === 0,
+    ]);
   } finally {
     await removeProjectVolumes(projectId(project.dir));
     await fake.close();

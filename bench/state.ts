@@ -45,26 +45,53 @@ export async function stateBench(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'legion-bench-state-'));
   const logger = createLogger({}, { write: () => undefined });
   const path = join(dir, 'mesh.db');
-  const db = openMeshDb(path, [...eventsMigrations, ...blackboardMigrations, ...lanesMigrations, ...webhooksMigrations, ...costsMigrations]);
+  const db = openMeshDb(path, [
+    ...eventsMigrations,
+    ...blackboardMigrations,
+    ...lanesMigrations,
+    ...webhooksMigrations,
+    ...costsMigrations,
+  ]);
   try {
     const pruner = new Pruner({ db, config: () => DEFAULT_RETENTION, timeZone: () => 'UTC', logger });
     const store = new BlackboardStore(db);
     // A fleet's working set: 1000 task keys rewritten over and over with a small JSON document.
     for (let i = 0; i < WRITES; i += 1) {
-      store.set({ key: `tasks/t${i % 1000}`, value: { status: 'working', step: i, note: 'x'.repeat(200) }, writer: 'bench' });
+      store.set({
+        key: `tasks/t${i % 1000}`,
+        value: { status: 'working', step: i, note: 'x'.repeat(200) },
+        writer: 'bench',
+      });
       if ((i + 1) % PRUNE_EVERY === 0) await pruner.runOnce();
     }
-    const meter = openCostMeter({ db, prices: loadPriceBook(dir, logger), config: () => ({ mesh: { timezone: 'UTC' }, agents: {} }), events: new EventLog(db, logger), logger });
+    const meter = openCostMeter({
+      db,
+      prices: loadPriceBook(dir, logger),
+      config: () => ({ mesh: { timezone: 'UTC' }, agents: {} }),
+      events: new EventLog(db, logger),
+      logger,
+    });
     for (let i = 0; i < CALLS; i += 1) {
-      const reservation = meter.reserve({ agent: `agent${i % 5}`, trace: `tr_${i}`, request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }], max_tokens: 200 } });
-      meter.settle(reservation, { status: 'ok', usage: { prompt_tokens: 900, completion_tokens: 150 } }, 800, `tr_${i}`);
+      const reservation = meter.reserve({
+        agent: `agent${i % 5}`,
+        trace: `tr_${i}`,
+        request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }], max_tokens: 200 },
+      });
+      meter.settle(
+        reservation,
+        { status: 'ok', usage: { prompt_tokens: 900, completion_tokens: 150 } },
+        800,
+        `tr_${i}`,
+      );
       if ((i + 1) % PRUNE_EVERY === 0) await pruner.runOnce();
     }
     await pruner.runOnce();
     db.pragma('wal_checkpoint(TRUNCATE)');
     const sizeMb = fileMb(path);
 
-    const insert = db.prepare("INSERT INTO blackboard_entries (key, value, version, writer, updated_at) VALUES (?, '1', 1, 'bench', '2025-01-01T00:00:00Z')");
+    const insert = db.prepare(
+      "INSERT INTO blackboard_entries (key, value, version, writer, updated_at) VALUES (?, '1', 1, 'bench', '2025-01-01T00:00:00Z')",
+    );
     db.transaction(() => {
       for (let i = 0; i < KEYS; i += 1) insert.run(`context/k${String(i).padStart(6, '0')}`);
     })();
@@ -73,9 +100,19 @@ export async function stateBench(): Promise<BenchRow[]> {
     const ratio = median(deep) / median(shallow);
     const ms = (xs: number[]) => `median ${median(xs).toFixed(3)} ms, p99 ${percentile(xs, 99).toFixed(3)} ms`;
     return [
-      [`mesh.db after ${WRITES / 1000}k blackboard writes + ${CALLS / 1000}k LLM calls (default retention)`, `${sizeMb.toFixed(1)} MB`, `< ${SIZE_TARGET_MB} MB`, sizeMb < SIZE_TARGET_MB],
+      [
+        `mesh.db after ${WRITES / 1000}k blackboard writes + ${CALLS / 1000}k LLM calls (default retention)`,
+        `${sizeMb.toFixed(1)} MB`,
+        `< ${SIZE_TARGET_MB} MB`,
+        sizeMb < SIZE_TARGET_MB,
+      ],
       [`blackboard list page (${PAGE} keys) at cursor depth 0`, ms(shallow), '-', true],
-      [`blackboard list page (${PAGE} keys) at cursor depth ${KEYS / 1000}k`, `${ms(deep)} (${ratio.toFixed(2)}x depth 0)`, '<= 2x depth 0', ratio <= 2],
+      [
+        `blackboard list page (${PAGE} keys) at cursor depth ${KEYS / 1000}k`,
+        `${ms(deep)} (${ratio.toFixed(2)}x depth 0)`,
+        '<= 2x depth 0',
+        ratio <= 2,
+      ],
     ];
   } finally {
     db.close();

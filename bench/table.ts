@@ -11,7 +11,17 @@ export function percentile(xs: number[], p: number): number {
 }
 
 export function formatTable(rows: BenchRow[]): string {
-  const table = [['benchmark', 'measured', 'target', ''], ...rows.map(([name, value, target, ok]) => [name, value, target, ok ? 'ok' : 'MISSED'])];
+  const table = [
+    ['benchmark', 'measured', 'target', ''],
+    ...rows.map(([name, value, target, ok]) => [name, value, target, ok ? 'ok' : 'MISSED']),
+  ];
   const widths = table[0]!.map((_, col) => Math.max(...table.map((row) => row[col]!.length)));
-  return table.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
+  return table
+    .map((row) =>
+      row
+        .map((cell, col) => cell.padEnd(widths[col]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -60,7 +60,8 @@ async function runToEnd(client: MeshClient, workflow: string): Promise<RunView> 
   for (;;) {
     const run = await client.workflowRun(started.id);
     if (FINAL_RUN_STATUSES.includes(run.status)) {
-      if (run.status !== 'done') throw new Error(`bench run ${run.id} of ${workflow} ended ${run.status}: ${run.error ?? 'no error recorded'}`);
+      if (run.status !== 'done')
+        throw new Error(`bench run ${run.id} of ${workflow} ended ${run.status}: ${run.error ?? 'no error recorded'}`);
       return run;
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -70,7 +71,9 @@ async function runToEnd(client: MeshClient, workflow: string): Promise<RunView> 
 async function taskResult(runtime: RecordingRuntime, agent: string, taskId: string): Promise<TaskResult> {
   const server = runtime.servers.get(agent);
   if (!server) throw new Error(`no agent server recorded for ${agent}`);
-  const response = await fetch(`${server.url}/result/${encodeURIComponent(taskId)}`, { headers: { authorization: `Bearer ${server.token}` } });
+  const response = await fetch(`${server.url}/result/${encodeURIComponent(taskId)}`, {
+    headers: { authorization: `Bearer ${server.token}` },
+  });
   if (!response.ok) throw new Error(`GET /result/${taskId} on ${agent}: ${response.status} ${await response.text()}`);
   return TaskResultSchema.parse(await response.json());
 }
@@ -81,7 +84,8 @@ const ms = (iso: string | null): number => (iso === null ? NaN : Date.parse(iso)
 async function taskTimes(runtime: RecordingRuntime, run: RunView): Promise<Map<string, { agent: string; ms: number }>> {
   const times = new Map<string, { agent: string; ms: number }>();
   for (const step of run.steps) {
-    if (step.agent === null || step.task_id === null) throw new Error(`step ${step.id} of ${run.id} has no agent or task id`);
+    if (step.agent === null || step.task_id === null)
+      throw new Error(`step ${step.id} of ${run.id} has no agent or task id`);
     const result = await taskResult(runtime, step.agent, step.task_id);
     times.set(step.id, { agent: step.agent, ms: ms(result.finished_at) - ms(result.started_at) });
   }
@@ -102,11 +106,15 @@ async function chainOverheads(client: MeshClient, runtime: RecordingRuntime): Pr
   return overheads;
 }
 
-async function wideOverhead(client: MeshClient, runtime: RecordingRuntime): Promise<{ overhead: number; wall: number }> {
+async function wideOverhead(
+  client: MeshClient,
+  runtime: RecordingRuntime,
+): Promise<{ overhead: number; wall: number }> {
   const run = await runToEnd(client, 'bench-wide');
   const times = await taskTimes(runtime, run);
   const perAgent = new Map<string, number>();
-  for (const [id, time] of times) if (id !== 'join') perAgent.set(time.agent, (perAgent.get(time.agent) ?? 0) + time.ms);
+  for (const [id, time] of times)
+    if (id !== 'join') perAgent.set(time.agent, (perAgent.get(time.agent) ?? 0) + time.ms);
   const busiest = Math.max(...perAgent.values());
   const wall = ms(run.finished_at) - ms(run.created_at);
   return { overhead: wall - busiest - (times.get('join')?.ms ?? NaN), wall };

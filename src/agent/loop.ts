@@ -74,7 +74,11 @@ export async function runChatTurn(input: ChatTurnInput): Promise<DoneEvent> {
   // the session (and every later call) carries just the tool's text.
   let pictures = new Map<string, ImagePart[]>();
   const withPictures = (messages: readonly Message[]): Message[] =>
-    pictures.size === 0 ? [...messages] : messages.map((m) => (m.role === 'tool' && pictures.has(m.tool_call_id) ? { ...m, images: pictures.get(m.tool_call_id) } : m));
+    pictures.size === 0
+      ? [...messages]
+      : messages.map((m) =>
+          m.role === 'tool' && pictures.has(m.tool_call_id) ? { ...m, images: pictures.get(m.tool_call_id) } : m,
+        );
 
   const callModel = (): Promise<LlmChatResponse> =>
     llm.llmChat(
@@ -87,9 +91,16 @@ export async function runChatTurn(input: ChatTurnInput): Promise<DoneEvent> {
     );
 
   const makeRoom = async (): Promise<void> => {
-    const decision = decideCompaction({ messages: conversation.messages, tokens: conversation.tokens(fixedTokens), window: config.context_window });
+    const decision = decideCompaction({
+      messages: conversation.messages,
+      tokens: conversation.tokens(fixedTokens),
+      window: config.context_window,
+    });
     if (decision.action === 'nothing-to-drop') {
-      logger.debug({ event: 'context_full', tokens: decision.tokens, window: config.context_window }, 'context above the threshold, but only the latest messages are left');
+      logger.debug(
+        { event: 'context_full', tokens: decision.tokens, window: config.context_window },
+        'context above the threshold, but only the latest messages are left',
+      );
     }
     if (decision.action !== 'compact') return;
     const outcome = await compactor.compact(decision.plan, 'threshold');
@@ -103,7 +114,10 @@ export async function runChatTurn(input: ChatTurnInput): Promise<DoneEvent> {
       if (!isContextOverflow(err)) throw err;
       const plan = chooseCompaction(conversation.messages, KEEP_LAST_ON_OVERFLOW);
       if (!plan) throw err;
-      logger.warn({ event: 'context_overflow', err: err instanceof Error ? err.message : String(err) }, 'the provider reported a context overflow; compacting harder and retrying once');
+      logger.warn(
+        { event: 'context_overflow', err: err instanceof Error ? err.message : String(err) },
+        'the provider reported a context overflow; compacting harder and retrying once',
+      );
       const outcome = await compactor.compact(plan, 'overflow');
       if (outcome.status !== 'compacted') throw err;
       conversation.applyCompaction(outcome);
@@ -145,13 +159,24 @@ export async function runChatTurn(input: ChatTurnInput): Promise<DoneEvent> {
       const result = await runToolCall(tools, call, toolContext);
       emit({ type: 'tool_result', id: call.id, name: call.name, ok: result.ok, output: result.output });
       if (!result.ok) await learnFromFailure(input, call, result);
-      conversation.push({ role: 'tool', tool_call_id: call.id, name: call.name, content: result.output, is_error: !result.ok });
+      conversation.push({
+        role: 'tool',
+        tool_call_id: call.id,
+        name: call.name,
+        content: result.output,
+        is_error: !result.ok,
+      });
       if (result.image) pictures.set(call.id, [result.image]);
     }
   }
 }
 
-function finish(input: ChatTurnInput, conversation: TurnConversation, response: LlmChatResponse, done: DoneEvent): DoneEvent {
+function finish(
+  input: ChatTurnInput,
+  conversation: TurnConversation,
+  response: LlmChatResponse,
+  done: DoneEvent,
+): DoneEvent {
   conversation.recordUsage(response.usage);
   conversation.commit();
   input.emit(done);
@@ -161,9 +186,17 @@ function finish(input: ChatTurnInput, conversation: TurnConversation, response: 
 /** Appends the failure to learnings/errors.md; a failure to write is logged, not raised. */
 async function learnFromFailure(input: ChatTurnInput, call: ToolCall, result: ToolResult): Promise<void> {
   try {
-    await recordToolError(input.toolContext.workspaceDir, { time: new Date(), tool: call.name, arguments: call.arguments, error: result.output });
+    await recordToolError(input.toolContext.workspaceDir, {
+      time: new Date(),
+      tool: call.name,
+      arguments: call.arguments,
+      error: result.output,
+    });
   } catch (err) {
-    input.logger.warn({ event: 'learning_write_failed', tool: call.name, err: err instanceof Error ? err.message : String(err) }, 'could not record a failed tool call in learnings/errors.md');
+    input.logger.warn(
+      { event: 'learning_write_failed', tool: call.name, err: err instanceof Error ? err.message : String(err) },
+      'could not record a failed tool call in learnings/errors.md',
+    );
   }
 }
 

@@ -65,7 +65,8 @@ function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, 'meshToken' | 'ser
   if (meshUrl && !URL.canParse(meshUrl)) problems.push(`${AGENT_ENV.meshUrl}: "${meshUrl}" is not a URL`);
   const portText = env[AGENT_ENV.port]?.trim() || String(AGENT_SERVER_PORT);
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`${AGENT_ENV.port}: "${portText}" is not a port number`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    problems.push(`${AGENT_ENV.port}: "${portText}" is not a port number`);
   if (problems.length > 0) return problems;
   return {
     agent,
@@ -114,14 +115,25 @@ async function main(): Promise<void> {
     const index = MemoryIndex.open(settings.dataDir);
     // Embeddings are attached at the first session, from the config the mesh sends then:
     // the sync below is BM25 only.
-    const memory = new WorkspaceMemory(index, path.join(settings.dataDir, 'workspace'), logger, (model) => new MeshEmbedder(mesh, model));
+    const memory = new WorkspaceMemory(
+      index,
+      path.join(settings.dataDir, 'workspace'),
+      logger,
+      (model) => new MeshEmbedder(mesh, model),
+    );
     const browser = browserSession(settings.dataDir, logger);
     const app = createAgentServer({
       agent: settings.agent,
       serverToken: settings.serverToken,
       dataDir: settings.dataDir,
       mesh,
-      tools: [...BUILTIN_TOOLS, ...createMemoryTools(memory), ...createMeshTools(mesh), noteCorrectionTool, ...(browser ? createBrowserTools(browser, mesh, browserProxy(process.env)) : [])],
+      tools: [
+        ...BUILTIN_TOOLS,
+        ...createMemoryTools(memory),
+        ...createMeshTools(mesh),
+        noteCorrectionTool,
+        ...(browser ? createBrowserTools(browser, mesh, browserProxy(process.env)) : []),
+      ],
       version: await readVersion(),
       logger,
       memory,
@@ -152,15 +164,35 @@ async function main(): Promise<void> {
     const address = app.server.address();
     // With port 0 (tests) the system picks the port; the log line is how callers learn it.
     const port = typeof address === 'object' && address !== null ? address.port : settings.port;
-    logger.info({ event: 'agent_listening', host: settings.host, port }, `agent server listening on ${settings.host}:${port}`);
+    logger.info(
+      { event: 'agent_listening', host: settings.host, port },
+      `agent server listening on ${settings.host}:${port}`,
+    );
     const scaffold = await workspace;
-    logger.info({ event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created, seeded: scaffold.seeded }, 'workspace ready');
+    logger.info(
+      { event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created, seeded: scaffold.seeded },
+      'workspace ready',
+    );
     // Synced after listening, so a cold start is not held up by reading the workspace.
     // A save queues behind the sync; a search meanwhile sees the index as agent.db kept
     // it at the last stop (only files edited while the agent was down are not in yet).
     index.sync().then(
-      (synced) => logger.info({ event: 'memory_ready', mode: index.mode, added: synced.added.length, updated: synced.updated.length, removed: synced.removed.length }, 'memory index ready'),
-      (err: unknown) => logger.error({ event: 'memory_sync_failed', err }, 'memory index sync failed; search covers what was indexed before'),
+      (synced) =>
+        logger.info(
+          {
+            event: 'memory_ready',
+            mode: index.mode,
+            added: synced.added.length,
+            updated: synced.updated.length,
+            removed: synced.removed.length,
+          },
+          'memory index ready',
+        ),
+      (err: unknown) =>
+        logger.error(
+          { event: 'memory_sync_failed', err },
+          'memory index sync failed; search covers what was indexed before',
+        ),
     );
   } catch (err) {
     logger.error({ event: 'agent_start_failed', err }, err instanceof Error ? err.message : String(err));
@@ -173,7 +205,12 @@ function browserSession(dataDir: string, logger: Logger): BrowserSession | null 
   const idle = process.env[AGENT_ENV.browserIdleS]?.trim();
   if (!idle) return null;
   const seconds = Number(idle);
-  return new BrowserSession({ dataDir, proxy: browserProxy(process.env), idleMs: (Number.isFinite(seconds) && seconds > 0 ? seconds : 300) * 1000, logger });
+  return new BrowserSession({
+    dataDir,
+    proxy: browserProxy(process.env),
+    idleMs: (Number.isFinite(seconds) && seconds > 0 ? seconds : 300) * 1000,
+    logger,
+  });
 }
 
 /** The project's seeds for this agent (config/agents/<agent>/*.md, from the mesh), then
@@ -184,8 +221,16 @@ async function prepareWorkspace(dataDir: string, mesh: MeshClient, logger: Logge
   try {
     seeds = (await mesh.getRuntimeConfig(AbortSignal.timeout(SEEDS_FETCH_TIMEOUT_MS))).workspace_seeds ?? {};
   } catch (err) {
-    const reason = err instanceof LegionError && err.code === 'aborted' ? `no answer within ${SEEDS_FETCH_TIMEOUT_MS} ms` : err instanceof Error ? err.message : String(err);
-    logger.warn({ event: 'workspace_seeds_unavailable', reason }, `could not fetch workspace seeds from the mesh (${reason}); new workspace files get the image's defaults`);
+    const reason =
+      err instanceof LegionError && err.code === 'aborted'
+        ? `no answer within ${SEEDS_FETCH_TIMEOUT_MS} ms`
+        : err instanceof Error
+          ? err.message
+          : String(err);
+    logger.warn(
+      { event: 'workspace_seeds_unavailable', reason },
+      `could not fetch workspace seeds from the mesh (${reason}); new workspace files get the image's defaults`,
+    );
   }
   return scaffoldWorkspace(dataDir, undefined, seeds);
 }

@@ -50,7 +50,11 @@ export class MeshClient implements MeshApi, EmbeddingsClient {
   }
 
   async getRuntimeConfig(signal?: AbortSignal): Promise<AgentRuntimeConfig> {
-    const response = await this.send('/mesh/agent/config', { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
+    const response = await this.send('/mesh/agent/config', {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      ...(signal ? { signal } : {}),
+    });
     const body: unknown = await response.json().catch(() => undefined);
     return validate(AgentRuntimeConfigSchema, body, 'agent config from the mesh');
   }
@@ -99,7 +103,10 @@ export class MeshClient implements MeshApi, EmbeddingsClient {
     const url = `${this.baseUrl}${route}`;
     let response: Response;
     try {
-      response = await fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${this.options.token}` } });
+      response = await fetch(url, {
+        ...init,
+        headers: { ...init.headers, authorization: `Bearer ${this.options.token}` },
+      });
     } catch (err) {
       if (init.signal?.aborted) throw cancelled();
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
@@ -111,7 +118,10 @@ export class MeshClient implements MeshApi, EmbeddingsClient {
     if (parsed.success) {
       throw receivedError(parsed.data.error, 'mesh_error');
     }
-    throw new LegionError('mesh_bad_response', `the mesh answered ${init.method ?? 'GET'} ${route} with HTTP ${response.status} and no error body`);
+    throw new LegionError(
+      'mesh_bad_response',
+      `the mesh answered ${init.method ?? 'GET'} ${route} with HTTP ${response.status} and no error body`,
+    );
   }
 }
 

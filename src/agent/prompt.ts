@@ -30,15 +30,28 @@ export function buildSystemPrompt(inputs: PromptInputs): string {
   const { config } = inputs;
   const sections: string[] = [`You are ${config.agent}, an agent in a legion team. Your role: ${config.role}.`];
   if (config.system_prompt.trim()) sections.push(config.system_prompt.trim());
-  const project = fileSection({ name: 'PROJECT.md', content: config.project_md }, 'The project you are part of (PROJECT.md)');
+  const project = fileSection(
+    { name: 'PROJECT.md', content: config.project_md },
+    'The project you are part of (PROJECT.md)',
+  );
   if (project) sections.push(project);
   for (const file of inputs.workspaceFiles) {
     const section = fileSection(file, `Your workspace file ${file.name}`);
     if (section) sections.push(section);
   }
-  const corrections = learningsSection(inputs.learnings.corrections, 'Corrections you have been given', learningFiles('corrections').file, 'Follow them; they take precedence over your habits.');
+  const corrections = learningsSection(
+    inputs.learnings.corrections,
+    'Corrections you have been given',
+    learningFiles('corrections').file,
+    'Follow them; they take precedence over your habits.',
+  );
   if (corrections) sections.push(corrections);
-  const errors = learningsSection(inputs.learnings.errors, 'Your recent tool errors', learningFiles('errors').file, 'Avoid repeating these mistakes.');
+  const errors = learningsSection(
+    inputs.learnings.errors,
+    'Your recent tool errors',
+    learningFiles('errors').file,
+    'Avoid repeating these mistakes.',
+  );
   if (errors) sections.push(errors);
   const workspace = path.posix.join(inputs.dataDir, 'workspace');
   sections.push(

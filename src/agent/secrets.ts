@@ -24,7 +24,8 @@ export function refuseInspectorSignal(onSignal: () => void): void {
 
 /** Reads stdin to its end once and parses the tokens; a string says what is wrong. */
 export async function readSecretsFromStdin(stdin: NodeJS.ReadStream = process.stdin): Promise<AgentSecrets | string> {
-  if (stdin.isTTY) return 'stdin is a terminal: the tokens must come as one JSON line on stdin ({"mesh_token": ..., "server_token": ...}), which the mesh writes';
+  if (stdin.isTTY)
+    return 'stdin is a terminal: the tokens must come as one JSON line on stdin ({"mesh_token": ..., "server_token": ...}), which the mesh writes';
   const chunks: Buffer[] = [];
   const ended = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), STDIN_TIMEOUT_MS);
@@ -39,9 +40,11 @@ export async function readSecretsFromStdin(stdin: NodeJS.ReadStream = process.st
     });
   });
   stdin.destroy();
-  if (!ended) return `stdin was not closed within ${STDIN_TIMEOUT_MS / 1000} s: the tokens must come as one JSON line on stdin, then end of file`;
+  if (!ended)
+    return `stdin was not closed within ${STDIN_TIMEOUT_MS / 1000} s: the tokens must come as one JSON line on stdin, then end of file`;
   const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (!text) return 'no tokens on stdin: the mesh writes {"mesh_token": ..., "server_token": ...} there when it starts the agent';
+  if (!text)
+    return 'no tokens on stdin: the mesh writes {"mesh_token": ..., "server_token": ...} there when it starts the agent';
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -49,6 +52,7 @@ export async function readSecretsFromStdin(stdin: NodeJS.ReadStream = process.st
     return 'stdin is not one JSON object with mesh_token and server_token';
   }
   const parsed = AgentSecretsSchema.safeParse(json);
-  if (!parsed.success) return `the tokens on stdin: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
+  if (!parsed.success)
+    return `the tokens on stdin: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
   return parsed.data;
 }

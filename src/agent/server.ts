@@ -98,24 +98,33 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
       const header = request.headers.authorization ?? '';
       const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
       if (!secretsEqual(token, options.serverToken)) {
-        throw new LegionError('unauthorized', 'missing or invalid server token (expected Authorization: Bearer <agent server token>)');
+        throw new LegionError(
+          'unauthorized',
+          'missing or invalid server token (expected Authorization: Bearer <agent server token>)',
+        );
       }
       await options.ready;
     });
 
-    scope.get('/status', async (): Promise<AgentServerStatus> => ({
-      agent: options.agent,
-      state: turns.busy ? 'busy' : 'idle',
-      session: session.id,
-      session_messages: session.messages.length,
-      uptime_s: (Date.now() - startedAt) / 1000,
-      version: options.version,
-    }));
+    scope.get(
+      '/status',
+      async (): Promise<AgentServerStatus> => ({
+        agent: options.agent,
+        state: turns.busy ? 'busy' : 'idle',
+        session: session.id,
+        session_messages: session.messages.length,
+        uptime_s: (Date.now() - startedAt) / 1000,
+        version: options.version,
+      }),
+    );
 
-    scope.get('/capabilities', async (): Promise<AgentCapabilities> => ({
-      agent: options.agent,
-      tools: options.tools.map((tool) => ({ name: tool.name, description: tool.description })),
-    }));
+    scope.get(
+      '/capabilities',
+      async (): Promise<AgentCapabilities> => ({
+        agent: options.agent,
+        tools: options.tools.map((tool) => ({ name: tool.name, description: tool.description })),
+      }),
+    );
 
     scope.post('/chat/reset', async (request): Promise<ResetResponse> => {
       const { session: key } = parseOrThrow(ResetRequestSchema, request.body ?? {}, 'reset request');
@@ -163,12 +172,18 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
             signal: controller.signal,
             logger: request.log,
           });
-          request.log.info({ event: 'chat_turn_done', session: turnSession.id, tool_rounds: done.tool_rounds, usage: done.usage }, 'chat turn done');
+          request.log.info(
+            { event: 'chat_turn_done', session: turnSession.id, tool_rounds: done.tool_rounds, usage: done.usage },
+            'chat turn done',
+          );
           await options.memory.logTurn(message, done.reply);
         });
       } catch (err) {
         const body: ErrorBody = errorBody(err);
-        request.log.warn({ event: 'chat_turn_failed', code: body.code, err: err instanceof LegionError ? undefined : err }, body.message);
+        request.log.warn(
+          { event: 'chat_turn_failed', code: body.code, err: err instanceof LegionError ? undefined : err },
+          body.message,
+        );
         stream.send({ type: 'error', error: body });
       } finally {
         activeTurns.delete(controller);
@@ -178,7 +193,10 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
   });
 
   /** At a session's first turn: fresh config, and what memory holds about the first message. */
-  async function prepareSession(target: ServerSession, firstMessage: string): Promise<NonNullable<ServerSession['runtime']>> {
+  async function prepareSession(
+    target: ServerSession,
+    firstMessage: string,
+  ): Promise<NonNullable<ServerSession['runtime']>> {
     if (target.runtime) return target.runtime;
     const config = await options.mesh.getRuntimeConfig();
     // Not awaited: attaching a new embedding model syncs the whole index, which must not
@@ -214,7 +232,11 @@ interface EventStream {
 function openEventStream(reply: FastifyReply): EventStream {
   reply.hijack();
   const raw = reply.raw;
-  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
   // Headers go out now: a turn may wait behind another one before its first event.
   raw.flushHeaders();
   const open = (): boolean => !raw.writableEnded && !raw.destroyed;
@@ -284,7 +306,9 @@ function installErrorHandling(app: FastifyInstance): void {
       return reply.status(status).send({ error: { code, message: err.message } });
     }
     request.log.error({ err, event: 'route_error' }, 'unhandled error in route');
-    return reply.status(500).send({ error: { code: 'internal', message: 'internal error in the agent server; see its log' } });
+    return reply
+      .status(500)
+      .send({ error: { code: 'internal', message: 'internal error in the agent server; see its log' } });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } }),

@@ -21,7 +21,13 @@ export const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Pro
   { names: ['costs'], load: async () => [(await import('./commands/costs.js')).registerCosts] },
   { names: ['permissions'], load: async () => [(await import('./commands/permissions.js')).registerPermissions] },
   { names: ['webhook'], load: async () => [(await import('./commands/webhook.js')).registerWebhook] },
-  { names: ['cron', 'heartbeat'], load: async () => { const m = await import('./commands/cron.js'); return [m.registerCron, m.registerHeartbeat]; } },
+  {
+    names: ['cron', 'heartbeat'],
+    load: async () => {
+      const m = await import('./commands/cron.js');
+      return [m.registerCron, m.registerHeartbeat];
+    },
+  },
   { names: ['workflow'], load: async () => [(await import('./commands/workflow.js')).registerWorkflow] },
   { names: ['channels'], load: async () => [(await import('./commands/channels.js')).registerChannels] },
   { names: ['image'], load: async () => [(await import('./commands/image.js')).registerImage] },

@@ -48,6 +48,9 @@ export function formatTurn(turn: HistoryTurn, timeZone?: string): string {
 /** The page (newest first on the wire) printed oldest first, with how to see older turns. */
 export function formatHistory(page: HistoryPage, timeZone?: string): string {
   if (page.turns.length === 0) return `no turns of ${page.agent} to show`;
-  const older = page.next_before === null ? [] : [`(older turns: legion chat ${page.agent} --history --before ${page.next_before})`];
+  const older =
+    page.next_before === null
+      ? []
+      : [`(older turns: legion chat ${page.agent} --history --before ${page.next_before})`];
   return [...older, ...[...page.turns].reverse().map((turn) => formatTurn(turn, timeZone))].join('\n');
 }

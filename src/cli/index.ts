@@ -9,7 +9,9 @@ import { registrations } from './command-table.js';
 const program = new Command();
 program
   .name('legion')
-  .description('Run a fleet of LLM agents, each in its own hardened Docker container, coordinated by one mesh.\nRun commands in the project directory (the one holding config/mesh.yaml).')
+  .description(
+    'Run a fleet of LLM agents, each in its own hardened Docker container, coordinated by one mesh.\nRun commands in the project directory (the one holding config/mesh.yaml).',
+  )
   .version(LEGION_VERSION)
   .showHelpAfterError();
 

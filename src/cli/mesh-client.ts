@@ -20,9 +20,15 @@ import {
 
 export function notRunning(projectDir: string): LegionError {
   if (!isProjectDir(projectDir)) {
-    return new LegionError('not_a_project', `${projectDir} is not a legion project (no ${PROJECT_FILES.mesh}): run this in a project directory, or make this one a project with \`legion setup\``);
+    return new LegionError(
+      'not_a_project',
+      `${projectDir} is not a legion project (no ${PROJECT_FILES.mesh}): run this in a project directory, or make this one a project with \`legion setup\``,
+    );
   }
-  return new LegionError('mesh_not_running', `the legion mesh is not running in ${projectDir}; start it with \`legion start\` (or \`legion start -d\` in the background)`);
+  return new LegionError(
+    'mesh_not_running',
+    `the legion mesh is not running in ${projectDir}; start it with \`legion start\` (or \`legion start -d\` in the background)`,
+  );
 }
 
 export class MeshClient {
@@ -51,7 +57,13 @@ export class MeshClient {
   }
 
   /** One admin API call whose JSON answer is validated with `schema`. */
-  async requestJson<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown, signal?: AbortSignal): Promise<z.output<S>> {
+  async requestJson<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<z.output<S>> {
     const response = await this.request(method, path, body, signal);
     return schema.parse(await response.json());
   }
@@ -61,7 +73,10 @@ export class MeshClient {
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? null : JSON.stringify(body),
         signal: signal ?? null,
       });
@@ -99,7 +114,12 @@ export class MeshClient {
   }
 
   /** Streams a chat turn; `onEvent` sees every event; resolves with the last one (done or error). */
-  async chat(agent: string, message: string, onEvent: (event: ChatEvent) => void, signal?: AbortSignal): Promise<ChatEvent> {
+  async chat(
+    agent: string,
+    message: string,
+    onEvent: (event: ChatEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<ChatEvent> {
     const response = await this.request('POST', `/api/agents/${encodeURIComponent(agent)}/chat`, { message }, signal);
     if (!response.body) throw new LegionError('mesh_error', 'the mesh sent no chat stream');
     let last: ChatEvent | null = null;
@@ -138,11 +158,15 @@ export class MeshClient {
   }
 
   async reset(agent: string): Promise<ResetResponse> {
-    return ResetResponseSchema.parse(await (await this.request('POST', `/api/agents/${encodeURIComponent(agent)}/reset`)).json());
+    return ResetResponseSchema.parse(
+      await (await this.request('POST', `/api/agents/${encodeURIComponent(agent)}/reset`)).json(),
+    );
   }
 
   async correct(agent: string, text: string): Promise<CorrectionResponse> {
-    return this.requestJson('POST', `/api/agents/${encodeURIComponent(agent)}/correct`, CorrectionResponseSchema, { text });
+    return this.requestJson('POST', `/api/agents/${encodeURIComponent(agent)}/correct`, CorrectionResponseSchema, {
+      text,
+    });
   }
 
   async addAgent(agent: AddAgentRequest): Promise<void> {
@@ -163,7 +187,12 @@ export class MeshClient {
 
   /** Starts a run of workflow `name`; `input` is its trigger.payload. */
   async startWorkflowRun(name: string, input: unknown): Promise<RunView> {
-    return this.requestJson('POST', `/api/workflows/${encodeURIComponent(name)}/runs`, RunViewSchema, input === undefined ? {} : { input });
+    return this.requestJson(
+      'POST',
+      `/api/workflows/${encodeURIComponent(name)}/runs`,
+      RunViewSchema,
+      input === undefined ? {} : { input },
+    );
   }
 
   /** Recent runs, newest first. */
@@ -176,8 +205,18 @@ export class MeshClient {
   }
 
   /** The run's transitions with seq > `after`, in order, and the run's status now. */
-  async workflowTransitions(id: string, after: number, signal?: AbortSignal): Promise<z.output<typeof TransitionListSchema>> {
-    return this.requestJson('GET', `/api/workflow-runs/${encodeURIComponent(id)}/transitions?after=${after}`, TransitionListSchema, undefined, signal);
+  async workflowTransitions(
+    id: string,
+    after: number,
+    signal?: AbortSignal,
+  ): Promise<z.output<typeof TransitionListSchema>> {
+    return this.requestJson(
+      'GET',
+      `/api/workflow-runs/${encodeURIComponent(id)}/transitions?after=${after}`,
+      TransitionListSchema,
+      undefined,
+      signal,
+    );
   }
 
   async cancelWorkflowRun(id: string): Promise<RunView> {

@@ -35,7 +35,14 @@ export function renderChatEvent(event: ChatEvent, sinks: ChatSinks): void {
 
 export function formatTable(rows: string[][]): string {
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, col) => cell.padEnd(widths[col] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Depth against the cap, then what runs now: kind, lane item id, since when (local time) and for how long. */

@@ -45,7 +45,11 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export async function followBackground(client: MeshClient, onReply: (reply: BackgroundReply) => void, signal: AbortSignal): Promise<void> {
+export async function followBackground(
+  client: MeshClient,
+  onReply: (reply: BackgroundReply) => void,
+  signal: AbortSignal,
+): Promise<void> {
   let last: number | null = null;
   let n = 0;
   while (!signal.aborted) {

@@ -70,10 +70,14 @@ export function parseReplLine(line: string): ReplAction {
   const [command, ...rest] = text.slice(1).split(/\s+/);
   switch (command) {
     case 'use':
-      return rest[0] ? { kind: 'use', agent: rest[0] } : { kind: 'unknown', text: '/use needs an agent name: /use <agent>' };
+      return rest[0]
+        ? { kind: 'use', agent: rest[0] }
+        : { kind: 'unknown', text: '/use needs an agent name: /use <agent>' };
     case 'broadcast': {
       const message = text.slice('/broadcast'.length).trim();
-      return message ? { kind: 'broadcast', message } : { kind: 'unknown', text: '/broadcast needs a message: /broadcast <message>' };
+      return message
+        ? { kind: 'broadcast', message }
+        : { kind: 'unknown', text: '/broadcast needs a message: /broadcast <message>' };
     }
     case 'blackboard':
       return { kind: 'blackboard', args: rest };
@@ -93,10 +97,14 @@ export function parseReplLine(line: string): ReplAction {
       return { kind: 'project' };
     case 'correct': {
       const correction = text.slice('/correct'.length).trim();
-      return correction ? { kind: 'correct', text: correction } : { kind: 'unknown', text: '/correct needs the correction: /correct <text>' };
+      return correction
+        ? { kind: 'correct', text: correction }
+        : { kind: 'unknown', text: '/correct needs the correction: /correct <text>' };
     }
     case 'show':
-      return /^\d+$/.test(rest[0] ?? '') ? { kind: 'show', n: Number(rest[0]) } : { kind: 'unknown', text: '/show needs the number of a background reply: /show <n>' };
+      return /^\d+$/.test(rest[0] ?? '')
+        ? { kind: 'show', n: Number(rest[0]) }
+        : { kind: 'unknown', text: '/show needs the number of a background reply: /show <n>' };
     case 'help':
       return { kind: 'help' };
     case 'quit':
@@ -111,7 +119,8 @@ export function parseReplLine(line: string): ReplAction {
  *  session), or how to create it when there is none. */
 export function projectMdText(projectDir: string): string {
   const path = join(projectDir, PROJECT_FILES.project);
-  const what = 'what the project is building, its current priority and its hard constraints; every agent reads it at the start of its next session (/reset starts one now)';
+  const what =
+    'what the project is building, its current priority and its hard constraints; every agent reads it at the start of its next session (/reset starts one now)';
   if (!existsSync(path)) return `no ${PROJECT_FILES.project} in ${projectDir}: create it with ${what}\n`;
   const text = readFileSync(path, 'utf8');
   if (text.trim() === '') return `${path} is empty: write in it ${what}\n`;
@@ -125,7 +134,11 @@ export async function runRepl(options: ReplOptions): Promise<void> {
   let inFlight: AbortController | null = null;
   /** What Ctrl-C says it stopped: a reply, or the following of a workflow run. */
   let interruptNote = 'reply interrupted';
-  const rl: Interface = createInterface({ input: options.input, output, terminal: 'isTTY' in options.input && options.input.isTTY === true });
+  const rl: Interface = createInterface({
+    input: options.input,
+    output,
+    terminal: 'isTTY' in options.input && options.input.isTTY === true,
+  });
   const prompt = () => {
     rl.setPrompt(`${current}> `);
     rl.prompt();
@@ -157,10 +170,14 @@ export async function runRepl(options: ReplOptions): Promise<void> {
       rl.prompt(true);
     }
   };
-  void followBackground(client, (reply) => {
-    replies.push(reply);
-    announce(backgroundLine(reply));
-  }, following.signal);
+  void followBackground(
+    client,
+    (reply) => {
+      replies.push(reply);
+      announce(backgroundLine(reply));
+    },
+    following.signal,
+  );
   write(`legion: talking to ${current}. /help lists commands.\n`);
   prompt();
   try {
@@ -187,11 +204,17 @@ export async function runRepl(options: ReplOptions): Promise<void> {
         return;
       case 'show': {
         const reply = replies[action.n - 1];
-        write(reply ? `[${reply.source} → ${reply.agent}]\n${reply.text}\n` : `no background reply ${action.n} (${replies.length} so far)\n`);
+        write(
+          reply
+            ? `[${reply.source} → ${reply.agent}]\n${reply.text}\n`
+            : `no background reply ${action.n} (${replies.length} so far)\n`,
+        );
         return;
       }
       case 'help':
-        write(`${HELP.replace('%QUIT%', options.mode === 'fleet' ? 'stop the fleet and leave' : 'leave (the fleet keeps running)')}\n`);
+        write(
+          `${HELP.replace('%QUIT%', options.mode === 'fleet' ? 'stop the fleet and leave' : 'leave (the fleet keeps running)')}\n`,
+        );
         return;
       case 'unknown':
         write(`${action.text}\n`);
@@ -218,10 +241,12 @@ export async function runRepl(options: ReplOptions): Promise<void> {
         try {
           await Promise.all(
             names.map(async (agent) => {
-              const last = await client.chat(agent, action.message, () => undefined, signal).catch((err: unknown) => {
-                if (!signal.aborted) write(`[${agent}] error: ${err instanceof Error ? err.message : String(err)}\n`);
-                return null;
-              });
+              const last = await client
+                .chat(agent, action.message, () => undefined, signal)
+                .catch((err: unknown) => {
+                  if (!signal.aborted) write(`[${agent}] error: ${err instanceof Error ? err.message : String(err)}\n`);
+                  return null;
+                });
               if (last?.type === 'done') write(`[${agent}] ${last.reply}\n`);
               else if (last?.type === 'error') write(`[${agent}] error: ${last.error.message}\n`);
             }),
@@ -266,7 +291,12 @@ export async function runRepl(options: ReplOptions): Promise<void> {
         inFlight = new AbortController();
         if (action.agent) write(`[${agent}] `);
         try {
-          await client.chat(agent, action.message, (event) => renderChatEvent(event, { reply: write, activity: write }), inFlight.signal);
+          await client.chat(
+            agent,
+            action.message,
+            (event) => renderChatEvent(event, { reply: write, activity: write }),
+            inFlight.signal,
+          );
         } catch (err) {
           if (!inFlight.signal.aborted) throw err;
         } finally {

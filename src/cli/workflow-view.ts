@@ -17,7 +17,10 @@ function parseJson(text: string, what: string): JsonValue {
   try {
     return JSON.parse(text) as JsonValue;
   } catch (err) {
-    throw new LegionError('invalid_input', `${what} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new LegionError(
+      'invalid_input',
+      `${what} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 
@@ -38,7 +41,8 @@ export type WorkflowReplRequest =
   | { action: 'status'; id: string }
   | { action: 'cancel'; id: string };
 
-export const WORKFLOW_REPL_USAGE = 'usage: /workflow list | run <name> [json input] | status <run id> | cancel <run id> | runs';
+export const WORKFLOW_REPL_USAGE =
+  'usage: /workflow list | run <name> [json input] | status <run id> | cancel <run id> | runs';
 
 /** Parses what follows `/workflow`; the input of `run` is the rest of the line, as JSON. */
 export function parseWorkflowReplArgs(text: string): WorkflowReplRequest | { problem: string } {
@@ -57,7 +61,9 @@ export function parseWorkflowReplArgs(text: string): WorkflowReplRequest | { pro
       try {
         return { action: 'run', name: target, input: JSON.parse(input) as JsonValue };
       } catch (err) {
-        return { problem: `/workflow run ${target}: the input is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+        return {
+          problem: `/workflow run ${target}: the input is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+        };
       }
     }
     case 'status':
@@ -102,7 +108,8 @@ export interface TransitionWidths {
 export function formatTransition(transition: Transition, agent: string | null, widths: TransitionWidths): string {
   const detail = transition.detail ? `  ${transition.detail.replace(/\s+/g, ' ')}` : '';
   const time = clockTime(transition.at);
-  if (transition.step === null) return `${time}  ${'run'.padEnd(widths.step)}  ${transition.status.padEnd(9)}${detail}`.trimEnd();
+  if (transition.step === null)
+    return `${time}  ${'run'.padEnd(widths.step)}  ${transition.status.padEnd(9)}${detail}`.trimEnd();
   return `${time}  ${transition.step.padEnd(widths.step)}  ${transition.status.padEnd(9)}  ${orDash(agent).padEnd(widths.agent)}  attempt ${transition.attempt}${detail}`;
 }
 
@@ -118,7 +125,10 @@ function indent(text: string): string {
 export function formatResults(run: RunView): string {
   const withResults = run.steps.filter((step) => step.result !== null);
   if (withResults.length === 0) return 'results: none';
-  return ['results:', ...withResults.map((step) => `  ${step.id}:\n${indent(indent(JSON.stringify(step.result, null, 2)))}`)].join('\n');
+  return [
+    'results:',
+    ...withResults.map((step) => `  ${step.id}:\n${indent(indent(JSON.stringify(step.result, null, 2)))}`),
+  ].join('\n');
 }
 
 /** The run's outcome in one line: status, and the error of a run that did not succeed. */

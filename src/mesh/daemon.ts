@@ -28,7 +28,10 @@ export interface RunMeshOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function runMesh(projectDir: string, { progress, stopOnSigint, env = process.env }: RunMeshOptions): Promise<RunningMesh> {
+export async function runMesh(
+  projectDir: string,
+  { progress, stopOnSigint, env = process.env }: RunMeshOptions,
+): Promise<RunningMesh> {
   const project = loadProject(projectDir, env);
   assertKeysConfigured(project);
   const paths = statePaths(project.dir);

@@ -88,7 +88,21 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
   const prices = loadPriceBook(projectDir, logger, hooks.localProviders());
   const watchersConfig = loadWatchersConfig(projectDir, hooks.knownAgents());
   const initialWorkflows = loadWorkflows(projectDir, hooks.agents());
-  const db = openMeshDb(join(stateDir, 'mesh.db'), [...eventsMigrations, ...blackboardMigrations, ...lanesMigrations, ...pubsubMigrations, ...routerMigrations, ...costsMigrations, ...webhooksMigrations, ...watchersMigrations, ...runtimeMigrations, ...cronMigrations, ...heartbeatMigrations, ...workflowsMigrations, ...channelsMigrations]);
+  const db = openMeshDb(join(stateDir, 'mesh.db'), [
+    ...eventsMigrations,
+    ...blackboardMigrations,
+    ...lanesMigrations,
+    ...pubsubMigrations,
+    ...routerMigrations,
+    ...costsMigrations,
+    ...webhooksMigrations,
+    ...watchersMigrations,
+    ...runtimeMigrations,
+    ...cronMigrations,
+    ...heartbeatMigrations,
+    ...workflowsMigrations,
+    ...channelsMigrations,
+  ]);
   const events = new EventLog(db, logger);
   const permissions = new PermissionMatrix({ projectDir, events, logger });
   try {
@@ -98,7 +112,9 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
     throw err;
   }
   const blackboard = new BlackboardStore(db);
-  const stopGc = startBlackboardGc(blackboard, BLACKBOARD_GC_MS, (err) => logger.error({ err, event: 'blackboard_gc_failed' }, 'blackboard gc failed'));
+  const stopGc = startBlackboardGc(blackboard, BLACKBOARD_GC_MS, (err) =>
+    logger.error({ err, event: 'blackboard_gc_failed' }, 'blackboard gc failed'),
+  );
   const lanes = new LaneStore(db, hooks.laneDepthCap);
   // A cron run or a heartbeat wake-up ends with its lane item's reply; the schedulers record that and never throw.
   const deliver = async (agent: string, item: LaneItem, signal: AbortSignal): Promise<string> => {
@@ -111,10 +127,26 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
   const onFailed = (item: LaneItem, reason: string) => {
     if (item.kind === 'task') workflows.handOverFailed(item, reason);
   };
-  const dispatcher = new LaneDispatcher({ store: lanes, events, logger, isReady: hooks.isReady, stillReady: hooks.stillReady, deliver, onFailed });
+  const dispatcher = new LaneDispatcher({
+    store: lanes,
+    events,
+    logger,
+    isReady: hooks.isReady,
+    stillReady: hooks.stillReady,
+    deliver,
+    onFailed,
+  });
   const kick = (agent: string) => dispatcher.kick(agent);
   const chats = new ChatTurns({ store: lanes, kick });
-  const pubsub = new PubSub({ db, lanes, events, permissions, knownAgents: hooks.knownAgents, onEnqueued: kick, onPublished: (topic, payload) => workflows.onPublished(topic, payload) });
+  const pubsub = new PubSub({
+    db,
+    lanes,
+    events,
+    permissions,
+    knownAgents: hooks.knownAgents,
+    onEnqueued: kick,
+    onPublished: (topic, payload) => workflows.onPublished(topic, payload),
+  });
   const router = new MessageRouter({ db, lanes, events, onEnqueued: kick });
   const costs = openCostMeter({ db, prices, config: hooks.costConfig, events, logger });
   const webhooks = new WebhookStore({
@@ -122,10 +154,19 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
     lanes,
     events,
     onEnqueued: kick,
-    workflows: { onCall: (hook, target, payload) => workflows.onWebhook(hook, target, payload), delivery: (runId) => workflows.runDelivery(runId) },
+    workflows: {
+      onCall: (hook, target, payload) => workflows.onWebhook(hook, target, payload),
+      delivery: (runId) => workflows.runDelivery(runId),
+    },
   });
   const workflowStore = new WorkflowStore(db, events);
-  const workflowDefinitions = new WorkflowDefinitions({ initial: initialWorkflows, projectDir, agents: hooks.agents, events, logger });
+  const workflowDefinitions = new WorkflowDefinitions({
+    initial: initialWorkflows,
+    projectDir,
+    agents: hooks.agents,
+    events,
+    logger,
+  });
   const workflows = new Orchestrator({
     db,
     store: workflowStore,
@@ -140,9 +181,25 @@ export function createDomains(stateDir: string, projectDir: string, logger: Logg
     onEnqueued: kick,
     cancelTask: hooks.cancelTask,
   });
-  const watchers = new FileWatchers({ db, lanes, events, logger, projectDir, config: watchersConfig, knownAgents: hooks.knownAgents, onEnqueued: kick });
+  const watchers = new FileWatchers({
+    db,
+    lanes,
+    events,
+    logger,
+    projectDir,
+    config: watchersConfig,
+    knownAgents: hooks.knownAgents,
+    onEnqueued: kick,
+  });
   watchers.start();
-  const cron = new CronScheduler({ store: new CronStore(db), lanes, events, logger, knownAgents: hooks.knownAgents, onEnqueued: kick });
+  const cron = new CronScheduler({
+    store: new CronStore(db),
+    lanes,
+    events,
+    logger,
+    knownAgents: hooks.knownAgents,
+    onEnqueued: kick,
+  });
   const heartbeat = new HeartbeatScheduler({
     store: new HeartbeatStore(db),
     lanes,

@@ -127,7 +127,9 @@ export class Mesh {
   constructor(options: MeshOptions) {
     this.options = options;
     this.store = new ProjectStore(options.project, options.env);
-    this.dashboard = new DashboardAccess(options.dashboardCodeTtlMs === undefined ? {} : { codeTtlMs: options.dashboardCodeTtlMs });
+    this.dashboard = new DashboardAccess(
+      options.dashboardCodeTtlMs === undefined ? {} : { codeTtlMs: options.dashboardCodeTtlMs },
+    );
     this.fleet = new Fleet({
       project: () => this.store.get(),
       runtime: options.runtime,
@@ -139,7 +141,10 @@ export class Mesh {
       onDown: (agent, reason) => this.domainsOrNull?.chats.abandon(agent, reason),
       laneStatus: (agent) => this.domains.lanes.status(agent),
       browserAllowed: (agent) => this.domains.permissions.flag(agent, 'can_use_browser'),
-      containers: { save: (record) => this.domains.containers.save(record), forget: (agent) => this.domainsOrNull?.containers.forget(agent) },
+      containers: {
+        save: (record) => this.domains.containers.save(record),
+        forget: (agent) => this.domainsOrNull?.containers.forget(agent),
+      },
     });
     this.health = new HealthMonitor({
       fleet: this.fleet,
@@ -165,12 +170,15 @@ export class Mesh {
     if (item.kind === 'chat') return this.domains.chats.handOver(item);
     const endpoint = this.fleet.endpoint(agent);
     // A workflow step goes over in task mode and holds the lane until the task is final.
-    if (item.kind === 'task') return this.fleet.whileBusy(agent, () => deliverTask(endpoint, item, this.domains.workflows, signal));
+    if (item.kind === 'task')
+      return this.fleet.whileBusy(agent, () => deliverTask(endpoint, item, this.domains.workflows, signal));
     if (item.kind === 'channel') {
       if (!this.channels) throw new LegionError('mesh_not_started', 'the channels have not started');
       return this.channels.service.deliver(agent, item, signal);
     }
-    const reply = await this.fleet.whileBusy(agent, () => runAgentTurn(endpoint, laneItemText(item), item.trace ?? item.id, signal));
+    const reply = await this.fleet.whileBusy(agent, () =>
+      runAgentTurn(endpoint, laneItemText(item), item.trace ?? item.id, signal),
+    );
     this.channels?.afterTrigger(agent, item, reply);
     return reply;
   }
@@ -183,8 +191,16 @@ export class Mesh {
       wanted[agent] = entry.subscriptions.filter((topic) => {
         const decision = permissions.check(agent, 'can_subscribe', topic);
         if (!decision.allowed) {
-          events.record({ agent, kind: 'denied', subject: topic, detail: { permission: 'can_subscribe', reason: decision.reason, source: 'config/agents.yaml' } });
-          this.options.logger.warn({ agent, event: 'subscription_denied', topic, reason: decision.reason }, 'config subscription denied');
+          events.record({
+            agent,
+            kind: 'denied',
+            subject: topic,
+            detail: { permission: 'can_subscribe', reason: decision.reason, source: 'config/agents.yaml' },
+          });
+          this.options.logger.warn(
+            { agent, event: 'subscription_denied', topic, reason: decision.reason },
+            'config subscription denied',
+          );
         }
         return decision.allowed;
       });
@@ -197,7 +213,10 @@ export class Mesh {
     const paths = statePaths(this.store.get().dir);
     const running = readMeshInfo(this.store.get().dir);
     if (running && isAlive(running.pid) && running.pid !== process.pid) {
-      throw new LegionError('mesh_running', `a legion mesh is already running for this project (pid ${running.pid}, ${running.admin_url}); stop it with \`legion stop\``);
+      throw new LegionError(
+        'mesh_running',
+        `a legion mesh is already running for this project (pid ${running.pid}, ${running.admin_url}); stop it with \`legion stop\``,
+      );
     }
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     writeFileSync(paths.pid, `${process.pid}\n`);
@@ -217,7 +236,12 @@ export class Mesh {
     });
     this.syncSubscriptions();
     // Before the listeners: their channel routes need it. Messages it takes wait on their lanes for the dispatcher.
-    this.channels = await startChannels({ domains: this.domains, fleet: this.fleet, project: this.store, logger: this.options.logger });
+    this.channels = await startChannels({
+      domains: this.domains,
+      fleet: this.fleet,
+      project: this.store,
+      logger: this.options.logger,
+    });
     const providers = resolveProviders(this.store.get());
     const proxy = createLlmProxy(providers, this.options.logger, () => this.store.get().mesh.llm.image_models);
     const embeddings = createEmbeddingsProxy(providers, this.options.logger);
@@ -229,8 +253,15 @@ export class Mesh {
     this.adminAddress = { host, port: Number(new URL(this.adminUrl).port) };
     const webhookListener = this.store.get().mesh.webhooks;
     if (webhookListener) {
-      this.publicWebhooks = await startPublicWebhookListener(webhookListener.host, webhookListener.port, this.webhookIngress());
-      this.options.logger.info({ event: 'webhooks_listening', url: this.publicWebhooks.url }, 'public webhook listener');
+      this.publicWebhooks = await startPublicWebhookListener(
+        webhookListener.host,
+        webhookListener.port,
+        this.webhookIngress(),
+      );
+      this.options.logger.info(
+        { event: 'webhooks_listening', url: this.publicWebhooks.url },
+        'public webhook listener',
+      );
     }
 
     const binding = await this.options.runtime.prepare(this.options.progress, port);
@@ -246,12 +277,23 @@ export class Mesh {
       modelEndpoints: this.destinations.modelEndpoints,
     });
     // A runtime that lets the system pick the agent API's port (tests) gets the same for the proxy.
-    this.egressUrl = await this.egress.listen(binding.host, binding.port === 0 ? 0 : egressPort(this.store.get().mesh.mesh));
+    this.egressUrl = await this.egress.listen(
+      binding.host,
+      binding.port === 0 ? 0 : egressPort(this.store.get().mesh.mesh),
+    );
     await this.isolateHost();
 
-    const info: MeshInfo = { pid: process.pid, admin_url: this.adminUrl, agent_api_url: this.agentApiUrl, started_at: this.startedAt };
+    const info: MeshInfo = {
+      pid: process.pid,
+      admin_url: this.adminUrl,
+      agent_api_url: this.agentApiUrl,
+      started_at: this.startedAt,
+    };
     writeFileSync(paths.meshInfo, `${JSON.stringify(info, null, 2)}\n`);
-    this.options.logger.info({ event: 'mesh_listening', admin: this.adminUrl, agent_api: this.agentApiUrl, egress: this.egressUrl }, 'mesh listening');
+    this.options.logger.info(
+      { event: 'mesh_listening', admin: this.adminUrl, agent_api: this.agentApiUrl, egress: this.egressUrl },
+      'mesh listening',
+    );
 
     // Before the lanes run: an adopted agent takes its queued items at once.
     const adopted = await adoptRunningAgents({
@@ -302,7 +344,9 @@ export class Mesh {
 
   /** Says once, after the fleet started, which agents share the host's kernel. */
   private async warnUnsandboxed(): Promise<void> {
-    const exposed = (await this.fleet.status()).flatMap((a) => (a.container && !a.container.sandboxed ? [{ name: a.name, runtime: a.container.runtime }] : []));
+    const exposed = (await this.fleet.status()).flatMap((a) =>
+      a.container && !a.container.sandboxed ? [{ name: a.name, runtime: a.container.runtime }] : [],
+    );
     const warning = unsandboxedWarning(exposed);
     if (!warning) return;
     this.options.progress(warning);
@@ -329,7 +373,10 @@ export class Mesh {
     try {
       await this.options.runtime.releaseHost?.();
     } catch (err) {
-      this.options.logger.error({ event: 'host_release_failed', err }, 'could not remove the host firewall rules; see `iptables -S LEGION-HOST`');
+      this.options.logger.error(
+        { event: 'host_release_failed', err },
+        'could not remove the host firewall rules; see `iptables -S LEGION-HOST`',
+      );
     }
   }
 
@@ -387,10 +434,25 @@ export class Mesh {
     });
     void app.register(async (scope) => {
       const channels = this.channels;
-      if (channels) await scope.register(channelAdminRoutes, { store: channels.store, service: channels.service, events, knownAgents: () => this.knownAgents(), defaultAgent: (platform) => this.store.get().mesh.channels?.[platform]?.default_agent });
+      if (channels)
+        await scope.register(channelAdminRoutes, {
+          store: channels.store,
+          service: channels.service,
+          events,
+          knownAgents: () => this.knownAgents(),
+          defaultAgent: (platform) => this.store.get().mesh.channels?.[platform]?.default_agent,
+        });
     });
-    void app.register(workflowAdminRoutes, { orchestrator: this.domains.workflows, definitions: this.domains.workflowDefinitions, store: this.domains.workflowStore });
-    void app.register(dashboardAdminRoutes, { access: this.dashboard, events, origin: () => dashboardOrigin(this.adminAddress.host, this.adminAddress.port) });
+    void app.register(workflowAdminRoutes, {
+      orchestrator: this.domains.workflows,
+      definitions: this.domains.workflowDefinitions,
+      store: this.domains.workflowStore,
+    });
+    void app.register(dashboardAdminRoutes, {
+      access: this.dashboard,
+      events,
+      origin: () => dashboardOrigin(this.adminAddress.host, this.adminAddress.port),
+    });
   }
 
   private dashboardOptions(app: FastifyInstance, adminToken: string): DashboardRoutesOptions {
@@ -400,19 +462,34 @@ export class Mesh {
       address: () => this.adminAddress,
       forward: async (method, url, body) => {
         const json = body !== undefined && body !== null;
-        const headers = { authorization: `Bearer ${adminToken}`, ...(json ? { 'content-type': 'application/json' } : {}) };
+        const headers = {
+          authorization: `Bearer ${adminToken}`,
+          ...(json ? { 'content-type': 'application/json' } : {}),
+        };
         const answer = await app.inject({ method, url, headers, ...(json ? { payload: JSON.stringify(body) } : {}) });
-        return { status: answer.statusCode, contentType: String(answer.headers['content-type'] ?? 'application/json; charset=utf-8'), body: answer.body };
+        return {
+          status: answer.statusCode,
+          contentType: String(answer.headers['content-type'] ?? 'application/json; charset=utf-8'),
+          body: answer.body,
+        };
       },
       live: {
         events: this.domains.events,
-        snapshot: async () => ({ agents: await this.fleet.status(), costs: this.domains.costs.report({ period: 'today' }) }),
+        snapshot: async () => ({
+          agents: await this.fleet.status(),
+          costs: this.domains.costs.report({ period: 'today' }),
+        }),
       },
     };
   }
 
   private webhookIngress(): WebhookIngressOptions {
-    return { store: this.domains.webhooks, events: this.domains.events, logger: this.options.logger, isKnownAgent: (agent) => this.knownAgents().includes(agent) };
+    return {
+      store: this.domains.webhooks,
+      events: this.domains.events,
+      logger: this.options.logger,
+      isKnownAgent: (agent) => this.knownAgents().includes(agent),
+    };
   }
 
   /** Where senders reach hooks: webhooks.public_url, else the public webhook listener, else the admin API. */
@@ -423,16 +500,30 @@ export class Mesh {
 
   private buildAgentApi(proxy: ReturnType<typeof createLlmProxy>, embeddings: EmbeddingsProxy): FastifyInstance {
     const loggerInstance: FastifyBaseLogger = this.options.logger.child({ api: 'agent' });
-    const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 8 * 1024 * 1024 });
+    const app = Fastify({
+      loggerInstance,
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: 8 * 1024 * 1024,
+    });
     installErrorHandler(app);
     const { events, permissions, blackboard, pubsub, router } = this.domains;
     void app.register(async (scope) => {
       requireAgentToken(scope, this.tokens);
       await scope.register(agentSelfRoutes, { store: this.store, fleet: this.fleet });
       await scope.register(async (llmScope) => {
-        llmScope.addHook('preHandler', async (request) => assertAllowed(permissions, events, { agent: request.agentName, trace: request.trace }, 'allowed_apis', 'llm'));
-        await llmScope.register(llmRoutes, { proxy, metering: this.domains.costs, defaultModelFor: (agent: string) => agentModel(this.store.get(), agent) });
-        await llmScope.register(embeddingsRoutes, { embeddings, metering: this.domains.costs, embeddingModel: () => this.store.get().mesh.llm.embedding_model });
+        llmScope.addHook('preHandler', async (request) =>
+          assertAllowed(permissions, events, { agent: request.agentName, trace: request.trace }, 'allowed_apis', 'llm'),
+        );
+        await llmScope.register(llmRoutes, {
+          proxy,
+          metering: this.domains.costs,
+          defaultModelFor: (agent: string) => agentModel(this.store.get(), agent),
+        });
+        await llmScope.register(embeddingsRoutes, {
+          embeddings,
+          metering: this.domains.costs,
+          embeddingModel: () => this.store.get().mesh.llm.embedding_model,
+        });
       });
       await scope.register(blackboardAgentRoutes, { store: blackboard, permissions, events });
       await scope.register(pubsubAgentRoutes, { pubsub, permissions, events });
@@ -452,7 +543,8 @@ export class Mesh {
         scrubber: () => credentials.scrubber(),
       });
       await scope.register(browserAgentRoutes, { permissions, events });
-      if (this.channels) await scope.register(channelAgentRoutes, { service: this.channels.service, permissions, events });
+      if (this.channels)
+        await scope.register(channelAgentRoutes, { service: this.channels.service, permissions, events });
     });
     return app;
   }
@@ -482,7 +574,12 @@ export class Mesh {
     this.reloader = null;
     this.health.stop();
     await this.fleet.stopAll();
-    await Promise.all([this.agentApi?.close(), this.admin?.close(), this.egress?.close(), this.publicWebhooks?.close()]);
+    await Promise.all([
+      this.agentApi?.close(),
+      this.admin?.close(),
+      this.egress?.close(),
+      this.publicWebhooks?.close(),
+    ]);
     this.egress = null;
     this.publicWebhooks = null;
     await this.releaseHost();
@@ -506,10 +603,16 @@ async function listen(app: FastifyInstance, host: string, port: number, what: st
   } catch (err) {
     const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
     if (code === 'EADDRINUSE') {
-      throw new LegionError('port_in_use', `port ${port} on ${host} is taken (another legion mesh or another program); stop that, or set mesh.port in config/mesh.yaml`);
+      throw new LegionError(
+        'port_in_use',
+        `port ${port} on ${host} is taken (another legion mesh or another program); stop that, or set mesh.port in config/mesh.yaml`,
+      );
     }
     if (code === 'EADDRNOTAVAIL') {
-      throw new LegionError('address_unavailable', `cannot listen for the ${what} on ${host}: no such address on this machine`);
+      throw new LegionError(
+        'address_unavailable',
+        `cannot listen for the ${what} on ${host}: no such address on this machine`,
+      );
     }
     throw err;
   }

@@ -6,7 +6,14 @@ import { isIP } from 'node:net';
 
 function privateIPv4(address: string): boolean {
   const [a = -1, b = -1] = address.split('.').map(Number);
-  return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || a === 0;
+  return (
+    a === 127 ||
+    a === 10 ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 169 && b === 254) ||
+    a === 0
+  );
 }
 
 function privateIPv6(address: string): boolean {
@@ -20,7 +27,8 @@ function privateIPv6(address: string): boolean {
 export function isLocalBaseUrl(baseUrl: string): boolean {
   if (!URL.canParse(baseUrl)) return false;
   const host = new URL(baseUrl).hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host === 'host.docker.internal' || host.endsWith('.local')) return true;
+  if (host === 'localhost' || host.endsWith('.localhost') || host === 'host.docker.internal' || host.endsWith('.local'))
+    return true;
   const family = isIP(host);
   if (family === 4) return privateIPv4(host);
   return family === 6 && privateIPv6(host);

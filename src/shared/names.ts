@@ -7,7 +7,10 @@ export const AGENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
 export const AgentNameSchema = z
   .string()
-  .regex(AGENT_NAME_PATTERN, 'expected a name of lowercase letters, digits and dashes, starting with a letter (at most 32)');
+  .regex(
+    AGENT_NAME_PATTERN,
+    'expected a name of lowercase letters, digits and dashes, starting with a letter (at most 32)',
+  );
 
 export function checkAgentName(name: string): string | null {
   return AGENT_NAME_PATTERN.test(name)
@@ -17,4 +20,7 @@ export function checkAgentName(name: string): string | null {
 
 export const WorkflowNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'expected a workflow name of lowercase letters, digits, _ and -, starting with a letter (at most 64)');
+  .regex(
+    /^[a-z][a-z0-9_-]{0,63}$/,
+    'expected a workflow name of lowercase letters, digits, _ and -, starting with a letter (at most 64)',
+  );

@@ -9,7 +9,8 @@ export const GVISOR_RUNTIME = 'runsc';
 
 /** The daemon.json entry that registers gVisor; --network=host makes runsc use the
  *  container's network namespace, so Docker's network and legion's firewall still apply. */
-export const GVISOR_DAEMON_JSON = '{"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=host"]}}}';
+export const GVISOR_DAEMON_JSON =
+  '{"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=host"]}}}';
 
 /** How to get gVisor, step by step, for doctor's hint. */
 export const GVISOR_HOWTO = [

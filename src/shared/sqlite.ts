@@ -13,8 +13,12 @@ export interface Migration {
 }
 
 export function migrate(db: Db, migrations: readonly Migration[]): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))');
-  const applied = db.prepare<[string, number], { n: number }>('SELECT COUNT(*) AS n FROM schema_migrations WHERE domain = ? AND version = ?');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (domain, version))',
+  );
+  const applied = db.prepare<[string, number], { n: number }>(
+    'SELECT COUNT(*) AS n FROM schema_migrations WHERE domain = ? AND version = ?',
+  );
   const record = db.prepare('INSERT INTO schema_migrations (domain, version, applied_at) VALUES (?, ?, ?)');
   const ordered = [...migrations].sort((a, b) => a.domain.localeCompare(b.domain) || a.version - b.version);
   for (const migration of ordered) {

@@ -12,7 +12,8 @@ export class ApiError extends Error {
   }
 }
 
-export const SESSION_ENDED = 'Your dashboard session has ended (revoked, expired, or the mesh restarted). Run `legion dashboard` for a new login link.';
+export const SESSION_ENDED =
+  'Your dashboard session has ended (revoked, expired, or the mesh restarted). Run `legion dashboard` for a new login link.';
 
 async function read<T>(response: Response): Promise<T> {
   const text = await response.text();
@@ -39,7 +40,10 @@ export async function post<T>(path: string): Promise<T> {
 }
 
 /** Opens the live stream; `onState` hears whether it is connected. EventSource reconnects by itself after a drop. */
-export function openLive(onMessage: (message: LiveMessage) => void, onState: (connected: boolean) => void): EventSource {
+export function openLive(
+  onMessage: (message: LiveMessage) => void,
+  onState: (connected: boolean) => void,
+): EventSource {
   const source = new EventSource('/ui/api/live');
   source.onopen = () => onState(true);
   source.onerror = () => onState(false);

@@ -28,16 +28,29 @@ export function dailyChart(title: string, days: string[], amounts: number[], bud
   days.forEach((day, i) => {
     const amount = amounts[i] ?? 0;
     const x = LEFT + i * slot;
-    const bar = svg('rect', { x: x + slot * 0.15, y: y(amount), width: slot * 0.7, height: Math.max(y(0) - y(amount), 0), class: amount > (budget ?? Infinity) ? 'bar over' : 'bar' });
+    const bar = svg('rect', {
+      x: x + slot * 0.15,
+      y: y(amount),
+      width: slot * 0.7,
+      height: Math.max(y(0) - y(amount), 0),
+      class: amount > (budget ?? Infinity) ? 'bar over' : 'bar',
+    });
     bar.append(svg('title', {}, `${day}: ${usd(amount)}`));
     chart.append(bar);
     const dayNumber = Number(day.slice(8));
-    if (dayNumber === 1 || dayNumber % 5 === 0) chart.append(svg('text', { x: x + slot / 2, y: HEIGHT - 4, class: 'tick', 'text-anchor': 'middle' }, String(dayNumber)));
+    if (dayNumber === 1 || dayNumber % 5 === 0)
+      chart.append(
+        svg('text', { x: x + slot / 2, y: HEIGHT - 4, class: 'tick', 'text-anchor': 'middle' }, String(dayNumber)),
+      );
   });
   if (budget !== null) {
     chart.append(
       svg('line', { x1: LEFT, x2: WIDTH, y1: y(budget), y2: y(budget), class: 'budget' }),
-      svg('text', { x: WIDTH - 4, y: y(budget) - 4, class: 'tick budget-label', 'text-anchor': 'end' }, `daily budget ${usd(budget)}`),
+      svg(
+        'text',
+        { x: WIDTH - 4, y: y(budget) - 4, class: 'tick budget-label', 'text-anchor': 'end' },
+        `daily budget ${usd(budget)}`,
+      ),
     );
   }
   return chart;

@@ -45,18 +45,41 @@ export class CostsPage {
   }
 
   private show(report: CostMonth): void {
-    const dailyLimit = (agent: string | null) => report.budgets.find((b) => b.agent === agent && b.window === 'daily')?.limit_usd ?? null;
+    const dailyLimit = (agent: string | null) =>
+      report.budgets.find((b) => b.agent === agent && b.window === 'daily')?.limit_usd ?? null;
     const fleetDaily = report.days.map((_, i) => report.agents.reduce((sum, a) => sum + (a.daily_usd[i] ?? 0), 0));
     const charts = [
       { title: 'Whole fleet', amounts: fleetDaily, budget: dailyLimit(null) },
       ...report.agents.map((a) => ({ title: a.agent, amounts: a.daily_usd, budget: dailyLimit(a.agent) })),
     ];
-    const counts = (r: CostMonth['totals']) => [String(r.calls), String(r.failed), String(r.prompt_tokens), String(r.completion_tokens), usd(r.cost_usd)];
-    const row = (cells: string[], header = false) => el('tr', {}, ...cells.map((text) => el(header ? 'th' : 'td', header ? { scope: 'col' } : {}, text)));
+    const counts = (r: CostMonth['totals']) => [
+      String(r.calls),
+      String(r.failed),
+      String(r.prompt_tokens),
+      String(r.completion_tokens),
+      usd(r.cost_usd),
+    ];
+    const row = (cells: string[], header = false) =>
+      el('tr', {}, ...cells.map((text) => el(header ? 'th' : 'td', header ? { scope: 'col' } : {}, text)));
     fill(
       this.content,
-      el('p', {}, `${usd(report.totals.cost_usd)} in ${report.month} (${report.timezone}), ${report.totals.calls} calls.`),
-      el('div', { class: 'charts' }, ...charts.map((c) => el('figure', { 'data-chart': c.title }, el('figcaption', {}, c.title), dailyChart(c.title, report.days, c.amounts, c.budget)))),
+      el(
+        'p',
+        {},
+        `${usd(report.totals.cost_usd)} in ${report.month} (${report.timezone}), ${report.totals.calls} calls.`,
+      ),
+      el(
+        'div',
+        { class: 'charts' },
+        ...charts.map((c) =>
+          el(
+            'figure',
+            { 'data-chart': c.title },
+            el('figcaption', {}, c.title),
+            dailyChart(c.title, report.days, c.amounts, c.budget),
+          ),
+        ),
+      ),
       el('h2', {}, 'By agent and model'),
       report.rows.length === 0
         ? el('p', { class: 'muted' }, 'No LLM calls in this month.')
@@ -66,13 +89,26 @@ export class CostsPage {
             el(
               'table',
               { class: 'cost-rows' },
-            el('thead', {}, row(['Agent', 'Model', 'Calls', 'Failed', 'Prompt tokens', 'Completion tokens', 'USD'], true)),
-              el('tbody', {}, ...report.rows.map((r) => row([r.agent, r.model, ...counts(r)])), row(['total', '', ...counts(report.totals)])),
+              el(
+                'thead',
+                {},
+                row(['Agent', 'Model', 'Calls', 'Failed', 'Prompt tokens', 'Completion tokens', 'USD'], true),
+              ),
+              el(
+                'tbody',
+                {},
+                ...report.rows.map((r) => row([r.agent, r.model, ...counts(r)])),
+                row(['total', '', ...counts(report.totals)]),
+              ),
             ),
           ),
       el('h2', {}, 'Budgets in force'),
       report.budgets.length === 0
-        ? el('p', { class: 'muted' }, 'No budgets set (agents.<name>.budget in config/agents.yaml, budget in config/mesh.yaml).')
+        ? el(
+            'p',
+            { class: 'muted' },
+            'No budgets set (agents.<name>.budget in config/agents.yaml, budget in config/mesh.yaml).',
+          )
         : el(
             'div',
             { class: 'scroll' },
@@ -80,7 +116,20 @@ export class CostsPage {
               'table',
               { class: 'budgets' },
               el('thead', {}, row(['Budget', 'Period', 'Limit', 'Spent', 'In flight', 'Remaining'], true)),
-              el('tbody', {}, ...report.budgets.map((b) => row([`${b.agent ?? 'fleet'} ${b.window}`, b.period, usd(b.limit_usd), usd(b.spent_usd), usd(b.reserved_usd), usd(b.remaining_usd)]))),
+              el(
+                'tbody',
+                {},
+                ...report.budgets.map((b) =>
+                  row([
+                    `${b.agent ?? 'fleet'} ${b.window}`,
+                    b.period,
+                    usd(b.limit_usd),
+                    usd(b.spent_usd),
+                    usd(b.reserved_usd),
+                    usd(b.remaining_usd),
+                  ]),
+                ),
+              ),
             ),
           ),
     );

@@ -11,9 +11,24 @@ const SHOWN = 300;
 export class EventsPage {
   readonly root = el('section', { 'aria-labelledby': 'events-title' });
   private events: EventEntry[] = [];
-  private readonly agent = el('input', { id: 'filter-agent', type: 'search', placeholder: 'any agent', autocomplete: 'off' });
-  private readonly kind = el('input', { id: 'filter-kind', type: 'search', placeholder: 'any type', autocomplete: 'off' });
-  private readonly trace = el('input', { id: 'filter-trace', type: 'search', placeholder: 'any trace', autocomplete: 'off' });
+  private readonly agent = el('input', {
+    id: 'filter-agent',
+    type: 'search',
+    placeholder: 'any agent',
+    autocomplete: 'off',
+  });
+  private readonly kind = el('input', {
+    id: 'filter-kind',
+    type: 'search',
+    placeholder: 'any type',
+    autocomplete: 'off',
+  });
+  private readonly trace = el('input', {
+    id: 'filter-trace',
+    type: 'search',
+    placeholder: 'any trace',
+    autocomplete: 'off',
+  });
   private readonly live = el('input', { id: 'filter-live', type: 'checkbox', checked: true });
   private readonly body = el('tbody');
   private readonly count = el('p', { class: 'muted', role: 'status' });
@@ -21,14 +36,31 @@ export class EventsPage {
 
   constructor() {
     const field = (label: string, input: HTMLInputElement) => el('label', {}, label, input);
-    const filters = el('form', { class: 'filters', role: 'search' }, field('Agent', this.agent), field('Type', this.kind), field('Trace id', this.trace), el('label', { class: 'inline' }, this.live, 'Live tail'));
+    const filters = el(
+      'form',
+      { class: 'filters', role: 'search' },
+      field('Agent', this.agent),
+      field('Type', this.kind),
+      field('Trace id', this.trace),
+      el('label', { class: 'inline' }, this.live, 'Live tail'),
+    );
     filters.addEventListener('submit', (event) => event.preventDefault());
     for (const input of [this.agent, this.kind, this.trace]) input.addEventListener('input', () => this.render());
     this.live.addEventListener('change', () => {
       if (this.live.checked) this.add(this.paused.splice(0));
     });
-    const head = el('tr', {}, ...['Time', 'Agent', 'Type', 'Subject', 'Detail', 'Trace'].map((t) => el('th', { scope: 'col' }, t)));
-    fill(this.root, el('h1', { id: 'events-title' }, 'Events'), filters, this.count, el('table', { class: 'events cards' }, el('thead', {}, head), this.body));
+    const head = el(
+      'tr',
+      {},
+      ...['Time', 'Agent', 'Type', 'Subject', 'Detail', 'Trace'].map((t) => el('th', { scope: 'col' }, t)),
+    );
+    fill(
+      this.root,
+      el('h1', { id: 'events-title' }, 'Events'),
+      filters,
+      this.count,
+      el('table', { class: 'events cards' }, el('thead', {}, head), this.body),
+    );
   }
 
   /** The first screen: the newest events before the live stream's. */
@@ -54,7 +86,10 @@ export class EventsPage {
     const kind = this.kind.value.trim();
     const trace = this.trace.value.trim();
     const matching = this.events.filter(
-      (e) => (!agent || e.agent === agent) && (!kind || e.kind.includes(kind)) && (!trace || (e.trace ?? '').includes(trace)),
+      (e) =>
+        (!agent || e.agent === agent) &&
+        (!kind || e.kind.includes(kind)) &&
+        (!trace || (e.trace ?? '').includes(trace)),
     );
     const shown = matching.slice(-SHOWN).reverse();
     this.count.textContent = `${matching.length} of the newest ${this.events.length} events match${matching.length > SHOWN ? `; the newest ${SHOWN} are shown` : ''}.`;

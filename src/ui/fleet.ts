@@ -7,7 +7,17 @@ import { el, fill } from './dom.js';
 import { usd } from './money.js';
 import type { AgentStatus, FleetSnapshot } from './types.js';
 
-const COLUMNS = ['Agent', 'Health', 'Container', 'Restarts (1 h)', 'Lane', 'Model', 'Spent today', 'Daily budget', 'Actions'] as const;
+const COLUMNS = [
+  'Agent',
+  'Health',
+  'Container',
+  'Restarts (1 h)',
+  'Lane',
+  'Model',
+  'Spent today',
+  'Daily budget',
+  'Actions',
+] as const;
 
 interface Row {
   tr: HTMLTableRowElement;
@@ -23,7 +33,13 @@ export class FleetPage {
 
   constructor() {
     const head = el('tr', {}, ...COLUMNS.map((title) => el('th', { scope: 'col' }, title)));
-    fill(this.root, el('h1', { id: 'fleet-title' }, 'Fleet'), this.summary, this.note, el('table', { class: 'fleet cards' }, el('thead', {}, head), this.body));
+    fill(
+      this.root,
+      el('h1', { id: 'fleet-title' }, 'Fleet'),
+      this.summary,
+      this.note,
+      el('table', { class: 'fleet cards' }, el('thead', {}, head), this.body),
+    );
     this.summary.textContent = 'Waiting for the mesh…';
   }
 
@@ -54,7 +70,12 @@ export class FleetPage {
       });
       const [nameCell, healthCell] = row.cells;
       if (nameCell) fill(nameCell, el('strong', {}, agent.name), el('br'), el('span', { class: 'muted' }, agent.role));
-      if (healthCell) fill(healthCell, el('span', { class: `badge ${agent.health}` }, agent.health), agent.last_error ? el('div', { class: 'muted small' }, agent.last_error) : null);
+      if (healthCell)
+        fill(
+          healthCell,
+          el('span', { class: `badge ${agent.health}` }, agent.health),
+          agent.last_error ? el('div', { class: 'muted small' }, agent.last_error) : null,
+        );
     }
     for (const [name, row] of this.rows) {
       if (!seen.has(name)) {
@@ -70,8 +91,18 @@ export class FleetPage {
     if (actions) {
       fill(
         actions,
-        this.button(`Restart`, `Restart ${name}? Its container is replaced; its memory and files are kept.`, `/agents/${encodeURIComponent(name)}/restart`, `${name} restarted`),
-        this.button(`Reset chat`, `Reset ${name}'s chat session? The conversation so far is forgotten (memory files stay).`, `/agents/${encodeURIComponent(name)}/reset`, `${name}'s chat was reset`),
+        this.button(
+          `Restart`,
+          `Restart ${name}? Its container is replaced; its memory and files are kept.`,
+          `/agents/${encodeURIComponent(name)}/restart`,
+          `${name} restarted`,
+        ),
+        this.button(
+          `Reset chat`,
+          `Reset ${name}'s chat session? The conversation so far is forgotten (memory files stay).`,
+          `/agents/${encodeURIComponent(name)}/reset`,
+          `${name}'s chat was reset`,
+        ),
       );
     }
     const tr = el('tr', { 'data-agent': name }, ...cells);

@@ -44,7 +44,11 @@ describe.skipIf(!available)('agent tokens out of reach of tool processes (real D
 
   beforeAll(async () => {
     fake = await startFakeProvider();
-    project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: `agents:\n  ${AGENT}:\n    role: keeps things\n` });
+    project = makeProject({
+      port: await freePort(),
+      openaiBaseUrl: fake.openaiBaseUrl,
+      agentsYaml: `agents:\n  ${AGENT}:\n    role: keeps things\n`,
+    });
     const started = await legion(['start', '-d'], project.dir);
     expect(started.code, started.stderr).toBe(0);
     container = `legion-${projectId(project.dir)}-${AGENT}`;
@@ -58,7 +62,11 @@ describe.skipIf(!available)('agent tokens out of reach of tool processes (real D
 
   it('finds no token in any /proc file, process memory or /data from exec, and the agent still talks to the mesh', async () => {
     const db = new Database(join(project.dir, '.legion', 'mesh.db'), { readonly: true });
-    const row = db.prepare<[string], { mesh_token: string; server_token: string }>('SELECT mesh_token, server_token FROM agent_containers WHERE agent = ?').get(AGENT);
+    const row = db
+      .prepare<[string], { mesh_token: string; server_token: string }>(
+        'SELECT mesh_token, server_token FROM agent_containers WHERE agent = ?',
+      )
+      .get(AGENT);
     db.close();
     if (!row) throw new Error('no tokens stored for the agent');
     const info = await docker.getContainer(container).inspect();
@@ -66,10 +74,21 @@ describe.skipIf(!available)('agent tokens out of reach of tool processes (real D
     expect(info.Config.Env.join('\n')).not.toContain(row.server_token);
 
     const probe = readFileSync(join(import.meta.dirname, 'fixtures', 'proc-probe.cjs')).toString('base64');
-    const put = await execIn(container, ['sh', '-c', `echo ${probe} | base64 -d > /data/workspace/probe.cjs && printf %s ${CANARY} > /data/workspace/canary.txt`]);
+    const put = await execIn(container, [
+      'sh',
+      '-c',
+      `echo ${probe} | base64 -d > /data/workspace/probe.cjs && printf %s ${CANARY} > /data/workspace/canary.txt`,
+    ]);
     expect(put.code, put.output).toBe(0);
-    const args = [fingerprint('mesh_token', row.mesh_token), fingerprint('server_token', row.server_token), fingerprint('canary', CANARY)].join(' ');
-    const chat = await legion(['chat', AGENT, '-m', `call exec ${JSON.stringify({ command: `node probe.cjs ${args}`, timeout_s: 120 })}`], project.dir);
+    const args = [
+      fingerprint('mesh_token', row.mesh_token),
+      fingerprint('server_token', row.server_token),
+      fingerprint('canary', CANARY),
+    ].join(' ');
+    const chat = await legion(
+      ['chat', AGENT, '-m', `call exec ${JSON.stringify({ command: `node probe.cjs ${args}`, timeout_s: 120 })}`],
+      project.dir,
+    );
     expect(chat.code, chat.stderr).toBe(0);
     const line = /PROBE (\{.*\})/.exec(chat.stdout)?.[1];
     if (!line) throw new Error(`the probe printed no report:\n${chat.stdout}`);

@@ -27,7 +27,8 @@ const suffix = Math.random().toString(36).slice(2, 8);
 const SURFER = `surfer-${suffix}`;
 const PLAIN = `plain-${suffix}`;
 
-const page = (title: string, body: string) => `<!DOCTYPE html><html><head><title>${title}</title></head><body>${body}</body></html>`;
+const page = (title: string, body: string) =>
+  `<!DOCTYPE html><html><head><title>${title}</title></head><body>${body}</body></html>`;
 
 /** Two pages, a form and its result page, and a cookie to set and to show. */
 function testSite(): Promise<{ server: Server; port: number }> {
@@ -37,7 +38,13 @@ function testSite(): Promise<{ server: Server; port: number }> {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...headers });
       res.end(text);
     };
-    if (url.pathname === '/') return html(page('Legion test site', '<h1>Welcome to the test site</h1><p>This page is served by the e2e test.</p><a href="/form">Go to the form</a>'));
+    if (url.pathname === '/')
+      return html(
+        page(
+          'Legion test site',
+          '<h1>Welcome to the test site</h1><p>This page is served by the e2e test.</p><a href="/form">Go to the form</a>',
+        ),
+      );
     if (url.pathname === '/form') {
       return html(
         page(
@@ -49,14 +56,24 @@ function testSite(): Promise<{ server: Server; port: number }> {
       );
     }
     if (url.pathname === '/result') {
-      return html(page('Result', `<h1>Thanks</h1><p id="answer">Hello ${url.searchParams.get('name') ?? ''}, you chose ${url.searchParams.get('colour') ?? ''}</p><a href="/">Back home</a>`));
+      return html(
+        page(
+          'Result',
+          `<h1>Thanks</h1><p id="answer">Hello ${url.searchParams.get('name') ?? ''}, you chose ${url.searchParams.get('colour') ?? ''}</p><a href="/">Back home</a>`,
+        ),
+      );
     }
-    if (url.pathname === '/cookie/set') return html(page('Cookie set', '<p>cookie set</p>'), { 'set-cookie': 'legion_profile=kept; Max-Age=86400; Path=/' });
+    if (url.pathname === '/cookie/set')
+      return html(page('Cookie set', '<p>cookie set</p>'), {
+        'set-cookie': 'legion_profile=kept; Max-Age=86400; Path=/',
+      });
     if (url.pathname === '/cookie/show') return html(page('Cookie', `<p>cookies: [${req.headers.cookie ?? ''}]</p>`));
     res.writeHead(404);
     res.end('not here');
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port })),
+  );
 }
 
 describe.skipIf(!available)('browser tools with real Docker and Chromium', () => {
@@ -114,21 +131,43 @@ describe.skipIf(!available)('browser tools with real Docker and Chromium', () =>
     const plain = await docker.getContainer(container(PLAIN)).inspect();
     expect(surfer.Config.Image.startsWith(`${BROWSER_IMAGE_REPOSITORY}:`)).toBe(true);
     expect(plain.Config.Image.startsWith(`${IMAGE_REPOSITORY}:`)).toBe(true);
-    expect((await execIn(container(SURFER), ['sh', '-c', 'test -x /usr/bin/chromium && echo present'])).output.trim()).toBe('present');
-    expect((await execIn(container(PLAIN), ['sh', '-c', 'ls /usr/bin/chromium /usr/lib/chromium 2>&1; true'])).output).toMatch(/No such file or directory[\s\S]*No such file or directory/);
+    expect(
+      (await execIn(container(SURFER), ['sh', '-c', 'test -x /usr/bin/chromium && echo present'])).output.trim(),
+    ).toBe('present');
+    expect(
+      (await execIn(container(PLAIN), ['sh', '-c', 'ls /usr/bin/chromium /usr/lib/chromium 2>&1; true'])).output,
+    ).toMatch(/No such file or directory[\s\S]*No such file or directory/);
   });
 
   it('has legion doctor report the browser variant as built and current', async () => {
     const doctor = await legion(['doctor'], project.dir);
     const surfer = await docker.getContainer(container(SURFER)).inspect();
-    expect(doctor.stdout).toContain(`${surfer.Config.Image} (Chromium, this code, from legion-local/node:20-bookworm) is present, for ${SURFER}`);
+    expect(doctor.stdout).toContain(
+      `${surfer.Config.Image} (Chromium, this code, from legion-local/node:20-bookworm) is present, for ${SURFER}`,
+    );
   });
 
   it('offers browser tools only to the agent with a browser', async () => {
     await call(PLAIN, 'list_files', {});
     await call(SURFER, 'list_files', {});
-    const toolsOf = (agent: string) => fake.calls.filter((c) => c.messages.some((m) => m.role === 'system' && m.content.startsWith(`You are ${agent},`))).at(-1)?.tools ?? [];
-    expect(toolsOf(SURFER)).toEqual(expect.arrayContaining(['browser_navigate', 'browser_snapshot', 'browser_click', 'browser_type', 'browser_select', 'browser_back', 'browser_tabs', 'browser_screenshot', 'browser_evaluate', 'web_search']));
+    const toolsOf = (agent: string) =>
+      fake.calls
+        .filter((c) => c.messages.some((m) => m.role === 'system' && m.content.startsWith(`You are ${agent},`)))
+        .at(-1)?.tools ?? [];
+    expect(toolsOf(SURFER)).toEqual(
+      expect.arrayContaining([
+        'browser_navigate',
+        'browser_snapshot',
+        'browser_click',
+        'browser_type',
+        'browser_select',
+        'browser_back',
+        'browser_tabs',
+        'browser_screenshot',
+        'browser_evaluate',
+        'web_search',
+      ]),
+    );
     expect(toolsOf(PLAIN).filter((t) => t.startsWith('browser_'))).toEqual([]);
     expect(toolsOf(PLAIN)).toContain('web_search');
   });
@@ -161,13 +200,24 @@ describe.skipIf(!available)('browser tools with real Docker and Chromium', () =>
     const path = /saved (\/data\/artifacts\/screenshots\/\S+\.png) \(PNG, 1280x800/.exec(shot)?.[1];
     expect(path, shot).toBeDefined();
     // Read back from the container: PNG signature and the IHDR width and height.
-    const header = await execIn(container(SURFER), ['node', '-e', `const b=require('fs').readFileSync(process.argv[1]);console.log(b.subarray(0,8).toString('hex'),b.readUInt32BE(16),b.readUInt32BE(20))`, path ?? '']);
+    const header = await execIn(container(SURFER), [
+      'node',
+      '-e',
+      `const b=require('fs').readFileSync(process.argv[1]);console.log(b.subarray(0,8).toString('hex'),b.readUInt32BE(16),b.readUInt32BE(20))`,
+      path ?? '',
+    ]);
     expect(header.output.trim()).toBe('89504e470d0a1a0a 1280 800');
     // The model (gpt-4o-mini takes images) got the picture on the call after the tool, once.
-    const withPicture = fake.calls.filter((c) => c.messages.some((m) => m.images?.some((i) => i.media_type === 'image/png')));
+    const withPicture = fake.calls.filter((c) =>
+      c.messages.some((m) => m.images?.some((i) => i.media_type === 'image/png')),
+    );
     expect(withPicture).toHaveLength(1);
     const picture = Buffer.from(withPicture[0]?.messages.flatMap((m) => m.images ?? [])[0]?.data ?? '', 'base64');
-    expect([picture.subarray(0, 8).toString('hex'), picture.readUInt32BE(16), picture.readUInt32BE(20)]).toEqual(['89504e470d0a1a0a', 1280, 800]);
+    expect([picture.subarray(0, 8).toString('hex'), picture.readUInt32BE(16), picture.readUInt32BE(20)]).toEqual([
+      '89504e470d0a1a0a',
+      1280,
+      800,
+    ]);
 
     const back = await call(SURFER, 'browser_click', { ref: refOf(result, /- link "Back home"/) });
     expect(back).toContain(`URL: ${base}/`);
@@ -178,10 +228,14 @@ describe.skipIf(!available)('browser tools with real Docker and Chromium', () =>
 
   it('refuses a host not on the allowlist with the rule named, by plain HTTP and through a tunnel', async () => {
     const plain = await call(SURFER, 'browser_navigate', { url: `http://127.0.0.2:${site.port}/` });
-    expect(plain).toContain(`navigation to http://127.0.0.2:${site.port}/ blocked by egress: egress_refused: ${SURFER} may not connect to 127.0.0.2:${site.port}: `);
+    expect(plain).toContain(
+      `navigation to http://127.0.0.2:${site.port}/ blocked by egress: egress_refused: ${SURFER} may not connect to 127.0.0.2:${site.port}: `,
+    );
     expect(plain).toContain('[rule: host_address]');
     const tunnel = await call(SURFER, 'browser_navigate', { url: `https://127.0.0.2:${site.port}/` });
-    expect(tunnel).toContain(`navigation to https://127.0.0.2:${site.port}/ blocked by egress: egress_refused: ${SURFER} may not connect to 127.0.0.2:${site.port}: `);
+    expect(tunnel).toContain(
+      `navigation to https://127.0.0.2:${site.port}/ blocked by egress: egress_refused: ${SURFER} may not connect to 127.0.0.2:${site.port}: `,
+    );
     expect(tunnel).toContain('[rule: host_address]');
     const still = await call(SURFER, 'browser_snapshot', {});
     expect(still).not.toContain('127.0.0.2');
@@ -189,7 +243,9 @@ describe.skipIf(!available)('browser tools with real Docker and Chromium', () =>
 
   it('refuses browser_evaluate without can_browser_evaluate, naming it', async () => {
     const reply = await call(SURFER, 'browser_evaluate', { expression: 'document.title' });
-    expect(reply).toContain(`${SURFER} may not run scripts in browser pages (browser_evaluate): can_browser_evaluate is false`);
+    expect(reply).toContain(
+      `${SURFER} may not run scripts in browser pages (browser_evaluate): can_browser_evaluate is false`,
+    );
   });
 
   it('starts the browser again after it crashed', async () => {
@@ -209,11 +265,24 @@ describe.skipIf(!available)('browser tools with real Docker and Chromium', () =>
     const before = (await docker.getContainer(container(SURFER)).inspect()).Id;
     await docker.getContainer(container(SURFER)).stop({ t: 10 });
     // The health monitor starts a new container on the same volume.
-    await waitFor(async () => {
-      const info = await docker.getContainer(container(SURFER)).inspect().catch(() => null);
-      const status = await MeshClient.find(project.dir)?.status().catch(() => null);
-      return info !== null && info.Id !== before && status?.agents.find((a) => a.name === SURFER)?.health === 'healthy' ? true : null;
-    }, `a new healthy container for ${SURFER}`, 60_000);
+    await waitFor(
+      async () => {
+        const info = await docker
+          .getContainer(container(SURFER))
+          .inspect()
+          .catch(() => null);
+        const status = await MeshClient.find(project.dir)
+          ?.status()
+          .catch(() => null);
+        return info !== null &&
+          info.Id !== before &&
+          status?.agents.find((a) => a.name === SURFER)?.health === 'healthy'
+          ? true
+          : null;
+      },
+      `a new healthy container for ${SURFER}`,
+      60_000,
+    );
     const shown = await call(SURFER, 'browser_navigate', { url: `${base}/cookie/show` });
     expect(shown).toContain('cookies: [legion_profile=kept]');
   });

@@ -20,14 +20,19 @@ describe.skipIf(!available)('coordination between containers', () => {
   let project: TestProject;
 
   const fromAgent = (agent: string, pattern: RegExp) =>
-    fake.calls.find((c) => c.messages.some((m) => m.role === 'system' && m.content.startsWith(`You are ${agent},`)) && c.messages.some((m) => m.role === 'user' && pattern.test(m.content))) ?? null;
+    fake.calls.find(
+      (c) =>
+        c.messages.some((m) => m.role === 'system' && m.content.startsWith(`You are ${agent},`)) &&
+        c.messages.some((m) => m.role === 'user' && pattern.test(m.content)),
+    ) ?? null;
 
   beforeAll(async () => {
     fake = await startFakeProvider();
     project = makeProject({
       port: await freePort(),
       openaiBaseUrl: fake.openaiBaseUrl,
-      agentsYaml: 'agents:\n  researcher:\n    role: research prospects\n  qualifier:\n    role: qualify leads\n    subscriptions: [research_complete]\n',
+      agentsYaml:
+        'agents:\n  researcher:\n    role: research prospects\n  qualifier:\n    role: qualify leads\n    subscriptions: [research_complete]\n',
     });
     writeFileSync(
       join(project.dir, 'config', 'permissions.yaml'),
@@ -56,10 +61,21 @@ describe.skipIf(!available)('coordination between containers', () => {
   });
 
   it('hands a value from one container to another over the blackboard', async () => {
-    const wrote = await legion(['chat', 'researcher', '-m', 'call write_shared_state {"key":"context/prospect_acme","value":{"company":"Acme","fit":"strong"}}'], project.dir);
+    const wrote = await legion(
+      [
+        'chat',
+        'researcher',
+        '-m',
+        'call write_shared_state {"key":"context/prospect_acme","value":{"company":"Acme","fit":"strong"}}',
+      ],
+      project.dir,
+    );
     expect(wrote.code).toBe(0);
     expect(wrote.stdout).toContain('wrote context/prospect_acme at version 1');
-    const read = await legion(['chat', 'qualifier', '-m', 'call read_shared_state {"key":"context/prospect_acme"}'], project.dir);
+    const read = await legion(
+      ['chat', 'qualifier', '-m', 'call read_shared_state {"key":"context/prospect_acme"}'],
+      project.dir,
+    );
     expect(read.code).toBe(0);
     expect(read.stdout).toMatch(/"company": "Acme"/);
     expect(read.stdout).toMatch(/"version": 1/);
@@ -67,9 +83,14 @@ describe.skipIf(!available)('coordination between containers', () => {
   });
 
   it('shows the 403 reason when an agent writes outside its globs', async () => {
-    const denied = await legion(['chat', 'qualifier', '-m', 'call write_shared_state {"key":"context/prospect_acme","value":"mine now"}'], project.dir);
+    const denied = await legion(
+      ['chat', 'qualifier', '-m', 'call write_shared_state {"key":"context/prospect_acme","value":"mine now"}'],
+      project.dir,
+    );
     expect(denied.code).toBe(0);
-    expect(denied.stdout).toContain('qualifier may not write context/prospect_acme: blackboard_write is ["agents/qualifier/*"]');
+    expect(denied.stdout).toContain(
+      'qualifier may not write context/prospect_acme: blackboard_write is ["agents/qualifier/*"]',
+    );
     const logs = await legion(['logs', '--agent', 'qualifier'], project.dir);
     expect(logs.stdout).toMatch(/qualifier\s+denied\s+context\/prospect_acme/);
   });
@@ -79,7 +100,15 @@ describe.skipIf(!available)('coordination between containers', () => {
     const qualifier = docker.getContainer(`legion-${id}-qualifier`);
     // A frozen subscriber cannot take the delivery: it stays in flight.
     await qualifier.pause();
-    const published = await legion(['chat', 'researcher', '-m', 'call publish_event {"topic":"research_complete","payload":{"lead":"durable-acme"}}'], project.dir);
+    const published = await legion(
+      [
+        'chat',
+        'researcher',
+        '-m',
+        'call publish_event {"topic":"research_complete","payload":{"lead":"durable-acme"}}',
+      ],
+      project.dir,
+    );
     expect(published.stdout).toMatch(/to 1 subscriber/);
     await waitFor(async () => {
       const status = MeshStatusSchema.parse(JSON.parse((await legion(['status', '--json'], project.dir)).stdout));
@@ -91,7 +120,11 @@ describe.skipIf(!available)('coordination between containers', () => {
 
     const restarted = await legion(['start', '-d'], project.dir);
     expect(restarted.code).toBe(0);
-    const call = await waitFor(() => fromAgent('qualifier', /\[event research_complete · id evt_\S+ · published by researcher\][\s\S]*durable-acme/), 'the event to reach the new qualifier');
+    const call = await waitFor(
+      () =>
+        fromAgent('qualifier', /\[event research_complete · id evt_\S+ · published by researcher\][\s\S]*durable-acme/),
+      'the event to reach the new qualifier',
+    );
     expect(call).toBeDefined();
     expect((await projectContainers(id)).map((c) => c.Labels['legion.agent']).sort()).toEqual(AGENTS.slice().sort());
   });

@@ -22,12 +22,21 @@ describe.skipIf(!available)('cron in a container', () => {
 
   /** Calls of turns started by cron job `id`: their last user message is the lane item's text. */
   const firings = (id: string): FakeCall[] =>
-    fake.calls.filter((c) => (c.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '').startsWith(`[cron job ${id} `));
+    fake.calls.filter((c) =>
+      (c.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '').startsWith(`[cron job ${id} `),
+    );
 
   beforeAll(async () => {
     fake = await startFakeProvider();
-    project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: `agents:\n  ${AGENT}:\n    role: keeps time\n` });
-    writeFileSync(join(project.dir, 'config', 'permissions.yaml'), `agents:\n  ${AGENT}:\n    allowed_apis: [llm]\n    can_manage_cron: true\n`);
+    project = makeProject({
+      port: await freePort(),
+      openaiBaseUrl: fake.openaiBaseUrl,
+      agentsYaml: `agents:\n  ${AGENT}:\n    role: keeps time\n`,
+    });
+    writeFileSync(
+      join(project.dir, 'config', 'permissions.yaml'),
+      `agents:\n  ${AGENT}:\n    allowed_apis: [llm]\n    can_manage_cron: true\n`,
+    );
     const started = await legion(['start', '-d'], project.dir);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
@@ -40,13 +49,18 @@ describe.skipIf(!available)('cron in a container', () => {
   });
 
   it('fires a job the agent set every 2s at least twice, and stops after the agent removes it', async () => {
-    const set = await legion(['chat', AGENT, '-m', 'call set_cron {"schedule":"every 2s","message":"e2e tick"}'], project.dir);
+    const set = await legion(
+      ['chat', AGENT, '-m', 'call set_cron {"schedule":"every 2s","message":"e2e tick"}'],
+      project.dir,
+    );
     expect(set.code).toBe(0);
     const id = /scheduled cron job (cron_[\w-]+)/.exec(set.stdout)?.[1] ?? '';
     expect(id).toMatch(/^cron_/);
 
     await waitFor(() => (firings(id).length >= 2 ? true : null), 'two firings of the job');
-    expect(firings(id)[0]?.messages.at(-1)?.content).toMatch(new RegExp(`^\\[cron job ${id} \\(every 2s\\) · id cronr_\\S+ · from cron\\]\\ne2e tick`));
+    expect(firings(id)[0]?.messages.at(-1)?.content).toMatch(
+      new RegExp(`^\\[cron job ${id} \\(every 2s\\) · id cronr_\\S+ · from cron\\]\\ne2e tick`),
+    );
 
     const removed = await legion(['chat', AGENT, '-m', `call remove_cron {"id":"${id}"}`], project.dir);
     expect(removed.stdout).toContain(`removed cron job ${id}`);

@@ -68,8 +68,12 @@ describe.skipIf(!available)('dashboard over a Docker fleet', () => {
     await expect.poll(() => badge('sentinel').textContent(), { timeout: 30_000 }).not.toBe('healthy');
     await screenshot(page, 'e2e-fleet-killed');
     await expect.poll(() => badge('sentinel').textContent(), { timeout: 60_000 }).toBe('healthy');
-    await expect.poll(() => page.locator('tr[data-agent="sentinel"] td[data-label="Restarts (1 h)"]').textContent()).toBe('1');
-    expect(await page.locator('tr[data-agent="sentinel"] td[data-label="Health"]').textContent()).toContain('restarted: its container is exited');
+    await expect
+      .poll(() => page.locator('tr[data-agent="sentinel"] td[data-label="Restarts (1 h)"]').textContent())
+      .toBe('1');
+    expect(await page.locator('tr[data-agent="sentinel"] td[data-label="Health"]').textContent()).toContain(
+      'restarted: its container is exited',
+    );
     await screenshot(page, 'e2e-fleet-back');
 
     const seen = (await page.evaluate('window.seen')) as string[];

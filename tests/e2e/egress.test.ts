@@ -27,14 +27,19 @@ import { hostServer, PROBE } from '../helpers/egress-probe.js';
 const available = await dockerAvailable();
 const canFirewall = missingFirewallRights() === null;
 if (available && !canFirewall) {
-  process.stderr.write('\n*** legion e2e egress: NOT ROOT (no CAP_NET_ADMIN); checking the host-isolation warning instead of the firewall ***\n\n');
+  process.stderr.write(
+    '\n*** legion e2e egress: NOT ROOT (no CAP_NET_ADMIN); checking the host-isolation warning instead of the firewall ***\n\n',
+  );
 }
 
 const AGENT = 'prober';
 
 function iptablesChain(): string {
   try {
-    return execFileSync('iptables', ['-w', '5', '-S', 'LEGION-HOST'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return execFileSync('iptables', ['-w', '5', '-S', 'LEGION-HOST'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch {
     return '';
   }
@@ -51,8 +56,10 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
   let refused: Awaited<ReturnType<typeof hostServer>>;
   let startOutput: string;
 
-  const probe = async (...args: string[]): Promise<string> => (await execIn(container, ['node', '-e', PROBE, ...args])).output.trim();
-  const events = async (): Promise<EventEntry[]> => (await MeshClient.connect(project.dir).requestJson('GET', '/api/events?limit=1000', EventListSchema)).events;
+  const probe = async (...args: string[]): Promise<string> =>
+    (await execIn(container, ['node', '-e', PROBE, ...args])).output.trim();
+  const events = async (): Promise<EventEntry[]> =>
+    (await MeshClient.connect(project.dir).requestJson('GET', '/api/events?limit=1000', EventListSchema)).events;
 
   beforeAll(async () => {
     fake = await startFakeProvider();
@@ -92,7 +99,9 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
 
   it('starts the container with proxy variables pointing at the egress proxy', async () => {
     const info = await docker.getContainer(container).inspect();
-    const env = Object.fromEntries(info.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    const env = Object.fromEntries(
+      info.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+    );
     for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) {
       const url = new URL(env[name] ?? '');
       expect(`${url.hostname}:${url.port}`, name).toBe(`${gateway}:${egressPort}`);
@@ -122,8 +131,12 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
 
   it.skipIf(!canFirewall)('installs its rule in the LEGION-HOST chain and says so', async () => {
     const chain = iptablesChain();
-    expect(chain).toContain(`-A LEGION-HOST -d ${gateway}/32 -p tcp -m multiport --dports ${meshPort},${egressPort} -m comment --comment legion -j ACCEPT`);
-    expect(chain).toMatch(/-A LEGION-HOST -m comment --comment legion -j REJECT --reject-with icmp-port-unreachable\n$/);
+    expect(chain).toContain(
+      `-A LEGION-HOST -d ${gateway}/32 -p tcp -m multiport --dports ${meshPort},${egressPort} -m comment --comment legion -j ACCEPT`,
+    );
+    expect(chain).toMatch(
+      /-A LEGION-HOST -m comment --comment legion -j REJECT --reject-with icmp-port-unreachable\n$/,
+    );
     expect(startOutput).toContain(`host isolation: agents reach only ports ${meshPort}, ${egressPort} on this host`);
     const status = await legion(['status'], project.dir);
     expect(status.stdout).toContain(`egress proxy: http://${gateway}:${egressPort}`);
@@ -131,8 +144,12 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
   });
 
   it('lets the allowlisted host port answer through the proxy, by plain HTTP and by CONNECT', async () => {
-    expect(await probe('get', `http://127.0.0.1:${allowed.port}/plain`)).toBe('get: 200 hello from the allowed host server /plain');
-    expect(await probe('connect', `127.0.0.1:${allowed.port}`, '/tunnel')).toBe('connect: 200 hello from the allowed host server /tunnel');
+    expect(await probe('get', `http://127.0.0.1:${allowed.port}/plain`)).toBe(
+      'get: 200 hello from the allowed host server /plain',
+    );
+    expect(await probe('connect', `127.0.0.1:${allowed.port}`, '/tunnel')).toBe(
+      'connect: 200 hello from the allowed host server /tunnel',
+    );
   });
 
   it('refuses every other port of the host with 403 and the rule, whatever can_use_internet says', async () => {
@@ -168,7 +185,12 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
   });
 
   it('gives commands of the exec tool the proxy, and they get through it', async () => {
-    await execIn(container, ['node', '-e', "require('fs').writeFileSync('/data/workspace/probe.js', process.argv[1])", PROBE]);
+    await execIn(container, [
+      'node',
+      '-e',
+      "require('fs').writeFileSync('/data/workspace/probe.js', process.argv[1])",
+      PROBE,
+    ]);
     const command = `node -e "$(cat /data/workspace/probe.js)" get http://127.0.0.1:${allowed.port}/from-exec; echo token=\${LEGION_AGENT_TOKEN:-absent}`;
     const result = await legion(['chat', AGENT, '-m', `call exec ${JSON.stringify({ command })}`], project.dir);
     expect(result.code, `${result.stderr}\n${result.stdout}`).toBe(0);
@@ -178,13 +200,37 @@ describe.skipIf(!available)('egress and host isolation with real Docker', () => 
 
   it('records each allowed and refused connection as an event', async () => {
     const egress = (await events()).filter((e) => e.kind.startsWith('egress_'));
-    expect(egress).toContainEqual(expect.objectContaining({ agent: AGENT, kind: 'egress_allowed', subject: `127.0.0.1:${allowed.port}`, detail: { method: 'GET' } }));
-    expect(egress).toContainEqual(expect.objectContaining({ agent: AGENT, kind: 'egress_allowed', subject: `127.0.0.1:${allowed.port}`, detail: { method: 'CONNECT' } }));
     expect(egress).toContainEqual(
-      expect.objectContaining({ agent: AGENT, kind: 'egress_refused', subject: `127.0.0.1:${refused.port}`, detail: { method: 'GET', rule: 'host_address', reason: expect.stringMatching(/an address of this machine/) } }),
+      expect.objectContaining({
+        agent: AGENT,
+        kind: 'egress_allowed',
+        subject: `127.0.0.1:${allowed.port}`,
+        detail: { method: 'GET' },
+      }),
     );
     expect(egress).toContainEqual(
-      expect.objectContaining({ agent: AGENT, kind: 'egress_refused', subject: `127.0.0.1:${new URL(fake.openaiBaseUrl).port}`, detail: expect.objectContaining({ rule: 'model_endpoint' }) }),
+      expect.objectContaining({
+        agent: AGENT,
+        kind: 'egress_allowed',
+        subject: `127.0.0.1:${allowed.port}`,
+        detail: { method: 'CONNECT' },
+      }),
+    );
+    expect(egress).toContainEqual(
+      expect.objectContaining({
+        agent: AGENT,
+        kind: 'egress_refused',
+        subject: `127.0.0.1:${refused.port}`,
+        detail: { method: 'GET', rule: 'host_address', reason: expect.stringMatching(/an address of this machine/) },
+      }),
+    );
+    expect(egress).toContainEqual(
+      expect.objectContaining({
+        agent: AGENT,
+        kind: 'egress_refused',
+        subject: `127.0.0.1:${new URL(fake.openaiBaseUrl).port}`,
+        detail: expect.objectContaining({ rule: 'model_endpoint' }),
+      }),
     );
   });
 
@@ -224,9 +270,18 @@ describe.skipIf(!available)('egress without the rights to firewall the host', ()
   it('says plainly at start and in status that host ports are reachable', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.LEGION_CRED_OPENAI_API_KEY;
-    const command = canFirewall ? ['setpriv', '--bounding-set', '-net_admin', '--', process.execPath, CLI, 'start', '-d'] : [process.execPath, CLI, 'start', '-d'];
-    const startOutput = execFileSync(command[0]!, command.slice(1), { cwd: project.dir, env, encoding: 'utf8', timeout: 280_000 });
-    expect(startOutput).toMatch(/warning: legion runs without root or CAP_NET_ADMIN, so agents can reach every port of this host/);
+    const command = canFirewall
+      ? ['setpriv', '--bounding-set', '-net_admin', '--', process.execPath, CLI, 'start', '-d']
+      : [process.execPath, CLI, 'start', '-d'];
+    const startOutput = execFileSync(command[0]!, command.slice(1), {
+      cwd: project.dir,
+      env,
+      encoding: 'utf8',
+      timeout: 280_000,
+    });
+    expect(startOutput).toMatch(
+      /warning: legion runs without root or CAP_NET_ADMIN, so agents can reach every port of this host/,
+    );
     const status = await legion(['status'], project.dir);
     expect(status.stdout).toMatch(/warning: legion runs without root or CAP_NET_ADMIN/);
     expect(status.stdout).toContain('iptables -I INPUT 1 -i br-');

@@ -16,7 +16,12 @@ import { tearDownFleet } from '../helpers/fleet.js';
 const available = await dockerAvailable();
 const REPO = resolve(import.meta.dirname, '../..');
 /** No OpenAI key anywhere: the environment's are blanked for every command. */
-const NO_KEYS = { OPENAI_API_KEY: '', LEGION_CRED_OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', LEGION_CRED_ANTHROPIC_API_KEY: '' };
+const NO_KEYS = {
+  OPENAI_API_KEY: '',
+  LEGION_CRED_OPENAI_API_KEY: '',
+  ANTHROPIC_API_KEY: '',
+  LEGION_CRED_ANTHROPIC_API_KEY: '',
+};
 
 describe.skipIf(!available)('the quick start, pasted, with a local OpenAI-compatible server', () => {
   let fake: FakeProvider;
@@ -38,7 +43,23 @@ describe.skipIf(!available)('the quick start, pasted, with a local OpenAI-compat
   async function quickStart(dir: string): Promise<void> {
     const port = await freePort();
     project = { dir, port, secret: '', cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-    const setup = await legion(['setup', '--yes', '--provider', 'openai-compatible', '--base-url', fake.openaiBaseUrl, '--model', 'llama3.1', '--port', String(port)], dir, NO_KEYS, 600_000);
+    const setup = await legion(
+      [
+        'setup',
+        '--yes',
+        '--provider',
+        'openai-compatible',
+        '--base-url',
+        fake.openaiBaseUrl,
+        '--model',
+        'llama3.1',
+        '--port',
+        String(port),
+      ],
+      dir,
+      NO_KEYS,
+      600_000,
+    );
     expect(setup.stderr).toBe('');
     expect(setup.code).toBe(0);
     const started = await legion(['start', '-d'], dir, NO_KEYS, 300_000);
@@ -48,7 +69,9 @@ describe.skipIf(!available)('the quick start, pasted, with a local OpenAI-compat
     expect(chat.stderr).toBe('');
     expect(chat.code).toBe(0);
     expect(chat.stdout).toContain('echo: hello from a fresh clone');
-    const call = fake.calls.find((c) => c.messages.some((m) => m.role === 'user' && m.content.includes('hello from a fresh clone')));
+    const call = fake.calls.find((c) =>
+      c.messages.some((m) => m.role === 'user' && m.content.includes('hello from a fresh clone')),
+    );
     expect((call?.body as { model?: string } | undefined)?.model).toBe('llama3.1');
   }
 

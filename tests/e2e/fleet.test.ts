@@ -43,7 +43,10 @@ describe.skipIf(!available)('fleet with real Docker', () => {
   });
 
   it('round-trips write_file and read_file in /data', async () => {
-    const write = await legion(['chat', 'assistant', '-m', 'call write_file {"path":"notes/hello.txt","content":"hello from the e2e test"}'], project.dir);
+    const write = await legion(
+      ['chat', 'assistant', '-m', 'call write_file {"path":"notes/hello.txt","content":"hello from the e2e test"}'],
+      project.dir,
+    );
     expect(write.code).toBe(0);
     const read = await legion(['chat', 'assistant', '-m', 'call read_file {"path":"notes/hello.txt"}'], project.dir);
     expect(read.code).toBe(0);
@@ -63,9 +66,14 @@ describe.skipIf(!available)('fleet with real Docker', () => {
     const text = await legion(['status'], project.dir);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/assistant\s+healthy\s+running\s+0 queued/);
-    const json = JSON.parse((await legion(['status', '--json'], project.dir)).stdout) as { ready: boolean; agents: { name: string; health: string; model: string }[] };
+    const json = JSON.parse((await legion(['status', '--json'], project.dir)).stdout) as {
+      ready: boolean;
+      agents: { name: string; health: string; model: string }[];
+    };
     expect(json.ready).toBe(true);
-    expect(json.agents).toEqual([expect.objectContaining({ name: 'assistant', health: 'healthy', model: 'openai/gpt-4o-mini' })]);
+    expect(json.agents).toEqual([
+      expect.objectContaining({ name: 'assistant', health: 'healthy', model: 'openai/gpt-4o-mini' }),
+    ]);
   });
 
   it('says once, at start and in status, that the agent runs under runc without a sandbox', async () => {
@@ -102,7 +110,10 @@ describe.skipIf(!available)('fleet with real Docker', () => {
     expect(info.HostConfig.Init).toBe(true);
     const volume = `legion-${projectId(project.dir)}-assistant`;
     expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: volume, Destination: '/data' })]);
-    expect((await docker.getVolume(volume).inspect()).Labels).toMatchObject({ 'legion.project': projectId(project.dir), 'legion.agent': 'assistant' });
+    expect((await docker.getVolume(volume).inspect()).Labels).toMatchObject({
+      'legion.project': projectId(project.dir),
+      'legion.agent': 'assistant',
+    });
     expect(info.Config.Env.filter((e) => /^LEGION_AGENT(_SERVER)?_TOKEN=/.test(e))).toEqual([]);
     expect(info.Config.Labels).toMatchObject({ 'legion.project': projectId(project.dir), 'legion.agent': 'assistant' });
     expect(Object.keys(info.NetworkSettings.Networks)).toEqual(['legion_internal']);

@@ -35,8 +35,14 @@ describe.skipIf(!gvisor)('agents under gVisor (runtime: runsc)', () => {
   let refused: Awaited<ReturnType<typeof hostServer>>;
 
   const chat = (message: string, ...flags: string[]) => legion(['chat', AGENT, ...flags, '-m', message], project.dir);
-  const probe = async (...args: string[]): Promise<string> => (await execIn(container, ['node', '-e', PROBE, ...args])).output.trim();
-  const agent = async (): Promise<AgentStatusEntry | null> => (await MeshClient.find(project.dir)?.status().catch(() => null))?.agents.find((a) => a.name === AGENT) ?? null;
+  const probe = async (...args: string[]): Promise<string> =>
+    (await execIn(container, ['node', '-e', PROBE, ...args])).output.trim();
+  const agent = async (): Promise<AgentStatusEntry | null> =>
+    (
+      await MeshClient.find(project.dir)
+        ?.status()
+        .catch(() => null)
+    )?.agents.find((a) => a.name === AGENT) ?? null;
   const containerInfo = () => docker.getContainer(container).inspect();
 
   beforeAll(async () => {
@@ -60,10 +66,21 @@ describe.skipIf(!gvisor)('agents under gVisor (runtime: runsc)', () => {
     container = `legion-${projectId(project.dir)}-${AGENT}`;
     gateway = new URL((await MeshClient.connect(project.dir).status()).mesh.agent_api_url).hostname;
     // The gateway is known once the mesh made the network; the matrix reloads the edit live.
-    writeFileSync(permissions, `agents:\n  ${AGENT}:\n    allowed_apis: [llm]\n    allowed_domains: ["${gateway}:${allowed.port}"]\n`);
+    writeFileSync(
+      permissions,
+      `agents:\n  ${AGENT}:\n    allowed_apis: [llm]\n    allowed_domains: ["${gateway}:${allowed.port}"]\n`,
+    );
     await waitFor(async () => {
-      const { events } = await MeshClient.connect(project.dir).requestJson('GET', '/api/events?limit=1000', EventListSchema);
-      return events.some((e) => e.kind === 'permissions_reloaded' && JSON.stringify(e.detail).includes('permissions.yaml')) ? true : null;
+      const { events } = await MeshClient.connect(project.dir).requestJson(
+        'GET',
+        '/api/events?limit=1000',
+        EventListSchema,
+      );
+      return events.some(
+        (e) => e.kind === 'permissions_reloaded' && JSON.stringify(e.detail).includes('permissions.yaml'),
+      )
+        ? true
+        : null;
     }, 'the permission matrix to reload config/permissions.yaml');
   });
 
@@ -81,10 +98,14 @@ describe.skipIf(!gvisor)('agents under gVisor (runtime: runsc)', () => {
     expect((await containerInfo()).HostConfig.Runtime).toBe('runsc');
     expect((await agent())?.container).toMatchObject({ runtime: 'runsc', sandboxed: true });
     const status = await legion(['status'], project.dir);
-    expect(status.stdout).toMatch(new RegExp(`${AGENT}\\s+healthy\\s+running\\s.*\\s${container}\\s+runsc\\s+openai/gpt-4o-mini`));
+    expect(status.stdout).toMatch(
+      new RegExp(`${AGENT}\\s+healthy\\s+running\\s.*\\s${container}\\s+runsc\\s+openai/gpt-4o-mini`),
+    );
     expect(status.stdout).not.toContain('warning');
     const doctor = await legion(['doctor'], project.dir);
-    expect(doctor.stdout).toMatch(new RegExp(`^ok +agent sandbox +agents run with a kernel of their own: ${AGENT} under runsc$`, 'm'));
+    expect(doctor.stdout).toMatch(
+      new RegExp(`^ok +agent sandbox +agents run with a kernel of their own: ${AGENT} under runsc$`, 'm'),
+    );
   });
 
   it("shows gVisor's kernel inside the agent, not the host's", async () => {
@@ -113,10 +134,17 @@ describe.skipIf(!gvisor)('agents under gVisor (runtime: runsc)', () => {
     expect(saved.stdout).toMatch(/saved to memory\/\d{4}-\d{2}-\d{2}\.md/);
     const question = 'What is the vault code word?';
     expect((await chat(question, '--reset')).code).toBe(0);
-    const system = fake.calls.filter((c) => c.messages.some((m) => m.role === 'user' && m.content === question)).at(-1)?.messages.find((m) => m.role === 'system')?.content;
+    const system = fake.calls
+      .filter((c) => c.messages.some((m) => m.role === 'user' && m.content === question))
+      .at(-1)
+      ?.messages.find((m) => m.role === 'system')?.content;
     expect(system).toContain('The vault code word is periwinkle');
     // node rather than ls: Debian 12's runsc (20221219) answers coreutils' statx with EINVAL (docs/security.md).
-    const listing = await execIn(container, ['node', '-e', "console.log(require('fs').readdirSync('/data').join('\\n'))"]);
+    const listing = await execIn(container, [
+      'node',
+      '-e',
+      "console.log(require('fs').readdirSync('/data').join('\\n'))",
+    ]);
     expect(listing.output.split('\n')).toContain('agent.db-wal');
   });
 
@@ -126,19 +154,29 @@ describe.skipIf(!gvisor)('agents under gVisor (runtime: runsc)', () => {
   });
 
   it('lets an allowed host server answer through the egress proxy and refuses the rest with 403', async () => {
-    expect(await probe('get', `http://${gateway}:${allowed.port}/walled`)).toBe('get: 200 hello from the allowed host server /walled');
-    expect(await probe('connect', `${gateway}:${allowed.port}`, '/tunnel')).toBe('connect: 200 hello from the allowed host server /tunnel');
-    expect(await probe('get', `http://127.0.0.1:${refused.port}/secret`)).toMatch(/^get: 403 egress_refused: walled may not connect to 127\.0\.0\.1/);
+    expect(await probe('get', `http://${gateway}:${allowed.port}/walled`)).toBe(
+      'get: 200 hello from the allowed host server /walled',
+    );
+    expect(await probe('connect', `${gateway}:${allowed.port}`, '/tunnel')).toBe(
+      'connect: 200 hello from the allowed host server /tunnel',
+    );
+    expect(await probe('get', `http://127.0.0.1:${refused.port}/secret`)).toMatch(
+      /^get: 403 egress_refused: walled may not connect to 127\.0\.0\.1/,
+    );
     expect(refused.hits).toEqual([]);
   });
 
   it('brings a killed container back under runsc with /data intact', async () => {
     const before = (await containerInfo()).Id;
     await docker.getContainer(before).kill();
-    await waitFor(async () => {
-      const now = await agent();
-      return now?.health === 'healthy' && now.restarts === 1 ? true : null;
-    }, `${AGENT} to be restarted and healthy`, 30_000);
+    await waitFor(
+      async () => {
+        const now = await agent();
+        return now?.health === 'healthy' && now.restarts === 1 ? true : null;
+      },
+      `${AGENT} to be restarted and healthy`,
+      30_000,
+    );
     const after = await containerInfo();
     expect(after.Id).not.toBe(before);
     expect(after.HostConfig.Runtime).toBe('runsc');
@@ -165,7 +203,12 @@ describe.skipIf(!available)('choosing the runtime with real Docker', () => {
 
   beforeAll(async () => {
     fake = await startFakeProvider();
-    project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, runtime: 'no-such-runtime', agentsYaml: `agents:\n  ${name}:\n    role: picks\n` });
+    project = makeProject({
+      port: await freePort(),
+      openaiBaseUrl: fake.openaiBaseUrl,
+      runtime: 'no-such-runtime',
+      agentsYaml: `agents:\n  ${name}:\n    role: picks\n`,
+    });
   });
 
   afterAll(async () => {
@@ -178,7 +221,9 @@ describe.skipIf(!available)('choosing the runtime with real Docker', () => {
     const started = await legion(['start', '-d'], project.dir);
     expect(started.code).toBe(1);
     const known = Object.keys(((await docker.info()) as { Runtimes: Record<string, unknown> }).Runtimes).sort();
-    expect(started.stderr + started.stdout).toContain(`the OCI runtime "no-such-runtime" (runtime: in config/mesh.yaml or config/agents.yaml) is not registered with Docker; it knows: ${known.join(', ')}`);
+    expect(started.stderr + started.stdout).toContain(
+      `the OCI runtime "no-such-runtime" (runtime: in config/mesh.yaml or config/agents.yaml) is not registered with Docker; it knows: ${known.join(', ')}`,
+    );
     expect(await projectContainers(projectId(project.dir))).toEqual([]);
   });
 

@@ -23,20 +23,28 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
 
   /** Straight from the admin API (a CLI process per poll would blur the 10 s measured below). */
   const agent = async (name: string): Promise<AgentStatusEntry | null> => {
-    const status = await MeshClient.find(project.dir)?.status().catch(() => null);
+    const status = await MeshClient.find(project.dir)
+      ?.status()
+      .catch(() => null);
     return status?.agents.find((a) => a.name === name) ?? null;
   };
   const containerId = async (name: string) => (await docker.getContainer(`legion-${id}-${name}`).inspect()).Id;
   /** Turns the fake saw from survivor that began with a user message matching `pattern`. */
   const turnsOfSurvivor = (pattern: RegExp) =>
-    fake.calls.filter((c) => c.messages.some((m) => m.role === 'system' && m.content.startsWith('You are survivor,')) && c.messages.at(-1)?.role === 'user' && pattern.test(c.messages.at(-1)?.content ?? ''));
+    fake.calls.filter(
+      (c) =>
+        c.messages.some((m) => m.role === 'system' && m.content.startsWith('You are survivor,')) &&
+        c.messages.at(-1)?.role === 'user' &&
+        pattern.test(c.messages.at(-1)?.content ?? ''),
+    );
 
   beforeAll(async () => {
     fake = await startFakeProvider();
     project = makeProject({
       port: await freePort(),
       openaiBaseUrl: fake.openaiBaseUrl,
-      agentsYaml: 'agents:\n  survivor:\n    role: keeps going\n    subscriptions: [signals]\n  herald:\n    role: announces\n',
+      agentsYaml:
+        'agents:\n  survivor:\n    role: keeps going\n    subscriptions: [signals]\n  herald:\n    role: announces\n',
     });
     writeFileSync(
       join(project.dir, 'config', 'permissions.yaml'),
@@ -55,16 +63,23 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
   });
 
   it('brings a container killed with docker kill back within 10 s, with /data intact', async () => {
-    const wrote = await legion(['chat', 'survivor', '-m', 'call write_file {"path":"keep/proof.txt","content":"survives docker kill"}'], project.dir);
+    const wrote = await legion(
+      ['chat', 'survivor', '-m', 'call write_file {"path":"keep/proof.txt","content":"survives docker kill"}'],
+      project.dir,
+    );
     expect(wrote.stdout).toMatch(/wrote 20 bytes/);
     const before = await containerId('survivor');
 
     await docker.getContainer(before).kill();
     const killedAt = Date.now();
-    const back = await waitFor(async () => {
-      const now = await agent('survivor');
-      return now?.health === 'healthy' && now.restarts === 1 ? now : null;
-    }, 'survivor to be restarted and healthy', 10_000);
+    const back = await waitFor(
+      async () => {
+        const now = await agent('survivor');
+        return now?.health === 'healthy' && now.restarts === 1 ? now : null;
+      },
+      'survivor to be restarted and healthy',
+      10_000,
+    );
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     expect(back.last_error).toBe('restarted: its container is exited');
     expect(await containerId('survivor')).not.toBe(before);
@@ -78,10 +93,16 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
   it('adopts the running containers after a SIGKILL of the mesh and delivers each queued event exactly once', async () => {
     // A long chat turn holds survivor's lane, so the events below stay queued behind it.
     const holding = legion(['chat', 'survivor', '-m', 'call exec {"command":"sleep 25","timeout_s":60}'], project.dir);
-    await waitFor(async () => ((await agent('survivor'))?.lane.running?.kind === 'chat' ? true : null), 'the chat turn to hold the lane');
+    await waitFor(
+      async () => ((await agent('survivor'))?.lane.running?.kind === 'chat' ? true : null),
+      'the chat turn to hold the lane',
+    );
     const markers = ['queued-alpha', 'queued-beta', 'queued-gamma'];
     for (const marker of markers) {
-      const published = await legion(['chat', 'herald', '-m', `call publish_event {"topic":"signals","payload":{"marker":"${marker}"}}`], project.dir);
+      const published = await legion(
+        ['chat', 'herald', '-m', `call publish_event {"topic":"signals","payload":{"marker":"${marker}"}}`],
+        project.dir,
+      );
       expect(published.stdout).toMatch(/to 1 subscriber/);
     }
     expect((await agent('survivor'))?.lane).toMatchObject({ queued: 3, inflight: 1 });
@@ -103,7 +124,10 @@ describe.skipIf(!available)('health monitor and adoption with real Docker', () =
       const lane = (await agent('survivor'))?.lane;
       return lane && lane.queued === 0 && lane.inflight === 0 ? true : null;
     }, 'survivor to work off its lane');
-    for (const marker of markers) expect(turnsOfSurvivor(new RegExp(`\\[event signals · id evt_\\S+ · published by herald\\][\\s\\S]*${marker}`))).toHaveLength(1);
+    for (const marker of markers)
+      expect(
+        turnsOfSurvivor(new RegExp(`\\[event signals · id evt_\\S+ · published by herald\\][\\s\\S]*${marker}`)),
+      ).toHaveLength(1);
     const survivor = await agent('survivor');
     expect(survivor).toMatchObject({ health: 'healthy', restarts: 0 });
     // The adopted container still speaks to the mesh with its restored tokens.

@@ -17,11 +17,18 @@ describe.skipIf(!available)('memory across sessions and container restarts', () 
 
   /** The system prompt the fake saw with the newest request that carried `question`. */
   const systemPromptFor = (question: string) =>
-    fake.calls.filter((c) => c.messages.some((m) => m.role === 'user' && m.content === question)).at(-1)?.messages.find((m) => m.role === 'system')?.content ?? '';
+    fake.calls
+      .filter((c) => c.messages.some((m) => m.role === 'user' && m.content === question))
+      .at(-1)
+      ?.messages.find((m) => m.role === 'system')?.content ?? '';
 
   beforeAll(async () => {
     fake = await startFakeProvider();
-    project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: `agents:\n  ${AGENT}:\n    role: remembers\n` });
+    project = makeProject({
+      port: await freePort(),
+      openaiBaseUrl: fake.openaiBaseUrl,
+      agentsYaml: `agents:\n  ${AGENT}:\n    role: remembers\n`,
+    });
     const started = await legion(['start', '-d'], project.dir);
     expect(started.code, started.stderr).toBe(0);
   });
@@ -33,7 +40,10 @@ describe.skipIf(!available)('memory across sessions and container restarts', () 
   });
 
   it('recalls a saved fact in a new session', async () => {
-    const saved = await legion(['chat', AGENT, '-m', `call memory_save {"text":"My cat's name is Whiskerino"}`], project.dir);
+    const saved = await legion(
+      ['chat', AGENT, '-m', `call memory_save {"text":"My cat's name is Whiskerino"}`],
+      project.dir,
+    );
     expect(saved.stdout).toMatch(/saved to memory\/\d{4}-\d{2}-\d{2}\.md/);
     const asked = await legion(['chat', AGENT, '--reset', '-m', "What is my cat's name?"], project.dir);
     expect(asked.code).toBe(0);

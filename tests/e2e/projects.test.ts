@@ -23,7 +23,8 @@ describe.skipIf(!available)('two projects with an agent of the same name (real D
 
   beforeAll(async () => {
     fake = await startFakeProvider();
-    for (let i = 0; i < 2; i++) projects.push(makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl }));
+    for (let i = 0; i < 2; i++)
+      projects.push(makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl }));
     const started = await Promise.all(projects.map((p) => legion(['start', '-d'], p.dir)));
     for (const s of started) {
       expect(s.code, s.stderr).toBe(0);
@@ -43,19 +44,30 @@ describe.skipIf(!available)('two projects with an agent of the same name (real D
     for (const p of [a, b]) {
       const info = await docker.getContainer(container(p)).inspect();
       expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: volume(p), Destination: '/data' })]);
-      expect((await docker.getVolume(volume(p)).inspect()).Labels).toMatchObject({ 'legion.project': projectId(p.dir), 'legion.agent': 'assistant' });
+      expect((await docker.getVolume(volume(p)).inspect()).Labels).toMatchObject({
+        'legion.project': projectId(p.dir),
+        'legion.agent': 'assistant',
+      });
     }
-    const wrote = await legion(['chat', 'assistant', '-m', `call exec ${JSON.stringify({ command: 'echo from-a > only-a.txt && ls' })}`], a.dir);
+    const wrote = await legion(
+      ['chat', 'assistant', '-m', `call exec ${JSON.stringify({ command: 'echo from-a > only-a.txt && ls' })}`],
+      a.dir,
+    );
     expect(wrote.code, wrote.stderr).toBe(0);
     expect(wrote.stdout).toContain('only-a.txt');
-    const seen = await legion(['chat', 'assistant', '-m', `call exec ${JSON.stringify({ command: 'ls; cat only-a.txt' })}`], b.dir);
+    const seen = await legion(
+      ['chat', 'assistant', '-m', `call exec ${JSON.stringify({ command: 'ls; cat only-a.txt' })}`],
+      b.dir,
+    );
     expect(seen.code, seen.stderr).toBe(0);
     expect(seen.stdout).toContain('No such file');
     expect(seen.stdout).not.toContain('from-a');
 
     const marks = ['marker-of-a-7f3k', 'marker-of-b-9q2z'];
-    for (const [i, p] of [a, b].entries()) expect((await legion(['chat', 'assistant', '-m', marks[i] ?? ''], p.dir)).code).toBe(0);
-    const grep = async (p: TestProject, text: string) => (await execIn(container(p), ['sh', '-c', `cat /data/agent.db* | grep -c ${text} || true`])).output.trim();
+    for (const [i, p] of [a, b].entries())
+      expect((await legion(['chat', 'assistant', '-m', marks[i] ?? ''], p.dir)).code).toBe(0);
+    const grep = async (p: TestProject, text: string) =>
+      (await execIn(container(p), ['sh', '-c', `cat /data/agent.db* | grep -c ${text} || true`])).output.trim();
     expect(await grep(a, marks[0] ?? '')).not.toBe('0');
     expect(await grep(a, marks[1] ?? '')).toBe('0');
     expect(await grep(b, marks[1] ?? '')).not.toBe('0');
@@ -73,7 +85,11 @@ describe.skipIf(!available)('two projects with an agent of the same name (real D
     expect(adopted.code, adopted.stderr).toBe(0);
     expect(adopted.stdout).toContain(`copied ${volume(a)} into ${volume(b)}`);
     const look = async (source: string) => {
-      const c = await docker.createContainer({ Image: image, Cmd: ['sh', '-c', 'ls -A /v /v/workspace /v/.before-adopt-* 2>/dev/null; true'], HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: source, Target: '/v', ReadOnly: true }] } });
+      const c = await docker.createContainer({
+        Image: image,
+        Cmd: ['sh', '-c', 'ls -A /v /v/workspace /v/.before-adopt-* 2>/dev/null; true'],
+        HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: source, Target: '/v', ReadOnly: true }] },
+      });
       await c.start();
       await c.wait();
       const out = (await c.logs({ stdout: true, stderr: true })).toString('utf8');

@@ -70,7 +70,9 @@ describe.skipIf(!available)('legion start REPL through a pseudo-terminal', () =>
     terminal.type('@assistant tell me about the weather on mars\r');
     await terminal.waitFor(/echo: tell me about the weather on mars/);
     // The reply arrived in pieces as the fake streamed it, not as one block at the end.
-    const replyChunks = terminal.chunks.filter((c) => /\b(tell|me|about|the|weather|on|mars)\b/.test(c) && !c.includes('@assistant'));
+    const replyChunks = terminal.chunks.filter(
+      (c) => /\b(tell|me|about|the|weather|on|mars)\b/.test(c) && !c.includes('@assistant'),
+    );
     expect(replyChunks.length).toBeGreaterThan(1);
 
     // Ctrl-C mid-reply interrupts that reply only; the fleet keeps answering.
@@ -84,7 +86,10 @@ describe.skipIf(!available)('legion start REPL through a pseudo-terminal', () =>
     await terminal.waitFor(/echo: still there\?/);
     // Lines are handled one at a time, so everything the interrupted turn printed
     // lies between its start and the next reply.
-    const interrupted = terminal.screen.slice(terminal.screen.lastIndexOf('echo: word0'), terminal.screen.lastIndexOf('echo: still there'));
+    const interrupted = terminal.screen.slice(
+      terminal.screen.lastIndexOf('echo: word0'),
+      terminal.screen.lastIndexOf('echo: still there'),
+    );
     expect(interrupted).not.toContain('word59');
 
     terminal.type('/agents\r');

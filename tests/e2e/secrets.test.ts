@@ -37,7 +37,11 @@ describe.skipIf(!available)('secrets with real Docker', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     fake = await startFakeProvider();
-    project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: 'agents:\n  courier:\n    role: calls services\n' });
+    project = makeProject({
+      port: await freePort(),
+      openaiBaseUrl: fake.openaiBaseUrl,
+      agentsYaml: 'agents:\n  courier:\n    role: calls services\n',
+    });
     appendFileSync(join(project.dir, '.env'), `LEGION_CRED_DEMO=${DEMO_SECRET}\nLEGION_CRED_SPARE=${SPARE_SECRET}\n`);
     writeFileSync(
       join(project.dir, 'config', 'permissions.yaml'),
@@ -68,7 +72,9 @@ describe.skipIf(!available)('secrets with real Docker', () => {
 
     const logs = await legion(['logs', '--agent', 'courier', '-n', '200'], project.dir);
     expect(logs.code).toBe(0);
-    expect(logs.stdout).toMatch(/courier\s+http_request\s+GET 127\.0\.0\.1:\d+\/echo \{"status":200,"credentials":\["demo"\]\}/);
+    expect(logs.stdout).toMatch(
+      /courier\s+http_request\s+GET 127\.0\.0\.1:\d+\/echo \{"status":200,"credentials":\["demo"\]\}/,
+    );
 
     const meshLog = readFileSync(join(project.dir, '.legion', 'mesh.log'), 'utf8');
     expect(meshLog).toContain('mesh_listening');

@@ -25,7 +25,22 @@ describe.skipIf(!available)('legion setup --yes, then legion start -d, in an emp
     project = { dir, port, secret: 'k', cleanup: () => rmSync(dir, { recursive: true, force: true }) };
     // --port keeps clear of a mesh on the default 8420; the image is built (or found current) by setup itself.
     setup = await legion(
-      ['setup', '--yes', '--provider', 'openai-compatible', '--base-url', fake.openaiBaseUrl, '--api-key', 'k', '--template', 'sales', '--project', 'Find leads', '--port', String(port)],
+      [
+        'setup',
+        '--yes',
+        '--provider',
+        'openai-compatible',
+        '--base-url',
+        fake.openaiBaseUrl,
+        '--api-key',
+        'k',
+        '--template',
+        'sales',
+        '--project',
+        'Find leads',
+        '--port',
+        String(port),
+      ],
       dir,
     );
   });
@@ -62,7 +77,9 @@ describe.skipIf(!available)('legion setup --yes, then legion start -d, in an emp
     expect(chat.stderr).toBe('');
     expect(chat.code).toBe(0);
     expect(chat.stdout).toContain('echo: who are our first prospects?');
-    const call = fake.calls.find((c) => c.messages.some((m) => m.role === 'user' && m.content.includes('who are our first prospects?')));
+    const call = fake.calls.find((c) =>
+      c.messages.some((m) => m.role === 'user' && m.content.includes('who are our first prospects?')),
+    );
     const system = call?.messages.find((m) => m.role === 'system')?.content ?? '';
     expect(system).toContain('Find leads');
     // The mesh called the provider with the key setup stored.

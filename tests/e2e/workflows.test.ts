@@ -6,7 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { directiveResponder, startFakeProvider, type FakeCall, type FakeProvider, type FakeStep } from '../fakes/fake-provider.js';
+import {
+  directiveResponder,
+  startFakeProvider,
+  type FakeCall,
+  type FakeProvider,
+  type FakeStep,
+} from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
 import { dockerAvailable } from '../helpers/docker.js';
 import { tearDownFleet, killMesh } from '../helpers/fleet.js';
@@ -66,7 +72,8 @@ const opensTask = (call: FakeCall) => !call.messages.some((m) => m.role === 'too
 
 /** A slow step sleeps in the container (the exec tool) before it answers. */
 function sleepThen(call: FakeCall, seconds: number, answer: unknown): FakeStep {
-  if (call.messages.at(-1)?.role !== 'tool') return { tool_calls: [{ name: 'exec', arguments: { command: `sleep ${seconds}`, timeout_s: 60 } }] };
+  if (call.messages.at(-1)?.role !== 'tool')
+    return { tool_calls: [{ name: 'exec', arguments: { command: `sleep ${seconds}`, timeout_s: 60 } }] };
   return { text: JSON.stringify(answer) };
 }
 
@@ -162,17 +169,27 @@ describe.skipIf(!available)('workflows with real containers', () => {
     const id = started.stdout.trim().split('\n').at(-1) ?? '';
     expect(id).not.toBe('');
     // The agent has the slow step's tool call: it sleeps in its container now.
-    await waitFor(() => fake.calls.find((call) => taskOf(call)?.id === `${id}.slow.1`) ?? null, 'the slow step to start');
-    await waitFor(async () => ((await runStatus(id)).steps.find((s) => s.id === 'slow')?.status === 'running' ? true : null), 'the slow step to show as running');
+    await waitFor(
+      () => fake.calls.find((call) => taskOf(call)?.id === `${id}.slow.1`) ?? null,
+      'the slow step to start',
+    );
+    await waitFor(
+      async () => ((await runStatus(id)).steps.find((s) => s.id === 'slow')?.status === 'running' ? true : null),
+      'the slow step to show as running',
+    );
 
     await killMesh(project);
     const restarted = await legion(['start', '-d'], project.dir);
     expect(restarted.code).toBe(0);
 
-    const final = await waitFor(async () => {
-      const run = await runStatus(id);
-      return run.status === 'running' ? null : run;
-    }, 'the run to finish', 90_000);
+    const final = await waitFor(
+      async () => {
+        const run = await runStatus(id);
+        return run.status === 'running' ? null : run;
+      },
+      'the run to finish',
+      90_000,
+    );
     expect(final.status).toBe('done');
     expect(final.steps.map((s) => [s.id, s.status, s.attempt])).toEqual([
       ['slow', 'done', 1],
@@ -180,7 +197,9 @@ describe.skipIf(!available)('workflows with real containers', () => {
     ]);
     expect(final.steps.find((s) => s.id === 'after')?.result).toEqual({ after: true });
     // Each step's task ran once: one opening model call per task id, all of attempt 1.
-    const opened = fake.calls.filter((call) => taskOf(call)?.id.startsWith(`${id}.`) && opensTask(call)).map((call) => taskOf(call)?.id);
+    const opened = fake.calls
+      .filter((call) => taskOf(call)?.id.startsWith(`${id}.`) && opensTask(call))
+      .map((call) => taskOf(call)?.id);
     expect(opened.sort()).toEqual([`${id}.after.1`, `${id}.slow.1`]);
   });
 });

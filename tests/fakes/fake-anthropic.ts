@@ -3,7 +3,15 @@
 // the tool_use blocks of the previous assistant turn), JSON answers, the real stream
 // event sequence (message_start, ping, content_block_start/delta/stop, message_delta,
 // message_stop as `event:` + `data:` frames) and error bodies.
-import { argumentPieces, isRecord, textChunks, type FakeAnswer, type FakeFormat, type FakeImage, type FakeMessage } from './fake-types.js';
+import {
+  argumentPieces,
+  isRecord,
+  textChunks,
+  type FakeAnswer,
+  type FakeFormat,
+  type FakeImage,
+  type FakeMessage,
+} from './fake-types.js';
 
 export const anthropicFormat: FakeFormat = {
   provider: 'anthropic',
@@ -14,14 +22,16 @@ export const anthropicFormat: FakeFormat = {
     if (!isRecord(body)) return 'the body must be a JSON object';
     if (typeof body.model !== 'string' || body.model === '') return 'model: Field required';
     if (typeof body.max_tokens !== 'number') return 'max_tokens: Field required';
-    if (!Array.isArray(body.messages) || body.messages.length === 0) return 'messages: at least one message is required';
+    if (!Array.isArray(body.messages) || body.messages.length === 0)
+      return 'messages: at least one message is required';
     const messages: FakeMessage[] = [];
     const system = blocksText(body.system);
     if (system) messages.push({ role: 'system', content: system });
     let pendingToolUses: string[] = [];
     for (const [index, raw] of body.messages.entries()) {
       if (!isRecord(raw)) return `messages.${index}: expected an object`;
-      const parsed = raw.role === 'user' ? parseUser(raw.content) : raw.role === 'assistant' ? parseAssistant(raw.content) : null;
+      const parsed =
+        raw.role === 'user' ? parseUser(raw.content) : raw.role === 'assistant' ? parseAssistant(raw.content) : null;
       if (parsed === null) return `messages.${index}.role: Input should be 'user' or 'assistant'`;
       if (typeof parsed === 'string') return `messages.${index}.content: ${parsed}`;
       const answered = parsed.filter((m) => m.role === 'tool').map((m) => m.tool_call_id ?? '');
@@ -47,7 +57,10 @@ export const anthropicFormat: FakeFormat = {
   },
 
   unauthorized() {
-    return { status: 401, body: { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } } };
+    return {
+      status: 401,
+      body: { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } },
+    };
   },
 
   errorBody(status, message, type) {
@@ -86,9 +99,13 @@ export const anthropicFormat: FakeFormat = {
     ];
     let index = 0;
     if (answer.text !== '') {
-      frames.push(event('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }));
+      frames.push(
+        event('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } }),
+      );
       for (const text of textChunks(answer.text)) {
-        frames.push(event('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text } }));
+        frames.push(
+          event('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text } }),
+        );
       }
       frames.push(event('content_block_stop', { type: 'content_block_stop', index }));
       index += 1;
@@ -102,7 +119,13 @@ export const anthropicFormat: FakeFormat = {
         }),
       );
       for (const piece of argumentPieces(call.arguments)) {
-        frames.push(event('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } }));
+        frames.push(
+          event('content_block_delta', {
+            type: 'content_block_delta',
+            index,
+            delta: { type: 'input_json_delta', partial_json: piece },
+          }),
+        );
       }
       frames.push(event('content_block_stop', { type: 'content_block_stop', index }));
       index += 1;
@@ -134,7 +157,12 @@ function parseUser(content: unknown): FakeMessage[] | string {
       if (block.is_error === true) result.is_error = true;
       const images = Array.isArray(block.content)
         ? block.content.flatMap((b): FakeImage[] =>
-            isRecord(b) && b.type === 'image' && isRecord(b.source) && b.source.type === 'base64' && typeof b.source.media_type === 'string' && typeof b.source.data === 'string'
+            isRecord(b) &&
+            b.type === 'image' &&
+            isRecord(b.source) &&
+            b.source.type === 'base64' &&
+            typeof b.source.media_type === 'string' &&
+            typeof b.source.data === 'string'
               ? [{ media_type: b.source.media_type, data: b.source.data }]
               : [],
           )
@@ -166,7 +194,11 @@ function parseAssistant(content: unknown): FakeMessage[] | string {
       return `unsupported content block ${JSON.stringify(block.type)}`;
     }
   }
-  return [toolCalls.length > 0 ? { role: 'assistant', content: text, tool_calls: toolCalls } : { role: 'assistant', content: text }];
+  return [
+    toolCalls.length > 0
+      ? { role: 'assistant', content: text, tool_calls: toolCalls }
+      : { role: 'assistant', content: text },
+  ];
 }
 
 /** A string, or the text of a list of text blocks. */

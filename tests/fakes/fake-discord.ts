@@ -56,7 +56,10 @@ export interface FakeDiscord {
 const API_PREFIX = '/api/v10';
 const MAX_CONTENT = 2000;
 
-export async function startFakeDiscord(token: string, options: { heartbeatIntervalMs?: number } = {}): Promise<FakeDiscord> {
+export async function startFakeDiscord(
+  token: string,
+  options: { heartbeatIntervalMs?: number } = {},
+): Promise<FakeDiscord> {
   const calls: DiscordCall[] = [];
   const messages: BotMessage[] = [];
   const identifies: Identify[] = [];
@@ -71,7 +74,14 @@ export async function startFakeDiscord(token: string, options: { heartbeatInterv
   let readyResolve: () => void = () => undefined;
   const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
 
-  const apiUser = (user: DiscordUser) => ({ id: user.id, username: user.username, discriminator: '0', global_name: null, avatar: null, ...(user.bot ? { bot: true } : {}) });
+  const apiUser = (user: DiscordUser) => ({
+    id: user.id,
+    username: user.username,
+    discriminator: '0',
+    global_name: null,
+    avatar: null,
+    ...(user.bot ? { bot: true } : {}),
+  });
   const dmChannel = (user: DiscordUser) => {
     users.set(user.id, user);
     let id = dmChannels.get(user.id);
@@ -83,17 +93,31 @@ export async function startFakeDiscord(token: string, options: { heartbeatInterv
   };
   const guildOf = new Map<string, string>();
 
-  const send = (socket: WebSocket, payload: { op: number; d: unknown; s?: number | null; t?: string | null }) => socket.send(JSON.stringify({ s: null, t: null, ...payload }));
+  const send = (socket: WebSocket, payload: { op: number; d: unknown; s?: number | null; t?: string | null }) =>
+    socket.send(JSON.stringify({ s: null, t: null, ...payload }));
   const dispatch = (t: string, d: unknown) => {
     seq += 1;
     for (const socket of sessions.values()) send(socket, { op: 0, t, s: seq, d });
   };
-  const messageObject = (author: DiscordUser, channelId: string, id: string, content: string, guildId: string | undefined) => {
-    const mentioned = [...content.matchAll(/<@!?(\d+)>/g)].map((m) => (m[1] === bot.id ? bot : users.get(m[1] ?? ''))).filter((u): u is DiscordUser => u !== undefined);
+  const messageObject = (
+    author: DiscordUser,
+    channelId: string,
+    id: string,
+    content: string,
+    guildId: string | undefined,
+  ) => {
+    const mentioned = [...content.matchAll(/<@!?(\d+)>/g)]
+      .map((m) => (m[1] === bot.id ? bot : users.get(m[1] ?? '')))
+      .filter((u): u is DiscordUser => u !== undefined);
     return {
       id,
       channel_id: channelId,
-      ...(guildId === undefined ? {} : { guild_id: guildId, member: { roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 } }),
+      ...(guildId === undefined
+        ? {}
+        : {
+            guild_id: guildId,
+            member: { roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 },
+          }),
       author: apiUser(author),
       content,
       timestamp: new Date().toISOString(),
@@ -125,21 +149,40 @@ export async function startFakeDiscord(token: string, options: { heartbeatInterv
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const path = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
     if (!path.startsWith(API_PREFIX)) return answer(res, 404, { message: '404: Not Found', code: 0 });
-    if (req.headers.authorization !== `Bot ${token}`) return answer(res, 401, { message: '401: Unauthorized', code: 0 });
+    if (req.headers.authorization !== `Bot ${token}`)
+      return answer(res, 401, { message: '401: Unauthorized', code: 0 });
     const route = path.slice(API_PREFIX.length);
     const text = Buffer.concat(chunks).toString('utf8');
     const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
     const method = req.method ?? 'GET';
     calls.push({ method, route, body });
-    const tooLong = () => answer(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${MAX_CONTENT} or fewer in length.` }] } } });
+    const tooLong = () =>
+      answer(res, 400, {
+        message: 'Invalid Form Body',
+        code: 50035,
+        errors: {
+          content: {
+            _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${MAX_CONTENT} or fewer in length.` }],
+          },
+        },
+      });
 
     if (method === 'GET' && route === '/gateway/bot') {
-      return answer(res, 200, { url: `ws://127.0.0.1:${port}/gateway`, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } });
+      return answer(res, 200, {
+        url: `ws://127.0.0.1:${port}/gateway`,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+      });
     }
     if (method === 'GET' && route === '/users/@me') return answer(res, 200, apiUser(bot));
     if (method === 'POST' && route === '/users/@me/channels') {
       const recipient = users.get(String(body.recipient_id)) ?? { id: String(body.recipient_id), username: 'unknown' };
-      return answer(res, 200, { id: dmChannel(recipient), type: 1, last_message_id: null, recipients: [apiUser(recipient)] });
+      return answer(res, 200, {
+        id: dmChannel(recipient),
+        type: 1,
+        last_message_id: null,
+        recipients: [apiUser(recipient)],
+      });
     }
     const typing = /^\/channels\/(\d+)\/typing$/.exec(route);
     if (method === 'POST' && typing) return answer(res, 204);
@@ -162,7 +205,10 @@ export async function startFakeDiscord(token: string, options: { heartbeatInterv
       const content = String(body.content ?? '');
       if (content.length > MAX_CONTENT) return tooLong();
       message.versions.push(content);
-      return answer(res, 200, { ...messageObject(bot, message.channel_id, message.id, content, guildOf.get(message.channel_id)), edited_timestamp: new Date().toISOString() });
+      return answer(res, 200, {
+        ...messageObject(bot, message.channel_id, message.id, content, guildOf.get(message.channel_id)),
+        edited_timestamp: new Date().toISOString(),
+      });
     }
     return answer(res, 404, { message: '404: Not Found', code: 0 });
   };
@@ -194,7 +240,15 @@ export async function startFakeDiscord(token: string, options: { heartbeatInterv
             op: 0,
             t: 'READY',
             s: seq,
-            d: { v: 10, user: { ...apiUser(bot), verified: true, mfa_enabled: false, flags: 0 }, guilds: [], session_id: sessionId, resume_gateway_url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/gateway`, shard: [0, 1], application: { id: snowflake(), flags: 0 } },
+            d: {
+              v: 10,
+              user: { ...apiUser(bot), verified: true, mfa_enabled: false, flags: 0 },
+              guilds: [],
+              session_id: sessionId,
+              resume_gateway_url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/gateway`,
+              shard: [0, 1],
+              application: { id: snowflake(), flags: 0 },
+            },
           });
           return readyResolve();
         }
@@ -217,7 +271,9 @@ export async function startFakeDiscord(token: string, options: { heartbeatInterv
   });
 
   const server = createServer((req, res) => {
-    handle(req, res, (server.address() as AddressInfo).port).catch((err: unknown) => answer(res, 500, { message: String(err), code: 0 }));
+    handle(req, res, (server.address() as AddressInfo).port).catch((err: unknown) =>
+      answer(res, 500, { message: String(err), code: 0 }),
+    );
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '').split('?')[0] !== '/gateway') return socket.destroy();

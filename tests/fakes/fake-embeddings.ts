@@ -39,7 +39,8 @@ export function parseEmbeddingRequest(body: unknown): EmbeddingRequest | string 
     texts.push(text);
   }
   const format = body.encoding_format ?? 'float';
-  if (format !== 'float' && format !== 'base64') return `encoding_format must be 'float' or 'base64', got ${JSON.stringify(format)}`;
+  if (format !== 'float' && format !== 'base64')
+    return `encoding_format must be 'float' or 'base64', got ${JSON.stringify(format)}`;
   return { model: body.model, input: texts, base64: format === 'base64' };
 }
 

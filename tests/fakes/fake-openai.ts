@@ -2,7 +2,15 @@
 // the normalized view, JSON answers, `data:` stream chunks ending in `data: [DONE]`
 // (tool calls as delta.tool_calls by index, usage in a last choice-less chunk when
 // stream_options.include_usage is set) and error bodies, all as api.openai.com sends them.
-import { argumentPieces, isRecord, textChunks, type FakeAnswer, type FakeFormat, type FakeImage, type FakeMessage } from './fake-types.js';
+import {
+  argumentPieces,
+  isRecord,
+  textChunks,
+  type FakeAnswer,
+  type FakeFormat,
+  type FakeImage,
+  type FakeMessage,
+} from './fake-types.js';
 
 export const openAiFormat: FakeFormat = {
   provider: 'openai',
@@ -11,7 +19,7 @@ export const openAiFormat: FakeFormat = {
 
   parse(body) {
     if (!isRecord(body)) return 'the body must be a JSON object';
-    if (typeof body.model !== 'string' || body.model === '') return "you must provide a model parameter";
+    if (typeof body.model !== 'string' || body.model === '') return 'you must provide a model parameter';
     if (!Array.isArray(body.messages) || body.messages.length === 0) return "'messages' must be a non-empty array";
     const messages: FakeMessage[] = [];
     for (const [index, raw] of body.messages.entries()) {
@@ -20,7 +28,11 @@ export const openAiFormat: FakeFormat = {
       messages.push(message);
     }
     const tools = Array.isArray(body.tools)
-      ? body.tools.flatMap((tool) => (isRecord(tool) && isRecord(tool.function) && typeof tool.function.name === 'string' ? [tool.function.name] : []))
+      ? body.tools.flatMap((tool) =>
+          isRecord(tool) && isRecord(tool.function) && typeof tool.function.name === 'string'
+            ? [tool.function.name]
+            : [],
+        )
       : [];
     const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
     return { model: body.model, stream: body.stream === true, includeUsage, messages, tools };
@@ -35,7 +47,10 @@ export const openAiFormat: FakeFormat = {
     const message = given
       ? `Incorrect API key provided: ${maskKey(given)}. You can find your API key at https://platform.openai.com/account/api-keys.`
       : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth.";
-    return { status: 401, body: { error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } };
+    return {
+      status: 401,
+      body: { error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } },
+    };
   },
 
   errorBody(status, message, type) {
@@ -56,7 +71,13 @@ export const openAiFormat: FakeFormat = {
             content: answer.toolCalls.length > 0 && answer.text === '' ? null : answer.text,
             refusal: null,
             ...(answer.toolCalls.length > 0
-              ? { tool_calls: answer.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
+              ? {
+                  tool_calls: answer.toolCalls.map((c) => ({
+                    id: c.id,
+                    type: 'function',
+                    function: { name: c.name, arguments: c.arguments },
+                  })),
+                }
               : {}),
           },
           logprobs: null,
@@ -82,14 +103,28 @@ export const openAiFormat: FakeFormat = {
     const frames = [chunk({ role: 'assistant', content: '', refusal: null }, null)];
     for (const text of textChunks(answer.text)) frames.push(chunk({ content: text }, null));
     answer.toolCalls.forEach((call, index) => {
-      frames.push(chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, null));
+      frames.push(
+        chunk(
+          { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] },
+          null,
+        ),
+      );
       for (const piece of argumentPieces(call.arguments)) {
         frames.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }, null));
       }
     });
     frames.push(chunk({}, finishReason(answer)));
     if (request.includeUsage) {
-      frames.push(data({ id: answer.id, object: 'chat.completion.chunk', created, model: answer.model, choices: [], usage: usage(answer) }));
+      frames.push(
+        data({
+          id: answer.id,
+          object: 'chat.completion.chunk',
+          created,
+          model: answer.model,
+          choices: [],
+          usage: usage(answer),
+        }),
+      );
     }
     frames.push('data: [DONE]\n\n');
     return frames;
@@ -111,12 +146,13 @@ function parseMessage(raw: unknown): FakeMessage | string {
     }
     case 'assistant': {
       if (raw.tool_calls === undefined) return { role: 'assistant', content };
-      if (!Array.isArray(raw.tool_calls) || raw.tool_calls.length === 0) return "tool_calls must be a non-empty array";
+      if (!Array.isArray(raw.tool_calls) || raw.tool_calls.length === 0) return 'tool_calls must be a non-empty array';
       const toolCalls = [];
       for (const call of raw.tool_calls) {
         if (!isRecord(call) || typeof call.id !== 'string' || !isRecord(call.function)) return 'invalid tool call';
         const { name, arguments: args } = call.function;
-        if (typeof name !== 'string' || typeof args !== 'string') return 'tool call function needs name and arguments strings';
+        if (typeof name !== 'string' || typeof args !== 'string')
+          return 'tool call function needs name and arguments strings';
         toolCalls.push({ id: call.id, name, arguments: args });
       }
       return { role: 'assistant', content, tool_calls: toolCalls };
@@ -124,7 +160,8 @@ function parseMessage(raw: unknown): FakeMessage | string {
     case 'tool':
       if (typeof raw.tool_call_id !== 'string') return "tool messages need a 'tool_call_id'";
       // As the real API: a tool message's content parts are text only.
-      if (Array.isArray(raw.content) && raw.content.some((part) => !isRecord(part) || part.type !== 'text')) return 'tool message content parts must be of type text';
+      if (Array.isArray(raw.content) && raw.content.some((part) => !isRecord(part) || part.type !== 'text'))
+        return 'tool message content parts must be of type text';
       return { role: 'tool', content, tool_call_id: raw.tool_call_id };
     default:
       return `unknown role ${JSON.stringify(raw.role)}`;
@@ -157,7 +194,11 @@ function finishReason(answer: FakeAnswer): string {
 }
 
 function usage(answer: FakeAnswer): Record<string, number> {
-  return { prompt_tokens: answer.usage.input, completion_tokens: answer.usage.output, total_tokens: answer.usage.input + answer.usage.output };
+  return {
+    prompt_tokens: answer.usage.input,
+    completion_tokens: answer.usage.output,
+    total_tokens: answer.usage.input + answer.usage.output,
+  };
 }
 
 function defaultErrorType(status: number): string {

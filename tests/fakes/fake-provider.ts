@@ -16,7 +16,15 @@ import { anthropicFormat } from './fake-anthropic.js';
 import { embeddingAnswer, EMBEDDINGS_PATH, parseEmbeddingRequest, type FakeEmbeddingCall } from './fake-embeddings.js';
 import { openAiFormat } from './fake-openai.js';
 import { DEFAULT_FAKE_MODELS, isModelsPath, modelsAnswer } from './fake-models.js';
-import type { FakeAnswer, FakeCall, FakeFormat, FakeMessage, FakeStep, FakeToolCall, ParsedRequest } from './fake-types.js';
+import type {
+  FakeAnswer,
+  FakeCall,
+  FakeFormat,
+  FakeMessage,
+  FakeStep,
+  FakeToolCall,
+  ParsedRequest,
+} from './fake-types.js';
 
 export type { FakeCall, FakeMessage, FakeStep, FakeToolCall } from './fake-types.js';
 export type { FakeEmbeddingCall } from './fake-embeddings.js';
@@ -65,13 +73,19 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
   const handleEmbeddings = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = parseJson(await readBody(req));
     const request = body === undefined ? 'the body is not valid JSON' : parseEmbeddingRequest(body);
-    if (typeof request === 'string') return sendJson(res, 400, openAiFormat.errorBody(400, request, 'invalid_request_error'));
+    if (typeof request === 'string')
+      return sendJson(res, 400, openAiFormat.errorBody(400, request, 'invalid_request_error'));
     embeddings.push({ headers: req.headers, body, model: request.model, input: request.input });
     if (options.apiKey !== undefined && !openAiFormat.authorized(req.headers, options.apiKey)) {
       const rejection = openAiFormat.unauthorized(req.headers);
       return sendJson(res, rejection.status, rejection.body);
     }
-    if (embeddingError) return sendJson(res, embeddingError.status, openAiFormat.errorBody(embeddingError.status, embeddingError.message, embeddingError.type));
+    if (embeddingError)
+      return sendJson(
+        res,
+        embeddingError.status,
+        openAiFormat.errorBody(embeddingError.status, embeddingError.message, embeddingError.type),
+      );
     sendJson(res, 200, embeddingAnswer(request));
   };
 
@@ -86,12 +100,20 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     }
     const format = FORMATS.find((f) => f.path === path);
     if (req.method !== 'POST' || !format) {
-      return sendJson(res, 404, { error: { message: `fake provider: no route ${req.method} ${path}`, type: 'not_found_error' } });
+      return sendJson(res, 404, {
+        error: { message: `fake provider: no route ${req.method} ${path}`, type: 'not_found_error' },
+      });
     }
     const body = parseJson(await readBody(req));
     const request = body === undefined ? 'the body is not valid JSON' : format.parse(body);
     if (typeof request === 'string') return sendJson(res, 400, format.errorBody(400, request, 'invalid_request_error'));
-    const call: FakeCall = { provider: format.provider, headers: req.headers, body, messages: request.messages, tools: request.tools };
+    const call: FakeCall = {
+      provider: format.provider,
+      headers: req.headers,
+      body,
+      messages: request.messages,
+      tools: request.tools,
+    };
     calls.push(call);
     if (options.apiKey !== undefined && !format.authorized(req.headers, options.apiKey)) {
       const rejection = format.unauthorized(req.headers);
@@ -109,7 +131,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: { message: `fake provider failed: ${String(err)}`, type: 'server_error' } });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: { message: `fake provider failed: ${String(err)}`, type: 'server_error' } });
       else res.destroy();
     });
   });
@@ -167,11 +190,20 @@ export function directiveResponder(call: FakeCall): FakeStep {
   return { text: `echo: ${userText}` };
 }
 
-function buildAnswer(step: Exclude<FakeStep, { error: unknown }>, request: ParsedRequest, format: FakeFormat, n: number): FakeAnswer {
+function buildAnswer(
+  step: Exclude<FakeStep, { error: unknown }>,
+  request: ParsedRequest,
+  format: FakeFormat,
+  n: number,
+): FakeAnswer {
   const text = step.text ?? '';
   const toolCalls: FakeToolCall[] =
     'tool_calls' in step
-      ? step.tool_calls.map((c, i) => ({ id: `${format.idPrefixes.toolCall}_fake_${n}_${i}`, name: c.name, arguments: JSON.stringify(c.arguments ?? {}) }))
+      ? step.tool_calls.map((c, i) => ({
+          id: `${format.idPrefixes.toolCall}_fake_${n}_${i}`,
+          name: c.name,
+          arguments: JSON.stringify(c.arguments ?? {}),
+        }))
       : [];
   const promptChars = request.messages.reduce((sum, m) => sum + messageChars(m), 0);
   const outputChars = text.length + toolCalls.reduce((sum, c) => sum + c.name.length + c.arguments.length, 0);
@@ -185,7 +217,9 @@ function buildAnswer(step: Exclude<FakeStep, { error: unknown }>, request: Parse
 }
 
 function messageChars(message: FakeMessage): number {
-  return message.content.length + (message.tool_calls ?? []).reduce((sum, c) => sum + c.name.length + c.arguments.length, 0);
+  return (
+    message.content.length + (message.tool_calls ?? []).reduce((sum, c) => sum + c.name.length + c.arguments.length, 0)
+  );
 }
 
 function estimateTokens(chars: number): number {
@@ -193,7 +227,11 @@ function estimateTokens(chars: number): number {
 }
 
 async function streamFrames(res: ServerResponse, frames: string[], delayMs: number): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
   for (const frame of frames) {
     // A client that went away stops the stream, as a real provider stops generating.
     if (res.destroyed) return;

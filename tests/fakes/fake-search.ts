@@ -106,7 +106,17 @@ export async function startFakeSearch(): Promise<FakeSearch> {
       if (url.pathname === '/brave/res/v1/web/search' && req.method === 'GET') {
         seen.push({ backend: 'brave', method: req.method, url, headers: req.headers, body });
         if (mode.brave === 'rate_limited') {
-          return json(429, { type: 'ErrorResponse', error: { id: 'e1', status: 429, code: 'RATE_LIMITED', detail: 'Request rate limit exceeded for plan.', meta: { plan: 'Free', rate_limit: 1 } }, time: 1 });
+          return json(429, {
+            type: 'ErrorResponse',
+            error: {
+              id: 'e1',
+              status: 429,
+              code: 'RATE_LIMITED',
+              detail: 'Request rate limit exceeded for plan.',
+              meta: { plan: 'Free', rate_limit: 1 },
+            },
+            time: 1,
+          });
         }
         return json(200, braveAnswer(url.searchParams.get('q') ?? '', Number(url.searchParams.get('count') ?? 20)));
       }
@@ -122,7 +132,11 @@ export async function startFakeSearch(): Promise<FakeSearch> {
         seen.push({ backend: 'duckduckgo', method: req.method, url, headers: req.headers, body });
         const query = new URLSearchParams(body).get('q') ?? '';
         res.writeHead(200, { 'content-type': 'text/html; charset=UTF-8' });
-        return res.end(mode.duckduckgo === 'bot_check' ? '<html><body><form id="challenge-form">Unfortunately, bots use DuckDuckGo too.</form></body></html>' : duckduckgoPage(query));
+        return res.end(
+          mode.duckduckgo === 'bot_check'
+            ? '<html><body><form id="challenge-form">Unfortunately, bots use DuckDuckGo too.</form></body></html>'
+            : duckduckgoPage(query),
+        );
       }
       res.writeHead(404);
       res.end();

@@ -59,7 +59,18 @@ export async function startFakeTelegram(token: string): Promise<FakeTelegram> {
     calls.push({ method, body });
     switch (method) {
       case 'getMe':
-        return answer(res, 200, { ok: true, result: { id: 42, is_bot: true, first_name: 'Legion', username: 'legion_test_bot', can_join_groups: false, can_read_all_group_messages: false, supports_inline_queries: false } });
+        return answer(res, 200, {
+          ok: true,
+          result: {
+            id: 42,
+            is_bot: true,
+            first_name: 'Legion',
+            username: 'legion_test_bot',
+            can_join_groups: false,
+            can_read_all_group_messages: false,
+            supports_inline_queries: false,
+          },
+        });
       case 'deleteWebhook':
       case 'setWebhook':
         return answer(res, 200, { ok: true, result: true });
@@ -80,16 +91,44 @@ export async function startFakeTelegram(token: string): Promise<FakeTelegram> {
         return answer(res, 200, { ok: true, result: pending() });
       }
       case 'sendMessage': {
-        const message: BotMessage = { chat_id: String(body.chat_id), message_id: nextMessage++, versions: [String(body.text)] };
+        const message: BotMessage = {
+          chat_id: String(body.chat_id),
+          message_id: nextMessage++,
+          versions: [String(body.text)],
+        };
         messages.push(message);
-        return answer(res, 200, { ok: true, result: { message_id: message.message_id, date: Math.floor(Date.now() / 1000), chat: { id: Number(body.chat_id), type: 'private' }, text: body.text } });
+        return answer(res, 200, {
+          ok: true,
+          result: {
+            message_id: message.message_id,
+            date: Math.floor(Date.now() / 1000),
+            chat: { id: Number(body.chat_id), type: 'private' },
+            text: body.text,
+          },
+        });
       }
       case 'editMessageText': {
-        const message = messages.find((m) => m.message_id === Number(body.message_id) && m.chat_id === String(body.chat_id));
-        if (!message) return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message to edit not found' });
-        if (message.versions.at(-1) === body.text) return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message is not modified' });
+        const message = messages.find(
+          (m) => m.message_id === Number(body.message_id) && m.chat_id === String(body.chat_id),
+        );
+        if (!message)
+          return answer(res, 400, {
+            ok: false,
+            error_code: 400,
+            description: 'Bad Request: message to edit not found',
+          });
+        if (message.versions.at(-1) === body.text)
+          return answer(res, 400, { ok: false, error_code: 400, description: 'Bad Request: message is not modified' });
         message.versions.push(String(body.text));
-        return answer(res, 200, { ok: true, result: { message_id: message.message_id, date: Math.floor(Date.now() / 1000), chat: { id: Number(body.chat_id), type: 'private' }, text: body.text } });
+        return answer(res, 200, {
+          ok: true,
+          result: {
+            message_id: message.message_id,
+            date: Math.floor(Date.now() / 1000),
+            chat: { id: Number(body.chat_id), type: 'private' },
+            text: body.text,
+          },
+        });
       }
       case 'sendChatAction':
         return answer(res, 200, { ok: true, result: true });
@@ -99,7 +138,9 @@ export async function startFakeTelegram(token: string): Promise<FakeTelegram> {
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => answer(res, 500, { ok: false, error_code: 500, description: String(err) }));
+    handle(req, res).catch((err: unknown) =>
+      answer(res, 500, { ok: false, error_code: 500, description: String(err) }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -111,7 +152,13 @@ export async function startFakeTelegram(token: string): Promise<FakeTelegram> {
       const id = nextUpdate++;
       updates.push({
         update_id: id,
-        message: { message_id: id, date: Math.floor(Date.now() / 1000), chat: { id: user.id, type: 'private', username: user.username }, from: { id: user.id, is_bot: false, first_name: user.username, username: user.username }, text },
+        message: {
+          message_id: id,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: user.id, type: 'private', username: user.username },
+          from: { id: user.id, is_bot: false, first_name: user.username, username: user.username },
+          text,
+        },
       });
       wakePollers();
     },

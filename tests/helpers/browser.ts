@@ -10,12 +10,23 @@ import { REPO_ROOT } from './project.js';
 export const CHROMIUM = process.env.LEGION_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'dashboard');
 
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 export function browserAvailable(): boolean {
   if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI || process.env.LEGION_REQUIRE_BROWSER === '1') throw new Error(`no Chromium at ${CHROMIUM}: install it with \`apt-get install chromium\` (.ci/run does)`);
-  process.stderr.write(`\n*** legion dashboard tests: NO CHROMIUM AT ${CHROMIUM}; SKIPPING BROWSER TESTS (apt-get install chromium, or set LEGION_REQUIRE_BROWSER=1 to fail instead) ***\n\n`);
+  if (process.env.CI || process.env.LEGION_REQUIRE_BROWSER === '1')
+    throw new Error(`no Chromium at ${CHROMIUM}: install it with \`apt-get install chromium\` (.ci/run does)`);
+  process.stderr.write(
+    `\n*** legion dashboard tests: NO CHROMIUM AT ${CHROMIUM}; SKIPPING BROWSER TESTS (apt-get install chromium, or set LEGION_REQUIRE_BROWSER=1 to fail instead) ***\n\n`,
+  );
   return false;
 }
 

@@ -33,7 +33,10 @@ export interface TestMeterOptions {
 export function openTestMeter(options: TestMeterOptions = {}): TestMeter {
   const dir = mkdtempSync(join(tmpdir(), 'legion-costs-'));
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({}, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createLogger(
+    {},
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   const db = openMeshDb(options.dbPath ?? join(dir, 'mesh.db'), [...eventsMigrations, ...costsMigrations]);
   const events = new EventLog(db, logger);
   const meter = openCostMeter({
@@ -63,6 +66,15 @@ export function bookCall(
   call: { agent: string; model: string; prompt_tokens: number; completion_tokens: number; trace?: string | null },
 ): void {
   const trace = call.trace ?? null;
-  const reservation = meter.reserve({ agent: call.agent, trace, request: { model: call.model, messages: [{ role: 'user', content: '.' }], max_tokens: 1 } });
-  meter.settle(reservation, { status: 'ok', usage: { prompt_tokens: call.prompt_tokens, completion_tokens: call.completion_tokens } }, 1, trace);
+  const reservation = meter.reserve({
+    agent: call.agent,
+    trace,
+    request: { model: call.model, messages: [{ role: 'user', content: '.' }], max_tokens: 1 },
+  });
+  meter.settle(
+    reservation,
+    { status: 'ok', usage: { prompt_tokens: call.prompt_tokens, completion_tokens: call.completion_tokens } },
+    1,
+    trace,
+  );
 }

@@ -12,9 +12,13 @@ export async function dockerAvailable(): Promise<boolean> {
     return true;
   } catch (err) {
     if (process.env.LEGION_REQUIRE_DOCKER === '1') {
-      throw new Error(`LEGION_REQUIRE_DOCKER=1 but no Docker engine answers: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(
+        `LEGION_REQUIRE_DOCKER=1 but no Docker engine answers: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
-    process.stderr.write('\n*** legion e2e: NO DOCKER ENGINE ANSWERS; SKIPPING DOCKER TESTS (set LEGION_REQUIRE_DOCKER=1 to fail instead) ***\n\n');
+    process.stderr.write(
+      '\n*** legion e2e: NO DOCKER ENGINE ANSWERS; SKIPPING DOCKER TESTS (set LEGION_REQUIRE_DOCKER=1 to fail instead) ***\n\n',
+    );
     return false;
   }
 }
@@ -24,9 +28,13 @@ export async function gvisorAvailable(): Promise<boolean> {
   const runtimes = ((await docker.info()) as { Runtimes?: Record<string, unknown> }).Runtimes ?? {};
   if ('runsc' in runtimes) return true;
   if (process.env.LEGION_REQUIRE_RUNSC === '1') {
-    throw new Error(`LEGION_REQUIRE_RUNSC=1 but Docker has no runsc runtime registered (it knows: ${Object.keys(runtimes).join(', ')}); see legion doctor`);
+    throw new Error(
+      `LEGION_REQUIRE_RUNSC=1 but Docker has no runsc runtime registered (it knows: ${Object.keys(runtimes).join(', ')}); see legion doctor`,
+    );
   }
-  process.stderr.write('\n*** legion e2e: DOCKER HAS NO runsc (gVisor) RUNTIME; SKIPPING THE gVisor TESTS (set LEGION_REQUIRE_RUNSC=1 to fail instead) ***\n\n');
+  process.stderr.write(
+    '\n*** legion e2e: DOCKER HAS NO runsc (gVisor) RUNTIME; SKIPPING THE gVisor TESTS (set LEGION_REQUIRE_RUNSC=1 to fail instead) ***\n\n',
+  );
   return false;
 }
 

@@ -34,7 +34,8 @@ export async function tearDownFleet(project: TestProject | undefined): Promise<v
         // Already gone: the containers and volumes below are all that is left.
       }
     }
-    for (const c of await projectContainers(projectId(project.dir))) await docker.getContainer(c.Id).remove({ force: true });
+    for (const c of await projectContainers(projectId(project.dir)))
+      await docker.getContainer(c.Id).remove({ force: true });
     await removeProjectVolumes(projectId(project.dir));
   }
 }

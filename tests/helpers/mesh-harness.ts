@@ -6,7 +6,12 @@ import { Mesh } from '../../src/mesh/server.js';
 import { loadProject } from '../../src/shared/config/project.js';
 import { createLogger } from '../../src/shared/logging.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
-import { startFakeProvider, type FakeCall, type FakeProvider, type FakeProviderOptions } from '../fakes/fake-provider.js';
+import {
+  startFakeProvider,
+  type FakeCall,
+  type FakeProvider,
+  type FakeProviderOptions,
+} from '../fakes/fake-provider.js';
 import { freePort, makeProject, type TestProject } from './project.js';
 import { ProcessRuntime } from './process-runtime.js';
 
@@ -47,18 +52,33 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const fake = await startFakeProvider(options.fake);
   const port = await freePort();
   const meshYaml = options.meshYaml?.(port);
-  const project = makeProject({ port, openaiBaseUrl: fake.openaiBaseUrl, agentsYaml: options.agentsYaml, ...(meshYaml === undefined ? {} : { meshYaml }) });
+  const project = makeProject({
+    port,
+    openaiBaseUrl: fake.openaiBaseUrl,
+    agentsYaml: options.agentsYaml,
+    ...(meshYaml === undefined ? {} : { meshYaml }),
+  });
   const writePermissions = (yaml: string) => writeFileSync(join(project.dir, 'config', 'permissions.yaml'), yaml);
-  if (options.permissionsYaml) writePermissions(typeof options.permissionsYaml === 'string' ? options.permissionsYaml : options.permissionsYaml(fake));
+  if (options.permissionsYaml)
+    writePermissions(
+      typeof options.permissionsYaml === 'string' ? options.permissionsYaml : options.permissionsYaml(fake),
+    );
   if (options.workflows) {
     mkdirSync(join(project.dir, 'config', 'workflows'));
-    for (const [file, yaml] of Object.entries(options.workflows)) writeFileSync(join(project.dir, 'config', 'workflows', file), yaml);
+    for (const [file, yaml] of Object.entries(options.workflows))
+      writeFileSync(join(project.dir, 'config', 'workflows', file), yaml);
   }
   for (const [file, text] of Object.entries(options.files ?? {})) {
     mkdirSync(dirname(join(project.dir, file)), { recursive: true });
     writeFileSync(join(project.dir, file), text);
   }
-  if (options.env) appendFileSync(join(project.dir, '.env'), Object.entries(options.env).map(([key, value]) => `${key}=${value}\n`).join(''));
+  if (options.env)
+    appendFileSync(
+      join(project.dir, '.env'),
+      Object.entries(options.env)
+        .map(([key, value]) => `${key}=${value}\n`)
+        .join(''),
+    );
   let meshLog = '';
   const runtime = new ProcessRuntime(join(project.dir, 'agents-data'));
   const mesh = new Mesh({
@@ -83,7 +103,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const call = fake.calls.find(
-        (c) => c.messages.some((m) => m.role === 'system' && m.content.startsWith(`You are ${agent},`)) && pattern.test(c.messages.filter((m) => m.role === 'user').at(-1)?.content ?? ''),
+        (c) =>
+          c.messages.some((m) => m.role === 'system' && m.content.startsWith(`You are ${agent},`)) &&
+          pattern.test(c.messages.filter((m) => m.role === 'user').at(-1)?.content ?? ''),
       );
       if (call) return call;
       if (Date.now() > deadline) throw new Error(`no call from ${agent} matching ${pattern} within ${timeoutMs} ms`);

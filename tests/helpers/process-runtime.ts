@@ -4,7 +4,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentApiBinding, AgentLaunch, AgentRuntime, FoundAgent, RunningAgent } from '../../src/mesh/runtime/types.js';
+import type {
+  AgentApiBinding,
+  AgentLaunch,
+  AgentRuntime,
+  FoundAgent,
+  RunningAgent,
+} from '../../src/mesh/runtime/types.js';
 import { freePort, REPO_ROOT } from './project.js';
 
 interface Proc {
@@ -53,7 +59,13 @@ export class ProcessRuntime implements AgentRuntime {
     child.on('exit', () => (proc.exited = true));
     this.procs.set(launch.agent, proc);
     this.launches.set(launch.agent, launch);
-    return { url: `http://127.0.0.1:${port}`, id: String(child.pid), name: `process-${launch.agent}`, image: 'local-process', sandbox: { runtime: 'process', sandboxed: false } };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      id: String(child.pid),
+      name: `process-${launch.agent}`,
+      image: 'local-process',
+      sandbox: { runtime: 'process', sandboxed: false },
+    };
   }
 
   async stop(agent: string): Promise<void> {

@@ -43,10 +43,15 @@ export interface ProjectOptions {
 export function makeProject(options: ProjectOptions): TestProject {
   const dir = mkdtempSync(join(tmpdir(), 'legion-project-'));
   mkdirSync(join(dir, 'config'));
-  const secret = options.apiKey === undefined ? `sk-test-${Math.random().toString(36).slice(2)}-secret` : (options.apiKey ?? '');
+  const secret =
+    options.apiKey === undefined ? `sk-test-${Math.random().toString(36).slice(2)}-secret` : (options.apiKey ?? '');
   const meshYaml =
-    options.meshYaml ?? `mesh: { host: 127.0.0.1, port: ${options.port} }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n    anthropic: {}\n`;
-  writeFileSync(join(dir, 'config', 'mesh.yaml'), /^runtime:/m.test(meshYaml) ? meshYaml : `${meshYaml.trimEnd()}\nruntime: ${options.runtime ?? 'runc'}\n`);
+    options.meshYaml ??
+    `mesh: { host: 127.0.0.1, port: ${options.port} }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n    anthropic: {}\n`;
+  writeFileSync(
+    join(dir, 'config', 'mesh.yaml'),
+    /^runtime:/m.test(meshYaml) ? meshYaml : `${meshYaml.trimEnd()}\nruntime: ${options.runtime ?? 'runc'}\n`,
+  );
   writeFileSync(
     join(dir, 'config', 'agents.yaml'),
     options.agentsYaml ??
@@ -68,7 +73,12 @@ export interface CliResult {
 }
 
 /** Runs the built CLI in `cwd`; provider keys of the caller's environment are not passed on. */
-export function legion(args: string[], cwd: string, extraEnv: Record<string, string> = {}, timeoutMs = 280_000): Promise<CliResult> {
+export function legion(
+  args: string[],
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+  timeoutMs = 280_000,
+): Promise<CliResult> {
   return new Promise((resolveResult, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
     delete env.LEGION_CRED_OPENAI_API_KEY;

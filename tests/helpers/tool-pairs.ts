@@ -16,11 +16,16 @@ export function toolPairingProblems(messages: readonly PairedMessage[]): string[
   for (const [index, message] of messages.entries()) {
     if (message.role === 'tool') {
       const id = message.tool_call_id ?? '';
-      if (!open?.delete(id)) problems.push(`message ${index}: the result of ${id || '(no id)'} is not right after its call`);
+      if (!open?.delete(id))
+        problems.push(`message ${index}: the result of ${id || '(no id)'} is not right after its call`);
       continue;
     }
-    if (open && open.size > 0) problems.push(`message ${index}: calls ${[...open].join(', ')} have no result before it`);
-    open = message.role === 'assistant' && message.tool_calls?.length ? new Set(message.tool_calls.map((call) => call.id)) : null;
+    if (open && open.size > 0)
+      problems.push(`message ${index}: calls ${[...open].join(', ')} have no result before it`);
+    open =
+      message.role === 'assistant' && message.tool_calls?.length
+        ? new Set(message.tool_calls.map((call) => call.id))
+        : null;
   }
   if (open && open.size > 0) problems.push(`the list ends with unanswered calls ${[...open].join(', ')}`);
   return problems;

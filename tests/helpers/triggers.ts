@@ -45,7 +45,11 @@ export function turnsFor(calls: FakeCall[], agent: string, pattern: RegExp): Fak
   });
 }
 
-export async function eventually<T>(probe: () => Promise<T | null> | T | null, what: string, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | null> | T | null,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

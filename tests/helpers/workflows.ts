@@ -58,7 +58,9 @@ export function workflowResponder(call: FakeCall): FakeStep {
     }
     case 'sleep': {
       const [seconds = '1', ...answer] = rest;
-      return afterTool ? { text: answer.join(' ') } : { tool_calls: [{ name: 'exec', arguments: { command: `sleep ${seconds}`, timeout_s: 120 } }] };
+      return afterTool
+        ? { text: answer.join(' ') }
+        : { tool_calls: [{ name: 'exec', arguments: { command: `sleep ${seconds}`, timeout_s: 120 } }] };
     }
     case 'promote': {
       if (afterTool) return { text: 'promoted' };
@@ -72,15 +74,21 @@ export function workflowResponder(call: FakeCall): FakeStep {
 
 /** Model calls made for one step of one run (every attempt), in order. */
 export function stepCalls(calls: FakeCall[], runId: string, stepId: string): TaskCall[] {
-  return calls.map(taskOf).filter((task): task is TaskCall => task !== null && task.run === runId && task.step === stepId);
+  return calls
+    .map(taskOf)
+    .filter((task): task is TaskCall => task !== null && task.run === runId && task.step === stepId);
 }
 
 /** Waits until the run is final and returns it. */
 export async function finalRun(client: MeshClient, runId: string, timeoutMs = 20_000): Promise<RunView> {
-  return eventually(async () => {
-    const run = await client.workflowRun(runId);
-    return FINAL_RUN_STATUSES.includes(run.status) ? run : null;
-  }, `run ${runId} to finish`, timeoutMs);
+  return eventually(
+    async () => {
+      const run = await client.workflowRun(runId);
+      return FINAL_RUN_STATUSES.includes(run.status) ? run : null;
+    },
+    `run ${runId} to finish`,
+    timeoutMs,
+  );
 }
 
 export function stepOf(run: RunView, stepId: string): RunView['steps'][number] {

@@ -22,7 +22,10 @@ class Terminal {
 
   constructor(command: string, cwd: string) {
     // A pty made by `script` from a pipe has no size; prompts would wrap at every character.
-    this.child = spawn('script', ['-qfec', `stty cols 120 rows 40; ${command}`, '/dev/null'], { cwd, env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: '1' } });
+    this.child = spawn('script', ['-qfec', `stty cols 120 rows 40; ${command}`, '/dev/null'], {
+      cwd,
+      env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: '1' },
+    });
     this.child.stdout.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code ?? 1)));
@@ -52,7 +55,8 @@ class Terminal {
   }
 }
 
-const AGENTS = 'agents:\n  assistant:\n    role: general assistant\n    model: anthropic/claude-sonnet-4-5   # a second model to pick with the arrows\n';
+const AGENTS =
+  'agents:\n  assistant:\n    role: general assistant\n    model: anthropic/claude-sonnet-4-5   # a second model to pick with the arrows\n';
 
 describe('legion agent add wizard in a terminal', () => {
   let p: TestProject;
@@ -62,7 +66,8 @@ describe('legion agent add wizard in a terminal', () => {
     terminals.push(terminal);
     return terminal;
   };
-  const agents = () => parse(readFileSync(join(p.dir, 'config', 'agents.yaml'), 'utf8')).agents as Record<string, unknown>;
+  const agents = () =>
+    parse(readFileSync(join(p.dir, 'config', 'agents.yaml'), 'utf8')).agents as Record<string, unknown>;
 
   beforeAll(async () => {
     p = makeProject({ port: await freePort(), agentsYaml: AGENTS });
@@ -94,9 +99,16 @@ describe('legion agent add wizard in a terminal', () => {
     t.type(`${BACKSPACE.repeat(4)}4${ENTER}`);
     expect(await t.exited).toBe(0);
     expect(t.screen).toContain('added scribe to config/agents.yaml');
-    expect(agents().scribe).toEqual({ role: 'takes notes', model: 'anthropic/claude-sonnet-4-5', system_prompt: 'Be brief.', budget: { daily_usd: 4 } });
+    expect(agents().scribe).toEqual({
+      role: 'takes notes',
+      model: 'anthropic/claude-sonnet-4-5',
+      system_prompt: 'Be brief.',
+      budget: { daily_usd: 4 },
+    });
     // The rest of the file, comment included, is as it was.
-    expect(readFileSync(join(p.dir, 'config', 'agents.yaml'), 'utf8')).toContain('# a second model to pick with the arrows');
+    expect(readFileSync(join(p.dir, 'config', 'agents.yaml'), 'utf8')).toContain(
+      '# a second model to pick with the arrows',
+    );
   });
 
   it('takes the name from the command line and the defaults on Enter', async () => {

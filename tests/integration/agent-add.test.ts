@@ -40,41 +40,91 @@ describe('legion agent add without a running fleet', () => {
   });
 
   it('adds an agent from options, budget included', async () => {
-    const result = await legion(['agent', 'add', 'scribe', '--role', 'takes notes', '--model', 'anthropic/claude-sonnet-4-5', '--system-prompt', 'Be brief.', '--budget-daily', '2.5'], p.dir);
+    const result = await legion(
+      [
+        'agent',
+        'add',
+        'scribe',
+        '--role',
+        'takes notes',
+        '--model',
+        'anthropic/claude-sonnet-4-5',
+        '--system-prompt',
+        'Be brief.',
+        '--budget-daily',
+        '2.5',
+      ],
+      p.dir,
+    );
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain('added scribe to config/agents.yaml');
-    expect(parse(agentsYaml(p.dir)).agents.scribe).toEqual({ role: 'takes notes', model: 'anthropic/claude-sonnet-4-5', system_prompt: 'Be brief.', budget: { daily_usd: 2.5 } });
+    expect(parse(agentsYaml(p.dir)).agents.scribe).toEqual({
+      role: 'takes notes',
+      model: 'anthropic/claude-sonnet-4-5',
+      system_prompt: 'Be brief.',
+      budget: { daily_usd: 2.5 },
+    });
     expect(loadProject(p.dir, {}).agents.scribe?.budget).toEqual({ daily_usd: 2.5 });
   });
 
   it('says what is missing or wrong, and writes nothing', async () => {
     const before = agentsYaml(p.dir);
-    expectCleanError(await legion(['agent', 'add'], p.dir), /no agent name given, and no terminal to ask in: legion agent add <name> \[--role R\]/);
+    expectCleanError(
+      await legion(['agent', 'add'], p.dir),
+      /no agent name given, and no terminal to ask in: legion agent add <name> \[--role R\]/,
+    );
     expectCleanError(await legion(['agent', 'add', 'scribe'], p.dir), /an agent named "scribe" already exists/);
-    expectCleanError(await legion(['agent', 'add', 'Note_Taker'], p.dir), /invalid agent name "Note_Taker": use lowercase letters, digits and dashes/);
-    expectCleanError(await legion(['agent', 'add', 'spender', '--budget-daily', 'lots'], p.dir), /--budget-daily "lots": expected a number of US dollars/);
-    expectCleanError(await legion(['agent', 'add', 'spender', '--model', 'mystery/m1'], p.dir), /--model "mystery\/m1": unknown provider "mystery" \(known: openai, anthropic/);
-    expectCleanError(await legion(['agent', 'add', '--template', 'marketing'], p.dir), /unknown template "marketing" \(templates: content, devteam, sales, starter/);
-    expectCleanError(await legion(['agent', 'add', '--template', 'sales', '--role', 'x'], p.dir), /--role cannot be used with --template/);
-    expectCleanError(await legion(['agent', 'add', '--template', 'sales', 'closer'], p.dir), /template sales has no agent "closer" \(its agents: researcher, qualifier, outreach\)/);
+    expectCleanError(
+      await legion(['agent', 'add', 'Note_Taker'], p.dir),
+      /invalid agent name "Note_Taker": use lowercase letters, digits and dashes/,
+    );
+    expectCleanError(
+      await legion(['agent', 'add', 'spender', '--budget-daily', 'lots'], p.dir),
+      /--budget-daily "lots": expected a number of US dollars/,
+    );
+    expectCleanError(
+      await legion(['agent', 'add', 'spender', '--model', 'mystery/m1'], p.dir),
+      /--model "mystery\/m1": unknown provider "mystery" \(known: openai, anthropic/,
+    );
+    expectCleanError(
+      await legion(['agent', 'add', '--template', 'marketing'], p.dir),
+      /unknown template "marketing" \(templates: content, devteam, sales, starter/,
+    );
+    expectCleanError(
+      await legion(['agent', 'add', '--template', 'sales', '--role', 'x'], p.dir),
+      /--role cannot be used with --template/,
+    );
+    expectCleanError(
+      await legion(['agent', 'add', '--template', 'sales', 'closer'], p.dir),
+      /template sales has no agent "closer" \(its agents: researcher, qualifier, outreach\)/,
+    );
     expect(agentsYaml(p.dir)).toBe(before);
   });
 
   it("adds a template's agents with their seeds, rules and workflow; one agent with a name", async () => {
     const result = await legion(['agent', 'add', '--template', 'sales'], p.dir);
     expect(result.stderr).toBe('');
-    expect(result.stdout).toContain('added researcher, qualifier, outreach from template sales to config/agents.yaml; they start with the fleet (legion start)');
+    expect(result.stdout).toContain(
+      'added researcher, qualifier, outreach from template sales to config/agents.yaml; they start with the fleet (legion start)',
+    );
     expect(result.stdout).toContain('config/workflows/prospect_pipeline.yaml');
     const project = loadProject(p.dir, {});
     expect(Object.keys(project.agents)).toEqual(['assistant', 'scribe', 'researcher', 'qualifier', 'outreach']);
     expect(project.agents.qualifier?.subscriptions).toEqual(['prospect_researched']);
-    expect(readFileSync(join(p.dir, 'config/agents/researcher/SOUL.md'), 'utf8')).toBe(loadTemplate('sales').agents[0]?.seeds['SOUL.md']);
+    expect(readFileSync(join(p.dir, 'config/agents/researcher/SOUL.md'), 'utf8')).toBe(
+      loadTemplate('sales').agents[0]?.seeds['SOUL.md'],
+    );
 
     const one = await legion(['agent', 'add', '--template', 'devteam', 'reviewer', '--model', 'openai/gpt-4o'], p.dir);
-    expect(one.stdout).toContain('added reviewer from template devteam to config/agents.yaml; it starts with the fleet');
+    expect(one.stdout).toContain(
+      'added reviewer from template devteam to config/agents.yaml; it starts with the fleet',
+    );
     expect(loadProject(p.dir, {}).agents.reviewer).toMatchObject({ role: 'code review', model: 'openai/gpt-4o' });
 
-    expectCleanError(await legion(['agent', 'add', '--template', 'content'], p.dir), /config\/agents\.yaml already has an agent named researcher, like template content; take the others alone \(legion agent add --template content writer\)/);
+    expectCleanError(
+      await legion(['agent', 'add', '--template', 'content'], p.dir),
+      /config\/agents\.yaml already has an agent named researcher, like template content; take the others alone \(legion agent add --template content writer\)/,
+    );
   });
 });
 
@@ -89,12 +139,17 @@ describe('legion agent add with a running fleet', () => {
     await h?.close();
   });
 
-  it('starts a template\'s agents at once, with seeds, rules and workflow in force', async () => {
+  it("starts a template's agents at once, with seeds, rules and workflow in force", async () => {
     const result = await legion(['agent', 'add', '--template', 'sales'], h.project.dir);
     expect(result.stderr).toBe('');
     for (const name of ['researcher', 'qualifier', 'outreach']) expect(result.stdout).toContain(`added ${name} (`);
     const agents = (await h.client.status()).agents;
-    expect(agents.filter((a) => a.health === 'healthy').map((a) => a.name).sort()).toEqual(['boss', 'outreach', 'qualifier', 'researcher']);
+    expect(
+      agents
+        .filter((a) => a.health === 'healthy')
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(['boss', 'outreach', 'qualifier', 'researcher']);
 
     // The seed reached the new agent's workspace and its system prompt.
     expect(await h.say('researcher', 'who are you')).toBe('echo: who are you');
@@ -105,7 +160,10 @@ describe('legion agent add with a running fleet', () => {
 
     // The rules written just before the add are in force: the researcher may publish,
     // and the qualifier's config subscription delivers the event.
-    const published = await h.say('researcher', 'call publish_event {"topic":"prospect_researched","payload":{"key":"context/prospect_acme"}}');
+    const published = await h.say(
+      'researcher',
+      'call publish_event {"topic":"prospect_researched","payload":{"key":"context/prospect_acme"}}',
+    );
     expect(published).toContain('on prospect_researched to 1 subscriber(s)');
     await h.waitForCall('qualifier', /prospect_researched/);
 
@@ -117,6 +175,11 @@ describe('legion agent add with a running fleet', () => {
     const result = await legion(['agent', 'add', 'helper', '--role', 'helps', '--budget-daily', '3'], h.project.dir);
     expect(result.stdout).toContain('added helper; its container is running');
     expect(parse(agentsYaml(h.project.dir)).agents.helper).toEqual({ role: 'helps', budget: { daily_usd: 3 } });
-    await waitFor(async () => ((await h.client.status()).agents.find((a) => a.name === 'helper')?.health === 'healthy' ? true : null), 'helper to be healthy', 15_000);
+    await waitFor(
+      async () =>
+        (await h.client.status()).agents.find((a) => a.name === 'helper')?.health === 'healthy' ? true : null,
+      'helper to be healthy',
+      15_000,
+    );
   });
 });

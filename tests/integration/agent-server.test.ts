@@ -12,9 +12,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSse, readSse } from '../../src/shared/sse.js';
-import { AgentCapabilitiesSchema, AgentServerStatusSchema, type AgentRuntimeConfig } from '../../src/shared/wire/agent.js';
+import {
+  AgentCapabilitiesSchema,
+  AgentServerStatusSchema,
+  type AgentRuntimeConfig,
+} from '../../src/shared/wire/agent.js';
 import { ChatEventSchema, ResetResponseSchema, type ChatEvent } from '../../src/shared/wire/chat.js';
-import { LlmChatRequestSchema, type LlmChatRequestParsed, type LlmChatResponse, type LlmStreamEvent, type ToolCall } from '../../src/shared/wire/llm.js';
+import {
+  LlmChatRequestSchema,
+  type LlmChatRequestParsed,
+  type LlmChatResponse,
+  type LlmStreamEvent,
+  type ToolCall,
+} from '../../src/shared/wire/llm.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const AGENT_TOKEN = 'scout.agent-secret';
@@ -54,7 +64,9 @@ class FakeMesh {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.headers.authorization !== `Bearer ${AGENT_TOKEN}`) {
       this.unauthorized += 1;
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'unauthorized', message: 'bad agent token' } }));
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'unauthorized', message: 'bad agent token' } }));
       return;
     }
     if (req.method === 'GET' && req.url === '/mesh/agent/config') {
@@ -98,14 +110,18 @@ class FakeMesh {
     }
     if (userText === 'fail in stream') {
       send({ type: 'delta', text: 'partial' });
-      send({ type: 'error', error: { code: 'provider_error', message: 'rate limited by the provider', provider: 'openai', status: 429 } });
+      send({
+        type: 'error',
+        error: { code: 'provider_error', message: 'rate limited by the provider', provider: 'openai', status: 429 },
+      });
       res.end();
       return;
     }
     if (userText.startsWith('slow')) await new Promise((resolve) => setTimeout(resolve, 300));
     const { content, calls } = script(userText, last?.role === 'tool' ? last : null);
     const middle = Math.ceil(content.length / 2);
-    for (const piece of [content.slice(0, middle), content.slice(middle)]) if (piece) send({ type: 'delta', text: piece });
+    for (const piece of [content.slice(0, middle), content.slice(middle)])
+      if (piece) send({ type: 'delta', text: piece });
     const response: LlmChatResponse = {
       provider: 'fake',
       model: 'fake/model',
@@ -119,11 +135,23 @@ class FakeMesh {
 }
 
 /** The scripted model: a function of the last message only. */
-function script(userText: string, lastTool: { name?: string; content: string } | null): { content: string; calls: ToolCall[] } {
+function script(
+  userText: string,
+  lastTool: { name?: string; content: string } | null,
+): { content: string; calls: ToolCall[] } {
   const call = (id: string, name: string, args: unknown): ToolCall[] => [{ id, name, arguments: JSON.stringify(args) }];
-  if (userText === 'write and read') return { content: 'Writing.', calls: call('call_w', 'write_file', { path: 'notes/hello.txt', content: 'hello from scout' }) };
-  if (userText === 'show env') return { content: '', calls: call('call_e', 'exec', { command: 'echo "tokens=[$LEGION_AGENT_TOKEN$LEGION_AGENT_SERVER_TOKEN]"' }) };
-  if (lastTool?.name === 'write_file') return { content: '', calls: call('call_r', 'read_file', { path: 'notes/hello.txt' }) };
+  if (userText === 'write and read')
+    return {
+      content: 'Writing.',
+      calls: call('call_w', 'write_file', { path: 'notes/hello.txt', content: 'hello from scout' }),
+    };
+  if (userText === 'show env')
+    return {
+      content: '',
+      calls: call('call_e', 'exec', { command: 'echo "tokens=[$LEGION_AGENT_TOKEN$LEGION_AGENT_SERVER_TOKEN]"' }),
+    };
+  if (lastTool?.name === 'write_file')
+    return { content: '', calls: call('call_r', 'read_file', { path: 'notes/hello.txt' }) };
   if (lastTool) return { content: `${lastTool.name} said: ${lastTool.content.trim()}`, calls: [] };
   return { content: `echo: ${userText}`, calls: [] };
 }
@@ -135,7 +163,10 @@ let dataDir: string;
 let agentStderr = '';
 
 /** Starts the server as the mesh does: settings in the environment, the tokens as one JSON line on stdin. */
-function startAgent(env: Record<string, string>, stdin = JSON.stringify({ mesh_token: AGENT_TOKEN, server_token: SERVER_TOKEN })): ChildProcess {
+function startAgent(
+  env: Record<string, string>,
+  stdin = JSON.stringify({ mesh_token: AGENT_TOKEN, server_token: SERVER_TOKEN }),
+): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/agent/main.ts'], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
@@ -266,12 +297,27 @@ describe('agent server process', () => {
 
   it('streams a chat in which the model writes a file and reads it back', async () => {
     const events = await chat('write and read');
-    expect(events.map((e) => e.type)).toEqual(['token', 'token', 'tool_call', 'tool_result', 'tool_call', 'tool_result', 'token', 'token', 'done']);
+    expect(events.map((e) => e.type)).toEqual([
+      'token',
+      'token',
+      'tool_call',
+      'tool_result',
+      'tool_call',
+      'tool_result',
+      'token',
+      'token',
+      'done',
+    ]);
     expect(events.filter((e) => e.type === 'tool_result')).toEqual([
       { type: 'tool_result', id: 'call_w', name: 'write_file', ok: true, output: 'wrote 16 bytes to notes/hello.txt' },
       { type: 'tool_result', id: 'call_r', name: 'read_file', ok: true, output: 'hello from scout' },
     ]);
-    expect(events.at(-1)).toEqual({ type: 'done', reply: 'read_file said: hello from scout', tool_rounds: 2, usage: { prompt_tokens: 21, completion_tokens: 9 } });
+    expect(events.at(-1)).toEqual({
+      type: 'done',
+      reply: 'read_file said: hello from scout',
+      tool_rounds: 2,
+      usage: { prompt_tokens: 21, completion_tokens: 9 },
+    });
     expect(await readFile(path.join(dataDir, 'workspace', 'notes', 'hello.txt'), 'utf8')).toBe('hello from scout');
 
     const first = mesh.llmRequests.at(-3);
@@ -311,7 +357,9 @@ describe('agent server process', () => {
       error: { code: 'provider_error', message: 'rate limited by the provider', provider: 'openai', status: 429 },
     });
     const refused = await chat('over budget');
-    expect(refused).toEqual([{ type: 'error', error: { code: 'budget_exceeded', message: 'scout has spent its daily budget' } }]);
+    expect(refused).toEqual([
+      { type: 'error', error: { code: 'budget_exceeded', message: 'scout has spent its daily budget' } },
+    ]);
     expect((await status()).session_messages).toBe(before);
   });
 
@@ -367,7 +415,16 @@ describe('agent server configuration', () => {
   });
 
   it('exits 1 when its tokens are not on stdin, even with them in the environment', async () => {
-    const child = startAgent({ LEGION_AGENT: 'scout', LEGION_MESH_URL: 'http://127.0.0.1:9', LEGION_AGENT_TOKEN: 'x', LEGION_AGENT_SERVER_TOKEN: 'y', LEGION_DATA_DIR: dataDir }, '');
+    const child = startAgent(
+      {
+        LEGION_AGENT: 'scout',
+        LEGION_MESH_URL: 'http://127.0.0.1:9',
+        LEGION_AGENT_TOKEN: 'x',
+        LEGION_AGENT_SERVER_TOKEN: 'y',
+        LEGION_DATA_DIR: dataDir,
+      },
+      '',
+    );
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
@@ -376,7 +433,10 @@ describe('agent server configuration', () => {
   });
 
   it('exits 1 naming the missing field of the tokens on stdin', async () => {
-    const child = startAgent({ LEGION_AGENT: 'scout', LEGION_MESH_URL: 'http://127.0.0.1:9', LEGION_DATA_DIR: dataDir }, JSON.stringify({ mesh_token: 'x' }));
+    const child = startAgent(
+      { LEGION_AGENT: 'scout', LEGION_MESH_URL: 'http://127.0.0.1:9', LEGION_DATA_DIR: dataDir },
+      JSON.stringify({ mesh_token: 'x' }),
+    );
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];

@@ -14,7 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSse } from '../../src/shared/sse.js';
 import { AgentServerStatusSchema, type AgentRuntimeConfig } from '../../src/shared/wire/agent.js';
-import { LlmChatRequestSchema, type LlmChatRequestParsed, type LlmChatResponse, type LlmStreamEvent, type ToolCall } from '../../src/shared/wire/llm.js';
+import {
+  LlmChatRequestSchema,
+  type LlmChatRequestParsed,
+  type LlmChatResponse,
+  type LlmStreamEvent,
+  type ToolCall,
+} from '../../src/shared/wire/llm.js';
 import { TaskResultSchema, type TaskRequest, type TaskResult, type TaskStatus } from '../../src/shared/wire/task.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,7 +71,9 @@ class FakeMesh {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.headers.authorization !== `Bearer ${AGENT_TOKEN}`) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'unauthorized', message: 'bad agent token' } }));
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'unauthorized', message: 'bad agent token' } }));
       return;
     }
     if (req.method === 'GET' && req.url === '/mesh/agent/config') {
@@ -118,16 +126,21 @@ class FakeMesh {
 /** The model: a function of the task type, the conversation and how often this task called. */
 function scriptedModel(taskType: string, request: LlmChatRequestParsed, callNumber: number): Reply {
   const last = request.messages.at(-1);
-  const call = (name: string, args: unknown): ToolCall[] => [{ id: `call_${callNumber}`, name, arguments: JSON.stringify(args) }];
+  const call = (name: string, args: unknown): ToolCall[] => [
+    { id: `call_${callNumber}`, name, arguments: JSON.stringify(args) },
+  ];
   switch (taskType) {
     case 'qualify_prospect':
-      if (last?.role === 'user') return { content: '', calls: call('promote', { key: 'context/prospect_acme', value: { stage: 'qualified' } }) };
+      if (last?.role === 'user')
+        return { content: '', calls: call('promote', { key: 'context/prospect_acme', value: { stage: 'qualified' } }) };
       return { content: 'Here is the result:\n```json\n{"score": 7, "region": "EU"}\n```' };
     case 'score_with_retry':
-      if (last?.role === 'user' && last.content.includes('- /score: must be integer')) return { content: '{"score": 6, "region": "US"}' };
+      if (last?.role === 'user' && last.content.includes('- /score: must be integer'))
+        return { content: '{"score": 6, "region": "US"}' };
       return { content: '{"score": "six", "region": "US"}' };
     case 'long_command':
-      if (last?.role === 'user') return { content: '', calls: call('exec', { command: 'touch started.flag && sleep 30', timeout_s: 60 }) };
+      if (last?.role === 'user')
+        return { content: '', calls: call('exec', { command: 'touch started.flag && sleep 30', timeout_s: 60 }) };
       return { content: 'the command ended' };
     case 'stuck':
       return { content: '', calls: call('list_files', { path: '.' }) };
@@ -188,7 +201,11 @@ function api(route: string, init: { method?: string; body?: unknown; token?: str
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const token = init.token === undefined ? SERVER_TOKEN : init.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
-  return fetch(`${agentUrl}${route}`, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  return fetch(`${agentUrl}${route}`, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
 }
 
 async function postTask(task: TaskRequest): Promise<{ status: number; result: TaskResult }> {
@@ -210,7 +227,10 @@ async function cancel(taskId: string): Promise<TaskResult> {
   return TaskResultSchema.parse(await response.json());
 }
 
-async function settle(taskId: string, until: (status: TaskStatus) => boolean = (s) => s !== 'queued' && s !== 'running'): Promise<TaskResult> {
+async function settle(
+  taskId: string,
+  until: (status: TaskStatus) => boolean = (s) => s !== 'queued' && s !== 'running',
+): Promise<TaskResult> {
   await expect.poll(async () => until((await result(taskId)).status), { timeout: 10_000, interval: 50 }).toBe(true);
   return result(taskId);
 }
@@ -234,14 +254,24 @@ afterAll(async () => {
 
 describe('agent task mode', () => {
   it('needs the server token and refuses bad requests with the field named', async () => {
-    expect((await api('/task', { method: 'POST', body: { task_id: 'x', task_type: 't', input: 1 }, token: null })).status).toBe(401);
+    expect(
+      (await api('/task', { method: 'POST', body: { task_id: 'x', task_type: 't', input: 1 }, token: null })).status,
+    ).toBe(401);
     expect((await api('/result/x', { token: 'wrong' })).status).toBe(401);
 
-    const misspelt = await api('/task', { method: 'POST', body: { task_id: 'bad-1', task_type: 't', input: 1, max_iteration: 3 } });
+    const misspelt = await api('/task', {
+      method: 'POST',
+      body: { task_id: 'bad-1', task_type: 't', input: 1, max_iteration: 3 },
+    });
     expect(misspelt.status).toBe(400);
-    expect(await misspelt.json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('unknown key "max_iteration"') } });
+    expect(await misspelt.json()).toMatchObject({
+      error: { code: 'invalid_request', message: expect.stringContaining('unknown key "max_iteration"') },
+    });
 
-    const badSchema = await api('/task', { method: 'POST', body: { task_id: 'bad-2', task_type: 't', input: 1, output_schema: { type: 'nonsense' } } });
+    const badSchema = await api('/task', {
+      method: 'POST',
+      body: { task_id: 'bad-2', task_type: 't', input: 1, output_schema: { type: 'nonsense' } },
+    });
     expect(badSchema.status).toBe(400);
     expect(await badSchema.json()).toMatchObject({ error: { code: 'invalid_request', path: 'output_schema' } });
     // Nothing was stored for the refused requests.
@@ -254,10 +284,22 @@ describe('agent task mode', () => {
   });
 
   it('runs a task with an output_schema to validated JSON, with the promotions the model asked for', async () => {
-    const accepted = await postTask({ task_id: 'qualify-1', task_type: 'qualify_prospect', input: { name: 'Acme', region: 'EU' }, output_schema: prospectSchema });
+    const accepted = await postTask({
+      task_id: 'qualify-1',
+      task_type: 'qualify_prospect',
+      input: { name: 'Acme', region: 'EU' },
+      output_schema: prospectSchema,
+    });
     expect(accepted).toEqual({
       status: 202,
-      result: { task_id: 'qualify-1', status: 'queued', output: null, usage: { prompt_tokens: 0, completion_tokens: 0 }, started_at: null, finished_at: null },
+      result: {
+        task_id: 'qualify-1',
+        status: 'queued',
+        output: null,
+        usage: { prompt_tokens: 0, completion_tokens: 0 },
+        started_at: null,
+        finished_at: null,
+      },
     });
     const done = await settle('qualify-1');
     expect(done).toMatchObject({
@@ -275,7 +317,12 @@ describe('agent task mode', () => {
   });
 
   it('sends an invalid first answer back with the errors and stores the corrected one', async () => {
-    await postTask({ task_id: 'retry-1', task_type: 'score_with_retry', input: 'Globex', output_schema: prospectSchema });
+    await postTask({
+      task_id: 'retry-1',
+      task_type: 'score_with_retry',
+      input: 'Globex',
+      output_schema: prospectSchema,
+    });
     expect(await settle('retry-1')).toMatchObject({ status: 'done', output: { score: 6, region: 'US' } });
     expect(mesh.calls('retry-1')).toBe(2);
   });
@@ -288,20 +335,39 @@ describe('agent task mode', () => {
     expect(again.result.task_id).toBe('dup-1');
     const done = await settle('dup-1');
     expect(done).toMatchObject({ status: 'done', output: 'did echo_twice' });
-    expect(await postTask({ task_id: 'dup-1', task_type: 'echo_twice', input: 'changed' })).toEqual({ status: 200, result: done });
+    expect(await postTask({ task_id: 'dup-1', task_type: 'echo_twice', input: 'changed' })).toEqual({
+      status: 200,
+      result: done,
+    });
     expect(mesh.calls('dup-1')).toBe(1);
   });
 
   it('stops a task that repeats the same tool call, before the repeat runs', async () => {
     await postTask({ task_id: 'stuck-1', task_type: 'stuck', input: null });
     const failed = await settle('stuck-1');
-    expect(failed).toMatchObject({ status: 'failed', output: null, error: { code: 'loop_guard', message: expect.stringContaining('list_files with the same arguments 3 times in a row') } });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      output: null,
+      error: {
+        code: 'loop_guard',
+        message: expect.stringContaining('list_files with the same arguments 3 times in a row'),
+      },
+    });
     expect(mesh.calls('stuck-1')).toBe(3);
   });
 
   it('cancels a running task: its command is killed and the queue moves on', async () => {
     await postTask({ task_id: 'long-1', task_type: 'long_command', input: 'sleep' });
-    await expect.poll(() => access(path.join(dataDir, 'workspace', 'started.flag')).then(() => true, () => false), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(
+        () =>
+          access(path.join(dataDir, 'workspace', 'started.flag')).then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
     expect(await result('long-1')).toMatchObject({ status: 'running' });
     const after = await postTask({ task_id: 'after-long', task_type: 'after', input: 1 });
     expect(after.result.status).toBe('queued');
@@ -310,7 +376,10 @@ describe('agent task mode', () => {
     expect(cancelled).toMatchObject({ status: 'cancelled', output: null, error: { code: 'cancelled' } });
     // The 30 s command no longer holds the queue: the next task runs at once.
     expect(await settle('after-long')).toMatchObject({ status: 'done', output: 'did after' });
-    expect(await result('long-1')).toMatchObject({ status: 'cancelled', usage: { prompt_tokens: 7, completion_tokens: 3 } });
+    expect(await result('long-1')).toMatchObject({
+      status: 'cancelled',
+      usage: { prompt_tokens: 7, completion_tokens: 3 },
+    });
     // Cancelling a finished task changes nothing.
     expect(await cancel('after-long')).toMatchObject({ status: 'done' });
   });
@@ -319,7 +388,10 @@ describe('agent task mode', () => {
     await postTask({ task_id: 'blocker', task_type: 'hang', input: 1, timeout_s: 1 });
     await postTask({ task_id: 'waiting-1', task_type: 'never_runs', input: 1 });
     expect(await cancel('waiting-1')).toMatchObject({ status: 'cancelled', started_at: null });
-    expect(await settle('blocker')).toMatchObject({ status: 'timeout', error: { code: 'timeout', message: expect.stringContaining('timeout_s (1 s)') } });
+    expect(await settle('blocker')).toMatchObject({
+      status: 'timeout',
+      error: { code: 'timeout', message: expect.stringContaining('timeout_s (1 s)') },
+    });
     await expect.poll(agentState).toBe('idle');
     expect(mesh.calls('waiting-1')).toBe(0);
     expect(await result('waiting-1')).toMatchObject({ status: 'cancelled' });
@@ -349,7 +421,9 @@ describe('agent task mode', () => {
 
     const tooLong = await api('/result/poll-quick?wait_s=999');
     expect(tooLong.status).toBe(400);
-    expect(await tooLong.json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('wait_s') } });
+    expect(await tooLong.json()).toMatchObject({
+      error: { code: 'invalid_request', message: expect.stringContaining('wait_s') },
+    });
     expect((await api('/result/never-sent?wait_s=1')).status).toBe(404);
   });
 

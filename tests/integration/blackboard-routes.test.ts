@@ -39,7 +39,10 @@ class GlobPermissions implements PermissionChecker {
   check(agent: string, permission: Permission, subject: string): Decision {
     const globs = this.rules[agent]?.[permission] ?? [];
     if (globs.length > 0 && picomatch(globs, { dot: true })(subject)) return { allowed: true };
-    return { allowed: false, reason: `${agent} may not ${permission === 'blackboard_read' ? 'read' : 'write'} ${subject}: ${permission} is ${JSON.stringify(globs)}` };
+    return {
+      allowed: false,
+      reason: `${agent} may not ${permission === 'blackboard_read' ? 'read' : 'write'} ${subject}: ${permission} is ${JSON.stringify(globs)}`,
+    };
   }
 
   checkDomain(agent: string, host: string, port: number): DomainDecision {
@@ -100,20 +103,38 @@ function agentCall(agent: string, route: string, body: unknown, trace?: string):
   });
 }
 
-function errorOf(response: LightMyRequestResponse): { code: string; message: string; path?: string; current_version?: number } {
+function errorOf(response: LightMyRequestResponse): {
+  code: string;
+  message: string;
+  path?: string;
+  current_version?: number;
+} {
   const parsed = ErrorResponseSchema.parse(response.json());
   return { ...parsed.error, ...(response.json() as { error: { current_version?: number } }).error };
 }
 
 describe('agent routes', () => {
   it('A writes, B reads the value and version; each write is an event with the trace', async () => {
-    const write = await agentCall('alice', 'set', { key: 'context/prospect_acme', value: { name: 'Acme', score: 0.8 } }, 'turn-1');
+    const write = await agentCall(
+      'alice',
+      'set',
+      { key: 'context/prospect_acme', value: { name: 'Acme', score: 0.8 } },
+      'turn-1',
+    );
     expect(write.statusCode).toBe(200);
-    expect(BlackboardWriteResultSchema.parse(write.json())).toMatchObject({ key: 'context/prospect_acme', version: 1, writer: 'alice' });
+    expect(BlackboardWriteResultSchema.parse(write.json())).toMatchObject({
+      key: 'context/prospect_acme',
+      version: 1,
+      writer: 'alice',
+    });
 
     const read = await agentCall('bob', 'get', { key: 'context/prospect_acme' });
     expect(read.statusCode).toBe(200);
-    expect(BlackboardEntrySchema.parse(read.json())).toMatchObject({ value: { name: 'Acme', score: 0.8 }, version: 1, writer: 'alice' });
+    expect(BlackboardEntrySchema.parse(read.json())).toMatchObject({
+      value: { name: 'Acme', score: 0.8 },
+      version: 1,
+      writer: 'alice',
+    });
 
     const second = await agentCall('alice', 'set', { key: 'context/prospect_acme', value: 'v2', expected_version: 1 });
     expect(second.json()).toMatchObject({ version: 2 });
@@ -127,7 +148,10 @@ describe('agent routes', () => {
   it('a write outside the globs is a 403 naming the rule, recorded, and changes nothing', async () => {
     const denied = await agentCall('bob', 'set', { key: 'context/x', value: 1 }, 'turn-9');
     expect(denied.statusCode).toBe(403);
-    expect(errorOf(denied)).toMatchObject({ code: 'forbidden', message: 'bob may not write context/x: blackboard_write is ["agents/bob/**"]' });
+    expect(errorOf(denied)).toMatchObject({
+      code: 'forbidden',
+      message: 'bob may not write context/x: blackboard_write is ["agents/bob/**"]',
+    });
     expect(store.get('context/x')).toBeNull();
     const recorded = events.list({ agent: 'bob' });
     expect(recorded).toEqual([
@@ -135,7 +159,10 @@ describe('agent routes', () => {
         kind: 'denied',
         subject: 'context/x',
         trace: 'turn-9',
-        detail: { permission: 'blackboard_write', reason: 'bob may not write context/x: blackboard_write is ["agents/bob/**"]' },
+        detail: {
+          permission: 'blackboard_write',
+          reason: 'bob may not write context/x: blackboard_write is ["agents/bob/**"]',
+        },
       }),
     ]);
   });
@@ -157,7 +184,8 @@ describe('agent routes', () => {
   });
 
   it('CAS conflict is a 409 with the current version in message and body', async () => {
-    for (let i = 0; i < 4; i++) expect((await agentCall('alice', 'set', { key: 'tasks/x', value: i })).statusCode).toBe(200);
+    for (let i = 0; i < 4; i++)
+      expect((await agentCall('alice', 'set', { key: 'tasks/x', value: i })).statusCode).toBe(200);
     const stale = await agentCall('alice', 'set', { key: 'tasks/x', value: 'late', expected_version: 3 });
     expect(stale.statusCode).toBe(409);
     expect(errorOf(stale)).toMatchObject({ code: 'version_conflict', current_version: 4 });
@@ -171,12 +199,18 @@ describe('agent routes', () => {
     await agentCall('alice', 'set', { key: 'tasks/t2', value: 'b' });
     const deleted = await agentCall('alice', 'delete', { key: 'tasks/t2', expected_version: 2 });
     expect(deleted.json()).toEqual({ key: 'tasks/t2', deleted: true, version: 3 });
-    const history = BlackboardHistorySchema.parse((await agentCall('alice', 'history', { key: 'tasks/t2', limit: 2 })).json());
+    const history = BlackboardHistorySchema.parse(
+      (await agentCall('alice', 'history', { key: 'tasks/t2', limit: 2 })).json(),
+    );
     expect(history.history.map((h) => [h.version, h.op, h.value])).toEqual([
       [3, 'delete', null],
       [2, 'set', 'b'],
     ]);
-    expect(events.list({ agent: 'alice' }).at(-1)).toMatchObject({ kind: 'blackboard_delete', subject: 'tasks/t2', detail: { version: 3 } });
+    expect(events.list({ agent: 'alice' }).at(-1)).toMatchObject({
+      kind: 'blackboard_delete',
+      subject: 'tasks/t2',
+      detail: { version: 3 },
+    });
   });
 
   it('list returns only readable entries, and a 403 when nothing under the prefix is readable', async () => {
@@ -190,8 +224,13 @@ describe('agent routes', () => {
 
     const paged = BlackboardPageSchema.parse((await agentCall('bob', 'list', { prefix: 'context/', limit: 1 })).json());
     expect(paged.entries.map((e) => e.key)).toEqual(['context/prospect_acme']);
-    const rest = BlackboardPageSchema.parse((await agentCall('bob', 'list', { prefix: 'context/', limit: 1, cursor: paged.next_cursor })).json());
-    expect(rest).toMatchObject({ entries: [expect.objectContaining({ key: 'context/prospect_zeta' })], next_cursor: null });
+    const rest = BlackboardPageSchema.parse(
+      (await agentCall('bob', 'list', { prefix: 'context/', limit: 1, cursor: paged.next_cursor })).json(),
+    );
+    expect(rest).toMatchObject({
+      entries: [expect.objectContaining({ key: 'context/prospect_zeta' })],
+      next_cursor: null,
+    });
 
     const forbidden = await agentCall('bob', 'list', { prefix: 'tasks/' });
     expect(forbidden.statusCode).toBe(403);
@@ -230,29 +269,56 @@ describe('agent routes', () => {
 
 describe('admin routes', () => {
   it('put, get, list and history by path, with the operator as writer', async () => {
-    const put = await app.inject({ method: 'PUT', url: '/api/blackboard/entries/context/ns:1/a', payload: { value: { ok: true }, ttl_s: 60 } });
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/api/blackboard/entries/context/ns:1/a',
+      payload: { value: { ok: true }, ttl_s: 60 },
+    });
     expect(put.statusCode).toBe(200);
-    expect(BlackboardWriteResultSchema.parse(put.json())).toMatchObject({ key: 'context/ns:1/a', version: 1, writer: 'operator' });
+    expect(BlackboardWriteResultSchema.parse(put.json())).toMatchObject({
+      key: 'context/ns:1/a',
+      version: 1,
+      writer: 'operator',
+    });
     expect(put.json<{ expires_at: string }>().expires_at).not.toBeNull();
 
     // Percent-encoded segments (what the CLI sends) name the same key.
     const got = await app.inject({ method: 'GET', url: '/api/blackboard/entries/context/ns%3A1/a' });
-    expect(BlackboardEntrySchema.parse(got.json())).toMatchObject({ key: 'context/ns:1/a', value: { ok: true }, writer: 'operator' });
+    expect(BlackboardEntrySchema.parse(got.json())).toMatchObject({
+      key: 'context/ns:1/a',
+      value: { ok: true },
+      writer: 'operator',
+    });
 
     await app.inject({ method: 'PUT', url: '/api/blackboard/entries/context/b', payload: { value: 2 } });
     await app.inject({ method: 'PUT', url: '/api/blackboard/entries/tasks/c', payload: { value: 3 } });
-    const listed = BlackboardPageSchema.parse((await app.inject({ method: 'GET', url: '/api/blackboard?prefix=context/&limit=1' })).json());
+    const listed = BlackboardPageSchema.parse(
+      (await app.inject({ method: 'GET', url: '/api/blackboard?prefix=context/&limit=1' })).json(),
+    );
     expect(listed.entries.map((e) => e.key)).toEqual(['context/b']);
-    const next = BlackboardPageSchema.parse((await app.inject({ method: 'GET', url: `/api/blackboard?prefix=context/&limit=1&cursor=${encodeURIComponent(listed.next_cursor!)}` })).json());
+    const next = BlackboardPageSchema.parse(
+      (
+        await app.inject({
+          method: 'GET',
+          url: `/api/blackboard?prefix=context/&limit=1&cursor=${encodeURIComponent(listed.next_cursor!)}`,
+        })
+      ).json(),
+    );
     expect(next).toMatchObject({ entries: [expect.objectContaining({ key: 'context/ns:1/a' })], next_cursor: null });
 
-    const conflict = await app.inject({ method: 'PUT', url: '/api/blackboard/entries/context/b', payload: { value: 9, expected_version: 0 } });
+    const conflict = await app.inject({
+      method: 'PUT',
+      url: '/api/blackboard/entries/context/b',
+      payload: { value: 9, expected_version: 0 },
+    });
     expect(conflict.statusCode).toBe(409);
     expect(errorOf(conflict)).toMatchObject({ code: 'version_conflict', current_version: 1 });
 
     const deleted = await app.inject({ method: 'DELETE', url: '/api/blackboard/entries/context/b?expected_version=1' });
     expect(deleted.json()).toEqual({ key: 'context/b', deleted: true, version: 2 });
-    const history = BlackboardHistorySchema.parse((await app.inject({ method: 'GET', url: '/api/blackboard/history/context/b?limit=5' })).json());
+    const history = BlackboardHistorySchema.parse(
+      (await app.inject({ method: 'GET', url: '/api/blackboard/history/context/b?limit=5' })).json(),
+    );
     expect(history.history.map((h) => [h.op, h.writer])).toEqual([
       ['delete', 'operator'],
       ['set', 'operator'],
@@ -281,7 +347,11 @@ describe('admin routes', () => {
       ['GET', '/api/blackboard/watch?since=x', undefined, 'query: since'],
     ];
     for (const [method, url, payload, mentions] of cases) {
-      const response = await app.inject({ method: method as 'GET', url, ...(payload === undefined ? {} : { payload: payload as object }) });
+      const response = await app.inject({
+        method: method as 'GET',
+        url,
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
       expect(response.statusCode, `${method} ${url}`).toBe(400);
       expect(errorOf(response).message, `${method} ${url}`).toContain(mentions);
     }
@@ -302,10 +372,15 @@ describe('admin routes', () => {
     expect(answer.last_seq).toBe(store.lastSeq());
 
     // With since, earlier changes are returned at once.
-    const replay = BlackboardWatchResponseSchema.parse((await app.inject({ method: 'GET', url: '/api/blackboard/watch?prefix=signals/&since=0' })).json());
+    const replay = BlackboardWatchResponseSchema.parse(
+      (await app.inject({ method: 'GET', url: '/api/blackboard/watch?prefix=signals/&since=0' })).json(),
+    );
     expect(replay.changes.map((c) => c.key)).toEqual(['signals/old', 'signals/go']);
 
-    const quiet = await app.inject({ method: 'GET', url: `/api/blackboard/watch?prefix=tasks/&since=${answer.last_seq}&timeout_s=0` });
+    const quiet = await app.inject({
+      method: 'GET',
+      url: `/api/blackboard/watch?prefix=tasks/&since=${answer.last_seq}&timeout_s=0`,
+    });
     expect(quiet.json()).toEqual({ changes: [], last_seq: answer.last_seq });
     expect(BlackboardChangeSchema.array().parse(replay.changes)).toHaveLength(2);
 
@@ -332,7 +407,9 @@ describe('REPL /blackboard over a real port', () => {
     const shown = await blackboardReplCommand(client, ['get', 'context/ns:1/a']);
     expect(shown).toContain('{\n  "hello": "world"\n}');
     expect(shown).toContain('context/ns:1/a: version 1 by alice');
-    await expect(blackboardReplCommand(client, ['get', 'context/missing'])).rejects.toThrow('no blackboard entry context/missing');
+    await expect(blackboardReplCommand(client, ['get', 'context/missing'])).rejects.toThrow(
+      'no blackboard entry context/missing',
+    );
     await expect(blackboardReplCommand(client, ['get', '../x'])).rejects.toThrow(/key: a key cannot/);
     expect(await blackboardReplCommand(client, ['get'])).toMatch(/^usage:/);
   });

@@ -22,7 +22,9 @@ const GUILD = '110000000000000001';
 const ALLOWED = { guild: GUILD, channel: '120000000000000001' };
 const ELSEWHERE = { guild: GUILD, channel: '120000000000000002' };
 const STREAMED = Array.from({ length: 50 }, (_, i) => `word${i}`).join(' ');
-const LONG = Array.from({ length: 3 }, (_, p) => Array.from({ length: 15 }, () => `${'p'.repeat(98)}${p}`).join(' ')).join('\n\n');
+const LONG = Array.from({ length: 3 }, (_, p) =>
+  Array.from({ length: 15 }, () => `${'p'.repeat(98)}${p}`).join(' '),
+).join('\n\n');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
@@ -42,8 +44,10 @@ describe('discord channel', () => {
   const dmOf = (user: DiscordUser) => inChannel(dc.dmChannel(user));
   const lastIn = (channel: string) => inChannel(channel).at(-1)?.versions.at(-1) ?? '';
   /** Some message in the channel now reads so (replies streamed earlier may still be arriving). */
-  const saidIn = (channel: string, test: (text: string) => boolean) => inChannel(channel).some((m) => test(m.versions.at(-1) ?? ''));
-  const userCalls = (text: string) => h.fake.calls.filter((c) => c.messages.some((m) => m.role === 'user' && m.content.includes(text)));
+  const saidIn = (channel: string, test: (text: string) => boolean) =>
+    inChannel(channel).some((m) => test(m.versions.at(-1) ?? ''));
+  const userCalls = (text: string) =>
+    h.fake.calls.filter((c) => c.messages.some((m) => m.role === 'user' && m.content.includes(text)));
   const mention = () => `<@${dc.bot.id}>`;
   const codeIn = (channel: string) => /legion channels pair ([A-Z0-9]{8})/.exec(lastIn(channel))?.[1];
 
@@ -52,7 +56,8 @@ describe('discord channel', () => {
     h = await startHarness({
       agentsYaml: 'agents:\n  alpha:\n    role: first\n  beta:\n    role: second\n  gamma:\n    role: not for alice\n',
       env: { LEGION_CRED_DISCORD_BOT: TOKEN },
-      permissionsYaml: 'default:\n  allowed_apis: [llm]\nagents:\n  alpha:\n    allowed_apis: [llm]\n    can_notify_user: true\n',
+      permissionsYaml:
+        'default:\n  allowed_apis: [llm]\nagents:\n  alpha:\n    allowed_apis: [llm]\n    can_notify_user: true\n',
       fake: { chunkDelayMs: 60 },
       meshYaml: (port) =>
         `mesh: { host: 127.0.0.1, port: ${port} }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\nchannels:\n  discord:\n    token_credential: discord_bot\n    api_base: ${dc.url}\n    allowed_channels: ["${ALLOWED.channel}"]\n`,
@@ -70,7 +75,7 @@ describe('discord channel', () => {
     await dc?.close();
   });
 
-  it('answers an unknown user\'s DM with a pairing code and never calls an agent', async () => {
+  it("answers an unknown user's DM with a pairing code and never calls an agent", async () => {
     dc.userSays(ALICE, 'hello agents');
     await until('the pairing code', () => codeIn(dc.dmChannel(ALICE)));
     await sleep(500);
@@ -82,16 +87,25 @@ describe('discord channel', () => {
     const paired = await legion(['channels', 'pair', code, '--agents', 'alpha,beta'], h.project.dir);
     expect(paired.stdout).toContain(`paired discord:${ALICE.id} (alice) with alpha, beta`);
     const { users } = await h.client.requestJson('GET', '/api/channels/users', ChannelUserListSchema);
-    expect(users).toEqual([expect.objectContaining({ user: `discord:${ALICE.id}`, agents: ['alpha', 'beta'], current_agent: 'alpha' })]);
+    expect(users).toEqual([
+      expect.objectContaining({ user: `discord:${ALICE.id}`, agents: ['alpha', 'beta'], current_agent: 'alpha' }),
+    ]);
     await until('the paired notice', () => saidIn(dc.dmChannel(ALICE), (t) => t.startsWith('You are paired.')));
 
     const before = dmOf(ALICE).length;
     dc.userSays(ALICE, 'stream please');
-    const streamed = await until('the streamed reply', () => dmOf(ALICE).slice(before).find((m) => m.versions.at(-1) === STREAMED));
+    const streamed = await until('the streamed reply', () =>
+      dmOf(ALICE)
+        .slice(before)
+        .find((m) => m.versions.at(-1) === STREAMED),
+    );
     expect(dmOf(ALICE).slice(before)).toHaveLength(1);
     expect(streamed.versions.length).toBeGreaterThanOrEqual(3);
-    for (const [i, version] of streamed.versions.entries()) if (i > 0) expect(version.startsWith(streamed.versions[i - 1] ?? '')).toBe(true);
-    expect(dc.calls.some((c) => c.method === 'POST' && c.route === `/channels/${dc.dmChannel(ALICE)}/typing`)).toBe(true);
+    for (const [i, version] of streamed.versions.entries())
+      if (i > 0) expect(version.startsWith(streamed.versions[i - 1] ?? '')).toBe(true);
+    expect(dc.calls.some((c) => c.method === 'POST' && c.route === `/channels/${dc.dmChannel(ALICE)}/typing`)).toBe(
+      true,
+    );
     await h.waitForCall('alpha', /^stream please$/);
   });
 
@@ -108,7 +122,8 @@ describe('discord channel', () => {
     dc.userSays(ALICE, `${mention()} marker after the ignored ones`, ALLOWED);
     await h.waitForCall('alpha', /^marker after the ignored ones$/);
     await sleep(500);
-    for (const text of ['over here instead', 'just chatting', 'beep from a bot']) expect(userCalls(text)).toHaveLength(0);
+    for (const text of ['over here instead', 'just chatting', 'beep from a bot'])
+      expect(userCalls(text)).toHaveLength(0);
     expect(inChannel(ELSEWHERE.channel)).toHaveLength(0);
     expect(saidIn(ALLOWED.channel, (t) => t.includes('legion channels pair'))).toBe(false);
   });
@@ -116,14 +131,18 @@ describe('discord channel', () => {
   it('splits a 4,500-character reply into 3 messages of at most 2,000 characters', async () => {
     const before = dmOf(ALICE).length;
     dc.userSays(ALICE, 'long please');
-    const parts = await until('3 messages', () => {
-      const sent = dmOf(ALICE).slice(before);
-      return sent.length === 3 && sent.map((m) => m.versions.at(-1) ?? '').join('\n\n') === LONG ? sent : null;
-    }, 60_000);
+    const parts = await until(
+      '3 messages',
+      () => {
+        const sent = dmOf(ALICE).slice(before);
+        return sent.length === 3 && sent.map((m) => m.versions.at(-1) ?? '').join('\n\n') === LONG ? sent : null;
+      },
+      60_000,
+    );
     for (const part of parts) expect((part.versions.at(-1) ?? '').length).toBeLessThanOrEqual(2000);
   }, 70_000);
 
-  it('routes @agent, /use, /status and /reset within the user\'s agents', async () => {
+  it("routes @agent, /use, /status and /reset within the user's agents", async () => {
     const dm = dc.dmChannel(ALICE);
     dc.userSays(ALICE, '@beta hi beta');
     await h.waitForCall('beta', /^hi beta$/);
@@ -143,16 +162,24 @@ describe('discord channel', () => {
     expect(fresh.messages.some((m) => m.content === 'remember kiwi')).toBe(false);
   });
 
-  it('sends notify_user to paired users\' DMs, also to one who paired from a server channel', async () => {
+  it("sends notify_user to paired users' DMs, also to one who paired from a server channel", async () => {
     dc.userSays(BOB, `${mention()} let me in`, ALLOWED);
-    const code = await until('bob\'s code in the channel', () => codeIn(ALLOWED.channel));
-    expect((await legion(['channels', 'pair', code, '--agents', 'alpha'], h.project.dir)).stdout).toContain(`paired discord:${BOB.id} (bob) with alpha`);
-    await until('bob\'s paired notice in his DM', () => saidIn(dc.dmChannel(BOB), (t) => t.startsWith('You are paired.')));
-    expect(dc.calls.some((c) => c.method === 'POST' && c.route === '/users/@me/channels' && c.body.recipient_id === BOB.id)).toBe(true);
+    const code = await until("bob's code in the channel", () => codeIn(ALLOWED.channel));
+    expect((await legion(['channels', 'pair', code, '--agents', 'alpha'], h.project.dir)).stdout).toContain(
+      `paired discord:${BOB.id} (bob) with alpha`,
+    );
+    await until("bob's paired notice in his DM", () =>
+      saidIn(dc.dmChannel(BOB), (t) => t.startsWith('You are paired.')),
+    );
+    expect(
+      dc.calls.some((c) => c.method === 'POST' && c.route === '/users/@me/channels' && c.body.recipient_id === BOB.id),
+    ).toBe(true);
 
-    expect(await h.say('alpha', 'call notify_user {"text":"the build is green"}')).toContain('queued for 2 paired users');
-    await until('alice\'s notification', () => saidIn(dc.dmChannel(ALICE), (t) => t === 'the build is green'));
-    await until('bob\'s notification', () => saidIn(dc.dmChannel(BOB), (t) => t === 'the build is green'));
+    expect(await h.say('alpha', 'call notify_user {"text":"the build is green"}')).toContain(
+      'queued for 2 paired users',
+    );
+    await until("alice's notification", () => saidIn(dc.dmChannel(ALICE), (t) => t === 'the build is green'));
+    await until("bob's notification", () => saidIn(dc.dmChannel(BOB), (t) => t === 'the build is green'));
     expect(saidIn(ALLOWED.channel, (t) => t === 'the build is green')).toBe(false);
   });
 
@@ -165,7 +192,7 @@ describe('discord channel', () => {
     expect(userCalls('still there?')).toHaveLength(0);
   });
 
-  it('keeps the bot token inside the mesh: not in agents\' environment, logs or events; never answers its own messages', async () => {
+  it("keeps the bot token inside the mesh: not in agents' environment, logs or events; never answers its own messages", async () => {
     expect(dc.identifies.at(-1)?.token).toBe(TOKEN);
     for (const launch of h.runtime.launches.values()) expect(JSON.stringify(launch)).not.toContain(TOKEN);
     expect(h.meshLog()).not.toContain(TOKEN);
@@ -174,6 +201,8 @@ describe('discord channel', () => {
     expect(JSON.stringify(events)).not.toContain(TOKEN);
     expect(events.events.some((e) => e.kind === 'channel_paired')).toBe(true);
     // The stand-in echoes every bot message back as MESSAGE_CREATE, as Discord does; none became a pairing request.
-    expect(events.events.filter((e) => e.kind === 'channel_pairing_requested').map((e) => e.subject)).not.toContain(`discord:${dc.bot.id}`);
+    expect(events.events.filter((e) => e.kind === 'channel_pairing_requested').map((e) => e.subject)).not.toContain(
+      `discord:${dc.bot.id}`,
+    );
   });
 });

@@ -15,7 +15,11 @@ import { ChannelUserSchema } from '../../src/shared/wire/channels.js';
 const TOKEN = '7000000002:AAFakeTelegramBotTokenForRestartTest';
 const BOB = { id: 6001, username: 'bob' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -32,15 +36,23 @@ describe('channel lane items across a mesh kill', () => {
   const meshes: ChildProcess[] = [];
 
   const startMesh = async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests', 'helpers', 'process-mesh-main.ts'), project.dir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, 'tests', 'helpers', 'process-mesh-main.ts'), project.dir],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     meshes.push(child);
     let output = '';
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    await until('the mesh to start', () => {
-      if (child.exitCode !== null) throw new Error(`the mesh exited: ${output}`);
-      return output.includes('ready\n');
-    }, 60_000);
+    await until(
+      'the mesh to start',
+      () => {
+        if (child.exitCode !== null) throw new Error(`the mesh exited: ${output}`);
+        return output.includes('ready\n');
+      },
+      60_000,
+    );
     return child;
   };
   const killAgents = () => {
@@ -78,14 +90,24 @@ describe('channel lane items across a mesh kill', () => {
     const client = MeshClient.connect(project.dir);
 
     tg.userSays(BOB, 'hi');
-    const code = await until('a code', () => /legion channels pair ([A-Z0-9]{8})/.exec(tg.messages.at(-1)?.versions.at(-1) ?? '')?.[1]);
+    const code = await until(
+      'a code',
+      () => /legion channels pair ([A-Z0-9]{8})/.exec(tg.messages.at(-1)?.versions.at(-1) ?? '')?.[1],
+    );
     await client.requestJson('POST', '/api/channels/pair', ChannelUserSchema, { code });
 
     // The agent is busy with a long command, so Bob's message waits on the lane.
     void client.chat('solo', 'call exec {"command":"sleep 60"}', () => undefined).catch(() => undefined);
-    await until('the agent to be busy', () => fake.calls.some((c) => c.tools.length > 0 && c.messages.some((m) => m.content.includes('sleep 60'))));
+    await until('the agent to be busy', () =>
+      fake.calls.some((c) => c.tools.length > 0 && c.messages.some((m) => m.content.includes('sleep 60'))),
+    );
     tg.userSays(BOB, 'queued across the kill');
-    await until('the message on the lane', async () => (await client.requestJson('GET', '/api/status', MeshStatusSchema)).agents.find((a) => a.name === 'solo')?.lane.queued === 1);
+    await until(
+      'the message on the lane',
+      async () =>
+        (await client.requestJson('GET', '/api/status', MeshStatusSchema)).agents.find((a) => a.name === 'solo')?.lane
+          .queued === 1,
+    );
 
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));

@@ -16,7 +16,9 @@ import { z } from 'zod';
 const TOKEN = '7000000001:AAFakeTelegramBotTokenForLegionTests';
 const ALICE = { id: 5001, username: 'alice' };
 const STREAMED = Array.from({ length: 50 }, (_, i) => `word${i}`).join(' ');
-const LONG = Array.from({ length: 3 }, (_, p) => Array.from({ length: 30 }, () => `${'p'.repeat(98)}${p}`).join(' ')).join('\n\n');
+const LONG = Array.from({ length: 3 }, (_, p) =>
+  Array.from({ length: 30 }, () => `${'p'.repeat(98)}${p}`).join(' '),
+).join('\n\n');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
@@ -35,15 +37,18 @@ describe('telegram channel', () => {
   const textsTo = (user: { id: number }) => tg.messages.filter((m) => m.chat_id === String(user.id));
   const lastText = (user: { id: number }) => textsTo(user).at(-1)?.versions.at(-1) ?? '';
   /** Some message to the user now reads so (replies streamed earlier may still be arriving). */
-  const saidTo = (user: { id: number }, test: (text: string) => boolean) => textsTo(user).some((m) => test(m.versions.at(-1) ?? ''));
-  const userCalls = (text: string) => h.fake.calls.filter((c) => c.messages.some((m) => m.role === 'user' && m.content.includes(text)));
+  const saidTo = (user: { id: number }, test: (text: string) => boolean) =>
+    textsTo(user).some((m) => test(m.versions.at(-1) ?? ''));
+  const userCalls = (text: string) =>
+    h.fake.calls.filter((c) => c.messages.some((m) => m.role === 'user' && m.content.includes(text)));
 
   beforeAll(async () => {
     tg = await startFakeTelegram(TOKEN);
     h = await startHarness({
       agentsYaml: 'agents:\n  alpha:\n    role: first\n  beta:\n    role: second\n  gamma:\n    role: not for alice\n',
       env: { LEGION_CRED_TELEGRAM_BOT: TOKEN },
-      permissionsYaml: 'default:\n  allowed_apis: [llm]\nagents:\n  alpha:\n    allowed_apis: [llm]\n    can_notify_user: true\n',
+      permissionsYaml:
+        'default:\n  allowed_apis: [llm]\nagents:\n  alpha:\n    allowed_apis: [llm]\n    can_notify_user: true\n',
       fake: { chunkDelayMs: 60 },
       meshYaml: (port) =>
         `mesh: { host: 127.0.0.1, port: ${port} }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\nchannels:\n  telegram:\n    token_credential: telegram_bot\n    api_root: ${tg.url}\n`,
@@ -73,15 +78,24 @@ describe('telegram channel', () => {
     const paired = await legion(['channels', 'pair', code.toLowerCase(), '--agents', 'alpha,beta'], h.project.dir);
     expect(paired.stdout).toContain('paired telegram:5001 (alice) with alpha, beta');
     const { users } = await h.client.requestJson('GET', '/api/channels/users', ChannelUserListSchema);
-    expect(users).toEqual([expect.objectContaining({ user: 'telegram:5001', agents: ['alpha', 'beta'], current_agent: 'alpha' })]);
+    expect(users).toEqual([
+      expect.objectContaining({ user: 'telegram:5001', agents: ['alpha', 'beta'], current_agent: 'alpha' }),
+    ]);
     // A used code pairs nobody again.
-    await expect(h.client.requestJson('POST', '/api/channels/pair', ChannelUserSchema, { code })).rejects.toThrow(/no pending pairing code/);
+    await expect(h.client.requestJson('POST', '/api/channels/pair', ChannelUserSchema, { code })).rejects.toThrow(
+      /no pending pairing code/,
+    );
 
     const before = textsTo(ALICE).length;
     tg.userSays(ALICE, 'stream please');
-    const streamed = await until('the streamed reply', () => textsTo(ALICE).slice(before).find((m) => m.versions.at(-1) === STREAMED));
+    const streamed = await until('the streamed reply', () =>
+      textsTo(ALICE)
+        .slice(before)
+        .find((m) => m.versions.at(-1) === STREAMED),
+    );
     expect(streamed.versions.length).toBeGreaterThanOrEqual(3);
-    for (const [i, version] of streamed.versions.entries()) if (i > 0) expect(version.startsWith(streamed.versions[i - 1] ?? '')).toBe(true);
+    for (const [i, version] of streamed.versions.entries())
+      if (i > 0) expect(version.startsWith(streamed.versions[i - 1] ?? '')).toBe(true);
     expect(tg.calls.some((c) => c.method === 'sendChatAction' && c.body.action === 'typing')).toBe(true);
     await h.waitForCall('alpha', /^stream please$/);
   });
@@ -89,14 +103,18 @@ describe('telegram channel', () => {
   it('splits a 9,000-character reply into 3 messages', async () => {
     const before = textsTo(ALICE).length;
     tg.userSays(ALICE, 'long please');
-    const parts = await until('3 messages', () => {
-      const sent = textsTo(ALICE).slice(before);
-      return sent.length === 3 && sent.map((m) => m.versions.at(-1) ?? '').join('\n\n') === LONG ? sent : null;
-    }, 60_000);
+    const parts = await until(
+      '3 messages',
+      () => {
+        const sent = textsTo(ALICE).slice(before);
+        return sent.length === 3 && sent.map((m) => m.versions.at(-1) ?? '').join('\n\n') === LONG ? sent : null;
+      },
+      60_000,
+    );
     for (const part of parts) expect((part.versions.at(-1) ?? '').length).toBeLessThanOrEqual(4096);
   }, 70_000);
 
-  it('routes @agent, /use, /status and /reset within the user\'s agents, in a session apart from the REPL', async () => {
+  it("routes @agent, /use, /status and /reset within the user's agents, in a session apart from the REPL", async () => {
     tg.userSays(ALICE, '@beta hi beta');
     await h.waitForCall('beta', /^hi beta$/);
     tg.userSays(ALICE, '@gamma hi gamma');
@@ -119,17 +137,27 @@ describe('telegram channel', () => {
   });
 
   it('lets an agent with can_notify_user message its paired users first, and denies one without it', async () => {
-    expect(await h.say('alpha', 'call notify_user {"text":"the build is green"}')).toContain('queued for 1 paired user');
+    expect(await h.say('alpha', 'call notify_user {"text":"the build is green"}')).toContain(
+      'queued for 1 paired user',
+    );
     await until('the notification', () => saidTo(ALICE, (t) => t === 'the build is green'));
-    expect(await h.say('beta', 'call notify_user {"text":"from beta"}')).toContain('beta may not message its paired channel users first: can_notify_user is false');
+    expect(await h.say('beta', 'call notify_user {"text":"from beta"}')).toContain(
+      'beta may not message its paired channel users first: can_notify_user is false',
+    );
     await sleep(300);
     expect(saidTo(ALICE, (t) => t === 'from beta')).toBe(false);
   });
 
   it('sends the reply of a cron run of a paired agent to its users', async () => {
-    const job = await h.client.requestJson('POST', '/api/cron/jobs', CronJobSchema, { agent: 'alpha', schedule: 'at 2099-01-01T00:00', message: 'nightly report' });
+    const job = await h.client.requestJson('POST', '/api/cron/jobs', CronJobSchema, {
+      agent: 'alpha',
+      schedule: 'at 2099-01-01T00:00',
+      message: 'nightly report',
+    });
     await h.client.requestJson('POST', `/api/cron/jobs/${job.id}/run`, z.unknown());
-    await until('the cron result', () => saidTo(ALICE, (t) => t.startsWith('[alpha · cron job]\necho: [cron job') && t.includes('nightly report')));
+    await until('the cron result', () =>
+      saidTo(ALICE, (t) => t.startsWith('[alpha · cron job]\necho: [cron job') && t.includes('nightly report')),
+    );
   });
 
   it('stops delivery at once on revoke: the next message gets a new code and reaches no agent', async () => {
@@ -141,7 +169,7 @@ describe('telegram channel', () => {
     expect(userCalls('still there?')).toHaveLength(0);
   });
 
-  it('keeps the bot token inside the mesh: not in agents\' environment, logs or events', async () => {
+  it("keeps the bot token inside the mesh: not in agents' environment, logs or events", async () => {
     for (const launch of h.runtime.launches.values()) expect(JSON.stringify(launch)).not.toContain(TOKEN);
     expect(h.meshLog()).not.toContain(TOKEN);
     for (const agent of ['alpha', 'beta']) expect(await h.runtime.logs(agent, 10_000)).not.toContain(TOKEN);

@@ -52,12 +52,18 @@ describe('chat --history', () => {
     const failed = await h.client.chat('keeper', 'this turn fails', () => undefined);
     expect(failed.type).toBe('error');
 
-    const added = await legion(['webhook', 'add', 'deploys', '--agent', 'keeper', '--message', 'deploy finished: {payload.note}'], h.project.dir);
+    const added = await legion(
+      ['webhook', 'add', 'deploys', '--agent', 'keeper', '--message', 'deploy finished: {payload.note}'],
+      h.project.dir,
+    );
     expect(added.code).toBe(0);
     const tested = await legion(['webhook', 'test', 'deploys', '--payload', '{"note":"v1.2 is live"}'], h.project.dir);
     expect(tested.code).toBe(0);
 
-    const published = await h.client.requestJson('POST', '/api/pubsub/publish', PublishResponseSchema, { topic: 'alerts', payload: { level: 'high', what: 'disk full' } });
+    const published = await h.client.requestJson('POST', '/api/pubsub/publish', PublishResponseSchema, {
+      topic: 'alerts',
+      payload: { level: 'high', what: 'disk full' },
+    });
     expect(published.deliveries).toBe(1);
 
     const cron = await legion(['cron', 'add', 'keeper', 'every 1s', 'nightly report please'], h.project.dir);
@@ -75,11 +81,30 @@ describe('chat --history', () => {
       if (!turn) throw new Error(`no ${kind} turn asking ${input} in ${JSON.stringify(turns, null, 2)}`);
       return turn;
     };
-    expect(find('chat', /^hello keeper, first turn$/)).toMatchObject({ origin: { source: null }, state: 'done', error: null, reply: expect.stringContaining('hello keeper, first turn') });
-    expect(find('chat', /^this turn fails$/)).toMatchObject({ state: 'failed', reply: null, error: expect.stringContaining('scripted refusal of this turn') });
-    expect(find('webhook', /deploy finished: v1\.2 is live/)).toMatchObject({ origin: { source: 'deploys' }, state: 'done', reply: expect.stringContaining('deploy finished: v1.2 is live') });
-    expect(find('event', /"what":"disk full"/)).toMatchObject({ origin: { source: 'alerts from operator' }, state: 'done' });
-    expect(find('cron', /^nightly report please$/)).toMatchObject({ origin: { source: expect.stringContaining(`job ${cronId} (every 1s)`) }, state: 'done' });
+    expect(find('chat', /^hello keeper, first turn$/)).toMatchObject({
+      origin: { source: null },
+      state: 'done',
+      error: null,
+      reply: expect.stringContaining('hello keeper, first turn'),
+    });
+    expect(find('chat', /^this turn fails$/)).toMatchObject({
+      state: 'failed',
+      reply: null,
+      error: expect.stringContaining('scripted refusal of this turn'),
+    });
+    expect(find('webhook', /deploy finished: v1\.2 is live/)).toMatchObject({
+      origin: { source: 'deploys' },
+      state: 'done',
+      reply: expect.stringContaining('deploy finished: v1.2 is live'),
+    });
+    expect(find('event', /"what":"disk full"/)).toMatchObject({
+      origin: { source: 'alerts from operator' },
+      state: 'done',
+    });
+    expect(find('cron', /^nightly report please$/)).toMatchObject({
+      origin: { source: expect.stringContaining(`job ${cronId} (every 1s)`) },
+      state: 'done',
+    });
     // Newest first.
     const times = turns.map((t) => t.created_at);
     expect([...times].sort().reverse()).toEqual(times);
@@ -115,11 +140,15 @@ describe('chat --history', () => {
   it('prints the history from the CLI, newest last, and as JSON; refuses bad flags', async () => {
     const listed = await legion(['chat', 'keeper', '--history', '--limit', '50'], h.project.dir);
     expect(listed).toMatchObject({ code: 0, stderr: '' });
-    expect(listed.stdout).toMatch(/chat · done\n  asked: hello keeper, first turn\n  reply: .*hello keeper, first turn/);
-    expect(listed.stdout).toMatch(/chat · failed: .*scripted refusal of this turn\n  asked: this turn fails/);
-    expect(listed.stdout).toMatch(/webhook deploys · done\n  asked: deploy finished: v1\.2 is live/);
-    expect(listed.stdout).toMatch(/pub\/sub alerts from operator · done\n  asked: \{"level":"high","what":"disk full"\}/);
-    expect(listed.stdout).toMatch(/cron job cron_\S+ \(every 1s\) · done\n  asked: nightly report please/);
+    expect(listed.stdout).toMatch(
+      /chat · done\n {2}asked: hello keeper, first turn\n {2}reply: .*hello keeper, first turn/,
+    );
+    expect(listed.stdout).toMatch(/chat · failed: .*scripted refusal of this turn\n {2}asked: this turn fails/);
+    expect(listed.stdout).toMatch(/webhook deploys · done\n {2}asked: deploy finished: v1\.2 is live/);
+    expect(listed.stdout).toMatch(
+      /pub\/sub alerts from operator · done\n {2}asked: \{"level":"high","what":"disk full"\}/,
+    );
+    expect(listed.stdout).toMatch(/cron job cron_\S+ \(every 1s\) · done\n {2}asked: nightly report please/);
     // Oldest first on screen: the first chat comes before the failed one.
     expect(listed.stdout.indexOf('hello keeper, first turn')).toBeLessThan(listed.stdout.indexOf('this turn fails'));
 
@@ -131,7 +160,10 @@ describe('chat --history', () => {
     expect(HistoryPageSchema.parse(JSON.parse(json.stdout)).turns).toHaveLength(3);
 
     const bad = await legion(['chat', 'keeper', '--history', '--limit', '0'], h.project.dir);
-    expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining('--limit "0": expected a whole number from 1 to 200') });
+    expect(bad).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--limit "0": expected a whole number from 1 to 200'),
+    });
     const clash = await legion(['chat', 'keeper', '--history', '-m', 'hi'], h.project.dir);
     expect(clash).toMatchObject({ code: 1, stderr: expect.stringContaining('-m cannot be used with --history') });
     const unknown = await legion(['chat', 'nobody', '--history'], h.project.dir);

@@ -13,7 +13,11 @@ afterEach(async () => {
 
 function startMeshProcess(project: TestProject): Promise<ChildProcess> {
   // Its own process group, so the mesh and the agent processes it started die together.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/mesh-process-main.ts', project.dir], { cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/helpers/mesh-process-main.ts', project.dir], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   cleanups.push(() => {
     try {
       process.kill(-(child.pid ?? 0), 'SIGKILL');
@@ -33,14 +37,20 @@ describe('legion chat -m when the mesh dies mid-reply', () => {
   it('says what was delivered and how to restart', async () => {
     const fake: FakeProvider = await startFakeProvider({ chunkDelayMs: 150 });
     cleanups.push(() => fake.close());
-    fake.respondWith(() => ({ text: 'Alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec.' }));
+    fake.respondWith(() => ({
+      text: 'Alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec.',
+    }));
     const project = makeProject({ port: await freePort(), openaiBaseUrl: fake.openaiBaseUrl });
     cleanups.push(() => project.cleanup());
     const mesh = await startMeshProcess(project);
 
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.LEGION_CRED_OPENAI_API_KEY;
-    const chat = spawn(process.execPath, [CLI, 'chat', 'assistant', '-m', 'tell me the alphabet'], { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chat = spawn(process.execPath, [CLI, 'chat', 'assistant', '-m', 'tell me the alphabet'], {
+      cwd: project.dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     chat.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -58,7 +68,9 @@ describe('legion chat -m when the mesh dies mid-reply', () => {
     expect(stdout.startsWith('Alpha bravo')).toBe(true);
     expect(stdout).not.toContain('quebec.');
     expect(stderr).not.toContain('terminated');
-    expect(stderr).toContain(`error: the mesh stopped during assistant's reply: the ${stdout.length} characters of the reply printed above were delivered, the rest was not: the reply was not finished.`);
+    expect(stderr).toContain(
+      `error: the mesh stopped during assistant's reply: the ${stdout.length} characters of the reply printed above were delivered, the rest was not: the reply was not finished.`,
+    );
     expect(stderr).toContain('Start it again with `legion start`');
   });
 });

@@ -29,7 +29,10 @@ describe('legion CLI errors', () => {
     const p = await project();
     expectCleanError(await legion(['status'], p.dir), /the legion mesh is not running in .*legion start/);
     expectCleanError(await legion(['chat', 'assistant', '-m', 'hi'], p.dir), /not running/);
-    expectCleanError(await legion(['chat', 'assistant', '--history'], p.dir), /the legion mesh is not running in .*legion start/);
+    expectCleanError(
+      await legion(['chat', 'assistant', '--history'], p.dir),
+      /the legion mesh is not running in .*legion start/,
+    );
     const stop = await legion(['stop'], p.dir);
     expect(stop).toMatchObject({ code: 0, stdout: `nothing to stop: no legion mesh is running in ${p.dir}\n` });
   });
@@ -38,7 +41,10 @@ describe('legion CLI errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'legion-not-project-'));
     try {
       for (const args of [['status'], ['chat', 'assistant', '-m', 'hi'], ['stop']]) {
-        expectCleanError(await legion(args, dir), new RegExp(`${dir} is not a legion project \\(no config/mesh\\.yaml\\).*legion setup`));
+        expectCleanError(
+          await legion(args, dir),
+          new RegExp(`${dir} is not a legion project \\(no config/mesh\\.yaml\\).*legion setup`),
+        );
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -65,7 +71,10 @@ describe('legion CLI errors', () => {
 
   it('names the variable to set when no key is configured', async () => {
     const p = await project({ apiKey: null, openaiBaseUrl: undefined });
-    expectCleanError(await legion(['start', '-d'], p.dir), /no API key for provider openai: set LEGION_CRED_OPENAI_API_KEY in \.env/);
+    expectCleanError(
+      await legion(['start', '-d'], p.dir),
+      /no API key for provider openai: set LEGION_CRED_OPENAI_API_KEY in \.env/,
+    );
   });
 
   it('says the port is taken', async () => {
@@ -87,7 +96,10 @@ describe('legion CLI errors', () => {
 
   it('adds, lists and removes agents in config without a running fleet', async () => {
     const p = await project();
-    const add = await legion(['agent', 'add', 'writer', '--role', 'writes copy', '--model', 'anthropic/claude-sonnet-4-5'], p.dir);
+    const add = await legion(
+      ['agent', 'add', 'writer', '--role', 'writes copy', '--model', 'anthropic/claude-sonnet-4-5'],
+      p.dir,
+    );
     expect(add.code).toBe(0);
     const list = await legion(['agent', 'list'], p.dir);
     expect(list.stdout).toMatch(/writer\s+anthropic\/claude-sonnet-4-5\s+writes copy/);
@@ -103,13 +115,34 @@ describe('legion CLI errors', () => {
   it('leaves agents.yaml untouched when an edit would make it invalid', async () => {
     const p = await project();
     const before = readFileSync(join(p.dir, 'config', 'agents.yaml'), 'utf8');
-    expectCleanError(await legion(['agent', 'add', 'bad-model', '--model', 'gpt4'], p.dir), /agents\.bad-model\.model: expected "provider\/model"/);
+    expectCleanError(
+      await legion(['agent', 'add', 'bad-model', '--model', 'gpt4'], p.dir),
+      /agents\.bad-model\.model: expected "provider\/model"/,
+    );
     expect(readFileSync(join(p.dir, 'config', 'agents.yaml'), 'utf8')).toBe(before);
   });
 
   it('has --help for every command', async () => {
     const p = await project();
-    for (const args of [[], ['start'], ['chat'], ['status'], ['stop'], ['agent'], ['agent', 'add'], ['agent', 'list'], ['agent', 'remove'], ['image', 'build'], ['blackboard', 'get'], ['blackboard', 'set'], ['blackboard', 'list'], ['blackboard', 'del'], ['blackboard', 'watch'], ['logs'], ['permissions', 'starter']]) {
+    for (const args of [
+      [],
+      ['start'],
+      ['chat'],
+      ['status'],
+      ['stop'],
+      ['agent'],
+      ['agent', 'add'],
+      ['agent', 'list'],
+      ['agent', 'remove'],
+      ['image', 'build'],
+      ['blackboard', 'get'],
+      ['blackboard', 'set'],
+      ['blackboard', 'list'],
+      ['blackboard', 'del'],
+      ['blackboard', 'watch'],
+      ['logs'],
+      ['permissions', 'starter'],
+    ]) {
       const result = await legion([...args, '--help'], p.dir);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/Usage: legion/);

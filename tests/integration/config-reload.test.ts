@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { legion } from '../helpers/project.js';
 import { startHarness, type Harness } from '../helpers/mesh-harness.js';
 
-const AGENTS = 'agents:\n  alpha:\n    role: first\n  beta:\n    role: second\n  gamma:\n    role: third\n    system_prompt: Speak plainly.\n';
-const EDITED = 'agents:\n  alpha:\n    role: first\n  gamma:\n    role: third\n    system_prompt: Answer in haiku.\n  delta:\n    role: fourth\n';
+const AGENTS =
+  'agents:\n  alpha:\n    role: first\n  beta:\n    role: second\n  gamma:\n    role: third\n    system_prompt: Speak plainly.\n';
+const EDITED =
+  'agents:\n  alpha:\n    role: first\n  gamma:\n    role: third\n    system_prompt: Answer in haiku.\n  delta:\n    role: fourth\n';
 
 async function eventually<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -35,7 +37,8 @@ describe('config reload while running', () => {
   let h: Harness;
   const writeAgents = (yaml: string) => writeFileSync(join(h.project.dir, 'config', 'agents.yaml'), yaml);
   const writeMesh = (yaml: string) => writeFileSync(join(h.project.dir, 'config', 'mesh.yaml'), yaml);
-  const containers = async () => Object.fromEntries((await h.mesh.status()).agents.map((a) => [a.name, `${a.health}:${a.container?.id ?? '-'}`]));
+  const containers = async () =>
+    Object.fromEntries((await h.mesh.status()).agents.map((a) => [a.name, `${a.health}:${a.container?.id ?? '-'}`]));
 
   beforeAll(async () => {
     h = await startHarness({ agentsYaml: AGENTS });
@@ -46,8 +49,17 @@ describe('config reload while running', () => {
     const before = await containers();
     expect(Object.keys(before)).toEqual(['alpha', 'beta', 'gamma']);
     writeAgents(EDITED);
-    await eventually('the edit to apply', () => (h.meshLog().includes('config/agents.yaml: changed agent gamma (system_prompt): restarted with the new settings') && h.meshLog().includes('added agent delta: started') ? true : null));
-    await eventually('beta to be removed', () => (h.meshLog().includes('config/agents.yaml: removed agent beta: stopped; its data is kept') ? true : null));
+    await eventually('the edit to apply', () =>
+      h
+        .meshLog()
+        .includes('config/agents.yaml: changed agent gamma (system_prompt): restarted with the new settings') &&
+      h.meshLog().includes('added agent delta: started')
+        ? true
+        : null,
+    );
+    await eventually('beta to be removed', () =>
+      h.meshLog().includes('config/agents.yaml: removed agent beta: stopped; its data is kept') ? true : null,
+    );
 
     const after = await containers();
     expect(Object.keys(after).sort()).toEqual(['alpha', 'delta', 'gamma']);
@@ -70,7 +82,9 @@ describe('config reload while running', () => {
 
   it('refuses an invalid edit with file, line and key path; the previous config stays until it is fixed', async () => {
     const running = await containers();
-    writeAgents('agents:\n  alpha:\n    role: first\n  gamma:\n    role: third\n    sytem_prompt: typo\n  delta:\n    role: fourth\n');
+    writeAgents(
+      'agents:\n  alpha:\n    role: first\n  gamma:\n    role: third\n    sytem_prompt: typo\n  delta:\n    role: fourth\n',
+    );
     const expected = 'config/agents.yaml:6: agents.gamma: unknown key "sytem_prompt"';
     const status = await eventually('legion status to show the refused edit', async () => {
       const result = await legion(['status'], h.project.dir);
@@ -84,14 +98,18 @@ describe('config reload while running', () => {
     expect(await h.say('gamma', 'still there?')).toBeTruthy();
 
     writeAgents(EDITED);
-    await eventually('the fix to clear the problem', async () => ((await legion(['status'], h.project.dir)).stdout.includes('config:') ? null : true));
+    await eventually('the fix to clear the problem', async () =>
+      (await legion(['status'], h.project.dir)).stdout.includes('config:') ? null : true,
+    );
     expect(h.meshLog()).toContain('config: the files are valid again');
     expect(await containers()).toEqual(running);
   });
 
   it('applies mesh.yaml settings that can change at run time, and says which ones wait for a restart', async () => {
     const port = h.project.port;
-    writeMesh(`mesh: { host: 127.0.0.1, port: ${port + 7}, lane_depth_cap: 7 }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n    anthropic: {}\n`);
+    writeMesh(
+      `mesh: { host: 127.0.0.1, port: ${port + 7}, lane_depth_cap: 7 }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n    anthropic: {}\n`,
+    );
     const waiting = 'config/mesh.yaml: changed mesh.port: takes effect at the next `legion start`';
     const status = await eventually('legion status to show the waiting setting', async () => {
       const result = await legion(['status'], h.project.dir);

@@ -16,7 +16,22 @@ import { toolPairingProblems } from '../helpers/tool-pairs.js';
 // The system prompt and the tool definitions alone take about 2,200 tokens, so the
 // smallest window that leaves room for a conversation is about twice that.
 const WINDOW = 4_000;
-const WORDS = ['amber', 'birch', 'cobalt', 'dune', 'ember', 'fjord', 'garnet', 'harbor', 'indigo', 'juniper', 'kestrel', 'lagoon', 'marble', 'nectar'];
+const WORDS = [
+  'amber',
+  'birch',
+  'cobalt',
+  'dune',
+  'ember',
+  'fjord',
+  'garnet',
+  'harbor',
+  'indigo',
+  'juniper',
+  'kestrel',
+  'lagoon',
+  'marble',
+  'nectar',
+];
 const FILLER = 'The weather report, the shopping list and other small talk fill this part. '.repeat(26);
 
 type Kind = 'facts' | 'summary' | 'chat';
@@ -26,7 +41,8 @@ function kindOf(call: FakeCall): Kind {
   return system === FACTS_INSTRUCTIONS ? 'facts' : system === SUMMARY_INSTRUCTIONS ? 'summary' : 'chat';
 }
 
-const isShortened = (call: FakeCall) => call.messages.some((m) => m.role === 'user' && m.content.startsWith(SUMMARY_MARKER));
+const isShortened = (call: FakeCall) =>
+  call.messages.some((m) => m.role === 'user' && m.content.startsWith(SUMMARY_MARKER));
 const factNumbers = (text: string) => [...text.matchAll(/fact #(\d+):/g)].map((m) => Number(m[1]));
 
 describe('context compaction', () => {
@@ -37,18 +53,24 @@ describe('context compaction', () => {
   const replies: string[] = [];
 
   beforeAll(async () => {
-    h = await startHarness({ agentsYaml: `agents:\n  keeper:\n    role: remembers things\n    context_window: ${WINDOW}\n` });
+    h = await startHarness({
+      agentsYaml: `agents:\n  keeper:\n    role: remembers things\n    context_window: ${WINDOW}\n`,
+    });
     memoryFile = join(h.runtime.dataDir('keeper'), 'workspace', 'MEMORY.md');
     h.fake.respondWith((call) => {
       memoryAt[h.fake.calls.indexOf(call)] = readFileSync(memoryFile, 'utf8');
       const transcript = call.messages.find((m) => m.role === 'user')?.content ?? '';
       switch (kindOf(call)) {
         case 'facts': {
-          const facts = [...transcript.matchAll(/fact #\d+: the code word for day \d+ is \w+/g)].map((m) => `- ${m[0]}`);
+          const facts = [...transcript.matchAll(/fact #\d+: the code word for day \d+ is \w+/g)].map(
+            (m) => `- ${m[0]}`,
+          );
           return { text: [...new Set(facts)].join('\n') || 'NONE' };
         }
         case 'summary':
-          return { text: `The user shared the code words of days ${[...new Set(factNumbers(transcript))].join(', ')}.` };
+          return {
+            text: `The user shared the code words of days ${[...new Set(factNumbers(transcript))].join(', ')}.`,
+          };
         case 'chat': {
           const last = call.messages.at(-1);
           const text = last?.role === 'user' ? last.content : '';
@@ -61,7 +83,12 @@ describe('context compaction', () => {
           const twice = /^save twice \(day (\d+)\): ([\s\S]*)$/.exec(text);
           if (!twice) return directiveResponder(call);
           const [, day = '', content = ''] = twice;
-          return { tool_calls: ['a', 'b'].map((part) => ({ name: 'write_file', arguments: { path: `notes/day${day}-${part}.md`, content } })) };
+          return {
+            tool_calls: ['a', 'b'].map((part) => ({
+              name: 'write_file',
+              arguments: { path: `notes/day${day}-${part}.md`, content },
+            })),
+          };
         }
       }
     });
@@ -78,8 +105,14 @@ describe('context compaction', () => {
 
   it('gets its window from agents.yaml through the mesh, over the shipped table', async () => {
     const token = h.runtime.launches.get('keeper')?.secrets.mesh_token ?? '';
-    const response = await fetch(`${h.mesh.agentApiUrl}/mesh/agent/config`, { headers: { authorization: `Bearer ${token}` } });
-    expect(await response.json()).toMatchObject({ agent: 'keeper', model: 'openai/gpt-4o-mini', context_window: WINDOW });
+    const response = await fetch(`${h.mesh.agentApiUrl}/mesh/agent/config`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await response.json()).toMatchObject({
+      agent: 'keeper',
+      model: 'openai/gpt-4o-mini',
+      context_window: WINDOW,
+    });
   });
 
   it('saves the facts to MEMORY.md before the first request with a shortened history', () => {
@@ -96,13 +129,26 @@ describe('context compaction', () => {
     expect(before).toEqual([...before].sort((a, b) => a - b));
 
     // The facts of every turn the shortened request no longer carries were on disk by then.
-    const previous = calls.slice(0, firstFacts).filter((call) => kindOf(call) === 'chat').at(-1);
-    const kept = new Set(factNumbers((calls[firstShortened]?.messages ?? []).filter((m) => !m.content.startsWith(SUMMARY_MARKER)).map((m) => m.content).join('\n')));
-    const dropped = [...new Set(factNumbers((previous?.messages ?? []).map((m) => m.content).join('\n')))].filter((n) => !kept.has(n));
+    const previous = calls
+      .slice(0, firstFacts)
+      .filter((call) => kindOf(call) === 'chat')
+      .at(-1);
+    const kept = new Set(
+      factNumbers(
+        (calls[firstShortened]?.messages ?? [])
+          .filter((m) => !m.content.startsWith(SUMMARY_MARKER))
+          .map((m) => m.content)
+          .join('\n'),
+      ),
+    );
+    const dropped = [...new Set(factNumbers((previous?.messages ?? []).map((m) => m.content).join('\n')))].filter(
+      (n) => !kept.has(n),
+    );
     expect(dropped.length).toBeGreaterThan(0);
     const memory = memoryAt[firstShortened] ?? '';
     expect(memory).toMatch(/## Facts saved \d{4}-\d\d-\d\d \d\d:\d\d UTC \(context compaction\)/);
-    for (const day of dropped) expect(memory).toContain(`- fact #${day}: the code word for day ${day} is ${WORDS[day - 1]}`);
+    for (const day of dropped)
+      expect(memory).toContain(`- fact #${day}: the code word for day ${day} is ${WORDS[day - 1]}`);
     // The extraction request itself saw MEMORY.md without them: they were written in between.
     expect(memoryAt[firstFacts]).not.toContain('## Facts saved');
   });
@@ -117,11 +163,14 @@ describe('context compaction', () => {
     }
     for (const [index, reply] of replies.entries()) {
       const day = index + 1;
-      if (day % 2 === 0) expect(reply).toMatch(new RegExp(`^tool write_file returned: wrote \\d+ bytes to notes/day${day}-b\\.md$`));
+      if (day % 2 === 0)
+        expect(reply).toMatch(new RegExp(`^tool write_file returned: wrote \\d+ bytes to notes/day${day}-b\\.md$`));
       else expect(reply).toBe(`noted fact #${day}`);
     }
     const memory = readFileSync(memoryFile, 'utf8');
-    expect(memory.startsWith(readFileSync(join(REPO_ROOT, 'agent-image', 'workspace', 'MEMORY.md'), 'utf8').trimEnd())).toBe(true);
+    expect(
+      memory.startsWith(readFileSync(join(REPO_ROOT, 'agent-image', 'workspace', 'MEMORY.md'), 'utf8').trimEnd()),
+    ).toBe(true);
     expect(factNumbers(memory).length).toBeGreaterThanOrEqual(4);
   });
 
@@ -130,7 +179,10 @@ describe('context compaction', () => {
     for (const call of chats) expect(toolPairingProblems(call.messages)).toEqual([]);
     // At least once the last 4 messages began at a call's second result, and the kept
     // window reached back to the call: summary, call, both results and what followed.
-    const extended = chats.filter((call) => isShortened(call) && call.messages[2]?.role === 'assistant' && (call.messages[2].tool_calls?.length ?? 0) === 2);
+    const extended = chats.filter(
+      (call) =>
+        isShortened(call) && call.messages[2]?.role === 'assistant' && (call.messages[2].tool_calls?.length ?? 0) === 2,
+    );
     expect(extended.length).toBeGreaterThan(0);
     for (const call of extended) expect(call.messages.length - 2).toBeGreaterThan(4);
   });
@@ -143,7 +195,8 @@ describe('context compaction', () => {
     h.fake.script({
       error: {
         status: 400,
-        message: "This model's maximum context length is 4000 tokens. However, your messages resulted in 4100 tokens. Please reduce the length of the messages.",
+        message:
+          "This model's maximum context length is 4000 tokens. However, your messages resulted in 4100 tokens. Please reduce the length of the messages.",
         type: 'invalid_request_error',
       },
     });

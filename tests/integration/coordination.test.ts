@@ -43,14 +43,18 @@ describe('fleet coordination', () => {
 
   beforeAll(async () => {
     h = await startHarness({
-      agentsYaml: 'agents:\n  researcher:\n    role: research\n  qualifier:\n    role: qualify leads\n    subscriptions: [research_complete]\n  scout:\n    role: unlisted\n',
+      agentsYaml:
+        'agents:\n  researcher:\n    role: research\n  qualifier:\n    role: qualify leads\n    subscriptions: [research_complete]\n  scout:\n    role: unlisted\n',
       permissionsYaml: PERMISSIONS,
     });
   });
   afterAll(async () => h?.close());
 
   it('hands a value over the blackboard: A writes, B reads value and version', async () => {
-    const wrote = await h.say('researcher', 'call write_shared_state {"key":"context/prospect_acme","value":{"name":"Acme","score":87}}');
+    const wrote = await h.say(
+      'researcher',
+      'call write_shared_state {"key":"context/prospect_acme","value":{"name":"Acme","score":87}}',
+    );
     expect(wrote).toContain('wrote context/prospect_acme at version 1');
     const read = await h.say('qualifier', 'call read_shared_state {"key":"context/prospect_acme"}');
     expect(read).toMatch(/"value": \{\s+"name": "Acme",\s+"score": 87\s+\}/);
@@ -73,13 +77,23 @@ describe('fleet coordination', () => {
     });
     expect(denied).toContain('scout may not use the API llm: allowed_apis is [] (default entry)');
     h.writePermissions(PERMISSIONS);
-    expect(await eventually(async () => ((await h.client.chat('scout', 'back?', () => undefined)).type === 'done' ? 'ok' : null))).toBe('ok');
+    expect(
+      await eventually(async () =>
+        (await h.client.chat('scout', 'back?', () => undefined)).type === 'done' ? 'ok' : null,
+      ),
+    ).toBe('ok');
   });
 
   it('wakes a config subscriber with the payload of a publish', async () => {
-    const published = await h.say('researcher', 'call publish_event {"topic":"research_complete","payload":{"lead":"acme-corp"}}');
+    const published = await h.say(
+      'researcher',
+      'call publish_event {"topic":"research_complete","payload":{"lead":"acme-corp"}}',
+    );
     expect(published).toMatch(/published evt_\S+ on research_complete to 1 subscriber/);
-    const call = await h.waitForCall('qualifier', /\[event research_complete · id evt_\S+ · published by researcher\][\s\S]*acme-corp/);
+    const call = await h.waitForCall(
+      'qualifier',
+      /\[event research_complete · id evt_\S+ · published by researcher\][\s\S]*acme-corp/,
+    );
     expect(call).toBeDefined();
   });
 
@@ -88,9 +102,11 @@ describe('fleet coordination', () => {
     expect(denied).toContain('researcher may not publish to secrets: can_publish is ["research_complete"]');
   });
 
-  it('subscribes at runtime, within can_subscribe, and is woken by the operator\'s publish', async () => {
+  it("subscribes at runtime, within can_subscribe, and is woken by the operator's publish", async () => {
     expect(await h.say('qualifier', 'call subscribe_event {"topic":"new_lead"}')).toContain('subscribed to new_lead');
-    expect(await h.say('qualifier', 'call subscribe_event {"topic":"payroll"}')).toContain('qualifier may not subscribe to payroll');
+    expect(await h.say('qualifier', 'call subscribe_event {"topic":"payroll"}')).toContain(
+      'qualifier may not subscribe to payroll',
+    );
     const adminToken = readFileSync(join(h.project.dir, '.legion', 'admin.token'), 'utf8').trim();
     const response = await fetch(`${h.client.baseUrl}/api/pubsub/publish`, {
       method: 'POST',
@@ -102,17 +118,29 @@ describe('fleet coordination', () => {
   });
 
   it('routes a message to an allowed agent and wakes it; refuses one that is not allowed', async () => {
-    const sent = await h.say('researcher', 'call send_message {"agent":"qualifier","message":"please qualify acme today"}');
+    const sent = await h.say(
+      'researcher',
+      'call send_message {"agent":"qualifier","message":"please qualify acme today"}',
+    );
     expect(sent).toMatch(/message msg_\S+ queued for qualifier \(delivery msgd_\S+\)/);
     await h.waitForCall('qualifier', /\[message from researcher · id msg_\S+\]\nplease qualify acme today/);
-    expect(await h.say('qualifier', 'call send_message {"agent":"researcher","message":"hi"}')).toContain('qualifier may not message researcher: can_message is []');
-    expect(await h.say('researcher', 'call send_message {"agent":"ghost","message":"hi"}')).toContain('no agent named "ghost"');
+    expect(await h.say('qualifier', 'call send_message {"agent":"researcher","message":"hi"}')).toContain(
+      'qualifier may not message researcher: can_message is []',
+    );
+    expect(await h.say('researcher', 'call send_message {"agent":"ghost","message":"hi"}')).toContain(
+      'no agent named "ghost"',
+    );
   });
 
   it('saves an artifact to /data/artifacts and registers it on the blackboard', async () => {
-    const saved = await h.say('researcher', 'call save_artifact {"name":"reports/acme.md","content":"# Acme\\nGood fit."}');
+    const saved = await h.say(
+      'researcher',
+      'call save_artifact {"name":"reports/acme.md","content":"# Acme\\nGood fit."}',
+    );
     expect(saved).toMatch(/registered as artifacts\/researcher\/reports\/acme\.md version 1/);
-    expect(readFileSync(join(h.runtime.dataDir('researcher'), 'artifacts', 'reports', 'acme.md'), 'utf8')).toBe('# Acme\nGood fit.');
+    expect(readFileSync(join(h.runtime.dataDir('researcher'), 'artifacts', 'reports', 'acme.md'), 'utf8')).toBe(
+      '# Acme\nGood fit.',
+    );
     const read = await h.say('qualifier', 'call read_shared_state {"key":"artifacts/researcher/reports/acme.md"}');
     expect(read).toMatch(/"path": "\/data\/artifacts\/reports\/acme\.md"/);
     expect(read).toMatch(/"size": 16/);
@@ -124,7 +152,12 @@ describe('fleet coordination', () => {
   });
 
   it('applies an edited permissions file without a restart, and keeps the old rules on an invalid edit', async () => {
-    h.writePermissions(PERMISSIONS.replace('blackboard_write: ["agents/qualifier/*"]', 'blackboard_write: ["agents/qualifier/*", "context/verdict"]'));
+    h.writePermissions(
+      PERMISSIONS.replace(
+        'blackboard_write: ["agents/qualifier/*"]',
+        'blackboard_write: ["agents/qualifier/*", "context/verdict"]',
+      ),
+    );
     const deadline = Date.now() + 5000;
     let reply = '';
     while (Date.now() < deadline) {
@@ -136,9 +169,14 @@ describe('fleet coordination', () => {
 
     h.writePermissions('agents:\n  qualifier:\n    blackboard_writes: []\n');
     const status = async () => (await h.client.status()).permissions;
-    while ((await status()).last_error === null && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 50));
-    expect((await status()).last_error).toMatch(/config\/permissions\.yaml: agents\.qualifier: unknown key "blackboard_writes"/);
-    expect(await h.say('qualifier', 'call write_shared_state {"key":"context/verdict","value":"warm"}')).toContain('wrote context/verdict at version 2');
+    while ((await status()).last_error === null && Date.now() < deadline + 5000)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await status()).last_error).toMatch(
+      /config\/permissions\.yaml: agents\.qualifier: unknown key "blackboard_writes"/,
+    );
+    expect(await h.say('qualifier', 'call write_shared_state {"key":"context/verdict","value":"warm"}')).toContain(
+      'wrote context/verdict at version 2',
+    );
     h.writePermissions(PERMISSIONS);
   });
 
@@ -163,8 +201,11 @@ describe('fleet coordination', () => {
     output.on('data', (d: Buffer) => (screen += d.toString()));
     const repl = runRepl({ client: h.client, mode: 'attach', agent: 'researcher', input, output });
     input.write('/broadcast status check, everyone\n');
-    await eventually(async () => (/\[scout\] /.test(screen) && /\[qualifier\] /.test(screen) && /\[researcher\] /.test(screen) ? true : null));
-    for (const agent of ['researcher', 'qualifier', 'scout']) expect(screen).toContain(`[${agent}] echo: status check, everyone`);
+    await eventually(async () =>
+      /\[scout\] /.test(screen) && /\[qualifier\] /.test(screen) && /\[researcher\] /.test(screen) ? true : null,
+    );
+    for (const agent of ['researcher', 'qualifier', 'scout'])
+      expect(screen).toContain(`[${agent}] echo: status check, everyone`);
     input.write('/quit\n');
     await repl;
   });

@@ -34,7 +34,11 @@ describe('cron', () => {
   const cronCalls = (message: string) =>
     h.fake.calls.filter((c) => {
       const text = c.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
-      return c.messages.some((m) => m.role === 'system' && m.content.startsWith('You are clock,')) && text.startsWith('[cron job ') && text.includes(message);
+      return (
+        c.messages.some((m) => m.role === 'system' && m.content.startsWith('You are clock,')) &&
+        text.startsWith('[cron job ') &&
+        text.includes(message)
+      );
     });
   const cronTurns = (message: string) => cronCalls(message).length;
 
@@ -56,7 +60,9 @@ describe('cron', () => {
     const logs = await legion(['logs', '--agent', 'clock', '-n', '500'], h.project.dir);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/ clock +reply +cron \{"item":"[^"]+","text":"[^"]*tick from cron/);
-    expect(cronCalls('tick from cron')[0]?.messages.at(-1)?.content).toMatch(new RegExp(`^\\[cron job ${id} \\(every 1s\\) · id cronr_\\S+ · from cron\\]\\ntick from cron`));
+    expect(cronCalls('tick from cron')[0]?.messages.at(-1)?.content).toMatch(
+      new RegExp(`^\\[cron job ${id} \\(every 1s\\) · id cronr_\\S+ · from cron\\]\\ntick from cron`),
+    );
 
     expect(await h.say('clock', 'call list_cron {}')).toContain(`${id}: "every 1s" (UTC)`);
     expect(await h.say('clock', `call remove_cron {"id":"${id}"}`)).toContain(`removed cron job ${id}`);
@@ -68,17 +74,28 @@ describe('cron', () => {
     expect(await h.say('clock', 'call list_cron {}')).toContain('you have no cron jobs');
   });
 
-  it('shows a cron job\'s reply in a running REPL as it happens, and its full text with /show', async () => {
+  it("shows a cron job's reply in a running REPL as it happens, and its full text with /show", async () => {
     const input = new PassThrough();
     const output = new PassThrough();
     let screen = '';
     output.on('data', (chunk: Buffer) => (screen += chunk.toString()));
-    const done = runRepl({ client: h.client, mode: 'attach', agent: 'plain', input, output, projectDir: h.project.dir });
+    const done = runRepl({
+      client: h.client,
+      mode: 'attach',
+      agent: 'plain',
+      input,
+      output,
+      projectDir: h.project.dir,
+    });
     // The REPL is open before the job exists: what follows can only come from the job firing.
     await waitFor(() => (screen.includes('/help lists commands') ? true : null), 'the REPL to start');
     const added = await legion(['cron', 'add', 'clock', 'every 1s', 'repl tick'], h.project.dir);
     const id = added.stdout.trim().split('\n').at(-1) ?? '';
-    await waitFor(() => (/\[cron → clock\] echo: \[cron job [^\n]*\(\/show 1\)/.test(screen) ? true : null), 'the cron reply in the REPL', 15_000);
+    await waitFor(
+      () => (/\[cron → clock\] echo: \[cron job [^\n]*\(\/show 1\)/.test(screen) ? true : null),
+      'the cron reply in the REPL',
+      15_000,
+    );
     await legion(['cron', 'remove', id], h.project.dir);
     input.write('/show 1\n/quit\n');
     await done;
@@ -89,7 +106,9 @@ describe('cron', () => {
     expect(await h.say('clock', 'call set_cron {"schedule":"* * *","message":"x"}')).toContain(
       'invalid schedule "* * *": expected 5 or 6 fields, "every <n>s|m|h|d" or "at <ISO time>"',
     );
-    expect(await h.say('clock', 'call set_cron {"schedule":"0 9 * * MON","message":"x","tz":"Moon/Base"}')).toContain('unknown time zone "Moon/Base"');
+    expect(await h.say('clock', 'call set_cron {"schedule":"0 9 * * MON","message":"x","tz":"Moon/Base"}')).toContain(
+      'unknown time zone "Moon/Base"',
+    );
   });
 
   it('denies every cron and heartbeat tool without can_manage_cron, naming the rule, and records the denial', async () => {
@@ -98,7 +117,9 @@ describe('cron', () => {
     expect(await h.say('plain', 'call list_cron {}')).toContain(rule);
     expect(await h.say('plain', 'call set_heartbeat {"every":"5m"}')).toContain(rule);
     const events = await h.client.requestJson('GET', '/api/events?agent=plain&limit=100', EventListSchema);
-    expect(events.events).toContainEqual(expect.objectContaining({ kind: 'denied', detail: expect.objectContaining({ permission: 'can_manage_cron' }) }));
+    expect(events.events).toContainEqual(
+      expect.objectContaining({ kind: 'denied', detail: expect.objectContaining({ permission: 'can_manage_cron' }) }),
+    );
     const { jobs } = await h.client.requestJson('GET', '/api/cron/jobs?agent=plain', CronJobListSchema);
     expect(jobs).toEqual([]);
   });
@@ -112,15 +133,18 @@ describe('cron', () => {
     expect((await legion(['cron', 'remove', id], h.project.dir)).stdout).toBe(`removed cron job ${id}\n`);
   });
 
-  it('sets the agent\'s heartbeat with set_heartbeat', async () => {
-    expect(await h.say('clock', 'call set_heartbeat {"every":"10m","probes":[{"blackboard_changed":{"prefix":"tasks/"}}]}')).toMatch(
-      /heartbeat every 10m, probes \[\{"blackboard_changed":\{"prefix":"tasks\/"\}\}\]; next beat 20\d\d-/,
-    );
+  it("sets the agent's heartbeat with set_heartbeat", async () => {
+    expect(
+      await h.say('clock', 'call set_heartbeat {"every":"10m","probes":[{"blackboard_changed":{"prefix":"tasks/"}}]}'),
+    ).toMatch(/heartbeat every 10m, probes \[\{"blackboard_changed":\{"prefix":"tasks\/"\}\}\]; next beat 20\d\d-/);
     expect(await h.say('clock', 'call set_heartbeat {"every":"off"}')).toContain('heartbeat off');
   });
 
   it('adds, lists, runs and removes jobs from the CLI; add prints the id as its last line', async () => {
-    const added = await legion(['cron', 'add', 'clock', '0 9 * * MON-FRI', 'morning report', '--tz', 'Europe/Berlin', '--missed', 'skip'], h.project.dir);
+    const added = await legion(
+      ['cron', 'add', 'clock', '0 9 * * MON-FRI', 'morning report', '--tz', 'Europe/Berlin', '--missed', 'skip'],
+      h.project.dir,
+    );
     expect(added.stderr).toBe('');
     expect(added.code).toBe(0);
     const lines = added.stdout.trimEnd().split('\n');
@@ -130,7 +154,9 @@ describe('cron', () => {
 
     const list = await legion(['cron', 'list', '--agent', 'clock'], h.project.dir);
     expect(list.stdout).toMatch(/^ID\s+AGENT\s+SCHEDULE\s+TZ\s+NEXT RUN\s+LAST RUN\s+LAST STATUS/);
-    expect(list.stdout).toMatch(new RegExp(`${id}\\s+clock\\s+0 9 \\* \\* MON-FRI\\s+Europe/Berlin\\s+20\\d\\d-\\S+\\s+-\\s+-`));
+    expect(list.stdout).toMatch(
+      new RegExp(`${id}\\s+clock\\s+0 9 \\* \\* MON-FRI\\s+Europe/Berlin\\s+20\\d\\d-\\S+\\s+-\\s+-`),
+    );
 
     const run = await legion(['cron', 'run', id], h.project.dir);
     expect(run.stdout).toMatch(new RegExp(`^fired ${id}: run crun_\\S+ queued for clock \\(lane item cronr_\\S+\\)`));
@@ -144,7 +170,9 @@ describe('cron', () => {
   it('refuses bad schedules and unknown agents from the CLI with the problem', async () => {
     const bad = await legion(['cron', 'add', 'clock', '* * *', 'x'], h.project.dir);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe('error: invalid schedule "* * *": expected 5 or 6 fields, "every <n>s|m|h|d" or "at <ISO time>"\n');
+    expect(bad.stderr).toBe(
+      'error: invalid schedule "* * *": expected 5 or 6 fields, "every <n>s|m|h|d" or "at <ISO time>"\n',
+    );
     const unknown = await legion(['cron', 'add', 'ghost', 'every 1m', 'x'], h.project.dir);
     expect(unknown.stderr).toMatch(/no agent named "ghost"/);
   });

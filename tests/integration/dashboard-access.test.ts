@@ -40,14 +40,27 @@ describe('dashboard access', () => {
   afterAll(async () => h?.close());
 
   it('answers 401 on every page, file and API without a session', async () => {
-    for (const path of ['/ui', '/ui/', '/ui/assets/main.js', '/ui/assets/style.css', '/ui/api/status', '/ui/api/events', '/ui/api/costs', '/ui/api/costs/daily', '/ui/api/live', '/ui/no-such-page']) {
+    for (const path of [
+      '/ui',
+      '/ui/',
+      '/ui/assets/main.js',
+      '/ui/assets/style.css',
+      '/ui/api/status',
+      '/ui/api/events',
+      '/ui/api/costs',
+      '/ui/api/costs/daily',
+      '/ui/api/live',
+      '/ui/no-such-page',
+    ]) {
       const answer = await rawRequest(port, 'GET', path);
       expect(answer.status, path).toBe(401);
       expect(answer.body).toContain('legion dashboard');
     }
     const forged = await rawRequest(port, 'GET', '/ui/api/status', { cookie: 'legion_session=forged' });
     expect(forged.status).toBe(401);
-    const restart = await rawRequest(port, 'POST', '/ui/api/agents/scout/restart', { origin: `http://127.0.0.1:${port}` });
+    const restart = await rawRequest(port, 'POST', '/ui/api/agents/scout/restart', {
+      origin: `http://127.0.0.1:${port}`,
+    });
     expect(restart.status).toBe(401);
   });
 
@@ -73,7 +86,9 @@ describe('dashboard access', () => {
     expect(page.body).toContain('/ui/assets/main.js');
     const status = await rawRequest(port, 'GET', '/ui/api/status', { cookie });
     expect(status.status).toBe(200);
-    expect((JSON.parse(status.body) as { agents: { name: string; health: string }[] }).agents).toEqual([expect.objectContaining({ name: 'scout', health: 'healthy' })]);
+    expect((JSON.parse(status.body) as { agents: { name: string; health: string }[] }).agents).toEqual([
+      expect.objectContaining({ name: 'scout', health: 'healthy' }),
+    ]);
 
     const again = await rawRequest(port, 'GET', `${link.pathname}${link.search}`);
     expect(again.status).toBe(401);
@@ -83,14 +98,24 @@ describe('dashboard access', () => {
 
   it('refuses a foreign Host or Origin even with a valid session, and a state-changing call without the page Origin', async () => {
     const cookie = await logIn();
-    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1:${port + 1}`, `rebind.attacker.test:${port}`]) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${port}`,
+      `127.0.0.1:${port + 1}`,
+      `rebind.attacker.test:${port}`,
+    ]) {
       const answer = await rawRequest(port, 'GET', '/ui/api/status', { cookie, host });
       expect(answer.status, host).toBe(403);
       expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'foreign_host' } });
     }
     expect((await rawRequest(port, 'GET', '/ui/', { cookie, host: `localhost:${port}` })).status).toBe(200);
 
-    for (const origin of ['http://evil.example', `http://localhost.evil.example:${port}`, `https://127.0.0.1:${port}`, 'null']) {
+    for (const origin of [
+      'http://evil.example',
+      `http://localhost.evil.example:${port}`,
+      `https://127.0.0.1:${port}`,
+      'null',
+    ]) {
       const read = await rawRequest(port, 'GET', '/ui/api/status', { cookie, origin });
       expect(read.status, origin).toBe(403);
       const reset = await rawRequest(port, 'POST', '/ui/api/agents/scout/reset', { cookie, origin });
@@ -101,7 +126,10 @@ describe('dashboard access', () => {
     expect(noOrigin.status).toBe(403);
     expect(JSON.parse(noOrigin.body)).toMatchObject({ error: { code: 'origin_required' } });
 
-    const own = await rawRequest(port, 'POST', '/ui/api/agents/scout/reset', { cookie, origin: `http://127.0.0.1:${port}` });
+    const own = await rawRequest(port, 'POST', '/ui/api/agents/scout/reset', {
+      cookie,
+      origin: `http://127.0.0.1:${port}`,
+    });
     expect(own.status).toBe(200);
   });
 
@@ -120,16 +148,30 @@ describe('dashboard access', () => {
     expect(JSON.parse(bad.body)).toMatchObject({ error: { code: 'invalid_request' } });
     const badMonth = await rawRequest(port, 'GET', '/ui/api/costs/daily?month=2026-13', { cookie });
     expect(badMonth.status).toBe(400);
-    expect(JSON.parse(badMonth.body)).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('YYYY-MM') } });
+    expect(JSON.parse(badMonth.body)).toMatchObject({
+      error: { code: 'invalid_request', message: expect.stringContaining('YYYY-MM') },
+    });
     const month = await rawRequest(port, 'GET', '/ui/api/costs/daily?month=2024-02', { cookie });
-    expect(JSON.parse(month.body)).toMatchObject({ month: '2024-02', agents: [{ agent: 'scout', daily_usd: Array(29).fill(0) }] });
+    expect(JSON.parse(month.body)).toMatchObject({
+      month: '2024-02',
+      agents: [{ agent: 'scout', daily_usd: Array(29).fill(0) }],
+    });
   });
 
   it('streams the fleet and new events live, and restarts an agent on request', async () => {
     const cookie = await logIn();
-    const messages: { type: string; fleet?: { agents: { name: string }[] }; events?: { kind: string; agent: string | null }[] }[] = [];
+    const messages: {
+      type: string;
+      fleet?: { agents: { name: string }[] };
+      events?: { kind: string; agent: string | null }[];
+    }[] = [];
     let buffer = '';
-    const stream = request({ host: '127.0.0.1', port, path: '/ui/api/live', headers: { host: `127.0.0.1:${port}`, cookie } });
+    const stream = request({
+      host: '127.0.0.1',
+      port,
+      path: '/ui/api/live',
+      headers: { host: `127.0.0.1:${port}`, cookie },
+    });
     const opened = new Promise<number>((resolve) =>
       stream.on('response', (res) => {
         res.setEncoding('utf8');
@@ -157,9 +199,15 @@ describe('dashboard access', () => {
     const first = await until(() => messages.find((m) => m.type === 'fleet'), 'fleet snapshot');
     expect(first.fleet?.agents.map((a) => a.name)).toEqual(['scout']);
 
-    const restarted = await rawRequest(port, 'POST', '/ui/api/agents/scout/restart', { cookie, origin: `http://127.0.0.1:${port}` });
+    const restarted = await rawRequest(port, 'POST', '/ui/api/agents/scout/restart', {
+      cookie,
+      origin: `http://127.0.0.1:${port}`,
+    });
     expect(restarted.status).toBe(200);
-    await until(() => messages.flatMap((m) => m.events ?? []).find((e) => e.kind === 'agent_restart' && e.agent === 'scout'), 'agent_restart event');
+    await until(
+      () => messages.flatMap((m) => m.events ?? []).find((e) => e.kind === 'agent_restart' && e.agent === 'scout'),
+      'agent_restart event',
+    );
     stream.destroy();
   });
 
@@ -169,7 +217,8 @@ describe('dashboard access', () => {
     const revoked = await legion(['dashboard', '--revoke'], h.project.dir, NO_DESKTOP);
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toMatch(/ended [1-9]\d* dashboard sessions/);
-    for (const cookie of [one, two]) expect((await rawRequest(port, 'GET', '/ui/api/status', { cookie })).status).toBe(401);
+    for (const cookie of [one, two])
+      expect((await rawRequest(port, 'GET', '/ui/api/status', { cookie })).status).toBe(401);
     // A code handed out before the revocation is dropped with the sessions.
     const link = await newLogin();
     await legion(['dashboard', '--revoke'], h.project.dir, NO_DESKTOP);
@@ -183,7 +232,14 @@ describe('dashboard access', () => {
     expect(JSON.stringify(login.headers)).not.toContain(adminToken);
     const cookie = sessionFrom(login);
     expect(cookie).not.toContain(adminToken);
-    const paths = ['/ui/', ...dashboardFiles().map((file) => `/ui/assets/${file}`), '/ui/api/status', '/ui/api/events?limit=1000', '/ui/api/costs?period=month', '/ui/api/costs/daily'];
+    const paths = [
+      '/ui/',
+      ...dashboardFiles().map((file) => `/ui/assets/${file}`),
+      '/ui/api/status',
+      '/ui/api/events?limit=1000',
+      '/ui/api/costs?period=month',
+      '/ui/api/costs/daily',
+    ];
     for (const path of paths) {
       const answer = await rawRequest(port, 'GET', path, { cookie });
       expect(answer.status, path).toBe(200);

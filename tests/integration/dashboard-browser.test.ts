@@ -13,7 +13,8 @@ import { EventListSchema } from '../../src/shared/wire/events.js';
 import { formatUsd } from '../../src/shared/money.js';
 import { browserAvailable, launchBrowser, screenshot, watchPage } from '../helpers/browser.js';
 
-const AGENTS = 'agents:\n  scout:\n    role: looks around\n    budget: { daily_usd: 0.5 }\n  scribe:\n    role: writes things down\n';
+const AGENTS =
+  'agents:\n  scout:\n    role: looks around\n    budget: { daily_usd: 0.5 }\n  scribe:\n    role: writes things down\n';
 const NO_DESKTOP = { CI: '1', DISPLAY: '', WAYLAND_DISPLAY: '' };
 
 describe.skipIf(!browserAvailable())('dashboard in Chromium', () => {
@@ -54,7 +55,7 @@ describe.skipIf(!browserAvailable())('dashboard in Chromium', () => {
     await screenshot(page, 'fleet');
   });
 
-  it('shows a chat\'s spend and events as they happen, without a reload', async () => {
+  it("shows a chat's spend and events as they happen, without a reload", async () => {
     await page.evaluate("window.marker = 'same page'");
     await h.say('scout', 'hello there');
     await expect.poll(() => cell('scout', 'Spent today').textContent(), { timeout: 15_000 }).not.toBe('$0.00');
@@ -82,16 +83,36 @@ describe.skipIf(!browserAvailable())('dashboard in Chromium', () => {
     expect(await page.evaluate('window.marker')).toBe('same page');
   });
 
-  it('draws the month\'s spend per agent and day with budget lines, with the figures of `legion costs`', async () => {
+  it("draws the month's spend per agent and day with budget lines, with the figures of `legion costs`", async () => {
     await page.goto(`${origin}/ui/#/costs`);
     await expect.poll(() => page.locator('figure[data-chart="scout"] rect.bar').count()).toBeGreaterThanOrEqual(28);
-    const report = CostReportSchema.parse(JSON.parse((await legion(['costs', '--period', 'month', '--json'], h.project.dir)).stdout));
+    const report = CostReportSchema.parse(
+      JSON.parse((await legion(['costs', '--period', 'month', '--json'], h.project.dir)).stdout),
+    );
     expect(report.totals.cost_usd).toBeGreaterThan(0);
     // Each agent/model row and the total read as the CLI prints them.
-    const rows = await page.locator('table.cost-rows tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    const rows = await page
+      .locator('table.cost-rows tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
     expect(rows).toEqual([
-      ...report.rows.map((r) => [r.agent, r.model, String(r.calls), String(r.failed), String(r.prompt_tokens), String(r.completion_tokens), formatUsd(r.cost_usd)]),
-      ['total', '', String(report.totals.calls), String(report.totals.failed), String(report.totals.prompt_tokens), String(report.totals.completion_tokens), formatUsd(report.totals.cost_usd)],
+      ...report.rows.map((r) => [
+        r.agent,
+        r.model,
+        String(r.calls),
+        String(r.failed),
+        String(r.prompt_tokens),
+        String(r.completion_tokens),
+        formatUsd(r.cost_usd),
+      ]),
+      [
+        'total',
+        '',
+        String(report.totals.calls),
+        String(report.totals.failed),
+        String(report.totals.prompt_tokens),
+        String(report.totals.completion_tokens),
+        formatUsd(report.totals.cost_usd),
+      ],
     ]);
     // scout's one chat this month is one bar of the day it happened, of what the CLI says; scout's chart has its daily budget line.
     const scoutMonth = report.rows.filter((r) => r.agent === 'scout').reduce((total, r) => total + r.cost_usd, 0);

@@ -26,7 +26,9 @@ afterEach(() => projects.splice(0).forEach((p) => p.cleanup()));
 /** The line of one check (and the lines under it up to the next check). */
 function section(stdout: string, check: string): string {
   const lines = stdout.split('\n');
-  const start = lines.findIndex((line) => new RegExp(`^(ok|warn|fail|skip)\\s+${check.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s{2}`).test(line));
+  const start = lines.findIndex((line) =>
+    new RegExp(`^(ok|warn|fail|skip)\\s+${check.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s{2}`).test(line),
+  );
   if (start < 0) throw new Error(`no ${check} line in:\n${stdout}`);
   const end = lines.findIndex((line, i) => i > start && (line === '' || /^(ok|warn|fail|skip)\s/.test(line)));
   return lines.slice(start, end < 0 ? undefined : end).join('\n');
@@ -47,12 +49,18 @@ describe('legion doctor without a Docker engine', () => {
       /^fail {2}docker +Docker is not reachable at DOCKER_HOST=unix:\/\/\/tmp\/nothing\.sock: .*\n +fix: start the Docker engine: sudo systemctl start docker, or point DOCKER_HOST at a running engine/,
     );
     expect(section(result.stdout, 'agent image')).toMatch(/^skip +agent image +not checked: Docker is not reachable$/);
-    expect(section(result.stdout, 'agent sandbox')).toMatch(/^skip +agent sandbox +not checked: Docker is not reachable$/);
-    expect(section(result.stdout, 'browser image')).toMatch(/^skip +browser image +not checked: Docker is not reachable$/);
+    expect(section(result.stdout, 'agent sandbox')).toMatch(
+      /^skip +agent sandbox +not checked: Docker is not reachable$/,
+    );
+    expect(section(result.stdout, 'browser image')).toMatch(
+      /^skip +browser image +not checked: Docker is not reachable$/,
+    );
     for (const check of ['node', 'config', 'permissions', '.env', 'key openai', `port ${port}`, `port ${egress}`]) {
       expect(section(result.stdout, check)).toMatch(/^ok /);
     }
-    expect(result.stdout).toMatch(/\n\n\d+ ok, \d+ warnings?, 1 failed, 4 skipped: legion will not work until the failures above are fixed\n$/);
+    expect(result.stdout).toMatch(
+      /\n\n\d+ ok, \d+ warnings?, 1 failed, 4 skipped: legion will not work until the failures above are fixed\n$/,
+    );
     expect(result.stdout).not.toContain(p.secret);
   });
 
@@ -84,17 +92,32 @@ describe('legion doctor without a Docker engine', () => {
     writeFileSync(join(p.dir, 'config', 'permissions.yaml'), 'agents:\n  assistant:\n    blackboard_read: "*"\n');
     const result = await legion(['doctor', '--json'], p.dir, NO_DOCKER);
     expect(result.code).toBe(1);
-    const report = JSON.parse(result.stdout) as { ok: boolean; project_dir: string; checks: { check: string; status: string; detail: string; hint?: string }[] };
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      project_dir: string;
+      checks: { check: string; status: string; detail: string; hint?: string }[];
+    };
     expect(report.ok).toBe(false);
     const byName = new Map(report.checks.map((c) => [c.check, c]));
-    expect(byName.get('.env')).toEqual({ check: '.env', status: 'fail', detail: 'mode 644: its group and every user may read or change the keys in it', hint: 'chmod 600 .env' });
-    expect(byName.get('permissions')).toMatchObject({ status: 'fail', detail: expect.stringContaining('config/permissions.yaml: agents.assistant.blackboard_read: ') });
+    expect(byName.get('.env')).toEqual({
+      check: '.env',
+      status: 'fail',
+      detail: 'mode 644: its group and every user may read or change the keys in it',
+      hint: 'chmod 600 .env',
+    });
+    expect(byName.get('permissions')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('config/permissions.yaml: agents.assistant.blackboard_read: '),
+    });
     expect(byName.get('config')?.status).toBe('ok');
   });
 
   it('warns about allowlist entries that point at this machine or at the model server, with the fix', async () => {
     const p = await project({ openaiBaseUrl: 'http://127.0.0.1:11434/v1' });
-    writeFileSync(join(p.dir, 'config', 'permissions.yaml'), 'agents:\n  assistant:\n    allowed_apis: [llm]\n    allowed_domains: ["pypi.org", "127.0.0.1", "localhost:11434"]\n');
+    writeFileSync(
+      join(p.dir, 'config', 'permissions.yaml'),
+      'agents:\n  assistant:\n    allowed_apis: [llm]\n    allowed_domains: ["pypi.org", "127.0.0.1", "localhost:11434"]\n',
+    );
     const result = await legion(['doctor'], p.dir, NO_DOCKER);
     expect(section(result.stdout, 'egress allowlist')).toMatch(
       new RegExp(
@@ -113,7 +136,9 @@ describe('legion doctor without a Docker engine', () => {
     const result = await legion(['doctor'], p.dir, NO_DOCKER);
     expect(result.code).toBe(1);
     expect(section(result.stdout, 'config')).toContain('config/agents.yaml: agents.assistant: unknown key "colour"');
-    expect(result.stdout).toMatch(/^skip +project +the workflows, agent image, agent sandbox, keys, ports and egress protection need a valid configuration/m);
+    expect(result.stdout).toMatch(
+      /^skip +project +the workflows, agent image, agent sandbox, keys, ports and egress protection need a valid configuration/m,
+    );
   });
 
   it('fails a port something else listens on', async () => {
@@ -123,7 +148,11 @@ describe('legion doctor without a Docker engine', () => {
     await new Promise<void>((r) => blocker.listen(p.port, '127.0.0.1', r));
     try {
       const result = await legion(['doctor'], p.dir, NO_DOCKER);
-      expect(section(result.stdout, `port ${p.port}`)).toMatch(new RegExp(`^fail +port ${p.port} +admin and agent API \\(mesh\\.port\\): 127\\.0\\.0\\.1:${p.port} is not available: something already listens there\\n +fix: stop what uses it`));
+      expect(section(result.stdout, `port ${p.port}`)).toMatch(
+        new RegExp(
+          `^fail +port ${p.port} +admin and agent API \\(mesh\\.port\\): 127\\.0\\.0\\.1:${p.port} is not available: something already listens there\\n +fix: stop what uses it`,
+        ),
+      );
     } finally {
       await new Promise((r) => blocker.close(r));
     }
@@ -134,26 +163,37 @@ describe('legion doctor without a Docker engine', () => {
     try {
       const result = await legion(['doctor'], dir, NO_DOCKER);
       expect(result.code).toBe(1); // the stopped engine
-      expect(result.stdout.split('\n').filter((line) => /^(ok|warn|fail|skip) /.test(line)).map((line) => line.split(/\s+/)[1])).toEqual(['node', 'docker', 'project']);
-      expect(section(result.stdout, 'project')).toContain(`no config/mesh.yaml in ${dir}: not a legion project directory, so the project checks`);
+      expect(
+        result.stdout
+          .split('\n')
+          .filter((line) => /^(ok|warn|fail|skip) /.test(line))
+          .map((line) => line.split(/\s+/)[1]),
+      ).toEqual(['node', 'docker', 'project']);
+      expect(section(result.stdout, 'project')).toContain(
+        `no config/mesh.yaml in ${dir}: not a legion project directory, so the project checks`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
 
-describe('legion doctor while the project\'s mesh runs', () => {
+describe("legion doctor while the project's mesh runs", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ agentsYaml: 'agents:\n  medic:\n    role: checks things\n' });
   });
   afterAll(async () => h?.close());
 
-  it('counts the mesh\'s ports as its own', async () => {
+  it("counts the mesh's ports as its own", async () => {
     const result = await legion(['doctor'], h.project.dir, NO_DOCKER);
     expect(section(result.stdout, `port ${h.project.port}`)).toMatch(
-      new RegExp(`^ok +port ${h.project.port} +admin and agent API \\(mesh\\.port\\): in use by this project's running mesh \\(pid ${process.pid}\\)$`),
+      new RegExp(
+        `^ok +port ${h.project.port} +admin and agent API \\(mesh\\.port\\): in use by this project's running mesh \\(pid ${process.pid}\\)$`,
+      ),
     );
-    expect(section(result.stdout, 'egress protection')).toMatch(/^skip +egress protection +the running mesh does not run its agents in containers$/);
+    expect(section(result.stdout, 'egress protection')).toMatch(
+      /^skip +egress protection +the running mesh does not run its agents in containers$/,
+    );
   });
 });

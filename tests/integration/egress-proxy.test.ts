@@ -84,22 +84,39 @@ function basic(user: string, token: string): string {
 }
 
 /** An absolute-form request to the proxy, as an HTTP_PROXY client sends it. */
-function viaProxy(url: string, options: { auth?: string; method?: string; body?: string; headers?: Record<string, string>; port?: number } = {}): Promise<Answer> {
+function viaProxy(
+  url: string,
+  options: { auth?: string; method?: string; body?: string; headers?: Record<string, string>; port?: number } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.auth) headers['proxy-authorization'] = options.auth;
-    const req = request({ host: '127.0.0.1', port: options.port ?? proxyPort, method: options.method ?? 'GET', path: url, headers, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: options.port ?? proxyPort,
+        method: options.method ?? 'GET',
+        path: url,
+        headers,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
 /** Sends CONNECT; resolves with the proxy's answer head and the socket (a tunnel on 200). */
-function openTunnel(authority: string, auth?: string, port = proxyPort): Promise<{ status: number; head: string; socket: Socket }> {
+function openTunnel(
+  authority: string,
+  auth?: string,
+  port = proxyPort,
+): Promise<{ status: number; head: string; socket: Socket }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let buffer = '';
@@ -113,7 +130,9 @@ function openTunnel(authority: string, auth?: string, port = proxyPort): Promise
     };
     socket.on('data', onData);
     socket.on('error', reject);
-    socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}\r\n`);
+    socket.write(
+      `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth ? `Proxy-Authorization: ${auth}\r\n` : ''}\r\n`,
+    );
   });
 }
 
@@ -170,7 +189,15 @@ beforeAll(async () => {
   hermitToken = tokens.mint('hermit');
   legacyToken = tokens.mint('legacy');
 
-  proxy = new EgressProxy({ permissions, events, tokens, logger, resolve: fakeDns, modelEndpoints: localModel, limits: { maxConnectionsPerAgent: 2, connectTimeoutMs: 2_000 } });
+  proxy = new EgressProxy({
+    permissions,
+    events,
+    tokens,
+    logger,
+    resolve: fakeDns,
+    modelEndpoints: localModel,
+    limits: { maxConnectionsPerAgent: 2, connectTimeoutMs: 2_000 },
+  });
   proxyPort = Number(new URL(await proxy.listen('127.0.0.1', 0)).port);
 });
 
@@ -197,7 +224,9 @@ describe('authentication', () => {
   });
 
   it('refuses a wrong token, a token of another agent, a revoked token and an unknown scheme', async () => {
-    expect((await viaProxy(`http://127.0.0.1:${targetPort}/`, { auth: basic('scout', `${scoutToken}x`) })).status).toBe(407);
+    expect((await viaProxy(`http://127.0.0.1:${targetPort}/`, { auth: basic('scout', `${scoutToken}x`) })).status).toBe(
+      407,
+    );
     expect((await viaProxy(`http://127.0.0.1:${targetPort}/`, { auth: basic('hermit', scoutToken) })).status).toBe(407);
     expect((await viaProxy(`http://127.0.0.1:${targetPort}/`, { auth: `Digest ${scoutToken}` })).status).toBe(407);
     const spare = new AgentTokens();
@@ -222,15 +251,29 @@ describe('refused destinations', () => {
     const tunnel = await openTunnel(`127.0.0.1:${targetPort}`, basic('hermit', hermitToken));
     const rest = await readAll(tunnel.socket, tunnel.head);
     expect(tunnel.status).toBe(403);
-    expect(rest).toMatch(/egress_refused: hermit may not connect to 127\.0\.0\.1:\d+: 127\.0\.0\.1 is an address of this machine.*\[rule: host_address\]/);
+    expect(rest).toMatch(
+      /egress_refused: hermit may not connect to 127\.0\.0\.1:\d+: 127\.0\.0\.1 is an address of this machine.*\[rule: host_address\]/,
+    );
     expect(seen).toEqual([]);
   });
 
   it('records every refusal with the agent, host:port and the reason', () => {
     const refused = eventsOf('egress_refused');
     expect(refused).toEqual([
-      { agent: 'scout', subject: `localhost:${targetPort}`, detail: { method: 'GET', rule: 'host_address', reason: expect.stringMatching(/an address of this machine/) } },
-      { agent: 'hermit', subject: `127.0.0.1:${targetPort}`, detail: { method: 'CONNECT', rule: 'host_address', reason: expect.stringMatching(/hermit may not connect to 127\.0\.0\.1/) } },
+      {
+        agent: 'scout',
+        subject: `localhost:${targetPort}`,
+        detail: { method: 'GET', rule: 'host_address', reason: expect.stringMatching(/an address of this machine/) },
+      },
+      {
+        agent: 'hermit',
+        subject: `127.0.0.1:${targetPort}`,
+        detail: {
+          method: 'CONNECT',
+          rule: 'host_address',
+          reason: expect.stringMatching(/hermit may not connect to 127\.0\.0\.1/),
+        },
+      },
     ]);
   });
 });
@@ -241,7 +284,12 @@ describe('allowed destinations', () => {
       auth: basic('scout', scoutToken),
       method: 'POST',
       body: 'ping',
-      headers: { 'content-type': 'text/plain', 'x-custom': 'kept', connection: 'keep-alive, x-hop', 'x-hop': 'dropped' },
+      headers: {
+        'content-type': 'text/plain',
+        'x-custom': 'kept',
+        connection: 'keep-alive, x-hop',
+        'x-hop': 'dropped',
+      },
     });
     expect(answer.status).toBe(200);
     expect(answer.headers['x-target']).toBe('yes');
@@ -282,7 +330,9 @@ describe('allowed destinations', () => {
     const closed = closedPort;
     const answer = await viaProxy(`http://127.0.0.1:${closed}/`, { auth: basic('scout', scoutToken) });
     expect(answer.status).toBe(502);
-    expect(answer.body).toMatch(new RegExp(`^egress_connect_failed: could not connect to 127\\.0\\.0\\.1:${closed} \\(.*ECONNREFUSED`));
+    expect(answer.body).toMatch(
+      new RegExp(`^egress_connect_failed: could not connect to 127\\.0\\.0\\.1:${closed} \\(.*ECONNREFUSED`),
+    );
     const tunnel = await openTunnel(`127.0.0.1:${closed}`, basic('scout', scoutToken));
     expect(tunnel.status).toBe(502);
     tunnel.socket.destroy();
@@ -305,7 +355,9 @@ describe('limits and bad input', () => {
     for (let i = 0; i < 50 && proxy.connections('busy') > 1; i++) await new Promise((r) => setTimeout(r, 10));
     expect((await viaProxy(`http://127.0.0.1:${targetPort}/`, { auth: basic('busy', busyToken) })).status).toBe(200);
     second.socket.destroy();
-    expect(eventsOf('egress_refused').some((e) => e.agent === 'busy' && /connections open/.test(JSON.stringify(e.detail)))).toBe(true);
+    expect(
+      eventsOf('egress_refused').some((e) => e.agent === 'busy' && /connections open/.test(JSON.stringify(e.detail))),
+    ).toBe(true);
   });
 
   it('answers malformed requests with 400 and keeps serving', async () => {
@@ -321,7 +373,9 @@ describe('limits and bad input', () => {
     const badTunnel = await openTunnel('no-port-here', basic('scout', scoutToken));
     expect(badTunnel.status).toBe(400);
     badTunnel.socket.destroy();
-    expect((await viaProxy(`http://127.0.0.1:${targetPort}/still-up`, { auth: basic('scout', scoutToken) })).status).toBe(200);
+    expect(
+      (await viaProxy(`http://127.0.0.1:${targetPort}/still-up`, { auth: basic('scout', scoutToken) })).status,
+    ).toBe(200);
   });
 });
 
@@ -331,8 +385,17 @@ describe('timeouts', () => {
 
   beforeAll(async () => {
     const logger = createLogger({}, { write: () => undefined });
-    const hanging: Resolver = async (host) => (host === 'slow.test' ? new Promise<string[]>(() => undefined) : fakeDns(host));
-    quick = new EgressProxy({ permissions, events, tokens, logger, resolve: hanging, modelEndpoints: localModel, limits: { connectTimeoutMs: 200, idleTimeoutMs: 300 } });
+    const hanging: Resolver = async (host) =>
+      host === 'slow.test' ? new Promise<string[]>(() => undefined) : fakeDns(host);
+    quick = new EgressProxy({
+      permissions,
+      events,
+      tokens,
+      logger,
+      resolve: hanging,
+      modelEndpoints: localModel,
+      limits: { connectTimeoutMs: 200, idleTimeoutMs: 300 },
+    });
     quickPort = Number(new URL(await quick.listen('127.0.0.1', 0)).port);
   });
   afterAll(async () => quick?.close());
@@ -371,7 +434,9 @@ describe("this machine's addresses", () => {
     const tunnel = await openTunnel(`127.0.0.1:${targetPort}`, basic('legacy', legacyToken));
     expect(tunnel.status).toBe(403);
     tunnel.socket.destroy();
-    expect((await viaProxy(`http://allowed.test:${targetPort}/`, { auth: basic('legacy', legacyToken) })).body).toMatch(/\[rule: host_address\]/);
+    expect((await viaProxy(`http://allowed.test:${targetPort}/`, { auth: basic('legacy', legacyToken) })).body).toMatch(
+      /\[rule: host_address\]/,
+    );
     expect(seen.length).toBe(before);
   });
 
@@ -384,20 +449,30 @@ describe("this machine's addresses", () => {
     }
   });
 
-  it.skipIf(!ownAddress)("refuses the machine's own non-loopback address, which answers when asked directly", async () => {
-    const direct = await fetch(`http://${ownAddress}:${targetPort}/direct`);
-    expect(await direct.text()).toBe('target says hello to GET /direct');
-    const before = seen.length;
-    for (const agent of [['legacy', legacyToken], ['scout', scoutToken]] as const) {
-      const answer = await viaProxy(`http://${ownAddress}:${targetPort}/eth0`, { auth: basic(agent[0], agent[1]) });
-      expect(answer.status, agent[0]).toBe(403);
-      expect(answer.body, agent[0]).toContain(`${ownAddress} is an address of this machine, reachable only through an allowed_domains entry naming exactly "${ownAddress}:${targetPort}"`);
-    }
-    expect(seen.length).toBe(before);
-  });
+  it.skipIf(!ownAddress)(
+    "refuses the machine's own non-loopback address, which answers when asked directly",
+    async () => {
+      const direct = await fetch(`http://${ownAddress}:${targetPort}/direct`);
+      expect(await direct.text()).toBe('target says hello to GET /direct');
+      const before = seen.length;
+      for (const agent of [
+        ['legacy', legacyToken],
+        ['scout', scoutToken],
+      ] as const) {
+        const answer = await viaProxy(`http://${ownAddress}:${targetPort}/eth0`, { auth: basic(agent[0], agent[1]) });
+        expect(answer.status, agent[0]).toBe(403);
+        expect(answer.body, agent[0]).toContain(
+          `${ownAddress} is an address of this machine, reachable only through an allowed_domains entry naming exactly "${ownAddress}:${targetPort}"`,
+        );
+      }
+      expect(seen.length).toBe(before);
+    },
+  );
 
   it('opens exactly the host:port an entry names', async () => {
-    expect((await viaProxy(`http://127.0.0.1:${targetPort}/exact`, { auth: basic('scout', scoutToken) })).status).toBe(200);
+    expect((await viaProxy(`http://127.0.0.1:${targetPort}/exact`, { auth: basic('scout', scoutToken) })).status).toBe(
+      200,
+    );
     const next = await viaProxy('http://127.0.0.1:1/', { auth: basic('scout', scoutToken) });
     expect(next.status).toBe(403);
     expect(next.body).toMatch(/\[rule: host_address\]/);
@@ -407,7 +482,11 @@ describe("this machine's addresses", () => {
 describe('model endpoints', () => {
   it('refuses the local model server even to entries naming it exactly, by plain HTTP and by CONNECT', async () => {
     for (const host of ['127.0.0.1', 'localhost']) {
-      const answer = await viaProxy(`http://${host}:${llmPort}/v1/chat/completions`, { auth: basic('scout', scoutToken), method: 'POST', body: '{}' });
+      const answer = await viaProxy(`http://${host}:${llmPort}/v1/chat/completions`, {
+        auth: basic('scout', scoutToken),
+        method: 'POST',
+        body: '{}',
+      });
       expect(answer.status, host).toBe(403);
       expect(answer.body, host).toBe(
         `egress_refused: scout may not connect to ${host}:${llmPort}: it is the endpoint of LLM provider ollama (http://127.0.0.1:${llmPort}/v1), which agents reach only through the mesh's metered LLM route, whatever allowed_domains and can_use_internet say [rule: model_endpoint]\n`,
@@ -416,7 +495,10 @@ describe('model endpoints', () => {
     const tunnel = await openTunnel(`127.0.0.1:${llmPort}`, basic('scout', scoutToken));
     expect(tunnel.status).toBe(403);
     expect(await readAll(tunnel.socket, tunnel.head)).toMatch(/\[rule: model_endpoint\]/);
-    if (ownAddress) expect((await viaProxy(`http://${ownAddress}:${llmPort}/`, { auth: basic('legacy', legacyToken) })).body).toMatch(/\[rule: model_endpoint\]/);
+    if (ownAddress)
+      expect((await viaProxy(`http://${ownAddress}:${llmPort}/`, { auth: basic('legacy', legacyToken) })).body).toMatch(
+        /\[rule: model_endpoint\]/,
+      );
     expect(llmSeen).toEqual([]);
   });
 
@@ -429,8 +511,20 @@ describe('model endpoints', () => {
 
 describe('proxy variables', () => {
   it('carry credentials the proxy accepts, and exempt the mesh host', async () => {
-    const env = egressProxyEnv({ proxyUrl: `http://127.0.0.1:${proxyPort}`, agent: 'scout', token: scoutToken, meshUrl: 'http://172.19.0.1:8420' });
-    expect(Object.keys(env).sort()).toEqual(['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']);
+    const env = egressProxyEnv({
+      proxyUrl: `http://127.0.0.1:${proxyPort}`,
+      agent: 'scout',
+      token: scoutToken,
+      meshUrl: 'http://172.19.0.1:8420',
+    });
+    expect(Object.keys(env).sort()).toEqual([
+      'HTTPS_PROXY',
+      'HTTP_PROXY',
+      'NO_PROXY',
+      'http_proxy',
+      'https_proxy',
+      'no_proxy',
+    ]);
     expect(env.NO_PROXY).toBe('172.19.0.1,localhost,127.0.0.1');
     const url = new URL(env.http_proxy ?? '');
     expect(url.host).toBe(`127.0.0.1:${proxyPort}`);
@@ -466,7 +560,10 @@ describe('in a running mesh', () => {
 
   it('passes the proxy variables on to commands of the exec tool, without the mesh token', async () => {
     const env = harness.runtime.launches.get('prober')?.env ?? {};
-    const reply = await harness.say('prober', 'call exec {"command":"echo proxy=$HTTP_PROXY; echo none=$no_proxy; echo token=${LEGION_AGENT_TOKEN:-absent}"}');
+    const reply = await harness.say(
+      'prober',
+      'call exec {"command":"echo proxy=$HTTP_PROXY; echo none=$no_proxy; echo token=${LEGION_AGENT_TOKEN:-absent}"}',
+    );
     expect(reply).toContain(`proxy=${env.HTTP_PROXY}`);
     expect(reply).toContain(`none=${env.no_proxy}`);
     expect(reply).toContain('token=absent');
@@ -475,13 +572,24 @@ describe('in a running mesh', () => {
   it('lets the egress token through the proxy and nothing else: it is not a mesh token', async () => {
     const proxyUrl = new URL(harness.runtime.launches.get('prober')?.env.HTTP_PROXY ?? '');
     const egressToken = decodeURIComponent(proxyUrl.password);
-    const refused = await fetch(`${harness.mesh.agentApiUrl}/mesh/agent/config`, { headers: { authorization: `Bearer ${egressToken}` } });
+    const refused = await fetch(`${harness.mesh.agentApiUrl}/mesh/agent/config`, {
+      headers: { authorization: `Bearer ${egressToken}` },
+    });
     expect(refused.status).toBe(401);
     const answer = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: proxyUrl.hostname, port: Number(proxyUrl.port), path: 'http://10.255.255.1/', headers: { 'proxy-authorization': basic('prober', egressToken) }, agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        {
+          host: proxyUrl.hostname,
+          port: Number(proxyUrl.port),
+          path: 'http://10.255.255.1/',
+          headers: { 'proxy-authorization': basic('prober', egressToken) },
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });

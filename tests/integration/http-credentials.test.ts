@@ -43,7 +43,8 @@ describe('http_request with credential handles', () => {
   /** Every form a secret could take in text handed back: as is, JSON-escaped, percent-encoded. */
   const forms = (secret: string) => [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)];
   const expectNoSecret = (text: string) => {
-    for (const secret of [DEMO_SECRET, OTHER_SECRET, h.project.secret]) for (const form of forms(secret)) expect(text).not.toContain(form);
+    for (const secret of [DEMO_SECRET, OTHER_SECRET, h.project.secret])
+      for (const form of forms(secret)) expect(text).not.toContain(form);
   };
   const call = (agent: string, args: unknown) => h.say(agent, `call http_request ${JSON.stringify(args)}`);
 
@@ -77,7 +78,11 @@ describe('http_request with credential handles', () => {
   });
 
   it('sends the real secret to the server and shows the agent only the scrubbed answer', async () => {
-    const reply = await call('courier', { method: 'GET', url: `${base}/echo?token=$CRED{demo}&page=2`, headers: { 'x-api-key': '$CRED{demo}' } });
+    const reply = await call('courier', {
+      method: 'GET',
+      url: `${base}/echo?token=$CRED{demo}&page=2`,
+      headers: { 'x-api-key': '$CRED{demo}' },
+    });
     const seen = received.at(-1);
     expect(seen?.headers['x-api-key']).toBe(DEMO_SECRET);
     expect(new URL(seen?.url ?? '', base).searchParams.get('token')).toBe(DEMO_SECRET);
@@ -91,7 +96,11 @@ describe('http_request with credential handles', () => {
   });
 
   it('puts the secret into a JSON body, escaped, and scrubs its echo', async () => {
-    const reply = await call('courier', { method: 'POST', url: `${base}/json`, body: { auth: { key: '$CRED{demo}' }, n: 1 } });
+    const reply = await call('courier', {
+      method: 'POST',
+      url: `${base}/json`,
+      body: { auth: { key: '$CRED{demo}' }, n: 1 },
+    });
     const seen = received.at(-1);
     expect(seen?.headers['content-type']).toBe('application/json');
     expect(JSON.parse(seen?.body ?? '')).toEqual({ auth: { key: DEMO_SECRET }, n: 1 });
@@ -108,13 +117,21 @@ describe('http_request with credential handles', () => {
 
   it('refuses a handle outside allowed_credentials with the rule, before anything is sent', async () => {
     const before = received.length;
-    const reply = await call('courier', { method: 'GET', url: `${base}/echo`, headers: { authorization: 'Bearer $CRED{other}' } });
+    const reply = await call('courier', {
+      method: 'GET',
+      url: `${base}/echo`,
+      headers: { authorization: 'Bearer $CRED{other}' },
+    });
     expect(reply).toContain('courier may not use the credential other: allowed_credentials is ["demo","ghost"]');
     expect(received.length).toBe(before);
   });
 
   it('names the variable to set for a handle with no secret', async () => {
-    const reply = await call('courier', { method: 'GET', url: `${base}/echo`, headers: { authorization: 'Bearer $CRED{ghost}' } });
+    const reply = await call('courier', {
+      method: 'GET',
+      url: `${base}/echo`,
+      headers: { authorization: 'Bearer $CRED{ghost}' },
+    });
     expect(reply).toContain('$CRED{ghost} has no secret: set LEGION_CRED_GHOST');
   });
 
@@ -122,17 +139,32 @@ describe('http_request with credential handles', () => {
     const before = received.length;
     const reply = await call('walker', { method: 'GET', url: `${base}/echo`, headers: { 'x-api-key': '$CRED{demo}' } });
     const port = new URL(base).port;
-    expect(reply).toContain(`walker may not connect to 127.0.0.1:${port}: 127.0.0.1 is an address of this machine, reachable only through an allowed_domains entry naming exactly "127.0.0.1:${port}"`);
+    expect(reply).toContain(
+      `walker may not connect to 127.0.0.1:${port}: 127.0.0.1 is an address of this machine, reachable only through an allowed_domains entry naming exactly "127.0.0.1:${port}"`,
+    );
     expect(reply).toContain('[rule: host_address]');
     expect(received.length).toBe(before);
   });
 
   it("refuses the model provider's endpoint even when allowed_domains names it", async () => {
-    const reply = await call('courier', { method: 'POST', url: `${h.fake.openaiBaseUrl}/chat/completions`, body: '{}' });
-    expect(reply).toContain(`courier may not connect to 127.0.0.1:${new URL(h.fake.openaiBaseUrl).port}: it is the endpoint of LLM provider openai`);
+    const reply = await call('courier', {
+      method: 'POST',
+      url: `${h.fake.openaiBaseUrl}/chat/completions`,
+      body: '{}',
+    });
+    expect(reply).toContain(
+      `courier may not connect to 127.0.0.1:${new URL(h.fake.openaiBaseUrl).port}: it is the endpoint of LLM provider openai`,
+    );
     expect(reply).toContain('[rule: model_endpoint]');
     const { events } = await h.client.requestJson('GET', '/api/events?limit=1000', EventListSchema);
-    expect(events).toContainEqual(expect.objectContaining({ agent: 'courier', kind: 'denied', subject: '127.0.0.1', detail: expect.objectContaining({ rule: 'model_endpoint' }) }));
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        agent: 'courier',
+        kind: 'denied',
+        subject: '127.0.0.1',
+        detail: expect.objectContaining({ rule: 'model_endpoint' }),
+      }),
+    );
     expect(events.filter((e) => e.kind === 'http_request' && e.subject.includes('/chat/completions'))).toEqual([]);
   });
 
@@ -145,11 +177,38 @@ describe('http_request with credential handles', () => {
     const { events } = await h.client.requestJson('GET', '/api/events?limit=1000', EventListSchema);
     const port = new URL(base).port;
     expect(events).toContainEqual(
-      expect.objectContaining({ agent: 'courier', kind: 'http_request', subject: `GET 127.0.0.1:${port}/echo`, detail: { status: 200, credentials: ['demo'] }, trace: expect.any(String) }),
+      expect.objectContaining({
+        agent: 'courier',
+        kind: 'http_request',
+        subject: `GET 127.0.0.1:${port}/echo`,
+        detail: { status: 200, credentials: ['demo'] },
+        trace: expect.any(String),
+      }),
     );
-    expect(events).toContainEqual(expect.objectContaining({ agent: 'courier', kind: 'http_request', subject: `POST 127.0.0.1:${port}/json`, detail: { status: 200, credentials: ['demo'] } }));
-    expect(events).toContainEqual(expect.objectContaining({ agent: 'courier', kind: 'denied', subject: 'other', detail: expect.objectContaining({ permission: 'allowed_credentials' }) }));
-    expect(events).toContainEqual(expect.objectContaining({ agent: 'walker', kind: 'denied', subject: '127.0.0.1', detail: expect.objectContaining({ permission: 'allowed_domains' }) }));
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        agent: 'courier',
+        kind: 'http_request',
+        subject: `POST 127.0.0.1:${port}/json`,
+        detail: { status: 200, credentials: ['demo'] },
+      }),
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        agent: 'courier',
+        kind: 'denied',
+        subject: 'other',
+        detail: expect.objectContaining({ permission: 'allowed_credentials' }),
+      }),
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        agent: 'walker',
+        kind: 'denied',
+        subject: '127.0.0.1',
+        detail: expect.objectContaining({ permission: 'allowed_domains' }),
+      }),
+    );
     expectNoSecret(JSON.stringify(events));
 
     const log = h.meshLog();

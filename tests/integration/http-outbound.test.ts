@@ -21,8 +21,19 @@ interface Seen {
   body: string;
 }
 
-const options = (overrides: Partial<OutboundOptions> = {}): OutboundOptions => ({ addresses: ['127.0.0.1'], timeoutMs: 5000, maxBytes: 1000, overreadBytes: 100, ...overrides });
-const get = (url: string, headers: Record<string, string> = {}): SubstitutedRequest => ({ method: 'GET', url: new URL(url), headers, body: null });
+const options = (overrides: Partial<OutboundOptions> = {}): OutboundOptions => ({
+  addresses: ['127.0.0.1'],
+  timeoutMs: 5000,
+  maxBytes: 1000,
+  overreadBytes: 100,
+  ...overrides,
+});
+const get = (url: string, headers: Record<string, string> = {}): SubstitutedRequest => ({
+  method: 'GET',
+  url: new URL(url),
+  headers,
+  body: null,
+});
 
 async function rejection(promise: Promise<unknown>): Promise<LegionError> {
   try {
@@ -68,7 +79,10 @@ describe('sendOutbound', () => {
   });
 
   it('connects to the checked address, not to what the hostname resolves to, and keeps it as Host', async () => {
-    const response = await sendOutbound(get(`http://service.legion-test.invalid:${port}/hello?q=1`, { 'x-key': 'v' }), options());
+    const response = await sendOutbound(
+      get(`http://service.legion-test.invalid:${port}/hello?q=1`, { 'x-key': 'v' }),
+      options(),
+    );
     expect(response.status).toBe(201);
     expect(response.body.toString()).toBe('echo GET /hello?q=1');
     expect(response.truncated).toBe(false);
@@ -80,9 +94,21 @@ describe('sendOutbound', () => {
   });
 
   it('sends the body with its length', async () => {
-    const response = await sendOutbound({ method: 'POST', url: new URL(`http://localhost:${port}/post`), headers: { 'content-type': 'text/plain' }, body: 'héllo' }, options());
+    const response = await sendOutbound(
+      {
+        method: 'POST',
+        url: new URL(`http://localhost:${port}/post`),
+        headers: { 'content-type': 'text/plain' },
+        body: 'héllo',
+      },
+      options(),
+    );
     expect(response.status).toBe(201);
-    expect(seen.at(-1)).toMatchObject({ method: 'POST', body: 'héllo', headers: { 'content-length': String(Buffer.byteLength('héllo')) } });
+    expect(seen.at(-1)).toMatchObject({
+      method: 'POST',
+      body: 'héllo',
+      headers: { 'content-length': String(Buffer.byteLength('héllo')) },
+    });
   });
 
   it('reads at most maxBytes + overreadBytes and says the body was cut', async () => {
@@ -98,7 +124,9 @@ describe('sendOutbound', () => {
   });
 
   it('refuses an encoding it cannot decode', async () => {
-    expect((await rejection(sendOutbound(get(`http://127.0.0.1:${port}/odd-encoding`), options()))).code).toBe('http_unsupported_encoding');
+    expect((await rejection(sendOutbound(get(`http://127.0.0.1:${port}/odd-encoding`), options()))).code).toBe(
+      'http_unsupported_encoding',
+    );
   });
 
   it('gives up at the timeout with http_timeout', async () => {
@@ -129,7 +157,25 @@ describe('sendOutbound over TLS', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'legion-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=service.legion-test.invalid'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=service.legion-test.invalid',
+      ],
+      { stdio: 'ignore' },
+    );
     const key = readFileSync(join(dir, 'key.pem'));
     const cert = readFileSync(join(dir, 'cert.pem'));
     tls = createTlsServer({

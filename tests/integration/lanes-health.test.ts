@@ -21,7 +21,11 @@ agents:
     allowed_apis: [llm]
 `;
 
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+async function until<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -41,7 +45,11 @@ describe('lanes and the health monitor', () => {
     return found;
   };
   const adminPost = (path: string, body: unknown) =>
-    fetch(`${h.client.baseUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${h.client.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const publish = async (payload: unknown): Promise<PublishResponse> => {
     const response = await adminPost('/api/pubsub/publish', { topic: 'jobs', payload });
     expect(response.status).toBe(200);
@@ -49,12 +57,19 @@ describe('lanes and the health monitor', () => {
   };
   /** Index of each fake call whose last user message matches, in arrival order. */
   const callsMatching = (pattern: RegExp) =>
-    h.fake.calls.flatMap((call, index) => (pattern.test(call.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '') ? [index] : []));
-  const drained = (name: string) => until(async () => ((await agent(name)).lane.queued + (await agent(name)).lane.inflight === 0 ? true : null), `${name}'s lane to drain`);
+    h.fake.calls.flatMap((call, index) =>
+      pattern.test(call.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '') ? [index] : [],
+    );
+  const drained = (name: string) =>
+    until(
+      async () => ((await agent(name)).lane.queued + (await agent(name)).lane.inflight === 0 ? true : null),
+      `${name}'s lane to drain`,
+    );
 
   beforeAll(async () => {
     h = await startHarness({
-      agentsYaml: 'agents:\n  worker:\n    role: works jobs\n    subscriptions: [jobs]\n  sender:\n    role: sends\n  fragile:\n    role: breaks\n',
+      agentsYaml:
+        'agents:\n  worker:\n    role: works jobs\n    subscriptions: [jobs]\n  sender:\n    role: sends\n  fragile:\n    role: breaks\n',
       permissionsYaml: PERMISSIONS,
       meshYaml: (port) =>
         `mesh:\n  host: 127.0.0.1\n  port: ${port}\n  lane_depth_cap: 3\n  health: { interval_ms: 200, failed_checks: 2, max_restarts_per_hour: 2 }\nllm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n`,
@@ -71,7 +86,9 @@ describe('lanes and the health monitor', () => {
     const second = await publish({ job: 'second' });
 
     const status = await legion(['status'], h.project.dir);
-    expect(status.stdout).toMatch(/worker\s+healthy \(busy\)\s+running\s+1 queued \(cap 3\), running event dlv_\S+ since \d\d:\d\d:\d\d \(\d+s\)\s+0\s/);
+    expect(status.stdout).toMatch(
+      /worker\s+healthy \(busy\)\s+running\s+1 queued \(cap 3\), running event dlv_\S+ since \d\d:\d\d:\d\d \(\d+s\)\s+0\s/,
+    );
 
     const chat = h.say('worker', 'hello from a person');
     await until(async () => ((await agent('worker')).lane.queued === 2 ? true : null), 'the chat to queue');
@@ -100,11 +117,15 @@ describe('lanes and the health monitor', () => {
     expect(chat.status).toBe(429);
     const chatError = ((await chat.json()) as { error: { code: string; message: string } }).error;
     expect(chatError.code).toBe('lane_full');
-    expect(chatError.message).toMatch(/lane of agent worker is full: 3 items queued or running, the cap is 3 \(mesh\.lane_depth_cap/);
+    expect(chatError.message).toMatch(
+      /lane of agent worker is full: 3 items queued or running, the cap is 3 \(mesh\.lane_depth_cap/,
+    );
 
     const refused = await publish({ job: 'one too many' });
     expect(refused.deliveries).toBe(0);
-    expect(refused.refused).toEqual([{ agent: 'worker', reason: expect.stringMatching(/lane of agent worker is full/) }]);
+    expect(refused.refused).toEqual([
+      { agent: 'worker', reason: expect.stringMatching(/lane of agent worker is full/) },
+    ]);
 
     const senderToken = h.runtime.launches.get('sender')?.secrets.mesh_token ?? '';
     const message = await fetch(`${h.mesh.agentApiUrl}/mesh/messages/send`, {
@@ -121,7 +142,9 @@ describe('lanes and the health monitor', () => {
   });
 
   it('restarts a killed agent with its data, and hands it the item it was handling again', async () => {
-    expect(await h.say('worker', 'call write_file {"path":"keep.txt","content":"still here"}')).toMatch(/wrote 10 bytes/);
+    expect(await h.say('worker', 'call write_file {"path":"keep.txt","content":"still here"}')).toMatch(
+      /wrote 10 bytes/,
+    );
     h.fake.script({ tool_calls: [{ name: 'exec', arguments: { command: 'sleep 30' } }] });
     const crash = await publish({ job: 'crash' });
     await until(async () => callsMatching(new RegExp(crash.event_id)).length === 1, 'the event to reach the agent');
@@ -135,7 +158,10 @@ describe('lanes and the health monitor', () => {
     }, 'the agent to be restarted and healthy');
     expect(after.last_error).toBe('restarted: its container is exited');
 
-    await until(async () => callsMatching(new RegExp(crash.event_id)).length === 2, 'the event to be handed over again');
+    await until(
+      async () => callsMatching(new RegExp(crash.event_id)).length === 2,
+      'the event to be handed over again',
+    );
     await drained('worker');
     expect(await h.say('worker', 'call read_file {"path":"keep.txt"}')).toContain('still here');
   });
@@ -146,7 +172,9 @@ describe('lanes and the health monitor', () => {
       await h.runtime.kill('fragile');
       await until(async () => {
         const now = await agent('fragile');
-        return now.health === 'healthy' && now.restarts === restarts && now.container?.id !== before.container?.id ? true : null;
+        return now.health === 'healthy' && now.restarts === restarts && now.container?.id !== before.container?.id
+          ? true
+          : null;
       }, `restart ${restarts}`);
     }
     await h.runtime.kill('fragile');
@@ -155,9 +183,13 @@ describe('lanes and the health monitor', () => {
       return now.health === 'failed' ? now : null;
     }, 'the agent to be marked failed');
     expect(failed.restarts).toBe(2);
-    expect(failed.last_error).toBe('gave up after 2 restarts within an hour (mesh.health.max_restarts_per_hour is 2); last problem: its container is exited');
+    expect(failed.last_error).toBe(
+      'gave up after 2 restarts within an hour (mesh.health.max_restarts_per_hour is 2); last problem: its container is exited',
+    );
 
-    await expect(h.client.chat('fragile', 'hello?', () => undefined)).rejects.toThrow(/agent fragile is not running \(failed: gave up after 2 restarts/);
+    await expect(h.client.chat('fragile', 'hello?', () => undefined)).rejects.toThrow(
+      /agent fragile is not running \(failed: gave up after 2 restarts/,
+    );
     const status = await legion(['status'], h.project.dir);
     expect(status.stdout).toMatch(/fragile\s+failed\s+exited\s+0 queued \(cap 3\)\s+2\s/);
     expect(status.stdout).toContain('fragile: last error: gave up after 2 restarts within an hour');

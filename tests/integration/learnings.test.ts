@@ -28,7 +28,9 @@ describe('learnings', () => {
 
   it('gets the shipped window of its model when agents.yaml sets none', async () => {
     const token = h.runtime.launches.get('keeper')?.secrets.mesh_token ?? '';
-    const response = await fetch(`${h.mesh.agentApiUrl}/mesh/agent/config`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${h.mesh.agentApiUrl}/mesh/agent/config`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(await response.json()).toMatchObject({ model: 'openai/gpt-4o-mini', context_window: 128_000 });
   });
 
@@ -44,7 +46,9 @@ describe('learnings', () => {
     await repl;
     expect(screen).toContain('noted for keeper in learnings/corrections.md (1 on file)');
     const file = readFileSync(join(learningsDir, 'corrections.md'), 'utf8');
-    expect(file).toMatch(/^## \S+ · from the user \(\/correct\)\n> Always give distances in kilometres, never miles\.$/m);
+    expect(file).toMatch(
+      /^## \S+ · from the user \(\/correct\)\n> Always give distances in kilometres, never miles\.$/m,
+    );
 
     // The running session keeps the prompt it started with.
     await h.say('keeper', 'same session');
@@ -58,12 +62,19 @@ describe('learnings', () => {
   });
 
   it('records a correction the model notes itself, newest first in the next prompt', async () => {
-    const reply = await h.say('keeper', 'call note_correction {"text":"The user\'s name is spelled Zoë, with the diaeresis."}');
-    expect(reply).toBe('tool note_correction returned: noted in learnings/corrections.md (2 corrections on file); later sessions will see it');
+    const reply = await h.say(
+      'keeper',
+      'call note_correction {"text":"The user\'s name is spelled Zoë, with the diaeresis."}',
+    );
+    expect(reply).toBe(
+      'tool note_correction returned: noted in learnings/corrections.md (2 corrections on file); later sessions will see it',
+    );
     await h.client.reset('keeper');
     await h.say('keeper', 'who am I?');
     const prompt = systemPromptOfLastCall();
-    expect(prompt).toContain('noted by the agent (note_correction)\n> The user\'s name is spelled Zoë, with the diaeresis.');
+    expect(prompt).toContain(
+      "noted by the agent (note_correction)\n> The user's name is spelled Zoë, with the diaeresis.",
+    );
     expect(prompt.indexOf('spelled Zoë')).toBeLessThan(prompt.indexOf('kilometres'));
   });
 
@@ -72,7 +83,9 @@ describe('learnings', () => {
     expect(reply).toMatch(/^tool read_file returned: /);
     const file = readFileSync(join(learningsDir, 'errors.md'), 'utf8');
     expect(file.startsWith('# Tool errors\n')).toBe(true);
-    expect(file).toMatch(/^## \S+ · read_file failed\nArguments:\n {4}\{"path":"no\/such\/file\.txt"\}\nError:\n {4}\S/m);
+    expect(file).toMatch(
+      /^## \S+ · read_file failed\nArguments:\n {4}\{"path":"no\/such\/file\.txt"\}\nError:\n {4}\S/m,
+    );
 
     await h.client.reset('keeper');
     await h.say('keeper', 'try again');
@@ -85,12 +98,21 @@ describe('learnings', () => {
     const admin = (name: string, body: unknown) =>
       fetch(`${h.client.baseUrl}/api/agents/${name}/correct`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${readFileSync(join(h.project.dir, '.legion', 'admin.token'), 'utf8').trim()}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${readFileSync(join(h.project.dir, '.legion', 'admin.token'), 'utf8').trim()}`,
+          'content-type': 'application/json',
+        },
         body: JSON.stringify(body),
       });
     const blank = await admin('keeper', { text: '   ' });
     expect(blank.status).toBe(400);
-    expect(await blank.json()).toMatchObject({ error: { code: 'invalid_request', path: 'text', message: expect.stringContaining('body: text: expected a non-empty correction') } });
+    expect(await blank.json()).toMatchObject({
+      error: {
+        code: 'invalid_request',
+        path: 'text',
+        message: expect.stringContaining('body: text: expected a non-empty correction'),
+      },
+    });
     const extra = await admin('keeper', { text: 'ok', urgent: true });
     expect(extra.status).toBe(400);
     expect((await admin('ghost', { text: 'ok' })).status).toBe(404);
@@ -102,7 +124,13 @@ describe('learnings', () => {
       body: JSON.stringify({ text: 'x'.repeat(2_001) }),
     });
     expect(direct.status).toBe(400);
-    expect(await direct.json()).toMatchObject({ error: { code: 'invalid_request', path: 'text', message: expect.stringContaining('correction: text: expected a correction of at most 2000 characters') } });
+    expect(await direct.json()).toMatchObject({
+      error: {
+        code: 'invalid_request',
+        path: 'text',
+        message: expect.stringContaining('correction: text: expected a correction of at most 2000 characters'),
+      },
+    });
     const entries = readFileSync(join(learningsDir, 'corrections.md'), 'utf8').match(/^## /gm) ?? [];
     expect(entries).toHaveLength(2);
   });

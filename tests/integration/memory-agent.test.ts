@@ -35,7 +35,7 @@ describe('agent memory', () => {
     expect(found).toContain('Whiskerino');
   });
 
-  it('appends every chat turn to the day\'s log', async () => {
+  it("appends every chat turn to the day's log", async () => {
     const log = readFileSync(join(h.runtime.dataDir('keeper'), 'workspace', 'memory', `${today()}.md`), 'utf8');
     expect(log).toMatch(/\*\*user:\*\* What is my cat's name\?\n\n\*\*agent:\*\* echo: What is my cat's name\?/);
   });

@@ -46,7 +46,10 @@ function setUp(files: Record<string, string>, loadVectors = true) {
     rmSync(dataDir, { recursive: true, force: true });
   });
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({}, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createLogger(
+    {},
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   const embedders: LocalEmbedder[] = [];
   const memory = new WorkspaceMemory(index, workspaceDir, logger, (model) => {
     const embedder = new LocalEmbedder(model);
@@ -85,7 +88,9 @@ describe('WorkspaceMemory.configure', () => {
     if (!embedder) throw new Error('no embedder was made');
     embedder.failing = true;
     await expect(configured).resolves.toBeUndefined();
-    expect(logs).toContainEqual(expect.objectContaining({ event: 'memory_embedding_failed', error: 'openai returned 503: overloaded' }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ event: 'memory_embedding_failed', error: 'openai returned 503: overloaded' }),
+    );
     const during = await memory.search('cat name');
     expect(during).toMatchObject({ mode: 'bm25', reason: 'no chunk has a vector yet (embedding has not succeeded)' });
     expect(during.results[0]?.snippet).toContain('Whiskerino');
@@ -103,7 +108,10 @@ describe('WorkspaceMemory.configure', () => {
     const embedder = embedders[0];
     if (!embedder) throw new Error('no embedder was made');
     embedder.failing = true;
-    expect(await memory.search('cat name')).toMatchObject({ mode: 'bm25', reason: 'the query could not be embedded: openai returned 503: overloaded' });
+    expect(await memory.search('cat name')).toMatchObject({
+      mode: 'bm25',
+      reason: 'the query could not be embedded: openai returned 503: overloaded',
+    });
 
     await memory.configure({ embedding_model: null, memory: SETTINGS });
     expect(await memory.search('cat name')).toMatchObject({ mode: 'bm25', reason: 'no embedding model is configured' });
@@ -114,15 +122,23 @@ describe('WorkspaceMemory.configure', () => {
     await memory.configure({ embedding_model: 'openai/text-embedding-3-small', memory: SETTINGS });
     expect(await memory.search('cat name')).toMatchObject({ mode: 'bm25', reason: 'sqlite-vec disabled' });
     expect(embedders[0]?.calls).toEqual([]);
-    expect(logs).toContainEqual(expect.objectContaining({ event: 'memory_embeddings_unavailable', reason: 'sqlite-vec disabled' }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ event: 'memory_embeddings_unavailable', reason: 'sqlite-vec disabled' }),
+    );
   });
 
   it('applies vector_weight to hybrid scores', async () => {
     const { memory, embedders } = setUp(PETS);
-    await memory.configure({ embedding_model: 'openai/text-embedding-3-small', memory: { vector_weight: 0, recency_half_life_days: null } });
+    await memory.configure({
+      embedding_model: 'openai/text-embedding-3-small',
+      memory: { vector_weight: 0, recency_half_life_days: null },
+    });
     // Weight 0: the score is the normalized BM25 score alone, 1 for the best hit.
     expect((await memory.search('cat name')).results[0]?.score).toBe(1);
-    await memory.configure({ embedding_model: 'openai/text-embedding-3-small', memory: { vector_weight: 1, recency_half_life_days: null } });
+    await memory.configure({
+      embedding_model: 'openai/text-embedding-3-small',
+      memory: { vector_weight: 1, recency_half_life_days: null },
+    });
     // Weight 1: the cosine similarity of the query and the chunk as it was embedded
     // (both vectors have length 1, so it is their dot product).
     const chunk = embedders[0]?.calls.flat().find((text) => text.includes('Whiskerino')) ?? '';
@@ -134,7 +150,10 @@ describe('WorkspaceMemory.configure', () => {
 
   it('decays older daily logs when recency_half_life_days is set', async () => {
     const day = (offset: number) => new Date(Date.now() - offset * 86_400_000).toISOString().slice(0, 10);
-    const { index, memory } = setUp({ [`memory/${day(10)}.md`]: '## note\nThe deploy key rotates monthly.\n', [`memory/${day(0)}.md`]: '## note\nThe deploy key rotates monthly.\n' });
+    const { index, memory } = setUp({
+      [`memory/${day(10)}.md`]: '## note\nThe deploy key rotates monthly.\n',
+      [`memory/${day(0)}.md`]: '## note\nThe deploy key rotates monthly.\n',
+    });
     await index.sync();
     const flat = (await memory.search('deploy key')).results.map((r) => r.score);
     expect(flat[0]).toBe(flat[1]);

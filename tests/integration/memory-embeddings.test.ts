@@ -37,7 +37,8 @@ describe('agent memory with an embedding model', () => {
     h = await startHarness({
       meshYaml,
       permissionsYaml: PERMISSIONS,
-      agentsYaml: 'agents:\n  keeper:\n    role: remembers things\n  scribe:\n    role: writes things down\n  walled:\n    role: may not use the LLM\n',
+      agentsYaml:
+        'agents:\n  keeper:\n    role: remembers things\n  scribe:\n    role: writes things down\n  walled:\n    role: may not use the LLM\n',
     });
   });
   afterAll(async () => h?.close());
@@ -45,8 +46,13 @@ describe('agent memory with an embedding model', () => {
   const tokenOf = (agent: string): string => h.runtime.launches.get(agent)?.secrets.mesh_token ?? '';
 
   it('hands the agent the embedding model and the memory settings with its runtime config', async () => {
-    const response = await fetch(`${h.mesh.agentApiUrl}/mesh/agent/config`, { headers: { authorization: `Bearer ${tokenOf('keeper')}` } });
-    expect(await response.json()).toMatchObject({ embedding_model: 'openai/text-embedding-3-small', memory: { vector_weight: 0.4, recency_half_life_days: 30 } });
+    const response = await fetch(`${h.mesh.agentApiUrl}/mesh/agent/config`, {
+      headers: { authorization: `Bearer ${tokenOf('keeper')}` },
+    });
+    expect(await response.json()).toMatchObject({
+      embedding_model: 'openai/text-embedding-3-small',
+      memory: { vector_weight: 0.4, recency_half_life_days: 30 },
+    });
   });
 
   it('does not call the embeddings API before a session starts (start-up needs no mesh)', () => {
@@ -61,7 +67,7 @@ describe('agent memory with an embedding model', () => {
     expect(found).toContain("My cat's name is Whiskerino");
   });
 
-  it('embeds through the mesh with the configured model and the mesh\'s key, never the agent\'s token', () => {
+  it("embeds through the mesh with the configured model and the mesh's key, never the agent's token", () => {
     expect(h.fake.embeddings.length).toBeGreaterThan(0);
     expect(h.fake.embeddings.every((call) => call.model === 'text-embedding-3-small')).toBe(true);
     expect(h.fake.embeddings.some((call) => call.input.some((text) => text.includes('Whiskerino')))).toBe(true);
@@ -83,7 +89,11 @@ describe('agent memory with an embedding model', () => {
     expect(row?.cost_usd).toBeGreaterThan(0);
 
     const db = new Database(join(h.project.dir, '.legion', 'mesh.db'), { readonly: true });
-    const kinds = db.prepare<[], { kind: string; model: string }>("SELECT DISTINCT kind, model FROM cost_usage WHERE agent = 'keeper' ORDER BY kind").all();
+    const kinds = db
+      .prepare<[], { kind: string; model: string }>(
+        "SELECT DISTINCT kind, model FROM cost_usage WHERE agent = 'keeper' ORDER BY kind",
+      )
+      .all();
     db.close();
     expect(kinds).toEqual([
       { kind: 'chat', model: 'gpt-4o-mini' },
@@ -118,7 +128,9 @@ describe('agent memory with an embedding model', () => {
       body: JSON.stringify({ input: ['anything'] }),
     });
     expect(response.status).toBe(403);
-    expect(((await response.json()) as { error: { message: string } }).error.message).toContain('walled may not use the API llm');
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+      'walled may not use the API llm',
+    );
     expect(h.fake.embeddings.length).toBe(before);
   });
 });
@@ -146,11 +158,16 @@ describe('an Anthropic embedding model', () => {
     try {
       mkdirSync(join(dir, 'config'));
       const port = await freePort();
-      writeFileSync(join(dir, 'config', 'mesh.yaml'), `mesh: { port: ${port} }\nllm:\n  default_model: anthropic/claude-sonnet-4-5\n  embedding_model: anthropic/claude-sonnet-4-5\n`);
+      writeFileSync(
+        join(dir, 'config', 'mesh.yaml'),
+        `mesh: { port: ${port} }\nllm:\n  default_model: anthropic/claude-sonnet-4-5\n  embedding_model: anthropic/claude-sonnet-4-5\n`,
+      );
       const result = await legion(['start', '-d'], dir, {}, 30_000);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('invalid configuration:');
-      expect(result.stderr).toContain('config/mesh.yaml: llm.embedding_model: provider "anthropic" is an Anthropic provider, which has no embeddings API');
+      expect(result.stderr).toContain(
+        'config/mesh.yaml: llm.embedding_model: provider "anthropic" is an Anthropic provider, which has no embeddings API',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,7 +10,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryIndex } from '../../src/agent/memory/index.js';
 import type { Embedder } from '../../src/agent/memory/vectors.js';
 
-const CONCEPTS: Record<string, number> = { cat: 0, feline: 0, kitty: 0, sofa: 1, couch: 1, settee: 1, price: 2, prices: 2, cost: 2, costs: 2, pricing: 2 };
+const CONCEPTS: Record<string, number> = {
+  cat: 0,
+  feline: 0,
+  kitty: 0,
+  sofa: 1,
+  couch: 1,
+  settee: 1,
+  price: 2,
+  prices: 2,
+  cost: 2,
+  costs: 2,
+  pricing: 2,
+};
 const RESERVED_DIMENSIONS = 3;
 
 class BagOfWordsEmbedder implements Embedder {
@@ -118,7 +130,11 @@ describe('hybrid memory search', () => {
     embedder.calls.length = 0;
 
     write(dir, 'garden.md', '# Garden\nTomatoes need water and a cat-proof fence.\n');
-    expect(await index.sync()).toMatchObject({ updated: ['garden.md'], unchanged: 3, vectors: { status: 'ok', embedded: 1 } });
+    expect(await index.sync()).toMatchObject({
+      updated: ['garden.md'],
+      unchanged: 3,
+      vectors: { status: 'ok', embedded: 1 },
+    });
     expect(embedder.calls).toEqual([['# Garden\nTomatoes need water and a cat-proof fence.']]);
 
     unlinkSync(path.join(dir, 'workspace', 'dreams.md'));
@@ -155,9 +171,17 @@ describe('hybrid memory search', () => {
 
   it('refuses vectors that do not have the configured dimension', async () => {
     const dir = dataDir(FILES);
-    const liar: Embedder = { model: 'liar', dimensions: 16, embed: (texts) => new BagOfWordsEmbedder('liar', 64).embed(texts) };
+    const liar: Embedder = {
+      model: 'liar',
+      dimensions: 16,
+      embed: (texts) => new BagOfWordsEmbedder('liar', 64).embed(texts),
+    };
     const index = open(dir, liar);
-    expect((await index.sync()).vectors).toEqual({ status: 'failed', embedded: 0, error: 'liar is configured for 16 dimensions but returned 64' });
+    expect((await index.sync()).vectors).toEqual({
+      status: 'failed',
+      embedded: 0,
+      error: 'liar is configured for 16 dimensions but returned 64',
+    });
     expect(await index.search('cat sofa')).toMatchObject({
       mode: 'bm25',
       reason: 'no chunk has a vector yet (embedding has not succeeded)',
@@ -172,7 +196,10 @@ describe('hybrid memory search', () => {
     await index.sync();
     embedder.failing = true;
     write(dir, 'garden.md', '# Garden\nA cat sleeps on the garden sofa.\n');
-    expect(await index.sync()).toMatchObject({ updated: ['garden.md'], vectors: { status: 'failed', embedded: 0, error: 'mesh unreachable' } });
+    expect(await index.sync()).toMatchObject({
+      updated: ['garden.md'],
+      vectors: { status: 'failed', embedded: 0, error: 'mesh unreachable' },
+    });
 
     const fallback = await index.search('cat sofa');
     expect(fallback).toMatchObject({ mode: 'bm25', reason: 'the query could not be embedded: mesh unreachable' });

@@ -1,7 +1,17 @@
 // The memory index over real files in a temp data dir: incremental sync by hash,
 // indexFile after a save, BM25-only mode, recency decay and snippet markers.
 import Database from 'better-sqlite3';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -49,7 +59,12 @@ describe('MemoryIndex sync', () => {
     const index = open(dir);
 
     const first = await index.sync();
-    expect(first).toMatchObject({ added: ['MEMORY.md', 'learnings/errors.md', 'memory/2025-03-01.md'], updated: [], removed: [], unchanged: 0 });
+    expect(first).toMatchObject({
+      added: ['MEMORY.md', 'learnings/errors.md', 'memory/2025-03-01.md'],
+      updated: [],
+      removed: [],
+      unchanged: 0,
+    });
     expect(first.vectors).toEqual({ status: 'off', reason: 'no embedding model is configured' });
     const before = chunkIds(dir);
     expect(await index.sync()).toMatchObject({ added: [], updated: [], removed: [], unchanged: 3, chunksWritten: 0 });
@@ -57,7 +72,13 @@ describe('MemoryIndex sync', () => {
 
     write(dir, 'memory/2025-03-01.md', '# 2025-03-01\n## 10:00\nTalked about the greenhouse.\n');
     const second = await index.sync();
-    expect(second).toMatchObject({ added: [], updated: ['memory/2025-03-01.md'], removed: [], unchanged: 2, chunksWritten: 1 });
+    expect(second).toMatchObject({
+      added: [],
+      updated: ['memory/2025-03-01.md'],
+      removed: [],
+      unchanged: 2,
+      chunksWritten: 1,
+    });
     const after = chunkIds(dir);
     expect(after['MEMORY.md']).toEqual(before['MEMORY.md']);
     expect(after['learnings/errors.md']).toEqual(before['learnings/errors.md']);
@@ -126,9 +147,14 @@ describe('MemoryIndex sync', () => {
     await index.sync();
     const log = 'memory/2025-03-02.md';
     write(dir, log, '# 2025-03-02\n');
-    appendFileSync(path.join(dir, 'workspace', log), '\n## 09:15\nMy cat\'s name is Whiskerino.\n');
+    appendFileSync(path.join(dir, 'workspace', log), "\n## 09:15\nMy cat's name is Whiskerino.\n");
     await expect(index.indexFile(log)).resolves.toMatchObject({ path: log, outcome: 'added', chunksWritten: 1 });
-    expect((await index.search('cat name')).results[0]).toMatchObject({ path: log, start_line: 3, end_line: 4, heading: '# 2025-03-02 > ## 09:15' });
+    expect((await index.search('cat name')).results[0]).toMatchObject({
+      path: log,
+      start_line: 3,
+      end_line: 4,
+      heading: '# 2025-03-02 > ## 09:15',
+    });
     await expect(index.indexFile(path.join(dir, 'workspace', log))).resolves.toMatchObject({ outcome: 'unchanged' });
 
     unlinkSync(path.join(dir, 'workspace', log));
@@ -157,14 +183,22 @@ describe('MemoryIndex search', () => {
     const plain = open(dir);
     await plain.sync();
     expect(plain.mode).toEqual({ mode: 'bm25', reason: 'no embedding model is configured' });
-    expect(await plain.search('whiskerino')).toMatchObject({ mode: 'bm25', reason: 'no embedding model is configured', results: [{ path: 'MEMORY.md' }] });
+    expect(await plain.search('whiskerino')).toMatchObject({
+      mode: 'bm25',
+      reason: 'no embedding model is configured',
+      results: [{ path: 'MEMORY.md' }],
+    });
     plain.close();
 
     const embedder = { model: 'never-called', embed: () => Promise.reject(new Error('must not be called')) };
     const noVec = MemoryIndex.open(dir, { embedder, loadVectors: false });
     cleanups.unshift(() => noVec.close());
     expect(await noVec.sync()).toMatchObject({ vectors: { status: 'off', reason: 'sqlite-vec disabled' } });
-    expect(await noVec.search('whiskerino')).toMatchObject({ mode: 'bm25', reason: 'sqlite-vec disabled', results: [{ path: 'MEMORY.md' }] });
+    expect(await noVec.search('whiskerino')).toMatchObject({
+      mode: 'bm25',
+      reason: 'sqlite-vec disabled',
+      results: [{ path: 'MEMORY.md' }],
+    });
   });
 
   it('prefers the newer daily log on a tie when recency decay is on, and only then', async () => {

@@ -25,7 +25,8 @@ describe('mesh with agent processes', () => {
     project = makeProject({
       port: await freePort(),
       openaiBaseUrl: fake.openaiBaseUrl,
-      agentsYaml: '# the team\nagents:\n  assistant:\n    role: general assistant # keep me\n    system_prompt: Be brief.\n',
+      agentsYaml:
+        '# the team\nagents:\n  assistant:\n    role: general assistant # keep me\n    system_prompt: Be brief.\n',
     });
     runtime = new ProcessRuntime(join(project.dir, 'agents-data'));
     const logger = createLogger({}, { write: () => undefined });
@@ -54,7 +55,9 @@ describe('mesh with agent processes', () => {
 
   it('relays a chat with a tool round trip as a stream of events', async () => {
     const events: ChatEvent[] = [];
-    const last = await client.chat('assistant', 'call write_file {"path":"a.txt","content":"relayed"}', (e) => events.push(e));
+    const last = await client.chat('assistant', 'call write_file {"path":"a.txt","content":"relayed"}', (e) =>
+      events.push(e),
+    );
     expect(last.type).toBe('done');
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['tool_call', 'tool_result', 'token', 'done']));
     expect(events.find((e) => e.type === 'tool_result')).toMatchObject({ name: 'write_file', ok: true });
@@ -70,7 +73,7 @@ describe('mesh with agent processes', () => {
     expect(asAgent.status).toBe(401);
   });
 
-  it('serves the agent API only with that agent\'s own token', async () => {
+  it("serves the agent API only with that agent's own token", async () => {
     const agentToken = runtime.launches.get('assistant')?.secrets.mesh_token ?? '';
     const adminToken = readFileSync(join(project.dir, '.legion', 'admin.token'), 'utf8').trim();
     const url = `${mesh.agentApiUrl}/mesh/agent/config`;
@@ -78,7 +81,12 @@ describe('mesh with agent processes', () => {
     expect((await fetch(url, { headers: { authorization: `Bearer ${agentToken}x` } })).status).toBe(401);
     const ok = await fetch(url, { headers: { authorization: `Bearer ${agentToken}` } });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ agent: 'assistant', role: 'general assistant', model: 'openai/gpt-4o-mini', system_prompt: 'Be brief.' });
+    expect(await ok.json()).toMatchObject({
+      agent: 'assistant',
+      role: 'general assistant',
+      model: 'openai/gpt-4o-mini',
+      system_prompt: 'Be brief.',
+    });
   });
 
   it('gives an edited PROJECT.md to the agent at its next session', async () => {
@@ -110,7 +118,9 @@ describe('mesh with agent processes', () => {
   });
 
   it('names the agents when chatting with an unknown one', async () => {
-    await expect(client.chat('nobody', 'hi', () => undefined)).rejects.toThrow(/no agent named "nobody" \(agents: assistant\)/);
+    await expect(client.chat('nobody', 'hi', () => undefined)).rejects.toThrow(
+      /no agent named "nobody" \(agents: assistant\)/,
+    );
   });
 
   it('adds and removes an agent while the fleet runs, keeping comments in agents.yaml', async () => {
@@ -138,7 +148,9 @@ describe('mesh with agent processes', () => {
 
   it('refuses an agent whose model names an unknown provider, leaving agents.yaml as it was', async () => {
     const before = readFileSync(join(project.dir, 'config', 'agents.yaml'), 'utf8');
-    await expect(client.addAgent({ name: 'stray', role: 'x', model: 'nowhere/some-model' })).rejects.toThrow(/unknown provider "nowhere"/);
+    await expect(client.addAgent({ name: 'stray', role: 'x', model: 'nowhere/some-model' })).rejects.toThrow(
+      /unknown provider "nowhere"/,
+    );
     expect(readFileSync(join(project.dir, 'config', 'agents.yaml'), 'utf8')).toBe(before);
     expect((await client.status()).agents.map((a) => a.name)).not.toContain('stray');
   });

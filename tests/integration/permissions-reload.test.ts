@@ -20,7 +20,12 @@ interface Harness {
 }
 
 const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()));
+afterEach(() =>
+  cleanups
+    .splice(0)
+    .reverse()
+    .forEach((cleanup) => cleanup()),
+);
 
 function harness(files: Record<string, string> = {}): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'legion-permissions-reload-'));
@@ -29,7 +34,10 @@ function harness(files: Record<string, string> = {}): Harness {
   for (const [name, text] of Object.entries(files)) write(name, text);
   const db: Db = openMeshDb(join(dir, 'mesh.db'), eventsMigrations);
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({}, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createLogger(
+    {},
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   const events = new EventLog(db, logger);
   const matrix = new PermissionMatrix({ projectDir: dir, events, logger });
   cleanups.push(() => {
@@ -103,7 +111,8 @@ describe('PermissionMatrix', () => {
     expect(canWrite(h, 'writer', 'context/x')).toBe(false);
     expect(h.matrix.check('writer', 'blackboard_write', 'context/x')).toEqual({
       allowed: false,
-      reason: 'writer may not write context/x: blackboard_write is ["agents/{agent}/**"] (starter policy; write config/permissions.yaml to change it)',
+      reason:
+        'writer may not write context/x: blackboard_write is ["agents/{agent}/**"] (starter policy; write config/permissions.yaml to change it)',
     });
     expect(h.events.list({}).map((e) => [e.kind, e.detail])).toEqual([
       ['permissions_reloaded', { source: 'file', path: 'config/permissions.yaml' }],
@@ -119,12 +128,22 @@ describe('PermissionMatrix', () => {
     h.write('permissions.yaml', 'agents:\n  writer:\n    blackboard_write: "tasks/*"\n');
     await waitFor('the edit to be refused', () => h.matrix.status().last_error !== null);
     const expected = 'config/permissions.yaml: agents.writer.blackboard_write: expected an array';
-    expect(h.matrix.status()).toEqual({ source: 'file', path: 'config/permissions.yaml', last_error: expected, loaded_at: loadedAt });
+    expect(h.matrix.status()).toEqual({
+      source: 'file',
+      path: 'config/permissions.yaml',
+      last_error: expected,
+      loaded_at: loadedAt,
+    });
     expect(canWrite(h, 'writer', 'context/x')).toBe(true);
     expect(canWrite(h, 'writer', 'tasks/x')).toBe(false);
 
     const [event] = h.events.list({});
-    expect(event).toMatchObject({ agent: null, kind: 'permissions_invalid', subject: 'config/permissions.yaml', detail: { errors: [expected] } });
+    expect(event).toMatchObject({
+      agent: null,
+      kind: 'permissions_invalid',
+      subject: 'config/permissions.yaml',
+      detail: { errors: [expected] },
+    });
     expect(h.logs.find((line) => line.event === 'permissions_invalid')).toMatchObject({ errors: [expected] });
 
     h.write('permissions.yaml', WRITER_MAY_WRITE_TASKS);
@@ -154,7 +173,9 @@ describe('PermissionMatrix', () => {
   });
 
   it('accepts a JSON file and names it in errors', () => {
-    const h = harness({ 'permissions.json': JSON.stringify({ agents: { writer: { blackboard_write: ['context/*'] } } }) });
+    const h = harness({
+      'permissions.json': JSON.stringify({ agents: { writer: { blackboard_write: ['context/*'] } } }),
+    });
     h.matrix.load();
     expect(h.matrix.status()).toMatchObject({ source: 'file', path: 'config/permissions.json' });
     expect(canWrite(h, 'writer', 'context/x')).toBe(true);

@@ -22,7 +22,8 @@ describe('PROJECT.md alignment', () => {
   });
   afterAll(async () => h?.close());
 
-  const systemPromptOfLastCall = (): string => h.fake.calls.at(-1)?.messages.find((m) => m.role === 'system')?.content ?? '';
+  const systemPromptOfLastCall = (): string =>
+    h.fake.calls.at(-1)?.messages.find((m) => m.role === 'system')?.content ?? '';
   const agentToken = () => h.runtime.launches.get('scribe')?.secrets.mesh_token;
 
   /** Types `lines` into a REPL attached to scribe; returns what it printed. */
@@ -31,7 +32,14 @@ describe('PROJECT.md alignment', () => {
     const output = new PassThrough();
     let screen = '';
     output.on('data', (chunk: Buffer) => (screen += chunk.toString()));
-    const done = runRepl({ client: h.client, mode: 'attach', agent: 'scribe', input, output, projectDir: h.project.dir });
+    const done = runRepl({
+      client: h.client,
+      mode: 'attach',
+      agent: 'scribe',
+      input,
+      output,
+      projectDir: h.project.dir,
+    });
     for (const line of [...lines, '/quit']) input.write(`${line}\n`);
     await done;
     return screen;
@@ -39,7 +47,9 @@ describe('PROJECT.md alignment', () => {
 
   it('puts PROJECT.md in the system prompt', async () => {
     await h.say('scribe', 'hello');
-    expect(systemPromptOfLastCall()).toContain(`## The project you are part of (PROJECT.md)\n\n# Test project\n${FIRST}`);
+    expect(systemPromptOfLastCall()).toContain(
+      `## The project you are part of (PROJECT.md)\n\n# Test project\n${FIRST}`,
+    );
   });
 
   it('reaches the running agent at its next session after an edit, without a restart', async () => {
@@ -62,7 +72,9 @@ describe('PROJECT.md alignment', () => {
 
   it('/project shows PROJECT.md as agents will read it', async () => {
     const screen = await repl(['/project']);
-    expect(screen).toContain(`${projectMd} (agents read it at the start of each session):\n\n# Test project\n${EDITED}\n`);
+    expect(screen).toContain(
+      `${projectMd} (agents read it at the start of each session):\n\n# Test project\n${EDITED}\n`,
+    );
   });
 
   it('/project says how to create PROJECT.md when there is none, and the prompt then has no project section', async () => {

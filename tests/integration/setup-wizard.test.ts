@@ -27,7 +27,11 @@ class Terminal {
   constructor(args: string, cwd: string, env: Record<string, string> = {}) {
     // util-linux `script` gives the command a real pty (our pipe is its keyboard), sized
     // as a terminal window is; a 0x0 pty would wrap every line after each character.
-    this.child = spawn('script', ['-qfec', `stty cols 160 rows 50; exec ${process.execPath} ${CLI} ${args}`, '/dev/null'], { cwd, env: { ...process.env, TERM: 'dumb', ...env } });
+    this.child = spawn(
+      'script',
+      ['-qfec', `stty cols 160 rows 50; exec ${process.execPath} ${CLI} ${args}`, '/dev/null'],
+      { cwd, env: { ...process.env, TERM: 'dumb', ...env } },
+    );
     this.child.stdout.on('data', (d: Buffer) => (this.screen += d.toString()));
     this.child.stderr.on('data', (d: Buffer) => (this.screen += d.toString()));
     this.exited = new Promise((r) => this.child.on('close', (code) => r(code ?? 1)));
@@ -105,7 +109,25 @@ describe('the legion setup wizard in a terminal', () => {
 
     const flagsDir = tempDir();
     const flags = await legion(
-      ['setup', '--yes', '--skip-image', '--port', String(port), '--provider', 'openai-compatible', '--base-url', local.openaiBaseUrl, '--template', 'sales', '--project', 'Find leads', '--priority', 'Ten qualified leads a week', '--constraints', 'Never email anyone without approval'],
+      [
+        'setup',
+        '--yes',
+        '--skip-image',
+        '--port',
+        String(port),
+        '--provider',
+        'openai-compatible',
+        '--base-url',
+        local.openaiBaseUrl,
+        '--template',
+        'sales',
+        '--project',
+        'Find leads',
+        '--priority',
+        'Ten qualified leads a week',
+        '--constraints',
+        'Never email anyone without approval',
+      ],
       flagsDir,
     );
     await local.close();
@@ -134,7 +156,23 @@ describe('the legion setup wizard in a terminal', () => {
     expect(terminal.screen).not.toContain(KEY);
 
     const flagsDir = tempDir();
-    const flags = await legion(['setup', '--yes', '--skip-image', '--port', String(port), '--provider', 'anthropic', '--api-key', KEY, '--project', 'A CRM for bakers'], flagsDir, env);
+    const flags = await legion(
+      [
+        'setup',
+        '--yes',
+        '--skip-image',
+        '--port',
+        String(port),
+        '--provider',
+        'anthropic',
+        '--api-key',
+        KEY,
+        '--project',
+        'A CRM for bakers',
+      ],
+      flagsDir,
+      env,
+    );
     expect(flags.code).toBe(0);
     const written = tree(wizardDir);
     expect(written['.env']).toContain(`LEGION_CRED_ANTHROPIC_API_KEY=${KEY}\n`);
@@ -185,9 +223,15 @@ describe('the legion setup wizard in a terminal', () => {
     await terminal.answer(/Its hard constraints/, ENTER);
     await terminal.answer(/Which team should the project start with\?/, ENTER);
     await terminal.answer(/Mesh port \(Enter for \d+/, `${busyPort}${ENTER}`);
-    await terminal.answer(new RegExp(`port ${busyPort} or ${busyPort + 1} is in use[\\s\\S]*Mesh port`), `${freeOne}${ENTER}`);
+    await terminal.answer(
+      new RegExp(`port ${busyPort} or ${busyPort + 1} is in use[\\s\\S]*Mesh port`),
+      `${freeOne}${ENTER}`,
+    );
     // The model check fails: the offered models are listed, the first one chosen.
-    await terminal.answer(/has no model "gpt-9": it offers gpt-4o-mini, gpt-4o[\s\S]*Which of the models the server offers\?/, ENTER);
+    await terminal.answer(
+      /has no model "gpt-9": it offers gpt-4o-mini, gpt-4o[\s\S]*Which of the models the server offers\?/,
+      ENTER,
+    );
     expect(await terminal.exited).toBe(0);
     busy.close();
     await local.close();
@@ -200,7 +244,15 @@ describe('the legion setup wizard in a terminal', () => {
   it('on an existing project asks what to change and changes only that', async () => {
     const dir = tempDir();
     const env = { LEGION_OPENAI_BASE_URL: fake.openaiBaseUrl };
-    expect((await legion(['setup', '--yes', '--skip-image', '--provider', 'openai', '--api-key', KEY, '--project', 'Find leads'], dir, env)).code).toBe(0);
+    expect(
+      (
+        await legion(
+          ['setup', '--yes', '--skip-image', '--provider', 'openai', '--api-key', KEY, '--project', 'Find leads'],
+          dir,
+          env,
+        )
+      ).code,
+    ).toBe(0);
     const before = tree(dir);
 
     const keep = new Terminal('setup --skip-image', dir, env);
@@ -217,7 +269,9 @@ describe('the legion setup wizard in a terminal', () => {
     await brief.answer(/update PROJECT\.md[\s\S]*Write these changes\?/, ENTER);
     expect(await brief.exited).toBe(0);
     const after = tree(dir);
-    expect(after['PROJECT.md']).toBe('# Project\n\n## What we are building\n\nFind leads, in Europe\n\n## Current priority\n\nBakeries first\n');
+    expect(after['PROJECT.md']).toBe(
+      '# Project\n\n## What we are building\n\nFind leads, in Europe\n\n## Current priority\n\nBakeries first\n',
+    );
     expect({ ...after, 'PROJECT.md': before['PROJECT.md'] }).toEqual(before);
   });
 

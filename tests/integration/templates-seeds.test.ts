@@ -15,7 +15,8 @@ const SEEDED_HEARTBEAT = '# Heartbeat\n\n- If the lamp log has gaps, note them i
 describe('workspace seeds', () => {
   let h: Harness;
   const workspace = (file: string) => join(h.runtime.dataDir('keeper'), 'workspace', file);
-  const systemPromptOf = (pattern: RegExp) => h.waitForCall('keeper', pattern).then((call) => call.messages.find((m) => m.role === 'system')?.content ?? '');
+  const systemPromptOf = (pattern: RegExp) =>
+    h.waitForCall('keeper', pattern).then((call) => call.messages.find((m) => m.role === 'system')?.content ?? '');
 
   beforeAll(async () => {
     h = await startHarness({
@@ -40,13 +41,19 @@ describe('workspace seeds', () => {
     expect(await readFile(workspace('SOUL.md'), 'utf8')).toBe(SEEDED_SOUL);
     expect(await readFile(workspace('HEARTBEAT.md'), 'utf8')).toBe(SEEDED_HEARTBEAT);
     // Files without a seed get the image's defaults.
-    expect(await readFile(workspace('AGENTS.md'), 'utf8')).toBe(await readFile(join(DEFAULT_WORKSPACE_TEMPLATES, 'AGENTS.md'), 'utf8'));
-    expect(await readFile(workspace('MEMORY.md'), 'utf8')).toBe(await readFile(join(DEFAULT_WORKSPACE_TEMPLATES, 'MEMORY.md'), 'utf8'));
+    expect(await readFile(workspace('AGENTS.md'), 'utf8')).toBe(
+      await readFile(join(DEFAULT_WORKSPACE_TEMPLATES, 'AGENTS.md'), 'utf8'),
+    );
+    expect(await readFile(workspace('MEMORY.md'), 'utf8')).toBe(
+      await readFile(join(DEFAULT_WORKSPACE_TEMPLATES, 'MEMORY.md'), 'utf8'),
+    );
     expect(await systemPromptOf(/^first light$/)).toContain('You speak like a lighthouse keeper');
 
     // An agent without seeds is scaffolded from the defaults as before.
     expect(await h.say('plain', 'hello')).toBe('echo: hello');
-    expect(await readFile(join(h.runtime.dataDir('plain'), 'workspace', 'SOUL.md'), 'utf8')).toBe(await readFile(join(DEFAULT_WORKSPACE_TEMPLATES, 'SOUL.md'), 'utf8'));
+    expect(await readFile(join(h.runtime.dataDir('plain'), 'workspace', 'SOUL.md'), 'utf8')).toBe(
+      await readFile(join(DEFAULT_WORKSPACE_TEMPLATES, 'SOUL.md'), 'utf8'),
+    );
   });
 
   it('keeps an edited workspace file when the agent starts again, even with a changed seed', async () => {
@@ -56,10 +63,14 @@ describe('workspace seeds', () => {
     const before = (await h.client.status()).agents.find((a) => a.name === 'keeper');
 
     await h.runtime.kill('keeper');
-    await waitFor(async () => {
-      const now = (await h.client.status()).agents.find((a) => a.name === 'keeper');
-      return now?.health === 'healthy' && now.container?.id !== before?.container?.id ? now : null;
-    }, 'keeper to be restarted and healthy', 20_000);
+    await waitFor(
+      async () => {
+        const now = (await h.client.status()).agents.find((a) => a.name === 'keeper');
+        return now?.health === 'healthy' && now.container?.id !== before?.container?.id ? now : null;
+      },
+      'keeper to be restarted and healthy',
+      20_000,
+    );
 
     expect(await h.say('keeper', 'second light')).toBe('echo: second light');
     expect(await readFile(workspace('SOUL.md'), 'utf8')).toBe(edited);

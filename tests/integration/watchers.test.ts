@@ -28,7 +28,12 @@ describe('file watchers', () => {
   let mesh: Mesh;
   let client: MeshClient;
   const inbox = (name: string, content: string) => writeFileSync(join(h.project.dir, 'inbox', name), content);
-  const turns = (file: string) => turnsFor(h.fake.calls, 'watcher', new RegExp(`File ${file.replace('.', '\\.')} arrived at inbox/${file.replace('.', '\\.')}`));
+  const turns = (file: string) =>
+    turnsFor(
+      h.fake.calls,
+      'watcher',
+      new RegExp(`File ${file.replace('.', '\\.')} arrived at inbox/${file.replace('.', '\\.')}`),
+    );
   /** Several polls, so a file that should not fire would have. */
   const severalPolls = () => new Promise((r) => setTimeout(r, 1200));
 
@@ -49,13 +54,21 @@ describe('file watchers', () => {
     inbox('new.csv', 'a,b\n1,2\n');
     inbox('notes.txt', 'not a csv');
     const call = await h.waitForCall('watcher', /File new\.csv arrived at inbox\/new\.csv/);
-    expect(call.messages.at(-1)?.content).toMatch(/^\[watcher new\.csv · id watch_\S+ · from watcher inbox\]\nFile new\.csv arrived at inbox\/new\.csv\n/);
+    expect(call.messages.at(-1)?.content).toMatch(
+      /^\[watcher new\.csv · id watch_\S+ · from watcher inbox\]\nFile new\.csv arrived at inbox\/new\.csv\n/,
+    );
     await severalPolls();
     expect(turns('new.csv')).toHaveLength(1);
     expect(turns('old.csv')).toEqual([]);
     expect(turnsFor(h.fake.calls, 'watcher', /notes\.txt/)).toEqual([]);
     const events = await client.requestJson('GET', '/api/events?agent=watcher&limit=100', EventListSchema);
-    expect(events.events).toContainEqual(expect.objectContaining({ kind: 'watcher_fired', subject: 'inbox/new.csv', detail: expect.objectContaining({ watcher: 'inbox' }) }));
+    expect(events.events).toContainEqual(
+      expect.objectContaining({
+        kind: 'watcher_fired',
+        subject: 'inbox/new.csv',
+        detail: expect.objectContaining({ watcher: 'inbox' }),
+      }),
+    );
   });
 
   it('does not fire handled files again after a restart, and fires one that arrived while the mesh was down', async () => {
@@ -77,7 +90,10 @@ describe('file watchers', () => {
   });
 
   it('applies an edited watchers.yaml at the next poll, and keeps the old one when an edit is invalid', async () => {
-    writeFileSync(join(h.project.dir, 'config', 'watchers.yaml'), WATCHERS.replace('File {filename} arrived at {path}', 'Reloaded: {filename}'));
+    writeFileSync(
+      join(h.project.dir, 'config', 'watchers.yaml'),
+      WATCHERS.replace('File {filename} arrived at {path}', 'Reloaded: {filename}'),
+    );
     await eventually(async () => {
       const events = await client.requestJson('GET', '/api/events?limit=500', EventListSchema);
       return events.events.some((e) => e.kind === 'watchers_reloaded') ? true : null;
@@ -99,7 +115,10 @@ describe('file watchers', () => {
 
   it('refuses to start with an invalid watchers.yaml, naming the file and key path', async () => {
     await mesh.stop();
-    writeFileSync(join(h.project.dir, 'config', 'watchers.yaml'), 'watchers:\n  - path: inbox\n    pattern: "*.csv"\n    agent: nobody\n');
+    writeFileSync(
+      join(h.project.dir, 'config', 'watchers.yaml'),
+      'watchers:\n  - path: inbox\n    pattern: "*.csv"\n    agent: nobody\n',
+    );
     const broken = new Mesh({
       project: loadProject(h.project.dir),
       runtime: h.runtime,
@@ -107,7 +126,9 @@ describe('file watchers', () => {
       progress: () => undefined,
       onShutdownRequested: () => undefined,
     });
-    await expect(broken.start()).rejects.toThrow('config/watchers.yaml: watchers.0.agent: no agent named "nobody" in config/agents.yaml');
+    await expect(broken.start()).rejects.toThrow(
+      'config/watchers.yaml: watchers.0.agent: no agent named "nobody" in config/agents.yaml',
+    );
     await broken.stop();
     writeFileSync(join(h.project.dir, 'config', 'watchers.yaml'), WATCHERS);
     ({ mesh, client } = await restartMesh(h, mesh));

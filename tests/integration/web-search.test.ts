@@ -24,12 +24,15 @@ describe('web_search through the mesh', () => {
   let search: FakeSearch;
   const ask = (agent: string, args: unknown) => h.say(agent, `call web_search ${JSON.stringify(args)}`);
   const events = async (kind: string): Promise<EventEntry[]> =>
-    (await h.client.requestJson('GET', '/api/events?limit=1000', EventListSchema)).events.filter((e) => e.kind === kind);
+    (await h.client.requestJson('GET', '/api/events?limit=1000', EventListSchema)).events.filter(
+      (e) => e.kind === kind,
+    );
 
   beforeAll(async () => {
     search = await startFakeSearch();
     h = await startHarness({
-      agentsYaml: 'agents:\n  searcher:\n    role: searches\n  hasty:\n    role: searches a lot\n  walker:\n    role: may not search\n',
+      agentsYaml:
+        'agents:\n  searcher:\n    role: searches\n  hasty:\n    role: searches a lot\n  walker:\n    role: may not search\n',
       permissionsYaml: PERMISSIONS,
       env: { LEGION_CRED_BRAVE_API_KEY: BRAVE_KEY },
       meshYaml: (port) =>
@@ -60,7 +63,9 @@ describe('web_search through the mesh', () => {
     expect(request?.url.searchParams.get('q')).toBe('legion agents');
     expect(request?.url.searchParams.get('count')).toBe('2');
     expect(reply).toContain('tool web_search returned: 2 result(s) for "legion agents" (searched with brave)');
-    expect(reply).toContain('1. Brave result 1 for legion agents\n   https://brave-1.example.org/page\n   The legion agents page number 1 & more.');
+    expect(reply).toContain(
+      '1. Brave result 1 for legion agents\n   https://brave-1.example.org/page\n   The legion agents page number 1 & more.',
+    );
     expect(reply).toContain('2. Brave result 2');
     expect(reply).not.toContain('3. ');
     expect(reply).not.toContain(BRAVE_KEY);
@@ -70,7 +75,9 @@ describe('web_search through the mesh', () => {
     search.mode.brave = 'rate_limited';
     const viaSearx = await ask('searcher', { query: 'fallback one', limit: 3 });
     expect(viaSearx).toContain('3 result(s) for "fallback one" (searched with searxng)');
-    expect(viaSearx).toContain('1. SearXNG result 1\n   https://searx-1.example.net/\n   About fallback one, result 1.');
+    expect(viaSearx).toContain(
+      '1. SearXNG result 1\n   https://searx-1.example.net/\n   About fallback one, result 1.',
+    );
     const searxRequest = search.seen.at(-1);
     expect(searxRequest?.url.pathname).toBe('/searxng/search');
     expect(searxRequest?.url.searchParams.get('format')).toBe('json');
@@ -82,13 +89,19 @@ describe('web_search through the mesh', () => {
     expect(new URLSearchParams(ddgRequest?.body).get('q')).toBe('fallback two');
     // The ad is skipped and DuckDuckGo's redirect links are undone.
     expect(viaDdg).toContain('2 result(s) for "fallback two" (searched with duckduckgo)');
-    expect(viaDdg).toContain('1. First fallback two hit\n   https://ddg-1.example.com/a?x=1&y=2\n   Snippet one about fallback two & friends');
+    expect(viaDdg).toContain(
+      '1. First fallback two hit\n   https://ddg-1.example.com/a?x=1&y=2\n   Snippet one about fallback two & friends',
+    );
     expect(viaDdg).toContain("2. Second hit\n   https://ddg-2.example.com/\n   Snippet two 'quoted'");
     expect(viaDdg).not.toContain('ad_domain');
 
     const recorded = (await events('web_search')).filter((e) => e.subject === 'fallback two');
     expect(recorded).toHaveLength(1);
-    const detail = recorded[0]?.detail as { backend: string; results: number; fell_back: { backend: string; reason: string }[] };
+    const detail = recorded[0]?.detail as {
+      backend: string;
+      results: number;
+      fell_back: { backend: string; reason: string }[];
+    };
     expect(detail.backend).toBe('duckduckgo');
     expect(detail.results).toBe(2);
     expect(detail.fell_back.map((f) => f.backend)).toEqual(['brave', 'searxng']);
@@ -116,10 +129,13 @@ describe('web_search through the mesh', () => {
   });
 
   it('refuses searches past the per-minute limit of the agent', async () => {
-    for (let i = 0; i < PER_MINUTE; i++) expect(await ask('hasty', { query: `burst ${i}` })).toContain('(searched with brave)');
+    for (let i = 0; i < PER_MINUTE; i++)
+      expect(await ask('hasty', { query: `burst ${i}` })).toContain('(searched with brave)');
     const before = search.seen.length;
     const refused = await ask('hasty', { query: 'one too many' });
-    expect(refused).toMatch(/hasty has made 4 web searches in the last minute \(search\.rate_limit_per_minute in config\/mesh\.yaml\); try again in \d+ s/);
+    expect(refused).toMatch(
+      /hasty has made 4 web searches in the last minute \(search\.rate_limit_per_minute in config\/mesh\.yaml\); try again in \d+ s/,
+    );
     expect(search.seen.length).toBe(before);
     expect((await events('search_rate_limited')).map((e) => e.subject)).toEqual(['one too many']);
   });

@@ -11,7 +11,12 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MeshClient } from '../../src/cli/mesh-client.js';
-import { WebhookDeliverySchema, WebhookListSchema, WebhookSchema, type Webhook } from '../../src/shared/wire/webhooks.js';
+import {
+  WebhookDeliverySchema,
+  WebhookListSchema,
+  WebhookSchema,
+  type Webhook,
+} from '../../src/shared/wire/webhooks.js';
 import { startHarness, type Harness } from '../helpers/mesh-harness.js';
 import { legion } from '../helpers/project.js';
 import { turnsFor } from '../helpers/triggers.js';
@@ -29,20 +34,48 @@ interface Answer {
 }
 
 async function post(url: string, body: string, headers: Record<string, string>): Promise<Answer> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
-async function githubHeaders(secret: string, body: string, event: string, delivery: string = randomUUID()): Promise<Record<string, string>> {
-  return { 'x-hub-signature-256': await githubSign(secret, body), 'x-github-event': event, 'x-github-delivery': delivery };
+async function githubHeaders(
+  secret: string,
+  body: string,
+  event: string,
+  delivery: string = randomUUID(),
+): Promise<Record<string, string>> {
+  return {
+    'x-hub-signature-256': await githubSign(secret, body),
+    'x-github-event': event,
+    'x-github-delivery': delivery,
+  };
 }
 
-function standardHeaders(secret: string, body: string, id: string = `msg_${randomUUID()}`, at: Date = new Date()): Record<string, string> {
-  return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new StandardWebhook(secret).sign(id, at, body) };
+function standardHeaders(
+  secret: string,
+  body: string,
+  id: string = `msg_${randomUUID()}`,
+  at: Date = new Date(),
+): Record<string, string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': new StandardWebhook(secret).sign(id, at, body),
+  };
 }
 
 function stripeHeaders(secret: string, body: string, timestamp?: number): Record<string, string> {
-  return { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret, ...(timestamp === undefined ? {} : { timestamp }) }) };
+  return {
+    'stripe-signature': Stripe.webhooks.generateTestHeaderString({
+      payload: body,
+      secret,
+      ...(timestamp === undefined ? {} : { timestamp }),
+    }),
+  };
 }
 
 /** As https://api.slack.com/authentication/verifying-requests-from-slack says: v0= hex HMAC-SHA256 of "v0:<ts>:<body>". */
@@ -51,7 +84,8 @@ function slackHeaders(secret: string, body: string, timestamp: number = nowS()):
   return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': `v0=${signature}` };
 }
 
-const pushBody = (repo: string, ref = 'refs/heads/main'): string => JSON.stringify({ ref, repository: { full_name: repo }, head_commit: { message: `work on ${repo}` } });
+const pushBody = (repo: string, ref = 'refs/heads/main'): string =>
+  JSON.stringify({ ref, repository: { full_name: repo }, head_commit: { message: `work on ${repo}` } });
 
 describe('webhooks signed by real senders', () => {
   let h: Harness;
@@ -80,9 +114,29 @@ describe('webhooks signed by real senders', () => {
       filter: "payload.ref == 'refs/heads/main'",
       message: 'GitHub {event} to {payload.repository.full_name} (delivery {delivery})',
     });
-    standard = await addHook({ name: 'std', target, secret: STANDARD_SECRET, scheme: 'standard', filter: "event in ['invoice.paid', 'invoice.failed']", message: 'Standard {event} {delivery}: {payload.data.note}' });
-    stripe = await addHook({ name: 'stripe', target, secret: STRIPE_SECRET, scheme: 'stripe', events: ['payment_intent.succeeded'], message: 'Stripe {event} {delivery}: {payload.data.object.amount}' });
-    slack = await addHook({ name: 'slack', target, secret: SLACK_SECRET, scheme: 'slack', message: 'Slack {event}: {payload.event.text}' });
+    standard = await addHook({
+      name: 'std',
+      target,
+      secret: STANDARD_SECRET,
+      scheme: 'standard',
+      filter: "event in ['invoice.paid', 'invoice.failed']",
+      message: 'Standard {event} {delivery}: {payload.data.note}',
+    });
+    stripe = await addHook({
+      name: 'stripe',
+      target,
+      secret: STRIPE_SECRET,
+      scheme: 'stripe',
+      events: ['payment_intent.succeeded'],
+      message: 'Stripe {event} {delivery}: {payload.data.object.amount}',
+    });
+    slack = await addHook({
+      name: 'slack',
+      target,
+      secret: SLACK_SECRET,
+      scheme: 'slack',
+      message: 'Slack {event}: {payload.event.text}',
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -90,8 +144,17 @@ describe('webhooks signed by real senders', () => {
 
   it('lists each hook with its scheme and filters, never its secret', async () => {
     const { webhooks } = await client.requestJson('GET', '/api/webhooks', WebhookListSchema);
-    expect(webhooks.find((w) => w.name === 'gh')).toMatchObject({ scheme: 'github', events: ['push'], filter: "payload.ref == 'refs/heads/main'", has_secret: true });
-    expect(webhooks.find((w) => w.name === 'stripe')).toMatchObject({ scheme: 'stripe', events: ['payment_intent.succeeded'], filter: null });
+    expect(webhooks.find((w) => w.name === 'gh')).toMatchObject({
+      scheme: 'github',
+      events: ['push'],
+      filter: "payload.ref == 'refs/heads/main'",
+      has_secret: true,
+    });
+    expect(webhooks.find((w) => w.name === 'stripe')).toMatchObject({
+      scheme: 'stripe',
+      events: ['payment_intent.succeeded'],
+      filter: null,
+    });
     expect(JSON.stringify(webhooks)).not.toContain(GITHUB_SECRET);
   });
 
@@ -132,14 +195,23 @@ describe('webhooks signed by real senders', () => {
     const badPing = await post(github.url, ping, await githubHeaders('not-the-secret', ping, 'ping'));
     expect(badPing.status).toBe(401);
 
-    const issue = JSON.stringify({ action: 'opened', issue: { title: 'filtered issue' }, repository: { full_name: 'acme/issues' } });
+    const issue = JSON.stringify({
+      action: 'opened',
+      issue: { title: 'filtered issue' },
+      repository: { full_name: 'acme/issues' },
+    });
     const otherEvent = await post(github.url, issue, await githubHeaders(GITHUB_SECRET, issue, 'issues'));
     expect(otherEvent.status).toBe(202);
     expect(otherEvent.json).toMatchObject({ filtered: true });
     const branch = pushBody('acme/feature', 'refs/heads/feature');
     const otherBranch = await post(github.url, branch, await githubHeaders(GITHUB_SECRET, branch, 'push'));
     expect(otherBranch.json).toMatchObject({ filtered: true });
-    expect(await deliveryOf(String(otherBranch.json.delivery_id))).toMatchObject({ webhook: 'gh', status: 'filtered', attempts: 0, reply: null });
+    expect(await deliveryOf(String(otherBranch.json.delivery_id))).toMatchObject({
+      webhook: 'gh',
+      status: 'filtered',
+      attempts: 0,
+      reply: null,
+    });
 
     await quietFor(500);
     expect(turns(/Keep it logically awesome|acme\/issues|acme\/feature/)).toEqual([]);
@@ -157,28 +229,45 @@ describe('webhooks signed by real senders', () => {
     const replayed = await post(standard.url, body, standardHeaders(STANDARD_SECRET, body, id));
     expect(replayed).toMatchObject({ status: 409, json: { error: { code: 'delivery_replayed' } } });
     const staleBody = JSON.stringify({ type: 'invoice.paid', data: { note: 'stale invoice' } });
-    const stale = await post(standard.url, staleBody, standardHeaders(STANDARD_SECRET, staleBody, undefined, new Date(Date.now() - 10 * 60_000)));
+    const stale = await post(
+      standard.url,
+      staleBody,
+      standardHeaders(STANDARD_SECRET, staleBody, undefined, new Date(Date.now() - 10 * 60_000)),
+    );
     expect(stale).toMatchObject({ status: 401, json: { error: { code: 'timestamp_out_of_window' } } });
-    const tampered = await post(standard.url, staleBody.replace('stale', 'other'), standardHeaders(STANDARD_SECRET, staleBody));
+    const tampered = await post(
+      standard.url,
+      staleBody.replace('stale', 'other'),
+      standardHeaders(STANDARD_SECRET, staleBody),
+    );
     expect(tampered).toMatchObject({ status: 401, json: { error: { code: 'signature_invalid' } } });
     const otherKey = `whsec_${randomBytes(24).toString('base64')}`;
     const wrongKey = await post(standard.url, staleBody, standardHeaders(otherKey, staleBody));
     expect(wrongKey).toMatchObject({ status: 401, json: { error: { code: 'signature_invalid' } } });
 
     const ignored = JSON.stringify({ type: 'customer.created', data: { note: 'not for the agent' } });
-    expect((await post(standard.url, ignored, standardHeaders(STANDARD_SECRET, ignored))).json).toMatchObject({ filtered: true });
+    expect((await post(standard.url, ignored, standardHeaders(STANDARD_SECRET, ignored))).json).toMatchObject({
+      filtered: true,
+    });
     await quietFor(500);
     expect(turns(/invoice 42 paid/)).toHaveLength(1);
     expect(turns(/stale invoice|other invoice|not for the agent/)).toEqual([]);
   });
 
   it('stripe: accepts a header from stripe.webhooks.generateTestHeaderString; refuses stale, replayed, tampered and wrongly keyed ones', async () => {
-    const body = JSON.stringify({ id: 'evt_test_1', type: 'payment_intent.succeeded', data: { object: { amount: 4200 } } });
+    const body = JSON.stringify({
+      id: 'evt_test_1',
+      type: 'payment_intent.succeeded',
+      data: { object: { amount: 4200 } },
+    });
     const headers = stripeHeaders(STRIPE_SECRET, body);
     expect((await post(stripe.url, body, headers)).status).toBe(202);
     await h.waitForCall(AGENT, /Stripe payment_intent\.succeeded evt_test_1: 4200/);
 
-    expect(await post(stripe.url, body, headers)).toMatchObject({ status: 409, json: { error: { code: 'signature_replayed' } } });
+    expect(await post(stripe.url, body, headers)).toMatchObject({
+      status: 409,
+      json: { error: { code: 'signature_replayed' } },
+    });
     const stale = await post(stripe.url, body, stripeHeaders(STRIPE_SECRET, body, nowS() - 600));
     expect(stale).toMatchObject({ status: 401, json: { error: { code: 'timestamp_out_of_window' } } });
     const tampered = await post(stripe.url, body.replace('4200', '9999'), stripeHeaders(STRIPE_SECRET, body));
@@ -187,21 +276,31 @@ describe('webhooks signed by real senders', () => {
     expect((await post(stripe.url, body, {})).json).toMatchObject({ error: { code: 'signature_missing' } });
 
     const refund = JSON.stringify({ id: 'evt_test_2', type: 'charge.refunded', data: { object: { amount: 1 } } });
-    expect((await post(stripe.url, refund, stripeHeaders(STRIPE_SECRET, refund))).json).toMatchObject({ filtered: true });
+    expect((await post(stripe.url, refund, stripeHeaders(STRIPE_SECRET, refund))).json).toMatchObject({
+      filtered: true,
+    });
     await quietFor(500);
     expect(turns(/Stripe payment_intent\.succeeded evt_test_1/)).toHaveLength(1);
     expect(turns(/9999|charge\.refunded/)).toEqual([]);
   });
 
   it('slack: answers url_verification with the challenge, accepts an event signed as Slack documents, refuses a stale or forged one', async () => {
-    const verification = JSON.stringify({ token: 'legacy', challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' });
+    const verification = JSON.stringify({
+      token: 'legacy',
+      challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+      type: 'url_verification',
+    });
     expect(await post(slack.url, verification, slackHeaders(SLACK_SECRET, verification))).toEqual({
       status: 200,
       json: { challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' },
     });
     expect((await post(slack.url, verification, slackHeaders('not-the-secret', verification))).status).toBe(401);
 
-    const event = JSON.stringify({ type: 'event_callback', event_id: 'Ev01', event: { type: 'app_mention', text: 'deploy the site please' } });
+    const event = JSON.stringify({
+      type: 'event_callback',
+      event_id: 'Ev01',
+      event: { type: 'app_mention', text: 'deploy the site please' },
+    });
     expect((await post(slack.url, event, slackHeaders(SLACK_SECRET, event))).status).toBe(202);
     await h.waitForCall(AGENT, /Slack app_mention: deploy the site please/);
     const staleEvent = event.replace('deploy the site please', 'stale mention');
@@ -214,23 +313,52 @@ describe('webhooks signed by real senders', () => {
   });
 
   it('refuses an unknown scheme, a bad filter, --events on a legion hook and a malformed whsec_ secret, naming the problem', async () => {
-    await expect(addHook({ name: 'bad1', target, secret: 'some-secret-1', scheme: 'gitlab' })).rejects.toThrow(/scheme: expected one of "legion", "github", "standard", "stripe", "slack"/);
-    await expect(addHook({ name: 'bad2', target, scheme: 'github', filter: "payload.ref = 'main'" })).rejects.toThrow(/filter "payload.ref = 'main'": assignment \(=\) and === are not allowed/);
-    await expect(addHook({ name: 'bad3', target, scheme: 'github', filter: 'steps.x.result' })).rejects.toThrow(/unknown name "steps" \(a webhook filter reads payload/);
-    await expect(addHook({ name: 'bad4', target, events: ['push'] })).rejects.toThrow(/events: legion-scheme calls carry no event type/);
-    await expect(addHook({ name: 'bad5', target, scheme: 'standard', secret: 'not-a-whsec-secret' })).rejects.toThrow(/secret: a Standard Webhooks secret is whsec_/);
+    await expect(addHook({ name: 'bad1', target, secret: 'some-secret-1', scheme: 'gitlab' })).rejects.toThrow(
+      /scheme: expected one of "legion", "github", "standard", "stripe", "slack"/,
+    );
+    await expect(addHook({ name: 'bad2', target, scheme: 'github', filter: "payload.ref = 'main'" })).rejects.toThrow(
+      /filter "payload.ref = 'main'": assignment \(=\) and === are not allowed/,
+    );
+    await expect(addHook({ name: 'bad3', target, scheme: 'github', filter: 'steps.x.result' })).rejects.toThrow(
+      /unknown name "steps" \(a webhook filter reads payload/,
+    );
+    await expect(addHook({ name: 'bad4', target, events: ['push'] })).rejects.toThrow(
+      /events: legion-scheme calls carry no event type/,
+    );
+    await expect(addHook({ name: 'bad5', target, scheme: 'standard', secret: 'not-a-whsec-secret' })).rejects.toThrow(
+      /secret: a Standard Webhooks secret is whsec_/,
+    );
     const { webhooks } = await client.requestJson('GET', '/api/webhooks', WebhookListSchema);
     expect(webhooks.map((w) => w.name)).not.toContain('bad2');
   });
 
-  it('works from the CLI: add --scheme --events --filter, and webhook test signs in the hook\'s scheme', async () => {
+  it("works from the CLI: add --scheme --events --filter, and webhook test signs in the hook's scheme", async () => {
     const added = await legion(
-      ['webhook', 'add', 'gh-cli', '--agent', AGENT, '--secret', 'cli-github-secret', '--scheme', 'github', '--events', 'push,pull_request', '--filter', "payload.note != 'skip'", '--message', 'CLI {event}: {payload.note}'],
+      [
+        'webhook',
+        'add',
+        'gh-cli',
+        '--agent',
+        AGENT,
+        '--secret',
+        'cli-github-secret',
+        '--scheme',
+        'github',
+        '--events',
+        'push,pull_request',
+        '--filter',
+        "payload.note != 'skip'",
+        '--message',
+        'CLI {event}: {payload.note}',
+      ],
       h.project.dir,
     );
     expect(added.stderr).toBe('');
     expect(added.stdout).toContain('calls must carry github signatures made with the secret');
-    const tested = await legion(['webhook', 'test', 'gh-cli', '--payload', '{"note":"signed like github"}'], h.project.dir);
+    const tested = await legion(
+      ['webhook', 'test', 'gh-cli', '--payload', '{"note":"signed like github"}'],
+      h.project.dir,
+    );
     expect(tested.stderr).toBe('');
     expect(tested.stdout).toMatch(/^delivery whd_\S+\nstatus: done\nreply: echo: [\s\S]*CLI push: signed like github/);
     const skipped = await legion(['webhook', 'test', 'gh-cli', '--payload', '{"note":"skip"}'], h.project.dir);
@@ -239,10 +367,16 @@ describe('webhooks signed by real senders', () => {
   });
 
   it('refuses a bad --scheme or --filter from the CLI, naming the problem', async () => {
-    const badScheme = await legion(['webhook', 'add', 'gh-bad', '--agent', AGENT, '--secret', 'cli-github-secret', '--scheme', 'gitlab'], h.project.dir);
+    const badScheme = await legion(
+      ['webhook', 'add', 'gh-bad', '--agent', AGENT, '--secret', 'cli-github-secret', '--scheme', 'gitlab'],
+      h.project.dir,
+    );
     expect(badScheme.code).not.toBe(0);
     expect(badScheme.stderr).toMatch(/scheme: expected one of "legion", "github", "standard", "stripe", "slack"/);
-    const badFilter = await legion(['webhook', 'add', 'gh-bad', '--agent', AGENT, '--scheme', 'github', '--filter', 'payload.x >'], h.project.dir);
+    const badFilter = await legion(
+      ['webhook', 'add', 'gh-bad', '--agent', AGENT, '--scheme', 'github', '--filter', 'payload.x >'],
+      h.project.dir,
+    );
     expect(badFilter.code).not.toBe(0);
     expect(badFilter.stderr).toMatch(/filter "payload.x >": /);
   });

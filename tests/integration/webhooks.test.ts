@@ -6,7 +6,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventListSchema } from '../../src/shared/wire/events.js';
-import { WebhookDeliverySchema, WebhookListSchema, WebhookSchema, type Webhook } from '../../src/shared/wire/webhooks.js';
+import {
+  WebhookDeliverySchema,
+  WebhookListSchema,
+  WebhookSchema,
+  type Webhook,
+} from '../../src/shared/wire/webhooks.js';
 import type { Mesh } from '../../src/mesh/server.js';
 import type { MeshClient } from '../../src/cli/mesh-client.js';
 import { startHarness, type Harness } from '../helpers/mesh-harness.js';
@@ -32,10 +37,17 @@ describe('webhooks', () => {
   const quietFor = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   beforeAll(async () => {
-    h = await startHarness({ agentsYaml: 'agents:\n  hooked:\n    role: takes webhooks\n  other:\n    role: bystander\n' });
+    h = await startHarness({
+      agentsYaml: 'agents:\n  hooked:\n    role: takes webhooks\n  other:\n    role: bystander\n',
+    });
     mesh = h.mesh;
     client = h.client;
-    signed = await addHook({ name: 'github', target: { kind: 'agent', agent: 'hooked' }, secret: SECRET, message: 'Push to {payload.repo}: {payload.commit.message}' });
+    signed = await addHook({
+      name: 'github',
+      target: { kind: 'agent', agent: 'hooked' },
+      secret: SECRET,
+      message: 'Push to {payload.repo}: {payload.commit.message}',
+    });
   });
   afterAll(async () => {
     if (mesh !== h?.mesh) await mesh?.stop();
@@ -50,12 +62,28 @@ describe('webhooks', () => {
     const deliveryId = String(answer.json.delivery_id);
     expect(deliveryId).toMatch(/^whd_/);
     const call = await h.waitForCall('hooked', /Push to acme\/site: fix the header/);
-    expect(call.messages.at(-1)?.content).toMatch(new RegExp(`^\\[webhook json payload · id ${deliveryId} · from webhook github\\]\\nPush to acme/site: fix the header\\n`));
+    expect(call.messages.at(-1)?.content).toMatch(
+      new RegExp(
+        `^\\[webhook json payload · id ${deliveryId} · from webhook github\\]\\nPush to acme/site: fix the header\\n`,
+      ),
+    );
     const delivery = await settled(deliveryId);
-    expect(delivery).toMatchObject({ delivery_id: deliveryId, webhook: 'github', target: { kind: 'agent', agent: 'hooked' }, status: 'done', attempts: 1 });
+    expect(delivery).toMatchObject({
+      delivery_id: deliveryId,
+      webhook: 'github',
+      target: { kind: 'agent', agent: 'hooked' },
+      status: 'done',
+      attempts: 1,
+    });
     expect(delivery.reply).toContain('echo: [webhook json payload');
     const events = await client.requestJson('GET', '/api/events?agent=hooked&limit=200', EventListSchema);
-    expect(events.events).toContainEqual(expect.objectContaining({ kind: 'webhook_accepted', subject: 'github', detail: expect.objectContaining({ delivery_id: deliveryId }) }));
+    expect(events.events).toContainEqual(
+      expect.objectContaining({
+        kind: 'webhook_accepted',
+        subject: 'github',
+        detail: expect.objectContaining({ delivery_id: deliveryId }),
+      }),
+    );
   });
 
   it('refuses a wrong or missing signature with 401, and nothing reaches the agent', async () => {
@@ -66,13 +94,20 @@ describe('webhooks', () => {
     const missing = await postHook({ url: signed.url, body });
     expect(missing.status).toBe(401);
     expect(missing.json).toMatchObject({ error: { code: 'signature_missing' } });
-    const tampered = await postHook({ url: signed.url, body, secret: SECRET, signature: hmacSignature(SECRET, Math.floor(Date.now() / 1000), `${body} `) });
+    const tampered = await postHook({
+      url: signed.url,
+      body,
+      secret: SECRET,
+      signature: hmacSignature(SECRET, Math.floor(Date.now() / 1000), `${body} `),
+    });
     expect(tampered.status).toBe(401);
     await quietFor(500);
     expect(turnsFor(h.fake.calls, 'hooked', /forged call/)).toEqual([]);
     const events = await client.requestJson('GET', '/api/events?agent=hooked&limit=200', EventListSchema);
     const refusals = events.events.filter((e) => e.kind === 'webhook_refused');
-    expect(refusals.map((e) => (e.detail as { code: string }).code)).toEqual(expect.arrayContaining(['signature_invalid', 'signature_missing']));
+    expect(refusals.map((e) => (e.detail as { code: string }).code)).toEqual(
+      expect.arrayContaining(['signature_invalid', 'signature_missing']),
+    );
     expect(JSON.stringify(events.events)).not.toContain(SECRET);
   });
 
@@ -90,11 +125,21 @@ describe('webhooks', () => {
 
   it('refuses a timestamp outside ±5 minutes with the reason', async () => {
     const body = JSON.stringify({ repo: 'acme/old', commit: { message: 'stale call' } });
-    const stale = await postHook({ url: signed.url, body, secret: SECRET, timestamp: Math.floor(Date.now() / 1000) - 600 });
+    const stale = await postHook({
+      url: signed.url,
+      body,
+      secret: SECRET,
+      timestamp: Math.floor(Date.now() / 1000) - 600,
+    });
     expect(stale.status).toBe(401);
     expect(stale.json).toMatchObject({ error: { code: 'timestamp_out_of_window' } });
     expect(JSON.stringify(stale.json)).toMatch(/in the past; the mesh accepts ±300 s/);
-    const future = await postHook({ url: signed.url, body, secret: SECRET, timestamp: Math.floor(Date.now() / 1000) + 600 });
+    const future = await postHook({
+      url: signed.url,
+      body,
+      secret: SECRET,
+      timestamp: Math.floor(Date.now() / 1000) + 600,
+    });
     expect(future.status).toBe(401);
     await quietFor(300);
     expect(turnsFor(h.fake.calls, 'hooked', /stale call/)).toEqual([]);
@@ -105,18 +150,39 @@ describe('webhooks', () => {
     const answer = await postHook({ url: signed.url, body: huge, secret: SECRET });
     expect(answer.status).toBe(413);
     const events = await client.requestJson('GET', '/api/events?agent=hooked&limit=500', EventListSchema);
-    expect(events.events).toContainEqual(expect.objectContaining({ kind: 'webhook_refused', subject: 'github', detail: expect.objectContaining({ status: 413, code: 'body_too_large' }) }));
+    expect(events.events).toContainEqual(
+      expect.objectContaining({
+        kind: 'webhook_refused',
+        subject: 'github',
+        detail: expect.objectContaining({ status: 413, code: 'body_too_large' }),
+      }),
+    );
     const exactly = JSON.stringify({ b: 'y'.repeat(1024 * 1024 - 8) });
     expect(Buffer.byteLength(exactly)).toBe(1024 * 1024);
     expect((await postHook({ url: signed.url, body: exactly, secret: SECRET })).status).toBe(202);
   });
 
   it('accepts form and text bodies; the payload is the parsed form or the text', async () => {
-    const form = await addHook({ name: 'form-hook', target: { kind: 'agent', agent: 'hooked' }, message: 'Form from {payload.name} tagged {payload.tag}' });
-    const formAnswer = await postHook({ url: form.url, body: 'name=Ada+Lovelace&tag=a&tag=b', contentType: 'application/x-www-form-urlencoded' });
+    const form = await addHook({
+      name: 'form-hook',
+      target: { kind: 'agent', agent: 'hooked' },
+      message: 'Form from {payload.name} tagged {payload.tag}',
+    });
+    const formAnswer = await postHook({
+      url: form.url,
+      body: 'name=Ada+Lovelace&tag=a&tag=b',
+      contentType: 'application/x-www-form-urlencoded',
+    });
     expect(formAnswer.status).toBe(202);
-    await h.waitForCall('hooked', /\[webhook form payload[^\n]*\nForm from Ada Lovelace tagged \[\n {2}"a",\n {2}"b"\n\]/);
-    const text = await addHook({ name: 'text-hook', target: { kind: 'agent', agent: 'hooked' }, message: 'Alert text: {payload}' });
+    await h.waitForCall(
+      'hooked',
+      /\[webhook form payload[^\n]*\nForm from Ada Lovelace tagged \[\n {2}"a",\n {2}"b"\n\]/,
+    );
+    const text = await addHook({
+      name: 'text-hook',
+      target: { kind: 'agent', agent: 'hooked' },
+      message: 'Alert text: {payload}',
+    });
     const textAnswer = await postHook({ url: text.url, body: 'disk almost full on db-1', contentType: 'text/plain' });
     expect(textAnswer.status).toBe(202);
     await h.waitForCall('hooked', /\[webhook text payload[^\n]*\nAlert text: disk almost full on db-1/);
@@ -128,18 +194,43 @@ describe('webhooks', () => {
     expect((await fetch(`${client.baseUrl}/api/webhooks`)).status).toBe(401);
     expect((await postHook({ url: `${client.baseUrl}/webhook/hook/not-a-real-id`, body: '{}' })).status).toBe(404);
     const adminToken = readFileSync(join(h.project.dir, '.legion', 'admin.token'), 'utf8').trim();
-    const withToken = await fetch(`${client.baseUrl}/api/webhooks`, { headers: { authorization: `Bearer ${adminToken}` } });
-    expect(WebhookListSchema.parse(await withToken.json()).webhooks.map((w) => w.name)).toEqual(['form-hook', 'github', 'text-hook']);
+    const withToken = await fetch(`${client.baseUrl}/api/webhooks`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(WebhookListSchema.parse(await withToken.json()).webhooks.map((w) => w.name)).toEqual([
+      'form-hook',
+      'github',
+      'text-hook',
+    ]);
   });
 
   it('refuses a hook for an agent that does not exist, and a second hook of one name', async () => {
-    await expect(addHook({ name: 'ghostly', target: { kind: 'agent', agent: 'ghost' } })).rejects.toThrow(/no agent named "ghost"/);
-    await expect(addHook({ name: 'github', target: { kind: 'agent', agent: 'hooked' } })).rejects.toThrow(/a webhook named "github" exists/);
-    await expect(addHook({ name: 'short', target: { kind: 'agent', agent: 'hooked' }, secret: 'short' })).rejects.toThrow(/body: secret: expected a secret of at least 8 characters/);
+    await expect(addHook({ name: 'ghostly', target: { kind: 'agent', agent: 'ghost' } })).rejects.toThrow(
+      /no agent named "ghost"/,
+    );
+    await expect(addHook({ name: 'github', target: { kind: 'agent', agent: 'hooked' } })).rejects.toThrow(
+      /a webhook named "github" exists/,
+    );
+    await expect(
+      addHook({ name: 'short', target: { kind: 'agent', agent: 'hooked' }, secret: 'short' }),
+    ).rejects.toThrow(/body: secret: expected a secret of at least 8 characters/);
   });
 
   it('works from the CLI: add prints the URL last, list, test waits for the reply, remove', async () => {
-    const added = await legion(['webhook', 'add', 'cli-hook', '--agent', 'hooked', '--secret', 'cli-secret-1234', '--message', 'CLI test payload {payload.note}'], h.project.dir);
+    const added = await legion(
+      [
+        'webhook',
+        'add',
+        'cli-hook',
+        '--agent',
+        'hooked',
+        '--secret',
+        'cli-secret-1234',
+        '--message',
+        'CLI test payload {payload.note}',
+      ],
+      h.project.dir,
+    );
     expect(added.stderr).toBe('');
     expect(added.code).toBe(0);
     const url = added.stdout.trim().split('\n').at(-1) ?? '';
@@ -155,7 +246,9 @@ describe('webhooks', () => {
     const tested = await legion(['webhook', 'test', 'cli-hook', '--payload', '{"note":"from the cli"}'], h.project.dir);
     expect(tested.stderr).toBe('');
     expect(tested.code).toBe(0);
-    expect(tested.stdout).toMatch(/^delivery whd_\S+\nstatus: done\nreply: echo: \[webhook json payload[\s\S]*CLI test payload from the cli/);
+    expect(tested.stdout).toMatch(
+      /^delivery whd_\S+\nstatus: done\nreply: echo: \[webhook json payload[\s\S]*CLI test payload from the cli/,
+    );
     expect(turnsFor(h.fake.calls, 'hooked', /CLI test payload from the cli/)).toHaveLength(1);
 
     const removed = await legion(['webhook', 'remove', 'cli-hook'], h.project.dir);
@@ -169,7 +262,10 @@ describe('webhooks', () => {
   it('binds the public listener from mesh.yaml: only /webhook/* there, hooks kept across the restart', async () => {
     const publicPort = await freePort();
     const meshYamlPath = join(h.project.dir, 'config', 'mesh.yaml');
-    writeFileSync(meshYamlPath, `${readFileSync(meshYamlPath, 'utf8')}webhooks: { host: 127.0.0.1, port: ${publicPort} }\n`);
+    writeFileSync(
+      meshYamlPath,
+      `${readFileSync(meshYamlPath, 'utf8')}webhooks: { host: 127.0.0.1, port: ${publicPort} }\n`,
+    );
     ({ mesh, client } = await restartMesh(h, mesh));
     const publicBase = `http://127.0.0.1:${publicPort}`;
 
@@ -182,11 +278,21 @@ describe('webhooks', () => {
     const answer = await postHook({ url: `${publicBase}/webhook/hook/${signed.id}`, body, secret: SECRET });
     expect(answer.status).toBe(202);
     await h.waitForCall('hooked', /Push to acme\/public: through the public door/);
-    expect((await postHook({ url: signed.url, body: JSON.stringify({ repo: 'acme/admin', commit: { message: 'admin door too' } }), secret: SECRET })).status).toBe(202);
+    expect(
+      (
+        await postHook({
+          url: signed.url,
+          body: JSON.stringify({ repo: 'acme/admin', commit: { message: 'admin door too' } }),
+          secret: SECRET,
+        })
+      ).status,
+    ).toBe(202);
 
     const adminToken = readFileSync(join(h.project.dir, '.legion', 'admin.token'), 'utf8').trim();
     const api = await fetch(`${publicBase}/api/status`, { headers: { authorization: `Bearer ${adminToken}` } });
     expect(api.status).toBe(404);
-    expect((await fetch(`${publicBase}/api/webhooks`, { headers: { authorization: `Bearer ${adminToken}` } })).status).toBe(404);
+    expect(
+      (await fetch(`${publicBase}/api/webhooks`, { headers: { authorization: `Bearer ${adminToken}` } })).status,
+    ).toBe(404);
   });
 });

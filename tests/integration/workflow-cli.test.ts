@@ -76,7 +76,9 @@ function respond(call: FakeCall): FakeStep {
     case 'doomed':
       return { error: { status: 400, message: 'the fake refuses this task' } };
     case 'nap':
-      return call.messages.at(-1)?.role === 'tool' ? { text: '{"rested":true}' } : { tool_calls: [{ name: 'exec', arguments: { command: 'sleep 20' } }] };
+      return call.messages.at(-1)?.role === 'tool'
+        ? { text: '{"rested":true}' }
+        : { tool_calls: [{ name: 'exec', arguments: { command: 'sleep 20' } }] };
     default:
       return directiveResponder(call);
   }
@@ -84,7 +86,10 @@ function respond(call: FakeCall): FakeStep {
 
 /** Starts `legion workflow run … --follow` and resolves once its output shows `ready`. */
 function followInBackground(dir: string, args: string[], ready: RegExp) {
-  const child = spawn(process.execPath, [CLI, 'workflow', 'run', ...args, '--follow'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'workflow', 'run', ...args, '--follow'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -93,7 +98,8 @@ function followInBackground(dir: string, args: string[], ready: RegExp) {
   const started = (async () => {
     const deadline = Date.now() + 15_000;
     while (!ready.test(stdout)) {
-      if (Date.now() > deadline) throw new Error(`no ${ready} in the output of legion workflow run: ${stdout}${stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`no ${ready} in the output of legion workflow run: ${stdout}${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
@@ -113,7 +119,9 @@ describe('legion workflow without a running fleet', () => {
     const listed = await legion(['workflow', 'list'], project.dir);
     expect(listed.code).toBe(0);
     expect(listed.stderr).toContain('the fleet is not running');
-    expect(listed.stdout).toMatch(/^pipeline\s+manual\s+research, score, escalate, summary\s+config\/workflows\/pipeline\.yaml\s+research, then score/m);
+    expect(listed.stdout).toMatch(
+      /^pipeline\s+manual\s+research, score, escalate, summary\s+config\/workflows\/pipeline\.yaml\s+research, then score/m,
+    );
   });
 
   it('prints every problem of an invalid file, naming the file and the step, and exits 1', async () => {
@@ -249,8 +257,12 @@ describe('legion workflow against a running fleet', () => {
     expect(await follow.exited).toBe(130);
     const { stdout, stderr } = follow.output();
     const id = /^run (\S+) of slow started/m.exec(stdout)?.[1] ?? '';
-    expect(stderr).toContain(`stopped following run ${id}; it keeps running. Cancel it with \`legion workflow cancel ${id}\``);
-    expect(RunViewSchema.parse(JSON.parse((await legion(['workflow', 'status', id, '--json'], dir)).stdout)).status).toBe('running');
+    expect(stderr).toContain(
+      `stopped following run ${id}; it keeps running. Cancel it with \`legion workflow cancel ${id}\``,
+    );
+    expect(
+      RunViewSchema.parse(JSON.parse((await legion(['workflow', 'status', id, '--json'], dir)).stdout)).status,
+    ).toBe('running');
 
     const cancelled = await legion(['workflow', 'cancel', id], dir);
     expect(cancelled.code).toBe(0);

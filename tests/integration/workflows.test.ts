@@ -89,7 +89,10 @@ describe('workflow runs', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness({ agentsYaml: AGENTS, workflows: { 'pipeline.yaml': PIPELINE, 'after.yaml': AFTER, 'gated.yaml': GATED, 'promoting.yaml': PROMOTING } });
+    h = await startHarness({
+      agentsYaml: AGENTS,
+      workflows: { 'pipeline.yaml': PIPELINE, 'after.yaml': AFTER, 'gated.yaml': GATED, 'promoting.yaml': PROMOTING },
+    });
     h.fake.respondWith(workflowResponder);
   });
   afterAll(async () => h?.close());
@@ -97,19 +100,42 @@ describe('workflow runs', () => {
   it('lists the workflows with their trigger and steps', async () => {
     const { workflows } = await h.client.listWorkflows();
     expect(workflows.map((w) => w.name)).toEqual(['after', 'gated', 'pipeline', 'promoting']);
-    expect(workflows.find((w) => w.name === 'after')).toMatchObject({ trigger: 'topic:pipeline_done', steps: ['note'], file: 'config/workflows/after.yaml' });
-    expect(workflows.find((w) => w.name === 'pipeline')).toMatchObject({ trigger: 'manual', description: 'research, two branches in parallel, a join', steps: ['research', 'left', 'right', 'join'] });
+    expect(workflows.find((w) => w.name === 'after')).toMatchObject({
+      trigger: 'topic:pipeline_done',
+      steps: ['note'],
+      file: 'config/workflows/after.yaml',
+    });
+    expect(workflows.find((w) => w.name === 'pipeline')).toMatchObject({
+      trigger: 'manual',
+      description: 'research, two branches in parallel, a join',
+      steps: ['research', 'left', 'right', 'join'],
+    });
   });
 
   it('runs a DAG: branches overlap on two agents, the join reads both JSON results, the result is promoted, on_complete starts the next workflow', async () => {
     const started = await h.client.startWorkflowRun('pipeline', { name: 'acme' });
-    expect(started).toMatchObject({ workflow: 'pipeline', status: 'running', trigger: 'manual', input: { name: 'acme' } });
+    expect(started).toMatchObject({
+      workflow: 'pipeline',
+      status: 'running',
+      trigger: 'manual',
+      input: { name: 'acme' },
+    });
     const run = await finalRun(h.client, started.id);
     expect(run).toMatchObject({ status: 'done', error: null });
-    expect(stepOf(run, 'research')).toMatchObject({ status: 'done', agent: 'alpha', attempt: 1, task_id: `${run.id}.research.1`, result: { score: 7, region: 'EU', name: 'acme' } });
+    expect(stepOf(run, 'research')).toMatchObject({
+      status: 'done',
+      agent: 'alpha',
+      attempt: 1,
+      task_id: `${run.id}.research.1`,
+      result: { score: 7, region: 'EU', name: 'acme' },
+    });
     // The capability step went to the research agent whose lane was empty.
     expect(stepOf(run, 'right')).toMatchObject({ status: 'done', agent: 'beta', result: 'right-done' });
-    expect(stepOf(run, 'join')).toMatchObject({ status: 'done', agent: 'gamma', result: { left: 'left-done', right: 'right-done', score: 7 } });
+    expect(stepOf(run, 'join')).toMatchObject({
+      status: 'done',
+      agent: 'gamma',
+      result: { left: 'left-done', right: 'right-done', score: 7 },
+    });
 
     const left = stepOf(run, 'left');
     const right = stepOf(run, 'right');
@@ -120,8 +146,16 @@ describe('workflow runs', () => {
     expect(stepCalls(h.fake.calls, run.id, 'left')[0]?.input).toBe('score 7');
     expect(stepCalls(h.fake.calls, run.id, 'right')[0]?.input).toBe('EU');
 
-    const entry = await h.client.requestJson('GET', '/api/blackboard/entries/context/prospect_acme', BlackboardEntrySchema);
-    expect(entry).toMatchObject({ value: { score: 7, region: 'EU', name: 'acme' }, writer: 'workflow:pipeline', version: 1 });
+    const entry = await h.client.requestJson(
+      'GET',
+      '/api/blackboard/entries/context/prospect_acme',
+      BlackboardEntrySchema,
+    );
+    expect(entry).toMatchObject({
+      value: { score: 7, region: 'EU', name: 'acme' },
+      writer: 'workflow:pipeline',
+      version: 1,
+    });
 
     const { runs } = await h.client.listWorkflowRuns(10);
     const after = runs.find((r) => r.workflow === 'after');
@@ -139,7 +173,11 @@ describe('workflow runs', () => {
     expect(lines[0]).toBe('run started');
     expect(lines.at(-1)).toBe('run done');
     for (const step of ['research', 'left', 'right', 'join']) {
-      expect(lines.filter((line) => line.startsWith(`${step} `))).toEqual([`${step} queued`, `${step} running`, `${step} done`]);
+      expect(lines.filter((line) => line.startsWith(`${step} `))).toEqual([
+        `${step} queued`,
+        `${step} running`,
+        `${step} done`,
+      ]);
     }
     expect(lines.indexOf('join queued')).toBeGreaterThan(lines.indexOf('left done'));
     expect(lines.indexOf('join queued')).toBeGreaterThan(lines.indexOf('right done'));
@@ -159,7 +197,12 @@ describe('workflow runs', () => {
     const run = await finalRun(h.client, (await h.client.startWorkflowRun('gated', undefined)).id);
     expect(run.status).toBe('done');
     expect(run.input).toBeNull();
-    expect(stepOf(run, 'qualify')).toMatchObject({ status: 'skipped', reason: 'condition false: steps.score.result.score >= 5', attempt: 0, agent: null });
+    expect(stepOf(run, 'qualify')).toMatchObject({
+      status: 'skipped',
+      reason: 'condition false: steps.score.result.score >= 5',
+      attempt: 0,
+      agent: null,
+    });
     expect(stepOf(run, 'notify')).toMatchObject({ status: 'skipped', reason: 'dependency qualify was skipped' });
     expect(stepOf(run, 'report')).toMatchObject({ status: 'done', result: 'qualify was skipped' });
     expect(stepCalls(h.fake.calls, run.id, 'qualify')).toEqual([]);
@@ -179,16 +222,25 @@ describe('workflow runs', () => {
     expect(write.reason).toMatch(/^promotion of context\/not_yours denied: /);
     const own = await h.client.requestJson('GET', '/api/blackboard/entries/agents/alpha/own', BlackboardEntrySchema);
     expect(own).toMatchObject({ value: 1, writer: 'alpha' });
-    await expect(h.client.requestJson('GET', '/api/blackboard/entries/context/not_yours', BlackboardEntrySchema)).rejects.toThrow(/context\/not_yours/);
+    await expect(
+      h.client.requestJson('GET', '/api/blackboard/entries/context/not_yours', BlackboardEntrySchema),
+    ).rejects.toThrow(/context\/not_yours/);
     const denied = await eventually(async () => {
-      const { events } = await h.client.requestJson('GET', '/api/events?agent=alpha&after=0&limit=1000', EventListSchema);
+      const { events } = await h.client.requestJson(
+        'GET',
+        '/api/events?agent=alpha&after=0&limit=1000',
+        EventListSchema,
+      );
       return events.find((e) => e.kind === 'denied' && e.subject === 'context/not_yours') ?? null;
     }, 'the denial event');
     expect(denied).toMatchObject({ trace: run.id, detail: { permission: 'blackboard_write' } });
   });
 
   it('answers 404 for an unknown workflow or run, naming it, and 409 when cancelling a finished run', async () => {
-    await expect(h.client.startWorkflowRun('nope', undefined)).rejects.toMatchObject({ status: 404, message: 'no workflow named "nope" (workflows: after, gated, pipeline, promoting)' });
+    await expect(h.client.startWorkflowRun('nope', undefined)).rejects.toMatchObject({
+      status: 404,
+      message: 'no workflow named "nope" (workflows: after, gated, pipeline, promoting)',
+    });
     await expect(h.client.workflowRun('run_missing')).rejects.toThrow(/no workflow run "run_missing"/);
     const { runs } = await h.client.listWorkflowRuns(1);
     await expect(h.client.cancelWorkflowRun(runs[0]?.id ?? '')).rejects.toThrow(/already finished: its status is done/);

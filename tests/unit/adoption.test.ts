@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openMeshDb, type Db } from '../../src/mesh/db.js';
-import { ContainerRecords, judgeFound, runtimeMigrations, type ContainerRecord } from '../../src/mesh/runtime/adoption.js';
+import {
+  ContainerRecords,
+  judgeFound,
+  runtimeMigrations,
+  type ContainerRecord,
+} from '../../src/mesh/runtime/adoption.js';
 import type { FoundAgent } from '../../src/mesh/runtime/types.js';
 
 const record: ContainerRecord = {
@@ -21,7 +26,13 @@ const found: FoundAgent = {
   agent: 'survivor',
   state: 'running',
   currentImage: true,
-  running: { url: 'http://172.19.0.5:8400', id: 'c0ffee', name: 'legion-p-survivor', image: 'legion-agent:1', sandbox: { runtime: 'runsc', sandboxed: true } },
+  running: {
+    url: 'http://172.19.0.5:8400',
+    id: 'c0ffee',
+    name: 'legion-p-survivor',
+    image: 'legion-agent:1',
+    sandbox: { runtime: 'runsc', sandboxed: true },
+  },
 };
 const context = { configured: true, meshUrl: record.mesh_url, egressUrl: record.egress_url, runtime: 'runsc' };
 
@@ -35,14 +46,38 @@ describe('judgeFound', () => {
   });
 
   it.each([
-    ['an agent no longer configured', found, record, { ...context, configured: false }, 'the agent is no longer in config/agents.yaml'],
+    [
+      'an agent no longer configured',
+      found,
+      record,
+      { ...context, configured: false },
+      'the agent is no longer in config/agents.yaml',
+    ],
     ['a container that is not running', { ...found, state: 'exited' }, record, context, 'its container is exited'],
     ['a paused container', { ...found, state: 'paused' }, record, context, 'its container is paused'],
     ['an older image', { ...found, currentImage: false }, record, context, 'it runs an older agent image'],
     ['no stored tokens', found, null, context, 'no tokens are stored for this container'],
-    ['tokens of another container', { ...found, running: { ...found.running, id: 'other' } }, record, context, 'no tokens are stored for this container'],
-    ['other mesh addresses', found, record, { ...context, meshUrl: 'http://172.19.0.1:9000' }, 'it was started for other mesh addresses'],
-    ['no address', { ...found, running: { ...found.running, url: '' } }, record, context, 'it has no address on the legion network'],
+    [
+      'tokens of another container',
+      { ...found, running: { ...found.running, id: 'other' } },
+      record,
+      context,
+      'no tokens are stored for this container',
+    ],
+    [
+      'other mesh addresses',
+      found,
+      record,
+      { ...context, meshUrl: 'http://172.19.0.1:9000' },
+      'it was started for other mesh addresses',
+    ],
+    [
+      'no address',
+      { ...found, running: { ...found.running, url: '' } },
+      record,
+      context,
+      'it has no address on the legion network',
+    ],
     [
       'a container under runc once config asks for runsc',
       { ...found, running: { ...found.running, sandbox: { runtime: 'runc', sandboxed: false } } },

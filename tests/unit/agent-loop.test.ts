@@ -62,7 +62,11 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'legion-loop-'));
 const toolContext = { dataDir, workspaceDir: path.join(dataDir, 'workspace'), trace: null };
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function turn(llm: LlmClient, session: ChatSession = { id: 's1', messages: [], usageMark: null }, userMessage = 'hello') {
+async function turn(
+  llm: LlmClient,
+  session: ChatSession = { id: 's1', messages: [], usageMark: null },
+  userMessage = 'hello',
+) {
   const events: ChatEvent[] = [];
   const done = await runChatTurn({
     llm,
@@ -87,12 +91,30 @@ describe('runChatTurn', () => {
   it('answers directly, streaming deltas as token events', async () => {
     const llm = new ScriptedLlm(() => answer('Hi there friend'));
     const { done, events, session } = await turn(llm);
-    expect(events.filter((e) => e.type === 'token').map((e) => (e.type === 'token' ? e.text : ''))).toEqual(['Hi ', 'there ', 'friend']);
-    expect(done).toEqual({ type: 'done', reply: 'Hi there friend', tool_rounds: 0, usage: { prompt_tokens: 10, completion_tokens: 5 } });
+    expect(events.filter((e) => e.type === 'token').map((e) => (e.type === 'token' ? e.text : ''))).toEqual([
+      'Hi ',
+      'there ',
+      'friend',
+    ]);
+    expect(done).toEqual({
+      type: 'done',
+      reply: 'Hi there friend',
+      tool_rounds: 0,
+      usage: { prompt_tokens: 10, completion_tokens: 5 },
+    });
     expect(events.at(-1)).toEqual(done);
-    expect(llm.requests[0]).toMatchObject({ model: 'scripted/model', messages: [{ role: 'system', content: 'SYSTEM' }, { role: 'user', content: 'hello' }] });
+    expect(llm.requests[0]).toMatchObject({
+      model: 'scripted/model',
+      messages: [
+        { role: 'system', content: 'SYSTEM' },
+        { role: 'user', content: 'hello' },
+      ],
+    });
     expect(llm.requests[0]?.tools?.map((t) => t.name)).toEqual(['shout']);
-    expect(session.messages).toEqual([{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'Hi there friend' }]);
+    expect(session.messages).toEqual([
+      { role: 'user', content: 'hello' },
+      { role: 'assistant', content: 'Hi there friend' },
+    ]);
   });
 
   it('runs a tool and feeds the result back under the same tool_call_id', async () => {
@@ -105,9 +127,19 @@ describe('runChatTurn', () => {
       { type: 'tool_result', id: 'call_a', name: 'shout', ok: true, output: 'QUIET' },
     ]);
     const second = llm.requests[1];
-    expect(second?.messages.at(-2)).toEqual({ role: 'assistant', content: null, tool_calls: [{ id: 'call_a', name: 'shout', arguments: '{"text":"quiet"}' }] });
-    expect(toolMessages(second)).toEqual([{ role: 'tool', tool_call_id: 'call_a', name: 'shout', content: 'QUIET', is_error: false }]);
-    expect(done).toMatchObject({ reply: 'It said QUIET.', tool_rounds: 1, usage: { prompt_tokens: 20, completion_tokens: 10 } });
+    expect(second?.messages.at(-2)).toEqual({
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'call_a', name: 'shout', arguments: '{"text":"quiet"}' }],
+    });
+    expect(toolMessages(second)).toEqual([
+      { role: 'tool', tool_call_id: 'call_a', name: 'shout', content: 'QUIET', is_error: false },
+    ]);
+    expect(done).toMatchObject({
+      reply: 'It said QUIET.',
+      tool_rounds: 1,
+      usage: { prompt_tokens: 20, completion_tokens: 10 },
+    });
   });
 
   it('turns bad JSON and schema failures into error results the model sees', async () => {
@@ -122,7 +154,11 @@ describe('runChatTurn', () => {
     );
     const { done } = await turn(llm);
     const results = toolMessages(llm.requests[1]);
-    expect(results.map((m) => [m.tool_call_id, m.is_error])).toEqual([['bad_json', true], ['bad_field', true], ['no_tool', true]]);
+    expect(results.map((m) => [m.tool_call_id, m.is_error])).toEqual([
+      ['bad_json', true],
+      ['bad_field', true],
+      ['no_tool', true],
+    ]);
     expect(results[0]?.content).toContain('arguments for shout are not valid JSON');
     expect(results[1]?.content).toBe('arguments for shout: text: expected a string');
     expect(results[2]?.content).toContain('unknown tool "whisper"');
@@ -133,7 +169,9 @@ describe('runChatTurn', () => {
   });
 
   it('stops a model that always calls tools at max_tool_rounds and says so', async () => {
-    const llm = new ScriptedLlm((i) => answer(`round ${i}`, [{ id: `call_${i}`, name: 'shout', arguments: '{"text":"again"}' }]));
+    const llm = new ScriptedLlm((i) =>
+      answer(`round ${i}`, [{ id: `call_${i}`, name: 'shout', arguments: '{"text":"again"}' }]),
+    );
     const { done, events, session } = await turn(llm);
     expect(llm.requests).toHaveLength(config.max_tool_rounds + 1);
     expect(events.filter((e) => e.type === 'tool_result')).toHaveLength(config.max_tool_rounds);

@@ -25,7 +25,9 @@ afterEach(async () => {
 
 describe('resolveConfinedPath', () => {
   it('resolves a relative path against the workspace', async () => {
-    await expect(resolveConfinedPath('notes/a.md', confinement)).resolves.toBe(path.join(confinement.workspaceDir, 'notes/a.md'));
+    await expect(resolveConfinedPath('notes/a.md', confinement)).resolves.toBe(
+      path.join(confinement.workspaceDir, 'notes/a.md'),
+    );
   });
 
   it('accepts an absolute path under the data directory, including the data directory itself', async () => {
@@ -38,15 +40,21 @@ describe('resolveConfinedPath', () => {
     await expect(resolveConfinedPath('../../etc/passwd', confinement)).rejects.toThrow(
       `path "../../etc/passwd" is outside ${confinement.dataDir}`,
     );
-    await expect(resolveConfinedPath('../../etc/passwd', confinement)).rejects.toMatchObject({ code: 'path_outside_data' });
+    await expect(resolveConfinedPath('../../etc/passwd', confinement)).rejects.toMatchObject({
+      code: 'path_outside_data',
+    });
   });
 
   it('does not mistake a name starting with .. for an escape', async () => {
-    await expect(resolveConfinedPath('..notes', confinement)).resolves.toBe(path.join(confinement.workspaceDir, '..notes'));
+    await expect(resolveConfinedPath('..notes', confinement)).resolves.toBe(
+      path.join(confinement.workspaceDir, '..notes'),
+    );
   });
 
   it('refuses an absolute path outside the data directory', async () => {
-    await expect(resolveConfinedPath('/etc/passwd', confinement)).rejects.toThrow(`path "/etc/passwd" is outside ${confinement.dataDir}`);
+    await expect(resolveConfinedPath('/etc/passwd', confinement)).rejects.toThrow(
+      `path "/etc/passwd" is outside ${confinement.dataDir}`,
+    );
   });
 
   it('refuses a symlinked file that points outside', async () => {
@@ -61,19 +69,27 @@ describe('resolveConfinedPath', () => {
 
   it('refuses a path through a symlinked directory that points outside, even to a file not there yet', async () => {
     await symlink(outsideDir, path.join(confinement.workspaceDir, 'out'));
-    await expect(resolveConfinedPath('out/secret.txt', confinement)).rejects.toMatchObject({ code: 'path_outside_data' });
-    await expect(resolveConfinedPath('out/deeper/new.txt', confinement)).rejects.toMatchObject({ code: 'path_outside_data' });
+    await expect(resolveConfinedPath('out/secret.txt', confinement)).rejects.toMatchObject({
+      code: 'path_outside_data',
+    });
+    await expect(resolveConfinedPath('out/deeper/new.txt', confinement)).rejects.toMatchObject({
+      code: 'path_outside_data',
+    });
   });
 
   it('allows a symlink that stays inside and returns the resolved location', async () => {
     const shared = path.join(confinement.dataDir, 'shared');
     await mkdir(shared);
     await symlink(shared, path.join(confinement.workspaceDir, 'shared-link'));
-    await expect(resolveConfinedPath('shared-link/report.md', confinement)).resolves.toBe(path.join(shared, 'report.md'));
+    await expect(resolveConfinedPath('shared-link/report.md', confinement)).resolves.toBe(
+      path.join(shared, 'report.md'),
+    );
   });
 
   it('allows a new nested file whose directories do not exist yet', async () => {
-    await expect(resolveConfinedPath('a/b/c/new.txt', confinement)).resolves.toBe(path.join(confinement.workspaceDir, 'a/b/c/new.txt'));
+    await expect(resolveConfinedPath('a/b/c/new.txt', confinement)).resolves.toBe(
+      path.join(confinement.workspaceDir, 'a/b/c/new.txt'),
+    );
   });
 
   it('refuses an empty path', async () => {

@@ -38,7 +38,9 @@ describe('buildSystemPrompt', () => {
     expect(prompt).toContain('# Project Atlas\nMap the market.');
     expect(prompt.indexOf('Project Atlas')).toBeLessThan(prompt.indexOf('agents-body'));
     expect(prompt.indexOf('agents-body')).toBeLessThan(prompt.indexOf('memory-body'));
-    expect(prompt).toContain('Tools: exec, read_file. File paths are confined to /data; relative paths resolve against /data/workspace');
+    expect(prompt).toContain(
+      'Tools: exec, read_file. File paths are confined to /data; relative paths resolve against /data/workspace',
+    );
   });
 
   it('leaves out empty files and an empty PROJECT.md', () => {
@@ -69,13 +71,24 @@ describe('buildSystemPrompt', () => {
 });
 
 describe('learnings in the system prompt', () => {
-  const base = { config, workspaceFiles: [{ name: 'MEMORY.md', content: 'memory-body' }], toolNames: ['exec'], dataDir: '/data' };
+  const base = {
+    config,
+    workspaceFiles: [{ name: 'MEMORY.md', content: 'memory-body' }],
+    toolNames: ['exec'],
+    dataDir: '/data',
+  };
 
   it('shows corrections, then tool errors, after the workspace files, each entry a level below its section', () => {
     const prompt = buildSystemPrompt({
       ...base,
       learnings: {
-        corrections: { shown: ['## t2 · from the user (/correct)\n> newest correction', '## t1 · from the user (/correct)\n> older correction'], hidden: 0 },
+        corrections: {
+          shown: [
+            '## t2 · from the user (/correct)\n> newest correction',
+            '## t1 · from the user (/correct)\n> older correction',
+          ],
+          hidden: 0,
+        },
         errors: { shown: ['## t3 · exec failed\nArguments:\n    {}\nError:\n    boom'], hidden: 7 },
       },
     });

@@ -80,7 +80,9 @@ describe('write_file and read_file', () => {
     const written = await call('write_file', { path: 'notes/deep/a.md', content: 'héllo\n' });
     expect(written).toEqual({ ok: true, output: 'wrote 7 bytes to notes/deep/a.md' });
     await expect(call('read_file', { path: 'notes/deep/a.md' })).resolves.toEqual({ ok: true, output: 'héllo\n' });
-    await expect(call('read_file', { path: path.join(ctx.workspaceDir, 'notes/deep/a.md') })).resolves.toMatchObject({ output: 'héllo\n' });
+    await expect(call('read_file', { path: path.join(ctx.workspaceDir, 'notes/deep/a.md') })).resolves.toMatchObject({
+      output: 'héllo\n',
+    });
   });
 
   it('appends when asked', async () => {
@@ -98,9 +100,15 @@ describe('write_file and read_file', () => {
   });
 
   it('explains a missing file and a path outside the data directory', async () => {
-    await expect(call('read_file', { path: 'nope.txt' })).resolves.toEqual({ ok: false, output: 'read_file failed: no such file or directory: "nope.txt"' });
+    await expect(call('read_file', { path: 'nope.txt' })).resolves.toEqual({
+      ok: false,
+      output: 'read_file failed: no such file or directory: "nope.txt"',
+    });
     const outside = await call('write_file', { path: '../../escape.txt', content: 'x' });
-    expect(outside).toEqual({ ok: false, output: `write_file failed: path "../../escape.txt" is outside ${ctx.dataDir}` });
+    expect(outside).toEqual({
+      ok: false,
+      output: `write_file failed: path "../../escape.txt" is outside ${ctx.dataDir}`,
+    });
   });
 
   it('does not write through a symlink that points outside', async () => {
@@ -124,7 +132,14 @@ describe('list_files', () => {
 
   it('lists recursively with relative paths and marks directories', async () => {
     const result = await call('list_files', {});
-    expect(result.output.split('\n')).toEqual(['docs/', 'docs/guides/', 'docs/guides/notes.txt', 'docs/guides/setup.md', 'docs/readme.md', 'top.md']);
+    expect(result.output.split('\n')).toEqual([
+      'docs/',
+      'docs/guides/',
+      'docs/guides/notes.txt',
+      'docs/guides/setup.md',
+      'docs/readme.md',
+      'top.md',
+    ]);
   });
 
   it('filters with a glob on the relative path', async () => {
@@ -146,7 +161,9 @@ describe('list_files', () => {
   it('stops at the entry cap with a marker', async () => {
     const many = path.join(ctx.workspaceDir, 'many');
     await mkdir(many);
-    await Promise.all(Array.from({ length: LIST_CAP_ENTRIES + 5 }, (_, i) => writeFile(path.join(many, `f${i}.txt`), '')));
+    await Promise.all(
+      Array.from({ length: LIST_CAP_ENTRIES + 5 }, (_, i) => writeFile(path.join(many, `f${i}.txt`), '')),
+    );
     const result = await call('list_files', { path: 'many' });
     const lines = result.output.split('\n');
     expect(lines).toHaveLength(LIST_CAP_ENTRIES + 1);

@@ -4,9 +4,18 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openMeshDb, type Db } from '../../src/mesh/db.js';
-import { BlackboardStore, blackboardMigrations, startBlackboardGc, VersionConflictError } from '../../src/mesh/blackboard/store.js';
+import {
+  BlackboardStore,
+  blackboardMigrations,
+  startBlackboardGc,
+  VersionConflictError,
+} from '../../src/mesh/blackboard/store.js';
 import { LegionError } from '../../src/shared/errors.js';
-import { BLACKBOARD_VALUE_MAX_BYTES, blackboardKeyProblem, blackboardPrefixProblem } from '../../src/shared/wire/blackboard.js';
+import {
+  BLACKBOARD_VALUE_MAX_BYTES,
+  blackboardKeyProblem,
+  blackboardPrefixProblem,
+} from '../../src/shared/wire/blackboard.js';
 
 let dir: string;
 let db: Db;
@@ -39,7 +48,13 @@ describe('versions and writers', () => {
     expect(store.set({ key: 'context/a', value: { n: 1 }, writer: 'alice' }).version).toBe(1);
     clock += 1000;
     const second = store.set({ key: 'context/a', value: [1, 'two', null], writer: 'bob' });
-    expect(second).toEqual({ key: 'context/a', version: 2, writer: 'bob', updated_at: '2025-01-01T00:00:01.000Z', expires_at: null });
+    expect(second).toEqual({
+      key: 'context/a',
+      version: 2,
+      writer: 'bob',
+      updated_at: '2025-01-01T00:00:01.000Z',
+      expires_at: null,
+    });
     expect(store.get('context/a')).toEqual({
       key: 'context/a',
       value: [1, 'two', null],
@@ -112,7 +127,9 @@ describe('compare-and-set', () => {
 
   it('expected_version 0 means the key must not exist', () => {
     expect(store.set({ key: 'tasks/claim', value: 'me', writer: 'a', expected_version: 0 }).version).toBe(1);
-    const err = thrown(() => store.set({ key: 'tasks/claim', value: 'me too', writer: 'b', expected_version: 0 })) as VersionConflictError;
+    const err = thrown(() =>
+      store.set({ key: 'tasks/claim', value: 'me too', writer: 'b', expected_version: 0 }),
+    ) as VersionConflictError;
     expect(err.currentVersion).toBe(1);
     expect(err.message).toContain('tasks/claim already exists at version 1');
     expect(store.get('tasks/claim')?.writer).toBe('a');
@@ -127,7 +144,9 @@ describe('compare-and-set', () => {
   it('a stale expected_version on delete is a 409 and deletes nothing', () => {
     store.set({ key: 'tasks/t', value: 'a', writer: 'a' });
     store.set({ key: 'tasks/t', value: 'b', writer: 'a' });
-    const err = thrown(() => store.delete({ key: 'tasks/t', writer: 'a', expected_version: 1 })) as VersionConflictError;
+    const err = thrown(() =>
+      store.delete({ key: 'tasks/t', writer: 'a', expected_version: 1 }),
+    ) as VersionConflictError;
     expect(err.status).toBe(409);
     expect(err.currentVersion).toBe(2);
     expect(store.get('tasks/t')?.value).toBe('b');
@@ -167,7 +186,9 @@ describe('TTL', () => {
     realStore.set({ key: 'signals/brief', value: 1, writer: 'w', ttl_s: 1 });
     const stop = startBlackboardGc(realStore, 50);
     try {
-      await expect.poll(() => realStore.history('signals/brief')[0]?.op, { timeout: 3000, interval: 50 }).toBe('expire');
+      await expect
+        .poll(() => realStore.history('signals/brief')[0]?.op, { timeout: 3000, interval: 50 })
+        .toBe('expire');
     } finally {
       stop();
     }
@@ -226,14 +247,22 @@ describe('listing', () => {
     store.set({ key: 'context2/a', value: 1, writer: 'w' });
     store.set({ key: 'tasks/a', value: 1, writer: 'w' });
     expect(store.list({ prefix: 'context/prospect_' }).entries.map((e) => e.key)).toEqual(['context/prospect_acme']);
-    expect(store.list({ prefix: 'context/' }).entries.map((e) => e.key)).toEqual(['context/prospectXacme', 'context/prospect_acme']);
+    expect(store.list({ prefix: 'context/' }).entries.map((e) => e.key)).toEqual([
+      'context/prospectXacme',
+      'context/prospect_acme',
+    ]);
     expect(store.list({ prefix: 'context' }).entries).toHaveLength(3);
     expect(store.list({ prefix: '' }).entries).toHaveLength(4);
     expect(store.list({ prefix: '', limit: 100_000 }).entries).toHaveLength(4);
   });
 
   it('with a visibility filter returns only visible keys and still pages to the end', () => {
-    for (let i = 0; i < 30; i++) store.set({ key: `context/${String(i).padStart(2, '0')}_${i % 3 === 0 ? 'open' : 'secret'}`, value: i, writer: 'w' });
+    for (let i = 0; i < 30; i++)
+      store.set({
+        key: `context/${String(i).padStart(2, '0')}_${i % 3 === 0 ? 'open' : 'secret'}`,
+        value: i,
+        writer: 'w',
+      });
     const visible = (key: string) => key.endsWith('_open');
     const seen: string[] = [];
     let cursor: string | undefined;

@@ -30,25 +30,75 @@ describe('historyTurn', () => {
     const cases: [Partial<LaneHistoryRow>, string | null, string | null][] = [
       [{ kind: 'chat', body: { message: 'hello there' } }, null, 'hello there'],
       [{ kind: 'chat', body: {} }, null, null],
-      [{ kind: 'cron', body: { source: 'cron', title: 'job cron_1 (every 5m)', text: 'check the inbox' } }, 'job cron_1 (every 5m)', 'check the inbox'],
-      [{ kind: 'webhook', body: { source: 'webhook github', title: 'json payload', text: 'a push to main' } }, 'github', 'a push to main'],
-      [{ kind: 'heartbeat', body: { source: 'mesh probes', title: 'hb_1', text: '2 open tasks' } }, 'mesh probes', '2 open tasks'],
-      [{ kind: 'watcher', body: { source: 'watcher docs', title: 'a.md', text: 'a.md changed' } }, 'docs: a.md', 'a.md changed'],
-      [{ kind: 'event', body: { event_id: 'ev_1', topic: 'leads.new', payload: { name: 'Ada' }, publisher: 'scout' } }, 'leads.new from scout', '{"name":"Ada"}'],
-      [{ kind: 'message', body: { message_id: 'm_1', from: 'scout', message: 'look at this' } }, 'from scout', 'look at this'],
-      [{ kind: 'channel', body: { platform: 'telegram', user_id: '42', chat_id: '42', text: 'hi bot', session: 's' } }, 'telegram user 42', 'hi bot'],
-      [{ kind: 'task', body: { run_id: 'run_1', step_id: 'draft', attempt: 1, request: { task_id: 't', task_type: 'write', input: 'a draft' } } }, 'run run_1 step draft (write)', 'a draft'],
+      [
+        { kind: 'cron', body: { source: 'cron', title: 'job cron_1 (every 5m)', text: 'check the inbox' } },
+        'job cron_1 (every 5m)',
+        'check the inbox',
+      ],
+      [
+        { kind: 'webhook', body: { source: 'webhook github', title: 'json payload', text: 'a push to main' } },
+        'github',
+        'a push to main',
+      ],
+      [
+        { kind: 'heartbeat', body: { source: 'mesh probes', title: 'hb_1', text: '2 open tasks' } },
+        'mesh probes',
+        '2 open tasks',
+      ],
+      [
+        { kind: 'watcher', body: { source: 'watcher docs', title: 'a.md', text: 'a.md changed' } },
+        'docs: a.md',
+        'a.md changed',
+      ],
+      [
+        { kind: 'event', body: { event_id: 'ev_1', topic: 'leads.new', payload: { name: 'Ada' }, publisher: 'scout' } },
+        'leads.new from scout',
+        '{"name":"Ada"}',
+      ],
+      [
+        { kind: 'message', body: { message_id: 'm_1', from: 'scout', message: 'look at this' } },
+        'from scout',
+        'look at this',
+      ],
+      [
+        { kind: 'channel', body: { platform: 'telegram', user_id: '42', chat_id: '42', text: 'hi bot', session: 's' } },
+        'telegram user 42',
+        'hi bot',
+      ],
+      [
+        {
+          kind: 'task',
+          body: {
+            run_id: 'run_1',
+            step_id: 'draft',
+            attempt: 1,
+            request: { task_id: 't', task_type: 'write', input: 'a draft' },
+          },
+        },
+        'run run_1 step draft (write)',
+        'a draft',
+      ],
       [{ kind: 'cron', body: { unexpected: true } }, null, null],
     ];
     for (const [over, source, input] of cases) {
       const turn = historyTurn(row(over));
-      expect({ kind: turn.origin.kind, source: turn.origin.source, input: turn.input }).toEqual({ kind: over.kind, source, input });
+      expect({ kind: turn.origin.kind, source: turn.origin.source, input: turn.input }).toEqual({
+        kind: over.kind,
+        source,
+        input,
+      });
     }
   });
 
   it('tells a turn cut short from one that failed, and one not over yet', () => {
-    expect(historyTurn(row({ status: 'failed', last_error: 'provider said no', error_code: 'agent_error', reply: null })).state).toBe('failed');
-    expect(historyTurn(row({ status: 'failed', last_error: 'the person left', error_code: 'chat_cancelled', reply: null })).state).toBe('interrupted');
+    expect(
+      historyTurn(row({ status: 'failed', last_error: 'provider said no', error_code: 'agent_error', reply: null }))
+        .state,
+    ).toBe('failed');
+    expect(
+      historyTurn(row({ status: 'failed', last_error: 'the person left', error_code: 'chat_cancelled', reply: null }))
+        .state,
+    ).toBe('interrupted');
     expect(historyTurn(row({ status: 'failed', error_code: 'mesh_stopped', reply: null })).state).toBe('interrupted');
     expect(historyTurn(row({ status: 'queued', reply: null })).state).toBe('queued');
     expect(historyTurn(row({ status: 'inflight', reply: null })).state).toBe('running');
@@ -75,8 +125,19 @@ describe('formatHistory', () => {
         agent: 'worker',
         next_before: null,
         turns: [
-          turn({ created_at: '2026-12-05T21:05:00.000Z', origin: { kind: 'event', source: 'leads.new from scout' }, input: '{"a":1}', reply: 'one\n\ntwo\nthree\nfour\nfive' }),
-          turn({ created_at: '2026-12-05T21:00:00.000Z', input: 'first line\nsecond line', reply: null, state: 'failed', error: 'provider said no' }),
+          turn({
+            created_at: '2026-12-05T21:05:00.000Z',
+            origin: { kind: 'event', source: 'leads.new from scout' },
+            input: '{"a":1}',
+            reply: 'one\n\ntwo\nthree\nfour\nfive',
+          }),
+          turn({
+            created_at: '2026-12-05T21:00:00.000Z',
+            input: 'first line\nsecond line',
+            reply: null,
+            state: 'failed',
+            error: 'provider said no',
+          }),
         ],
       },
       'UTC',
@@ -96,7 +157,9 @@ describe('formatHistory', () => {
   });
 
   it('says how to see older turns, and when there are none', () => {
-    expect(formatHistory({ agent: 'worker', next_before: 17, turns: [turn({})] }, 'UTC').split('\n')[0]).toBe('(older turns: legion chat worker --history --before 17)');
+    expect(formatHistory({ agent: 'worker', next_before: 17, turns: [turn({})] }, 'UTC').split('\n')[0]).toBe(
+      '(older turns: legion chat worker --history --before 17)',
+    );
     expect(formatHistory({ agent: 'worker', next_before: null, turns: [] })).toBe('no turns of worker to show');
   });
 });

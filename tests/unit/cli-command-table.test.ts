@@ -8,11 +8,14 @@ import { COMMANDS, registrations } from '../../src/cli/command-table.js';
 const argv = (...words: string[]) => ['node', 'legion', ...words];
 
 describe('CLI command table', () => {
-  it.each(COMMANDS.map((entry) => [entry.names.join(', '), entry] as const))('%s: the names match what the module registers', async (_label, entry) => {
-    const program = new Command();
-    for (const register of await entry.load()) register(program);
-    expect(program.commands.map((c) => c.name()).sort()).toEqual([...entry.names].sort());
-  });
+  it.each(COMMANDS.map((entry) => [entry.names.join(', '), entry] as const))(
+    '%s: the names match what the module registers',
+    async (_label, entry) => {
+      const program = new Command();
+      for (const register of await entry.load()) register(program);
+      expect(program.commands.map((c) => c.name()).sort()).toEqual([...entry.names].sort());
+    },
+  );
 
   it('no command name appears twice', () => {
     const names = COMMANDS.flatMap((entry) => entry.names);

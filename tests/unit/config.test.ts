@@ -50,26 +50,34 @@ describe('loadProject', () => {
   });
 
   it('names file, key path and expected type', () => {
-    expect(errorLines(project(MESH, 'agents:\n  researcher:\n    role: r\n    resources: { cpu_limit: "half" }\n'))).toEqual([
-      'config/agents.yaml: agents.researcher.resources.cpu_limit: expected a number',
+    expect(
+      errorLines(project(MESH, 'agents:\n  researcher:\n    role: r\n    resources: { cpu_limit: "half" }\n')),
+    ).toEqual(['config/agents.yaml: agents.researcher.resources.cpu_limit: expected a number']);
+    expect(errorLines(project('mesh: { port: "x" }\n' + MESH))).toEqual([
+      'config/mesh.yaml: mesh.port: expected a number',
     ]);
-    expect(errorLines(project('mesh: { port: "x" }\n' + MESH))).toEqual(['config/mesh.yaml: mesh.port: expected a number']);
   });
 
   it('rejects unknown keys by name', () => {
     expect(errorLines(project(MESH + 'llm_typo: 1\n'))).toEqual(['config/mesh.yaml: unknown key "llm_typo"']);
-    expect(errorLines(project(MESH, 'agents:\n  a:\n    role: r\n    budget: { daily_usd: 5, weekly_usd: 20 }\n'))).toEqual([
-      'config/agents.yaml: agents.a.budget: unknown key "weekly_usd"',
-    ]);
+    expect(
+      errorLines(project(MESH, 'agents:\n  a:\n    role: r\n    budget: { daily_usd: 5, weekly_usd: 20 }\n')),
+    ).toEqual(['config/agents.yaml: agents.a.budget: unknown key "weekly_usd"']);
   });
 
   it('rejects bad agent names, model references and providers', () => {
-    expect(errorLines(project(MESH, 'agents:\n  Big_Name:\n    role: r\n'))[0]).toMatch(/^config\/agents\.yaml: agents\.Big_Name: .*lowercase/);
-    expect(errorLines(project(MESH, 'agents:\n  a:\n    role: r\n    model: gpt-4o\n'))[0]).toMatch(/agents\.a\.model: expected "provider\/model"/);
+    expect(errorLines(project(MESH, 'agents:\n  Big_Name:\n    role: r\n'))[0]).toMatch(
+      /^config\/agents\.yaml: agents\.Big_Name: .*lowercase/,
+    );
+    expect(errorLines(project(MESH, 'agents:\n  a:\n    role: r\n    model: gpt-4o\n'))[0]).toMatch(
+      /agents\.a\.model: expected "provider\/model"/,
+    );
     expect(errorLines(project(MESH, 'agents:\n  a:\n    role: r\n    model: mistral/large\n'))).toEqual([
       expect.stringMatching(/^config\/agents\.yaml: agents\.a\.model: unknown provider "mistral"/),
     ]);
-    expect(errorLines(project(MESH + '  providers:\n    local: { base_url: http://127.0.0.1:1/v1 }\n'))[0]).toMatch(/llm\.providers\.local\.kind/);
+    expect(errorLines(project(MESH + '  providers:\n    local: { base_url: http://127.0.0.1:1/v1 }\n'))[0]).toMatch(
+      /llm\.providers\.local\.kind/,
+    );
   });
 
   it('reports YAML syntax errors with the file name', () => {
@@ -84,7 +92,11 @@ describe('loadProject', () => {
   });
 
   it('takes keys from .env, with the environment winning', () => {
-    const dir = project(MESH, undefined, 'LEGION_CRED_OPENAI_API_KEY=from-file\nLEGION_CRED_ANTHROPIC_API_KEY=file-anthropic\n');
+    const dir = project(
+      MESH,
+      undefined,
+      'LEGION_CRED_OPENAI_API_KEY=from-file\nLEGION_CRED_ANTHROPIC_API_KEY=file-anthropic\n',
+    );
     const loaded = loadProject(dir, { LEGION_CRED_OPENAI_API_KEY: 'from-env', HOME: '/root' });
     expect(loaded.env.LEGION_CRED_OPENAI_API_KEY).toBe('from-env');
     expect(loaded.env.LEGION_CRED_ANTHROPIC_API_KEY).toBe('file-anthropic');
@@ -124,12 +136,20 @@ describe('embeddings and memory settings', () => {
     expect(errorLines(project(`${MESH}  embedding_model: mistral/embed\n`))).toEqual([
       expect.stringMatching(/^config\/mesh\.yaml: llm\.embedding_model: unknown provider "mistral"/),
     ]);
-    expect(errorLines(project(`${MESH}  embedding_model: text-embedding-3-small\n`))[0]).toMatch(/^config\/mesh\.yaml: llm\.embedding_model: expected "provider\/model"/);
+    expect(errorLines(project(`${MESH}  embedding_model: text-embedding-3-small\n`))[0]).toMatch(
+      /^config\/mesh\.yaml: llm\.embedding_model: expected "provider\/model"/,
+    );
   });
 
   it('bounds the memory settings and names unknown keys', () => {
-    expect(errorLines(project(`${MESH}memory: { vector_weight: 1.5 }\n`))[0]).toMatch(/^config\/mesh\.yaml: memory\.vector_weight: /);
-    expect(errorLines(project(`${MESH}memory: { recency_half_life_days: 0 }\n`))[0]).toMatch(/^config\/mesh\.yaml: memory\.recency_half_life_days: /);
-    expect(errorLines(project(`${MESH}memory: { vector_wieght: 0.2 }\n`))[0]).toMatch(/memory: unknown key "vector_wieght"/);
+    expect(errorLines(project(`${MESH}memory: { vector_weight: 1.5 }\n`))[0]).toMatch(
+      /^config\/mesh\.yaml: memory\.vector_weight: /,
+    );
+    expect(errorLines(project(`${MESH}memory: { recency_half_life_days: 0 }\n`))[0]).toMatch(
+      /^config\/mesh\.yaml: memory\.recency_half_life_days: /,
+    );
+    expect(errorLines(project(`${MESH}memory: { vector_wieght: 0.2 }\n`))[0]).toMatch(
+      /memory: unknown key "vector_wieght"/,
+    );
   });
 });

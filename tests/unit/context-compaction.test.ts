@@ -10,14 +10,25 @@ import {
   decideCompaction,
   isContextOverflow,
 } from '../../src/agent/context/compaction.js';
-import { factsSection, isSummaryMessage, normalizeFacts, renderTranscript, splitTranscript, summaryMessage } from '../../src/agent/context/transcript.js';
+import {
+  factsSection,
+  isSummaryMessage,
+  normalizeFacts,
+  renderTranscript,
+  splitTranscript,
+  summaryMessage,
+} from '../../src/agent/context/transcript.js';
 import { LegionError } from '../../src/shared/errors.js';
 import type { Message } from '../../src/shared/wire/llm.js';
 import { toolPairingProblems } from '../helpers/tool-pairs.js';
 
 const user = (content: string): Message => ({ role: 'user', content });
 const assistant = (content: string): Message => ({ role: 'assistant', content });
-const calls = (...ids: string[]): Message => ({ role: 'assistant', content: null, tool_calls: ids.map((id) => ({ id, name: 'exec', arguments: '{}' })) });
+const calls = (...ids: string[]): Message => ({
+  role: 'assistant',
+  content: null,
+  tool_calls: ids.map((id) => ({ id, name: 'exec', arguments: '{}' })),
+});
 const result = (id: string): Message => ({ role: 'tool', tool_call_id: id, name: 'exec', content: `out ${id}` });
 
 describe('chooseKeepFrom', () => {
@@ -29,7 +40,15 @@ describe('chooseKeepFrom', () => {
 
   it('moves back to the call when the 4th-from-last message is a tool result', () => {
     // u1 a1 [call c1 c2] [c1] [c2] a2 u2: the last 4 start at the result of c2.
-    const messages = [user('u1'), assistant('a1'), calls('c1', 'c2'), result('c1'), result('c2'), assistant('a2'), user('u2')];
+    const messages = [
+      user('u1'),
+      assistant('a1'),
+      calls('c1', 'c2'),
+      result('c1'),
+      result('c2'),
+      assistant('a2'),
+      user('u2'),
+    ];
     const keepFrom = chooseKeepFrom(messages, 4);
     expect(keepFrom).toBe(2);
     expect(toolPairingProblems(messages.slice(keepFrom))).toEqual([]);
@@ -72,7 +91,9 @@ describe('chooseCompaction', () => {
     const summary = summaryMessage('we talked', 6);
     expect(chooseCompaction([summary, user('u'), assistant('a'), user('u'), assistant('a')], 4)).toBeNull();
     expect(chooseCompaction([user('u'), assistant('a')], 4)).toBeNull();
-    expect(chooseCompaction([summary, user('u'), assistant('a'), user('u'), assistant('a')], KEEP_LAST_ON_OVERFLOW)?.older).toHaveLength(4);
+    expect(
+      chooseCompaction([summary, user('u'), assistant('a'), user('u'), assistant('a')], KEEP_LAST_ON_OVERFLOW)?.older,
+    ).toHaveLength(4);
   });
 });
 
@@ -80,7 +101,11 @@ describe('decideCompaction', () => {
   const messages = [user('u1'), assistant('a1'), user('u2'), assistant('a2'), user('u3')];
 
   it('continues below 70% of the window and compacts at 70%', () => {
-    expect(decideCompaction({ messages, tokens: 699, window: 1000 })).toEqual({ action: 'continue', tokens: 699, threshold: 700 });
+    expect(decideCompaction({ messages, tokens: 699, window: 1000 })).toEqual({
+      action: 'continue',
+      tokens: 699,
+      threshold: 700,
+    });
     const at = decideCompaction({ messages, tokens: 700, window: 1000 });
     expect(at.action).toBe('compact');
     expect(at.action === 'compact' ? at.plan.keepFrom : -1).toBe(1);
@@ -88,7 +113,11 @@ describe('decideCompaction', () => {
   });
 
   it('says so when the window is full but nothing old is left', () => {
-    expect(decideCompaction({ messages: [user('huge')], tokens: 950, window: 1000 })).toEqual({ action: 'nothing-to-drop', tokens: 950, threshold: 700 });
+    expect(decideCompaction({ messages: [user('huge')], tokens: 950, window: 1000 })).toEqual({
+      action: 'nothing-to-drop',
+      tokens: 950,
+      threshold: 700,
+    });
   });
 });
 
@@ -96,10 +125,24 @@ describe('isContextOverflow', () => {
   const providerError = (message: string) => new LegionError('provider_error', message, { provider: 'x', status: 400 });
 
   it('recognizes the OpenAI, Anthropic and local-server wordings', () => {
-    expect(isContextOverflow(providerError("openai returned 400: This model's maximum context length is 8192 tokens. However, your messages resulted in 9001 tokens."))).toBe(true);
+    expect(
+      isContextOverflow(
+        providerError(
+          "openai returned 400: This model's maximum context length is 8192 tokens. However, your messages resulted in 9001 tokens.",
+        ),
+      ),
+    ).toBe(true);
     expect(isContextOverflow(providerError('openai returned 400: context_length_exceeded'))).toBe(true);
-    expect(isContextOverflow(providerError('anthropic returned 400: prompt is too long: 210012 tokens > 200000 maximum'))).toBe(true);
-    expect(isContextOverflow(providerError('anthropic returned 400: input length and `max_tokens` exceed context limit: 198000 + 4096 > 200000'))).toBe(true);
+    expect(
+      isContextOverflow(providerError('anthropic returned 400: prompt is too long: 210012 tokens > 200000 maximum')),
+    ).toBe(true);
+    expect(
+      isContextOverflow(
+        providerError(
+          'anthropic returned 400: input length and `max_tokens` exceed context limit: 198000 + 4096 > 200000',
+        ),
+      ),
+    ).toBe(true);
     expect(isContextOverflow(providerError('ollama returned 400: the input exceeds the context window'))).toBe(true);
   });
 
@@ -113,7 +156,12 @@ describe('isContextOverflow', () => {
 describe('transcript and facts', () => {
   it('renders every message in full, tool calls and results included', () => {
     const long = 'z'.repeat(10_000);
-    const text = renderTranscript([user('hello'), calls('c1'), { role: 'tool', tool_call_id: 'c1', name: 'exec', content: long, is_error: true }, summaryMessage('earlier', 3)]);
+    const text = renderTranscript([
+      user('hello'),
+      calls('c1'),
+      { role: 'tool', tool_call_id: 'c1', name: 'exec', content: long, is_error: true },
+      summaryMessage('earlier', 3),
+    ]);
     expect(text).toContain('[user]\nhello');
     expect(text).toContain('[assistant called the tool exec with {}]');
     expect(text).toContain(`[result of exec, an error]\n${long}`);
@@ -139,14 +187,18 @@ describe('transcript and facts', () => {
   });
 
   it('dates the facts section', () => {
-    expect(factsSection(['- a', '- b'], new Date('2031-05-01T09:07:00Z'))).toBe('## Facts saved 2031-05-01 09:07 UTC (context compaction)\n\n- a\n- b\n');
+    expect(factsSection(['- a', '- b'], new Date('2031-05-01T09:07:00Z'))).toBe(
+      '## Facts saved 2031-05-01 09:07 UTC (context compaction)\n\n- a\n- b\n',
+    );
   });
 
   it('marks the summary message as a summary', () => {
     const message = summaryMessage('They agreed on a plan.', 7);
     expect(message.role).toBe('user');
     expect(isSummaryMessage(message)).toBe(true);
-    expect(message.content).toMatch(/^\[Summary of the earlier conversation: it replaces 7 older messages.*MEMORY\.md\]\n\nThey agreed on a plan\.$/);
+    expect(message.content).toMatch(
+      /^\[Summary of the earlier conversation: it replaces 7 older messages.*MEMORY\.md\]\n\nThey agreed on a plan\.$/,
+    );
     expect(isSummaryMessage(user('Summary of the earlier conversation'))).toBe(false);
   });
 });

@@ -14,7 +14,14 @@ import { defineTool } from '../../src/agent/tools/registry.js';
 import { LegionError } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logging.js';
 import type { AgentRuntimeConfig } from '../../src/shared/wire/agent.js';
-import { LlmChatRequestSchema, type LlmChatRequest, type LlmChatRequestParsed, type LlmChatResponse, type Message, type ToolCall } from '../../src/shared/wire/llm.js';
+import {
+  LlmChatRequestSchema,
+  type LlmChatRequest,
+  type LlmChatRequestParsed,
+  type LlmChatResponse,
+  type Message,
+  type ToolCall,
+} from '../../src/shared/wire/llm.js';
 import { toolPairingProblems } from '../helpers/tool-pairs.js';
 
 type Kind = 'facts' | 'summary' | 'chat';
@@ -46,11 +53,19 @@ class WorkspaceLlm implements LlmClient {
     if (failures > 0) {
       this.failNext[kind] = failures - 1;
       throw kind === 'chat'
-        ? new LegionError('provider_error', "openai returned 400: This model's maximum context length is 1000 tokens.", { provider: 'openai', status: 400 })
-        : new LegionError('provider_error', 'openai returned 500: upstream hiccup', { provider: 'openai', status: 500 });
+        ? new LegionError(
+            'provider_error',
+            "openai returned 400: This model's maximum context length is 1000 tokens.",
+            { provider: 'openai', status: 400 },
+          )
+        : new LegionError('provider_error', 'openai returned 500: upstream hiccup', {
+            provider: 'openai',
+            status: 500,
+          });
     }
     const transcript = request.messages[1]?.content ?? '';
-    if (kind === 'facts') return answer([...transcript.matchAll(/fact (\w+)/g)].map((m) => `- fact ${m[1]}`).join('\n') || 'NONE');
+    if (kind === 'facts')
+      return answer([...transcript.matchAll(/fact (\w+)/g)].map((m) => `- fact ${m[1]}`).join('\n') || 'NONE');
     if (kind === 'summary') return answer(`summary of ${transcript.length} characters`);
     const scripted = this.chatAnswer(request);
     const promptChars = request.messages.reduce((sum, m) => sum + messageChars(m), 0);
@@ -64,7 +79,9 @@ class WorkspaceLlm implements LlmClient {
 
 function messageChars(message: Message): number {
   const calls = message.role === 'assistant' ? (message.tool_calls ?? []) : [];
-  return (message.content ?? '').length + calls.reduce((sum, call) => sum + call.name.length + call.arguments.length, 0);
+  return (
+    (message.content ?? '').length + calls.reduce((sum, call) => sum + call.name.length + call.arguments.length, 0)
+  );
 }
 
 function answer(content: string, toolCalls: ToolCall[] = [], promptTokens = 10): LlmChatResponse {
@@ -145,7 +162,9 @@ describe('write then compact', () => {
     expect(before).toEqual([...before].sort((a, b) => a - b));
 
     const shortened = llm.seen[facts + 2];
-    expect(shortened?.memory).toMatch(/## Facts saved \d{4}-\d\d-\d\d \d\d:\d\d UTC \(context compaction\)\n\n- fact alpha/);
+    expect(shortened?.memory).toMatch(
+      /## Facts saved \d{4}-\d\d-\d\d \d\d:\d\d UTC \(context compaction\)\n\n- fact alpha/,
+    );
     expect(shortened?.memory.startsWith('# Memory\n\nHand-written notes.\n\n## Facts saved')).toBe(true);
     const sent = shortened?.request.messages ?? [];
     expect(sent[0]).toEqual({ role: 'system', content: 'SYSTEM' });
@@ -168,7 +187,11 @@ describe('write then compact', () => {
       if (last?.role === 'user' && last.content.startsWith('work')) round = 0;
       round += 1;
       // Two calls a round: the 4th-from-last message before the next call is a tool result.
-      const call = (n: number): ToolCall => ({ id: `c${llm.seen.length}_${n}`, name: 'note', arguments: JSON.stringify({ text: long(`t${llm.seen.length}_${n}`) }) });
+      const call = (n: number): ToolCall => ({
+        id: `c${llm.seen.length}_${n}`,
+        name: 'note',
+        arguments: JSON.stringify({ text: long(`t${llm.seen.length}_${n}`) }),
+      });
       if (round <= 3) return { content: '', calls: [call(1), call(2)] };
       return { content: 'all noted' };
     };
@@ -178,7 +201,9 @@ describe('write then compact', () => {
     const shortened = llm.chats().filter((chat) => chat.request.messages.some(isSummaryMessage));
     expect(shortened.length).toBeGreaterThan(0);
     // Kept from the earlier call: its two results come back with it.
-    expect(shortened.some((chat) => chat.request.messages.slice(2).filter((m) => m.role === 'tool').length >= 4)).toBe(true);
+    expect(shortened.some((chat) => chat.request.messages.slice(2).filter((m) => m.role === 'tool').length >= 4)).toBe(
+      true,
+    );
     for (const chat of llm.chats()) expect(toolPairingProblems(chat.request.messages)).toEqual([]);
     expect(toolPairingProblems(session.messages)).toEqual([]);
   });
@@ -206,7 +231,9 @@ describe('write then compact', () => {
     for (const name of ['alpha', 'bravo', 'charlie']) await say(long(name));
     llm.failNext = { summary: 1 };
     await say(long('delta'));
-    const shortened = llm.chats().find((chat) => chat.request.messages.some((m) => m.role === 'user' && isSummaryMessage(m)));
+    const shortened = llm
+      .chats()
+      .find((chat) => chat.request.messages.some((m) => m.role === 'user' && isSummaryMessage(m)));
     expect(shortened?.request.messages[1]?.content).toContain('(no summary: the summary request failed.');
     expect(shortened?.memory).toContain('- fact alpha');
   });

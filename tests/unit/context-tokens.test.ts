@@ -2,7 +2,12 @@
 // of what came after, and how a turn hands its (compacted) history to the session.
 import { describe, expect, it } from 'vitest';
 import { TurnConversation, type ConversationSession } from '../../src/agent/context/conversation.js';
-import { conversationTokens, estimateMessageTokens, estimateTokens, markAfterCall } from '../../src/agent/context/tokens.js';
+import {
+  conversationTokens,
+  estimateMessageTokens,
+  estimateTokens,
+  markAfterCall,
+} from '../../src/agent/context/tokens.js';
 import type { Message } from '../../src/shared/wire/llm.js';
 
 const user = (content: string): Message => ({ role: 'user', content });
@@ -16,7 +21,11 @@ describe('estimates', () => {
   });
 
   it('counts tool call names and arguments of an assistant message', () => {
-    const call: Message = { role: 'assistant', content: null, tool_calls: [{ id: 'c1', name: 'exec', arguments: '{"command":"ls"}' }] };
+    const call: Message = {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'c1', name: 'exec', arguments: '{"command":"ls"}' }],
+    };
     expect(estimateMessageTokens(call)).toBe(Math.ceil(('exec'.length + '{"command":"ls"}'.length) / 4));
     expect(estimateMessageTokens({ role: 'tool', tool_call_id: 'c1', content: 'x'.repeat(40) })).toBe(10);
   });

@@ -10,7 +10,16 @@ import { AgentsFileSchema } from '../../src/shared/config/schema.js';
 
 describe('ContextWindowTable', () => {
   const table = new ContextWindowTable(
-    [{ models: { 'openai/gpt-4o*': 128_000, 'openai/gpt-4o-mini*': 64_000, 'openai/gpt-4o-special': 9_000, '*/llama3*': 8_192 } }],
+    [
+      {
+        models: {
+          'openai/gpt-4o*': 128_000,
+          'openai/gpt-4o-mini*': 64_000,
+          'openai/gpt-4o-special': 9_000,
+          '*/llama3*': 8_192,
+        },
+      },
+    ],
     32_000,
   );
 
@@ -41,7 +50,7 @@ describe('loadContextWindows', () => {
     expect(table.resolve('someone/unknown').source).toBe('default');
   });
 
-  it('puts the project\'s own keys and default before the shipped ones', () => {
+  it("puts the project's own keys and default before the shipped ones", () => {
     writeFileSync(join(dir, 'config', 'context-windows.yaml'), 'default: 4096\nmodels:\n  openai/gpt-4o*: 2000\n');
     const table = loadContextWindows(dir);
     expect(table.resolve('openai/gpt-4o-mini')).toEqual({ tokens: 2000, source: 'openai/gpt-4o*' });
@@ -59,7 +68,11 @@ describe('loadContextWindows', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const lines = error instanceof ConfigError ? error.lines : [];
-    expect(lines.some((line) => line.startsWith('config/context-windows.yaml: models.gpt-4o') && line.includes('provider/model'))).toBe(true);
+    expect(
+      lines.some(
+        (line) => line.startsWith('config/context-windows.yaml: models.gpt-4o') && line.includes('provider/model'),
+      ),
+    ).toBe(true);
     expect(lines.some((line) => line.startsWith('config/context-windows.yaml: models.openai/x'))).toBe(true);
   });
 });
@@ -79,7 +92,9 @@ describe('agents.<name>.context_window', () => {
   it('is optional, and a whole number of at least 1000 tokens when set', () => {
     expect(read('agents:\n  a:\n    role: r\n').agents.a?.context_window).toBeUndefined();
     expect(read('agents:\n  a:\n    role: r\n    context_window: 16000\n').agents.a?.context_window).toBe(16_000);
-    expect(() => read('agents:\n  a:\n    role: r\n    context_window: 500\n')).toThrow(/config\/agents\.yaml: agents\.a\.context_window: /);
+    expect(() => read('agents:\n  a:\n    role: r\n    context_window: 500\n')).toThrow(
+      /config\/agents\.yaml: agents\.a\.context_window: /,
+    );
     expect(() => read('agents:\n  a:\n    role: r\n    context_window: 2000.5\n')).toThrow(ConfigError);
   });
 });

@@ -7,7 +7,8 @@ import { HttpRequestSchema, type HttpRequest } from '../../src/shared/wire/http.
 import { credentialVariable, requestHandles, substituteHandles } from '../../src/mesh/credentials/handles.js';
 import { CredentialStore } from '../../src/mesh/credentials/store.js';
 
-const request = (fields: Partial<HttpRequest> & { url: string }): HttpRequest => HttpRequestSchema.parse({ method: 'GET', ...fields });
+const request = (fields: Partial<HttpRequest> & { url: string }): HttpRequest =>
+  HttpRequestSchema.parse({ method: 'GET', ...fields });
 
 const SECRETS: Record<string, string> = { demo: 'demo-secret-value', 'github-token': 'ghp_"quoted"/&more=' };
 const secretOf = (name: string): string => {
@@ -73,32 +74,52 @@ describe('requestHandles', () => {
 
 describe('substituteHandles', () => {
   it('puts secrets in header values as they are', () => {
-    const out = substituteHandles(request({ url: 'https://example.com/', headers: { authorization: 'Bearer $CRED{demo}', 'x-plain': 'v' } }), secretOf);
+    const out = substituteHandles(
+      request({ url: 'https://example.com/', headers: { authorization: 'Bearer $CRED{demo}', 'x-plain': 'v' } }),
+      secretOf,
+    );
     expect(out.headers).toEqual({ authorization: 'Bearer demo-secret-value', 'x-plain': 'v' });
     expect(out.body).toBeNull();
   });
 
   it('percent-encodes secrets in the query string and leaves the rest of the URL alone', () => {
-    const out = substituteHandles(request({ url: 'https://example.com/p/a?token=$CRED{github-token}&q=x%20y' }), secretOf);
+    const out = substituteHandles(
+      request({ url: 'https://example.com/p/a?token=$CRED{github-token}&q=x%20y' }),
+      secretOf,
+    );
     expect(out.url.searchParams.get('token')).toBe(SECRETS['github-token']);
     expect(out.url.search).toBe(`?token=${encodeURIComponent(SECRETS['github-token'] ?? '')}&q=x%20y`);
     expect(out.url.pathname).toBe('/p/a');
   });
 
   it('replaces handles in a string body as is', () => {
-    const out = substituteHandles(request({ method: 'POST', url: 'https://example.com/', body: 'key=$CRED{demo}&a=1' }), secretOf);
+    const out = substituteHandles(
+      request({ method: 'POST', url: 'https://example.com/', body: 'key=$CRED{demo}&a=1' }),
+      secretOf,
+    );
     expect(out.body).toBe('key=demo-secret-value&a=1');
     expect(out.headers).toEqual({});
   });
 
   it('escapes secrets inside a JSON body and sets its content type', () => {
-    const out = substituteHandles(request({ method: 'POST', url: 'https://example.com/', body: { auth: { token: '$CRED{github-token}' }, n: 1 } }), secretOf);
+    const out = substituteHandles(
+      request({ method: 'POST', url: 'https://example.com/', body: { auth: { token: '$CRED{github-token}' }, n: 1 } }),
+      secretOf,
+    );
     expect(JSON.parse(out.body ?? '')).toEqual({ auth: { token: SECRETS['github-token'] }, n: 1 });
     expect(out.headers['content-type']).toBe('application/json');
   });
 
   it("keeps the agent's own content type for a JSON body", () => {
-    const out = substituteHandles(request({ method: 'POST', url: 'https://example.com/', headers: { 'Content-Type': 'application/vnd.api+json' }, body: [1] }), secretOf);
+    const out = substituteHandles(
+      request({
+        method: 'POST',
+        url: 'https://example.com/',
+        headers: { 'Content-Type': 'application/vnd.api+json' },
+        body: [1],
+      }),
+      secretOf,
+    );
     expect(out.headers).toEqual({ 'Content-Type': 'application/vnd.api+json' });
   });
 
@@ -131,7 +152,13 @@ describe('CredentialStore', () => {
   });
 
   it('scrubs every LEGION_CRED_* value, not only the one a request used, and nothing else', () => {
-    const scrubber = store({ LEGION_CRED_DEMO: 'demo-secret-value', LEGION_CRED_OPENAI_API_KEY: 'sk-provider-key-123', LEGION_OTHER: 'not-a-secret-at-all' }).scrubber();
-    expect(scrubber.scrub('a demo-secret-value b sk-provider-key-123 c not-a-secret-at-all')).toBe('a [REDACTED] b [REDACTED] c not-a-secret-at-all');
+    const scrubber = store({
+      LEGION_CRED_DEMO: 'demo-secret-value',
+      LEGION_CRED_OPENAI_API_KEY: 'sk-provider-key-123',
+      LEGION_OTHER: 'not-a-secret-at-all',
+    }).scrubber();
+    expect(scrubber.scrub('a demo-secret-value b sk-provider-key-123 c not-a-secret-at-all')).toBe(
+      'a [REDACTED] b [REDACTED] c not-a-secret-at-all',
+    );
   });
 });

@@ -29,9 +29,16 @@ describe('createScrubber', () => {
   });
 
   it('replaces a secret escaped with \\uXXXX (Python ensure_ascii, Go HTML-safe) and \\/', () => {
-    const python = SPECIAL.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replaceAll('\\&', '\\\\&').replaceAll('"', '\\"');
+    const python = SPECIAL.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .replaceAll('\\&', '\\\\&')
+      .replaceAll('"', '\\"');
     expect(scrub(`{"k": "${python}"}`)).toBe(`{"k": "${REDACTED}"}`);
-    const go = JSON.stringify(SPECIAL).slice(1, -1).replaceAll('<', '\\u003C').replaceAll('>', '\\u003e').replaceAll('&', '\\u0026').replaceAll('/', '\\/');
+    const go = JSON.stringify(SPECIAL)
+      .slice(1, -1)
+      .replaceAll('<', '\\u003C')
+      .replaceAll('>', '\\u003e')
+      .replaceAll('&', '\\u0026')
+      .replaceAll('/', '\\/');
     expect(scrub(go)).toBe(REDACTED);
   });
 
@@ -44,7 +51,11 @@ describe('createScrubber', () => {
   });
 
   it('replaces a secret written with HTML character references', () => {
-    const html = SPECIAL.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&#62;').replaceAll('"', '&quot;').replaceAll('é', '&#xE9;');
+    const html = SPECIAL.replaceAll('&', '&amp;')
+      .replaceAll('<', '&lt;')
+      .replaceAll('>', '&#62;')
+      .replaceAll('"', '&quot;')
+      .replaceAll('é', '&#xE9;');
     expect(scrub(`<p>${html}</p>`)).toBe(`<p>${REDACTED}</p>`);
   });
 
@@ -59,7 +70,9 @@ describe('createScrubber', () => {
   it('keeps a short tail that only looks like the start of a secret', () => {
     const short = PLAIN.slice(0, MIN_PARTIAL_CHARS - 1);
     expect(scrub(`ends with ${short}`)).toBe(`ends with ${short}`);
-    expect(scrub(`${PLAIN.slice(0, 10)} in the middle, then more`)).toBe(`${PLAIN.slice(0, 10)} in the middle, then more`);
+    expect(scrub(`${PLAIN.slice(0, 10)} in the middle, then more`)).toBe(
+      `${PLAIN.slice(0, 10)} in the middle, then more`,
+    );
   });
 
   it('replaces the longer secret whole when one secret contains another', () => {

@@ -32,8 +32,16 @@ function problem(text: string, tz = 'UTC'): string {
 
 describe('cron expressions', () => {
   it('reads 5 fields at minute precision and 6 fields with seconds first', () => {
-    expect(runs('*/20 * * * *', '2024-05-01T10:05:00Z', 3)).toEqual(['2024-05-01T10:20:00.000Z', '2024-05-01T10:40:00.000Z', '2024-05-01T11:00:00.000Z']);
-    expect(runs('*/15 * * * * *', '2024-05-01T10:00:07Z', 3)).toEqual(['2024-05-01T10:00:15.000Z', '2024-05-01T10:00:30.000Z', '2024-05-01T10:00:45.000Z']);
+    expect(runs('*/20 * * * *', '2024-05-01T10:05:00Z', 3)).toEqual([
+      '2024-05-01T10:20:00.000Z',
+      '2024-05-01T10:40:00.000Z',
+      '2024-05-01T11:00:00.000Z',
+    ]);
+    expect(runs('*/15 * * * * *', '2024-05-01T10:00:07Z', 3)).toEqual([
+      '2024-05-01T10:00:15.000Z',
+      '2024-05-01T10:00:30.000Z',
+      '2024-05-01T10:00:45.000Z',
+    ]);
   });
 
   it('is strictly after the time given, so a firing never repeats its own instant', () => {
@@ -61,13 +69,19 @@ describe('cron expressions', () => {
   });
 
   it('uses only the restricted day field when the other is *', () => {
-    expect(runs('0 0 13 * *', '2024-10-01T00:00:00Z', 2)).toEqual(['2024-10-13T00:00:00.000Z', '2024-11-13T00:00:00.000Z']);
-    expect(runs('0 0 * * FRI', '2024-10-01T00:00:00Z', 2)).toEqual(['2024-10-04T00:00:00.000Z', '2024-10-11T00:00:00.000Z']);
+    expect(runs('0 0 13 * *', '2024-10-01T00:00:00Z', 2)).toEqual([
+      '2024-10-13T00:00:00.000Z',
+      '2024-11-13T00:00:00.000Z',
+    ]);
+    expect(runs('0 0 * * FRI', '2024-10-01T00:00:00Z', 2)).toEqual([
+      '2024-10-04T00:00:00.000Z',
+      '2024-10-11T00:00:00.000Z',
+    ]);
   });
 });
 
 describe('time zones', () => {
-  it('reads the expression in the job\'s zone, following its offset across DST', () => {
+  it("reads the expression in the job's zone, following its offset across DST", () => {
     // New York moves from UTC-5 to UTC-4 on 2024-03-10: 09:00 local stays 09:00 local.
     expect(runs('0 9 * * *', '2024-03-09T00:00:00Z', 3, 'America/New_York')).toEqual([
       '2024-03-09T14:00:00.000Z',
@@ -97,12 +111,14 @@ describe('time zones', () => {
   it('knows IANA zones and names an unknown one', () => {
     expect(timeZoneProblem('Europe/Berlin')).toBeNull();
     expect(timeZoneProblem('UTC')).toBeNull();
-    expect(timeZoneProblem('Mars/Olympus_Mons')).toBe('unknown time zone "Mars/Olympus_Mons": expected an IANA name such as UTC, Europe/Berlin or America/New_York');
+    expect(timeZoneProblem('Mars/Olympus_Mons')).toBe(
+      'unknown time zone "Mars/Olympus_Mons": expected an IANA name such as UTC, Europe/Berlin or America/New_York',
+    );
   });
 });
 
 describe('every', () => {
-  it('runs on a grid anchored at the job\'s creation, whatever time it is asked at', () => {
+  it("runs on a grid anchored at the job's creation, whatever time it is asked at", () => {
     const every = schedule('every 30s');
     expect(every).toEqual({ kind: 'every', ms: 30_000 });
     expect(nextRunAfter(every, 'UTC', 1_000, 1_000)).toBe(31_000);
@@ -118,7 +134,8 @@ describe('every', () => {
   });
 
   it('refuses intervals without a unit, zero or fractions', () => {
-    for (const text of ['every 30', 'every 0s', 'every 1.5h', 'every soon']) expect(problem(text)).toMatch(/"every" needs a whole number and a unit/);
+    for (const text of ['every 30', 'every 0s', 'every 1.5h', 'every soon'])
+      expect(problem(text)).toMatch(/"every" needs a whole number and a unit/);
   });
 });
 
@@ -130,9 +147,15 @@ describe('at', () => {
     expect(nextRunAfter(at, 'UTC', Date.parse('2030-01-31T08:00:00Z'), 0)).toBeNull();
   });
 
-  it('reads a time without an offset in the job\'s zone', () => {
-    expect(schedule('at 2030-07-01T09:00', 'Europe/Berlin')).toEqual({ kind: 'at', at: Date.parse('2030-07-01T07:00:00Z') });
-    expect(schedule('at 2030-07-01T09:00Z', 'Europe/Berlin')).toEqual({ kind: 'at', at: Date.parse('2030-07-01T09:00:00Z') });
+  it("reads a time without an offset in the job's zone", () => {
+    expect(schedule('at 2030-07-01T09:00', 'Europe/Berlin')).toEqual({
+      kind: 'at',
+      at: Date.parse('2030-07-01T07:00:00Z'),
+    });
+    expect(schedule('at 2030-07-01T09:00Z', 'Europe/Berlin')).toEqual({
+      kind: 'at',
+      at: Date.parse('2030-07-01T09:00:00Z'),
+    });
   });
 
   it('refuses dates that do not exist instead of rolling them over', () => {
@@ -143,8 +166,12 @@ describe('at', () => {
 
 describe('refused schedules', () => {
   it('names the forms when the field count is wrong', () => {
-    expect(problem('* * *')).toBe('invalid schedule "* * *": expected 5 or 6 fields, "every <n>s|m|h|d" or "at <ISO time>"');
-    expect(problem('0 0 1 1 * * 2030')).toBe('invalid schedule "0 0 1 1 * * 2030": expected 5 or 6 fields, "every <n>s|m|h|d" or "at <ISO time>"');
+    expect(problem('* * *')).toBe(
+      'invalid schedule "* * *": expected 5 or 6 fields, "every <n>s|m|h|d" or "at <ISO time>"',
+    );
+    expect(problem('0 0 1 1 * * 2030')).toBe(
+      'invalid schedule "0 0 1 1 * * 2030": expected 5 or 6 fields, "every <n>s|m|h|d" or "at <ISO time>"',
+    );
     expect(problem('@daily')).toMatch(/expected 5 or 6 fields/);
   });
 

@@ -26,7 +26,15 @@ let events: EventLog;
 let kicked: string[];
 
 function scheduler(agents = ['ticker']): CronScheduler {
-  return new CronScheduler({ store: new CronStore(db), lanes, events, logger: silent, knownAgents: () => agents, onEnqueued: (agent) => kicked.push(agent), now: () => clock });
+  return new CronScheduler({
+    store: new CronStore(db),
+    lanes,
+    events,
+    logger: silent,
+    knownAgents: () => agents,
+    onEnqueued: (agent) => kicked.push(agent),
+    now: () => clock,
+  });
 }
 
 /** The agent takes its next lane item and answers it (what the dispatcher does). */
@@ -38,7 +46,11 @@ function deliverNext(agent = 'ticker'): string {
 }
 
 function laneItems(): { id: string; kind: string; body: string; status: string; trace: string | null }[] {
-  return db.prepare<[], { id: string; kind: string; body: string; status: string; trace: string | null }>('SELECT id, kind, body, status, trace FROM lane_items ORDER BY seq').all();
+  return db
+    .prepare<[], { id: string; kind: string; body: string; status: string; trace: string | null }>(
+      'SELECT id, kind, body, status, trace FROM lane_items ORDER BY seq',
+    )
+    .all();
 }
 
 beforeEach(() => {
@@ -58,8 +70,23 @@ afterEach(() => {
 describe('adding jobs', () => {
   it('stores the job with its next run and refuses bad schedules and zones with a 400 naming the problem', () => {
     const cron = scheduler();
-    const job = cron.add({ agent: 'ticker', schedule: '*/5 * * * *', message: 'check the inbox', tz: 'Europe/Berlin', createdBy: 'operator' });
-    expect(job).toMatchObject({ agent: 'ticker', schedule: '*/5 * * * *', tz: 'Europe/Berlin', missed: 'run', enabled: true, next_run: '2030-01-01T00:05:00.000Z', last_run: null, last_status: null });
+    const job = cron.add({
+      agent: 'ticker',
+      schedule: '*/5 * * * *',
+      message: 'check the inbox',
+      tz: 'Europe/Berlin',
+      createdBy: 'operator',
+    });
+    expect(job).toMatchObject({
+      agent: 'ticker',
+      schedule: '*/5 * * * *',
+      tz: 'Europe/Berlin',
+      missed: 'run',
+      enabled: true,
+      next_run: '2030-01-01T00:05:00.000Z',
+      last_run: null,
+      last_status: null,
+    });
     const refusal = (fn: () => unknown): LegionError => {
       try {
         fn();
@@ -72,16 +99,29 @@ describe('adding jobs', () => {
     const bad = refusal(() => cron.add({ agent: 'ticker', schedule: '* * *', message: 'x', createdBy: 'operator' }));
     expect(bad.status).toBe(400);
     expect(bad.message).toBe('invalid schedule "* * *": expected 5 or 6 fields, "every <n>s|m|h|d" or "at <ISO time>"');
-    expect(refusal(() => cron.add({ agent: 'ticker', schedule: '* * * * *', message: 'x', tz: 'Nowhere/Land', createdBy: 'operator' })).message).toMatch(/unknown time zone "Nowhere\/Land"/);
-    expect(refusal(() => cron.add({ agent: 'ticker', schedule: 'at 2020-01-01T00:00Z', message: 'x', createdBy: 'operator' })).message).toMatch(/that time has passed/);
+    expect(
+      refusal(() =>
+        cron.add({ agent: 'ticker', schedule: '* * * * *', message: 'x', tz: 'Nowhere/Land', createdBy: 'operator' }),
+      ).message,
+    ).toMatch(/unknown time zone "Nowhere\/Land"/);
+    expect(
+      refusal(() =>
+        cron.add({ agent: 'ticker', schedule: 'at 2020-01-01T00:00Z', message: 'x', createdBy: 'operator' }),
+      ).message,
+    ).toMatch(/that time has passed/);
     expect(cron.list()).toHaveLength(1);
   });
 
   it('stops an agent from adding more than MAX_AGENT_JOBS jobs; the operator is not limited', () => {
     const cron = scheduler();
-    for (let i = 0; i < MAX_AGENT_JOBS; i += 1) cron.add({ agent: 'ticker', schedule: 'every 1h', message: `job ${i}`, createdBy: 'agent' });
-    expect(() => cron.add({ agent: 'ticker', schedule: 'every 1h', message: 'one more', createdBy: 'agent' })).toThrow(`ticker already has ${MAX_AGENT_JOBS} cron jobs`);
-    expect(cron.add({ agent: 'ticker', schedule: 'every 1h', message: 'operator', createdBy: 'operator' }).created_by).toBe('operator');
+    for (let i = 0; i < MAX_AGENT_JOBS; i += 1)
+      cron.add({ agent: 'ticker', schedule: 'every 1h', message: `job ${i}`, createdBy: 'agent' });
+    expect(() => cron.add({ agent: 'ticker', schedule: 'every 1h', message: 'one more', createdBy: 'agent' })).toThrow(
+      `ticker already has ${MAX_AGENT_JOBS} cron jobs`,
+    );
+    expect(
+      cron.add({ agent: 'ticker', schedule: 'every 1h', message: 'operator', createdBy: 'operator' }).created_by,
+    ).toBe('operator');
   });
 });
 
@@ -96,13 +136,26 @@ describe('firing', () => {
     cron.runDue();
     const [item] = laneItems();
     expect(item).toMatchObject({ kind: 'cron', status: 'queued' });
-    expect(TriggerBodySchema.parse(JSON.parse(item?.body ?? '{}'))).toEqual({ source: 'cron', title: `job ${job.id} (every 10s)`, text: 'tick' });
+    expect(TriggerBodySchema.parse(JSON.parse(item?.body ?? '{}'))).toEqual({
+      source: 'cron',
+      title: `job ${job.id} (every 10s)`,
+      text: 'tick',
+    });
     expect(kicked).toEqual(['ticker']);
     const [run] = cron.runs(job.id, 10);
-    expect(run).toMatchObject({ trigger: 'schedule', status: 'pending', lane_item: item?.id, scheduled_for: '2030-01-01T00:00:10.000Z' });
+    expect(run).toMatchObject({
+      trigger: 'schedule',
+      status: 'pending',
+      lane_item: item?.id,
+      scheduled_for: '2030-01-01T00:00:10.000Z',
+    });
     // The run's id is the lane item's trace, so the turn's LLM calls are booked under it.
     expect(item?.trace).toBe(run?.id);
-    expect(cron.list()[0]).toMatchObject({ next_run: '2030-01-01T00:00:20.000Z', last_run: '2030-01-01T00:00:10.000Z', last_status: 'pending' });
+    expect(cron.list()[0]).toMatchObject({
+      next_run: '2030-01-01T00:00:20.000Z',
+      last_run: '2030-01-01T00:00:10.000Z',
+      last_status: 'pending',
+    });
   });
 
   it('never runs a job twice at once: a firing while the previous item is queued or in flight is skipped with the reason', () => {
@@ -137,13 +190,21 @@ describe('firing', () => {
     const job = cron.add({ agent: 'ghost', schedule: 'every 1m', message: 'boo', createdBy: 'operator' });
     clock = T0 + 60_000;
     cron.runDue();
-    expect(cron.runs(job.id, 1)[0]).toMatchObject({ status: 'skipped', reason: 'agent ghost is not in config/agents.yaml' });
+    expect(cron.runs(job.id, 1)[0]).toMatchObject({
+      status: 'skipped',
+      reason: 'agent ghost is not in config/agents.yaml',
+    });
     expect(laneItems()).toHaveLength(0);
   });
 
   it('fires a one-shot `at` job once and then disables it', () => {
     const cron = scheduler();
-    const job = cron.add({ agent: 'ticker', schedule: 'at 2030-01-01T00:01:00Z', message: 'once', createdBy: 'operator' });
+    const job = cron.add({
+      agent: 'ticker',
+      schedule: 'at 2030-01-01T00:01:00Z',
+      message: 'once',
+      createdBy: 'operator',
+    });
     clock = T0 + 120_000;
     cron.runDue();
     deliverNext();
@@ -193,20 +254,32 @@ describe('runs missed while the mesh was down', () => {
     const restarted = scheduler();
     restarted.catchUp();
     expect(laneItems()).toHaveLength(1);
-    expect(restarted.runs(job.id, 10)).toEqual([expect.objectContaining({ trigger: 'missed', status: 'pending', scheduled_for: '2030-01-01T00:01:00.000Z' })]);
+    expect(restarted.runs(job.id, 10)).toEqual([
+      expect.objectContaining({ trigger: 'missed', status: 'pending', scheduled_for: '2030-01-01T00:01:00.000Z' }),
+    ]);
     expect(restarted.list()[0]?.next_run).toBe('2030-01-01T00:11:00.000Z');
     restarted.runDue();
     expect(laneItems()).toHaveLength(1);
   });
 
   it('records a missed run as skipped, without waking the agent, when the job says missed: skip', () => {
-    const job = scheduler().add({ agent: 'ticker', schedule: '0 9 * * *', message: 'standup', missed: 'skip', createdBy: 'operator' });
+    const job = scheduler().add({
+      agent: 'ticker',
+      schedule: '0 9 * * *',
+      message: 'standup',
+      missed: 'skip',
+      createdBy: 'operator',
+    });
     clock = Date.parse('2030-01-01T12:00:00Z');
     const restarted = scheduler();
     restarted.catchUp();
     expect(laneItems()).toHaveLength(0);
     expect(restarted.runs(job.id, 10)).toEqual([
-      expect.objectContaining({ trigger: 'missed', status: 'skipped', reason: 'missed while the mesh was down (due 2030-01-01T09:00:00.000Z); the job says missed: skip' }),
+      expect.objectContaining({
+        trigger: 'missed',
+        status: 'skipped',
+        reason: 'missed while the mesh was down (due 2030-01-01T09:00:00.000Z); the job says missed: skip',
+      }),
     ]);
     expect(restarted.list()[0]?.next_run).toBe('2030-01-02T09:00:00.000Z');
   });

@@ -50,11 +50,22 @@ describe('host and origin checks', () => {
 
   it('serves the own host and origin, refuses every other', () => {
     expect(judgeRequest(facts, hosts)).toEqual({ action: 'serve' });
-    expect(judgeRequest({ ...facts, host: 'LOCALHOST:8420', origin: 'http://localhost:8420', method: 'POST' }, hosts)).toEqual({ action: 'serve' });
+    expect(
+      judgeRequest({ ...facts, host: 'LOCALHOST:8420', origin: 'http://localhost:8420', method: 'POST' }, hosts),
+    ).toEqual({ action: 'serve' });
     expect(judgeRequest({ ...facts, host: undefined }, hosts)).toMatchObject({ status: 403, code: 'foreign_host' });
-    expect(judgeRequest({ ...facts, host: 'attacker.test:8420' }, hosts)).toMatchObject({ status: 403, code: 'foreign_host' });
-    expect(judgeRequest({ ...facts, origin: 'http://127.0.0.1:8421' }, hosts)).toMatchObject({ status: 403, code: 'foreign_origin' });
-    expect(judgeRequest({ ...facts, origin: 'https://127.0.0.1:8420' }, hosts)).toMatchObject({ status: 403, code: 'foreign_origin' });
+    expect(judgeRequest({ ...facts, host: 'attacker.test:8420' }, hosts)).toMatchObject({
+      status: 403,
+      code: 'foreign_host',
+    });
+    expect(judgeRequest({ ...facts, origin: 'http://127.0.0.1:8421' }, hosts)).toMatchObject({
+      status: 403,
+      code: 'foreign_origin',
+    });
+    expect(judgeRequest({ ...facts, origin: 'https://127.0.0.1:8420' }, hosts)).toMatchObject({
+      status: 403,
+      code: 'foreign_origin',
+    });
     expect(judgeRequest({ ...facts, method: 'DELETE' }, hosts)).toMatchObject({ status: 403, code: 'origin_required' });
   });
 
@@ -74,6 +85,7 @@ describe('host and origin checks', () => {
 
 describe('dollar amounts on the page', () => {
   it('reads exactly as `legion costs` prints them', () => {
-    for (const amount of [0, 0.000123, 0.00037, 0.0042, 0.0099, 0.01, 0.5, 4.98, 12.345, 1234.5]) expect(usd(amount), String(amount)).toBe(formatUsd(amount));
+    for (const amount of [0, 0.000123, 0.00037, 0.0042, 0.0099, 0.01, 0.5, 4.98, 12.345, 1234.5])
+      expect(usd(amount), String(amount)).toBe(formatUsd(amount));
   });
 });

@@ -33,7 +33,10 @@ describe('checkAllowlist', () => {
   });
 
   it('warns that a bare or wildcard-port entry for this machine opens nothing, with the exact form to use', () => {
-    const result = checkAllowlist(rules({ scout: ['127.0.0.1', '192.168.77.5:*', 'localhost'] }, ['172.19.0.1']), FACTS);
+    const result = checkAllowlist(
+      rules({ scout: ['127.0.0.1', '192.168.77.5:*', 'localhost'] }, ['172.19.0.1']),
+      FACTS,
+    );
     expect(result.status).toBe('warn');
     expect(result.detail.split('\n')).toEqual([
       'config/permissions.yaml: default.allowed_domains: "172.19.0.1" points at this machine, where the egress proxy opens only an entry naming host:port exactly, so it opens nothing',
@@ -42,7 +45,9 @@ describe('checkAllowlist', () => {
       'config/permissions.yaml: agents.scout.allowed_domains: "192.168.77.5:*" points at this machine, where the egress proxy opens only an entry naming host:port exactly, so it opens nothing',
       'config/permissions.yaml: agents.scout.allowed_domains: "localhost" points at this machine, where the egress proxy opens only an entry naming host:port exactly, so it opens nothing',
     ]);
-    expect(result.hint?.split('\n')[1]).toBe('replace "127.0.0.1" with 127.0.0.1:<port> for the one service agents need, or remove it');
+    expect(result.hint?.split('\n')[1]).toBe(
+      'replace "127.0.0.1" with 127.0.0.1:<port> for the one service agents need, or remove it',
+    );
   });
 
   it('warns that an exact host:port entry really opens that port of this machine', () => {
@@ -53,21 +58,32 @@ describe('checkAllowlist', () => {
         'config/permissions.yaml: agents.scout.allowed_domains: "[::1]:6000" lets the agent reach port 6000 of this machine through the egress proxy',
       ].join('\n'),
     );
-    expect(result.hint).toContain('keep "127.0.0.1:8080" only if that service is meant for agents (never the admin API or a model server); otherwise remove it');
+    expect(result.hint).toContain(
+      'keep "127.0.0.1:8080" only if that service is meant for agents (never the admin API or a model server); otherwise remove it',
+    );
   });
 
   it('warns about entries for a model endpoint, local or public, that the proxy will never open', () => {
-    const result = checkAllowlist(rules({ scout: ['127.0.0.1:11434', '192.168.77.5:11434', 'api.openai.com', '*.openai.com', 'api.openai.com:8080'] }), FACTS);
+    const result = checkAllowlist(
+      rules({
+        scout: ['127.0.0.1:11434', '192.168.77.5:11434', 'api.openai.com', '*.openai.com', 'api.openai.com:8080'],
+      }),
+      FACTS,
+    );
     const lines = result.detail.split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[0]).toBe(
       'config/permissions.yaml: agents.scout.allowed_domains: "127.0.0.1:11434" points at the endpoint of LLM provider ollama (http://localhost:11434/v1); the egress proxy never lets an agent reach it, agents call models only through the mesh\'s metered LLM route',
     );
-    expect(lines.slice(1).map((line) => /"([^"]+)" points at the endpoint of LLM provider (\w+)/.exec(line)?.slice(1))).toEqual([
+    expect(
+      lines.slice(1).map((line) => /"([^"]+)" points at the endpoint of LLM provider (\w+)/.exec(line)?.slice(1)),
+    ).toEqual([
       ['192.168.77.5:11434', 'ollama'],
       ['api.openai.com', 'openai'],
       ['*.openai.com', 'openai'],
     ]);
-    expect(result.hint?.split('\n')[0]).toBe('remove "127.0.0.1:11434" from config/permissions.yaml: agents.scout.allowed_domains');
+    expect(result.hint?.split('\n')[0]).toBe(
+      'remove "127.0.0.1:11434" from config/permissions.yaml: agents.scout.allowed_domains',
+    );
   });
 });

@@ -4,7 +4,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkConfig, checkEnvFile, checkPermissionsFile, checkWorkflows, envFileState } from '../../src/cli/doctor/files.js';
+import {
+  checkConfig,
+  checkEnvFile,
+  checkPermissionsFile,
+  checkWorkflows,
+  envFileState,
+} from '../../src/cli/doctor/files.js';
 import { loadProject } from '../../src/shared/config/project.js';
 import { makeProject, type TestProject } from '../helpers/project.js';
 
@@ -20,9 +26,16 @@ function project(): TestProject {
 describe('checkEnvFile', () => {
   it('passes 0600 and stricter', () => {
     const p = project();
-    expect(checkEnvFile(envFileState(p.dir, 'linux'))).toEqual({ check: '.env', status: 'ok', detail: 'mode 600: only its owner may read it' });
+    expect(checkEnvFile(envFileState(p.dir, 'linux'))).toEqual({
+      check: '.env',
+      status: 'ok',
+      detail: 'mode 600: only its owner may read it',
+    });
     chmodSync(join(p.dir, '.env'), 0o400);
-    expect(checkEnvFile(envFileState(p.dir, 'linux'))).toMatchObject({ status: 'ok', detail: 'mode 400: only its owner may read it' });
+    expect(checkEnvFile(envFileState(p.dir, 'linux'))).toMatchObject({
+      status: 'ok',
+      detail: 'mode 400: only its owner may read it',
+    });
   });
 
   it('fails a .env its group or every user may read, with chmod 600 as the fix', () => {
@@ -35,13 +48,20 @@ describe('checkEnvFile', () => {
       hint: 'chmod 600 .env',
     });
     chmodSync(join(p.dir, '.env'), 0o640);
-    expect(checkEnvFile(envFileState(p.dir, 'linux'))).toMatchObject({ status: 'fail', detail: 'mode 640: its group may read or change the keys in it', hint: 'chmod 600 .env' });
+    expect(checkEnvFile(envFileState(p.dir, 'linux'))).toMatchObject({
+      status: 'fail',
+      detail: 'mode 640: its group may read or change the keys in it',
+      hint: 'chmod 600 .env',
+    });
   });
 
   it('is fine without a .env (the key checks report a missing key)', () => {
     const p = project();
     rmSync(join(p.dir, '.env'));
-    expect(checkEnvFile(envFileState(p.dir, 'linux'))).toMatchObject({ status: 'ok', detail: expect.stringContaining('no .env') });
+    expect(checkEnvFile(envFileState(p.dir, 'linux'))).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('no .env'),
+    });
   });
 });
 
@@ -49,7 +69,11 @@ describe('checkConfig', () => {
   it('loads a valid project and names its agents', () => {
     const p = project();
     const { result, project: loaded } = checkConfig(p.dir, {});
-    expect(result).toEqual({ check: 'config', status: 'ok', detail: 'config/mesh.yaml and config/agents.yaml are valid (agents: assistant)' });
+    expect(result).toEqual({
+      check: 'config',
+      status: 'ok',
+      detail: 'config/mesh.yaml and config/agents.yaml are valid (agents: assistant)',
+    });
     expect(loaded?.agents.assistant?.role).toBe('general assistant');
   });
 
@@ -66,13 +90,24 @@ describe('checkConfig', () => {
 
 describe('checkPermissionsFile', () => {
   it('says the starter policy applies when there is no file', () => {
-    expect(checkPermissionsFile(project().dir)).toMatchObject({ check: 'permissions', status: 'ok', detail: expect.stringContaining('the starter policy applies') });
+    expect(checkPermissionsFile(project().dir)).toMatchObject({
+      check: 'permissions',
+      status: 'ok',
+      detail: expect.stringContaining('the starter policy applies'),
+    });
   });
 
   it('passes a valid file and names who it lists', () => {
     const p = project();
-    writeFileSync(join(p.dir, 'config', 'permissions.yaml'), 'default:\n  allowed_apis: [llm]\nagents:\n  assistant:\n    allowed_apis: [llm]\n    blackboard_read: ["*"]\n');
-    expect(checkPermissionsFile(p.dir)).toEqual({ check: 'permissions', status: 'ok', detail: 'config/permissions.yaml is valid (agents: assistant, and a default entry)' });
+    writeFileSync(
+      join(p.dir, 'config', 'permissions.yaml'),
+      'default:\n  allowed_apis: [llm]\nagents:\n  assistant:\n    allowed_apis: [llm]\n    blackboard_read: ["*"]\n',
+    );
+    expect(checkPermissionsFile(p.dir)).toEqual({
+      check: 'permissions',
+      status: 'ok',
+      detail: 'config/permissions.yaml is valid (agents: assistant, and a default entry)',
+    });
   });
 
   it('fails an invalid file with the key path, and two files at once', () => {
@@ -84,19 +119,31 @@ describe('checkPermissionsFile', () => {
     expect(invalid.hint).toContain('starter policy');
 
     writeFileSync(join(p.dir, 'config', 'permissions.json'), '{}');
-    expect(checkPermissionsFile(p.dir)).toMatchObject({ status: 'fail', detail: 'config/permissions.yaml and config/permissions.json both exist: keep one of them' });
+    expect(checkPermissionsFile(p.dir)).toMatchObject({
+      status: 'fail',
+      detail: 'config/permissions.yaml and config/permissions.json both exist: keep one of them',
+    });
   });
 });
 
 describe('checkWorkflows', () => {
-  const pipeline = (agent: string) => `name: pipeline\nsteps:\n  - id: draft\n    agent: ${agent}\n    input: "\${trigger.payload}"\n`;
+  const pipeline = (agent: string) =>
+    `name: pipeline\nsteps:\n  - id: draft\n    agent: ${agent}\n    input: "\${trigger.payload}"\n`;
 
   it('passes no workflows, and valid ones by name', () => {
     const p = project();
-    expect(checkWorkflows(loadProject(p.dir, {}))).toEqual({ check: 'workflows', status: 'ok', detail: 'none in config/workflows' });
+    expect(checkWorkflows(loadProject(p.dir, {}))).toEqual({
+      check: 'workflows',
+      status: 'ok',
+      detail: 'none in config/workflows',
+    });
     mkdirSync(join(p.dir, 'config', 'workflows'));
     writeFileSync(join(p.dir, 'config', 'workflows', 'pipeline.yaml'), pipeline('assistant'));
-    expect(checkWorkflows(loadProject(p.dir, {}))).toEqual({ check: 'workflows', status: 'ok', detail: '1 valid in config/workflows: pipeline' });
+    expect(checkWorkflows(loadProject(p.dir, {}))).toEqual({
+      check: 'workflows',
+      status: 'ok',
+      detail: '1 valid in config/workflows: pipeline',
+    });
   });
 
   it('fails a workflow naming an agent that is not configured, naming the file and step', () => {
@@ -105,6 +152,8 @@ describe('checkWorkflows', () => {
     writeFileSync(join(p.dir, 'config', 'workflows', 'pipeline.yaml'), pipeline('ghost'));
     const result = checkWorkflows(loadProject(p.dir, {}));
     expect(result.status).toBe('fail');
-    expect(result.detail).toContain('config/workflows/pipeline.yaml: steps.draft.agent: unknown agent "ghost" (agents: assistant)');
+    expect(result.detail).toContain(
+      'config/workflows/pipeline.yaml: steps.draft.agent: unknown agent "ghost" (agents: assistant)',
+    );
   });
 });

@@ -17,8 +17,10 @@ function project(options: { meshYaml?: string; agentsYaml?: string; apiKey?: str
   return p;
 }
 
-const MESH_TWO_PROVIDERS = 'llm:\n  default_model: openai/gpt-4o-mini\n  embedding_model: openai/text-embedding-3-small\n  providers:\n    openai: {}\n    anthropic: {}\n';
-const AGENTS_TWO_PROVIDERS = 'agents:\n  writer:\n    role: writes\n  critic:\n    role: critiques\n    model: anthropic/claude-3-5-haiku-latest\n';
+const MESH_TWO_PROVIDERS =
+  'llm:\n  default_model: openai/gpt-4o-mini\n  embedding_model: openai/text-embedding-3-small\n  providers:\n    openai: {}\n    anthropic: {}\n';
+const AGENTS_TWO_PROVIDERS =
+  'agents:\n  writer:\n    role: writes\n  critic:\n    role: critiques\n    model: anthropic/claude-3-5-haiku-latest\n';
 
 describe('providersInUse', () => {
   it('lists each provider with what uses it', () => {
@@ -36,7 +38,13 @@ describe('checkKeys', () => {
   it('passes a key set in .env and says where it came from, never what it is', () => {
     const p = project();
     const results = checkKeys(loadProject(p.dir, {}), {});
-    expect(results).toEqual([{ check: 'key openai', status: 'ok', detail: 'LEGION_CRED_OPENAI_API_KEY is set in .env (used by llm.default_model, agent assistant)' }]);
+    expect(results).toEqual([
+      {
+        check: 'key openai',
+        status: 'ok',
+        detail: 'LEGION_CRED_OPENAI_API_KEY is set in .env (used by llm.default_model, agent assistant)',
+      },
+    ]);
     expect(JSON.stringify(results)).not.toMatch(/sk-/);
   });
 
@@ -52,7 +60,12 @@ describe('checkKeys', () => {
     const p = project({ meshYaml: MESH_TWO_PROVIDERS, agentsYaml: AGENTS_TWO_PROVIDERS });
     const results = checkKeys(loadProject(p.dir, {}), {});
     expect(results).toEqual([
-      { check: 'key openai', status: 'ok', detail: 'LEGION_CRED_OPENAI_API_KEY is set in .env (used by llm.default_model, agent writer, llm.embedding_model)' },
+      {
+        check: 'key openai',
+        status: 'ok',
+        detail:
+          'LEGION_CRED_OPENAI_API_KEY is set in .env (used by llm.default_model, agent writer, llm.embedding_model)',
+      },
       {
         check: 'key anthropic',
         status: 'fail',
@@ -66,24 +79,36 @@ describe('checkKeys', () => {
   it('needs no key for a local OpenAI-compatible server, and shows its URL without credentials', () => {
     const p = project({
       apiKey: null,
-      meshYaml: 'llm:\n  default_model: ollama/llama3.1\n  providers:\n    ollama: { kind: openai, base_url: "http://user:pw@127.0.0.1:11434/v1" }\n',
+      meshYaml:
+        'llm:\n  default_model: ollama/llama3.1\n  providers:\n    ollama: { kind: openai, base_url: "http://user:pw@127.0.0.1:11434/v1" }\n',
     });
     const results = checkKeys(loadProject(p.dir, {}), {});
     expect(results).toEqual([
-      { check: 'key ollama', status: 'ok', detail: 'no key needed: http://127.0.0.1:11434/v1 is an OpenAI-compatible server of its own (used by llm.default_model, agent assistant)' },
+      {
+        check: 'key ollama',
+        status: 'ok',
+        detail:
+          'no key needed: http://127.0.0.1:11434/v1 is an OpenAI-compatible server of its own (used by llm.default_model, agent assistant)',
+      },
     ]);
   });
 
   it('fails the default OpenAI endpoint without a key', () => {
     const p = project({ apiKey: null });
-    expect(checkKeys(loadProject(p.dir, {}), {})).toMatchObject([{ check: 'key openai', status: 'fail', hint: expect.stringContaining('LEGION_CRED_OPENAI_API_KEY') }]);
+    expect(checkKeys(loadProject(p.dir, {}), {})).toMatchObject([
+      { check: 'key openai', status: 'fail', hint: expect.stringContaining('LEGION_CRED_OPENAI_API_KEY') },
+    ]);
   });
 
   it('fails a base-URL override that is not a URL', () => {
     const p = project();
-    writeFileSync(join(p.dir, '.env'), `LEGION_CRED_OPENAI_API_KEY=${p.secret}\nLEGION_OPENAI_BASE_URL=not a url\n`, { mode: 0o600 });
+    writeFileSync(join(p.dir, '.env'), `LEGION_CRED_OPENAI_API_KEY=${p.secret}\nLEGION_OPENAI_BASE_URL=not a url\n`, {
+      mode: 0o600,
+    });
     const results = checkKeys(loadProject(p.dir, {}), {});
-    expect(results).toMatchObject([{ check: 'keys', status: 'fail', detail: expect.stringContaining('LEGION_OPENAI_BASE_URL: expected a URL') }]);
+    expect(results).toMatchObject([
+      { check: 'keys', status: 'fail', detail: expect.stringContaining('LEGION_OPENAI_BASE_URL: expected a URL') },
+    ]);
     expect(JSON.stringify(results)).not.toMatch(/sk-/);
   });
 });

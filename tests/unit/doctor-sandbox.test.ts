@@ -22,7 +22,9 @@ function project(runtime: string | undefined, agents: Record<string, { role: str
 
 describe('checkSandbox', () => {
   it('passes when auto finds gVisor', () => {
-    expect(checkSandbox({ engine: [runc, runsc], gvisorBinary: '/usr/bin/runsc' }, project(undefined, { a: { role: 'r' } }))).toEqual({
+    expect(
+      checkSandbox({ engine: [runc, runsc], gvisorBinary: '/usr/bin/runsc' }, project(undefined, { a: { role: 'r' } })),
+    ).toEqual({
       check: 'agent sandbox',
       status: 'ok',
       detail: 'agents run with a kernel of their own: a under runsc (auto)',
@@ -30,8 +32,15 @@ describe('checkSandbox', () => {
   });
 
   it('warns when auto falls back to runc, with every step to get gVisor', () => {
-    const result = checkSandbox({ engine: [runc], gvisorBinary: null }, project(undefined, { a: { role: 'r' }, b: { role: 'r' } }));
-    expect(result).toMatchObject({ status: 'warn', detail: 'a, b under runc (auto): no sandboxing runtime, so a kernel exploit inside an agent reaches the host kernel' });
+    const result = checkSandbox(
+      { engine: [runc], gvisorBinary: null },
+      project(undefined, { a: { role: 'r' }, b: { role: 'r' } }),
+    );
+    expect(result).toMatchObject({
+      status: 'warn',
+      detail:
+        'a, b under runc (auto): no sandboxing runtime, so a kernel exploit inside an agent reaches the host kernel',
+    });
     expect(result.hint).toContain('apt-get install runsc');
     expect(result.hint).toContain('"runtimeArgs": ["--network=host"]');
     expect(result.hint).toContain('kill -HUP $(pidof dockerd)');
@@ -45,19 +54,38 @@ describe('checkSandbox', () => {
   });
 
   it('warns about an agent pinned to runc where gVisor is registered, naming the config line', () => {
-    const result = checkSandbox({ engine: [runc, runsc], gvisorBinary: null }, project('runsc', { a: { role: 'r' }, b: { role: 'r', runtime: 'runc' } }));
-    expect(result).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^b under runc: no sandboxing runtime/) });
+    const result = checkSandbox(
+      { engine: [runc, runsc], gvisorBinary: null },
+      project('runsc', { a: { role: 'r' }, b: { role: 'r', runtime: 'runc' } }),
+    );
+    expect(result).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^b under runc: no sandboxing runtime/),
+    });
     expect(result.hint).toMatch(/^gVisor is registered: set runtime: auto/);
   });
 
   it('fails on a runtime the engine does not know, listing the known ones', () => {
-    const result = checkSandbox({ engine: [runc, runsc], gvisorBinary: null }, project(undefined, { a: { role: 'r', runtime: 'kata-runtime' } }));
-    expect(result).toMatchObject({ status: 'fail', detail: 'runtime "kata-runtime" (for a) is not registered with Docker, which knows: runc, runsc; legion start refuses it' });
+    const result = checkSandbox(
+      { engine: [runc, runsc], gvisorBinary: null },
+      project(undefined, { a: { role: 'r', runtime: 'kata-runtime' } }),
+    );
+    expect(result).toMatchObject({
+      status: 'fail',
+      detail:
+        'runtime "kata-runtime" (for a) is not registered with Docker, which knows: runc, runsc; legion start refuses it',
+    });
   });
 
   it('warns when gVisor is registered without --network=host', () => {
-    const result = checkSandbox({ engine: [runc, { ...runsc, args: [] }], gvisorBinary: null }, project(undefined, { a: { role: 'r' } }));
-    expect(result).toMatchObject({ status: 'warn', detail: expect.stringContaining('cannot run with network enabled in root network namespace') });
+    const result = checkSandbox(
+      { engine: [runc, { ...runsc, args: [] }], gvisorBinary: null },
+      project(undefined, { a: { role: 'r' } }),
+    );
+    expect(result).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('cannot run with network enabled in root network namespace'),
+    });
     expect(result.hint).toContain('"runtimeArgs": ["--network=host"]');
   });
 

@@ -28,10 +28,24 @@ function loadErrors(yaml: string): string[] {
 
 describe('parseDomainEntry', () => {
   it('reads a bare host as ports 80 and 443, host:port and host:* as written', () => {
-    expect(parseDomainEntry('API.GitHub.com')).toEqual({ text: 'API.GitHub.com', host: 'api.github.com', port: 'web', literalHost: true });
-    expect(parseDomainEntry('127.0.0.1:8080')).toEqual({ text: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, literalHost: true });
+    expect(parseDomainEntry('API.GitHub.com')).toEqual({
+      text: 'API.GitHub.com',
+      host: 'api.github.com',
+      port: 'web',
+      literalHost: true,
+    });
+    expect(parseDomainEntry('127.0.0.1:8080')).toEqual({
+      text: '127.0.0.1:8080',
+      host: '127.0.0.1',
+      port: 8080,
+      literalHost: true,
+    });
     expect(parseDomainEntry('intranet.corp:*')).toMatchObject({ host: 'intranet.corp', port: 'any' });
-    expect(parseDomainEntry('*.example.com:8443')).toMatchObject({ host: '*.example.com', port: 8443, literalHost: false });
+    expect(parseDomainEntry('*.example.com:8443')).toMatchObject({
+      host: '*.example.com',
+      port: 8443,
+      literalHost: false,
+    });
   });
 
   it('reads IPv6 bare or in brackets, in canonical form', () => {
@@ -41,7 +55,9 @@ describe('parseDomainEntry', () => {
   });
 
   it('says what is wrong with a malformed entry', () => {
-    expect(parseDomainEntry('example.com:99999')).toBe('"example.com:99999" has a bad port "99999": expected a number from 1 to 65535, or * for any port');
+    expect(parseDomainEntry('example.com:99999')).toBe(
+      '"example.com:99999" has a bad port "99999": expected a number from 1 to 65535, or * for any port',
+    );
     expect(parseDomainEntry('example.com:0')).toMatch(/bad port "0"/);
     expect(parseDomainEntry('example.com:')).toMatch(/bad port ""/);
     expect(parseDomainEntry('example.com:http')).toMatch(/bad port "http"/);
@@ -60,19 +76,36 @@ describe('matchDomain', () => {
     expect(matchDomain(entries, 'a', { host: 'x.y.example.com', port: 443 })).toEqual({ matched: true, exact: false });
     expect(matchDomain(entries, 'a', { host: 'x.example.com', port: 8443 })).toEqual({ matched: true, exact: false });
     expect(matchDomain(entries, 'a', { host: 'example.com', port: 443 })).toEqual({ matched: false, hostOnly: null });
-    expect(matchDomain(entries, 'a', { host: 'x.example.com', port: 22 })).toMatchObject({ matched: false, hostOnly: { text: '*.example.com' } });
+    expect(matchDomain(entries, 'a', { host: 'x.example.com', port: 22 })).toMatchObject({
+      matched: false,
+      hostOnly: { text: '*.example.com' },
+    });
   });
 
   it('is exact only for a literal host with a literal port', () => {
-    expect(matchDomain(['127.0.0.1:8080'], 'a', { host: '127.0.0.1', port: 8080 })).toEqual({ matched: true, exact: true });
-    expect(matchDomain(['127.0.0.1:*'], 'a', { host: '127.0.0.1', port: 8080 })).toEqual({ matched: true, exact: false });
+    expect(matchDomain(['127.0.0.1:8080'], 'a', { host: '127.0.0.1', port: 8080 })).toEqual({
+      matched: true,
+      exact: true,
+    });
+    expect(matchDomain(['127.0.0.1:*'], 'a', { host: '127.0.0.1', port: 8080 })).toEqual({
+      matched: true,
+      exact: false,
+    });
     expect(matchDomain(['127.0.0.1'], 'a', { host: '127.0.0.1', port: 80 })).toEqual({ matched: true, exact: false });
-    expect(matchDomain(['127.0.0.?:8080'], 'a', { host: '127.0.0.1', port: 8080 })).toEqual({ matched: true, exact: false });
+    expect(matchDomain(['127.0.0.?:8080'], 'a', { host: '127.0.0.1', port: 8080 })).toEqual({
+      matched: true,
+      exact: false,
+    });
   });
 
   it('substitutes the agent name', () => {
-    expect(matchDomain(['{agent}.svc.internal:9000'], 'scout', { host: 'scout.svc.internal', port: 9000 })).toEqual({ matched: true, exact: true });
-    expect(matchDomain(['{agent}.svc.internal:9000'], 'scout', { host: 'other.svc.internal', port: 9000 }).matched).toBe(false);
+    expect(matchDomain(['{agent}.svc.internal:9000'], 'scout', { host: 'scout.svc.internal', port: 9000 })).toEqual({
+      matched: true,
+      exact: true,
+    });
+    expect(
+      matchDomain(['{agent}.svc.internal:9000'], 'scout', { host: 'other.svc.internal', port: 9000 }).matched,
+    ).toBe(false);
   });
 });
 
@@ -87,6 +120,10 @@ describe('allowed_domains in config/permissions.yaml', () => {
   });
 
   it('loads every valid form', () => {
-    expect(loadErrors('agents:\n  scout:\n    allowed_domains: ["*.github.com", "127.0.0.1:8080", "intranet.corp:*", "[::1]:6000", "::1", "*.example.com:8443"]\n')).toEqual([]);
+    expect(
+      loadErrors(
+        'agents:\n  scout:\n    allowed_domains: ["*.github.com", "127.0.0.1:8080", "intranet.corp:*", "[::1]:6000", "::1", "*.example.com:8443"]\n',
+      ),
+    ).toEqual([]);
   });
 });

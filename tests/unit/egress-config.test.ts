@@ -39,9 +39,12 @@ describe('mesh.egress_port', () => {
   });
 
   it('refuses the agent API port, and port 65535 without an explicit egress_port', () => {
-    const message = 'config/mesh.yaml: mesh.egress_port: the egress proxy needs a port of its own: set mesh.egress_port to a port other than mesh.port';
+    const message =
+      'config/mesh.yaml: mesh.egress_port: the egress proxy needs a port of its own: set mesh.egress_port to a port other than mesh.port';
     expect(errorLines('mesh: { port: 9000, egress_port: 9000 }')).toEqual([message]);
     expect(errorLines('mesh: { port: 65535 }')).toEqual([message]);
-    expect(errorLines('mesh: { port: 9000, egress_port: 70000 }')).toEqual([expect.stringMatching(/^config\/mesh\.yaml: mesh\.egress_port: .*65535/)]);
+    expect(errorLines('mesh: { port: 9000, egress_port: 70000 }')).toEqual([
+      expect.stringMatching(/^config\/mesh\.yaml: mesh\.egress_port: .*65535/),
+    ]);
   });
 });

@@ -6,14 +6,29 @@
 // policies; DNS and the machine's interfaces are fixed tables, so every case is
 // deterministic.
 import { describe, expect, it, vi } from 'vitest';
-import { decideDestination, isNonPublicAddress, normalizeHost, type DestinationContext, type Resolver } from '../../src/mesh/egress/destination.js';
+import {
+  decideDestination,
+  isNonPublicAddress,
+  normalizeHost,
+  type DestinationContext,
+  type Resolver,
+} from '../../src/mesh/egress/destination.js';
 import { modelEndpoints, type ModelProvider } from '../../src/mesh/egress/model-endpoints.js';
-import { cronManagementAllowed, decide, domainAllowed, internetAllowed, type PermissionRules } from '../../src/shared/config/permissions/policy.js';
+import {
+  cronManagementAllowed,
+  decide,
+  domainAllowed,
+  internetAllowed,
+  type PermissionRules,
+} from '../../src/shared/config/permissions/policy.js';
 import { PermissionsFileSchema } from '../../src/shared/config/permissions/schema.js';
 import type { PermissionChecker } from '../../src/mesh/permissions/types.js';
 
 function checker(file: unknown): PermissionChecker {
-  const rules: PermissionRules = { policy: PermissionsFileSchema.parse(file), source: { kind: 'file', path: 'config/permissions.yaml' } };
+  const rules: PermissionRules = {
+    policy: PermissionsFileSchema.parse(file),
+    source: { kind: 'file', path: 'config/permissions.yaml' },
+  };
   return {
     check: (agent, permission, subject) => decide(rules, agent, permission, subject),
     checkDomain: (agent, host, port) => domainAllowed(rules, agent, { host, port }),
@@ -59,11 +74,23 @@ function context(dns: Resolver = DNS, providers: ModelProvider[] = []): Destinat
 }
 
 /** decideDestination for host:port (443 unless given) in the fixed context. */
-function check(perms: PermissionChecker, agent: string, host: string, dns: Resolver = DNS, port = 443): ReturnType<typeof decideDestination> {
+function check(
+  perms: PermissionChecker,
+  agent: string,
+  host: string,
+  dns: Resolver = DNS,
+  port = 443,
+): ReturnType<typeof decideDestination> {
   return decideDestination(perms, agent, { host, port }, context(dns));
 }
 
-function at(perms: PermissionChecker, agent: string, host: string, port: number, dns: Resolver = DNS): ReturnType<typeof decideDestination> {
+function at(
+  perms: PermissionChecker,
+  agent: string,
+  host: string,
+  port: number,
+  dns: Resolver = DNS,
+): ReturnType<typeof decideDestination> {
   return decideDestination(perms, agent, { host, port }, context(dns));
 }
 
@@ -89,7 +116,9 @@ describe('allowed_domains globs', () => {
   });
 
   it('does not allow the bare domain or a look-alike', async () => {
-    expect(await reasonOf(check(perms, 'scout', 'github.com', DNS))).toBe('scout may not connect to github.com:443: allowed_domains is ["*.github.com"], and can_use_internet is false [rule: allowed_domains]');
+    expect(await reasonOf(check(perms, 'scout', 'github.com', DNS))).toBe(
+      'scout may not connect to github.com:443: allowed_domains is ["*.github.com"], and can_use_internet is false [rule: allowed_domains]',
+    );
     expect((await check(perms, 'scout', 'evilgithub.com', DNS)).allowed).toBe(false);
   });
 
@@ -101,7 +130,9 @@ describe('allowed_domains globs', () => {
   it('gives an unlisted agent the default entry, and nothing without one', async () => {
     const withDefault = checker({ default: { allowed_domains: ['example.org'] }, agents: {} });
     expect((await check(withDefault, 'anyone', 'example.org', DNS)).allowed).toBe(true);
-    expect(await reasonOf(check(checker({ agents: {} }), 'anyone', 'example.org', DNS))).toMatch(/not listed in config\/permissions\.yaml and there is no default entry/);
+    expect(await reasonOf(check(checker({ agents: {} }), 'anyone', 'example.org', DNS))).toMatch(
+      /not listed in config\/permissions\.yaml and there is no default entry/,
+    );
   });
 
   it('refuses an empty host without asking DNS', async () => {
@@ -116,7 +147,10 @@ describe('can_use_internet', () => {
   const closed = checker({ agents: { hermit: {} } });
 
   it('allows any public host and public IP literal when true', async () => {
-    expect(await check(open, 'surfer', 'example.org', DNS)).toEqual({ allowed: true, addresses: ['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'] });
+    expect(await check(open, 'surfer', 'example.org', DNS)).toEqual({
+      allowed: true,
+      addresses: ['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'],
+    });
     expect(await check(open, 'surfer', '93.184.215.14', DNS)).toEqual({ allowed: true, addresses: ['93.184.215.14'] });
   });
 
@@ -127,17 +161,23 @@ describe('can_use_internet', () => {
 
   it('never lets can_use_internet reach private, loopback or link-local addresses', async () => {
     for (const host of ['10.0.0.5', '192.168.1.1', '169.254.169.254', '100.64.0.1', 'fd00::1', 'fe80::2']) {
-      expect(await reasonOf(check(open, 'surfer', host, DNS)), host).toMatch(/is a private, loopback or link-local address, reachable only when listed in allowed_domains \[rule: private_address\]$/);
+      expect(await reasonOf(check(open, 'surfer', host, DNS)), host).toMatch(
+        /is a private, loopback or link-local address, reachable only when listed in allowed_domains \[rule: private_address\]$/,
+      );
     }
     for (const host of ['127.0.0.1', '172.19.0.1', '0.0.0.0', '::1', 'fe80::1']) {
       expect(await ruleOf(check(open, 'surfer', host, DNS)), host).toBe('host_address');
     }
-    expect(await reasonOf(check(open, 'surfer', 'intranet.corp', DNS))).toMatch(/intranet\.corp is 10\.1\.2\.3, a private/);
+    expect(await reasonOf(check(open, 'surfer', 'intranet.corp', DNS))).toMatch(
+      /intranet\.corp is 10\.1\.2\.3, a private/,
+    );
     expect(await reasonOf(check(open, 'surfer', 'metadata.example.org', DNS))).toMatch(/169\.254\.169\.254/);
   });
 
   it('refuses a name when any of its addresses is private (DNS rebinding)', async () => {
-    expect(await reasonOf(check(open, 'surfer', 'rebind.example.org', DNS))).toMatch(/rebind\.example\.org is 127\.0\.0\.1/);
+    expect(await reasonOf(check(open, 'surfer', 'rebind.example.org', DNS))).toMatch(
+      /rebind\.example\.org is 127\.0\.0\.1/,
+    );
   });
 });
 
@@ -151,7 +191,9 @@ describe('private addresses listed explicitly', () => {
   });
 
   it('allows a listed IPv6 literal given in brackets, or bare without a port', async () => {
-    expect(await check(checker({ agents: { dev: { allowed_domains: ['fd00::7'] } } }), 'dev', '[fd00::7]', DNS)).toEqual({ allowed: true, addresses: ['fd00::7'] });
+    expect(
+      await check(checker({ agents: { dev: { allowed_domains: ['fd00::7'] } } }), 'dev', '[fd00::7]', DNS),
+    ).toEqual({ allowed: true, addresses: ['fd00::7'] });
     const withPort = checker({ agents: { dev: { allowed_domains: ['[fd00:0:0::7]:8080'] } } });
     expect(await at(withPort, 'dev', '[fd00::7]', 8080)).toEqual({ allowed: true, addresses: ['fd00::7'] });
     expect((await at(withPort, 'dev', 'fd00::7', 443)).allowed).toBe(false);
@@ -168,12 +210,17 @@ describe('IPv4-mapped IPv6', () => {
     for (const host of ['::FFFF:10.0.0.1', '::ffff:a9fe:a9fe', '[0:0:0:0:0:ffff:a00:1]']) {
       expect(await reasonOf(check(open, 'surfer', host, DNS)), host).toMatch(/private, loopback or link-local/);
     }
-    expect(await reasonOf(check(open, 'surfer', 'mapped.example.org', DNS))).toMatch(/mapped\.example\.org is 127\.0\.0\.1, an address of this machine/);
+    expect(await reasonOf(check(open, 'surfer', 'mapped.example.org', DNS))).toMatch(
+      /mapped\.example\.org is 127\.0\.0\.1, an address of this machine/,
+    );
   });
 
   it('treats a mapped public address as public', async () => {
     expect(isNonPublicAddress('::ffff:93.184.215.14')).toBe(false);
-    expect(await check(open, 'surfer', '::ffff:93.184.215.14', DNS)).toEqual({ allowed: true, addresses: ['93.184.215.14'] });
+    expect(await check(open, 'surfer', '::ffff:93.184.215.14', DNS)).toEqual({
+      allowed: true,
+      addresses: ['93.184.215.14'],
+    });
   });
 });
 
@@ -181,7 +228,9 @@ describe('resolution', () => {
   const open = checker({ agents: { surfer: { can_use_internet: true, allowed_domains: ['*.corp'] } } });
 
   it('refuses with the resolver error when a name does not resolve', async () => {
-    expect(await reasonOf(check(open, 'surfer', 'nowhere.invalid', DNS))).toMatch(/nowhere\.invalid could not be resolved \(getaddrinfo ENOTFOUND nowhere\.invalid\)/);
+    expect(await reasonOf(check(open, 'surfer', 'nowhere.invalid', DNS))).toMatch(
+      /nowhere\.invalid could not be resolved \(getaddrinfo ENOTFOUND nowhere\.invalid\)/,
+    );
   });
 
   it('refuses a name without addresses, even when listed', async () => {
@@ -204,7 +253,9 @@ describe('resolution', () => {
 });
 
 describe('ports', () => {
-  const perms = checker({ agents: { dev: { allowed_domains: ['example.org', 'api.github.com:8443', 'intranet.corp:*', '*.github.com:22'] } } });
+  const perms = checker({
+    agents: { dev: { allowed_domains: ['example.org', 'api.github.com:8443', 'intranet.corp:*', '*.github.com:22'] } },
+  });
 
   it('a bare host allows ports 80 and 443 only, and the refusal says which entry to add', async () => {
     expect((await at(perms, 'dev', 'example.org', 80)).allowed).toBe(true);
@@ -220,7 +271,9 @@ describe('ports', () => {
     expect((await at(perms, 'dev', 'intranet.corp', 5432)).allowed).toBe(true);
     expect((await at(perms, 'dev', 'intranet.corp', 1)).allowed).toBe(true);
     expect((await at(perms, 'dev', 'a.b.github.com', 22)).allowed).toBe(true);
-    expect(await reasonOf(at(perms, 'dev', 'a.b.github.com', 23))).toMatch(/"\*\.github\.com:22" allows port 22 only \(add "\*\.github\.com:23" for this port\)/);
+    expect(await reasonOf(at(perms, 'dev', 'a.b.github.com', 23))).toMatch(
+      /"\*\.github\.com:22" allows port 22 only \(add "\*\.github\.com:23" for this port\)/,
+    );
   });
 
   it('a port does not open a public host to can_use_internet agents any wider', async () => {
@@ -230,11 +283,29 @@ describe('ports', () => {
 });
 
 describe('addresses of this machine', () => {
-  const open = checker({ agents: { surfer: { can_use_internet: true, allowed_domains: ['127.0.0.1', '192.168.77.5', '*.lan:*', '127.0.0.*:8080', '172.19.0.1:*'] } } });
-  const exact = checker({ agents: { dev: { allowed_domains: ['127.0.0.1:8080', '192.168.77.5:9000', 'myhost.lan:7000', '[::1]:6000'] } } });
+  const open = checker({
+    agents: {
+      surfer: {
+        can_use_internet: true,
+        allowed_domains: ['127.0.0.1', '192.168.77.5', '*.lan:*', '127.0.0.*:8080', '172.19.0.1:*'],
+      },
+    },
+  });
+  const exact = checker({
+    agents: { dev: { allowed_domains: ['127.0.0.1:8080', '192.168.77.5:9000', 'myhost.lan:7000', '[::1]:6000'] } },
+  });
 
   it('refuses loopback, every interface address and the docker bridge whatever can_use_internet and non-exact entries say', async () => {
-    for (const [host, port] of [['127.0.0.1', 80], ['127.0.0.1', 8080], ['192.168.77.5', 443], ['myhost.lan', 7000], ['172.19.0.1', 8420], ['127.0.0.2', 8080], ['fe80::1', 443], ['::', 443]] as const) {
+    for (const [host, port] of [
+      ['127.0.0.1', 80],
+      ['127.0.0.1', 8080],
+      ['192.168.77.5', 443],
+      ['myhost.lan', 7000],
+      ['172.19.0.1', 8420],
+      ['127.0.0.2', 8080],
+      ['fe80::1', 443],
+      ['::', 443],
+    ] as const) {
       expect(await ruleOf(at(open, 'surfer', host, port)), `${host}:${port}`).toBe('host_address');
     }
     expect(await reasonOf(at(open, 'surfer', '192.168.77.5', 8420))).toBe(
@@ -264,11 +335,17 @@ describe('addresses of this machine', () => {
 
   it('reads the interfaces at each decision', async () => {
     const addresses = new Set<string>();
-    const live: DestinationContext = { resolve: DNS, hostAddresses: () => addresses, modelEndpoints: modelEndpoints(() => [], DNS) };
+    const live: DestinationContext = {
+      resolve: DNS,
+      hostAddresses: () => addresses,
+      modelEndpoints: modelEndpoints(() => [], DNS),
+    };
     const public_ = checker({ agents: { surfer: { can_use_internet: true } } });
     expect((await decideDestination(public_, 'surfer', { host: '93.184.215.14', port: 443 }, live)).allowed).toBe(true);
     addresses.add('93.184.215.14');
-    expect(await ruleOf(decideDestination(public_, 'surfer', { host: '93.184.215.14', port: 443 }, live))).toBe('host_address');
+    expect(await ruleOf(decideDestination(public_, 'surfer', { host: '93.184.215.14', port: 443 }, live))).toBe(
+      'host_address',
+    );
   });
 });
 
@@ -278,9 +355,22 @@ describe('model endpoints', () => {
     { name: 'openai', baseUrl: 'https://api.openai.com/v1' },
   ];
   const perms = checker({
-    agents: { dev: { can_use_internet: true, allowed_domains: ['127.0.0.1:11434', 'localhost:11434', '192.168.77.5:11434', '127.0.0.1:11435', 'api.openai.com', 'openai-alias.example'] } },
+    agents: {
+      dev: {
+        can_use_internet: true,
+        allowed_domains: [
+          '127.0.0.1:11434',
+          'localhost:11434',
+          '192.168.77.5:11434',
+          '127.0.0.1:11435',
+          'api.openai.com',
+          'openai-alias.example',
+        ],
+      },
+    },
   });
-  const decideAt = (host: string, port: number, list = providers) => decideDestination(perms, 'dev', { host, port }, context(DNS, list));
+  const decideAt = (host: string, port: number, list = providers) =>
+    decideDestination(perms, 'dev', { host, port }, context(DNS, list));
 
   it('refuses a local model server at every address of this machine, even when an entry names it exactly', async () => {
     for (const host of ['127.0.0.1', 'localhost', '192.168.77.5', '[::ffff:127.0.0.1]', '2130706433']) {
@@ -303,8 +393,13 @@ describe('model endpoints', () => {
   it('decides without the addresses of a provider whose DNS never answers, by name', async () => {
     vi.useFakeTimers();
     try {
-      const hanging: Resolver = async (host) => (host === 'llm.slow.example' ? new Promise<string[]>(() => undefined) : DNS(host));
-      const slow: DestinationContext = { resolve: fakeDns({ 'llm.slow.example': ['203.0.113.80'], 'example.org': ['93.184.215.14'] }), hostAddresses: () => HOST_ADDRESSES, modelEndpoints: modelEndpoints(() => [{ name: 'slow', baseUrl: 'https://llm.slow.example' }], hanging) };
+      const hanging: Resolver = async (host) =>
+        host === 'llm.slow.example' ? new Promise<string[]>(() => undefined) : DNS(host);
+      const slow: DestinationContext = {
+        resolve: fakeDns({ 'llm.slow.example': ['203.0.113.80'], 'example.org': ['93.184.215.14'] }),
+        hostAddresses: () => HOST_ADDRESSES,
+        modelEndpoints: modelEndpoints(() => [{ name: 'slow', baseUrl: 'https://llm.slow.example' }], hanging),
+      };
       const open = checker({ agents: { surfer: { can_use_internet: true } } });
       const byName = decideDestination(open, 'surfer', { host: 'llm.slow.example', port: 443 }, slow);
       const other = decideDestination(open, 'surfer', { host: 'example.org', port: 443 }, slow);
@@ -318,14 +413,24 @@ describe('model endpoints', () => {
 
   it('still refuses by name when the provider does not resolve, and follows the provider list as it changes', async () => {
     const unresolved = [{ name: 'remote', baseUrl: 'https://llm.nowhere.invalid:8000' }];
-    const noDns: DestinationContext = { resolve: DNS, hostAddresses: () => HOST_ADDRESSES, modelEndpoints: modelEndpoints(() => unresolved, fakeDns({})) };
+    const noDns: DestinationContext = {
+      resolve: DNS,
+      hostAddresses: () => HOST_ADDRESSES,
+      modelEndpoints: modelEndpoints(() => unresolved, fakeDns({})),
+    };
     const listed = checker({ agents: { dev: { allowed_domains: ['llm.nowhere.invalid:8000'] } } });
     const dns = fakeDns({ 'llm.nowhere.invalid': ['203.0.113.50'] });
-    expect(await ruleOf(decideDestination(listed, 'dev', { host: 'llm.nowhere.invalid', port: 8000 }, { ...noDns, resolve: dns }))).toBe('model_endpoint');
+    expect(
+      await ruleOf(
+        decideDestination(listed, 'dev', { host: 'llm.nowhere.invalid', port: 8000 }, { ...noDns, resolve: dns }),
+      ),
+    ).toBe('model_endpoint');
     const list: ModelProvider[] = [];
     const changing: DestinationContext = { ...context(), modelEndpoints: modelEndpoints(() => list, DNS) };
     expect((await decideDestination(perms, 'dev', { host: '127.0.0.1', port: 11434 }, changing)).allowed).toBe(true);
     list.push({ name: 'ollama', baseUrl: 'http://localhost:11434' });
-    expect(await ruleOf(decideDestination(perms, 'dev', { host: '127.0.0.1', port: 11434 }, changing))).toBe('model_endpoint');
+    expect(await ruleOf(decideDestination(perms, 'dev', { host: '127.0.0.1', port: 11434 }, changing))).toBe(
+      'model_endpoint',
+    );
   });
 });

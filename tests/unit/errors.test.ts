@@ -17,13 +17,27 @@ describe('error codes', () => {
   });
 
   it('keeps a received code legion knows, with its details', () => {
-    const err = receivedError({ code: 'provider_error', message: 'openai returned 500', provider: 'openai', status: 500 }, 'agent_error');
-    expect(err).toMatchObject({ code: 'provider_error', status: 502, message: 'openai returned 500', details: { provider: 'openai', status: 500 } });
+    const err = receivedError(
+      { code: 'provider_error', message: 'openai returned 500', provider: 'openai', status: 500 },
+      'agent_error',
+    );
+    expect(err).toMatchObject({
+      code: 'provider_error',
+      status: 502,
+      message: 'openai returned 500',
+      details: { provider: 'openai', status: 500 },
+    });
   });
 
   it('turns a received code it does not know into the fallback, naming the code in the message', () => {
-    const err = receivedError({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', message: 'Request body is too large' }, 'mesh_error');
-    expect(err.toBody()).toEqual({ code: 'mesh_error', message: 'Request body is too large (FST_ERR_CTP_BODY_TOO_LARGE)' });
+    const err = receivedError(
+      { code: 'FST_ERR_CTP_BODY_TOO_LARGE', message: 'Request body is too large' },
+      'mesh_error',
+    );
+    expect(err.toBody()).toEqual({
+      code: 'mesh_error',
+      message: 'Request body is too large (FST_ERR_CTP_BODY_TOO_LARGE)',
+    });
     expect(err.status).toBe(502);
   });
 

@@ -1,19 +1,38 @@
 // The health monitor's pure decisions: what one check means, the restart backoff
 // schedule, and the hourly restart cap.
 import { describe, expect, it } from 'vitest';
-import { decideRestart, HOUR_MS, judgeCheck, restartDelayMs, restartsWithinHour } from '../../src/mesh/runtime/health.js';
+import {
+  decideRestart,
+  HOUR_MS,
+  judgeCheck,
+  restartDelayMs,
+  restartsWithinHour,
+} from '../../src/mesh/runtime/health.js';
 
 describe('judgeCheck', () => {
   it('calls an agent whose container is gone or exited dead at the first check', () => {
-    expect(judgeCheck({ state: null, answered: false }, 0, 3)).toEqual({ status: 'dead', reason: 'its container is gone' });
-    expect(judgeCheck({ state: 'exited', answered: false }, 0, 3)).toEqual({ status: 'dead', reason: 'its container is exited' });
+    expect(judgeCheck({ state: null, answered: false }, 0, 3)).toEqual({
+      status: 'dead',
+      reason: 'its container is gone',
+    });
+    expect(judgeCheck({ state: 'exited', answered: false }, 0, 3)).toEqual({
+      status: 'dead',
+      reason: 'its container is exited',
+    });
   });
 
   it('counts unanswered checks of a running container and calls it dead at the threshold', () => {
     const silent = { state: 'running', answered: false };
-    expect(judgeCheck(silent, 0, 3)).toEqual({ status: 'failing', failures: 1, reason: 'it did not answer GET /health 1 time in a row' });
+    expect(judgeCheck(silent, 0, 3)).toEqual({
+      status: 'failing',
+      failures: 1,
+      reason: 'it did not answer GET /health 1 time in a row',
+    });
     expect(judgeCheck(silent, 1, 3)).toMatchObject({ status: 'failing', failures: 2 });
-    expect(judgeCheck(silent, 2, 3)).toEqual({ status: 'dead', reason: 'it did not answer GET /health 3 times in a row' });
+    expect(judgeCheck(silent, 2, 3)).toEqual({
+      status: 'dead',
+      reason: 'it did not answer GET /health 3 times in a row',
+    });
   });
 
   it('is ok when the agent answers, whatever failed before', () => {
@@ -30,7 +49,9 @@ describe('judgeCheck', () => {
 
 describe('restart backoff', () => {
   it('restarts at once the first time in an hour, then doubles from one second up to a minute', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 20].map(restartDelayMs)).toEqual([0, 1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 20].map(restartDelayMs)).toEqual([
+      0, 1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000,
+    ]);
   });
 
   it('counts only the restarts of the last hour', () => {
@@ -52,7 +73,8 @@ describe('decideRestart', () => {
     const decision = decideRestart(history, now, 3, 'its container is exited');
     expect(decision).toEqual({
       action: 'fail',
-      reason: 'gave up after 3 restarts within an hour (mesh.health.max_restarts_per_hour is 3); last problem: its container is exited',
+      reason:
+        'gave up after 3 restarts within an hour (mesh.health.max_restarts_per_hour is 3); last problem: its container is exited',
     });
   });
 

@@ -42,7 +42,10 @@ function scheduler(): HeartbeatScheduler {
     store: new HeartbeatStore(db),
     lanes,
     blackboard,
-    permissions: { check: (_agent, _permission, key) => (key.startsWith('tasks/secret') ? { allowed: false, reason: 'no' } : { allowed: true }) },
+    permissions: {
+      check: (_agent, _permission, key) =>
+        key.startsWith('tasks/secret') ? { allowed: false, reason: 'no' } : { allowed: true },
+    },
     events,
     logger: silent,
     knownAgents: () => ['watcher'],
@@ -65,18 +68,31 @@ async function advance(hb: HeartbeatScheduler, ms: number): Promise<void> {
 }
 
 function heartbeatItems(): { id: string; body: string; status: string; trace: string | null }[] {
-  return db.prepare<[], { id: string; body: string; status: string; trace: string | null }>("SELECT id, body, status, trace FROM lane_items WHERE kind = 'heartbeat' ORDER BY seq").all();
+  return db
+    .prepare<[], { id: string; body: string; status: string; trace: string | null }>(
+      "SELECT id, body, status, trace FROM lane_items WHERE kind = 'heartbeat' ORDER BY seq",
+    )
+    .all();
 }
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'legion-heartbeat-'));
-  db = openMeshDb(join(dir, 'mesh.db'), [...eventsMigrations, ...lanesMigrations, ...blackboardMigrations, ...heartbeatMigrations]);
+  db = openMeshDb(join(dir, 'mesh.db'), [
+    ...eventsMigrations,
+    ...lanesMigrations,
+    ...blackboardMigrations,
+    ...heartbeatMigrations,
+  ]);
   clock = T0;
   lanes = new LaneStore(db);
   events = new EventLog(db, silent);
   blackboard = new BlackboardStore(db, { now: () => clock });
   config = { every: '1m', probes: ['pending_deliveries', { blackboard_changed: { prefix: 'tasks/' } }] };
-  agentReport = { workspace: { files: [], truncated: false }, disk: null, heartbeat_md: '# HEARTBEAT.md\n- look at tasks/ first' };
+  agentReport = {
+    workspace: { files: [], truncated: false },
+    disk: null,
+    heartbeat_md: '# HEARTBEAT.md\n- look at tasks/ first',
+  };
   probeCalls = 0;
   ready = true;
 });
@@ -94,7 +110,11 @@ describe('beats', () => {
     expect(beats.map((b) => b.outcome)).toEqual(['quiet', 'quiet', 'quiet', 'quiet']);
     expect(beats[3]?.findings).toEqual([
       { probe: 'pending_deliveries', fired: false, detail: 'no pub/sub events or messages queued' },
-      { probe: 'blackboard_changed tasks/', fired: false, detail: 'first beat: watching keys under "tasks/" from now on' },
+      {
+        probe: 'blackboard_changed tasks/',
+        fired: false,
+        detail: 'first beat: watching keys under "tasks/" from now on',
+      },
     ]);
     expect(heartbeatItems()).toEqual([]);
     expect(probeCalls).toBe(0);
@@ -118,7 +138,7 @@ describe('beats', () => {
     expect(probeCalls).toBe(1);
   });
 
-  it('does not count the agent\'s own writes or keys it may not read', async () => {
+  it("does not count the agent's own writes or keys it may not read", async () => {
     const hb = await begin();
     await advance(hb, 60_000);
     blackboard.set({ key: 'tasks/mine', value: 1, writer: 'watcher' });
@@ -133,7 +153,10 @@ describe('beats', () => {
     await advance(hb, 60_000);
     expect(heartbeatItems()).toHaveLength(1);
     await advance(hb, 60_000);
-    expect(hb.status('watcher').beats[0]).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/^the previous wake-up beat_\S+ is still queued$/) });
+    expect(hb.status('watcher').beats[0]).toMatchObject({
+      outcome: 'skipped',
+      reason: expect.stringMatching(/^the previous wake-up beat_\S+ is still queued$/),
+    });
     // The agent works its lane: the event, then the wake-up.
     const event = lanes.claimNext('watcher');
     lanes.complete(event?.id ?? '', 'handled');
@@ -151,7 +174,11 @@ describe('beats', () => {
     ready = false;
     const hb = await begin();
     await advance(hb, 60_000);
-    expect(hb.status('watcher').beats[0]).toMatchObject({ outcome: 'skipped', reason: 'watcher is not running', findings: [] });
+    expect(hb.status('watcher').beats[0]).toMatchObject({
+      outcome: 'skipped',
+      reason: 'watcher is not running',
+      findings: [],
+    });
   });
 });
 
@@ -178,7 +205,11 @@ describe('replies', () => {
     hb.settle(item, 'boss said hi; answered');
     const beat = hb.status('watcher').beats[0];
     expect(beat).toMatchObject({ outcome: 'reported', reply: 'boss said hi; answered' });
-    expect(events.list({}).find((e) => e.kind === 'heartbeat_reply')).toMatchObject({ agent: 'watcher', subject: beat?.id, detail: { reply: 'boss said hi; answered', calls: 2, cost_usd: 0.0015 } });
+    expect(events.list({}).find((e) => e.kind === 'heartbeat_reply')).toMatchObject({
+      agent: 'watcher',
+      subject: beat?.id,
+      detail: { reply: 'boss said hi; answered', calls: 2, cost_usd: 0.0015 },
+    });
   });
 
   it('records a wake-up whose lane item failed as an error', async () => {
@@ -200,10 +231,20 @@ describe('settings', () => {
   it('lets set_heartbeat override agents.yaml, keep the probes, and turn the heartbeat off', async () => {
     const hb = await begin();
     const set = hb.set('watcher', '10s', undefined);
-    expect(set).toMatchObject({ agent: 'watcher', every: '10s', source: 'set_heartbeat', probes: ['pending_deliveries', { blackboard_changed: { prefix: 'tasks/' } }], next_beat: '2030-01-01T00:00:10.000Z' });
+    expect(set).toMatchObject({
+      agent: 'watcher',
+      every: '10s',
+      source: 'set_heartbeat',
+      probes: ['pending_deliveries', { blackboard_changed: { prefix: 'tasks/' } }],
+      next_beat: '2030-01-01T00:00:10.000Z',
+    });
     await advance(hb, 10_000);
     expect(hb.status('watcher').beats).toHaveLength(1);
-    expect(hb.set('watcher', 'off', undefined)).toMatchObject({ every: null, source: 'set_heartbeat', next_beat: null });
+    expect(hb.set('watcher', 'off', undefined)).toMatchObject({
+      every: null,
+      source: 'set_heartbeat',
+      next_beat: null,
+    });
     await advance(hb, 600_000);
     expect(hb.status('watcher').beats).toHaveLength(1);
   });
@@ -212,7 +253,11 @@ describe('settings', () => {
     config = { every: '1m' };
     const hb = await begin();
     await advance(hb, 60_000);
-    expect(hb.status('watcher').beats[0]?.findings.map((f) => f.probe)).toEqual(['pending_deliveries', 'queued_items', 'heartbeat_rules']);
+    expect(hb.status('watcher').beats[0]?.findings.map((f) => f.probe)).toEqual([
+      'pending_deliveries',
+      'queued_items',
+      'heartbeat_rules',
+    ]);
     // A new scheduler (mesh restart) 20 s later beats 40 s later, on the old cadence.
     clock += 20_000;
     const restarted = await begin();

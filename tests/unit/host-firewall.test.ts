@@ -38,9 +38,14 @@ class FakeIptables {
         return ok();
       case '-S':
         if (!rules) return fail('iptables: No chain/target/match by that name.');
-        return ok([chain === 'INPUT' ? '-P INPUT ACCEPT' : `-N ${chain}`, ...rules.map((r) => `-A ${chain} ${r}`)].join('\n') + '\n');
+        return ok(
+          [chain === 'INPUT' ? '-P INPUT ACCEPT' : `-N ${chain}`, ...rules.map((r) => `-A ${chain} ${r}`)].join('\n') +
+            '\n',
+        );
       case '-C':
-        return rules?.includes(rest.join(' ')) ? ok() : fail('iptables: Bad rule (does a matching rule exist in that chain?).');
+        return rules?.includes(rest.join(' '))
+          ? ok()
+          : fail('iptables: Bad rule (does a matching rule exist in that chain?).');
       case '-I': {
         if (!rules) return fail('iptables: No chain/target/match by that name.');
         rules.splice(Number(rest[0]) - 1, 0, rest.slice(1).join(' '));
@@ -78,7 +83,13 @@ afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force
 function host(iptables: FakeIptables, overrides: Partial<FirewallHost> = {}): FirewallHost {
   const dir = mkdtempSync(join(tmpdir(), 'legion-firewall-'));
   dirs.push(dir);
-  return { iptables: iptables.run, missingRights: () => null, interfaceExists: () => true, lockPath: join(dir, 'lock'), ...overrides };
+  return {
+    iptables: iptables.run,
+    missingRights: () => null,
+    interfaceExists: () => true,
+    lockPath: join(dir, 'lock'),
+    ...overrides,
+  };
 }
 
 const MESH_A: HostFirewallSpec = { bridge: 'br-47dbb09481c7', gateway: '172.19.0.1', ports: [8420, 8421] };
@@ -89,7 +100,10 @@ describe('installHostFirewall', () => {
   it('installs the chain, its rules in order and one jump from INPUT', async () => {
     const fake = new FakeIptables();
     const result = await installHostFirewall(MESH_A, host(fake));
-    expect(result).toEqual({ enforced: true, detail: `agents reach only ports 8420, 8421 on this host (iptables chain ${FIREWALL_CHAIN} for br-47dbb09481c7)` });
+    expect(result).toEqual({
+      enforced: true,
+      detail: `agents reach only ports 8420, 8421 on this host (iptables chain ${FIREWALL_CHAIN} for br-47dbb09481c7)`,
+    });
     expect(fake.chains.get(FIREWALL_CHAIN)).toEqual([
       `-m conntrack --ctstate RELATED,ESTABLISHED ${TAG} -j ACCEPT`,
       `-d 172.19.0.1/32 -p tcp -m multiport --dports 8420,8421 ${TAG} -j ACCEPT`,
@@ -124,9 +138,14 @@ describe('installHostFirewall', () => {
 
   it('changes nothing without the rights, and says how to fix it', async () => {
     const fake = new FakeIptables();
-    const result = await installHostFirewall(MESH_A, host(fake, { missingRights: () => 'legion runs without root or CAP_NET_ADMIN' }));
+    const result = await installHostFirewall(
+      MESH_A,
+      host(fake, { missingRights: () => 'legion runs without root or CAP_NET_ADMIN' }),
+    );
     expect(result.enforced).toBe(false);
-    expect(result.detail).toMatch(/^legion runs without root or CAP_NET_ADMIN, so agents can reach every port of this host through 172\.19\.0\.1, not only the mesh's \(8420, 8421\)/);
+    expect(result.detail).toMatch(
+      /^legion runs without root or CAP_NET_ADMIN, so agents can reach every port of this host through 172\.19\.0\.1, not only the mesh's \(8420, 8421\)/,
+    );
     expect(result.detail).toContain('Start legion as root');
     for (const command of manualFirewallCommands(MESH_A)) expect(result.detail).toContain(command);
     expect(fake.calls).toEqual([]);
@@ -145,7 +164,9 @@ describe('installHostFirewall', () => {
     fake.failOn = '-N';
     const result = await installHostFirewall(MESH_A, host(fake));
     expect(result.enforced).toBe(false);
-    expect(result.detail).toMatch(/installing the firewall rules failed \(iptables -N LEGION-HOST failed: iptables: Permission denied/);
+    expect(result.detail).toMatch(
+      /installing the firewall rules failed \(iptables -N LEGION-HOST failed: iptables: Permission denied/,
+    );
   });
 
   it('waits for a lock held by a live process and takes over one left by a dead process', async () => {
@@ -170,7 +191,9 @@ describe('removeHostFirewall', () => {
     await installHostFirewall(MESH_A, h);
     await installHostFirewall(MESH_B, h);
     await removeHostFirewall(MESH_A, h);
-    expect(fake.chains.get(FIREWALL_CHAIN)?.filter((r) => r.includes('--dports'))).toEqual([`-d 172.19.0.1/32 -p tcp -m multiport --dports 9430,9431 ${TAG} -j ACCEPT`]);
+    expect(fake.chains.get(FIREWALL_CHAIN)?.filter((r) => r.includes('--dports'))).toEqual([
+      `-d 172.19.0.1/32 -p tcp -m multiport --dports 9430,9431 ${TAG} -j ACCEPT`,
+    ]);
     expect(fake.chains.get(FIREWALL_CHAIN)?.at(-1)).toMatch(/-j REJECT/);
     await removeHostFirewall(MESH_B, h);
     expect(fake.chains.has(FIREWALL_CHAIN)).toBe(false);
@@ -200,9 +223,15 @@ describe('missingFirewallRights', () => {
   });
 
   it('names what is missing', () => {
-    expect(missingFirewallRights('linux', status('0000000000000000'))).toBe('legion runs without root or CAP_NET_ADMIN');
-    expect(missingFirewallRights('linux', status('0000000000002fff'))).toBe('legion runs without root or CAP_NET_ADMIN');
-    expect(missingFirewallRights('darwin', status('000001fffeffffff'))).toMatch(/only installed on Linux \(this is darwin\)/);
+    expect(missingFirewallRights('linux', status('0000000000000000'))).toBe(
+      'legion runs without root or CAP_NET_ADMIN',
+    );
+    expect(missingFirewallRights('linux', status('0000000000002fff'))).toBe(
+      'legion runs without root or CAP_NET_ADMIN',
+    );
+    expect(missingFirewallRights('darwin', status('000001fffeffffff'))).toMatch(
+      /only installed on Linux \(this is darwin\)/,
+    );
     expect(missingFirewallRights('linux', () => 'Name:\tnode\n')).toMatch(/no CapEff/);
   });
 });

@@ -12,7 +12,8 @@ afterEach(() => roots.splice(0).forEach((d) => rmSync(d, { recursive: true, forc
 function fakeRoot(): string {
   const root = mkdtempSync(join(tmpdir(), 'legion-image-'));
   roots.push(root);
-  for (const dir of ['dist/agent', 'dist/shared', 'dist/mesh', 'agent-image/workspace']) mkdirSync(join(root, dir), { recursive: true });
+  for (const dir of ['dist/agent', 'dist/shared', 'dist/mesh', 'agent-image/workspace'])
+    mkdirSync(join(root, dir), { recursive: true });
   writeFileSync(join(root, 'Dockerfile.agent'), 'FROM x\n');
   writeFileSync(join(root, 'agent-image/package.json'), '{}');
   writeFileSync(join(root, 'agent-image/package-lock.json'), '{}');
@@ -56,11 +57,15 @@ describe('imageTag', () => {
 
 describe('agent-image/package.json', () => {
   it('pins the same versions as the root package.json', () => {
-    const read = (path: string) => JSON.parse(readFileSync(join(PACKAGE_ROOT, path), 'utf8')) as { dependencies: Record<string, string> };
+    const read = (path: string) =>
+      JSON.parse(readFileSync(join(PACKAGE_ROOT, path), 'utf8')) as { dependencies: Record<string, string> };
     const root = read('package.json').dependencies;
     const agent = read('agent-image/package.json').dependencies;
-    for (const [name, version] of Object.entries(agent)) expect({ name, version }).toEqual({ name, version: root[name] });
-    const lock = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'agent-image/package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string> }> };
+    for (const [name, version] of Object.entries(agent))
+      expect({ name, version }).toEqual({ name, version: root[name] });
+    const lock = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'agent-image/package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dependencies?: Record<string, string> }>;
+    };
     expect(lock.packages['']?.dependencies).toEqual(agent);
   });
 });

@@ -75,7 +75,9 @@ describe('depth cap', () => {
     const err = thrown(() => store.enqueue('worker', 'chat', {}, null));
     expect(err).toBeInstanceOf(LegionError);
     expect(err).toMatchObject({ code: 'lane_full', status: 429 });
-    expect((err as LegionError).message).toMatch(/lane of agent worker is full: 2 items queued or running, the cap is 2 \(mesh.lane_depth_cap/);
+    expect((err as LegionError).message).toMatch(
+      /lane of agent worker is full: 2 items queued or running, the cap is 2 \(mesh.lane_depth_cap/,
+    );
     expect(store.depth('worker')).toEqual({ queued: 1, inflight: 1 });
     expect(() => store.enqueue('other', 'message', message('3'), null)).not.toThrow();
   });
@@ -119,7 +121,10 @@ describe('a mesh restart', () => {
     store.claimNext('other');
     expect(store.requeueInflight()).toBe(1);
     expect(store.get(event)).toMatchObject({ status: 'queued' });
-    expect(store.get(chat)).toMatchObject({ status: 'failed', last_error: 'the mesh stopped before this chat turn ended' });
+    expect(store.get(chat)).toMatchObject({
+      status: 'failed',
+      last_error: 'the mesh stopped before this chat turn ended',
+    });
     expect(store.get(queuedChat)).toMatchObject({ status: 'failed' });
     expect(store.claimNext('worker')?.id).toBe(event);
   });
@@ -172,6 +177,8 @@ describe('ChatTurns', () => {
     cap = 1;
     const { chats } = turns();
     store.enqueue('worker', 'message', message('1'), null);
-    expect(() => chats.queue('worker', 'hello', 'tr_1', new AbortController().signal)).toThrow(expect.objectContaining({ code: 'lane_full' }));
+    expect(() => chats.queue('worker', 'hello', 'tr_1', new AbortController().signal)).toThrow(
+      expect.objectContaining({ code: 'lane_full' }),
+    );
   });
 });

@@ -26,7 +26,12 @@ const time = new Date('2031-05-01T09:07:00.000Z');
 
 describe('formatting', () => {
   it('writes a failed call with time, tool, arguments and error, bodies indented', () => {
-    const entry = formatErrorEntry({ time, tool: 'read_file', arguments: '{"path":"missing.txt"}', error: 'no such file: missing.txt\n## not a heading' });
+    const entry = formatErrorEntry({
+      time,
+      tool: 'read_file',
+      arguments: '{"path":"missing.txt"}',
+      error: 'no such file: missing.txt\n## not a heading',
+    });
     expect(entry).toBe(
       '## 2031-05-01T09:07:00.000Z · read_file failed\nArguments:\n    {"path":"missing.txt"}\nError:\n    no such file: missing.txt\n    ## not a heading',
     );
@@ -34,7 +39,12 @@ describe('formatting', () => {
   });
 
   it('caps arguments and error with a visible marker', () => {
-    const entry = formatErrorEntry({ time, tool: 'exec', arguments: 'a'.repeat(ERROR_ARGUMENTS_CAP_CHARS + 10), error: 'e'.repeat(ERROR_MESSAGE_CAP_CHARS + 3) });
+    const entry = formatErrorEntry({
+      time,
+      tool: 'exec',
+      arguments: 'a'.repeat(ERROR_ARGUMENTS_CAP_CHARS + 10),
+      error: 'e'.repeat(ERROR_MESSAGE_CAP_CHARS + 3),
+    });
     expect(entry).toContain(`${'a'.repeat(ERROR_ARGUMENTS_CAP_CHARS)}… [10 more characters not kept]`);
     expect(entry).toContain(`${'e'.repeat(ERROR_MESSAGE_CAP_CHARS)}… [3 more characters not kept]`);
     expect(entry.length).toBeLessThan(ERROR_ARGUMENTS_CAP_CHARS + ERROR_MESSAGE_CAP_CHARS + 200);
@@ -44,7 +54,9 @@ describe('formatting', () => {
     expect(formatCorrectionEntry({ time, text: 'Use metric units.\n\n# Always.', source: 'user' })).toBe(
       '## 2031-05-01T09:07:00.000Z · from the user (/correct)\n> Use metric units.\n>\n> # Always.',
     );
-    expect(formatCorrectionEntry({ time, text: 'Tea, not coffee.', source: 'agent' })).toMatch(/· noted by the agent \(note_correction\)\n> Tea, not coffee\.$/);
+    expect(formatCorrectionEntry({ time, text: 'Tea, not coffee.', source: 'agent' })).toMatch(
+      /· noted by the agent \(note_correction\)\n> Tea, not coffee\.$/,
+    );
   });
 });
 
@@ -62,7 +74,10 @@ describe('selectForPrompt', () => {
   it('stops at the character cap with an unbroken run of the newest', () => {
     const big = ['## old small', `## big ${'x'.repeat(PROMPT_MAX_CHARS - 20)}`, '## new small'];
     expect(selectForPrompt(big)).toEqual({ shown: ['## new small', big[1]], hidden: 1 });
-    expect(selectForPrompt([`## huge ${'x'.repeat(PROMPT_MAX_CHARS)}`, '## newest'])).toEqual({ shown: ['## newest'], hidden: 1 });
+    expect(selectForPrompt([`## huge ${'x'.repeat(PROMPT_MAX_CHARS)}`, '## newest'])).toEqual({
+      shown: ['## newest'],
+      hidden: 1,
+    });
   });
 });
 
@@ -88,27 +103,44 @@ describe('on disk', () => {
 
   it('appends entries oldest first under a preface and reads them back newest first', async () => {
     await recordToolError(workspace, { time, tool: 'exec', arguments: '{"command":"false"}', error: 'exit code 1' });
-    await recordToolError(workspace, { time: new Date(time.getTime() + 1000), tool: 'read_file', arguments: '{}', error: 'path: required' });
+    await recordToolError(workspace, {
+      time: new Date(time.getTime() + 1000),
+      tool: 'read_file',
+      arguments: '{}',
+      error: 'path: required',
+    });
     const text = await readFile(path.join(workspace, 'learnings', 'errors.md'), 'utf8');
     expect(text.startsWith('# Tool errors\n\n')).toBe(true);
     expect(text.indexOf('exec failed')).toBeLessThan(text.indexOf('read_file failed'));
     const learnings = await readLearningsForPrompt(workspace);
-    expect(learnings.errors.shown.map((e) => e.split('\n')[0])).toEqual(['## 2031-05-01T09:07:01.000Z · read_file failed', '## 2031-05-01T09:07:00.000Z · exec failed']);
+    expect(learnings.errors.shown.map((e) => e.split('\n')[0])).toEqual([
+      '## 2031-05-01T09:07:01.000Z · read_file failed',
+      '## 2031-05-01T09:07:00.000Z · exec failed',
+    ]);
     expect(learnings.corrections).toEqual({ shown: [], hidden: 0 });
   });
 
   it('keeps a hand-edited file intact and separates the next entry from it', async () => {
     await mkdir(path.join(workspace, 'learnings'));
-    await writeFile(path.join(workspace, 'learnings', 'corrections.md'), '# My corrections\n\n## earlier · by hand\n> keep me');
+    await writeFile(
+      path.join(workspace, 'learnings', 'corrections.md'),
+      '# My corrections\n\n## earlier · by hand\n> keep me',
+    );
     const result = await recordCorrection(workspace, { time, text: 'Be brief.', source: 'user' });
     expect(result).toEqual({ file: 'learnings/corrections.md', entries: 2 });
     const text = await readFile(path.join(workspace, 'learnings', 'corrections.md'), 'utf8');
-    expect(text).toBe('# My corrections\n\n## earlier · by hand\n> keep me\n\n## 2031-05-01T09:07:00.000Z · from the user (/correct)\n> Be brief.\n\n');
+    expect(text).toBe(
+      '# My corrections\n\n## earlier · by hand\n> keep me\n\n## 2031-05-01T09:07:00.000Z · from the user (/correct)\n> Be brief.\n\n',
+    );
   });
 
   it('rotates the oldest entries to the archive and keeps the newest', async () => {
     for (let i = 0; i <= ROTATE_AT_ENTRIES; i += 1) {
-      await recordCorrection(workspace, { time: new Date(time.getTime() + i * 1000), text: `correction ${i}`, source: 'user' });
+      await recordCorrection(workspace, {
+        time: new Date(time.getTime() + i * 1000),
+        text: `correction ${i}`,
+        source: 'user',
+      });
     }
     const main = parseEntries(await readFile(path.join(workspace, 'learnings', 'corrections.md'), 'utf8'));
     const archive = parseEntries(await readFile(path.join(workspace, 'learnings', 'corrections.archive.md'), 'utf8'));
@@ -124,7 +156,11 @@ describe('on disk', () => {
   });
 
   it('lets concurrent writers of one file all land, whole', async () => {
-    await Promise.all(Array.from({ length: 25 }, (_, i) => recordCorrection(workspace, { time, text: `parallel ${i}`, source: 'agent' })));
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        recordCorrection(workspace, { time, text: `parallel ${i}`, source: 'agent' }),
+      ),
+    );
     const entries = parseEntries(await readFile(path.join(workspace, 'learnings', 'corrections.md'), 'utf8')).entries;
     expect(entries).toHaveLength(25);
     expect(new Set(entries.map((e) => /parallel (\d+)/.exec(e)?.[1])).size).toBe(25);
@@ -132,9 +168,20 @@ describe('on disk', () => {
 
   it('records a correction through the note_correction tool', async () => {
     const ctx = { dataDir: workspace, workspaceDir: workspace, signal: new AbortController().signal, trace: null };
-    const done = await runToolCall([noteCorrectionTool], { id: 'c1', name: 'note_correction', arguments: '{"text":"  The user prefers tea.  "}' }, ctx);
-    expect(done).toEqual({ ok: true, output: 'noted in learnings/corrections.md (1 corrections on file); later sessions will see it' });
-    const refused = await runToolCall([noteCorrectionTool], { id: 'c2', name: 'note_correction', arguments: '{"text":"   "}' }, ctx);
+    const done = await runToolCall(
+      [noteCorrectionTool],
+      { id: 'c1', name: 'note_correction', arguments: '{"text":"  The user prefers tea.  "}' },
+      ctx,
+    );
+    expect(done).toEqual({
+      ok: true,
+      output: 'noted in learnings/corrections.md (1 corrections on file); later sessions will see it',
+    });
+    const refused = await runToolCall(
+      [noteCorrectionTool],
+      { id: 'c2', name: 'note_correction', arguments: '{"text":"   "}' },
+      ctx,
+    );
     expect(refused.ok).toBe(false);
     const learnings = await readLearningsForPrompt(workspace);
     expect(learnings.corrections.shown).toHaveLength(1);

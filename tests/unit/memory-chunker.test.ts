@@ -77,7 +77,12 @@ describe('chunkMarkdown', () => {
 
   it('moves a code fence whole into the next chunk instead of cutting it, and ignores headings inside it', () => {
     const prose = Array.from({ length: 5 }, (_, i) => sentence(i)).join('\n'); // ~1100 chars
-    const code = ['```ts', '# not a heading', ...Array.from({ length: 20 }, (_, i) => `const value${i} = compute(${i}); // step ${i}`), '```'];
+    const code = [
+      '```ts',
+      '# not a heading',
+      ...Array.from({ length: 20 }, (_, i) => `const value${i} = compute(${i}); // step ${i}`),
+      '```',
+    ];
     const content = ['## Setup', prose, ...code, 'After the code.'].join('\n');
     const chunks = chunkMarkdown('setup.md', content);
     const fenceStart = 7;
@@ -87,13 +92,21 @@ describe('chunkMarkdown', () => {
     for (const chunk of chunks) {
       const startsInside = chunk.startLine > fenceStart && chunk.startLine <= fenceEnd;
       const endsInside = chunk.endLine >= fenceStart && chunk.endLine < fenceEnd;
-      expect({ chunk: [chunk.startLine, chunk.endLine], startsInside, endsInside }).toEqual({ chunk: [chunk.startLine, chunk.endLine], startsInside: false, endsInside: false });
+      expect({ chunk: [chunk.startLine, chunk.endLine], startsInside, endsInside }).toEqual({
+        chunk: [chunk.startLine, chunk.endLine],
+        startsInside: false,
+        endsInside: false,
+      });
     }
     expectTextMatchesLines(content, chunks);
   });
 
   it('cuts a fence larger than a chunk at its lines, and treats an unclosed ~~~ fence as running to the end', () => {
-    const big = ['~~~', ...Array.from({ length: 120 }, (_, i) => `line ${i} of a very large generated listing`), '# still code'];
+    const big = [
+      '~~~',
+      ...Array.from({ length: 120 }, (_, i) => `line ${i} of a very large generated listing`),
+      '# still code',
+    ];
     const content = ['# Dump', ...big].join('\n');
     const chunks = chunkMarkdown('dump.md', content);
     expect(chunks.length).toBeGreaterThan(2);
@@ -121,7 +134,9 @@ describe('chunkMarkdown', () => {
 
   it('handles CRLF files, empty files and whitespace-only files', () => {
     const crlf = '# Title\r\nbody one\r\nbody two\r\n';
-    expect(chunkMarkdown('w.md', crlf)).toEqual([{ path: 'w.md', startLine: 1, endLine: 3, heading: '# Title', text: '# Title\nbody one\nbody two' }]);
+    expect(chunkMarkdown('w.md', crlf)).toEqual([
+      { path: 'w.md', startLine: 1, endLine: 3, heading: '# Title', text: '# Title\nbody one\nbody two' },
+    ]);
     expect(chunkMarkdown('e.md', '')).toEqual([]);
     expect(chunkMarkdown('s.md', '\n  \n\n')).toEqual([]);
   });

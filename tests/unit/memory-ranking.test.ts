@@ -41,7 +41,12 @@ describe('memory search ranking (BM25)', () => {
   });
 
   it('prefers the rarer, more specific term over a common one', async () => {
-    const common = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`recipes/r${i}.md`, `# Recipe ${i}\nA recipe with rice and beans, recipe number ${i}.\n`]));
+    const common = Object.fromEntries(
+      Array.from({ length: 8 }, (_, i) => [
+        `recipes/r${i}.md`,
+        `# Recipe ${i}\nA recipe with rice and beans, recipe number ${i}.\n`,
+      ]),
+    );
     const index = await indexOf({ ...common, 'zz-fish.md': '# Fish\nA recipe for tuna steak.\n' });
     const { results } = await index.search('tuna recipe', { limit: 3 });
     expect(results[0]!.path).toBe('zz-fish.md');
@@ -61,7 +66,16 @@ describe('memory search ranking (BM25)', () => {
   it('reports where each hit is: path, line range and heading trail', async () => {
     const index = await indexOf({ 'MEMORY.md': '# Facts\n\n## Cats\nMy cat is Whiskerino.\n\n## Dogs\nNo dogs.\n' });
     const { results } = await index.search("What's my cats name?");
-    expect(results).toEqual([{ path: 'MEMORY.md', start_line: 3, end_line: 4, heading: '# Facts > ## Cats', snippet: '## Cats My cat is Whiskerino.', score: 1 }]);
+    expect(results).toEqual([
+      {
+        path: 'MEMORY.md',
+        start_line: 3,
+        end_line: 4,
+        heading: '# Facts > ## Cats',
+        snippet: '## Cats My cat is Whiskerino.',
+        score: 1,
+      },
+    ]);
   });
 
   it('answers hostile or empty queries without throwing', async () => {

@@ -3,13 +3,33 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { planMatch, queryTerms, toFtsQuery } from '../../src/agent/memory/fts.js';
-import { CUT_MARKER, makeSnippet, rankCandidates, recencyFactor, type Candidate } from '../../src/agent/memory/search.js';
+import {
+  CUT_MARKER,
+  makeSnippet,
+  rankCandidates,
+  recencyFactor,
+  type Candidate,
+} from '../../src/agent/memory/search.js';
 
 describe('toFtsQuery', () => {
-  const hostile = ['"unbalanced', 'star* power', 'title:cats', '-negated', 'cat - dog', 'NEAR(cat dog)', 'cat AND OR NOT dog', '^start', '(paren', "it's", 'x" OR "y', '{col}: v', 'c++ / c#'];
+  const hostile = [
+    '"unbalanced',
+    'star* power',
+    'title:cats',
+    '-negated',
+    'cat - dog',
+    'NEAR(cat dog)',
+    'cat AND OR NOT dog',
+    '^start',
+    '(paren',
+    "it's",
+    'x" OR "y',
+    '{col}: v',
+    'c++ / c#',
+  ];
 
   it('turns any text into quoted terms joined by OR', () => {
-    expect(toFtsQuery('What is my cat\'s name?')).toBe('"cat" OR "name"');
+    expect(toFtsQuery("What is my cat's name?")).toBe('"cat" OR "name"');
     expect(toFtsQuery('title:cats -dogs "quoted*"')).toBe('"title" OR "cats" OR "dogs" OR "quoted"');
     expect(toFtsQuery('Ünïcode 東京 2025')).toBe('"ünïcode" OR "東京" OR "2025"');
     expect(toFtsQuery("don't forget c++ in x")).toBe('"don" OR "forget" OR "c" OR "x"');
@@ -49,16 +69,28 @@ describe('planMatch', () => {
   const documentCount = (term: string) => counts[term] ?? 0;
 
   it('matches every term on a small index, however common', () => {
-    expect(planMatch(['cat', 'agent', 'user'], documentCount, 4_999)).toEqual({ expression: '"cat" OR "agent" OR "user"', fallback: null });
+    expect(planMatch(['cat', 'agent', 'user'], documentCount, 4_999)).toEqual({
+      expression: '"cat" OR "agent" OR "user"',
+      fallback: null,
+    });
   });
 
   it('drops terms in a tenth of a large index while a rarer one remains', () => {
-    expect(planMatch(['user', 'whiskerino', 'cat'], documentCount, 70_000)).toEqual({ expression: '"user" OR "whiskerino" OR "cat"', fallback: null });
-    expect(planMatch(['user', 'whiskerino', 'cat'], documentCount, 30_000)).toEqual({ expression: '"whiskerino" OR "cat"', fallback: null });
+    expect(planMatch(['user', 'whiskerino', 'cat'], documentCount, 70_000)).toEqual({
+      expression: '"user" OR "whiskerino" OR "cat"',
+      fallback: null,
+    });
+    expect(planMatch(['user', 'whiskerino', 'cat'], documentCount, 30_000)).toEqual({
+      expression: '"whiskerino" OR "cat"',
+      fallback: null,
+    });
   });
 
   it('requires all terms when all are common, falling back to the rarest', () => {
-    expect(planMatch(['user', 'agent'], documentCount, 30_000)).toEqual({ expression: '"user" AND "agent"', fallback: '"agent"' });
+    expect(planMatch(['user', 'agent'], documentCount, 30_000)).toEqual({
+      expression: '"user" AND "agent"',
+      fallback: '"agent"',
+    });
   });
 
   it('does not count a lone term, and plans nothing for no terms', () => {
@@ -95,7 +127,10 @@ describe('rankCandidates', () => {
   });
 
   it('ranks by normalized BM25 alone in bm25 mode', () => {
-    const ranked = rankCandidates([candidate(1, 'a.md', 2, 0.9), candidate(2, 'b.md', 8, 0.1)], { vectorWeight: null, now });
+    const ranked = rankCandidates([candidate(1, 'a.md', 2, 0.9), candidate(2, 'b.md', 8, 0.1)], {
+      vectorWeight: null,
+      now,
+    });
     expect(ranked.map((r) => [r.candidate.id, r.score])).toEqual([
       [2, 1],
       [1, 0.25],
@@ -112,15 +147,24 @@ describe('rankCandidates', () => {
   });
 
   it('clamps negative similarity to zero and breaks ties by path', () => {
-    const ranked = rankCandidates([candidate(1, 'b.md', 5, -0.8), candidate(2, 'a.md', 5, 0)], { vectorWeight: 0.3, now });
+    const ranked = rankCandidates([candidate(1, 'b.md', 5, -0.8), candidate(2, 'a.md', 5, 0)], {
+      vectorWeight: 0.3,
+      now,
+    });
     expect(ranked.map((r) => r.candidate.path)).toEqual(['a.md', 'b.md']);
     expect(ranked[0]!.score).toBe(ranked[1]!.score);
   });
 
   it('decays daily logs by age when a half-life is given', () => {
-    const pool = [candidate(1, 'memory/2025-01-01.md', 5), candidate(2, 'memory/2025-03-10.md', 5), candidate(3, 'MEMORY.md', 4)];
+    const pool = [
+      candidate(1, 'memory/2025-01-01.md', 5),
+      candidate(2, 'memory/2025-03-10.md', 5),
+      candidate(3, 'MEMORY.md', 4),
+    ];
     expect(rankCandidates(pool, { vectorWeight: null, now }).map((r) => r.candidate.id)).toEqual([1, 2, 3]);
-    expect(rankCandidates(pool, { vectorWeight: null, now, recencyHalfLifeDays: 30 }).map((r) => r.candidate.id)).toEqual([2, 3, 1]);
+    expect(
+      rankCandidates(pool, { vectorWeight: null, now, recencyHalfLifeDays: 30 }).map((r) => r.candidate.id),
+    ).toEqual([2, 3, 1]);
   });
 });
 

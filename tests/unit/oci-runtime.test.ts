@@ -3,7 +3,13 @@
 // else start refuses it with the known ones. Also how `docker info` is read, and the
 // config keys that ask for a runtime.
 import { describe, expect, it } from 'vitest';
-import { chooseRuntime, engineRuntimes, gvisorLacksHostNetwork, isGvisor, isSandboxing } from '../../src/mesh/runtime/oci-runtime.js';
+import {
+  chooseRuntime,
+  engineRuntimes,
+  gvisorLacksHostNetwork,
+  isGvisor,
+  isSandboxing,
+} from '../../src/mesh/runtime/oci-runtime.js';
 import { AgentsFileSchema, MeshFileSchema } from '../../src/shared/config/schema.js';
 import { unsandboxedWarning } from '../../src/shared/sandbox.js';
 
@@ -20,25 +26,47 @@ describe('chooseRuntime', () => {
   it('auto falls back to runc, not sandboxed, when runsc is not registered', () => {
     expect(chooseRuntime('auto', [runc])).toEqual({ action: 'use', name: 'runc', sandboxed: false });
     // An engine whose info lists runc under its containerd names still runs runc.
-    expect(chooseRuntime('auto', [{ name: 'io.containerd.runc.v2', path: 'runc', args: [] }])).toEqual({ action: 'use', name: 'runc', sandboxed: false });
+    expect(chooseRuntime('auto', [{ name: 'io.containerd.runc.v2', path: 'runc', args: [] }])).toEqual({
+      action: 'use',
+      name: 'runc',
+      sandboxed: false,
+    });
   });
 
   it('takes a named runtime the engine knows, sandboxed when it brings its own kernel', () => {
     expect(chooseRuntime('runc', [runc, runsc])).toEqual({ action: 'use', name: 'runc', sandboxed: false });
     expect(chooseRuntime('runsc', [runc, runsc])).toEqual({ action: 'use', name: 'runsc', sandboxed: true });
     expect(chooseRuntime('kata', [runc, kata])).toEqual({ action: 'use', name: 'kata', sandboxed: true });
-    expect(chooseRuntime('sysbox-runc', [runc, sysbox])).toEqual({ action: 'use', name: 'sysbox-runc', sandboxed: false });
+    expect(chooseRuntime('sysbox-runc', [runc, sysbox])).toEqual({
+      action: 'use',
+      name: 'sysbox-runc',
+      sandboxed: false,
+    });
   });
 
   it('refuses a name the engine does not know, with the ones it knows', () => {
-    expect(chooseRuntime('runsc', [runc, sysbox])).toEqual({ action: 'unknown', name: 'runsc', known: ['runc', 'sysbox-runc'] });
-    expect(chooseRuntime('kata-runtime', [runsc, runc])).toEqual({ action: 'unknown', name: 'kata-runtime', known: ['runc', 'runsc'] });
+    expect(chooseRuntime('runsc', [runc, sysbox])).toEqual({
+      action: 'unknown',
+      name: 'runsc',
+      known: ['runc', 'sysbox-runc'],
+    });
+    expect(chooseRuntime('kata-runtime', [runsc, runc])).toEqual({
+      action: 'unknown',
+      name: 'kata-runtime',
+      known: ['runc', 'runsc'],
+    });
   });
 });
 
 describe('reading the engine', () => {
   it('reads the Runtimes of docker info with their paths and runtimeArgs', () => {
-    const info = { Runtimes: { runc: { path: 'runc' }, runsc: { path: '/usr/bin/runsc', runtimeArgs: ['--network=host'] }, odd: null } };
+    const info = {
+      Runtimes: {
+        runc: { path: 'runc' },
+        runsc: { path: '/usr/bin/runsc', runtimeArgs: ['--network=host'] },
+        odd: null,
+      },
+    };
     expect(engineRuntimes(info)).toEqual([runc, runsc, { name: 'odd', path: 'odd', args: [] }]);
     expect(engineRuntimes({})).toEqual([]);
   });
@@ -79,7 +107,10 @@ describe('the runtime config keys', () => {
   it('refuse a value that cannot be a runtime name, saying what is expected', () => {
     const result = MeshFileSchema.safeParse({ llm, runtime: 'run sc' });
     expect(result.success).toBe(false);
-    expect(result.error?.issues[0]).toMatchObject({ path: ['runtime'], message: expect.stringContaining('expected auto, runc, runsc') });
+    expect(result.error?.issues[0]).toMatchObject({
+      path: ['runtime'],
+      message: expect.stringContaining('expected auto, runc, runsc'),
+    });
   });
 });
 

@@ -98,7 +98,14 @@ describe('resolution', () => {
 
   it('denies everything to an unlisted agent when there is no default', () => {
     const r = rules({ agents: { a: { blackboard_read: ['**'], allowed_apis: ['*'] } } });
-    for (const permission of ['blackboard_read', 'blackboard_write', 'can_publish', 'can_subscribe', 'can_message', 'allowed_apis'] as const) {
+    for (const permission of [
+      'blackboard_read',
+      'blackboard_write',
+      'can_publish',
+      'can_subscribe',
+      'can_message',
+      'allowed_apis',
+    ] as const) {
       expect(allowed(r, 'b', permission, 'x')).toBe(false);
     }
     expect(allowed(r, 'a', 'blackboard_read', 'any/key/at/all')).toBe(true);
@@ -147,19 +154,31 @@ describe('denial reasons', () => {
     expect(reason(ISSUE_EXAMPLE, 'researcher', 'blackboard_read', 'signals/x')).toBe(
       'researcher may not read signals/x: blackboard_read is ["tasks/*","context/*"]',
     );
-    expect(reason(ISSUE_EXAMPLE, 'researcher', 'can_publish', 'x')).toBe('researcher may not publish to x: can_publish is ["research_complete"]');
-    expect(reason(ISSUE_EXAMPLE, 'researcher', 'can_subscribe', 'x')).toBe('researcher may not subscribe to x: can_subscribe is ["new_lead"]');
-    expect(reason(ISSUE_EXAMPLE, 'researcher', 'can_message', 'writer')).toBe('researcher may not message writer: can_message is ["qualifier"]');
-    expect(reason(ISSUE_EXAMPLE, 'researcher', 'allowed_apis', 'web')).toBe('researcher may not use the API web: allowed_apis is ["llm"]');
+    expect(reason(ISSUE_EXAMPLE, 'researcher', 'can_publish', 'x')).toBe(
+      'researcher may not publish to x: can_publish is ["research_complete"]',
+    );
+    expect(reason(ISSUE_EXAMPLE, 'researcher', 'can_subscribe', 'x')).toBe(
+      'researcher may not subscribe to x: can_subscribe is ["new_lead"]',
+    );
+    expect(reason(ISSUE_EXAMPLE, 'researcher', 'can_message', 'writer')).toBe(
+      'researcher may not message writer: can_message is ["qualifier"]',
+    );
+    expect(reason(ISSUE_EXAMPLE, 'researcher', 'allowed_apis', 'web')).toBe(
+      'researcher may not use the API web: allowed_apis is ["llm"]',
+    );
   });
 
   it('shows globs as written, {agent} included', () => {
     const r = rules({ agents: { a: { blackboard_write: ['agents/{agent}/**'] } } });
-    expect(reason(r, 'a', 'blackboard_write', 'context/x')).toBe('a may not write context/x: blackboard_write is ["agents/{agent}/**"]');
+    expect(reason(r, 'a', 'blackboard_write', 'context/x')).toBe(
+      'a may not write context/x: blackboard_write is ["agents/{agent}/**"]',
+    );
   });
 
   it('says when the default entry decided', () => {
-    expect(reason(ISSUE_EXAMPLE, 'scout', 'blackboard_write', 'context/x')).toBe('scout may not write context/x: blackboard_write is [] (default entry)');
+    expect(reason(ISSUE_EXAMPLE, 'scout', 'blackboard_write', 'context/x')).toBe(
+      'scout may not write context/x: blackboard_write is [] (default entry)',
+    );
   });
 
   it('says when the agent is not listed and there is no default', () => {

@@ -31,7 +31,16 @@ function errorLines(dir: string): string[] {
 }
 
 describe('permissions file schema', () => {
-  const NEW_KEYS_EMPTY = { allowed_credentials: [], allowed_domains: [], can_use_internet: false, can_manage_cron: false, can_search: false, can_use_browser: false, can_browser_evaluate: false, can_notify_user: false };
+  const NEW_KEYS_EMPTY = {
+    allowed_credentials: [],
+    allowed_domains: [],
+    can_use_internet: false,
+    can_manage_cron: false,
+    can_search: false,
+    can_use_browser: false,
+    can_browser_evaluate: false,
+    can_notify_user: false,
+  };
 
   it('reads the issue example with every list filled in', () => {
     const rules = readPermissionRules(
@@ -49,15 +58,33 @@ describe('permissions file schema', () => {
     );
     expect(rules.source).toEqual({ kind: 'file', path: 'config/permissions.yaml' });
     expect(rules.policy).toEqual({
-      default: { blackboard_read: ['context/*'], blackboard_write: [], can_publish: [], can_subscribe: [], can_message: [], allowed_apis: [], ...NEW_KEYS_EMPTY },
+      default: {
+        blackboard_read: ['context/*'],
+        blackboard_write: [],
+        can_publish: [],
+        can_subscribe: [],
+        can_message: [],
+        allowed_apis: [],
+        ...NEW_KEYS_EMPTY,
+      },
       agents: {
-        researcher: { blackboard_read: [], blackboard_write: ['context/prospect_*'], can_publish: [], can_subscribe: [], can_message: ['qualifier'], allowed_apis: ['llm'], ...NEW_KEYS_EMPTY },
+        researcher: {
+          blackboard_read: [],
+          blackboard_write: ['context/prospect_*'],
+          can_publish: [],
+          can_subscribe: [],
+          can_message: ['qualifier'],
+          allowed_apis: ['llm'],
+          ...NEW_KEYS_EMPTY,
+        },
       },
     });
   });
 
   it('leaves default out when the file does, and reads empty keys as empty', () => {
-    const rules = readPermissionRules(project({ 'permissions.yaml': 'agents:\n  quiet:\n  writer:\n    can_publish:\n' }));
+    const rules = readPermissionRules(
+      project({ 'permissions.yaml': 'agents:\n  quiet:\n  writer:\n    can_publish:\n' }),
+    );
     expect(rules.policy.default).toBeUndefined();
     expect(rules.policy.agents.quiet?.can_publish).toEqual([]);
     expect(rules.policy.agents.writer?.can_publish).toEqual([]);
@@ -65,9 +92,9 @@ describe('permissions file schema', () => {
   });
 
   it('names an unknown key with its path', () => {
-    expect(errorLines(project({ 'permissions.yaml': 'agents:\n  researcher:\n    blackboard_wrte: ["x"]\n' }))).toEqual([
-      'config/permissions.yaml: agents.researcher: unknown key "blackboard_wrte"',
-    ]);
+    expect(errorLines(project({ 'permissions.yaml': 'agents:\n  researcher:\n    blackboard_wrte: ["x"]\n' }))).toEqual(
+      ['config/permissions.yaml: agents.researcher: unknown key "blackboard_wrte"'],
+    );
     expect(errorLines(project({ 'permissions.yaml': 'defaults:\n  allowed_apis: [llm]\n' }))).toEqual([
       'config/permissions.yaml: unknown key "defaults"',
     ]);
@@ -80,11 +107,15 @@ describe('permissions file schema', () => {
     expect(errorLines(project({ 'permissions.yaml': 'agents:\n  a:\n    can_message: [1]\n' }))).toEqual([
       'config/permissions.yaml: agents.a.can_message.0: expected a string',
     ]);
-    expect(errorLines(project({ 'permissions.yaml': 'agents: [a]\n' }))).toEqual(['config/permissions.yaml: agents: expected a record']);
+    expect(errorLines(project({ 'permissions.yaml': 'agents: [a]\n' }))).toEqual([
+      'config/permissions.yaml: agents: expected a record',
+    ]);
   });
 
   it('refuses bad agent names, empty globs and negated globs', () => {
-    expect(errorLines(project({ 'permissions.yaml': 'agents:\n  Big_Name: {}\n' }))[0]).toMatch(/^config\/permissions\.yaml: agents\.Big_Name: invalid name: .*lowercase/);
+    expect(errorLines(project({ 'permissions.yaml': 'agents:\n  Big_Name: {}\n' }))[0]).toMatch(
+      /^config\/permissions\.yaml: agents\.Big_Name: invalid name: .*lowercase/,
+    );
     expect(errorLines(project({ 'permissions.yaml': 'agents:\n  a:\n    blackboard_read: [""]\n' }))).toEqual([
       'config/permissions.yaml: agents.a.blackboard_read.0: expected a non-empty glob',
     ]);
@@ -98,7 +129,9 @@ describe('permissions file schema', () => {
   });
 
   it('accepts config/permissions.json', () => {
-    const rules = readPermissionRules(project({ 'permissions.json': JSON.stringify({ agents: { a: { allowed_apis: ['llm'] } } }) }));
+    const rules = readPermissionRules(
+      project({ 'permissions.json': JSON.stringify({ agents: { a: { allowed_apis: ['llm'] } } }) }),
+    );
     expect(rules.source).toEqual({ kind: 'file', path: 'config/permissions.json' });
     expect(rules.policy.agents.a?.allowed_apis).toEqual(['llm']);
     expect(errorLines(project({ 'permissions.json': '{"agents": {"a": {"llm": true}}}' }))).toEqual([

@@ -7,15 +7,30 @@ import { decideRate, SearchRateLimiter } from '../../src/mesh/search/rate-limit.
 describe('parseDuckDuckGoHtml', () => {
   it('reads an empty result page as no results, and a page without a results list as a failure', () => {
     expect(parseDuckDuckGoHtml('<div class="no-results">No results.</div>', 5)).toEqual({ ok: true, results: [] });
-    expect(parseDuckDuckGoHtml('<html><body>Please verify you are human</body></html>', 5)).toMatchObject({ ok: false });
+    expect(parseDuckDuckGoHtml('<html><body>Please verify you are human</body></html>', 5)).toMatchObject({
+      ok: false,
+    });
   });
 
   it('undoes redirect links, drops ads and other schemes, and keeps at most `limit` results', () => {
-    expect(resultTarget('//duckduckgo.com/l/?uddg=https%3A%2F%2Fa.example%2Fx%3Fy%3D1&rut=z')).toBe('https://a.example/x?y=1');
+    expect(resultTarget('//duckduckgo.com/l/?uddg=https%3A%2F%2Fa.example%2Fx%3Fy%3D1&rut=z')).toBe(
+      'https://a.example/x?y=1',
+    );
     expect(resultTarget('https://duckduckgo.com/y.js?ad_domain=x')).toBeNull();
     expect(resultTarget('javascript:alert(1)')).toBeNull();
-    const html = [1, 2, 3].map((i) => `<a class="result__a" href="https://r${i}.example/">R${i}</a><a class="result__snippet" href="#">S${i}</a>`).join('');
-    expect(parseDuckDuckGoHtml(html, 2)).toEqual({ ok: true, results: [{ title: 'R1', url: 'https://r1.example/', snippet: 'S1' }, { title: 'R2', url: 'https://r2.example/', snippet: 'S2' }] });
+    const html = [1, 2, 3]
+      .map(
+        (i) =>
+          `<a class="result__a" href="https://r${i}.example/">R${i}</a><a class="result__snippet" href="#">S${i}</a>`,
+      )
+      .join('');
+    expect(parseDuckDuckGoHtml(html, 2)).toEqual({
+      ok: true,
+      results: [
+        { title: 'R1', url: 'https://r1.example/', snippet: 'S1' },
+        { title: 'R2', url: 'https://r2.example/', snippet: 'S2' },
+      ],
+    });
   });
 });
 

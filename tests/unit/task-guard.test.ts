@@ -22,7 +22,9 @@ describe('callSignature', () => {
     expect(a).toBe(b);
     expect(callSignature({ id: '3', name: 'exec', arguments: '{"command":"ls -la"}' })).not.toBe(a);
     expect(callSignature({ id: '4', name: 'read_file', arguments: '{"command":"ls","timeout_s":5}' })).not.toBe(a);
-    expect(callSignature({ id: '5', name: 'list_files', arguments: '' })).toBe(callSignature({ id: '6', name: 'list_files', arguments: '{}' }));
+    expect(callSignature({ id: '5', name: 'list_files', arguments: '' })).toBe(
+      callSignature({ id: '6', name: 'list_files', arguments: '{}' }),
+    );
     expect(callSignature({ id: '7', name: 'x', arguments: '{broken' })).toBe('x {broken');
   });
 });
@@ -44,7 +46,8 @@ describe('TaskGuard', () => {
 
   it('does not trip when the arguments change or another step comes between', () => {
     const guard = new TaskGuard(20);
-    for (let i = 0; i < 6; i++) expect(guard.inspect(answer([['read_file', `{"path":"page-${i}"}`]]))).toEqual({ action: 'continue' });
+    for (let i = 0; i < 6; i++)
+      expect(guard.inspect(answer([['read_file', `{"path":"page-${i}"}`]]))).toEqual({ action: 'continue' });
     const repeat: [string, string] = ['read_file', '{"path":"same"}'];
     expect(guard.inspect(answer([repeat]))).toEqual({ action: 'continue' });
     expect(guard.inspect(answer([repeat]))).toEqual({ action: 'continue' });
@@ -60,7 +63,10 @@ describe('TaskGuard', () => {
     expect(guard.inspect(answer([['read_file', '{"path":"1"}']]))).toEqual({ action: 'continue' });
     expect(guard.inspect(answer([['read_file', '{"path":"2"}']]))).toEqual({ action: 'continue' });
     expect(guard.exhausted).toBe(false);
-    expect(guard.inspect(answer([['read_file', '{"path":"3"}']]))).toEqual({ action: 'iteration_limit', iterations: 3 });
+    expect(guard.inspect(answer([['read_file', '{"path":"3"}']]))).toEqual({
+      action: 'iteration_limit',
+      iterations: 3,
+    });
     expect(guard.exhausted).toBe(true);
 
     const last = new TaskGuard(2);

@@ -23,12 +23,19 @@ describe('findJson', () => {
 
   it('takes a fenced ```json block, alone or inside prose', () => {
     expect(findJson('```json\n{"a": [1, 2]}\n```')).toEqual({ found: true, value: { a: [1, 2] }, whole: true });
-    expect(findJson('Here it is:\n\n```json\n{"a": 1}\n```\nHope that helps.')).toEqual({ found: true, value: { a: 1 }, whole: false });
+    expect(findJson('Here it is:\n\n```json\n{"a": 1}\n```\nHope that helps.')).toEqual({
+      found: true,
+      value: { a: 1 },
+      whole: false,
+    });
     expect(findJson('```\n[true]\n```')).toEqual({ found: true, value: [true], whole: true });
   });
 
   it('skips a fenced block that does not parse and takes the next one that does', () => {
-    expect(findJson('```json\n{oops}\n```\nfixed:\n```json\n{"ok": true}\n```')).toMatchObject({ found: true, value: { ok: true } });
+    expect(findJson('```json\n{oops}\n```\nfixed:\n```json\n{"ok": true}\n```')).toMatchObject({
+      found: true,
+      value: { ok: true },
+    });
   });
 
   it('says why when there is no JSON', () => {
@@ -61,7 +68,11 @@ describe('compileOutputSchema', () => {
     });
     expect(draft7.validate({ score: 'x' })).toEqual(['/score: must be number']);
     // prefixItems exists only in 2020-12; a draft-07 reader would ignore it.
-    const modern = compileOutputSchema({ $defs: { score: { type: 'number' } }, type: 'array', prefixItems: [{ $ref: '#/$defs/score' }] });
+    const modern = compileOutputSchema({
+      $defs: { score: { type: 'number' } },
+      type: 'array',
+      prefixItems: [{ $ref: '#/$defs/score' }],
+    });
     expect(modern.validate([1])).toEqual([]);
     expect(modern.validate(['x'])).toEqual(['/0: must be number']);
   });
@@ -87,8 +98,15 @@ describe('compileOutputSchema', () => {
     };
     const bad = refuse({ type: 'nonsense' });
     expect(bad).toBeInstanceOf(LegionError);
-    expect(bad).toMatchObject({ status: 400, code: 'invalid_request', message: expect.stringContaining('output_schema is not a usable JSON Schema') });
-    expect(refuse({ $schema: 'http://json-schema.org/draft-04/schema#' })).toMatchObject({ status: 400, message: expect.stringContaining('is not supported') });
+    expect(bad).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+      message: expect.stringContaining('output_schema is not a usable JSON Schema'),
+    });
+    expect(refuse({ $schema: 'http://json-schema.org/draft-04/schema#' })).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('is not supported'),
+    });
   });
 });
 
@@ -96,13 +114,25 @@ describe('judgeAnswer', () => {
   const validator = compileOutputSchema(prospectSchema);
 
   it('with a schema: accepts matching JSON, fenced or not', () => {
-    expect(judgeAnswer('{"score": 7, "region": "US"}', validator)).toEqual({ ok: true, output: { score: 7, region: 'US' } });
-    expect(judgeAnswer('Done.\n```json\n{"score": 2, "region": "EU"}\n```', validator)).toEqual({ ok: true, output: { score: 2, region: 'EU' } });
+    expect(judgeAnswer('{"score": 7, "region": "US"}', validator)).toEqual({
+      ok: true,
+      output: { score: 7, region: 'US' },
+    });
+    expect(judgeAnswer('Done.\n```json\n{"score": 2, "region": "EU"}\n```', validator)).toEqual({
+      ok: true,
+      output: { score: 2, region: 'EU' },
+    });
   });
 
   it('with a schema: refuses prose and mismatches with the problems', () => {
-    expect(judgeAnswer('a seven, in Europe', validator)).toMatchObject({ ok: false, problems: [expect.stringContaining('not JSON')] });
-    expect(judgeAnswer('{"score": 11, "region": "EU"}', validator)).toEqual({ ok: false, problems: ['/score: must be <= 10'] });
+    expect(judgeAnswer('a seven, in Europe', validator)).toMatchObject({
+      ok: false,
+      problems: [expect.stringContaining('not JSON')],
+    });
+    expect(judgeAnswer('{"score": 11, "region": "EU"}', validator)).toEqual({
+      ok: false,
+      problems: ['/score: must be <= 10'],
+    });
   });
 
   it('without a schema: JSON when the answer is only JSON, otherwise the text as it stands', () => {

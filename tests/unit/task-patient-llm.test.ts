@@ -32,7 +32,8 @@ function meshThatFails(...failures: LegionError[]): LlmClient & { calls: number 
   return client;
 }
 
-const away = () => new LegionError('mesh_unreachable', 'cannot reach the mesh at http://mesh/mesh/llm/chat: connect ECONNREFUSED');
+const away = () =>
+  new LegionError('mesh_unreachable', 'cannot reach the mesh at http://mesh/mesh/llm/chat: connect ECONNREFUSED');
 
 describe('patientLlm', () => {
   it('sends a call again while the mesh is away or does not know the agent yet, and returns the answer', async () => {
@@ -50,7 +51,9 @@ describe('patientLlm', () => {
   it('gives up once its patience is spent, with the mesh error', async () => {
     const mesh = meshThatFails(...Array.from({ length: 50 }, away));
     const started = Date.now();
-    await expect(patientLlm(mesh, { logger, patienceMs: 400 }).llmChat(request, {})).rejects.toMatchObject({ code: 'mesh_unreachable' });
+    await expect(patientLlm(mesh, { logger, patienceMs: 400 }).llmChat(request, {})).rejects.toMatchObject({
+      code: 'mesh_unreachable',
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(mesh.calls).toBeGreaterThan(1);
   });

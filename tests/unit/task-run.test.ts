@@ -19,7 +19,9 @@ import { TaskRequestSchema, type TaskRequest } from '../../src/shared/wire/task.
 class ScriptedLlm implements LlmClient {
   readonly requests: LlmChatRequest[] = [];
 
-  constructor(private readonly script: (callIndex: number, request: LlmChatRequest) => LlmChatResponse | Promise<LlmChatResponse>) {}
+  constructor(
+    private readonly script: (callIndex: number, request: LlmChatRequest) => LlmChatResponse | Promise<LlmChatResponse>,
+  ) {}
 
   async llmChat(request: LlmChatRequest, _options: LlmCallOptions): Promise<LlmChatResponse> {
     this.requests.push(structuredClone(request));
@@ -81,7 +83,12 @@ const scoreSchema = {
 };
 
 function run(llm: LlmClient, request: Partial<TaskRequest>, signal = new AbortController().signal) {
-  const parsed = TaskRequestSchema.parse({ task_id: 't1', task_type: 'qualify_prospect', input: { name: 'Acme' }, ...request });
+  const parsed = TaskRequestSchema.parse({
+    task_id: 't1',
+    task_type: 'qualify_prospect',
+    input: { name: 'Acme' },
+    ...request,
+  });
   const input: TaskRunInput = {
     request: parsed,
     validator: parsed.output_schema ? compileOutputSchema(parsed.output_schema) : null,
@@ -100,7 +107,13 @@ describe('runTask', () => {
   it('tells the model the task type, the input and the schema, and returns the validated JSON', async () => {
     const llm = new ScriptedLlm(() => answer('```json\n{"score": 7, "region": "EU"}\n```'));
     const outcome = await run(llm, { output_schema: scoreSchema });
-    expect(outcome).toEqual({ status: 'done', output: { score: 7, region: 'EU' }, promotions: [], usage: { prompt_tokens: 10, completion_tokens: 5 }, iterations: 1 });
+    expect(outcome).toEqual({
+      status: 'done',
+      output: { score: 7, region: 'EU' },
+      promotions: [],
+      usage: { prompt_tokens: 10, completion_tokens: 5 },
+      iterations: 1,
+    });
     const system = llm.requests[0]?.messages[0];
     expect(system?.role).toBe('system');
     expect(system?.content).toMatch(/^CHAT PROMPT\n\n## Your current task/);
@@ -112,9 +125,16 @@ describe('runTask', () => {
   });
 
   it('sends an invalid answer back with the errors and accepts the corrected one', async () => {
-    const llm = new ScriptedLlm((i) => answer(i === 0 ? '{"score": "high", "region": "EU"}' : '{"score": 8, "region": "EU"}'));
+    const llm = new ScriptedLlm((i) =>
+      answer(i === 0 ? '{"score": "high", "region": "EU"}' : '{"score": 8, "region": "EU"}'),
+    );
     const outcome = await run(llm, { output_schema: scoreSchema });
-    expect(outcome).toMatchObject({ status: 'done', output: { score: 8, region: 'EU' }, iterations: 2, usage: { prompt_tokens: 20, completion_tokens: 10 } });
+    expect(outcome).toMatchObject({
+      status: 'done',
+      output: { score: 8, region: 'EU' },
+      iterations: 2,
+      usage: { prompt_tokens: 20, completion_tokens: 10 },
+    });
     expect(llm.lastUserMessage(1)).toContain('does not match the required output schema:\n- /score: must be integer');
     // The retry continues the same conversation: the model sees its own wrong answer.
     expect(llm.requests[1]?.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
@@ -124,7 +144,11 @@ describe('runTask', () => {
     const llm = new ScriptedLlm(() => answer('I think it is a good lead.'));
     const outcome = await run(llm, { output_schema: scoreSchema, max_iterations: 3 });
     expect(llm.requests).toHaveLength(3);
-    expect(outcome).toMatchObject({ status: 'failed', iterations: 3, error: { code: 'invalid_output', message: expect.stringContaining('after 3 model calls') } });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      iterations: 3,
+      error: { code: 'invalid_output', message: expect.stringContaining('after 3 model calls') },
+    });
     expect(outcome.status === 'failed' && outcome.error.message).toContain('not JSON');
   });
 
@@ -135,7 +159,12 @@ describe('runTask', () => {
     expect(llm.requests).toHaveLength(4);
     // The fourth answer's call does not run: its result could never be shown to the model.
     expect(lookups).toBe(3);
-    expect(outcome).toMatchObject({ status: 'failed', iterations: 4, usage: { prompt_tokens: 40 }, error: { code: 'iteration_limit' } });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      iterations: 4,
+      usage: { prompt_tokens: 40 },
+      error: { code: 'iteration_limit' },
+    });
   });
 
   it('stops a model that repeats the same call, before the repeat runs', async () => {
@@ -144,12 +173,23 @@ describe('runTask', () => {
     const outcome = await run(llm, {});
     expect(llm.requests).toHaveLength(3);
     expect(lookups).toBe(2);
-    expect(outcome).toMatchObject({ status: 'failed', iterations: 3, error: { code: 'loop_guard', message: expect.stringContaining('called lookup with the same arguments 3 times in a row') } });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      iterations: 3,
+      error: {
+        code: 'loop_guard',
+        message: expect.stringContaining('called lookup with the same arguments 3 times in a row'),
+      },
+    });
   });
 
   it('reports promotions with the result, the last value of a key winning', async () => {
     const llm = new ScriptedLlm((i) => {
-      if (i === 0) return answer('', [call('promote', { key: 'context/acme', value: { score: 1 } }, 'p1'), call('promote', { key: 'context/other', value: 'x' }, 'p2')]);
+      if (i === 0)
+        return answer('', [
+          call('promote', { key: 'context/acme', value: { score: 1 } }, 'p1'),
+          call('promote', { key: 'context/other', value: 'x' }, 'p2'),
+        ]);
       if (i === 1) return answer('', [call('promote', { key: 'context/acme', value: { score: 9 } }, 'p3')]);
       return answer('qualified');
     });
@@ -165,7 +205,9 @@ describe('runTask', () => {
   });
 
   it('refuses a promotion under a key the blackboard would refuse, as a tool error the model sees', async () => {
-    const llm = new ScriptedLlm((i) => (i === 0 ? answer('', [call('promote', { key: '../escape', value: 1 }, 'p1')]) : answer('ok')));
+    const llm = new ScriptedLlm((i) =>
+      i === 0 ? answer('', [call('promote', { key: '../escape', value: 1 }, 'p1')]) : answer('ok'),
+    );
     const outcome = await run(llm, {});
     expect(outcome).toMatchObject({ status: 'done', promotions: [] });
     const toolMessage = llm.requests[1]?.messages.find((m) => m.role === 'tool');
@@ -173,8 +215,14 @@ describe('runTask', () => {
   });
 
   it('without a schema: parses an answer that is only JSON, keeps text as text', async () => {
-    expect(await run(new ScriptedLlm(() => answer('{"n": 3}')), {})).toMatchObject({ status: 'done', output: { n: 3 } });
-    expect(await run(new ScriptedLlm(() => answer('All done.')), {})).toMatchObject({ status: 'done', output: 'All done.' });
+    expect(await run(new ScriptedLlm(() => answer('{"n": 3}')), {})).toMatchObject({
+      status: 'done',
+      output: { n: 3 },
+    });
+    expect(await run(new ScriptedLlm(() => answer('All done.')), {})).toMatchObject({
+      status: 'done',
+      output: 'All done.',
+    });
   });
 
   it('ends as aborted when the signal fires, keeping the usage so far', async () => {

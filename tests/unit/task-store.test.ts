@@ -22,7 +22,8 @@ function open(dataDir?: string): { store: TaskStore; dataDir: string } {
   return { store, dataDir: dir };
 }
 
-const request = (task_id: string, input: unknown = 'go') => TaskRequestSchema.parse({ task_id, task_type: 'demo', input });
+const request = (task_id: string, input: unknown = 'go') =>
+  TaskRequestSchema.parse({ task_id, task_type: 'demo', input });
 const usage = { prompt_tokens: 12, completion_tokens: 4 };
 
 describe('TaskStore', () => {
@@ -31,7 +32,14 @@ describe('TaskStore', () => {
     const first = store.accept(request('t1'), new Date('2030-01-01T00:00:01Z'));
     expect(first).toEqual({
       created: true,
-      result: { task_id: 't1', status: 'queued', output: null, usage: { prompt_tokens: 0, completion_tokens: 0 }, started_at: null, finished_at: null },
+      result: {
+        task_id: 't1',
+        status: 'queued',
+        output: null,
+        usage: { prompt_tokens: 0, completion_tokens: 0 },
+        started_at: null,
+        finished_at: null,
+      },
     });
     expect(store.accept(request('t1', 'something else'))).toEqual({ created: false, result: first.result });
   });
@@ -42,7 +50,14 @@ describe('TaskStore', () => {
     expect(store.start('t1', new Date('2030-01-01T00:00:02Z'))).toBe(true);
     expect(store.get('t1')).toMatchObject({ status: 'running', started_at: '2030-01-01T00:00:02.000Z' });
     const promotions = [{ key: 'context/x', value: { a: 1 } }];
-    expect(store.finish('t1', { status: 'done', output: { answer: 42 }, promotions }, usage, new Date('2030-01-01T00:00:03Z'))).toBe(true);
+    expect(
+      store.finish(
+        't1',
+        { status: 'done', output: { answer: 42 }, promotions },
+        usage,
+        new Date('2030-01-01T00:00:03Z'),
+      ),
+    ).toBe(true);
     const done = store.get('t1');
     expect(done).toEqual({
       task_id: 't1',
@@ -53,7 +68,9 @@ describe('TaskStore', () => {
       started_at: '2030-01-01T00:00:02.000Z',
       finished_at: '2030-01-01T00:00:03.000Z',
     });
-    expect(store.finish('t1', { status: 'cancelled', error: { code: 'cancelled', message: 'late' } }, null)).toBe(false);
+    expect(store.finish('t1', { status: 'cancelled', error: { code: 'cancelled', message: 'late' } }, null)).toBe(
+      false,
+    );
     expect(store.start('t1')).toBe(false);
     expect(store.get('t1')).toEqual(done);
   });
@@ -80,11 +97,18 @@ describe('TaskStore', () => {
 
     const reopened = open(dataDir).store;
     for (const id of ['running', 'waiting']) {
-      expect(reopened.get(id)).toMatchObject({ status: 'failed', error: { code: 'interrupted', message: expect.stringContaining('POST /task with the same task_id') }, finished_at: '2030-01-01T00:00:00.000Z' });
+      expect(reopened.get(id)).toMatchObject({
+        status: 'failed',
+        error: { code: 'interrupted', message: expect.stringContaining('POST /task with the same task_id') },
+        finished_at: '2030-01-01T00:00:00.000Z',
+      });
     }
     expect(reopened.get('finished')).toMatchObject({ status: 'failed', error: { code: 'loop_guard' } });
 
-    expect(reopened.accept(request('running'))).toMatchObject({ created: true, result: { status: 'queued', started_at: null, finished_at: null } });
+    expect(reopened.accept(request('running'))).toMatchObject({
+      created: true,
+      result: { status: 'queued', started_at: null, finished_at: null },
+    });
     expect(reopened.accept(request('finished'))).toMatchObject({ created: false, result: { status: 'failed' } });
     expect(reopened.get('missing')).toBeNull();
   });

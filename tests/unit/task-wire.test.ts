@@ -1,6 +1,11 @@
 // The task wire contract: defaults, bounds and strictness of POST /task bodies.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TASK_ITERATIONS, TaskRequestSchema, TaskStatusSchema, isFinalTaskStatus } from '../../src/shared/wire/task.js';
+import {
+  DEFAULT_TASK_ITERATIONS,
+  TaskRequestSchema,
+  TaskStatusSchema,
+  isFinalTaskStatus,
+} from '../../src/shared/wire/task.js';
 
 const base = { task_id: 'run_1.research:2', task_type: 'research_prospect', input: { name: 'Acme' } };
 

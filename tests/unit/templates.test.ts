@@ -6,7 +6,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyTemplate, listTemplates, loadTemplate, parseTemplate, planTemplate } from '../../src/cli/templates/index.js';
+import {
+  applyTemplate,
+  listTemplates,
+  loadTemplate,
+  parseTemplate,
+  planTemplate,
+} from '../../src/cli/templates/index.js';
 import { loadProject, ConfigError } from '../../src/shared/config/project.js';
 import { removeAgentFromConfig } from '../../src/shared/config/agents-edit.js';
 import { readPermissionRules } from '../../src/shared/config/permissions/file.js';
@@ -21,13 +27,17 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const USER_AGENTS = '# my team\nagents:\n  boss:\n    role: decides things   # keep this comment\n    model: anthropic/claude-sonnet-4-5\n';
+const USER_AGENTS =
+  '# my team\nagents:\n  boss:\n    role: decides things   # keep this comment\n    model: anthropic/claude-sonnet-4-5\n';
 
 function project(agentsYaml = USER_AGENTS): string {
   const dir = mkdtempSync(join(tmpdir(), 'legion-templates-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'config'));
-  writeFileSync(join(dir, 'config', 'mesh.yaml'), 'llm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n    anthropic: {}\n');
+  writeFileSync(
+    join(dir, 'config', 'mesh.yaml'),
+    'llm:\n  default_model: openai/gpt-4o-mini\n  providers:\n    openai: {}\n    anthropic: {}\n',
+  );
   writeFileSync(join(dir, 'config', 'agents.yaml'), agentsYaml);
   return dir;
 }
@@ -70,7 +80,8 @@ describe('shipped templates', () => {
         expect(read(dir, `config/agents/${agent.name}/HEARTBEAT.md`)).toContain('HEARTBEAT_OK');
         // Subscriptions are allowed by the rules the template brings.
         const rules = readPermissionRules(dir);
-        for (const topic of entry?.subscriptions ?? []) expect(decide(rules, agent.name, 'can_subscribe', topic)).toEqual({ allowed: true });
+        for (const topic of entry?.subscriptions ?? [])
+          expect(decide(rules, agent.name, 'can_subscribe', topic)).toEqual({ allowed: true });
         expect(decide(rules, agent.name, 'allowed_apis', 'llm')).toEqual({ allowed: true });
       }
       // The user's agent and comments are kept.
@@ -114,7 +125,9 @@ describe('shipped templates', () => {
 
   it('seeds HEARTBEAT.md rules only where a template means them; the starter keeps its suggestions commented', () => {
     expect(heartbeatRules(loadTemplate('starter').agents[0]?.seeds['HEARTBEAT.md'] ?? '')).toEqual([]);
-    expect(heartbeatRules(loadTemplate('devteam').agents.find((a) => a.name === 'pm')?.seeds['HEARTBEAT.md'] ?? '').length).toBeGreaterThan(0);
+    expect(
+      heartbeatRules(loadTemplate('devteam').agents.find((a) => a.name === 'pm')?.seeds['HEARTBEAT.md'] ?? '').length,
+    ).toBeGreaterThan(0);
   });
 });
 
@@ -132,12 +145,17 @@ describe('applyTemplate', () => {
     const dir = project();
     const applied = applyTemplate(dir, loadTemplate('starter'));
     expect(existsSync(join(dir, 'config/permissions.yaml'))).toBe(false);
-    expect(applied.files.sort()).toEqual(['config/agents.yaml', 'config/agents/assistant/HEARTBEAT.md', 'config/agents/assistant/SOUL.md']);
+    expect(applied.files.sort()).toEqual([
+      'config/agents.yaml',
+      'config/agents/assistant/HEARTBEAT.md',
+      'config/agents/assistant/SOUL.md',
+    ]);
   });
 
   it("merges into the user's permissions.yaml keeping its comments and rules", () => {
     const dir = project();
-    const mine = '# our rules\ndefault:\n  allowed_apis: [llm]\nagents:\n  boss:   # the boss reads everything\n    allowed_apis: [llm]\n    blackboard_read: ["**"]\n';
+    const mine =
+      '# our rules\ndefault:\n  allowed_apis: [llm]\nagents:\n  boss:   # the boss reads everything\n    allowed_apis: [llm]\n    blackboard_read: ["**"]\n';
     writeFileSync(join(dir, 'config/permissions.yaml'), mine);
     applyTemplate(dir, loadTemplate('content'));
     const text = read(dir, 'config/permissions.yaml');
@@ -151,7 +169,10 @@ describe('applyTemplate', () => {
 
   it('merges into config/permissions.json when that is the file the project uses', () => {
     const dir = project();
-    writeFileSync(join(dir, 'config/permissions.json'), JSON.stringify({ agents: { boss: { allowed_apis: ['llm'] } } }));
+    writeFileSync(
+      join(dir, 'config/permissions.json'),
+      JSON.stringify({ agents: { boss: { allowed_apis: ['llm'] } } }),
+    );
     const applied = applyTemplate(dir, loadTemplate('devteam'));
     expect(applied.files).toContain('config/permissions.json');
     expect(existsSync(join(dir, 'config/permissions.yaml'))).toBe(false);
@@ -160,7 +181,10 @@ describe('applyTemplate', () => {
 
   it('takes only the agents asked for, with the model given, and leaves out a workflow whose agents are missing', () => {
     const dir = project();
-    const applied = applyTemplate(dir, loadTemplate('sales'), { only: ['qualifier'], model: 'anthropic/claude-sonnet-4-5' });
+    const applied = applyTemplate(dir, loadTemplate('sales'), {
+      only: ['qualifier'],
+      model: 'anthropic/claude-sonnet-4-5',
+    });
     expect(applied.agents).toEqual(['qualifier']);
     const loaded = loadProject(dir, {});
     expect(Object.keys(loaded.agents)).toEqual(['boss', 'qualifier']);
@@ -179,7 +203,12 @@ describe('applyTemplate', () => {
   });
 
   it('refuses, writing nothing, when an agent exists, a file differs, or a rule conflicts', () => {
-    const paths = ['config/agents.yaml', 'config/permissions.yaml', 'config/workflows/prospect_pipeline.yaml', 'config/agents/qualifier/SOUL.md'];
+    const paths = [
+      'config/agents.yaml',
+      'config/permissions.yaml',
+      'config/workflows/prospect_pipeline.yaml',
+      'config/agents/qualifier/SOUL.md',
+    ];
     const attempt = (prepare: (dir: string) => void, code: string, message: RegExp) => {
       const dir = project();
       prepare(dir);
@@ -195,7 +224,11 @@ describe('applyTemplate', () => {
       expect((error as LegionError).message).toMatch(message);
       expect(snapshot(dir, paths)).toEqual(before);
     };
-    attempt((dir) => writeFileSync(join(dir, 'config/agents.yaml'), 'agents:\n  qualifier:\n    role: mine\n'), 'agent_exists', /already has an agent named qualifier, like template sales; take the others alone \(legion agent add --template sales researcher\)/);
+    attempt(
+      (dir) => writeFileSync(join(dir, 'config/agents.yaml'), 'agents:\n  qualifier:\n    role: mine\n'),
+      'agent_exists',
+      /already has an agent named qualifier, like template sales; take the others alone \(legion agent add --template sales researcher\)/,
+    );
     attempt(
       (dir) => {
         mkdirSync(join(dir, 'config/workflows'));
@@ -222,7 +255,9 @@ describe('applyTemplate', () => {
   it('refuses a model whose provider the project does not know, naming the file and key', () => {
     const dir = project();
     const before = snapshot(dir, ['config/agents.yaml']);
-    expect(() => applyTemplate(dir, loadTemplate('starter'), { model: 'mystery/model-1' })).toThrow(/config\/agents\.yaml: agents\.assistant\.model: unknown provider "mystery"/);
+    expect(() => applyTemplate(dir, loadTemplate('starter'), { model: 'mystery/model-1' })).toThrow(
+      /config\/agents\.yaml: agents\.assistant\.model: unknown provider "mystery"/,
+    );
     expect(snapshot(dir, ['config/agents.yaml'])).toEqual(before);
     expect(existsSync(join(dir, 'config/agents/assistant'))).toBe(false);
   });
@@ -239,8 +274,12 @@ describe('applyTemplate', () => {
 
 describe('loading templates', () => {
   it('names the known templates for an unknown one, and the template agents for an unknown agent', () => {
-    expect(() => loadTemplate('marketing')).toThrow(/unknown template "marketing" \(templates: content, devteam, sales, starter/);
-    expect(() => applyTemplate(project(), loadTemplate('sales'), { only: ['closer'] })).toThrow(/template sales has no agent "closer" \(its agents: researcher, qualifier, outreach\)/);
+    expect(() => loadTemplate('marketing')).toThrow(
+      /unknown template "marketing" \(templates: content, devteam, sales, starter/,
+    );
+    expect(() => applyTemplate(project(), loadTemplate('sales'), { only: ['closer'] })).toThrow(
+      /template sales has no agent "closer" \(its agents: researcher, qualifier, outreach\)/,
+    );
   });
 
   it('reports a malformed template with the file and key', () => {
@@ -254,10 +293,22 @@ describe('loading templates', () => {
       }
       return [];
     };
-    expect(problems(base.replace('    role: general assistant\n', '    role: general assistant\n    colour: blue\n'))).toEqual(['templates/starter.yaml: agents.assistant: unknown key "colour"']);
-    expect(problems(base.replace('    budget: { daily_usd: 2, monthly_usd: 40 }\n', '    budget: { daily_usd: -2 }\n'))).toEqual([expect.stringMatching(/^templates\/starter\.yaml: agents\.assistant\.budget\.daily_usd: /)]);
-    expect(problems(base.replace('name: starter', 'name: other'))).toEqual([expect.stringMatching(/the template is named "other" but its file is starter\.yaml/)]);
-    expect(problems(`${base}\npermissions:\n  agents:\n    stranger: { allowed_apis: [llm] }\n`)).toEqual([expect.stringMatching(/permissions\.agents\.stranger: not an agent of this template/)]);
-    expect(problems(`${base}\nworkflows:\n  flow:\n    name: other\n    steps: [{ id: a, agent: assistant, task_type: t }]\n`)).toEqual([expect.stringMatching(/workflows\.flow\.name: expected "flow"/)]);
+    expect(
+      problems(base.replace('    role: general assistant\n', '    role: general assistant\n    colour: blue\n')),
+    ).toEqual(['templates/starter.yaml: agents.assistant: unknown key "colour"']);
+    expect(
+      problems(base.replace('    budget: { daily_usd: 2, monthly_usd: 40 }\n', '    budget: { daily_usd: -2 }\n')),
+    ).toEqual([expect.stringMatching(/^templates\/starter\.yaml: agents\.assistant\.budget\.daily_usd: /)]);
+    expect(problems(base.replace('name: starter', 'name: other'))).toEqual([
+      expect.stringMatching(/the template is named "other" but its file is starter\.yaml/),
+    ]);
+    expect(problems(`${base}\npermissions:\n  agents:\n    stranger: { allowed_apis: [llm] }\n`)).toEqual([
+      expect.stringMatching(/permissions\.agents\.stranger: not an agent of this template/),
+    ]);
+    expect(
+      problems(
+        `${base}\nworkflows:\n  flow:\n    name: other\n    steps: [{ id: a, agent: assistant, task_type: t }]\n`,
+      ),
+    ).toEqual([expect.stringMatching(/workflows\.flow\.name: expected "flow"/)]);
   });
 });

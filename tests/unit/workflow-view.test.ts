@@ -21,9 +21,13 @@ describe('readWorkflowInput', () => {
 
   it('names the flag and the problem for bad JSON and a missing file', () => {
     expect(() => readWorkflowInput('{name: Acme}', dir)).toThrow(/^--input is not valid JSON: /);
-    expect(() => readWorkflowInput('@missing.json', dir)).toThrow(`--input @missing.json: no such file ${join(dir, 'missing.json')}`);
+    expect(() => readWorkflowInput('@missing.json', dir)).toThrow(
+      `--input @missing.json: no such file ${join(dir, 'missing.json')}`,
+    );
     writeFileSync(join(dir, 'bad.json'), 'not json');
-    expect(() => readWorkflowInput('@bad.json', dir)).toThrow(/^--input @bad\.json \(.*bad\.json\) is not valid JSON: /);
+    expect(() => readWorkflowInput('@bad.json', dir)).toThrow(
+      /^--input @bad\.json \(.*bad\.json\) is not valid JSON: /,
+    );
     expect(() => readWorkflowInput('@', dir)).toThrow('--input @ needs a file name');
   });
 });
@@ -31,16 +35,33 @@ describe('readWorkflowInput', () => {
 describe('formatTransition', () => {
   const at = new Date(2024, 0, 1, 9, 30, 5, 42).toISOString();
   it('prints time, step, status, agent, attempt and detail on one line', () => {
-    const line = formatTransition({ seq: 3, run_id: 'r1', step: 'left', status: 'running', attempt: 2, detail: 'task r1.left.2\non wf-alpha', at }, 'wf-alpha', { step: 6, agent: 10 });
+    const line = formatTransition(
+      { seq: 3, run_id: 'r1', step: 'left', status: 'running', attempt: 2, detail: 'task r1.left.2\non wf-alpha', at },
+      'wf-alpha',
+      { step: 6, agent: 10 },
+    );
     expect(line).toBe('09:30:05.042  left    running    wf-alpha    attempt 2  task r1.left.2 on wf-alpha');
-    const skipped = formatTransition({ seq: 4, run_id: 'r1', step: 'notify', status: 'skipped', attempt: 0, detail: null, at }, null, { step: 6, agent: 3 });
+    const skipped = formatTransition(
+      { seq: 4, run_id: 'r1', step: 'notify', status: 'skipped', attempt: 0, detail: null, at },
+      null,
+      { step: 6, agent: 3 },
+    );
     expect(skipped).toBe('09:30:05.042  notify  skipped    -    attempt 0');
   });
   it('labels changes of the run itself', () => {
-    expect(formatTransition({ seq: 1, run_id: 'r1', step: null, status: 'started', attempt: 0, detail: null, at }, null, { step: 5, agent: 3 })).toBe('09:30:05.042  run    started');
-    expect(formatTransition({ seq: 9, run_id: 'r1', step: null, status: 'done', attempt: 0, detail: 'all steps done', at }, null, { step: 3, agent: 3 })).toBe(
-      '09:30:05.042  run  done       all steps done',
-    );
+    expect(
+      formatTransition({ seq: 1, run_id: 'r1', step: null, status: 'started', attempt: 0, detail: null, at }, null, {
+        step: 5,
+        agent: 3,
+      }),
+    ).toBe('09:30:05.042  run    started');
+    expect(
+      formatTransition(
+        { seq: 9, run_id: 'r1', step: null, status: 'done', attempt: 0, detail: 'all steps done', at },
+        null,
+        { step: 3, agent: 3 },
+      ),
+    ).toBe('09:30:05.042  run  done       all steps done');
   });
 });
 
@@ -58,7 +79,16 @@ describe('formatRun', () => {
       finished_at: '2024-01-01T09:01:00.000Z',
       steps: [
         { ...step, id: 'research', status: 'done', agent: 'wf-alpha', attempt: 1, result: { score: 7 } },
-        { ...step, id: 'qualify', status: 'failed', agent: 'wf-beta', attempt: 3, result: null, reason: 'retries exhausted', error: 'timeout' },
+        {
+          ...step,
+          id: 'qualify',
+          status: 'failed',
+          agent: 'wf-beta',
+          attempt: 3,
+          result: null,
+          reason: 'retries exhausted',
+          error: 'timeout',
+        },
         { ...step, id: 'notify', status: 'skipped', agent: null, attempt: 0, result: null, reason: 'condition false' },
       ],
     };

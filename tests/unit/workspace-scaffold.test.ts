@@ -23,7 +23,8 @@ describe('scaffoldWorkspace', () => {
     expect(result.created.sort()).toEqual(['AGENTS.md', 'MEMORY.md', 'SOUL.md', 'USER.md']);
     expect(result.kept).toEqual(['HEARTBEAT.md']);
     expect(await readFile(path.join(dataDir, 'workspace', 'HEARTBEAT.md'), 'utf8')).toBe('- check the inbox\n');
-    for (const dir of ['memory', 'learnings']) expect((await stat(path.join(dataDir, 'workspace', dir))).isDirectory()).toBe(true);
+    for (const dir of ['memory', 'learnings'])
+      expect((await stat(path.join(dataDir, 'workspace', dir))).isDirectory()).toBe(true);
   });
 
   it('ships a HEARTBEAT.md template that holds no rules', async () => {

@@ -13,7 +13,8 @@ export async function describePage(page: Page, status: number | null): Promise<s
   const snapshot = (await page.evaluate(snapshotScript(TEXT_MAX_CHARS, OUTLINE_MAX_LINES))) as PageSnapshot;
   const lines = [`URL: ${page.url()}`, `Status: ${status ?? 'unknown'}`, `Title: ${await page.title()}`, '', '## Text'];
   lines.push(snapshot.text || '(no text)');
-  if (snapshot.textLength > snapshot.text.length) lines.push(`[text cut: showing ${snapshot.text.length} of ${snapshot.textLength} characters]`);
+  if (snapshot.textLength > snapshot.text.length)
+    lines.push(`[text cut: showing ${snapshot.text.length} of ${snapshot.textLength} characters]`);
   lines.push('', '## Elements (use ref=eN with browser_click, browser_type, browser_select)');
   lines.push(snapshot.lines.length > 0 ? formatOutline(snapshot.lines) : '(no headings or actionable elements)');
   if (snapshot.lines.length >= OUTLINE_MAX_LINES) lines.push(`[outline cut at ${OUTLINE_MAX_LINES} elements]`);
@@ -33,10 +34,15 @@ export async function resolveTarget(page: Page, target: ElementTarget): Promise<
   try {
     count = await locator.count();
   } catch (err) {
-    throw new LegionError('bad_selector', `${what} is not a valid selector: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    throw new LegionError(
+      'bad_selector',
+      `${what} is not a valid selector: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    );
   }
   if (count === 0) {
-    const hint = target.ref ? ' (refs come from the latest browser_snapshot or browser_navigate of this page; take a new snapshot)' : '';
+    const hint = target.ref
+      ? ' (refs come from the latest browser_snapshot or browser_navigate of this page; take a new snapshot)'
+      : '';
     throw new LegionError('element_not_found', `element not found: no element has ${what} on ${page.url()}${hint}`);
   }
   return locator.first();

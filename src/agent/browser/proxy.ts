@@ -16,16 +16,32 @@ export function browserProxy(env: NodeJS.ProcessEnv): BrowserProxy | null {
   const raw = env.HTTPS_PROXY ?? env.HTTP_PROXY ?? env.https_proxy ?? env.http_proxy;
   if (!raw || !URL.canParse(raw)) return null;
   const url = new URL(raw);
-  return { server: `${url.protocol}//${url.host}`, username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  return {
+    server: `${url.protocol}//${url.host}`,
+    username: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+  };
 }
 
 /** The egress proxy's answer to CONNECT host:port: null when it would open the tunnel. */
-export function tunnelRefusal(proxy: BrowserProxy, host: string, port: number, timeoutMs = 5_000): Promise<string | null> {
+export function tunnelRefusal(
+  proxy: BrowserProxy,
+  host: string,
+  port: number,
+  timeoutMs = 5_000,
+): Promise<string | null> {
   const server = new URL(proxy.server);
   const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const auth = `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}`;
   return new Promise((resolve) => {
-    const req = request({ host: server.hostname, port: Number(server.port || 80), method: 'CONNECT', path: authority, headers: { 'proxy-authorization': auth }, timeout: timeoutMs });
+    const req = request({
+      host: server.hostname,
+      port: Number(server.port || 80),
+      method: 'CONNECT',
+      path: authority,
+      headers: { 'proxy-authorization': auth },
+      timeout: timeoutMs,
+    });
     req.on('connect', (res, socket, head) => {
       if (res.statusCode === 200) {
         socket.destroy();
@@ -33,7 +49,9 @@ export function tunnelRefusal(proxy: BrowserProxy, host: string, port: number, t
       }
       let body = head.toString('utf8');
       socket.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      socket.on('close', () => resolve(body.trim() || `the egress proxy answered ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
+      socket.on('close', () =>
+        resolve(body.trim() || `the egress proxy answered ${res.statusCode} ${res.statusMessage ?? ''}`.trim()),
+      );
       socket.on('error', () => resolve(body.trim() || `the egress proxy answered ${res.statusCode}`));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));

@@ -22,7 +22,14 @@ export const VIEWPORT = { width: 1280, height: 800 } as const;
 
 /** Flags this environment needs: no GPU, no background traffic of Chromium's own (it
  *  would only be refused by the egress proxy), no QUIC (the proxy speaks TCP). */
-export const CHROMIUM_FLAGS = ['--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+export const CHROMIUM_FLAGS = [
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 const PROFILE_LOCKS = ['SingletonLock', 'SingletonSocket', 'SingletonCookie'];
 
@@ -85,7 +92,10 @@ export class BrowserSession {
   private touch(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      this.options.logger.info({ event: 'browser_idle_close', idle_ms: this.options.idleMs }, 'closing the idle browser');
+      this.options.logger.info(
+        { event: 'browser_idle_close', idle_ms: this.options.idleMs },
+        'closing the idle browser',
+      );
       void this.close();
     }, this.options.idleMs);
     this.idleTimer.unref();
@@ -99,7 +109,11 @@ export class BrowserSession {
 
   private async launch(): Promise<BrowserContext> {
     const { dataDir, proxy, logger } = this.options;
-    if (!proxy) throw new LegionError('browser_no_proxy', 'the browser needs the egress proxy (HTTP_PROXY is not set in this container), and has no other way out');
+    if (!proxy)
+      throw new LegionError(
+        'browser_no_proxy',
+        'the browser needs the egress proxy (HTTP_PROXY is not set in this container), and has no other way out',
+      );
     const profile = join(dataDir, 'browser', 'profile');
     const home = join(dataDir, 'browser', 'home');
     await mkdir(profile, { recursive: true });
@@ -120,11 +134,18 @@ export class BrowserSession {
         viewport: VIEWPORT,
         timeout: this.options.launchTimeoutMs ?? 30_000,
         // The root file system is read-only: Chromium's home-directory state goes to the volume.
-        env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache') },
+        env: {
+          ...process.env,
+          HOME: home,
+          XDG_CONFIG_HOME: join(home, '.config'),
+          XDG_CACHE_HOME: join(home, '.cache'),
+        },
       });
     } catch (err) {
       const reason = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
-      const hint = /ENOENT|Failed to launch|executable/i.test(reason) ? ' (this agent image has no Chromium: set browser: true for the agent in config/agents.yaml and can_use_browser in config/permissions.yaml)' : '';
+      const hint = /ENOENT|Failed to launch|executable/i.test(reason)
+        ? ' (this agent image has no Chromium: set browser: true for the agent in config/agents.yaml and can_use_browser in config/permissions.yaml)'
+        : '';
       throw new LegionError('browser_launch_failed', `the browser did not start: ${reason}${hint}`);
     }
     await this.restoreCookies(context);
@@ -156,7 +177,10 @@ export class BrowserSession {
       await writeFile(`${file}.tmp`, JSON.stringify(cookies), { mode: 0o600 });
       await rename(`${file}.tmp`, file);
     } catch (err) {
-      this.options.logger.warn({ event: 'browser_cookies_not_saved', err: err instanceof Error ? err.message : String(err) }, 'could not save the browser cookies');
+      this.options.logger.warn(
+        { event: 'browser_cookies_not_saved', err: err instanceof Error ? err.message : String(err) },
+        'could not save the browser cookies',
+      );
     }
   }
 
@@ -169,7 +193,10 @@ export class BrowserSession {
     }
     const now = Date.now() / 1000;
     await context.addCookies(saved.filter((cookie) => cookie.expires > now)).catch((err: unknown) => {
-      this.options.logger.warn({ event: 'browser_cookies_not_restored', err: err instanceof Error ? err.message : String(err) }, 'could not restore the saved browser cookies');
+      this.options.logger.warn(
+        { event: 'browser_cookies_not_restored', err: err instanceof Error ? err.message : String(err) },
+        'could not restore the saved browser cookies',
+      );
     });
   }
 

@@ -48,7 +48,12 @@ function compactionThreshold(window: number): number {
 }
 
 /** Whether the next request (of `tokens`) may go as is, at or above 70% of the window. */
-export function decideCompaction(input: { messages: readonly Message[]; tokens: number; window: number; keepLast?: number }): CompactionDecision {
+export function decideCompaction(input: {
+  messages: readonly Message[];
+  tokens: number;
+  window: number;
+  keepLast?: number;
+}): CompactionDecision {
   const threshold = compactionThreshold(input.window);
   const { tokens } = input;
   if (tokens < threshold) return { action: 'continue', tokens, threshold };

@@ -13,7 +13,15 @@ import type { LlmClient } from '../mesh-client.js';
 import { appendDurably, readTextIfExists, separatorAfter, withFileLock } from '../workspace/durable-files.js';
 import type { CompactionPlan } from './compaction.js';
 import { CHARS_PER_TOKEN } from './tokens.js';
-import { FACTS_INSTRUCTIONS, SUMMARY_INSTRUCTIONS, factsSection, normalizeFacts, renderTranscript, splitTranscript, summaryMessage } from './transcript.js';
+import {
+  FACTS_INSTRUCTIONS,
+  SUMMARY_INSTRUCTIONS,
+  factsSection,
+  normalizeFacts,
+  renderTranscript,
+  splitTranscript,
+  summaryMessage,
+} from './transcript.js';
 
 const MEMORY_FILE = 'MEMORY.md';
 
@@ -53,7 +61,10 @@ export class Compactor {
       for (const piece of pieces) facts.push(...normalizeFacts(await this.ask(FACTS_INSTRUCTIONS, piece)));
     } catch (err) {
       this.rethrowIfCancelled(err);
-      logger.warn({ event: 'context_facts_failed', why, err: describe(err) }, 'could not extract facts before compacting; keeping the full history for now');
+      logger.warn(
+        { event: 'context_facts_failed', why, err: describe(err) },
+        'could not extract facts before compacting; keeping the full history for now',
+      );
       return { status: 'skipped', reason: 'facts_failed' };
     }
 
@@ -61,7 +72,10 @@ export class Compactor {
     try {
       if (facts.length > 0) await appendFacts(memoryFile, facts);
     } catch (err) {
-      logger.error({ event: 'context_memory_write_failed', file: memoryFile, err: describe(err) }, 'could not save facts to MEMORY.md; keeping the full history');
+      logger.error(
+        { event: 'context_memory_write_failed', file: memoryFile, err: describe(err) },
+        'could not save facts to MEMORY.md; keeping the full history',
+      );
       return { status: 'skipped', reason: 'memory_write_failed' };
     }
 
@@ -72,7 +86,10 @@ export class Compactor {
       summary = parts.filter((part) => part !== '').join('\n\n') || '(the model gave an empty summary)';
     } catch (err) {
       this.rethrowIfCancelled(err);
-      logger.warn({ event: 'context_summary_failed', why, err: describe(err) }, 'could not summarize; compacting with a placeholder (the facts are saved)');
+      logger.warn(
+        { event: 'context_summary_failed', why, err: describe(err) },
+        'could not summarize; compacting with a placeholder (the facts are saved)',
+      );
       summary = `(no summary: the summary request failed. ${facts.length} facts from these messages are in MEMORY.md.)`;
     }
 
@@ -80,7 +97,12 @@ export class Compactor {
       { event: 'context_compacted', why, dropped: plan.older.length, kept: plan.kept.length, facts: facts.length },
       `compacted the conversation: ${plan.older.length} older messages summarized, ${facts.length} facts saved to MEMORY.md`,
     );
-    return { status: 'compacted', messages: [summaryMessage(summary, plan.older.length), ...plan.kept], keepFrom: plan.keepFrom, facts: facts.length };
+    return {
+      status: 'compacted',
+      messages: [summaryMessage(summary, plan.older.length), ...plan.kept],
+      keepFrom: plan.keepFrom,
+      facts: facts.length,
+    };
   }
 
   private async ask(instructions: string, transcript: string): Promise<string> {

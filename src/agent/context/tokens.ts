@@ -14,7 +14,8 @@ export function estimateTokens(text: string): number {
 
 export function estimateMessageTokens(message: Message): number {
   const calls = message.role === 'assistant' ? (message.tool_calls ?? []) : [];
-  const chars = (message.content ?? '').length + calls.reduce((sum, call) => sum + call.name.length + call.arguments.length, 0);
+  const chars =
+    (message.content ?? '').length + calls.reduce((sum, call) => sum + call.name.length + call.arguments.length, 0);
   return Math.ceil(chars / CHARS_PER_TOKEN);
 }
 

@@ -6,14 +6,14 @@
 import type { Message } from '../../shared/wire/llm.js';
 
 export const FACTS_INSTRUCTIONS = [
-  'You extract durable facts from an excerpt of a conversation between a user and an AI agent, before that excerpt is removed from the agent\'s context.',
+  "You extract durable facts from an excerpt of a conversation between a user and an AI agent, before that excerpt is removed from the agent's context.",
   'A durable fact stays true and useful later: names, preferences, decisions, commitments, identifiers, paths, results of work, and things the user asked the agent to remember.',
   'Leave out small talk, greetings, and anything only relevant to the moment.',
   'Answer with one fact per line, each line starting with "- ". If there is nothing durable, answer exactly NONE.',
 ].join(' ');
 
 export const SUMMARY_INSTRUCTIONS = [
-  'You summarize an excerpt of a conversation between a user and an AI agent; the summary replaces the excerpt in the agent\'s context.',
+  "You summarize an excerpt of a conversation between a user and an AI agent; the summary replaces the excerpt in the agent's context.",
   'Keep what the agent needs to continue: the goals, what was asked and answered, what was done with which tools and with what result, open questions and next steps.',
   'Write at most 200 words of plain prose, in the third person.',
 ].join(' ');
@@ -44,7 +44,8 @@ function renderMessage(message: Message): string {
       return isSummaryMessage(message) ? `[earlier summary]\n${message.content}` : `[user]\n${message.content}`;
     case 'assistant': {
       const parts = message.content ? [`[assistant]\n${message.content}`] : [];
-      for (const call of message.tool_calls ?? []) parts.push(`[assistant called the tool ${call.name} with ${call.arguments}]`);
+      for (const call of message.tool_calls ?? [])
+        parts.push(`[assistant called the tool ${call.name} with ${call.arguments}]`);
       return parts.join('\n');
     }
     case 'tool':
@@ -80,7 +81,12 @@ export function normalizeFacts(answer: string): string[] {
   if (/^\s*none\.?\s*$/i.test(answer)) return [];
   return answer
     .split('\n')
-    .map((line) => line.trim().replace(/^(#+\s*|[-*•]\s+|\d+[.)]\s+)/, '').trim())
+    .map((line) =>
+      line
+        .trim()
+        .replace(/^(#+\s*|[-*•]\s+|\d+[.)]\s+)/, '')
+        .trim(),
+    )
     .filter((line) => line !== '' && !/^none\.?$/i.test(line))
     .map((line) => `- ${line.length > FACT_CAP_CHARS ? `${line.slice(0, FACT_CAP_CHARS)}…` : line}`);
 }

@@ -53,7 +53,11 @@ async function diskOf(dir: string): Promise<AgentProbeReport['disk']> {
     const used = fs.blocks - fs.bfree;
     // As df reports it: blocks reserved for root count neither as used nor as available.
     const usable = used + fs.bavail;
-    return { total_bytes: fs.blocks * fs.bsize, available_bytes: fs.bavail * fs.bsize, used_percent: usable > 0 ? (used / usable) * 100 : 0 };
+    return {
+      total_bytes: fs.blocks * fs.bsize,
+      available_bytes: fs.bavail * fs.bsize,
+      used_percent: usable > 0 ? (used / usable) * 100 : 0,
+    };
   } catch {
     return null;
   }
@@ -69,9 +73,16 @@ async function readHeartbeatMd(workspaceDir: string): Promise<string | null> {
 }
 
 /** Registers the route on `scope`, which must already require the mesh's server token. */
-export function registerHeartbeatProbeRoute(scope: FastifyInstance, dirs: { dataDir: string; workspaceDir: string }): void {
+export function registerHeartbeatProbeRoute(
+  scope: FastifyInstance,
+  dirs: { dataDir: string; workspaceDir: string },
+): void {
   scope.get('/heartbeat/probe', async (): Promise<AgentProbeReport> => {
-    const [workspace, disk, heartbeatMd] = await Promise.all([listWorkspace(dirs.workspaceDir), diskOf(dirs.dataDir), readHeartbeatMd(dirs.workspaceDir)]);
+    const [workspace, disk, heartbeatMd] = await Promise.all([
+      listWorkspace(dirs.workspaceDir),
+      diskOf(dirs.dataDir),
+      readHeartbeatMd(dirs.workspaceDir),
+    ]);
     return { workspace, disk, heartbeat_md: heartbeatMd };
   });
 }

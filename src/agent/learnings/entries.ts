@@ -107,7 +107,11 @@ export function entryBlock(entry: string): string {
 
 export type RotationPlan = { action: 'keep' } | { action: 'rotate'; archived: string[]; kept: string[] };
 
-export function planRotation(entries: readonly string[], rotateAt = ROTATE_AT_ENTRIES, keep = KEEP_AFTER_ROTATION): RotationPlan {
+export function planRotation(
+  entries: readonly string[],
+  rotateAt = ROTATE_AT_ENTRIES,
+  keep = KEEP_AFTER_ROTATION,
+): RotationPlan {
   if (entries.length <= rotateAt) return { action: 'keep' };
   const split = entries.length - keep;
   return { action: 'rotate', archived: entries.slice(0, split), kept: entries.slice(split) };
@@ -122,7 +126,11 @@ export interface PromptSelection {
 
 /** The newest entries that fit both caps, newest first. An entry that does not fit ends
  *  the selection, so what is shown is always an unbroken run of the newest. */
-export function selectForPrompt(entries: readonly string[], maxEntries = PROMPT_MAX_ENTRIES, maxChars = PROMPT_MAX_CHARS): PromptSelection {
+export function selectForPrompt(
+  entries: readonly string[],
+  maxEntries = PROMPT_MAX_ENTRIES,
+  maxChars = PROMPT_MAX_CHARS,
+): PromptSelection {
   const shown: string[] = [];
   let chars = 0;
   for (const entry of [...entries].reverse()) {

@@ -4,7 +4,13 @@
 // to the archive (fsync'd) before the main file is rewritten without them, so a crash
 // in between can duplicate an entry but never lose one; a missing file reads as empty.
 import path from 'node:path';
-import { appendDurably, readTextIfExists, replaceDurably, separatorAfter, withFileLock } from '../workspace/durable-files.js';
+import {
+  appendDurably,
+  readTextIfExists,
+  replaceDurably,
+  separatorAfter,
+  withFileLock,
+} from '../workspace/durable-files.js';
 import {
   entryBlock,
   formatCorrectionEntry,
@@ -40,7 +46,10 @@ async function appendLearning(workspaceDir: string, kind: LearningKind, entry: s
   const file = path.join(workspaceDir, names.file);
   return withFileLock(file, async () => {
     const existing = await readTextIfExists(file);
-    const addition = existing.trim() === '' ? `${preface(kind, false)}${entryBlock(entry)}` : `${separatorAfter(existing)}${entryBlock(entry)}`;
+    const addition =
+      existing.trim() === ''
+        ? `${preface(kind, false)}${entryBlock(entry)}`
+        : `${separatorAfter(existing)}${entryBlock(entry)}`;
     await appendDurably(file, addition);
     const parsed = parseEntries(`${existing}${addition}`);
     const plan = planRotation(parsed.entries);
@@ -49,7 +58,10 @@ async function appendLearning(workspaceDir: string, kind: LearningKind, entry: s
     const archive = path.join(workspaceDir, names.archive);
     const archived = plan.archived.map(entryBlock).join('');
     const archiveText = await readTextIfExists(archive);
-    await appendDurably(archive, archiveText.trim() === '' ? `${preface(kind, true)}${archived}` : `${separatorAfter(archiveText)}${archived}`);
+    await appendDurably(
+      archive,
+      archiveText.trim() === '' ? `${preface(kind, true)}${archived}` : `${separatorAfter(archiveText)}${archived}`,
+    );
     const head = parsed.preface.trim() ? `${parsed.preface.trimEnd()}\n\n` : preface(kind, false);
     await replaceDurably(file, `${head}${plan.kept.map(entryBlock).join('')}`);
     return { file: names.file, entries: plan.kept.length };

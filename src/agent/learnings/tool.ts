@@ -16,6 +16,9 @@ export const noteCorrectionTool = defineTool({
   }),
   run: async (args, ctx) => {
     const result = await recordCorrection(ctx.workspaceDir, { time: new Date(), text: args.text, source: 'agent' });
-    return { ok: true, output: `noted in ${result.file} (${result.entries} corrections on file); later sessions will see it` };
+    return {
+      ok: true,
+      output: `noted in ${result.file} (${result.entries} corrections on file); later sessions will see it`,
+    };
   },
 });

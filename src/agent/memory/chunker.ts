@@ -55,7 +55,13 @@ export function chunkMarkdown(path: string, content: string, options: ChunkOptio
       const first = atoms[0];
       const last = atoms[atoms.length - 1];
       if (!first || !last) continue;
-      chunks.push({ path, startLine: first.startLine, endLine: last.endLine, heading: section.heading, text: joinAtoms(atoms) });
+      chunks.push({
+        path,
+        startLine: first.startLine,
+        endLine: last.endLine,
+        heading: section.heading,
+        text: joinAtoms(atoms),
+      });
     }
   }
   return chunks;
@@ -127,10 +133,19 @@ function atomize(section: Section, maxChars: number, overlapChars: number): Atom
       const block = lines.slice(i, end + 1);
       const text = block.join('\n');
       if (text.length <= maxChars) {
-        atoms.push({ startLine: firstLine + i, endLine: firstLine + end, text, blank: false, fenced: true, continuesLine: false });
+        atoms.push({
+          startLine: firstLine + i,
+          endLine: firstLine + end,
+          text,
+          blank: false,
+          fenced: true,
+          continuesLine: false,
+        });
       } else {
         // Too big for any chunk: it has to be cut, so cut it at its lines.
-        block.forEach((blockLine, offset) => atoms.push(...lineAtoms(blockLine, firstLine + i + offset, true, maxChars, overlapChars)));
+        block.forEach((blockLine, offset) =>
+          atoms.push(...lineAtoms(blockLine, firstLine + i + offset, true, maxChars, overlapChars)),
+        );
       }
       i = end;
       continue;
@@ -141,10 +156,27 @@ function atomize(section: Section, maxChars: number, overlapChars: number): Atom
 }
 
 function lineAtoms(line: string, lineNumber: number, fenced: boolean, maxChars: number, overlapChars: number): Atom[] {
-  if (line.length <= maxChars) return [{ startLine: lineNumber, endLine: lineNumber, text: line, blank: line.trim() === '', fenced, continuesLine: false }];
+  if (line.length <= maxChars)
+    return [
+      {
+        startLine: lineNumber,
+        endLine: lineNumber,
+        text: line,
+        blank: line.trim() === '',
+        fenced,
+        continuesLine: false,
+      },
+    ];
   // Pieces no longer than the overlap let the packer repeat the tail of an overlong
   // line at the start of the next chunk, as it does for ordinary lines.
-  return splitWords(line, Math.max(16, overlapChars)).map((text, index) => ({ startLine: lineNumber, endLine: lineNumber, text, blank: false, fenced, continuesLine: index > 0 }));
+  return splitWords(line, Math.max(16, overlapChars)).map((text, index) => ({
+    startLine: lineNumber,
+    endLine: lineNumber,
+    text,
+    blank: false,
+    fenced,
+    continuesLine: index > 0,
+  }));
 }
 
 function splitWords(line: string, pieceChars: number): string[] {
@@ -194,7 +226,13 @@ function packAtoms(atoms: readonly Atom[], maxChars: number, overlapChars: numbe
 }
 
 /** How many atoms of `current` to emit: up to its last paragraph break when that leaves the chunk reasonably full, else all. */
-function chooseCut(current: readonly Atom[], overlapCount: number, next: Atom, maxChars: number, overlapChars: number): number {
+function chooseCut(
+  current: readonly Atom[],
+  overlapCount: number,
+  next: Atom,
+  maxChars: number,
+  overlapChars: number,
+): number {
   const minFill = maxChars * MIN_FILL_FOR_PARAGRAPH_CUT;
   const totalSize = sizeOf(current);
   let carriedSize = 0;

@@ -33,7 +33,10 @@ export function openAgentDb(dataDir: string, options: OpenAgentDbOptions = {}): 
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
-  const vectors = options.loadVectors === false ? { available: false as const, reason: 'sqlite-vec disabled' } : loadVectorExtension(db);
+  const vectors =
+    options.loadVectors === false
+      ? { available: false as const, reason: 'sqlite-vec disabled' }
+      : loadVectorExtension(db);
   migrate(db, options.migrations ?? []);
   return { db, vectors };
 }
@@ -44,6 +47,9 @@ function loadVectorExtension(db: Db): VectorSupport {
     const row = db.prepare<[], { version: string }>('SELECT vec_version() AS version').get();
     return { available: true, version: row?.version ?? 'unknown' };
   } catch (err) {
-    return { available: false, reason: `sqlite-vec could not be loaded: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      available: false,
+      reason: `sqlite-vec could not be loaded: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }

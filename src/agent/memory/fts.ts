@@ -27,9 +27,11 @@ export interface MatchPlan {
 const MAX_QUERY_TERMS = 24;
 // Terms so common that matching them says nothing; dropped unless nothing else is left.
 const STOPWORDS = new Set(
-  ('a about after all also am an and any are as at be been before but by can could did do does for from get got had has have how i if in into ' +
+  (
+    'a about after all also am an and any are as at be been before but by can could did do does for from get got had has have how i if in into ' +
     'is it its just me more most my no not of on or our out so some than that the their them then there these they this to up very was we ' +
-    'were what when where which who why will with would you your').split(' '),
+    'were what when where which who why will with would you your'
+  ).split(' '),
 );
 // bm25() runs once per matching row, so a word found in a large share of a big index
 // makes a search slow while adding little to the order (its idf is near zero). Above
@@ -57,9 +59,14 @@ export function toFtsQuery(query: string): string | null {
  * COMMON_TERM_SHARE of the chunks are dropped when a rarer term remains; when every
  * term is that common, all must match (AND), and failing that the rarest one alone.
  */
-export function planMatch(terms: readonly string[], documentCount: (term: string) => number, totalChunks: number): MatchPlan | null {
+export function planMatch(
+  terms: readonly string[],
+  documentCount: (term: string) => number,
+  totalChunks: number,
+): MatchPlan | null {
   if (terms.length === 0) return null;
-  if (terms.length === 1 || totalChunks < COMMON_TERM_MIN_CHUNKS) return { expression: join(terms, 'OR'), fallback: null };
+  if (terms.length === 1 || totalChunks < COMMON_TERM_MIN_CHUNKS)
+    return { expression: join(terms, 'OR'), fallback: null };
   const counts = new Map(terms.map((term) => [term, documentCount(term)]));
   const rare = terms.filter((term) => (counts.get(term) ?? 0) < totalChunks * COMMON_TERM_SHARE);
   if (rare.length > 0) return { expression: join(rare, 'OR'), fallback: null };
@@ -73,10 +80,13 @@ function join(terms: readonly string[], operator: 'OR' | 'AND'): string {
 
 /** The best `pool` chunks for the terms by BM25, best first. */
 export function textSearch(db: Db, terms: readonly string[], pool: number): TextHit[] {
-  const total = terms.length > 1 ? (db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM memory_chunks').get()?.n ?? 0) : 0;
+  const total =
+    terms.length > 1 ? (db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM memory_chunks').get()?.n ?? 0) : 0;
   // Counting stops at the threshold, so a common word costs a bounded scan, not a full one.
   const cap = Math.ceil(total * COMMON_TERM_SHARE);
-  const count = db.prepare<[string, number], { n: number }>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT ?)');
+  const count = db.prepare<[string, number], { n: number }>(
+    'SELECT COUNT(*) AS n FROM (SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT ?)',
+  );
   const plan = planMatch(terms, (term) => count.get(join([term], 'OR'), cap)?.n ?? 0, total);
   if (!plan) return [];
   // Ranking in a subquery first means only the pool's rows fetch their text, not every match.

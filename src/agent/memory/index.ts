@@ -80,9 +80,15 @@ export class MemoryIndex {
   }
 
   /** Opens <dataDir>/agent.db for this index alone; close() closes it. */
-  static open(dataDir: string, options: MemoryIndexOptions & Pick<OpenAgentDbOptions, 'loadVectors'> = {}): MemoryIndex {
+  static open(
+    dataDir: string,
+    options: MemoryIndexOptions & Pick<OpenAgentDbOptions, 'loadVectors'> = {},
+  ): MemoryIndex {
     const { loadVectors, ...indexOptions } = options;
-    const agentDb = openAgentDb(dataDir, { migrations: MEMORY_MIGRATIONS, ...(loadVectors === undefined ? {} : { loadVectors }) });
+    const agentDb = openAgentDb(dataDir, {
+      migrations: MEMORY_MIGRATIONS,
+      ...(loadVectors === undefined ? {} : { loadVectors }),
+    });
     return new MemoryIndex(agentDb, path.join(dataDir, 'workspace'), indexOptions, true);
   }
 
@@ -102,8 +108,21 @@ export class MemoryIndex {
   /** Brings the index in line with the workspace: new and changed files are chunked, deleted ones dropped. */
   sync(): Promise<SyncReport> {
     return this.exclusive(async () => {
-      const known = new Map(this.db.prepare<[], FileRow>('SELECT * FROM memory_files').all().map((row) => [row.path, row]));
-      const report: SyncReport = { added: [], updated: [], removed: [], unchanged: 0, skipped: [], chunksWritten: 0, vectors: { status: 'ok', embedded: 0 } };
+      const known = new Map(
+        this.db
+          .prepare<[], FileRow>('SELECT * FROM memory_files')
+          .all()
+          .map((row) => [row.path, row]),
+      );
+      const report: SyncReport = {
+        added: [],
+        updated: [],
+        removed: [],
+        unchanged: 0,
+        skipped: [],
+        chunksWritten: 0,
+        vectors: { status: 'ok', embedded: 0 },
+      };
       const seen = new Set<string>();
       for (const relative of await this.listMarkdown()) {
         const stats = await lstatOrNull(this.absolute(relative));
@@ -135,9 +154,18 @@ export class MemoryIndex {
     return this.exclusive(async () => {
       const relative = this.relativePath(file);
       const known = this.db.prepare<[string], FileRow>('SELECT * FROM memory_files WHERE path = ?').get(relative);
-      const report = (outcome: FileOutcome, chunksWritten = 0): IndexFileReport => ({ path: relative, outcome, chunksWritten, vectors: { status: 'ok', embedded: 0 } });
+      const report = (outcome: FileOutcome, chunksWritten = 0): IndexFileReport => ({
+        path: relative,
+        outcome,
+        chunksWritten,
+        vectors: { status: 'ok', embedded: 0 },
+      });
       const stats = await lstatOrNull(this.absolute(relative));
-      const indexable = stats?.isFile() === true && stats.size <= MAX_INDEXED_FILE_BYTES && isIndexablePath(relative) && (await this.reachedDirectly(relative));
+      const indexable =
+        stats?.isFile() === true &&
+        stats.size <= MAX_INDEXED_FILE_BYTES &&
+        isIndexablePath(relative) &&
+        (await this.reachedDirectly(relative));
       if (!indexable) {
         if (known) this.removeFile(relative);
         return report(known ? 'removed' : stats ? 'skipped' : 'absent');
@@ -172,11 +200,15 @@ export class MemoryIndex {
       return { kind: 'unchanged' };
     }
     const chunks = chunkMarkdown(relative, content.toString('utf8'), this.options.chunking);
-    const insert = this.db.prepare('INSERT INTO memory_chunks (path, start_line, end_line, heading, text) VALUES (?, ?, ?, ?, ?)');
+    const insert = this.db.prepare(
+      'INSERT INTO memory_chunks (path, start_line, end_line, heading, text) VALUES (?, ?, ?, ?, ?)',
+    );
     this.db.transaction(() => {
       this.deleteChunks(relative);
       this.db
-        .prepare('INSERT OR REPLACE INTO memory_files (path, sha256, mtime_ms, size, indexed_at_ms) VALUES (?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT OR REPLACE INTO memory_files (path, sha256, mtime_ms, size, indexed_at_ms) VALUES (?, ?, ?, ?, ?)',
+        )
         .run(relative, sha256, stats.mtimeMs, stats.size, now);
       for (const chunk of chunks) insert.run(relative, chunk.startLine, chunk.endLine, chunk.heading, chunk.text);
     })();
@@ -192,8 +224,13 @@ export class MemoryIndex {
 
   private deleteChunks(relative: string): void {
     if (this.vectorSupport.available) {
-      const ids = this.db.prepare<[string], { id: number }>('SELECT id FROM memory_chunks WHERE path = ?').all(relative);
-      deleteVectors(this.db, ids.map((row) => row.id));
+      const ids = this.db
+        .prepare<[string], { id: number }>('SELECT id FROM memory_chunks WHERE path = ?')
+        .all(relative);
+      deleteVectors(
+        this.db,
+        ids.map((row) => row.id),
+      );
     }
     this.db.prepare('DELETE FROM memory_chunks WHERE path = ?').run(relative);
   }
@@ -240,7 +277,9 @@ export class MemoryIndex {
 
   /** False when a directory on the way is a symlink: sync would not follow it, so neither does indexFile. */
   private async reachedDirectly(relative: string): Promise<boolean> {
-    return (await realpath(this.absolute(relative))) === path.join(await realpath(this.workspaceDir), ...relative.split('/'));
+    return (
+      (await realpath(this.absolute(relative))) === path.join(await realpath(this.workspaceDir), ...relative.split('/'))
+    );
   }
 
   private absolute(relative: string): string {

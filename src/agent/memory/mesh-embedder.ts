@@ -22,7 +22,10 @@ export class MeshEmbedder implements Embedder {
       const input = texts.slice(start, start + MAX_EMBEDDING_INPUTS).map(embeddableText);
       const response = await this.client.llmEmbeddings({ model: this.model, input });
       if (response.model !== this.model) {
-        throw new LegionError('mesh_bad_response', `asked the mesh for ${this.model} embeddings, got ${response.model}`);
+        throw new LegionError(
+          'mesh_bad_response',
+          `asked the mesh for ${this.model} embeddings, got ${response.model}`,
+        );
       }
       vectors.push(...response.vectors);
     }

@@ -27,7 +27,9 @@ export interface SearchResult {
   score: number;
 }
 
-export type SearchResponse = { mode: 'hybrid'; results: SearchResult[] } | { mode: 'bm25'; reason: string; results: SearchResult[] };
+export type SearchResponse =
+  | { mode: 'hybrid'; results: SearchResult[] }
+  | { mode: 'bm25'; reason: string; results: SearchResult[] };
 
 /** Where vectors come from for one search, or why there are none. */
 export type VectorSource = { store: VectorStore } | { off: string };
@@ -73,7 +75,10 @@ export interface RankOptions {
 }
 
 /** Orders candidates by their combined score, best first; ties go to the earlier path and line so the order is stable. */
-export function rankCandidates(candidates: readonly Candidate[], options: RankOptions): { candidate: Candidate; score: number }[] {
+export function rankCandidates(
+  candidates: readonly Candidate[],
+  options: RankOptions,
+): { candidate: Candidate; score: number }[] {
   const best = Math.max(0, ...candidates.map((c) => c.textScore ?? 0));
   const weight = options.vectorWeight === null ? 0 : Math.min(1, Math.max(0, options.vectorWeight));
   return candidates
@@ -81,11 +86,19 @@ export function rankCandidates(candidates: readonly Candidate[], options: RankOp
       const text = best > 0 ? (candidate.textScore ?? 0) / best : 0;
       const similarity = Math.min(1, Math.max(0, candidate.similarity ?? 0));
       const blended = (1 - weight) * text + weight * similarity;
-      const decay = options.recencyHalfLifeDays === undefined ? 1 : recencyFactor(candidate.path, options.now, options.recencyHalfLifeDays);
+      const decay =
+        options.recencyHalfLifeDays === undefined
+          ? 1
+          : recencyFactor(candidate.path, options.now, options.recencyHalfLifeDays);
       return { candidate, score: blended * decay };
     })
     .filter((ranked) => ranked.score > 0)
-    .sort((a, b) => b.score - a.score || a.candidate.path.localeCompare(b.candidate.path) || a.candidate.startLine - b.candidate.startLine);
+    .sort(
+      (a, b) =>
+        b.score - a.score ||
+        a.candidate.path.localeCompare(b.candidate.path) ||
+        a.candidate.startLine - b.candidate.startLine,
+    );
 }
 
 /** A window of at most maxChars around the first query term, whitespace collapsed, with CUT_MARKER wherever text was cut. */
@@ -94,7 +107,9 @@ export function makeSnippet(text: string, terms: readonly string[], maxChars = D
   if (flat.length <= maxChars) return flat;
   const lower = flat.toLowerCase();
   // Porter stems the index, so "cats" finds "cat": look for a term's stem-ish prefix.
-  const positions = terms.map((term) => lower.indexOf(term.slice(0, Math.max(3, term.length - 2)))).filter((at) => at >= 0);
+  const positions = terms
+    .map((term) => lower.indexOf(term.slice(0, Math.max(3, term.length - 2))))
+    .filter((at) => at >= 0);
   const hit = positions.length > 0 ? Math.min(...positions) : 0;
   let start = Math.max(0, hit - Math.floor(maxChars / 4));
   if (start > 0) {
@@ -119,7 +134,12 @@ interface ChunkRow {
   text: string;
 }
 
-export async function searchMemory(db: Db, vectors: VectorSource, query: string, options: SearchOptions = {}): Promise<SearchResponse> {
+export async function searchMemory(
+  db: Db,
+  vectors: VectorSource,
+  query: string,
+  options: SearchOptions = {},
+): Promise<SearchResponse> {
   const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(options.limit ?? DEFAULT_LIMIT)));
   const pool = Math.max(MIN_CANDIDATES, limit * CANDIDATE_FACTOR);
   const terms = queryTerms(query);
@@ -130,7 +150,8 @@ export async function searchMemory(db: Db, vectors: VectorSource, query: string,
     candidates.set(hit.id, { id: hit.id, path: hit.path, startLine: hit.start_line, textScore: hit.score });
   }
 
-  let vectorUse: { hybrid: true } | { hybrid: false; reason: string } = 'off' in vectors ? { hybrid: false, reason: vectors.off } : { hybrid: true };
+  let vectorUse: { hybrid: true } | { hybrid: false; reason: string } =
+    'off' in vectors ? { hybrid: false, reason: vectors.off } : { hybrid: true };
   if ('store' in vectors && vectors.store.dimensions === null) {
     vectorUse = { hybrid: false, reason: 'no chunk has a vector yet (embedding has not succeeded)' };
   } else if ('store' in vectors && terms.length > 0) {
@@ -138,7 +159,10 @@ export async function searchMemory(db: Db, vectors: VectorSource, query: string,
       const queryVector = await vectors.store.embedQuery(query);
       addVectorCandidates(db, vectors.store, queryVector, pool, rows, candidates);
     } catch (err) {
-      vectorUse = { hybrid: false, reason: `the query could not be embedded: ${err instanceof Error ? err.message : String(err)}` };
+      vectorUse = {
+        hybrid: false,
+        reason: `the query could not be embedded: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
   }
 
@@ -151,13 +175,29 @@ export async function searchMemory(db: Db, vectors: VectorSource, query: string,
     const row = rows.get(candidate.id);
     if (!row) return [];
     const snippet = makeSnippet(row.text, terms, options.snippetChars);
-    return [{ path: row.path, start_line: row.start_line, end_line: row.end_line, heading: row.heading, snippet, score: Math.round(score * 1000) / 1000 }];
+    return [
+      {
+        path: row.path,
+        start_line: row.start_line,
+        end_line: row.end_line,
+        heading: row.heading,
+        snippet,
+        score: Math.round(score * 1000) / 1000,
+      },
+    ];
   });
   return vectorUse.hybrid ? { mode: 'hybrid', results } : { mode: 'bm25', reason: vectorUse.reason, results };
 }
 
 /** Adds the nearest chunks by vector and gives every candidate its similarity; vectors of deleted chunks are ignored. */
-function addVectorCandidates(db: Db, store: VectorStore, queryVector: Float32Array, pool: number, rows: Map<number, ChunkRow>, candidates: Map<number, Candidate>): void {
+function addVectorCandidates(
+  db: Db,
+  store: VectorStore,
+  queryVector: Float32Array,
+  pool: number,
+  rows: Map<number, ChunkRow>,
+  candidates: Map<number, Candidate>,
+): void {
   const near = store.nearest(queryVector, pool);
   const nearIds = new Set(near.map((hit) => hit.id));
   const textOnly = [...candidates.keys()].filter((id) => !nearIds.has(id));
@@ -165,7 +205,9 @@ function addVectorCandidates(db: Db, store: VectorStore, queryVector: Float32Arr
   const missing = near.map((hit) => hit.id).filter((id) => !rows.has(id));
   if (missing.length > 0) {
     const fetched = db
-      .prepare<[string], ChunkRow>('SELECT id, path, start_line, end_line, heading, text FROM memory_chunks WHERE id IN (SELECT value FROM json_each(?))')
+      .prepare<[string], ChunkRow>(
+        'SELECT id, path, start_line, end_line, heading, text FROM memory_chunks WHERE id IN (SELECT value FROM json_each(?))',
+      )
       .all(JSON.stringify(missing));
     for (const row of fetched) {
       rows.set(row.id, row);

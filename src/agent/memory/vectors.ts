@@ -36,7 +36,11 @@ interface Meta {
 }
 
 function vecTableExists(db: Db): boolean {
-  return db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?").get(VEC_TABLE)?.n === 1;
+  return (
+    db
+      .prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?")
+      .get(VEC_TABLE)?.n === 1
+  );
 }
 
 /** Deletes the vectors of chunks being removed; call inside the transaction that deletes the chunks, only with sqlite-vec loaded. */
@@ -88,7 +92,11 @@ export class VectorStore {
         const vectors = await this.embed(batch.map((chunk) => embeddingText(chunk.heading, chunk.text)));
         // Only the first batch of a run may restart the table, so an embedder whose
         // output size keeps changing fails instead of looping forever.
-        embedded += this.store(batch.map((chunk) => chunk.id), vectors, embedded === 0);
+        embedded += this.store(
+          batch.map((chunk) => chunk.id),
+          vectors,
+          embedded === 0,
+        );
       } catch (err) {
         return { status: 'failed', embedded, error: err instanceof Error ? err.message : String(err) };
       }
@@ -100,7 +108,9 @@ export class VectorStore {
     if (!vector) throw new Error('the embedder returned no vector for the query');
     const dimensions = this.dimensions;
     if (dimensions !== null && vector.length !== dimensions) {
-      throw new Error(`the query vector has ${vector.length} dimensions, the index ${dimensions}; a sync rebuilds the index`);
+      throw new Error(
+        `the query vector has ${vector.length} dimensions, the index ${dimensions}; a sync rebuilds the index`,
+      );
     }
     return vector;
   }
@@ -108,7 +118,11 @@ export class VectorStore {
   /** The k nearest chunks to a query vector. */
   nearest(query: Float32Array, k: number): VectorHit[] {
     if (this.dimensions === null) return [];
-    return this.db.prepare<[Float32Array, number], VectorHit>(`SELECT rowid AS id, distance FROM ${VEC_TABLE} WHERE embedding MATCH ? AND k = ?`).all(query, k);
+    return this.db
+      .prepare<[Float32Array, number], VectorHit>(
+        `SELECT rowid AS id, distance FROM ${VEC_TABLE} WHERE embedding MATCH ? AND k = ?`,
+      )
+      .all(query, k);
   }
 
   /** Distances from a query vector to given chunks; chunks without a vector are absent from the result. */
@@ -123,22 +137,27 @@ export class VectorStore {
 
   private async embed(texts: string[]): Promise<Float32Array[]> {
     const vectors = await this.embedder.embed(texts);
-    if (vectors.length !== texts.length) throw new Error(`the embedder returned ${vectors.length} vectors for ${texts.length} texts`);
+    if (vectors.length !== texts.length)
+      throw new Error(`the embedder returned ${vectors.length} vectors for ${texts.length} texts`);
     return vectors.map((vector) => {
-      if (vector.length === 0 || !vector.every(Number.isFinite)) throw new Error('the embedder returned an empty or non-numeric vector');
+      if (vector.length === 0 || !vector.every(Number.isFinite))
+        throw new Error('the embedder returned an empty or non-numeric vector');
       return Float32Array.from(vector);
     });
   }
 
   private store(ids: readonly number[], vectors: readonly Float32Array[], mayRestart: boolean): number {
     const dimensions = vectors[0]?.length ?? 0;
-    if (vectors.some((vector) => vector.length !== dimensions)) throw new Error('the embedder returned vectors of different dimensions in one batch');
+    if (vectors.some((vector) => vector.length !== dimensions))
+      throw new Error('the embedder returned vectors of different dimensions in one batch');
     // Trusting the vectors over a wrong declaration would rebuild the table at every start.
     const declared = this.embedder.dimensions;
-    if (declared !== undefined && declared !== dimensions) throw new Error(`${this.embedder.model} is configured for ${declared} dimensions but returned ${dimensions}`);
+    if (declared !== undefined && declared !== dimensions)
+      throw new Error(`${this.embedder.model} is configured for ${declared} dimensions but returned ${dimensions}`);
     const stored = this.meta()?.dimensions;
     if (stored !== undefined && stored !== dimensions) {
-      if (!mayRestart) throw new Error(`the embedder changed its vector size from ${stored} to ${dimensions} during one sync`);
+      if (!mayRestart)
+        throw new Error(`the embedder changed its vector size from ${stored} to ${dimensions} during one sync`);
       // The model changed its output size under the same name: start over rather than mix.
       this.reset();
     }
@@ -156,8 +175,12 @@ export class VectorStore {
   }
 
   private create(dimensions: number): void {
-    this.db.exec(`CREATE VIRTUAL TABLE ${VEC_TABLE} USING vec0 (embedding float[${dimensions}] distance_metric=cosine)`);
-    this.db.prepare('INSERT INTO memory_vector_meta (id, model, dimensions) VALUES (1, ?, ?)').run(this.embedder.model, dimensions);
+    this.db.exec(
+      `CREATE VIRTUAL TABLE ${VEC_TABLE} USING vec0 (embedding float[${dimensions}] distance_metric=cosine)`,
+    );
+    this.db
+      .prepare('INSERT INTO memory_vector_meta (id, model, dimensions) VALUES (1, ?, ?)')
+      .run(this.embedder.model, dimensions);
   }
 
   private reset(): void {

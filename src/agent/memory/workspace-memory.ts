@@ -33,7 +33,10 @@ function cap(text: string): string {
 
 export function formatRecall(response: SearchResponse): string | null {
   if (response.results.length === 0) return null;
-  const hits = response.results.map((r) => `- ${r.path}:${r.start_line}-${r.end_line}${r.heading ? ` (${r.heading})` : ''}\n  ${r.snippet.replace(/\n/g, '\n  ')}`);
+  const hits = response.results.map(
+    (r) =>
+      `- ${r.path}:${r.start_line}-${r.end_line}${r.heading ? ` (${r.heading})` : ''}\n  ${r.snippet.replace(/\n/g, '\n  ')}`,
+  );
   return `## From your memory (searched for this session's first message)\n${hits.join('\n')}`;
 }
 
@@ -65,19 +68,34 @@ export class WorkspaceMemory {
     try {
       await this.index.setEmbedder(model === null ? null : this.embedderFor(model));
       if (model === null) {
-        this.logger.info({ event: 'memory_embeddings_off' }, 'memory search is BM25 only: no embedding model is configured');
+        this.logger.info(
+          { event: 'memory_embeddings_off' },
+          'memory search is BM25 only: no embedding model is configured',
+        );
         return;
       }
       const { vectors } = await this.index.sync();
       if (vectors.status === 'off') {
-        this.logger.warn({ event: 'memory_embeddings_unavailable', model, reason: vectors.reason }, `memory search stays BM25: ${vectors.reason}`);
+        this.logger.warn(
+          { event: 'memory_embeddings_unavailable', model, reason: vectors.reason },
+          `memory search stays BM25: ${vectors.reason}`,
+        );
       } else if (vectors.status === 'failed') {
-        this.logger.warn({ event: 'memory_embedding_failed', model, embedded: vectors.embedded, error: vectors.error }, 'embedding memory failed; search stays BM25 until a later index run succeeds');
+        this.logger.warn(
+          { event: 'memory_embedding_failed', model, embedded: vectors.embedded, error: vectors.error },
+          'embedding memory failed; search stays BM25 until a later index run succeeds',
+        );
       } else {
-        this.logger.info({ event: 'memory_embeddings_on', model, embedded: vectors.embedded }, `memory search is hybrid with ${model}`);
+        this.logger.info(
+          { event: 'memory_embeddings_on', model, embedded: vectors.embedded },
+          `memory search is hybrid with ${model}`,
+        );
       }
     } catch (err) {
-      this.logger.warn({ event: 'memory_embedding_failed', model, err }, 'could not switch memory embeddings; the next session retries');
+      this.logger.warn(
+        { event: 'memory_embedding_failed', model, err },
+        'could not switch memory embeddings; the next session retries',
+      );
       // So the next configure tries again rather than taking the model as attached.
       this.embeddingModel = null;
     }
@@ -98,7 +116,10 @@ export class WorkspaceMemory {
   async logTurn(userMessage: string, reply: string, now = new Date()): Promise<void> {
     const file = dailyLogPath(now);
     try {
-      await appendDurably(path.join(this.workspaceDir, file), `\n## ${clock(now)} chat\n**user:** ${cap(userMessage)}\n\n**agent:** ${cap(reply)}\n`);
+      await appendDurably(
+        path.join(this.workspaceDir, file),
+        `\n## ${clock(now)} chat\n**user:** ${cap(userMessage)}\n\n**agent:** ${cap(reply)}\n`,
+      );
       await this.reindex(file);
     } catch (err) {
       this.logger.warn({ event: 'daily_log_failed', err }, 'could not append the chat turn to the daily log');
@@ -108,7 +129,13 @@ export class WorkspaceMemory {
   /** The best hits for a session's first message, as a prompt section, or null. */
   async recall(firstMessage: string): Promise<string | null> {
     try {
-      return formatRecall(await this.index.search(firstMessage, { ...this.searchOptions(), limit: RECALL_HITS, snippetChars: RECALL_SNIPPET_CHARS }));
+      return formatRecall(
+        await this.index.search(firstMessage, {
+          ...this.searchOptions(),
+          limit: RECALL_HITS,
+          snippetChars: RECALL_SNIPPET_CHARS,
+        }),
+      );
     } catch (err) {
       this.logger.warn({ event: 'recall_failed', err }, 'memory recall failed');
       return null;
@@ -117,7 +144,10 @@ export class WorkspaceMemory {
 
   private searchOptions(): SearchOptions {
     const halfLife = this.settings.recency_half_life_days;
-    return { vectorWeight: this.settings.vector_weight, ...(halfLife === null ? {} : { recencyHalfLifeDays: halfLife }) };
+    return {
+      vectorWeight: this.settings.vector_weight,
+      ...(halfLife === null ? {} : { recencyHalfLifeDays: halfLife }),
+    };
   }
 
   private async reindex(file: string): Promise<void> {

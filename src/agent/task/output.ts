@@ -26,15 +26,26 @@ const MAX_REPORTED_ERRORS = 20;
 
 export function compileOutputSchema(schema: Record<string, Json>): OutputValidator {
   const dialect = schema.$schema;
-  if (dialect !== undefined && (typeof dialect !== 'string' || (!DRAFT_07.test(dialect) && !DRAFT_2020.test(dialect)))) {
-    throw new LegionError('invalid_request', `output_schema: $schema ${JSON.stringify(dialect)} is not supported; use JSON Schema 2020-12 or draft-07`, { path: 'output_schema.$schema' });
+  if (
+    dialect !== undefined &&
+    (typeof dialect !== 'string' || (!DRAFT_07.test(dialect) && !DRAFT_2020.test(dialect)))
+  ) {
+    throw new LegionError(
+      'invalid_request',
+      `output_schema: $schema ${JSON.stringify(dialect)} is not supported; use JSON Schema 2020-12 or draft-07`,
+      { path: 'output_schema.$schema' },
+    );
   }
   const ajv = typeof dialect === 'string' && DRAFT_07.test(dialect) ? new Ajv(AJV_OPTIONS) : new Ajv2020(AJV_OPTIONS);
   let check: ValidateFunction;
   try {
     check = ajv.compile(schema);
   } catch (err) {
-    throw new LegionError('invalid_request', `output_schema is not a usable JSON Schema: ${err instanceof Error ? err.message : String(err)}`, { path: 'output_schema' });
+    throw new LegionError(
+      'invalid_request',
+      `output_schema is not a usable JSON Schema: ${err instanceof Error ? err.message : String(err)}`,
+      { path: 'output_schema' },
+    );
   }
   return {
     validate: (value) => (check(value) ? [] : describeErrors(check.errors ?? [])),
@@ -42,7 +53,9 @@ export function compileOutputSchema(schema: Record<string, Json>): OutputValidat
 }
 
 function describeErrors(errors: readonly ErrorObject[]): string[] {
-  const lines = errors.slice(0, MAX_REPORTED_ERRORS).map((error) => `${error.instancePath || '(the whole value)'}: ${error.message ?? error.keyword}${detail(error)}`);
+  const lines = errors
+    .slice(0, MAX_REPORTED_ERRORS)
+    .map((error) => `${error.instancePath || '(the whole value)'}: ${error.message ?? error.keyword}${detail(error)}`);
   if (errors.length > MAX_REPORTED_ERRORS) lines.push(`(${errors.length - MAX_REPORTED_ERRORS} more errors not shown)`);
   return lines;
 }
@@ -51,7 +64,8 @@ function describeErrors(errors: readonly ErrorObject[]): string[] {
 function detail(error: ErrorObject): string {
   const params: Record<string, unknown> = error.params;
   if (error.keyword === 'additionalProperties') return ` ("${String(params.additionalProperty)}")`;
-  if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) return `: ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (error.keyword === 'enum' && Array.isArray(params.allowedValues))
+    return `: ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   return '';
 }
 
@@ -69,7 +83,13 @@ export function findJson(text: string): FoundJson {
     const inner = parseJson(match[2] ?? '');
     if (inner.ok) return { found: true, value: inner.value, whole: match[0] === trimmed };
   }
-  return { found: false, reason: trimmed === '' ? 'the answer is empty' : `the answer is not JSON (${direct.reason}) and holds no fenced \`\`\`json block that parses` };
+  return {
+    found: false,
+    reason:
+      trimmed === ''
+        ? 'the answer is empty'
+        : `the answer is not JSON (${direct.reason}) and holds no fenced \`\`\`json block that parses`,
+  };
 }
 
 function parseJson(text: string): { ok: true; value: Json } | { ok: false; reason: string } {

@@ -33,9 +33,18 @@ export function patientLlm(llm: LlmClient, options: PatienceOptions): LlmClient 
           return await llm.llmChat(request, callOptions);
         } catch (err) {
           const signal = callOptions.signal;
-          if (!(err instanceof LegionError) || !MESH_AWAY_CODES.has(err.code) || signal?.aborted || Date.now() >= deadline) throw err;
+          if (
+            !(err instanceof LegionError) ||
+            !MESH_AWAY_CODES.has(err.code) ||
+            signal?.aborted ||
+            Date.now() >= deadline
+          )
+            throw err;
           const waitMs = Math.min(FIRST_WAIT_MS * 2 ** retry, LONGEST_WAIT_MS, Math.max(deadline - Date.now(), 0));
-          options.logger.warn({ event: 'task_mesh_away', code: err.code, retry: retry + 1, wait_ms: waitMs }, 'the mesh is away; the model call is sent again when it is back');
+          options.logger.warn(
+            { event: 'task_mesh_away', code: err.code, retry: retry + 1, wait_ms: waitMs },
+            'the mesh is away; the model call is sent again when it is back',
+          );
           try {
             await sleep(waitMs, undefined, signal ? { signal } : {});
           } catch {

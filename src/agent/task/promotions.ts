@@ -28,7 +28,10 @@ export class Promotions {
       if ('problem' in measured) return { ok: false, output: `cannot promote ${key}: ${measured.problem}` };
       const replaced = this.values.has(key);
       this.values.set(key, json);
-      return { ok: true, output: `${replaced ? 'replaced' : 'recorded'} the promotion of ${key} (${measured.bytes} bytes); it is reported with the task result` };
+      return {
+        ok: true,
+        output: `${replaced ? 'replaced' : 'recorded'} the promotion of ${key} (${measured.bytes} bytes); it is reported with the task result`,
+      };
     },
   });
 

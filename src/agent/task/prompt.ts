@@ -12,7 +12,7 @@ export function taskSection(request: TaskRequestParsed): string {
     '## Your current task (task mode)',
     '',
     'You are running a task, not chatting: nobody reads your intermediate messages, and your final answer ' +
-      '(your last message without tool calls) is the task\'s result.',
+      "(your last message without tool calls) is the task's result.",
     '',
     `Task type: ${request.task_type}`,
     `Task id: ${request.task_id}`,
@@ -33,7 +33,9 @@ export function taskSection(request: TaskRequestParsed): string {
       fenced(request.output_schema),
     );
   } else {
-    lines.push('Your final answer is the result: give it as JSON when the task asks for structured data, otherwise as plain text.');
+    lines.push(
+      'Your final answer is the result: give it as JSON when the task asks for structured data, otherwise as plain text.',
+    );
   }
   return lines.join('\n');
 }

@@ -30,5 +30,8 @@ export function registerTaskRoutes(scope: FastifyInstance, tasks: TaskRunner): v
     return tasks.waitForFinal(request.params.task_id, waitS * 1000, gone.signal);
   });
 
-  scope.post<{ Params: TaskParams }>('/cancel/:task_id', async (request): Promise<TaskResult> => tasks.cancel(request.params.task_id));
+  scope.post<{ Params: TaskParams }>(
+    '/cancel/:task_id',
+    async (request): Promise<TaskResult> => tasks.cancel(request.params.task_id),
+  );
 }

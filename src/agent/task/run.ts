@@ -35,7 +35,10 @@ export interface TaskRunInput {
 
 export type TaskError = { code: ErrorCode; message: string };
 
-type TaskEnding = { status: 'done'; output: Json; promotions: TaskPromotion[] } | { status: 'failed'; error: TaskError } | { status: 'aborted' };
+type TaskEnding =
+  | { status: 'done'; output: Json; promotions: TaskPromotion[] }
+  | { status: 'failed'; error: TaskError }
+  | { status: 'aborted' };
 
 export type TaskOutcome = TaskEnding & { usage: Usage; iterations: number };
 
@@ -91,7 +94,10 @@ export async function runTask(input: TaskRunInput): Promise<TaskOutcome> {
         const message = `the final answer still did not match the output schema after ${guard.iterations} model calls (max_iterations): ${verdict.problems.join('; ')}`;
         return end({ status: 'failed', error: { code: 'invalid_output', message } });
       }
-      logger.info({ event: 'task_answer_invalid', task: request.task_id, problems: verdict.problems }, 'the answer does not match the output schema; sending it back');
+      logger.info(
+        { event: 'task_answer_invalid', task: request.task_id, problems: verdict.problems },
+        'the answer does not match the output schema; sending it back',
+      );
       userMessage = correctionMessage(verdict.problems);
     }
   } catch (err) {
@@ -112,7 +118,10 @@ function describeStop(decision: Exclude<AnswerDecision, { action: 'continue' }>)
     };
   }
   const { call, repeats } = decision;
-  const args = call.arguments.length > ARGUMENTS_PREVIEW_CHARS ? `${call.arguments.slice(0, ARGUMENTS_PREVIEW_CHARS)}…` : call.arguments;
+  const args =
+    call.arguments.length > ARGUMENTS_PREVIEW_CHARS
+      ? `${call.arguments.slice(0, ARGUMENTS_PREVIEW_CHARS)}…`
+      : call.arguments;
   return {
     code: 'loop_guard',
     message: `stopped by the loop guard: the model called ${call.name} with the same arguments ${repeats} times in a row (${args}); the task looks stuck`,
@@ -121,6 +130,8 @@ function describeStop(decision: Exclude<AnswerDecision, { action: 'continue' }>)
 
 /** Nobody watches a task's stream; its tool activity goes to the debug log instead. */
 function logToolActivity(logger: TurnLogger, event: ChatEvent): void {
-  if (event.type === 'tool_call') logger.debug({ event: 'task_tool_call', tool: event.name, id: event.id }, 'task tool call');
-  else if (event.type === 'tool_result' && !event.ok) logger.debug({ event: 'task_tool_failed', tool: event.name, id: event.id }, 'task tool call failed');
+  if (event.type === 'tool_call')
+    logger.debug({ event: 'task_tool_call', tool: event.name, id: event.id }, 'task tool call');
+  else if (event.type === 'tool_result' && !event.ok)
+    logger.debug({ event: 'task_tool_failed', tool: event.name, id: event.id }, 'task tool call failed');
 }

@@ -16,7 +16,12 @@ import { LegionError, errorBody } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import { parseOrThrow } from '../../shared/validate.js';
 import type { AgentRuntimeConfig } from '../../shared/wire/agent.js';
-import { TaskRequestSchema, isFinalTaskStatus, type TaskRequestParsed, type TaskResult } from '../../shared/wire/task.js';
+import {
+  TaskRequestSchema,
+  isFinalTaskStatus,
+  type TaskRequestParsed,
+  type TaskResult,
+} from '../../shared/wire/task.js';
 import type { LlmClient } from '../mesh-client.js';
 import type { Tool } from '../tools/registry.js';
 import { compileOutputSchema, type OutputValidator } from './output.js';
@@ -70,12 +75,18 @@ export class TaskRunner {
     const request = parseOrThrow(TaskRequestSchema, body, 'task request');
     const validator = request.output_schema ? compileOutputSchema(request.output_schema) : null;
     const accepted = this.options.store.accept(request);
-    const log = this.options.logger.child({ task: request.task_id, ...(request.trace ? { trace: request.trace } : {}) });
+    const log = this.options.logger.child({
+      task: request.task_id,
+      ...(request.trace ? { trace: request.trace } : {}),
+    });
     if (accepted.created) {
       log.info({ event: 'task_accepted', task_type: request.task_type }, 'task accepted');
       this.schedule(request, validator, log);
     } else {
-      log.info({ event: 'task_duplicate', status: accepted.result.status }, 'task id already known; returning its result');
+      log.info(
+        { event: 'task_duplicate', status: accepted.result.status },
+        'task id already known; returning its result',
+      );
     }
     return accepted;
   }
@@ -110,7 +121,11 @@ export class TaskRunner {
   cancel(taskId: string): TaskResult {
     const current = this.result(taskId);
     if (isFinalTaskStatus(current.status)) return current;
-    this.options.store.finish(taskId, { status: 'cancelled', error: { code: 'cancelled', message: 'cancelled (POST /cancel) before it finished' } }, null);
+    this.options.store.finish(
+      taskId,
+      { status: 'cancelled', error: { code: 'cancelled', message: 'cancelled (POST /cancel) before it finished' } },
+      null,
+    );
     this.live.get(taskId)?.stop('cancelled');
     this.settled.emit(taskId);
     return this.result(taskId);
@@ -139,12 +154,18 @@ export class TaskRunner {
       });
   }
 
-  private async run(request: TaskRequestParsed, validator: OutputValidator | null, control: RunControl, log: Logger): Promise<void> {
+  private async run(
+    request: TaskRequestParsed,
+    validator: OutputValidator | null,
+    control: RunControl,
+    log: Logger,
+  ): Promise<void> {
     // A task cancelled while it waited is already final in the store.
     if (control.reason !== null || !this.options.store.start(request.task_id)) return;
     log.info({ event: 'task_started', task_type: request.task_type }, 'task started');
     // The clock starts now: time spent waiting behind chat turns is not the task's.
-    const timer = request.timeout_s === undefined ? null : setTimeout(() => control.stop('timeout'), request.timeout_s * 1000);
+    const timer =
+      request.timeout_s === undefined ? null : setTimeout(() => control.stop('timeout'), request.timeout_s * 1000);
     let outcome: TaskOutcome;
     try {
       outcome = await this.attempt(request, validator, control.controller.signal, log);
@@ -154,7 +175,12 @@ export class TaskRunner {
     this.record(request, outcome, control.reason, log);
   }
 
-  private async attempt(request: TaskRequestParsed, validator: OutputValidator | null, signal: AbortSignal, log: Logger): Promise<TaskOutcome> {
+  private async attempt(
+    request: TaskRequestParsed,
+    validator: OutputValidator | null,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<TaskOutcome> {
     let runtime: Awaited<ReturnType<TaskRunnerOptions['prepare']>>;
     try {
       runtime = await this.options.prepare(recallQuery(request));
@@ -169,7 +195,11 @@ export class TaskRunner {
       validator,
       llm: patientLlm(this.options.llm, { logger: log }),
       tools: this.options.tools,
-      toolContext: { dataDir: this.options.dataDir, workspaceDir: this.options.workspaceDir, trace: request.trace ?? null },
+      toolContext: {
+        dataDir: this.options.dataDir,
+        workspaceDir: this.options.workspaceDir,
+        trace: request.trace ?? null,
+      },
       config: runtime.config,
       systemPrompt: runtime.systemPrompt,
       signal,
@@ -187,7 +217,10 @@ export class TaskRunner {
     if (!recorded) store.recordUsage(request.task_id, outcome.usage);
     this.settled.emit(request.task_id);
     const status = final?.status ?? 'cancelled';
-    log.info({ event: 'task_finished', status, recorded, iterations: outcome.iterations, usage: outcome.usage }, `task ${status}`);
+    log.info(
+      { event: 'task_finished', status, recorded, iterations: outcome.iterations, usage: outcome.usage },
+      `task ${status}`,
+    );
   }
 }
 
@@ -200,6 +233,12 @@ function finalRecord(request: TaskRequestParsed, outcome: TaskOutcome, reason: S
       return { status: 'failed', error: outcome.error };
     case 'aborted':
       if (reason !== 'timeout') return null;
-      return { status: 'timeout', error: { code: 'timeout', message: `the task ran longer than its timeout_s (${request.timeout_s} s) and was stopped` } };
+      return {
+        status: 'timeout',
+        error: {
+          code: 'timeout',
+          message: `the task ran longer than its timeout_s (${request.timeout_s} s) and was stopped`,
+        },
+      };
   }
 }

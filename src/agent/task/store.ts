@@ -10,7 +10,13 @@
 import { openAgentDb, type Db, type Migration } from '../memory/db.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { Usage } from '../../shared/wire/llm.js';
-import { TaskResultSchema, type TaskPromotion, type TaskRequestParsed, type TaskResult, type TaskStatus } from '../../shared/wire/task.js';
+import {
+  TaskResultSchema,
+  type TaskPromotion,
+  type TaskRequestParsed,
+  type TaskResult,
+  type TaskStatus,
+} from '../../shared/wire/task.js';
 import type { Json } from './output.js';
 import type { TaskError } from './run.js';
 
@@ -104,7 +110,11 @@ export class TaskStore {
   /** queued → running; false when the task is no longer queued (cancelled meanwhile). */
   start(taskId: string, now = new Date()): boolean {
     if (!this.db.open) return false;
-    return this.db.prepare("UPDATE tasks SET status = 'running', started_at = ? WHERE task_id = ? AND status = 'queued'").run(now.toISOString(), taskId).changes === 1;
+    return (
+      this.db
+        .prepare("UPDATE tasks SET status = 'running', started_at = ? WHERE task_id = ? AND status = 'queued'")
+        .run(now.toISOString(), taskId).changes === 1
+    );
   }
 
   /** queued or running → a final status; false when the task had already finished. */
@@ -135,7 +145,9 @@ export class TaskStore {
   /** The tokens a run spent, written when it settles after its status was already set (a cancel). */
   recordUsage(taskId: string, usage: Usage): void {
     if (!this.db.open) return;
-    this.db.prepare('UPDATE tasks SET prompt_tokens = ?, completion_tokens = ? WHERE task_id = ?').run(usage.prompt_tokens, usage.completion_tokens, taskId);
+    this.db
+      .prepare('UPDATE tasks SET prompt_tokens = ?, completion_tokens = ? WHERE task_id = ?')
+      .run(usage.prompt_tokens, usage.completion_tokens, taskId);
   }
 
   close(): void {

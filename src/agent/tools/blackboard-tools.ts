@@ -20,14 +20,16 @@ export function createBlackboardTools(mesh: MeshRpc): Tool[] {
   return [
     defineTool({
       name: 'read_shared_state',
-      description: 'Read a key of the shared blackboard: its JSON value, version, writer and time. Conventional prefixes: tasks/, context/, signals/, history/, artifacts/.',
+      description:
+        'Read a key of the shared blackboard: its JSON value, version, writer and time. Conventional prefixes: tasks/, context/, signals/, history/, artifacts/.',
       schema: z.object({ key: BlackboardKeySchema }),
       run: async ({ key }, ctx) => {
         try {
           const entry = await mesh.call('/mesh/blackboard/get', { key }, BlackboardEntrySchema, ctx.trace);
           return { ok: true, output: JSON.stringify(entry, null, 2) };
         } catch (err) {
-          if (err instanceof LegionError && err.code === 'not_found') return { ok: true, output: `nothing is stored at ${key}` };
+          if (err instanceof LegionError && err.code === 'not_found')
+            return { ok: true, output: `nothing is stored at ${key}` };
           throw err;
         }
       },
@@ -43,13 +45,22 @@ export function createBlackboardTools(mesh: MeshRpc): Tool[] {
         ttl_s: z.int().min(1).max(BLACKBOARD_TTL_MAX_S).optional(),
       }),
       run: async ({ key, value, expected_version, ttl_s }, ctx) => {
-        const result = await mesh.call('/mesh/blackboard/set', { key, value: value ?? null, expected_version, ttl_s }, BlackboardWriteResultSchema, ctx.trace);
-        return { ok: true, output: `wrote ${result.key} at version ${result.version}${result.expires_at ? `, expires ${result.expires_at}` : ''}` };
+        const result = await mesh.call(
+          '/mesh/blackboard/set',
+          { key, value: value ?? null, expected_version, ttl_s },
+          BlackboardWriteResultSchema,
+          ctx.trace,
+        );
+        return {
+          ok: true,
+          output: `wrote ${result.key} at version ${result.version}${result.expires_at ? `, expires ${result.expires_at}` : ''}`,
+        };
       },
     }),
     defineTool({
       name: 'list_shared_state',
-      description: 'List blackboard keys under a prefix (for example context/) that you may read, with versions and a preview of each value.',
+      description:
+        'List blackboard keys under a prefix (for example context/) that you may read, with versions and a preview of each value.',
       schema: z.object({ prefix: BlackboardPrefixSchema }),
       run: async ({ prefix }, ctx) => {
         const page = await mesh.call('/mesh/blackboard/list', { prefix }, BlackboardPageSchema, ctx.trace);
@@ -58,7 +69,10 @@ export function createBlackboardTools(mesh: MeshRpc): Tool[] {
           const preview = JSON.stringify(e.value);
           return `${e.key} v${e.version} by ${e.writer}: ${preview.length > PREVIEW_CHARS ? `${preview.slice(0, PREVIEW_CHARS)}…` : preview}`;
         });
-        return { ok: true, output: lines.join('\n') + (page.next_cursor ? '\n(more keys: list a narrower prefix)' : '') };
+        return {
+          ok: true,
+          output: lines.join('\n') + (page.next_cursor ? '\n(more keys: list a narrower prefix)' : ''),
+        };
       },
     }),
   ];

@@ -17,7 +17,9 @@ import { defineTool, type Tool } from './registry.js';
 import type { MeshRpc } from './mesh-rpc.js';
 
 function describeJob(job: CronJob): string {
-  const last = job.last_run ? `last run ${job.last_run} (${job.last_status ?? '-'}${job.last_reason ? `: ${job.last_reason}` : ''})` : 'not run yet';
+  const last = job.last_run
+    ? `last run ${job.last_run} (${job.last_status ?? '-'}${job.last_reason ? `: ${job.last_reason}` : ''})`
+    : 'not run yet';
   const next = job.next_run ? `next run ${job.next_run}` : 'no next run';
   return `${job.id}: "${job.schedule}" (${job.tz}) → ${JSON.stringify(job.message)}; ${next}; ${last}`;
 }
@@ -60,7 +62,10 @@ export function createCronTools(mesh: MeshRpc): Tool[] {
       run: async (args, ctx) => {
         const setting = await mesh.call('/mesh/heartbeat/set', args, HeartbeatSettingSchema, ctx.trace);
         if (setting.every === null) return { ok: true, output: 'heartbeat off' };
-        return { ok: true, output: `heartbeat every ${setting.every}, probes ${JSON.stringify(setting.probes)}${setting.next_beat ? `; next beat ${setting.next_beat}` : ''}` };
+        return {
+          ok: true,
+          output: `heartbeat every ${setting.every}, probes ${JSON.stringify(setting.probes)}${setting.next_beat ? `; next beat ${setting.next_beat}` : ''}`,
+        };
       },
     }),
   ];

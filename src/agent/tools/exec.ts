@@ -21,7 +21,9 @@ const ExecArgsSchema = z.strictObject({
     .positive()
     .max(MAX_EXEC_TIMEOUT_S)
     .optional()
-    .describe(`Seconds before the command is killed (default ${DEFAULT_EXEC_TIMEOUT_S}, at most ${MAX_EXEC_TIMEOUT_S}).`),
+    .describe(
+      `Seconds before the command is killed (default ${DEFAULT_EXEC_TIMEOUT_S}, at most ${MAX_EXEC_TIMEOUT_S}).`,
+    ),
 });
 
 export const execTool = defineTool({
@@ -82,7 +84,8 @@ function runCommand(command: string, timeoutMs: number, ctx: ToolContext): Promi
       finish({ kind: 'exited', code: 127 });
     });
     child.on('exit', (code, signal) => {
-      const ending: Ending = code !== null ? { kind: 'exited', code } : { kind: 'signalled', signal: signal ?? 'unknown' };
+      const ending: Ending =
+        code !== null ? { kind: 'exited', code } : { kind: 'signalled', signal: signal ?? 'unknown' };
       const drained = setTimeout(() => finish(ending), DRAIN_AFTER_EXIT_MS);
       child.on('close', () => {
         clearTimeout(drained);
@@ -95,7 +98,11 @@ function runCommand(command: string, timeoutMs: number, ctx: ToolContext): Promi
 function formatResult(ending: Ending, stdout: CappedBuffer, stderr: CappedBuffer): ToolResult {
   const outLimit = Math.max(OUTPUT_CAP_BYTES / 2, OUTPUT_CAP_BYTES - stderr.total);
   const errLimit = OUTPUT_CAP_BYTES - Math.min(stdout.total, outLimit);
-  const output = [describeEnding(ending), `stdout:\n${stdout.text(outLimit)}`, `stderr:\n${stderr.text(errLimit)}`].join('\n');
+  const output = [
+    describeEnding(ending),
+    `stdout:\n${stdout.text(outLimit)}`,
+    `stderr:\n${stderr.text(errLimit)}`,
+  ].join('\n');
   return { ok: ending.kind === 'exited' && ending.code === 0, output };
 }
 

@@ -22,13 +22,18 @@ export const readFileTool = defineTool({
   async run(args, ctx) {
     const target = await resolveConfinedPath(args.path, ctx);
     const info = await stat(target).catch((err: unknown) => rethrowFsError(err, args.path));
-    if (info.isDirectory()) return { ok: false, output: `"${args.path}" is a directory; use list_files to see what is in it` };
+    if (info.isDirectory())
+      return { ok: false, output: `"${args.path}" is a directory; use list_files to see what is in it` };
     const handle = await open(target, 'r');
     try {
       const buffer = Buffer.alloc(Math.min(info.size, READ_CAP_BYTES));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
       const head = buffer.subarray(0, bytesRead);
-      if (head.includes(0)) return { ok: false, output: `"${args.path}" looks like a binary file (${info.size} bytes); use exec to inspect it` };
+      if (head.includes(0))
+        return {
+          ok: false,
+          output: `"${args.path}" looks like a binary file (${info.size} bytes); use exec to inspect it`,
+        };
       const cut = info.size - bytesRead;
       const text = head.toString('utf8');
       return { ok: true, output: cut > 0 ? `${text}\n[... truncated: ${cut} more bytes not shown]` : text };
@@ -70,13 +75,22 @@ export const listFilesTool = defineTool({
     if (!info.isDirectory()) return { ok: false, output: `"${shown}" is not a directory; use read_file for files` };
     const matches = args.pattern ? picomatch(args.pattern, { dot: true }) : () => true;
     const listing = await listTree(root, matches);
-    if (listing.entries.length === 0) return { ok: true, output: args.pattern ? `nothing under ${shown} matches ${args.pattern}` : `${shown} is empty` };
-    const more = listing.stopped ? `\n[... listing stopped at ${LIST_CAP_ENTRIES} entries; narrow it with path or pattern]` : '';
+    if (listing.entries.length === 0)
+      return {
+        ok: true,
+        output: args.pattern ? `nothing under ${shown} matches ${args.pattern}` : `${shown} is empty`,
+      };
+    const more = listing.stopped
+      ? `\n[... listing stopped at ${LIST_CAP_ENTRIES} entries; narrow it with path or pattern]`
+      : '';
     return { ok: true, output: listing.entries.join('\n') + more };
   },
 });
 
-async function listTree(root: string, matches: (relative: string) => boolean): Promise<{ entries: string[]; stopped: boolean }> {
+async function listTree(
+  root: string,
+  matches: (relative: string) => boolean,
+): Promise<{ entries: string[]; stopped: boolean }> {
   const entries: string[] = [];
   const walk = async (relativeDir: string): Promise<boolean> => {
     const children = await readdir(path.join(root, relativeDir), { withFileTypes: true });

@@ -5,7 +5,12 @@
 // a failed request comes back as a tool error naming the reason; any HTTP status the
 // server answered is a result, marked not ok from 400 up. The model sees the status,
 // a few headers and at most OUTPUT_BODY_MAX_CHARS of the body.
-import { HTTP_RESPONSE_MAX_BYTES, HttpRequestSchema, HttpResponseSchema, type HttpResponse } from '../../shared/wire/http.js';
+import {
+  HTTP_RESPONSE_MAX_BYTES,
+  HttpRequestSchema,
+  HttpResponseSchema,
+  type HttpResponse,
+} from '../../shared/wire/http.js';
 import { defineTool, type Tool } from './registry.js';
 import type { MeshRpc } from './mesh-rpc.js';
 
@@ -19,12 +24,16 @@ export function formatHttpResult(response: HttpResponse): string {
     const value = response.headers[name];
     if (value !== undefined) lines.push(`${name}: ${value}`);
   }
-  const body = response.body.length > OUTPUT_BODY_MAX_CHARS ? response.body.slice(0, OUTPUT_BODY_MAX_CHARS) : response.body;
+  const body =
+    response.body.length > OUTPUT_BODY_MAX_CHARS ? response.body.slice(0, OUTPUT_BODY_MAX_CHARS) : response.body;
   lines.push('', body);
   if (body.length < response.body.length) {
     lines.push(`[body cut: showing the first ${OUTPUT_BODY_MAX_CHARS} of ${response.body.length} characters]`);
   }
-  if (response.truncated) lines.push(`[the server sent more than ${HTTP_RESPONSE_MAX_BYTES / (1024 * 1024)} MB; the mesh kept only the start]`);
+  if (response.truncated)
+    lines.push(
+      `[the server sent more than ${HTTP_RESPONSE_MAX_BYTES / (1024 * 1024)} MB; the mesh kept only the start]`,
+    );
   return lines.join('\n');
 }
 

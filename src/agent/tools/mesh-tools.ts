@@ -36,7 +36,10 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
       name: 'list_agents',
       description: 'List the agents of the fleet with their roles and health, to know whom to message or hand work to.',
       schema: z.object({}),
-      run: async (_args, ctx) => ({ ok: true, output: json((await mesh.call('/mesh/agents/list', {}, FleetListSchema, ctx.trace)).agents) }),
+      run: async (_args, ctx) => ({
+        ok: true,
+        output: json((await mesh.call('/mesh/agents/list', {}, FleetListSchema, ctx.trace)).agents),
+      }),
     }),
     ...createBlackboardTools(mesh),
     defineTool({
@@ -44,14 +47,26 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
       description: 'Publish an event on a topic; every agent subscribed to it is woken with the payload.',
       schema: z.object({ topic: TopicSchema, payload: z.unknown().describe('any JSON value') }),
       run: async ({ topic, payload }, ctx) => {
-        const result = await mesh.call('/mesh/pubsub/publish', { topic, payload: payload ?? null }, PublishResponseSchema, ctx.trace);
+        const result = await mesh.call(
+          '/mesh/pubsub/publish',
+          { topic, payload: payload ?? null },
+          PublishResponseSchema,
+          ctx.trace,
+        );
         const refused = result.refused.map((r) => `not delivered to ${r.agent}: ${r.reason}`);
-        return { ok: true, output: [`published ${result.event_id} on ${result.topic} to ${result.deliveries} subscriber(s)`, ...refused].join('\n') };
+        return {
+          ok: true,
+          output: [
+            `published ${result.event_id} on ${result.topic} to ${result.deliveries} subscriber(s)`,
+            ...refused,
+          ].join('\n'),
+        };
       },
     }),
     defineTool({
       name: 'subscribe_event',
-      description: 'Subscribe to a topic (globs such as new_* allowed); you will be woken with each event published on it.',
+      description:
+        'Subscribe to a topic (globs such as new_* allowed); you will be woken with each event published on it.',
       schema: z.object({ topic: TopicPatternSchema }),
       run: async ({ topic }, ctx) => {
         const result = await mesh.call('/mesh/pubsub/subscribe', { topic }, SubscribeResponseSchema, ctx.trace);
@@ -60,16 +75,21 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
     }),
     defineTool({
       name: 'send_message',
-      description: 'Send a message to another agent; it is delivered on that agent\'s queue and wakes it. Returns a delivery id at once.',
+      description:
+        "Send a message to another agent; it is delivered on that agent's queue and wakes it. Returns a delivery id at once.",
       schema: z.object({ agent: AgentNameSchema, message: z.string().min(1) }),
       run: async ({ agent, message }, ctx) => {
         const result = await mesh.call('/mesh/messages/send', { agent, message }, SendMessageResponseSchema, ctx.trace);
-        return { ok: true, output: `message ${result.message_id} queued for ${result.to} (delivery ${result.delivery_id})` };
+        return {
+          ok: true,
+          output: `message ${result.message_id} queued for ${result.to} (delivery ${result.delivery_id})`,
+        };
       },
     }),
     defineTool({
       name: 'save_artifact',
-      description: 'Save a file under /data/artifacts and register it on the blackboard under artifacts/<your name>/<name> so other agents can find it.',
+      description:
+        'Save a file under /data/artifacts and register it on the blackboard under artifacts/<your name>/<name> so other agents can find it.',
       schema: z.object({ name: ArtifactRegisterRequestSchema.shape.name, content: z.string() }),
       run: async ({ name, content }, ctx) => {
         const path = await resolveConfinedPath(`${ctx.dataDir}/artifacts/${name}`, ctx);
@@ -77,8 +97,16 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
         await writeFile(path, content);
         const size = Buffer.byteLength(content);
         const sha256 = createHash('sha256').update(content).digest('hex');
-        const registered = await mesh.call('/mesh/artifacts/register', { name, size, sha256 }, ArtifactRegisterResponseSchema, ctx.trace);
-        return { ok: true, output: `saved ${path} (${size} bytes), registered as ${registered.key} version ${registered.version}` };
+        const registered = await mesh.call(
+          '/mesh/artifacts/register',
+          { name, size, sha256 },
+          ArtifactRegisterResponseSchema,
+          ctx.trace,
+        );
+        return {
+          ok: true,
+          output: `saved ${path} (${size} bytes), registered as ${registered.key} version ${registered.version}`,
+        };
       },
     }),
     createHttpTool(mesh),

@@ -8,11 +8,18 @@ import type { MeshRpc } from './mesh-rpc.js';
 export function createNotifyTool(mesh: MeshRpc): Tool {
   return defineTool({
     name: 'notify_user',
-    description: 'Send a message to the people paired with you on Telegram or Discord, without waiting for them to write first. Use it for results and alerts they asked to hear about.',
+    description:
+      'Send a message to the people paired with you on Telegram or Discord, without waiting for them to write first. Use it for results and alerts they asked to hear about.',
     schema: NotifyUserRequestSchema,
     run: async (args, ctx) => {
       const { users } = await mesh.call('/mesh/channels/notify', args, NotifyUserResponseSchema, ctx.trace);
-      return { ok: true, output: users === 0 ? 'nobody is paired with you on a channel; nothing was sent' : `queued for ${users} paired user${users === 1 ? '' : 's'}` };
+      return {
+        ok: true,
+        output:
+          users === 0
+            ? 'nobody is paired with you on a channel; nothing was sent'
+            : `queued for ${users} paired user${users === 1 ? '' : 's'}`,
+      };
     },
   });
 }

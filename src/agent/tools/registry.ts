@@ -52,7 +52,10 @@ export async function runToolCall(tools: readonly Tool[], call: ToolCall, ctx: T
   }
   const parsed = parseArguments(call.arguments);
   if (!parsed.ok) {
-    return { ok: false, output: `arguments for ${tool.name} are not valid JSON (${parsed.reason}); send one JSON object` };
+    return {
+      ok: false,
+      output: `arguments for ${tool.name} are not valid JSON (${parsed.reason}); send one JSON object`,
+    };
   }
   const checked = tool.schema.safeParse(parsed.value);
   if (!checked.success) {

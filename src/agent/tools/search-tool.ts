@@ -18,7 +18,8 @@ export function formatSearchResults(query: string, answer: WebSearchResponse): s
 export function createSearchTool(mesh: MeshRpc): Tool {
   return defineTool({
     name: 'web_search',
-    description: 'Search the web. Returns title, URL and snippet of each result (limit: how many, default 5, at most 20). Open a result with http_request or the browser tools when you may reach its site.',
+    description:
+      'Search the web. Returns title, URL and snippet of each result (limit: how many, default 5, at most 20). Open a result with http_request or the browser tools when you may reach its site.',
     schema: WebSearchRequestSchema,
     run: async (args, ctx) => {
       const answer = await mesh.call('/mesh/search', args, WebSearchResponseSchema, ctx.trace);

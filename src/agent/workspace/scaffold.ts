@@ -29,7 +29,11 @@ export const SCAFFOLDED_FILES = [...WORKSPACE_PROMPT_FILES, 'HEARTBEAT.md'] as c
 /** Daily logs (memory_save, chat turns) and learnings live here. */
 export const SCAFFOLDED_DIRS = ['memory', 'learnings'] as const;
 
-export async function scaffoldWorkspace(dataDir: string, templatesDir = DEFAULT_WORKSPACE_TEMPLATES, seeds: WorkspaceSeeds = {}): Promise<ScaffoldResult> {
+export async function scaffoldWorkspace(
+  dataDir: string,
+  templatesDir = DEFAULT_WORKSPACE_TEMPLATES,
+  seeds: WorkspaceSeeds = {},
+): Promise<ScaffoldResult> {
   const workspaceDir = path.join(dataDir, 'workspace');
   await mkdir(workspaceDir, { recursive: true });
   for (const dir of SCAFFOLDED_DIRS) await mkdir(path.join(workspaceDir, dir), { recursive: true });
@@ -48,7 +52,10 @@ export async function scaffoldWorkspace(dataDir: string, templatesDir = DEFAULT_
       if (code === 'EEXIST') {
         result.kept.push(name);
       } else if (code === 'ENOENT' && seed === undefined) {
-        throw new LegionError('missing_workspace_template', `default workspace file ${source} is missing; rebuild the agent image`);
+        throw new LegionError(
+          'missing_workspace_template',
+          `default workspace file ${source} is missing; rebuild the agent image`,
+        );
       } else {
         throw err;
       }

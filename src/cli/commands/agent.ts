@@ -9,7 +9,17 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import Docker from 'dockerode';
 import { projectId } from '../../shared/state.js';
-import { adoptVolume, agentVolumes, assertDockerReachable, buildImage, imageExists, imageSpec, imageTag, projectVolumeName, purgeAgentData } from '../../mesh/host.js';
+import {
+  adoptVolume,
+  agentVolumes,
+  assertDockerReachable,
+  buildImage,
+  imageExists,
+  imageSpec,
+  imageTag,
+  projectVolumeName,
+  purgeAgentData,
+} from '../../mesh/host.js';
 import { LegionError } from '../../shared/errors.js';
 import { loadProject, agentModel, type Project } from '../../shared/config/project.js';
 import { addAgentToConfig, removeAgentFromConfig, type NewAgent } from '../../shared/config/agents-edit.js';
@@ -46,8 +56,16 @@ const USAGE = 'legion agent add <name> [--role R] [--model provider/model] [--sy
 /** The agent to add: from the options, or from the wizard in a terminal when none is given. */
 async function newAgentFrom(project: Project, name: string | undefined, options: AddOptions): Promise<NewAgent> {
   const taken = Object.keys(project.agents);
-  const providers = ['openai', 'anthropic', ...Object.keys(project.mesh.llm.providers).filter((p) => p !== 'openai' && p !== 'anthropic')];
-  const flagged = options.role !== undefined || options.model !== undefined || options.systemPrompt !== undefined || options.budgetDaily !== undefined;
+  const providers = [
+    'openai',
+    'anthropic',
+    ...Object.keys(project.mesh.llm.providers).filter((p) => p !== 'openai' && p !== 'anthropic'),
+  ];
+  const flagged =
+    options.role !== undefined ||
+    options.model !== undefined ||
+    options.systemPrompt !== undefined ||
+    options.budgetDaily !== undefined;
   if (!flagged && process.stdin.isTTY && process.stdout.isTTY) {
     const models = [...new Set(Object.values(project.agents).flatMap((entry) => (entry.model ? [entry.model] : [])))];
     return askNewAgent({ name, taken, defaultModel: project.mesh.llm.default_model, models, providers });
@@ -58,7 +76,10 @@ async function newAgentFrom(project: Project, name: string | undefined, options:
   const problem = agentNameProblem(name, taken);
   if (problem) throw new LegionError(taken.includes(name) ? 'agent_exists' : 'invalid_name', problem);
   // A malformed model is left to the agents.yaml check, which names the key path.
-  const modelError = options.model !== undefined && /^[a-z0-9][a-z0-9_-]*\//.test(options.model) ? modelProblem(options.model, providers) : null;
+  const modelError =
+    options.model !== undefined && /^[a-z0-9][a-z0-9_-]*\//.test(options.model)
+      ? modelProblem(options.model, providers)
+      : null;
   if (modelError) throw new LegionError('invalid_option', `--model "${options.model}": ${modelError}`);
   const budget = options.budgetDaily;
   if (budget !== undefined) {
@@ -78,11 +99,19 @@ async function newAgentFrom(project: Project, name: string | undefined, options:
  *  Without a fleet every file is written here. With one, the seeds and rules are written
  *  first, then the mesh adds each agent (editing agents.yaml and starting it, so it
  *  starts with its seeds and rules in place), then the workflows, which name them. */
-async function addFromTemplate(dir: string, templateName: string, only: string | undefined, options: AddOptions): Promise<void> {
+async function addFromTemplate(
+  dir: string,
+  templateName: string,
+  only: string | undefined,
+  options: AddOptions,
+): Promise<void> {
   const refused = (['role', 'systemPrompt', 'budgetDaily'] as const).filter((key) => options[key] !== undefined);
   if (refused.length > 0) {
     const flags = refused.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-    throw new LegionError('invalid_option', `${flags.join(', ')} cannot be used with --template: a template sets each agent's role, system prompt and budget (only --model can override it)`);
+    throw new LegionError(
+      'invalid_option',
+      `${flags.join(', ')} cannot be used with --template: a template sets each agent's role, system prompt and budget (only --model can override it)`,
+    );
   }
   const template = loadTemplate(templateName);
   const plan: TemplatePlan = planTemplate(dir, template, {
@@ -100,20 +129,34 @@ async function addFromTemplate(dir: string, templateName: string, only: string |
         await client.addAgent(agent);
       } catch (err) {
         const done = added.length > 0 ? `added ${added.join(', ')}; ` : '';
-        throw new LegionError('template_incomplete', `${done}adding ${agent.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+        throw new LegionError(
+          'template_incomplete',
+          `${done}adding ${agent.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
       added.push(agent.name);
       process.stdout.write(`added ${agent.name} (${agent.role}); its container is running\n`);
     }
     written.push(...writePlannedFiles(dir, plan.workflows));
   } else {
-    written.push(...writePlannedFiles(dir, [...plan.seeds, ...(plan.permissions ? [plan.permissions] : []), ...plan.workflows, plan.agentsFile]));
-    process.stdout.write(`added ${names.join(', ')} from template ${template.name} to config/agents.yaml; ${names.length === 1 ? 'it starts' : 'they start'} with the fleet (legion start)\n`);
+    written.push(
+      ...writePlannedFiles(dir, [
+        ...plan.seeds,
+        ...(plan.permissions ? [plan.permissions] : []),
+        ...plan.workflows,
+        plan.agentsFile,
+      ]),
+    );
+    process.stdout.write(
+      `added ${names.join(', ')} from template ${template.name} to config/agents.yaml; ${names.length === 1 ? 'it starts' : 'they start'} with the fleet (legion start)\n`,
+    );
   }
   if (written.length > 0) process.stdout.write(`wrote ${written.join(', ')}\n`);
   for (const workflow of plan.workflows) {
     const workflowName = workflow.path.replace(/^.*\//, '').replace(/\.yaml$/, '');
-    process.stdout.write(`workflow ${workflowName}: legion workflow run ${workflowName} --input '<json>' (see ${workflow.path})\n`);
+    process.stdout.write(
+      `workflow ${workflowName}: legion workflow run ${workflowName} --input '<json>' (see ${workflow.path})\n`,
+    );
   }
 }
 
@@ -122,12 +165,17 @@ export function registerAgent(program: Command): void {
 
   agent
     .command('add [name]')
-    .description('add an agent (started at once when the fleet runs); in a terminal, without options, asks for each setting')
+    .description(
+      'add an agent (started at once when the fleet runs); in a terminal, without options, asks for each setting',
+    )
     .option('--role <role>', 'what the agent is for (default: its name)')
     .option('--model <provider/model>', 'model, for example openai/gpt-4o-mini (default: llm.default_model)')
     .option('--system-prompt <text>', 'instructions added to its system prompt')
     .option('--budget-daily <usd>', 'the most it may spend on LLM calls per day, in USD')
-    .option('--template <template>', "add a team template's agents (legion templates lists them); with <name>, only that one")
+    .option(
+      '--template <template>',
+      "add a team template's agents (legion templates lists them); with <name>, only that one",
+    )
     .action(
       commandAction(async (name: string | undefined, options: AddOptions) => {
         const dir = projectDir();
@@ -151,7 +199,9 @@ export function registerAgent(program: Command): void {
           process.stdout.write(`added ${request.name}; its container is running\n`);
         } else {
           addAgentToConfig(dir, request);
-          process.stdout.write(`added ${request.name} to config/agents.yaml; it starts with the fleet (legion start)\n`);
+          process.stdout.write(
+            `added ${request.name} to config/agents.yaml; it starts with the fleet (legion start)\n`,
+          );
         }
       }),
     );
@@ -168,8 +218,16 @@ export function registerAgent(program: Command): void {
           return;
         }
         const project = loadProject(dir);
-        const rows = Object.entries(project.agents).map(([name, entry]) => [name, agentModel(project, name), entry.role]);
-        process.stdout.write(rows.length ? `${formatTable([['AGENT', 'MODEL', 'ROLE'], ...rows])}\n(the fleet is not running)\n` : 'no agents configured\n');
+        const rows = Object.entries(project.agents).map(([name, entry]) => [
+          name,
+          agentModel(project, name),
+          entry.role,
+        ]);
+        process.stdout.write(
+          rows.length
+            ? `${formatTable([['AGENT', 'MODEL', 'ROLE'], ...rows])}\n(the fleet is not running)\n`
+            : 'no agents configured\n',
+        );
       }),
     );
 
@@ -181,9 +239,11 @@ export function registerAgent(program: Command): void {
     .action(
       commandAction(async (name: string, options: { yes?: boolean; purge?: boolean }) => {
         const dir = projectDir();
-        if (!loadProject(dir).agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`);
+        if (!loadProject(dir).agents[name])
+          throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`);
         if (!options.yes) {
-          if (!process.stdin.isTTY) throw new LegionError('confirmation_needed', `removing ${name} needs confirmation: pass --yes`);
+          if (!process.stdin.isTTY)
+            throw new LegionError('confirmation_needed', `removing ${name} needs confirmation: pass --yes`);
           if (!(await confirm(options.purge ? `remove agent ${name} and delete its data?` : `remove agent ${name}?`))) {
             process.stdout.write('nothing removed\n');
             return;
@@ -198,20 +258,28 @@ export function registerAgent(program: Command): void {
 
   agent
     .command('adopt-volume <agent> <volume>')
-    .description("copy a Docker volume's data (such as legion_data_<agent> of an earlier legion) into this project's volume of <agent>; deletes nothing")
+    .description(
+      "copy a Docker volume's data (such as legion_data_<agent> of an earlier legion) into this project's volume of <agent>; deletes nothing",
+    )
     .action(
       commandAction(async (name: string, volume: string) => {
         const dir = projectDir();
         const project = loadProject(dir);
-        if (!project.agents[name]) throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`);
+        if (!project.agents[name])
+          throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`);
         const docker = new Docker();
         await assertDockerReachable(docker);
         const spec = imageSpec(project);
         const tag = imageTag(spec);
-        if (!(await imageExists(docker, tag))) await buildImage(docker, spec, (line) => process.stderr.write(`${line}\n`));
+        if (!(await imageExists(docker, tag)))
+          await buildImage(docker, spec, (line) => process.stderr.write(`${line}\n`));
         const outcome = await adoptVolume(docker, tag, projectId(dir), name, volume);
-        const aside = outcome.aside ? `; what ${outcome.target} held before is in /data/${outcome.aside} (inside the agent's /data)` : '';
-        process.stdout.write(`copied ${volume} into ${outcome.target}, agent ${name}'s volume in this project${aside}; ${volume} is unchanged (docker volume rm ${volume} deletes it once you no longer need it)\n`);
+        const aside = outcome.aside
+          ? `; what ${outcome.target} held before is in /data/${outcome.aside} (inside the agent's /data)`
+          : '';
+        process.stdout.write(
+          `copied ${volume} into ${outcome.target}, agent ${name}'s volume in this project${aside}; ${volume} is unchanged (docker volume rm ${volume} deletes it once you no longer need it)\n`,
+        );
       }),
     );
 }
@@ -223,10 +291,16 @@ async function reportData(dir: string, name: string, purge: boolean): Promise<vo
   if (purge) {
     await assertDockerReachable(docker);
     const removed = await purgeAgentData(docker, id, name);
-    process.stdout.write(removed.length ? `removed ${name} and deleted its data (volume ${removed.join(', ')})\n` : `removed ${name}; it had no data volume in this project\n`);
+    process.stdout.write(
+      removed.length
+        ? `removed ${name} and deleted its data (volume ${removed.join(', ')})\n`
+        : `removed ${name}; it had no data volume in this project\n`,
+    );
     return;
   }
   const kept = await agentVolumes(docker, id, name).catch(() => [projectVolumeName(id, name)]);
   const volume = kept[0] ?? projectVolumeName(id, name);
-  process.stdout.write(`removed ${name}; its data is kept in volume ${volume} (legion agent add ${name} uses it again; legion agent remove --purge, or docker volume rm ${volume}, deletes it)\n`);
+  process.stdout.write(
+    `removed ${name}; its data is kept in volume ${volume} (legion agent add ${name} uses it again; legion agent remove --purge, or docker volume rm ${volume}, deletes it)\n`,
+  );
 }

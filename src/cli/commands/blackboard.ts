@@ -46,14 +46,19 @@ export function parseCliValue(text: string): JsonValue {
   }
 }
 
-function describeEntry(entry: Pick<BlackboardEntry, 'key' | 'version' | 'writer' | 'updated_at' | 'expires_at'>): string {
+function describeEntry(
+  entry: Pick<BlackboardEntry, 'key' | 'version' | 'writer' | 'updated_at' | 'expires_at'>,
+): string {
   const expires = entry.expires_at ? `, expires ${entry.expires_at}` : '';
   return `${entry.key}: version ${entry.version} by ${entry.writer}, updated ${entry.updated_at}${expires}`;
 }
 
 function formatEntries(entries: BlackboardEntry[], prefix: string): string {
   if (entries.length === 0) return `no entries under ${prefix ? `"${prefix}"` : 'the blackboard'}`;
-  return formatTable([['KEY', 'VERSION', 'WRITER', 'UPDATED'], ...entries.map((e) => [e.key, String(e.version), e.writer, e.updated_at])]);
+  return formatTable([
+    ['KEY', 'VERSION', 'WRITER', 'UPDATED'],
+    ...entries.map((e) => [e.key, String(e.version), e.writer, e.updated_at]),
+  ]);
 }
 
 function formatChange(change: BlackboardChange): string {
@@ -65,7 +70,12 @@ async function getEntry(client: MeshClient, key: string): Promise<BlackboardEntr
 }
 
 /** One page, or every page when `all` (following next_cursor). `more` says a page was left unread. */
-async function listEntries(client: MeshClient, prefix: string, limit: number | undefined, all: boolean): Promise<{ entries: BlackboardEntry[]; more: boolean }> {
+async function listEntries(
+  client: MeshClient,
+  prefix: string,
+  limit: number | undefined,
+  all: boolean,
+): Promise<{ entries: BlackboardEntry[]; more: boolean }> {
   const checked = parseOrThrow(BlackboardPrefixSchema, prefix, 'prefix');
   const entries: BlackboardEntry[] = [];
   let cursor: string | null = null;
@@ -81,7 +91,9 @@ async function listEntries(client: MeshClient, prefix: string, limit: number | u
 }
 
 export function registerBlackboard(program: Command): void {
-  const blackboard = program.command('blackboard').description('read and write the fleet\'s shared blackboard (JSON values by key)');
+  const blackboard = program
+    .command('blackboard')
+    .description("read and write the fleet's shared blackboard (JSON values by key)");
 
   blackboard
     .command('get <key>')
@@ -101,13 +113,28 @@ export function registerBlackboard(program: Command): void {
 
   blackboard
     .command('set <key> <value>')
-    .description('write a value: parsed as JSON when it is JSON (42, true, {"a":1}, \'"42"\'), else stored as a string; prints `set <key> (version N)`')
-    .option('--expected-version <n>', 'write only if the key is at this version now (0: only if it does not exist)', wholeNumber('--expected-version'))
+    .description(
+      'write a value: parsed as JSON when it is JSON (42, true, {"a":1}, \'"42"\'), else stored as a string; prints `set <key> (version N)`',
+    )
+    .option(
+      '--expected-version <n>',
+      'write only if the key is at this version now (0: only if it does not exist)',
+      wholeNumber('--expected-version'),
+    )
     .option('--ttl <seconds>', 'let the entry expire after this many seconds', wholeNumber('--ttl'))
     .action(
       commandAction(async (key: string, value: string, options: { expectedVersion?: number; ttl?: number }) => {
-        const body = parseOrThrow(BlackboardPutBodySchema, { value: parseCliValue(value), expected_version: options.expectedVersion, ttl_s: options.ttl }, 'arguments');
-        const result = await MeshClient.connect(projectDir()).requestJson('PUT', entryPath('entries', key), BlackboardWriteResultSchema, body);
+        const body = parseOrThrow(
+          BlackboardPutBodySchema,
+          { value: parseCliValue(value), expected_version: options.expectedVersion, ttl_s: options.ttl },
+          'arguments',
+        );
+        const result = await MeshClient.connect(projectDir()).requestJson(
+          'PUT',
+          entryPath('entries', key),
+          BlackboardWriteResultSchema,
+          body,
+        );
         process.stdout.write(`set ${result.key} (version ${result.version})\n`);
         process.stderr.write(`${describeEntry(result)}\n`);
       }),
@@ -120,7 +147,12 @@ export function registerBlackboard(program: Command): void {
     .option('--all', 'follow the pages to the end')
     .action(
       commandAction(async (prefix: string | undefined, options: { limit?: number; all?: boolean }) => {
-        const { entries, more } = await listEntries(MeshClient.connect(projectDir()), prefix ?? '', options.limit, options.all === true);
+        const { entries, more } = await listEntries(
+          MeshClient.connect(projectDir()),
+          prefix ?? '',
+          options.limit,
+          options.all === true,
+        );
         process.stdout.write(`${formatEntries(entries, prefix ?? '')}\n`);
         if (more) process.stderr.write('(more entries: add --all to list them all)\n');
       }),
@@ -129,11 +161,19 @@ export function registerBlackboard(program: Command): void {
   blackboard
     .command('del <key>')
     .description('delete a key (its history stays)')
-    .option('--expected-version <n>', 'delete only if the key is at this version now', wholeNumber('--expected-version'))
+    .option(
+      '--expected-version <n>',
+      'delete only if the key is at this version now',
+      wholeNumber('--expected-version'),
+    )
     .action(
       commandAction(async (key: string, options: { expectedVersion?: number }) => {
         const query = options.expectedVersion === undefined ? '' : `?expected_version=${options.expectedVersion}`;
-        const result = await MeshClient.connect(projectDir()).requestJson('DELETE', `${entryPath('entries', key)}${query}`, BlackboardDeleteResultSchema);
+        const result = await MeshClient.connect(projectDir()).requestJson(
+          'DELETE',
+          `${entryPath('entries', key)}${query}`,
+          BlackboardDeleteResultSchema,
+        );
         process.stdout.write(`deleted ${result.key} (recorded as version ${result.version})\n`);
       }),
     );
@@ -150,7 +190,11 @@ export function registerBlackboard(program: Command): void {
         for (;;) {
           const query = new URLSearchParams({ prefix: checked, timeout_s: String(WATCH_POLL_S) });
           if (since !== null) query.set('since', String(since));
-          const answer = await client.requestJson('GET', `/api/blackboard/watch?${query.toString()}`, BlackboardWatchResponseSchema);
+          const answer = await client.requestJson(
+            'GET',
+            `/api/blackboard/watch?${query.toString()}`,
+            BlackboardWatchResponseSchema,
+          );
           for (const change of answer.changes) process.stdout.write(`${formatChange(change)}\n`);
           since = answer.last_seq;
         }

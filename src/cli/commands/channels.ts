@@ -2,7 +2,12 @@
 // agents through Telegram and Discord. A user who writes to the bot gets a one-time
 // code; pairing it approves them for those agents (every agent without --agents).
 import type { Command } from 'commander';
-import { ChannelUserListSchema, ChannelUserSchema, RevokeResponseSchema, type ChannelUser } from '../../shared/wire/channels.js';
+import {
+  ChannelUserListSchema,
+  ChannelUserSchema,
+  RevokeResponseSchema,
+  type ChannelUser,
+} from '../../shared/wire/channels.js';
 import { MeshClient } from '../mesh-client.js';
 import { commandAction, projectDir } from '../run.js';
 
@@ -18,8 +23,16 @@ export function registerChannels(program: Command): void {
     .option('--agents <list>', 'comma-separated agents the user may talk to (default: all)')
     .action(
       commandAction(async (code: string, options: { agents?: string }) => {
-        const agents = options.agents?.split(',').map((agent) => agent.trim()).filter((agent) => agent !== '');
-        const user = await MeshClient.connect(projectDir()).requestJson('POST', '/api/channels/pair', ChannelUserSchema, { code, ...(agents ? { agents } : {}) });
+        const agents = options.agents
+          ?.split(',')
+          .map((agent) => agent.trim())
+          .filter((agent) => agent !== '');
+        const user = await MeshClient.connect(projectDir()).requestJson(
+          'POST',
+          '/api/channels/pair',
+          ChannelUserSchema,
+          { code, ...(agents ? { agents } : {}) },
+        );
         process.stdout.write(`paired ${user.user} (${user.name}) with ${user.agents.join(', ')}\n`);
       }),
     );
@@ -28,7 +41,11 @@ export function registerChannels(program: Command): void {
     .description('list paired users')
     .action(
       commandAction(async () => {
-        const { users } = await MeshClient.connect(projectDir()).requestJson('GET', '/api/channels/users', ChannelUserListSchema);
+        const { users } = await MeshClient.connect(projectDir()).requestJson(
+          'GET',
+          '/api/channels/users',
+          ChannelUserListSchema,
+        );
         process.stdout.write(users.length === 0 ? 'no paired users\n' : `${users.map(formatUser).join('\n')}\n`);
       }),
     );
@@ -37,7 +54,11 @@ export function registerChannels(program: Command): void {
     .description('remove a paired user (platform:id as `users` lists it, or their name); nothing more reaches them')
     .action(
       commandAction(async (user: string) => {
-        const { revoked } = await MeshClient.connect(projectDir()).requestJson('DELETE', `/api/channels/users/${encodeURIComponent(user)}`, RevokeResponseSchema);
+        const { revoked } = await MeshClient.connect(projectDir()).requestJson(
+          'DELETE',
+          `/api/channels/users/${encodeURIComponent(user)}`,
+          RevokeResponseSchema,
+        );
         process.stdout.write(`revoked ${revoked}\n`);
       }),
     );

@@ -23,15 +23,21 @@ interface ChatOptions {
 
 function wholeNumber(flag: string, text: string, max: number): number {
   const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
-  if (!(value >= 1 && value <= max)) throw new LegionError('invalid_option', `${flag} "${text}": expected a whole number from 1 to ${max}`);
+  if (!(value >= 1 && value <= max))
+    throw new LegionError('invalid_option', `${flag} "${text}": expected a whole number from 1 to ${max}`);
   return value;
 }
 
 async function printHistory(agent: string, options: ChatOptions): Promise<void> {
-  const clash = [options.message !== undefined && '-m', options.reset && '--reset'].filter((flag) => typeof flag === 'string');
-  if (clash.length > 0) throw new LegionError('invalid_option', `${clash.join(' and ')} cannot be used with --history, which only reads`);
-  const limit = options.limit === undefined ? HISTORY_DEFAULT_LIMIT : wholeNumber('--limit', options.limit, HISTORY_MAX_LIMIT);
-  const before = options.before === undefined ? undefined : wholeNumber('--before', options.before, Number.MAX_SAFE_INTEGER);
+  const clash = [options.message !== undefined && '-m', options.reset && '--reset'].filter(
+    (flag) => typeof flag === 'string',
+  );
+  if (clash.length > 0)
+    throw new LegionError('invalid_option', `${clash.join(' and ')} cannot be used with --history, which only reads`);
+  const limit =
+    options.limit === undefined ? HISTORY_DEFAULT_LIMIT : wholeNumber('--limit', options.limit, HISTORY_MAX_LIMIT);
+  const before =
+    options.before === undefined ? undefined : wholeNumber('--before', options.before, Number.MAX_SAFE_INTEGER);
   const page = await MeshClient.connect(projectDir()).history(agent, limit, before);
   process.stdout.write(options.json ? `${JSON.stringify(page, null, 2)}\n` : `${formatHistory(page)}\n`);
 }
@@ -42,15 +48,32 @@ export function registerChat(program: Command): void {
     .description('chat with an agent of the running fleet (attach from another terminal), or list its recent turns')
     .option('-m, --message <text>', 'send one message, print the reply and exit')
     .option('--reset', 'end the current session first (as /reset does); with -m, before sending')
-    .option('--history', 'list the agent\'s recent turns of any origin (chat, channels, cron, heartbeats, webhooks, watchers, pub/sub, messages, workflow steps), newest last')
-    .option('--limit <n>', `with --history: how many turns (default ${HISTORY_DEFAULT_LIMIT}, at most ${HISTORY_MAX_LIMIT})`)
-    .option('--before <cursor>', 'with --history: turns older than this cursor (printed above a page that has older turns)')
+    .option(
+      '--history',
+      "list the agent's recent turns of any origin (chat, channels, cron, heartbeats, webhooks, watchers, pub/sub, messages, workflow steps), newest last",
+    )
+    .option(
+      '--limit <n>',
+      `with --history: how many turns (default ${HISTORY_DEFAULT_LIMIT}, at most ${HISTORY_MAX_LIMIT})`,
+    )
+    .option(
+      '--before <cursor>',
+      'with --history: turns older than this cursor (printed above a page that has older turns)',
+    )
     .option('--json', 'with --history: print the turns as JSON, newest first, with their full texts')
     .action(
       commandAction(async (agent: string, options: ChatOptions) => {
         if (options.history) return printHistory(agent, options);
-        const orphans = [options.limit !== undefined && '--limit', options.before !== undefined && '--before', options.json && '--json'].filter((flag) => typeof flag === 'string');
-        if (orphans.length > 0) throw new LegionError('invalid_option', `${orphans.join(', ')} only go${orphans.length === 1 ? 'es' : ''} with --history`);
+        const orphans = [
+          options.limit !== undefined && '--limit',
+          options.before !== undefined && '--before',
+          options.json && '--json',
+        ].filter((flag) => typeof flag === 'string');
+        if (orphans.length > 0)
+          throw new LegionError(
+            'invalid_option',
+            `${orphans.join(', ')} only go${orphans.length === 1 ? 'es' : ''} with --history`,
+          );
         const client = MeshClient.connect(projectDir());
         const names = (await client.status()).agents.map((a) => a.name);
         if (!names.includes(agent)) {

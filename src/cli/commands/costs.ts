@@ -4,7 +4,13 @@
 // period is checked here against the wire schema, so a typo fails before any request.
 import { Option, type Command } from 'commander';
 import { formatUsd } from '../../shared/money.js';
-import { CostPeriodSchema, CostReportSchema, type CostPeriod, type CostQuery, type CostReport } from '../../shared/wire/costs.js';
+import {
+  CostPeriodSchema,
+  CostReportSchema,
+  type CostPeriod,
+  type CostQuery,
+  type CostReport,
+} from '../../shared/wire/costs.js';
 import { MeshClient } from '../mesh-client.js';
 import { formatTable } from '../render.js';
 import { commandAction, projectDir } from '../run.js';
@@ -28,7 +34,13 @@ export function formatCostReport(report: CostReport): string {
   if (report.rows.length === 0) {
     lines.push('no LLM calls in this period');
   } else {
-    const counts = (r: CostReport['totals']) => [String(r.calls), String(r.failed), String(r.prompt_tokens), String(r.completion_tokens), formatUsd(r.cost_usd)];
+    const counts = (r: CostReport['totals']) => [
+      String(r.calls),
+      String(r.failed),
+      String(r.prompt_tokens),
+      String(r.completion_tokens),
+      formatUsd(r.cost_usd),
+    ];
     lines.push(
       formatTable([
         ['AGENT', 'MODEL', 'CALLS', 'FAILED', 'PROMPT TOKENS', 'COMPLETION TOKENS', 'USD'],
@@ -76,11 +88,18 @@ export function registerCosts(program: Command): void {
     .command('costs')
     .description('LLM spending by agent and model, with totals and budgets')
     .option('--agent <name>', 'only this agent')
-    .addOption(new Option('--period <period>', 'calendar period in the mesh time zone').choices(CostPeriodSchema.options).default('today'))
+    .addOption(
+      new Option('--period <period>', 'calendar period in the mesh time zone')
+        .choices(CostPeriodSchema.options)
+        .default('today'),
+    )
     .option('--json', 'print the report as JSON')
     .action(
       commandAction(async (options: { agent?: string; period: CostPeriod; json?: boolean }) => {
-        const report = await fetchCosts(MeshClient.connect(projectDir()), { period: options.period, agent: options.agent });
+        const report = await fetchCosts(MeshClient.connect(projectDir()), {
+          period: options.period,
+          agent: options.agent,
+        });
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatCostReport(report)}\n`);
       }),
     );

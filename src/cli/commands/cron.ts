@@ -27,7 +27,8 @@ function missedPolicy(text: string): MissedPolicy {
 }
 
 function count(text: string): number {
-  if (!/^\d{1,4}$/.test(text) || Number(text) < 1) throw new InvalidArgumentError(`expected a number of lines from 1 to 9999, got "${text}"`);
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1)
+    throw new InvalidArgumentError(`expected a number of lines from 1 to 9999, got "${text}"`);
   return Number(text);
 }
 
@@ -41,7 +42,15 @@ function formatJobs(jobs: CronJob[]): string {
   if (jobs.length === 0) return 'no cron jobs (add one with `legion cron add <agent> "<schedule>" "<message>"`)';
   return formatTable([
     ['ID', 'AGENT', 'SCHEDULE', 'TZ', 'NEXT RUN', 'LAST RUN', 'LAST STATUS'],
-    ...jobs.map((job) => [job.id, job.agent, job.schedule, job.tz, orDash(job.next_run), orDash(job.last_run), statusText(job.last_status, job.last_reason)]),
+    ...jobs.map((job) => [
+      job.id,
+      job.agent,
+      job.schedule,
+      job.tz,
+      orDash(job.next_run),
+      orDash(job.last_run),
+      statusText(job.last_status, job.last_reason),
+    ]),
   ]);
 }
 
@@ -49,7 +58,13 @@ function formatRuns(runs: CronRun[]): string {
   if (runs.length === 0) return 'this job has not run yet';
   return formatTable([
     ['RUN', 'TRIGGER', 'FIRED', 'STATUS', 'LANE ITEM'],
-    ...runs.map((run) => [run.id, run.trigger, run.fired_at, statusText(run.status, run.reason), orDash(run.lane_item)]),
+    ...runs.map((run) => [
+      run.id,
+      run.trigger,
+      run.fired_at,
+      statusText(run.status, run.reason),
+      orDash(run.lane_item),
+    ]),
   ]);
 }
 
@@ -62,7 +77,10 @@ function formatBeats(beats: Beat[]): string {
       beat.agent,
       beat.at,
       statusText(beat.outcome, beat.reason),
-      beat.findings.filter((f) => f.fired).map((f) => f.probe).join(', ') || '-',
+      beat.findings
+        .filter((f) => f.fired)
+        .map((f) => f.probe)
+        .join(', ') || '-',
       beat.cost_usd === null ? '-' : `$${beat.cost_usd.toFixed(6)} (${beat.calls ?? 0} calls)`,
     ]),
   ]);
@@ -73,16 +91,32 @@ export function registerCron(program: Command): void {
 
   cron
     .command('add <agent> <schedule> <message>')
-    .description('add a job; schedule: 5 or 6 cron fields (6: seconds first), "every 30s|5m|2h|1d" or "at <ISO time>". Prints the job id last.')
+    .description(
+      'add a job; schedule: 5 or 6 cron fields (6: seconds first), "every 30s|5m|2h|1d" or "at <ISO time>". Prints the job id last.',
+    )
     .option('--tz <zone>', 'IANA time zone the schedule is read in (default UTC)')
-    .option('--missed <policy>', 'a run that fell due while the mesh was down: run (once, at start-up) or skip', missedPolicy)
+    .option(
+      '--missed <policy>',
+      'a run that fell due while the mesh was down: run (once, at start-up) or skip',
+      missedPolicy,
+    )
     .action(
-      commandAction(async (agent: string, schedule: string, message: string, options: { tz?: string; missed?: MissedPolicy }) => {
-        const client = MeshClient.connect(projectDir());
-        const request: CronAddRequest = { agent, schedule, message, ...(options.tz ? { tz: options.tz } : {}), ...(options.missed ? { missed: options.missed } : {}) };
-        const job = await client.requestJson('POST', '/api/cron/jobs', CronJobSchema, request);
-        process.stdout.write(`added a cron job for ${job.agent}: "${job.schedule}" (${job.tz}), next run ${orDash(job.next_run)}\n${job.id}\n`);
-      }),
+      commandAction(
+        async (agent: string, schedule: string, message: string, options: { tz?: string; missed?: MissedPolicy }) => {
+          const client = MeshClient.connect(projectDir());
+          const request: CronAddRequest = {
+            agent,
+            schedule,
+            message,
+            ...(options.tz ? { tz: options.tz } : {}),
+            ...(options.missed ? { missed: options.missed } : {}),
+          };
+          const job = await client.requestJson('POST', '/api/cron/jobs', CronJobSchema, request);
+          process.stdout.write(
+            `added a cron job for ${job.agent}: "${job.schedule}" (${job.tz}), next run ${orDash(job.next_run)}\n${job.id}\n`,
+          );
+        },
+      ),
     );
 
   cron
@@ -92,7 +126,11 @@ export function registerCron(program: Command): void {
     .action(
       commandAction(async (options: { agent?: string }) => {
         const query = options.agent ? `?agent=${encodeURIComponent(options.agent)}` : '';
-        const { jobs } = await MeshClient.connect(projectDir()).requestJson('GET', `/api/cron/jobs${query}`, CronJobListSchema);
+        const { jobs } = await MeshClient.connect(projectDir()).requestJson(
+          'GET',
+          `/api/cron/jobs${query}`,
+          CronJobListSchema,
+        );
         process.stdout.write(`${formatJobs(jobs)}\n`);
       }),
     );
@@ -102,7 +140,11 @@ export function registerCron(program: Command): void {
     .description('remove a job and its run history')
     .action(
       commandAction(async (id: string) => {
-        const result = await MeshClient.connect(projectDir()).requestJson('DELETE', `/api/cron/jobs/${encodeURIComponent(id)}`, CronRemoveResponseSchema);
+        const result = await MeshClient.connect(projectDir()).requestJson(
+          'DELETE',
+          `/api/cron/jobs/${encodeURIComponent(id)}`,
+          CronRemoveResponseSchema,
+        );
         process.stdout.write(`removed cron job ${result.removed}\n`);
       }),
     );
@@ -112,8 +154,15 @@ export function registerCron(program: Command): void {
     .description('fire a job now, whatever its schedule says (not while its previous run is still going)')
     .action(
       commandAction(async (id: string) => {
-        const { run } = await MeshClient.connect(projectDir()).requestJson('POST', `/api/cron/jobs/${encodeURIComponent(id)}/run`, CronRunNowResponseSchema);
-        if (run.status === 'pending') process.stdout.write(`fired ${id}: run ${run.id} queued for ${run.agent} (lane item ${orDash(run.lane_item)})\n`);
+        const { run } = await MeshClient.connect(projectDir()).requestJson(
+          'POST',
+          `/api/cron/jobs/${encodeURIComponent(id)}/run`,
+          CronRunNowResponseSchema,
+        );
+        if (run.status === 'pending')
+          process.stdout.write(
+            `fired ${id}: run ${run.id} queued for ${run.agent} (lane item ${orDash(run.lane_item)})\n`,
+          );
         else process.stdout.write(`${id} did not fire: ${statusText(run.status, run.reason)}\n`);
       }),
     );
@@ -124,7 +173,11 @@ export function registerCron(program: Command): void {
     .option('-n, --lines <n>', 'how many runs', count, 20)
     .action(
       commandAction(async (id: string, options: { lines: number }) => {
-        const { runs } = await MeshClient.connect(projectDir()).requestJson('GET', `/api/cron/jobs/${encodeURIComponent(id)}/runs?limit=${Math.min(options.lines, 200)}`, CronRunListSchema);
+        const { runs } = await MeshClient.connect(projectDir()).requestJson(
+          'GET',
+          `/api/cron/jobs/${encodeURIComponent(id)}/runs?limit=${Math.min(options.lines, 200)}`,
+          CronRunListSchema,
+        );
         process.stdout.write(`${formatRuns(runs)}\n`);
       }),
     );
@@ -140,10 +193,20 @@ export function registerHeartbeat(program: Command): void {
       commandAction(async (options: { agent?: string; lines: number }) => {
         const query = new URLSearchParams({ limit: String(Math.min(options.lines, 1000)) });
         if (options.agent) query.set('agent', options.agent);
-        const status = await MeshClient.connect(projectDir()).requestJson('GET', `/api/heartbeat?${query.toString()}`, HeartbeatStatusSchema);
+        const status = await MeshClient.connect(projectDir()).requestJson(
+          'GET',
+          `/api/heartbeat?${query.toString()}`,
+          HeartbeatStatusSchema,
+        );
         const settings = formatTable([
           ['AGENT', 'EVERY', 'PROBES', 'SOURCE', 'NEXT BEAT'],
-          ...status.settings.map((s) => [s.agent, s.every ?? 'off', s.every === null ? '-' : JSON.stringify(s.probes), s.source, orDash(s.next_beat)]),
+          ...status.settings.map((s) => [
+            s.agent,
+            s.every ?? 'off',
+            s.every === null ? '-' : JSON.stringify(s.probes),
+            s.source,
+            orDash(s.next_beat),
+          ]),
         ]);
         process.stdout.write(`${settings}\n\n${formatBeats(status.beats)}\n`);
       }),

@@ -39,13 +39,21 @@ export function registerDashboard(program: Command): void {
       commandAction(async (options: { revoke?: boolean }) => {
         const client = MeshClient.connect(projectDir());
         if (options.revoke) {
-          const { revoked } = await client.requestJson('DELETE', '/api/dashboard/sessions', RevokeSessionsResponseSchema);
-          process.stdout.write(`ended ${revoked} dashboard session${revoked === 1 ? '' : 's'}; run \`legion dashboard\` to log in again\n`);
+          const { revoked } = await client.requestJson(
+            'DELETE',
+            '/api/dashboard/sessions',
+            RevokeSessionsResponseSchema,
+          );
+          process.stdout.write(
+            `ended ${revoked} dashboard session${revoked === 1 ? '' : 's'}; run \`legion dashboard\` to log in again\n`,
+          );
           return;
         }
         const login = await client.requestJson('POST', '/api/dashboard/login-codes', LoginCodeResponseSchema);
         const until = new Date(login.expires_at).toLocaleTimeString();
-        process.stdout.write(`Open the dashboard with this link (it works once, until ${until}):\n${login.login_url}\n`);
+        process.stdout.write(
+          `Open the dashboard with this link (it works once, until ${until}):\n${login.login_url}\n`,
+        );
         const opener = browserOpener(process.env);
         if (!opener) return;
         const child = spawn(opener, [login.login_url], { detached: true, stdio: 'ignore' });

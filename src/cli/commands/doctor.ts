@@ -10,12 +10,20 @@ import { commandAction, projectDir } from '../run.js';
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check Node, Docker, the configuration, the agent image, the agent sandbox (runtime), keys, ports and egress protection, with a fix for each problem')
+    .description(
+      'check Node, Docker, the configuration, the agent image, the agent sandbox (runtime), keys, ports and egress protection, with a fix for each problem',
+    )
     .option('--json', 'print the results as JSON')
     .action(
       commandAction(async (options: { json?: boolean }) => {
         const dir = projectDir();
-        const checks = await runDoctor({ dir, env: process.env, platform: process.platform, nodeVersion: process.version, docker: doctorDocker() });
+        const checks = await runDoctor({
+          dir,
+          env: process.env,
+          platform: process.platform,
+          nodeVersion: process.version,
+          docker: doctorDocker(),
+        });
         const report = doctorReport(dir, checks);
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
         process.exitCode = report.ok ? 0 : 1;

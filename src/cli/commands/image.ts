@@ -4,7 +4,14 @@
 import type { Command } from 'commander';
 import Docker from 'dockerode';
 import { isProjectDir, loadProject } from '../../shared/config/project.js';
-import { assertDockerReachable, buildImage, imageExists, imageSpec, imageTag, type ImageVariant } from '../../mesh/host.js';
+import {
+  assertDockerReachable,
+  buildImage,
+  imageExists,
+  imageSpec,
+  imageTag,
+  type ImageVariant,
+} from '../../mesh/host.js';
 import { commandAction, projectDir } from '../run.js';
 
 export function registerImage(program: Command): void {

@@ -22,7 +22,11 @@ export function registerLogs(program: Command): void {
       commandAction(async (options: { agent?: string; lines: string; follow?: boolean }) => {
         const client = MeshClient.connect(projectDir());
         const agent = options.agent ? `&agent=${encodeURIComponent(options.agent)}` : '';
-        const first = await client.requestJson('GET', `/api/events?limit=${Number(options.lines) || 50}${agent}`, EventListSchema);
+        const first = await client.requestJson(
+          'GET',
+          `/api/events?limit=${Number(options.lines) || 50}${agent}`,
+          EventListSchema,
+        );
         for (const event of first.events) process.stdout.write(`${formatEvent(event)}\n`);
         let last = first.last_id;
         while (options.follow) {

@@ -26,7 +26,14 @@ import {
   type SetupRequest,
 } from '../setup/answers.js';
 import { checkProvider, type CheckTarget } from '../setup/provider-check.js';
-import { projectSection, renderMeshYaml, updateEnv, updateGitignore, updateMeshYaml, updateProjectMd } from '../setup/render.js';
+import {
+  projectSection,
+  renderMeshYaml,
+  updateEnv,
+  updateGitignore,
+  updateMeshYaml,
+  updateProjectMd,
+} from '../setup/render.js';
 import { commitPlan, planSetup, type SetupPlan } from '../setup/write.js';
 import { agentsPinnedTo, describePinned, unpinAgents } from '../setup/pinned.js';
 import { askExistingProject, askNewProject, askOfferedModel, askYesNo } from '../setup/wizard.js';
@@ -85,7 +92,12 @@ function checkTarget(request: SetupRequest, existing: ExistingProject | null): C
   return null;
 }
 
-function renderPlan(dir: string, request: SetupRequest, existing: ExistingProject | null, unpin: readonly string[]): SetupPlan {
+function renderPlan(
+  dir: string,
+  request: SetupRequest,
+  existing: ExistingProject | null,
+  unpin: readonly string[],
+): SetupPlan {
   const read = (path: string) => (existsSync(join(dir, path)) ? readFileSync(join(dir, path), 'utf8') : null);
   const providerName = request.llm?.name ?? existing?.current.name ?? '';
   let meshYaml: string | null = null;
@@ -101,23 +113,40 @@ function renderPlan(dir: string, request: SetupRequest, existing: ExistingProjec
   const projectMd = briefGiven || currentProjectMd === null ? updateProjectMd(currentProjectMd, request.brief) : null;
   const currentEnv = read(PROJECT_FILES.env);
   // A new project always gets its .env (mode 0600 from the start), with a key or without.
-  const env = request.apiKey !== null || currentEnv === null ? updateEnv(currentEnv, apiKeyVariable(providerName), request.apiKey) : null;
+  const env =
+    request.apiKey !== null || currentEnv === null
+      ? updateEnv(currentEnv, apiKeyVariable(providerName), request.apiKey)
+      : null;
   let template: { template: Template; model?: string } | null = null;
   if (request.template !== null) {
     const loaded = loadTemplate(request.template);
     // A template agent that names its own model would bypass the provider chosen here.
     const pinsModels = loaded.agents.some((agent) => agent.model !== undefined);
-    template = pinsModels ? { template: loaded, model: `${providerName}/${request.llm?.model ?? existing?.current.model ?? ''}` } : { template: loaded };
+    template = pinsModels
+      ? { template: loaded, model: `${providerName}/${request.llm?.model ?? existing?.current.model ?? ''}` }
+      : { template: loaded };
   }
   const agentsYaml = unpin.length > 0 ? unpinAgents(read(PROJECT_FILES.agents) ?? '', unpin) : null;
-  return planSetup({ dir, meshYaml, agentsYaml, projectMd, env, gitignore: updateGitignore(read('.gitignore')), template });
+  return planSetup({
+    dir,
+    meshYaml,
+    agentsYaml,
+    projectMd,
+    env,
+    gitignore: updateGitignore(read('.gitignore')),
+    template,
+  });
 }
 
 function describePlan(plan: SetupPlan, unpin: readonly string[]): string[] {
-  const lines = plan.files.map((f) => `${f.replaces ? 'update' : 'create'} ${f.path}${f.path === PROJECT_FILES.env ? ' (mode 0600)' : ''}`);
-  if (unpin.length > 0) lines.push(`agents that now follow llm.default_model (their model: line removed): ${unpin.join(', ')}`);
+  const lines = plan.files.map(
+    (f) => `${f.replaces ? 'update' : 'create'} ${f.path}${f.path === PROJECT_FILES.env ? ' (mode 0600)' : ''}`,
+  );
+  if (unpin.length > 0)
+    lines.push(`agents that now follow llm.default_model (their model: line removed): ${unpin.join(', ')}`);
   if (plan.agentsAdded.length > 0) lines.push(`agents added: ${plan.agentsAdded.join(', ')}`);
-  if (plan.agentsKept.length > 0) lines.push(`agents already configured, kept as they are: ${plan.agentsKept.join(', ')}`);
+  if (plan.agentsKept.length > 0)
+    lines.push(`agents already configured, kept as they are: ${plan.agentsKept.join(', ')}`);
   return lines;
 }
 
@@ -178,7 +207,8 @@ const wizardOutput: Output = {
     const result = await checkProvider(target);
     if (!result.ok) {
       progress.error('The check failed');
-      if (result.failure === 'unknown_model' && result.offered !== undefined && result.offered.length > 0) throw new UnknownModel(result.message, result.offered);
+      if (result.failure === 'unknown_model' && result.offered !== undefined && result.offered.length > 0)
+        throw new UnknownModel(result.message, result.offered);
       throw checkFailed(result.message);
     }
     progress.stop(result.detail);
@@ -191,15 +221,26 @@ const wizardOutput: Output = {
  * asks; --yes takes those that pinned the old default (they meant "the default") and
  * names the others, which keep their model.
  */
-async function agentsToUnpin(request: SetupRequest, existing: ExistingProject | null, interactive: boolean): Promise<string[]> {
+async function agentsToUnpin(
+  request: SetupRequest,
+  existing: ExistingProject | null,
+  interactive: boolean,
+): Promise<string[]> {
   if (request.llm === null || existing === null || request.llm.name === existing.current.name) return [];
   const old = existing.current;
   const pinned = agentsPinnedTo(existing.project, old.name);
   if (pinned.length === 0) return [];
   const next = `${request.llm.name}/${request.llm.model}`;
   if (interactive) {
-    log.message([`These agents name a model of ${old.name} themselves:`, ...pinned.map((a) => `  ${describePinned(a)}`)].join('\n'));
-    const move = await askYesNo(`Switch them to the new default ${next}? (their model: line is removed, so they follow llm.default_model)`, true);
+    log.message(
+      [`These agents name a model of ${old.name} themselves:`, ...pinned.map((a) => `  ${describePinned(a)}`)].join(
+        '\n',
+      ),
+    );
+    const move = await askYesNo(
+      `Switch them to the new default ${next}? (their model: line is removed, so they follow llm.default_model)`,
+      true,
+    );
     return move ? pinned.map((a) => a.name) : [];
   }
   const oldDefault = `${old.name}/${old.model}`;
@@ -210,7 +251,8 @@ async function agentsToUnpin(request: SetupRequest, existing: ExistingProject | 
 function reportStillPinned(dir: string, request: SetupRequest, existing: ExistingProject | null, output: Output): void {
   if (request.llm === null || existing === null || request.llm.name === existing.current.name) return;
   const old = existing.current.name;
-  for (const agent of agentsPinnedTo(loadProject(dir), old)) output.info(`kept, still on ${old}: ${describePinned(agent)}; change or remove that line if ${old} has no key`);
+  for (const agent of agentsPinnedTo(loadProject(dir), old))
+    output.info(`kept, still on ${old}: ${describePinned(agent)}; change or remove that line if ${old} has no key`);
 }
 
 export interface SetupRun {
@@ -234,9 +276,16 @@ export async function runSetup(dir: string, run: SetupRun): Promise<boolean> {
   const interactive = flags.yes !== true;
   if (interactive) {
     const given = givenValueFlags(flags);
-    if (given.length > 0) throw new LegionError('invalid_flag', `${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} --yes (without --yes, legion setup asks its questions instead)`);
+    if (given.length > 0)
+      throw new LegionError(
+        'invalid_flag',
+        `${given.join(', ')} ${given.length === 1 ? 'needs' : 'need'} --yes (without --yes, legion setup asks its questions instead)`,
+      );
     if (!hasTerminal()) {
-      throw new LegionError('no_terminal', `legion setup asks its questions in an interactive terminal, and there is none here; in a script pass the answers as flags, for example: ${SETUP_YES_EXAMPLE}`);
+      throw new LegionError(
+        'no_terminal',
+        `legion setup asks its questions in an interactive terminal, and there is none here; in a script pass the answers as flags, for example: ${SETUP_YES_EXAMPLE}`,
+      );
     }
   }
   const existing = isProjectDir(dir) ? readExisting(dir) : null;
@@ -245,12 +294,17 @@ export async function runSetup(dir: string, run: SetupRun): Promise<boolean> {
   if (interactive) {
     intro('legion setup');
     const templates = listTemplates();
-    request = existing === null ? await askNewProject(templates) : await askExistingProject(existing.current, existing.brief, templates);
+    request =
+      existing === null
+        ? await askNewProject(templates)
+        : await askExistingProject(existing.current, existing.brief, templates);
   } else {
     request = requestFromFlags(flags, existing?.current ?? null, process.env);
   }
   if (!requestChangesSomething(request)) {
-    output.done(`nothing to change: ${PROJECT_FILES.mesh} exists and nothing was asked to change${interactive ? '' : ` (flags: --provider ${PROVIDER_CHOICES.join('|')}, --base-url, --api-key, --api-key-env, --model, --template, --project, --priority, --constraints, --port)`}`);
+    output.done(
+      `nothing to change: ${PROJECT_FILES.mesh} exists and nothing was asked to change${interactive ? '' : ` (flags: --provider ${PROVIDER_CHOICES.join('|')}, --base-url, --api-key, --api-key-env, --model, --template, --project, --priority, --constraints, --port)`}`,
+    );
     return false;
   }
   // An unknown template is an error before any call or write.
@@ -285,22 +339,36 @@ export async function runSetup(dir: string, run: SetupRun): Promise<boolean> {
   for (const line of describePlan(plan, unpin)) output.info(line);
   reportStillPinned(dir, request, existing, output);
   if (build) await buildAgentImage(dir, (line) => process.stdout.write(`${line}\n`));
-  output.done(existing !== null ? 'legion project updated' : run.image === 'never' ? 'legion project ready: starting it' : 'legion project ready: run `legion start`');
+  output.done(
+    existing !== null
+      ? 'legion project updated'
+      : run.image === 'never'
+        ? 'legion project ready: starting it'
+        : 'legion project ready: run `legion start`',
+  );
   return true;
 }
 
 export function registerSetup(program: Command): void {
   program
     .command('setup')
-    .description('make this directory a legion project (or change one): provider, key, model, PROJECT.md, a team template, the agent image')
+    .description(
+      'make this directory a legion project (or change one): provider, key, model, PROJECT.md, a team template, the agent image',
+    )
     .option('-y, --yes', 'no questions: take the answers from the flags (for scripts)')
     .option('--provider <provider>', `the LLM provider: ${PROVIDER_CHOICES.join(', ')}`)
-    .option('--base-url <url>', 'the provider base URL (required with openai-compatible, e.g. http://127.0.0.1:11434/v1)')
+    .option(
+      '--base-url <url>',
+      'the provider base URL (required with openai-compatible, e.g. http://127.0.0.1:11434/v1)',
+    )
     .option('--api-key <key>', 'the API key, stored in .env (visible in the process list: prefer --api-key-env)')
     .option('--api-key-env <var>', 'read the API key from this environment variable')
-    .option('--model <model>', 'the default model, without the provider prefix (default: gpt-4o-mini, claude-haiku-4-5 or llama3.1)')
+    .option(
+      '--model <model>',
+      'the default model, without the provider prefix (default: gpt-4o-mini, claude-haiku-4-5 or llama3.1)',
+    )
     .option('--template <name>', 'the team template (default starter on a new project; see legion templates)')
-    .option('--project <text>', "PROJECT.md: what the project is building")
+    .option('--project <text>', 'PROJECT.md: what the project is building')
     .option('--priority <text>', "PROJECT.md: the project's current priority")
     .option('--constraints <text>', "PROJECT.md: the project's hard constraints")
     .option('--port <port>', 'the mesh port in config/mesh.yaml (default 8420; the egress proxy takes the next one)')
@@ -317,7 +385,10 @@ export function registerSetup(program: Command): void {
 export async function ensureProject(dir: string): Promise<void> {
   if (isProjectDir(dir)) return;
   const howTo = `run \`legion setup\` here (it asks a few questions), or in a script \`${SETUP_YES_EXAMPLE}\` (see docs/setup.md)`;
-  const notAProject = new LegionError('not_a_project', `no ${PROJECT_FILES.mesh} in ${dir}: this is not a legion project yet; ${howTo}`);
+  const notAProject = new LegionError(
+    'not_a_project',
+    `no ${PROJECT_FILES.mesh} in ${dir}: this is not a legion project yet; ${howTo}`,
+  );
   if (!hasTerminal()) throw notAProject;
   if (!(await askYesNo(`No legion project here (no ${PROJECT_FILES.mesh}). Set one up now?`, true))) throw notAProject;
   // legion start builds the image itself, with its progress.

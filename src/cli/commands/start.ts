@@ -22,7 +22,9 @@ function reportResults(results: RunningMesh['results'], write: (line: string) =>
   for (const r of results) {
     // The mesh reported each adoption as progress while it started (`legion start -d` shows only that).
     if (r.adopted) continue;
-    write(r.ok ? `agent ${r.name} healthy (${r.ms} ms)` : `agent ${r.name} failed to start: ${r.error ?? 'unknown error'}`);
+    write(
+      r.ok ? `agent ${r.name} healthy (${r.ms} ms)` : `agent ${r.name} failed to start: ${r.error ?? 'unknown error'}`,
+    );
   }
   return results.every((r) => r.ok);
 }
@@ -62,20 +64,35 @@ function startLogFollower(path: string): { poll: () => void; failure: () => stri
       else process.stdout.write(`${line}\n`);
     }
   };
-  return { poll, failure: () => [...failure, partial].join('\n').replace(/^error: /, '').trim() };
+  return {
+    poll,
+    failure: () =>
+      [...failure, partial]
+        .join('\n')
+        .replace(/^error: /, '')
+        .trim(),
+  };
 }
 
 async function startDetached(dir: string): Promise<void> {
   const existing = MeshClient.find(dir);
   if (existing && (await existing.alive())) {
-    throw new LegionError('mesh_running', `a legion mesh is already running for ${dir} (${existing.baseUrl}); stop it with \`legion stop\``);
+    throw new LegionError(
+      'mesh_running',
+      `a legion mesh is already running for ${dir} (${existing.baseUrl}); stop it with \`legion stop\``,
+    );
   }
   // Config and key problems are reported here at once rather than by the child.
   assertKeysConfigured(loadProject(dir));
   const paths = statePaths(dir);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const logFd = openSync(paths.startLog, 'w');
-  const child = spawn(process.execPath, [CLI_ENTRY, '_mesh'], { cwd: dir, detached: true, stdio: ['ignore', logFd, logFd], env: process.env });
+  const child = spawn(process.execPath, [CLI_ENTRY, '_mesh'], {
+    cwd: dir,
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    env: process.env,
+  });
   closeSync(logFd);
   child.unref();
   let exitCode: number | null = null;
@@ -86,7 +103,10 @@ async function startDetached(dir: string): Promise<void> {
     log.poll();
     if (exitCode !== null) {
       log.poll();
-      throw new LegionError('mesh_failed', log.failure() || `the mesh exited while starting (exit code ${exitCode}); see ${paths.startLog}`);
+      throw new LegionError(
+        'mesh_failed',
+        log.failure() || `the mesh exited while starting (exit code ${exitCode}); see ${paths.startLog}`,
+      );
     }
     const client = MeshClient.find(dir);
     if (!client) continue;
@@ -94,9 +114,15 @@ async function startDetached(dir: string): Promise<void> {
     if (status?.ready) {
       log.poll();
       process.stdout.write(`${formatAgents(status.agents)}\n`);
-      process.stdout.write(`legion mesh running in the background (pid ${status.mesh.pid}, ${status.mesh.admin_url}); logs in ${paths.log}\n`);
+      process.stdout.write(
+        `legion mesh running in the background (pid ${status.mesh.pid}, ${status.mesh.admin_url}); logs in ${paths.log}\n`,
+      );
       const failed = status.agents.filter((a) => a.health !== 'healthy');
-      if (failed.length > 0) throw new LegionError('agents_failed', `not every agent started: ${failed.map((a) => a.name).join(', ')} (see above); the mesh keeps running`);
+      if (failed.length > 0)
+        throw new LegionError(
+          'agents_failed',
+          `not every agent started: ${failed.map((a) => a.name).join(', ')} (see above); the mesh keeps running`,
+        );
       return;
     }
   }
@@ -124,5 +150,8 @@ export function registerStart(program: Command): void {
         await (options.detach ? startDetached(dir) : startForeground(dir));
       }),
     );
-  program.command('_mesh', { hidden: true }).description('run the mesh process (used by start -d)').action(commandAction(async () => meshProcess(projectDir())));
+  program
+    .command('_mesh', { hidden: true })
+    .description('run the mesh process (used by start -d)')
+    .action(commandAction(async () => meshProcess(projectDir())));
 }

@@ -8,7 +8,9 @@ import { commandAction } from '../run.js';
 export function registerTemplates(program: Command): void {
   program
     .command('templates')
-    .description('list the team templates (use one with legion agent add --template <name> or legion setup --template <name>)')
+    .description(
+      'list the team templates (use one with legion agent add --template <name> or legion setup --template <name>)',
+    )
     .option('--json', 'print them as JSON')
     .action(
       commandAction(async (options: { json?: boolean }) => {
@@ -19,7 +21,9 @@ export function registerTemplates(program: Command): void {
         }
         const rows = templates.map((t) => [t.name, t.agents.join(', '), t.description]);
         process.stdout.write(`${formatTable([['TEMPLATE', 'AGENTS', 'DESCRIPTION'], ...rows])}\n`);
-        process.stdout.write('add a team to this project: legion agent add --template <name> (one agent: legion agent add --template <name> <agent>)\n');
+        process.stdout.write(
+          'add a team to this project: legion agent add --template <name> (one agent: legion agent add --template <name> <agent>)\n',
+        );
       }),
     );
 }

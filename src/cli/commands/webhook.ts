@@ -38,18 +38,28 @@ function targetName(hook: Webhook): string {
 }
 
 export function formatWebhooks(hooks: Webhook[]): string {
-  if (hooks.length === 0) return 'no webhooks (add one with `legion webhook add <name> --agent <agent>` or `--workflow <workflow>`)';
+  if (hooks.length === 0)
+    return 'no webhooks (add one with `legion webhook add <name> --agent <agent>` or `--workflow <workflow>`)';
   return formatTable([
     ['NAME', 'TARGET', 'SECRET', 'DELIVERIES', 'URL'],
-    ...hooks.map((hook) => [hook.name, targetName(hook), hook.has_secret ? 'yes' : 'no', String(hook.deliveries), hook.url]),
+    ...hooks.map((hook) => [
+      hook.name,
+      targetName(hook),
+      hook.has_secret ? 'yes' : 'no',
+      String(hook.deliveries),
+      hook.url,
+    ]),
   ]);
 }
 
 /** Exactly one of --agent and --workflow. */
 function targetOption(options: { agent?: string; workflow?: string }): WebhookTarget {
   if (options.agent !== undefined && options.workflow === undefined) return { kind: 'agent', agent: options.agent };
-  if (options.workflow !== undefined && options.agent === undefined) return { kind: 'workflow', workflow: options.workflow };
-  throw new InvalidArgumentError('give exactly one of --agent <agent> (the agent each call wakes) and --workflow <workflow> (the workflow each call starts)');
+  if (options.workflow !== undefined && options.agent === undefined)
+    return { kind: 'workflow', workflow: options.workflow };
+  throw new InvalidArgumentError(
+    'give exactly one of --agent <agent> (the agent each call wakes) and --workflow <workflow> (the workflow each call starts)',
+  );
 }
 
 function jsonText(text: string): string {
@@ -62,7 +72,10 @@ function jsonText(text: string): string {
 }
 
 function eventList(text: string): string[] {
-  return text.split(',').map((event) => event.trim()).filter((event) => event !== '');
+  return text
+    .split(',')
+    .map((event) => event.trim())
+    .filter((event) => event !== '');
 }
 
 /** How a hook's calls must be signed, as `add` reports it. */
@@ -83,7 +96,10 @@ async function callHook(url: string, headers: Record<string, string>, body: stri
   try {
     response = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
   } catch (err) {
-    throw new LegionError('webhook_unreachable', `could not reach ${url}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new LegionError(
+      'webhook_unreachable',
+      `could not reach ${url}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const text = await response.text();
   let parsed: unknown = null;
@@ -101,35 +117,79 @@ async function callHook(url: string, headers: Record<string, string>, body: stri
 async function waitForOutcome(client: MeshClient, deliveryId: string, waitS: number): Promise<WebhookDelivery> {
   const deadline = Date.now() + waitS * 1000;
   for (;;) {
-    const delivery = await client.requestJson('GET', `/api/webhooks/deliveries/${encodeURIComponent(deliveryId)}`, WebhookDeliverySchema);
+    const delivery = await client.requestJson(
+      'GET',
+      `/api/webhooks/deliveries/${encodeURIComponent(deliveryId)}`,
+      WebhookDeliverySchema,
+    );
     if (delivery.status === 'done' || delivery.status === 'failed' || Date.now() >= deadline) return delivery;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 
 export function registerWebhook(program: Command): void {
-  const webhook = program.command('webhook').description('URLs that wake an agent, or start a workflow run, with what is POSTed to them (JSON, form or text)');
+  const webhook = program
+    .command('webhook')
+    .description('URLs that wake an agent, or start a workflow run, with what is POSTed to them (JSON, form or text)');
 
   webhook
     .command('add <name>')
     .description('add a webhook; prints its URL as the last line')
     .option('--agent <agent>', 'the agent each call wakes (give this or --workflow)')
-    .option('--workflow <workflow>', 'the workflow each call starts, with the payload as trigger.payload (give this or --agent)')
-    .option('--secret <secret>', 'shared secret the sender signs with (legion scheme: HMAC-SHA256 of "<timestamp>.<body>" in x-legion-timestamp, x-legion-signature: sha256=<hex>)')
+    .option(
+      '--workflow <workflow>',
+      'the workflow each call starts, with the payload as trigger.payload (give this or --agent)',
+    )
+    .option(
+      '--secret <secret>',
+      'shared secret the sender signs with (legion scheme: HMAC-SHA256 of "<timestamp>.<body>" in x-legion-timestamp, x-legion-signature: sha256=<hex>)',
+    )
     .option('--scheme <scheme>', `whose signatures to check: ${WEBHOOK_SCHEMES.join('|')} (default legion)`)
-    .option('--events <types>', 'only these comma-separated event types wake the target, e.g. push,pull_request (other calls are answered 202 filtered)', eventList)
-    .option('--filter <condition>', "only calls this condition holds for wake the target, e.g. \"payload.ref == 'refs/heads/main'\" (reads payload…, event, delivery)")
-    .option('--message <template>', 'what the agent is told: {payload} is the whole payload, {payload.a.b} one field, {event} and {delivery} the sender\'s (agents only)')
+    .option(
+      '--events <types>',
+      'only these comma-separated event types wake the target, e.g. push,pull_request (other calls are answered 202 filtered)',
+      eventList,
+    )
+    .option(
+      '--filter <condition>',
+      'only calls this condition holds for wake the target, e.g. "payload.ref == \'refs/heads/main\'" (reads payload…, event, delivery)',
+    )
+    .option(
+      '--message <template>',
+      "what the agent is told: {payload} is the whole payload, {payload.a.b} one field, {event} and {delivery} the sender's (agents only)",
+    )
     .action(
       commandAction(
-        async (name: string, options: { agent?: string; workflow?: string; secret?: string; scheme?: string; events?: string[]; filter?: string; message?: string }) => {
+        async (
+          name: string,
+          options: {
+            agent?: string;
+            workflow?: string;
+            secret?: string;
+            scheme?: string;
+            events?: string[];
+            filter?: string;
+            message?: string;
+          },
+        ) => {
           const body = parseOrThrow(
             AddWebhookRequestSchema,
-            { name, target: targetOption(options), secret: options.secret, scheme: options.scheme, events: options.events, filter: options.filter, message: options.message },
+            {
+              name,
+              target: targetOption(options),
+              secret: options.secret,
+              scheme: options.scheme,
+              events: options.events,
+              filter: options.filter,
+              message: options.message,
+            },
             'arguments',
           );
           const hook = await MeshClient.connect(projectDir()).requestJson('POST', '/api/webhooks', WebhookSchema, body);
-          const action = hook.target.kind === 'agent' ? `wakes ${hook.target.agent}` : `starts a run of workflow ${hook.target.workflow}`;
+          const action =
+            hook.target.kind === 'agent'
+              ? `wakes ${hook.target.agent}`
+              : `starts a run of workflow ${hook.target.workflow}`;
           process.stdout.write(`webhook ${hook.name} ${action}; ${signingNote(hook)}\n${hook.url}\n`);
         },
       ),
@@ -137,11 +197,17 @@ export function registerWebhook(program: Command): void {
 
   webhook
     .command('list')
-    .description('list webhooks with their target (agent or workflow), URL, whether they are signed and how many calls they took')
+    .description(
+      'list webhooks with their target (agent or workflow), URL, whether they are signed and how many calls they took',
+    )
     .option('--json', 'print the list as JSON')
     .action(
       commandAction(async (options: { json?: boolean }) => {
-        const { webhooks } = await MeshClient.connect(projectDir()).requestJson('GET', '/api/webhooks', WebhookListSchema);
+        const { webhooks } = await MeshClient.connect(projectDir()).requestJson(
+          'GET',
+          '/api/webhooks',
+          WebhookListSchema,
+        );
         process.stdout.write(`${options.json ? JSON.stringify(webhooks, null, 2) : formatWebhooks(webhooks)}\n`);
       }),
     );
@@ -152,28 +218,45 @@ export function registerWebhook(program: Command): void {
     .action(
       commandAction(async (name: string) => {
         const checked = parseOrThrow(WebhookNameSchema, name, 'name');
-        const result = await MeshClient.connect(projectDir()).requestJson('DELETE', `/api/webhooks/${encodeURIComponent(checked)}`, WebhookRemovedSchema);
+        const result = await MeshClient.connect(projectDir()).requestJson(
+          'DELETE',
+          `/api/webhooks/${encodeURIComponent(checked)}`,
+          WebhookRemovedSchema,
+        );
         process.stdout.write(`removed webhook ${result.removed}\n`);
       }),
     );
 
   webhook
     .command('test <name>')
-    .description('send the webhook a call signed in its own scheme, then wait for the agent (or the workflow run) and print the outcome')
+    .description(
+      'send the webhook a call signed in its own scheme, then wait for the agent (or the workflow run) and print the outcome',
+    )
     .option('--payload <json>', 'the JSON body to send (default: a small test object)', jsonText)
-    .option('--event <type>', 'the event type a github-scheme call names (default: the first of the hook\'s --events, else test)')
+    .option(
+      '--event <type>',
+      "the event type a github-scheme call names (default: the first of the hook's --events, else test)",
+    )
     .option('--wait <seconds>', `how long to wait for the agent (default ${DEFAULT_WAIT_S}; 0: do not wait)`, seconds)
     .action(
       commandAction(async (name: string, options: { payload?: string; event?: string; wait?: number }) => {
         const checked = parseOrThrow(WebhookNameSchema, name, 'name');
         const client = MeshClient.connect(projectDir());
-        const body = options.payload ?? JSON.stringify({ test: true, webhook: checked, sent_at: new Date().toISOString() });
+        const body =
+          options.payload ?? JSON.stringify({ test: true, webhook: checked, sent_at: new Date().toISOString() });
         const signRequest = parseOrThrow(SignWebhookRequestSchema, { body, event: options.event }, 'arguments');
-        const signed = await client.requestJson('POST', `/api/webhooks/${encodeURIComponent(checked)}/sign`, SignWebhookResponseSchema, signRequest);
+        const signed = await client.requestJson(
+          'POST',
+          `/api/webhooks/${encodeURIComponent(checked)}/sign`,
+          SignWebhookResponseSchema,
+          signRequest,
+        );
         const accepted = await callHook(signed.url, signed.headers, body);
         process.stdout.write(`delivery ${accepted.delivery_id}\n`);
         if (accepted.filtered) {
-          process.stdout.write("status: filtered (the hook's --events or --filter turned the call away; nothing was woken)\n");
+          process.stdout.write(
+            "status: filtered (the hook's --events or --filter turned the call away; nothing was woken)\n",
+          );
           return;
         }
         const deliveryId = accepted.delivery_id;
@@ -182,8 +265,13 @@ export function registerWebhook(program: Command): void {
         const delivery = await waitForOutcome(client, deliveryId, waitS);
         process.stdout.write(`status: ${delivery.status}\n`);
         if (delivery.reply !== null) process.stdout.write(`reply: ${delivery.reply}\n`);
-        if (delivery.status === 'failed') throw new LegionError('delivery_failed', `the delivery failed: ${delivery.error ?? 'no reason recorded'}`);
-        if (delivery.status !== 'done') throw new LegionError('delivery_pending', `the delivery is still ${delivery.status} after ${waitS} s; check later with \`legion logs\``);
+        if (delivery.status === 'failed')
+          throw new LegionError('delivery_failed', `the delivery failed: ${delivery.error ?? 'no reason recorded'}`);
+        if (delivery.status !== 'done')
+          throw new LegionError(
+            'delivery_pending',
+            `the delivery is still ${delivery.status} after ${waitS} s; check later with \`legion logs\``,
+          );
       }),
     );
 }

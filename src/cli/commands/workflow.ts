@@ -25,7 +25,8 @@ import {
 export const FOLLOW_POLL_MS = 150;
 
 function count(text: string): number {
-  if (!/^\d{1,4}$/.test(text) || Number(text) < 1) throw new InvalidArgumentError(`expected a number of runs from 1 to 9999, got "${text}"`);
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1)
+    throw new InvalidArgumentError(`expected a number of runs from 1 to 9999, got "${text}"`);
   return Number(text);
 }
 
@@ -34,19 +35,30 @@ function count(text: string): number {
  * the final run, or null when `signal` stopped the following first. A step's agent is
  * read from the run when it is dispatched (a capability step picks it then).
  */
-export async function followRun(client: MeshClient, run: RunView, write: (text: string) => void, signal: AbortSignal): Promise<RunView | null> {
+export async function followRun(
+  client: MeshClient,
+  run: RunView,
+  write: (text: string) => void,
+  signal: AbortSignal,
+): Promise<RunView | null> {
   const agents = new Map(run.steps.map((step) => [step.id, step.agent]));
   const widths = { step: Math.max(3, ...run.steps.map((step) => step.id.length)), agent: 1 };
   let after = 0;
   try {
     for (;;) {
       const page = await client.workflowTransitions(run.id, after, signal);
-      if (page.transitions.some((t) => t.step !== null && (t.status === 'queued' || t.status === 'running' || !agents.get(t.step)))) {
+      if (
+        page.transitions.some(
+          (t) => t.step !== null && (t.status === 'queued' || t.status === 'running' || !agents.get(t.step)),
+        )
+      ) {
         for (const step of (await client.workflowRun(run.id)).steps) agents.set(step.id, step.agent);
       }
       widths.agent = Math.max(widths.agent, ...[...agents.values()].map((agent) => agent?.length ?? 1));
       for (const transition of page.transitions) {
-        write(`${formatTransition(transition, transition.step === null ? null : (agents.get(transition.step) ?? null), widths)}\n`);
+        write(
+          `${formatTransition(transition, transition.step === null ? null : (agents.get(transition.step) ?? null), widths)}\n`,
+        );
         after = transition.seq;
       }
       // A final status with nothing left to read: every transition has been printed.
@@ -71,7 +83,9 @@ function localWorkflows(dir: string): WorkflowSummary[] {
 }
 
 export function registerWorkflow(program: Command): void {
-  const workflow = program.command('workflow').description('deterministic YAML workflows (config/workflows/*.yaml): list, run, follow, status, cancel');
+  const workflow = program
+    .command('workflow')
+    .description('deterministic YAML workflows (config/workflows/*.yaml): list, run, follow, status, cancel');
 
   workflow
     .command('list')
@@ -86,7 +100,9 @@ export function registerWorkflow(program: Command): void {
           workflows = (await client.listWorkflows()).workflows;
         } else {
           workflows = localWorkflows(dir);
-          process.stderr.write('the fleet is not running: these are the files in config/workflows, loaded and checked locally\n');
+          process.stderr.write(
+            'the fleet is not running: these are the files in config/workflows, loaded and checked locally\n',
+          );
         }
         process.stdout.write(`${options.json ? JSON.stringify(workflows, null, 2) : formatWorkflows(workflows)}\n`);
       }),
@@ -94,16 +110,23 @@ export function registerWorkflow(program: Command): void {
 
   workflow
     .command('run <name>')
-    .description('start a run; prints its run id (last line). --follow prints each step as it changes, then the results')
+    .description(
+      'start a run; prints its run id (last line). --follow prints each step as it changes, then the results',
+    )
     .option('--input <json|@file>', "the run's trigger.payload: JSON text, or @path of a JSON file")
-    .option('--follow', 'print transitions as they happen and the final results; exit 0 when the run is done, 1 otherwise')
+    .option(
+      '--follow',
+      'print transitions as they happen and the final results; exit 0 when the run is done, 1 otherwise',
+    )
     .action(
       commandAction(async (name: string, options: { input?: string; follow?: boolean }) => {
         const input = options.input === undefined ? undefined : readWorkflowInput(options.input, projectDir());
         const client = MeshClient.connect(projectDir());
         const run = await client.startWorkflowRun(name, input);
         if (!options.follow) {
-          process.stdout.write(`started run of ${run.workflow}; see it with \`legion workflow status ${run.id}\`\n${run.id}\n`);
+          process.stdout.write(
+            `started run of ${run.workflow}; see it with \`legion workflow status ${run.id}\`\n${run.id}\n`,
+          );
           return;
         }
         process.stdout.write(`run ${run.id} of ${run.workflow} started (Ctrl-C stops following; the run goes on)\n`);
@@ -113,7 +136,9 @@ export function registerWorkflow(program: Command): void {
         try {
           const final = await followRun(client, run, (text) => process.stdout.write(text), following.signal);
           if (final === null) {
-            process.stderr.write(`\nstopped following run ${run.id}; it keeps running. Cancel it with \`legion workflow cancel ${run.id}\`\n`);
+            process.stderr.write(
+              `\nstopped following run ${run.id}; it keeps running. Cancel it with \`legion workflow cancel ${run.id}\`\n`,
+            );
             process.exitCode = 130;
             return;
           }
@@ -163,7 +188,12 @@ export function registerWorkflow(program: Command): void {
  * The REPL's /workflow. `run` follows the run inline like --follow; `signal` (the
  * REPL's Ctrl-C) stops the following, never the run.
  */
-export async function workflowReplCommand(client: MeshClient, request: WorkflowReplRequest, write: (text: string) => void, signal: AbortSignal): Promise<void> {
+export async function workflowReplCommand(
+  client: MeshClient,
+  request: WorkflowReplRequest,
+  write: (text: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
   switch (request.action) {
     case 'list':
       write(`${formatWorkflows((await client.listWorkflows()).workflows)}\n`);
@@ -181,7 +211,11 @@ export async function workflowReplCommand(client: MeshClient, request: WorkflowR
       const run = await client.startWorkflowRun(request.name, request.input);
       write(`run ${run.id} of ${run.workflow} started (Ctrl-C stops following; the run goes on)\n`);
       const final = await followRun(client, run, write, signal);
-      write(final ? finalReport(final) : `run ${run.id} keeps running; /workflow status ${run.id} shows it, /workflow cancel ${run.id} stops it\n`);
+      write(
+        final
+          ? finalReport(final)
+          : `run ${run.id} keeps running; /workflow status ${run.id} shows it, /workflow cancel ${run.id} stops it\n`,
+      );
       return;
     }
   }

@@ -34,7 +34,10 @@ function matchesHost(entry: DomainEntry, host: string): boolean {
 
 /** Whether the entry's host is this machine: a literal address of it, localhost, or a glob over loopback. */
 function pointsAtHost(entry: DomainEntry, facts: AllowlistFacts): boolean {
-  if (entry.literalHost) return entry.host === 'localhost' || entry.host.endsWith('.localhost') || isHostAddress(entry.host, facts.hostAddresses);
+  if (entry.literalHost)
+    return (
+      entry.host === 'localhost' || entry.host.endsWith('.localhost') || isHostAddress(entry.host, facts.hostAddresses)
+    );
   return ['localhost', '127.0.0.1', ...facts.hostAddresses].some((host) => matchesHost(entry, host));
 }
 
@@ -73,7 +76,8 @@ export function checkAllowlist(rules: PermissionRules, facts: AllowlistFacts): C
   const file = rules.source.kind === 'file' ? rules.source.path : 'the starter policy';
   const entries: [string, readonly string[]][] = [];
   if (rules.policy.default) entries.push([`${file}: default.allowed_domains`, rules.policy.default.allowed_domains]);
-  for (const [agent, entry] of Object.entries(rules.policy.agents)) entries.push([`${file}: agents.${agent}.allowed_domains`, entry.allowed_domains]);
+  for (const [agent, entry] of Object.entries(rules.policy.agents))
+    entries.push([`${file}: agents.${agent}.allowed_domains`, entry.allowed_domains]);
   const findings: Finding[] = [];
   for (const [where, list] of entries) {
     for (const text of list) {

@@ -22,7 +22,14 @@ export function checkConfig(dir: string, processEnv: NodeJS.ProcessEnv): ConfigC
     return { result: ok(check, detail), project };
   } catch (err) {
     const detail = err instanceof ConfigError ? err.lines.join('\n') : errorMessage(err);
-    return { result: fail(check, detail, 'fix what is named above (file: key path: what was expected); see docs/configuration.md'), project: null };
+    return {
+      result: fail(
+        check,
+        detail,
+        'fix what is named above (file: key path: what was expected); see docs/configuration.md',
+      ),
+      project: null,
+    };
   }
 }
 
@@ -31,13 +38,23 @@ export function checkPermissionsFile(dir: string): CheckResult {
   try {
     const rules = readPermissionRules(dir);
     if (rules.source.kind === 'starter') {
-      return ok(check, 'no config/permissions.yaml: the starter policy applies (legion permissions starter > config/permissions.yaml writes it out to edit)');
+      return ok(
+        check,
+        'no config/permissions.yaml: the starter policy applies (legion permissions starter > config/permissions.yaml writes it out to edit)',
+      );
     }
     const listed = Object.keys(rules.policy.agents);
-    return ok(check, `${rules.source.path} is valid (${listed.length === 0 ? 'no agents listed' : `agents: ${listed.join(', ')}`}${rules.policy.default ? ', and a default entry' : ''})`);
+    return ok(
+      check,
+      `${rules.source.path} is valid (${listed.length === 0 ? 'no agents listed' : `agents: ${listed.join(', ')}`}${rules.policy.default ? ', and a default entry' : ''})`,
+    );
   } catch (err) {
     const detail = err instanceof ConfigError ? err.lines.join('\n') : errorMessage(err);
-    return fail(check, detail, 'fix the permissions file (see docs/coordination.md), or delete it to fall back to the starter policy');
+    return fail(
+      check,
+      detail,
+      'fix the permissions file (see docs/coordination.md), or delete it to fall back to the starter policy',
+    );
   }
 }
 
@@ -69,10 +86,13 @@ export function envFileState(dir: string, platform: NodeJS.Platform = process.pl
  *  fine here: when a key is needed and missing, the key check says so. */
 export function checkEnvFile(state: EnvFileState): CheckResult {
   const check = '.env';
-  if (state.mode === null) return ok(check, 'no .env (keys, if any are needed, come from the environment; see the key checks)');
+  if (state.mode === null)
+    return ok(check, 'no .env (keys, if any are needed, come from the environment; see the key checks)');
   const mode = state.mode.toString(8).padStart(3, '0');
   if (state.platform === 'win32') return ok(check, `present (file modes are not checked on Windows)`);
   if ((state.mode & 0o077) === 0) return ok(check, `mode ${mode}: only its owner may read it`);
-  const who = [state.mode & 0o070 ? 'its group' : '', state.mode & 0o007 ? 'every user' : ''].filter(Boolean).join(' and ');
+  const who = [state.mode & 0o070 ? 'its group' : '', state.mode & 0o007 ? 'every user' : '']
+    .filter(Boolean)
+    .join(' and ');
   return fail(check, `mode ${mode}: ${who} may read or change the keys in it`, 'chmod 600 .env');
 }

@@ -9,10 +9,21 @@ import { LegionError } from '../../shared/errors.js';
 import { errorMessage, fail, ok, warn, type CheckResult } from './types.js';
 
 export type ImageProbe =
-  | { tag: string; present: boolean; /** Other legion-agent tags on this engine, built from other inputs. */ others: string[] }
-  | { error: string; /** legion itself is not compiled (no dist/agent), rather than an input unreadable. */ notBuilt: boolean };
+  | {
+      tag: string;
+      present: boolean /** Other legion-agent tags on this engine, built from other inputs. */;
+      others: string[];
+    }
+  | {
+      error: string /** legion itself is not compiled (no dist/agent), rather than an input unreadable. */;
+      notBuilt: boolean;
+    };
 
-export async function probeImage(docker: Docker, spec: ImageSpec, variant: ImageVariant = 'agent'): Promise<ImageProbe> {
+export async function probeImage(
+  docker: Docker,
+  spec: ImageSpec,
+  variant: ImageVariant = 'agent',
+): Promise<ImageProbe> {
   const repository = imageRepository(variant);
   let tag: string;
   try {
@@ -22,13 +33,17 @@ export async function probeImage(docker: Docker, spec: ImageSpec, variant: Image
   }
   const present = await imageExists(docker, tag);
   const images = present ? [] : await docker.listImages({ filters: { reference: [repository] } }).catch(() => []);
-  const others = images.flatMap((image) => image.RepoTags ?? []).filter((t) => t.startsWith(`${repository}:`) && t !== tag);
+  const others = images
+    .flatMap((image) => image.RepoTags ?? [])
+    .filter((t) => t.startsWith(`${repository}:`) && t !== tag);
   return { tag, present, others };
 }
 
 export function checkImage(probe: ImageProbe, spec: ImageSpec): CheckResult {
   if ('error' in probe) {
-    const hint = probe.notBuilt ? 'build legion first: npm run build' : 'point image.extra_ca_cert in config/mesh.yaml (or LEGION_EXTRA_CA_CERTS) at a readable PEM bundle, or remove it';
+    const hint = probe.notBuilt
+      ? 'build legion first: npm run build'
+      : 'point image.extra_ca_cert in config/mesh.yaml (or LEGION_EXTRA_CA_CERTS) at a readable PEM bundle, or remove it';
     return fail('agent image', probe.error, hint);
   }
   const from = `from ${spec.baseImage}${spec.extraCaPath ? ` with the CA bundle ${spec.extraCaPath}` : ''}`;
@@ -36,7 +51,11 @@ export function checkImage(probe: ImageProbe, spec: ImageSpec): CheckResult {
   const hint = 'legion image build (or let legion start build it, which takes a few minutes)';
   if (probe.others.length > 0) {
     const others = `${probe.others.slice(0, 3).join(', ')}${probe.others.length > 3 ? ', …' : ''}`;
-    return warn('agent image', `stale: ${probe.tag} (this code, ${from}) is not built; Docker holds only builds of other code or settings (${others})`, hint);
+    return warn(
+      'agent image',
+      `stale: ${probe.tag} (this code, ${from}) is not built; Docker holds only builds of other code or settings (${others})`,
+      hint,
+    );
   }
   return warn('agent image', `${probe.tag} (this code, ${from}) is not built yet`, hint);
 }
@@ -47,13 +66,21 @@ export function checkBrowserImage(probe: ImageProbe, spec: ImageSpec, browserAge
   if ('error' in probe) return { ...checkImage(probe, spec), check: name };
   const from = `Chromium, this code, from ${spec.baseImage}`;
   if (browserAgents.length === 0) {
-    return ok(name, `not needed: no agent has browser: true (${probe.tag} ${probe.present ? 'is built' : 'is not built'})`);
+    return ok(
+      name,
+      `not needed: no agent has browser: true (${probe.tag} ${probe.present ? 'is built' : 'is not built'})`,
+    );
   }
   const users = `for ${browserAgents.join(', ')}`;
   if (probe.present) return ok(name, `${probe.tag} (${from}) is present, ${users}`);
-  const hint = 'legion image build --browser (or let legion start build it when the agent starts; installing Chromium takes several minutes)';
+  const hint =
+    'legion image build --browser (or let legion start build it when the agent starts; installing Chromium takes several minutes)';
   if (probe.others.length > 0) {
-    return warn(name, `stale: ${probe.tag} (${from}) is not built, ${users}; Docker holds only builds of other code or settings (${probe.others.slice(0, 3).join(', ')}${probe.others.length > 3 ? ', …' : ''})`, hint);
+    return warn(
+      name,
+      `stale: ${probe.tag} (${from}) is not built, ${users}; Docker holds only builds of other code or settings (${probe.others.slice(0, 3).join(', ')}${probe.others.length > 3 ? ', …' : ''})`,
+      hint,
+    );
   }
   return warn(name, `${probe.tag} (${from}) is not built yet, ${users}`, hint);
 }

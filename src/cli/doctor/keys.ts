@@ -51,9 +51,20 @@ export function checkKeys(project: Project, processEnv: NodeJS.ProcessEnv): Chec
       const where = processEnv[variable]?.trim() ? 'the environment' : '.env';
       results.push(ok(check, `${variable} is set in ${where} (${usedBy})`));
     } else if (isKeylessServer(provider)) {
-      results.push(ok(check, `no key needed: ${displayUrl(provider.baseUrl)} is an OpenAI-compatible server of its own (${usedBy})`));
+      results.push(
+        ok(
+          check,
+          `no key needed: ${displayUrl(provider.baseUrl)} is an OpenAI-compatible server of its own (${usedBy})`,
+        ),
+      );
     } else {
-      results.push(fail(check, `no API key for provider ${name} (${usedBy})`, `set ${variable} in .env (keep it mode 0600) or the environment`));
+      results.push(
+        fail(
+          check,
+          `no API key for provider ${name} (${usedBy})`,
+          `set ${variable} in .env (keep it mode 0600) or the environment`,
+        ),
+      );
     }
   }
   return results;

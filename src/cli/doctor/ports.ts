@@ -21,10 +21,15 @@ const ANY_ADDRESS = '0.0.0.0';
 
 export function portPlans(mesh: MeshFile): PortPlan[] {
   const plans: PortPlan[] = [
-    { port: mesh.mesh.port, what: 'admin and agent API (mesh.port)', hosts: [...new Set([mesh.mesh.host, ANY_ADDRESS])] },
+    {
+      port: mesh.mesh.port,
+      what: 'admin and agent API (mesh.port)',
+      hosts: [...new Set([mesh.mesh.host, ANY_ADDRESS])],
+    },
     { port: egressPort(mesh.mesh), what: 'egress proxy (mesh.egress_port)', hosts: [ANY_ADDRESS] },
   ];
-  if (mesh.webhooks) plans.push({ port: mesh.webhooks.port, what: 'webhook listener (webhooks.port)', hosts: [mesh.webhooks.host] });
+  if (mesh.webhooks)
+    plans.push({ port: mesh.webhooks.port, what: 'webhook listener (webhooks.port)', hosts: [mesh.webhooks.host] });
   return plans;
 }
 
@@ -61,11 +66,20 @@ export function checkPorts(ports: ProbedPort[], runningMeshPid: number | null): 
     const check = `port ${plan.port}`;
     const others = ports.filter((other) => other.plan !== plan && other.plan.port === plan.port);
     if (others.length > 0) {
-      return fail(check, `the ${plan.what} shares port ${plan.port} with the ${others.map((o) => o.plan.what).join(', ')}`, 'give each listener a port of its own in config/mesh.yaml');
+      return fail(
+        check,
+        `the ${plan.what} shares port ${plan.port} with the ${others.map((o) => o.plan.what).join(', ')}`,
+        'give each listener a port of its own in config/mesh.yaml',
+      );
     }
-    if (runningMeshPid !== null) return ok(check, `${plan.what}: in use by this project's running mesh (pid ${runningMeshPid})`);
+    if (runningMeshPid !== null)
+      return ok(check, `${plan.what}: in use by this project's running mesh (pid ${runningMeshPid})`);
     if (probe === null || probe.free) return ok(check, `${plan.what}: free`);
     const where = probe.host === ANY_ADDRESS ? `port ${plan.port}` : `${probe.host}:${plan.port}`;
-    return fail(check, `${plan.what}: ${where} is not available: ${probe.reason}`, `stop what uses it (find it with: ss -ltnp 'sport = :${plan.port}' or lsof -i :${plan.port}), or choose another port in config/mesh.yaml`);
+    return fail(
+      check,
+      `${plan.what}: ${where} is not available: ${probe.reason}`,
+      `stop what uses it (find it with: ss -ltnp 'sport = :${plan.port}' or lsof -i :${plan.port}), or choose another port in config/mesh.yaml`,
+    );
   });
 }

@@ -38,7 +38,9 @@ export interface DoctorContext {
 }
 
 function enginesNode(): string | undefined {
-  const pkg = JSON.parse(readFileSync(resolve(PACKAGE_ROOT, 'package.json'), 'utf8')) as { engines?: { node?: string } };
+  const pkg = JSON.parse(readFileSync(resolve(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+    engines?: { node?: string };
+  };
   return pkg.engines?.node;
 }
 
@@ -54,24 +56,50 @@ export async function runDoctor(ctx: DoctorContext): Promise<CheckResult[]> {
   results.push(checkDocker(dockerProbe, ctx.env, ctx.platform));
 
   if (!isProjectDir(ctx.dir)) {
-    results.push(skip('project', `no ${PROJECT_FILES.mesh} in ${ctx.dir}: not a legion project directory, so the project checks (configuration, permissions, .env, workflows, agent image, agent sandbox, keys, ports, egress protection) were skipped; run legion doctor in the project directory`));
+    results.push(
+      skip(
+        'project',
+        `no ${PROJECT_FILES.mesh} in ${ctx.dir}: not a legion project directory, so the project checks (configuration, permissions, .env, workflows, agent image, agent sandbox, keys, ports, egress protection) were skipped; run legion doctor in the project directory`,
+      ),
+    );
     return results;
   }
   const config = checkConfig(ctx.dir, ctx.env);
   results.push(config.result, checkPermissionsFile(ctx.dir), checkEnvFile(envFileState(ctx.dir, ctx.platform)));
   const project = config.project;
   if (!project) {
-    results.push(skip('project', 'the workflows, agent image, agent sandbox, keys, ports and egress protection need a valid configuration: checked once it is fixed'));
+    results.push(
+      skip(
+        'project',
+        'the workflows, agent image, agent sandbox, keys, ports and egress protection need a valid configuration: checked once it is fixed',
+      ),
+    );
     return results;
   }
   results.push(checkWorkflows(project));
 
   const spec = imageSpec(project, ctx.env);
-  results.push(dockerProbe.reachable ? checkImage(await probeImage(ctx.docker, spec), spec) : skip('agent image', 'not checked: Docker is not reachable'));
-  results.push(...(dockerProbe.reachable ? checkVolumes(await probeVolumes(ctx.docker, projectId(ctx.dir), Object.keys(project.agents))) : [skip('agent data', 'not checked: Docker is not reachable')]));
-  results.push(dockerProbe.reachable ? checkSandbox(await probeSandbox(ctx.docker, ctx.env), project) : skip('agent sandbox', 'not checked: Docker is not reachable'));
+  results.push(
+    dockerProbe.reachable
+      ? checkImage(await probeImage(ctx.docker, spec), spec)
+      : skip('agent image', 'not checked: Docker is not reachable'),
+  );
+  results.push(
+    ...(dockerProbe.reachable
+      ? checkVolumes(await probeVolumes(ctx.docker, projectId(ctx.dir), Object.keys(project.agents)))
+      : [skip('agent data', 'not checked: Docker is not reachable')]),
+  );
+  results.push(
+    dockerProbe.reachable
+      ? checkSandbox(await probeSandbox(ctx.docker, ctx.env), project)
+      : skip('agent sandbox', 'not checked: Docker is not reachable'),
+  );
   const browserAgents = Object.entries(project.agents).flatMap(([name, entry]) => (entry.browser ? [name] : []));
-  results.push(dockerProbe.reachable ? checkBrowserImage(await probeImage(ctx.docker, spec, 'browser'), spec, browserAgents) : skip('browser image', 'not checked: Docker is not reachable'));
+  results.push(
+    dockerProbe.reachable
+      ? checkBrowserImage(await probeImage(ctx.docker, spec, 'browser'), spec, browserAgents)
+      : skip('browser image', 'not checked: Docker is not reachable'),
+  );
   results.push(...checkKeys(project, ctx.env));
 
   const status = await runningMesh(ctx.dir);
@@ -94,7 +122,10 @@ function allowlistCheck(project: Project, gateway: string | null): CheckResult {
   const canonicalGateway = gateway === null ? null : canonicalIp(gateway);
   if (canonicalGateway) hostAddresses.add(canonicalGateway);
   try {
-    return checkAllowlist(readPermissionRules(project.dir), { hostAddresses, providers: [...resolveProviders(project).values()] });
+    return checkAllowlist(readPermissionRules(project.dir), {
+      hostAddresses,
+      providers: [...resolveProviders(project).values()],
+    });
   } catch {
     return skip('egress allowlist', 'not checked: the permissions file or a provider base URL is invalid (see above)');
   }

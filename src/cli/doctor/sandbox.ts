@@ -16,7 +16,11 @@ const CHECK = 'agent sandbox';
 export type SandboxProbe = { engine: EngineRuntime[]; gvisorBinary: string | null } | { error: string };
 
 export async function probeSandbox(docker: Docker, env: NodeJS.ProcessEnv): Promise<SandboxProbe> {
-  const gvisorBinary = (env.PATH ?? '').split(delimiter).map((dir) => join(dir, GVISOR_RUNTIME)).find((path) => existsSync(path)) ?? null;
+  const gvisorBinary =
+    (env.PATH ?? '')
+      .split(delimiter)
+      .map((dir) => join(dir, GVISOR_RUNTIME))
+      .find((path) => existsSync(path)) ?? null;
   try {
     return { engine: engineRuntimes((await docker.info()) as { Runtimes?: unknown }), gvisorBinary };
   } catch (err) {
@@ -58,11 +62,20 @@ export function checkSandbox(probe: SandboxProbe, project: Project): CheckResult
         `set runtime: in config/mesh.yaml or config/agents.yaml to auto or one of those, or register "${wanted}" in /etc/docker/daemon.json and reload the engine`,
       );
     }
-    (choice.sandboxed ? used : exposed).push(`${who} under ${choice.name}${wanted === choice.name ? '' : ` (${wanted})`}`);
+    (choice.sandboxed ? used : exposed).push(
+      `${who} under ${choice.name}${wanted === choice.name ? '' : ` (${wanted})`}`,
+    );
   }
   if (exposed.length === 0) return ok(CHECK, `agents run with a kernel of their own: ${used.join('; ')}`);
   const detail = `${exposed.join('; ')}: no sandboxing runtime, so a kernel exploit inside an agent reaches the host kernel`;
-  if (gvisor) return warn(CHECK, detail, `gVisor is registered: set runtime: auto (or ${GVISOR_RUNTIME}) in config/mesh.yaml and config/agents.yaml, then restart the fleet (legion stop; legion start)`);
-  const installed = probe.gvisorBinary ? `gVisor is installed (${probe.gvisorBinary}) but not registered with Docker: ` : '';
+  if (gvisor)
+    return warn(
+      CHECK,
+      detail,
+      `gVisor is registered: set runtime: auto (or ${GVISOR_RUNTIME}) in config/mesh.yaml and config/agents.yaml, then restart the fleet (legion stop; legion start)`,
+    );
+  const installed = probe.gvisorBinary
+    ? `gVisor is installed (${probe.gvisorBinary}) but not registered with Docker: `
+    : '';
   return warn(CHECK, detail, `${installed}${GVISOR_HOWTO}`);
 }

@@ -11,13 +11,20 @@ export function checkNode(current: string, engines: string | undefined): CheckRe
   const minimum = /^>=\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(wanted);
   if (!minimum) return ok('node', `Node ${current} (package.json sets no minimum of the form >=X: "${wanted}")`);
   const need = [1, 2, 3].map((i) => Number(minimum[i] ?? 0));
-  const have = current.replace(/^v/, '').split('.').map((part) => Number.parseInt(part, 10) || 0);
+  const have = current
+    .replace(/^v/, '')
+    .split('.')
+    .map((part) => Number.parseInt(part, 10) || 0);
   for (let i = 0; i < 3; i++) {
     const h = have[i] ?? 0;
     const n = need[i] ?? 0;
     if (h > n) break;
     if (h < n) {
-      return fail('node', `Node ${current} is too old: legion needs ${wanted}`, `install Node ${need[0]} or newer (https://nodejs.org, or nvm install ${need[0]})`);
+      return fail(
+        'node',
+        `Node ${current} is too old: legion needs ${wanted}`,
+        `install Node ${need[0]} or newer (https://nodejs.org, or nvm install ${need[0]})`,
+      );
     }
   }
   return ok('node', `Node ${current} (legion needs ${wanted})`);
@@ -41,7 +48,13 @@ export async function probeDocker(docker: Docker): Promise<DockerProbe> {
   try {
     await docker.ping();
     const version = await docker.version();
-    return { reachable: true, version: version.Version, apiVersion: version.ApiVersion, os: version.Os, arch: version.Arch };
+    return {
+      reachable: true,
+      version: version.Version,
+      apiVersion: version.ApiVersion,
+      os: version.Os,
+      arch: version.Arch,
+    };
   } catch (err) {
     return { reachable: false, error: errorMessage(err) };
   }
@@ -49,12 +62,19 @@ export async function probeDocker(docker: Docker): Promise<DockerProbe> {
 
 export function checkDocker(probe: DockerProbe, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): CheckResult {
   const where = dockerEndpoint(env);
-  if (probe.reachable) return ok('docker', `Docker ${probe.version} (API ${probe.apiVersion}, ${probe.os}/${probe.arch}) at ${where}`);
+  if (probe.reachable)
+    return ok('docker', `Docker ${probe.version} (API ${probe.apiVersion}, ${probe.os}/${probe.arch}) at ${where}`);
   const detail = `Docker is not reachable at ${where}: ${probe.error}`;
   if (/EACCES|permission denied/i.test(probe.error)) {
-    return fail('docker', detail, 'let this user use Docker: sudo usermod -aG docker $USER, then log in again (or run legion as a user who may)');
+    return fail(
+      'docker',
+      detail,
+      'let this user use Docker: sudo usermod -aG docker $USER, then log in again (or run legion as a user who may)',
+    );
   }
   const start = platform === 'linux' ? 'start the Docker engine: sudo systemctl start docker' : 'start Docker Desktop';
-  const hostHint = env.DOCKER_HOST ? `, or point DOCKER_HOST at a running engine (unset it for the default socket)` : '';
+  const hostHint = env.DOCKER_HOST
+    ? `, or point DOCKER_HOST at a running engine (unset it for the default socket)`
+    : '';
   return fail('docker', detail, `${start}${hostHint}`);
 }

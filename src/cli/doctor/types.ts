@@ -16,8 +16,18 @@ export interface CheckResult {
 
 export const ok = (check: string, detail: string): CheckResult => ({ check, status: 'ok', detail });
 export const skip = (check: string, detail: string): CheckResult => ({ check, status: 'skip', detail });
-export const warn = (check: string, detail: string, hint: string): CheckResult => ({ check, status: 'warn', detail, hint });
-export const fail = (check: string, detail: string, hint: string): CheckResult => ({ check, status: 'fail', detail, hint });
+export const warn = (check: string, detail: string, hint: string): CheckResult => ({
+  check,
+  status: 'warn',
+  detail,
+  hint,
+});
+export const fail = (check: string, detail: string, hint: string): CheckResult => ({
+  check,
+  status: 'fail',
+  detail,
+  hint,
+});
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -74,7 +74,18 @@ export interface CurrentLlm {
   keyedProviders: readonly string[];
 }
 
-const VALUE_FLAGS = ['provider', 'baseUrl', 'apiKey', 'apiKeyEnv', 'model', 'template', 'project', 'priority', 'constraints', 'port'] as const;
+const VALUE_FLAGS = [
+  'provider',
+  'baseUrl',
+  'apiKey',
+  'apiKeyEnv',
+  'model',
+  'template',
+  'project',
+  'priority',
+  'constraints',
+  'port',
+] as const;
 
 export function flagName(option: string): string {
   return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -117,7 +128,9 @@ export function apiKeyProblem(value: string): string | null {
 /** The agent API's port; the egress proxy takes the next one. */
 export function portProblem(value: string): string | null {
   const port = Number(value);
-  return /^\d+$/.test(value) && port >= 1 && port <= 65534 ? null : `expected a port number from 1 to 65534 (the egress proxy takes the next one), got "${value}"`;
+  return /^\d+$/.test(value) && port >= 1 && port <= 65534
+    ? null
+    : `expected a port number from 1 to 65534 (the egress proxy takes the next one), got "${value}"`;
 }
 
 function isLoopbackHost(host: string): boolean {
@@ -165,7 +178,8 @@ function keyFromFlags(flags: SetupFlags, env: NodeJS.ProcessEnv): string | null 
   }
   if (flags.apiKeyEnv !== undefined) {
     const value = env[flags.apiKeyEnv];
-    if (value === undefined || value.trim() === '') throw invalid(`--api-key-env names ${flags.apiKeyEnv}, which is not set in the environment (or is empty)`);
+    if (value === undefined || value.trim() === '')
+      throw invalid(`--api-key-env names ${flags.apiKeyEnv}, which is not set in the environment (or is empty)`);
     const problem = apiKeyProblem(value.trim());
     if (problem) throw invalid(`--api-key-env ${flags.apiKeyEnv}: ${problem}`);
     return value.trim();
@@ -203,18 +217,26 @@ export function requestFromFlags(flags: SetupFlags, current: CurrentLlm | null, 
     const problem = portProblem(flags.port);
     if (problem) throw invalid(`--port: ${problem}`);
   }
-  if (flags.template !== undefined && flags.template.trim() === '') throw invalid('--template: expected a template name such as starter');
+  if (flags.template !== undefined && flags.template.trim() === '')
+    throw invalid('--template: expected a template name such as starter');
   const apiKey = keyFromFlags(flags, env);
-  const brief: ProjectBrief = { building: textFlag(flags.project), priority: textFlag(flags.priority), constraints: textFlag(flags.constraints) };
+  const brief: ProjectBrief = {
+    building: textFlag(flags.project),
+    priority: textFlag(flags.priority),
+    constraints: textFlag(flags.constraints),
+  };
   const port = flags.port === undefined ? null : Number(flags.port);
 
   if (current === null) {
     if (flags.provider === undefined) {
-      throw invalid(`--provider is required with --yes in a directory without config/mesh.yaml (one of ${PROVIDER_CHOICES.join(', ')})`);
+      throw invalid(
+        `--provider is required with --yes in a directory without config/mesh.yaml (one of ${PROVIDER_CHOICES.join(', ')})`,
+      );
     }
     const choice = flags.provider as ProviderChoice;
     const llm = llmChoice(choice, flags.baseUrl ?? null, flags.model ?? DEFAULT_MODELS[choice]);
-    if (apiKey === null && !keyOptional(llm)) throw invalid(`--api-key or --api-key-env is required with --provider ${choice}`);
+    if (apiKey === null && !keyOptional(llm))
+      throw invalid(`--api-key or --api-key-env is required with --provider ${choice}`);
     return { llm, apiKey, template: flags.template ?? DEFAULT_TEMPLATE, brief, port };
   }
 
@@ -225,12 +247,21 @@ export function requestFromFlags(flags: SetupFlags, current: CurrentLlm | null, 
     // The same provider again keeps its model unless --model says otherwise.
     llm = fresh.name === current.name && flags.model === undefined ? { ...fresh, model: current.model } : fresh;
   } else if (flags.model !== undefined || flags.baseUrl !== undefined) {
-    const choice: ProviderChoice = current.kind === 'anthropic' ? 'anthropic' : current.name === 'openai' ? 'openai' : 'openai-compatible';
-    llm = { choice, name: current.name, kind: current.kind, baseUrl: flags.baseUrl ?? current.baseUrl, model: flags.model ?? current.model };
+    const choice: ProviderChoice =
+      current.kind === 'anthropic' ? 'anthropic' : current.name === 'openai' ? 'openai' : 'openai-compatible';
+    llm = {
+      choice,
+      name: current.name,
+      kind: current.kind,
+      baseUrl: flags.baseUrl ?? current.baseUrl,
+      model: flags.model ?? current.model,
+    };
   }
   const target = llm ?? current;
   if (llm !== null && apiKey === null && !current.keyedProviders.includes(target.name) && !keyOptional(target)) {
-    throw invalid(`--api-key or --api-key-env is required: provider ${target.name} has no key in .env or the environment yet`);
+    throw invalid(
+      `--api-key or --api-key-env is required: provider ${target.name} has no key in .env or the environment yet`,
+    );
   }
   return { llm, apiKey, template: flags.template ?? null, brief, port };
 }

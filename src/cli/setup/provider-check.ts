@@ -19,7 +19,9 @@ export interface CheckTarget {
 export type CheckFailure = 'unreachable' | 'key_rejected' | 'unknown_model' | 'unexpected_answer';
 
 /** `offered`: the models an OpenAI-kind server lists, when the one asked for is not among them. */
-export type CheckResult = { ok: true; detail: string } | { ok: false; failure: CheckFailure; message: string; offered?: string[] };
+export type CheckResult =
+  | { ok: true; detail: string }
+  | { ok: false; failure: CheckFailure; message: string; offered?: string[] };
 
 const CHECK_TIMEOUT_MS = 10_000;
 const ANTHROPIC_VERSION = '2023-06-01';
@@ -38,13 +40,15 @@ function checkUrl(target: CheckTarget): string {
 
 function headers(target: CheckTarget): Record<string, string> {
   const key = target.apiKey;
-  if (target.kind === 'anthropic') return { 'anthropic-version': ANTHROPIC_VERSION, ...(key ? { 'x-api-key': key } : {}) };
+  if (target.kind === 'anthropic')
+    return { 'anthropic-version': ANTHROPIC_VERSION, ...(key ? { 'x-api-key': key } : {}) };
   return key ? { authorization: `Bearer ${key}` } : {};
 }
 
 /** Why fetch failed, from the system error under its `cause`. */
 function unreachableReason(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${timeoutMs / 1000} s`;
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
+    return `no answer within ${timeoutMs / 1000} s`;
   const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   const code = typeof cause?.code === 'string' ? cause.code : '';
   const reasons: Record<string, string> = {
@@ -88,7 +92,11 @@ function listed(ids: string[], model: string): boolean {
 
 export async function checkProvider(target: CheckTarget, timeoutMs = CHECK_TIMEOUT_MS): Promise<CheckResult> {
   const url = checkUrl(target);
-  const fail = (failure: CheckFailure, message: string): CheckResult => ({ ok: false, failure, message: scrub(message, target.apiKey) });
+  const fail = (failure: CheckFailure, message: string): CheckResult => ({
+    ok: false,
+    failure,
+    message: scrub(message, target.apiKey),
+  });
   let response: Response;
   try {
     response = await fetch(url, { headers: headers(target), signal: AbortSignal.timeout(timeoutMs) });
@@ -99,21 +107,30 @@ export async function checkProvider(target: CheckTarget, timeoutMs = CHECK_TIMEO
   const said = providerMessage(body);
   const suffix = said ? `: ${said}` : '';
   if (response.status === 401 || response.status === 403) {
-    const keyHint = target.apiKey ? 'the API key was rejected' : `it wants an API key and none was given (legion setup --yes takes one with --api-key; the mesh reads ${apiKeyVariable(target.name)})`;
+    const keyHint = target.apiKey
+      ? 'the API key was rejected'
+      : `it wants an API key and none was given (legion setup --yes takes one with --api-key; the mesh reads ${apiKeyVariable(target.name)})`;
     return fail('key_rejected', `${target.name} at ${url} answered ${response.status}, ${keyHint}${suffix}`);
   }
   if (response.status === 404) {
     return target.kind === 'anthropic'
       ? fail('unknown_model', `${target.name} does not know the model "${target.model}" (404 from ${url}${suffix})`)
-      : fail('unexpected_answer', `${url} answered 404: no models endpoint there; is the base URL right? OpenAI-compatible servers usually end in /v1${suffix}`);
+      : fail(
+          'unexpected_answer',
+          `${url} answered 404: no models endpoint there; is the base URL right? OpenAI-compatible servers usually end in /v1${suffix}`,
+        );
   }
   if (!response.ok) return fail('unexpected_answer', `${target.name} at ${url} answered ${response.status}${suffix}`);
   if (target.kind === 'anthropic') return { ok: true, detail: `${target.name} knows ${target.model}` };
   const list = ModelListSchema.safeParse(body);
-  if (!list.success) return fail('unexpected_answer', `${url} did not answer with a model list; is it an OpenAI-compatible server?`);
+  if (!list.success)
+    return fail('unexpected_answer', `${url} did not answer with a model list; is it an OpenAI-compatible server?`);
   const ids = list.data.data.map((m) => m.id);
   if (!listed(ids, target.model)) {
-    const offered = ids.length === 0 ? 'it lists no models' : `it offers ${ids.slice(0, 12).join(', ')}${ids.length > 12 ? `, … (${ids.length} in all)` : ''}`;
+    const offered =
+      ids.length === 0
+        ? 'it lists no models'
+        : `it offers ${ids.slice(0, 12).join(', ')}${ids.length > 12 ? `, … (${ids.length} in all)` : ''}`;
     const message = `${target.name} at ${trimSlash(target.baseUrl ?? DEFAULT_BASE_URLS.openai)} has no model "${target.model}": ${offered}`;
     return { ok: false, failure: 'unknown_model', message: scrub(message, target.apiKey), offered: ids };
   }

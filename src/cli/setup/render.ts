@@ -28,12 +28,15 @@ function flowMap(entry: Record<string, string>): string {
 /** config/mesh.yaml of a new project. */
 export function renderMeshYaml(llm: LlmChoice, port: number | null): string {
   const meshPort = port ?? DEFAULT_MESH_PORT;
-  const keyNote = llm.choice === 'openai-compatible' ? `key, if the server wants one: ${apiKeyVariable(llm.name)} in .env` : `key: ${apiKeyVariable(llm.name)} in .env`;
+  const keyNote =
+    llm.choice === 'openai-compatible'
+      ? `key, if the server wants one: ${apiKeyVariable(llm.name)} in .env`
+      : `key: ${apiKeyVariable(llm.name)} in .env`;
   return [
     '# legion mesh configuration (written by `legion setup`; edit freely). Unknown keys are errors,',
     '# so a typo never silently does nothing.',
     'mesh:',
-    '  host: 127.0.0.1      # admin API (CLI, REPL); agents reach the mesh on the legion network\'s gateway',
+    "  host: 127.0.0.1      # admin API (CLI, REPL); agents reach the mesh on the legion network's gateway",
     `  port: ${meshPort}`,
     `  # egress_port: ${meshPort + 1}  # the egress proxy agents use as HTTP(S)_PROXY; default port + 1`,
     'llm:',
@@ -55,7 +58,8 @@ export function renderMeshYaml(llm: LlmChoice, port: number | null): string {
  *  Throws ConfigError when the file does not parse or the result is not a valid mesh.yaml. */
 export function updateMeshYaml(text: string, change: { llm: LlmChoice | null; port: number | null }): string {
   const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => `${PROJECT_FILES.mesh}: ${e.message.split('\n')[0]}`));
+  if (doc.errors.length > 0)
+    throw new ConfigError(doc.errors.map((e) => `${PROJECT_FILES.mesh}: ${e.message.split('\n')[0]}`));
   let next = text;
   if (change.port !== null) next = setYamlValue(next, ['mesh', 'port'], change.port);
   const llm = change.llm;
@@ -85,7 +89,9 @@ const EMPTY_BRIEF_NOTE =
 
 /** PROJECT.md of a new project: one section per answer given. */
 export function renderProjectMd(brief: ProjectBrief): string {
-  const sections = SECTIONS.filter(({ field }) => (brief[field] ?? '') !== '').map(({ field, heading }) => `## ${heading}\n\n${brief[field] ?? ''}\n`);
+  const sections = SECTIONS.filter(({ field }) => (brief[field] ?? '') !== '').map(
+    ({ field, heading }) => `## ${heading}\n\n${brief[field] ?? ''}\n`,
+  );
   return ['# Project\n', ...(sections.length > 0 ? sections : [`${EMPTY_BRIEF_NOTE}\n`])].join('\n');
 }
 
@@ -117,7 +123,10 @@ function replaceSection(text: string, heading: string, body: string): string {
   const found = lines.findIndex((line, i) => i > start && isHeading(line));
   const end = found === -1 ? lines.length : found;
   const rest = lines.slice(end);
-  return [...lines.slice(0, start), ...section, ...rest].join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n*$/, '\n');
+  return [...lines.slice(0, start), ...section, ...rest]
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .replace(/\n*$/, '\n');
 }
 
 /** PROJECT.md with the given sections set (a new file when there is none); the rest of

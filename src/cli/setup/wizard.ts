@@ -42,11 +42,21 @@ function answered<T>(value: T): Exclude<T, symbol> {
 const PROVIDER_OPTIONS: { value: ProviderChoice; label: string; hint: string }[] = [
   { value: 'openai', label: 'OpenAI', hint: 'api.openai.com, needs an API key' },
   { value: 'anthropic', label: 'Anthropic', hint: 'api.anthropic.com, needs an API key' },
-  { value: 'openai-compatible', label: 'An OpenAI-compatible server', hint: 'Ollama, vLLM, LM Studio, Groq… at a base URL' },
+  {
+    value: 'openai-compatible',
+    label: 'An OpenAI-compatible server',
+    hint: 'Ollama, vLLM, LM Studio, Groq… at a base URL',
+  },
 ];
 
 async function askProvider(initial: ProviderChoice | undefined): Promise<ProviderChoice> {
-  return answered(await select<ProviderChoice>({ message: 'Which LLM provider?', options: PROVIDER_OPTIONS, initialValue: initial ?? 'openai' }));
+  return answered(
+    await select<ProviderChoice>({
+      message: 'Which LLM provider?',
+      options: PROVIDER_OPTIONS,
+      initialValue: initial ?? 'openai',
+    }),
+  );
 }
 
 async function askBaseUrl(initial: string | null): Promise<string> {
@@ -86,7 +96,9 @@ async function askKey(llm: LlmChoice): Promise<string | null> {
   const optional = keyOptional(llm);
   const value = answered(
     await password({
-      message: optional ? `API key, if the server wants one (hidden; Enter for none; stored in .env as ${variable})` : `API key (hidden; stored in .env as ${variable})`,
+      message: optional
+        ? `API key, if the server wants one (hidden; Enter for none; stored in .env as ${variable})`
+        : `API key (hidden; stored in .env as ${variable})`,
       validate: (v) => {
         if (!v) return optional ? undefined : 'an API key is required for this provider';
         return apiKeyProblem(v) ?? undefined;
@@ -99,7 +111,10 @@ async function askKey(llm: LlmChoice): Promise<string | null> {
 /** The provider and, for an OpenAI-compatible server, its base URL; the model comes later. */
 async function askProviderEntry(current: { choice?: ProviderChoice; baseUrl?: string | null }): Promise<LlmChoice> {
   const choice = await askProvider(current.choice);
-  const baseUrl = choice === 'openai-compatible' ? await askBaseUrl(current.choice === choice ? (current.baseUrl ?? null) : null) : null;
+  const baseUrl =
+    choice === 'openai-compatible'
+      ? await askBaseUrl(current.choice === choice ? (current.baseUrl ?? null) : null)
+      : null;
   return llmChoice(choice, baseUrl, '');
 }
 
@@ -117,7 +132,10 @@ async function askBrief(current: ProjectBrief): Promise<ProjectBrief> {
     }),
   ).trim();
   const priority = await askOptionalText('Its current priority (optional)', current.priority ?? '');
-  const constraints = await askOptionalText('Its hard constraints, what agents must never do (optional)', current.constraints ?? '');
+  const constraints = await askOptionalText(
+    'Its hard constraints, what agents must never do (optional)',
+    current.constraints ?? '',
+  );
   return { building, priority, constraints };
 }
 
@@ -125,7 +143,11 @@ async function askTemplate(templates: TemplateSummary[], message: string): Promi
   return answered(
     await select<string>({
       message,
-      options: templates.map((t) => ({ value: t.name, label: t.name, hint: `${t.agents.join(', ')}: ${t.description}` })),
+      options: templates.map((t) => ({
+        value: t.name,
+        label: t.name,
+        hint: `${t.agents.join(', ')}: ${t.description}`,
+      })),
       initialValue: templates.some((t) => t.name === DEFAULT_TEMPLATE) ? DEFAULT_TEMPLATE : templates[0]?.name,
     }),
   );
@@ -169,15 +191,24 @@ function currentChoice(current: CurrentLlm): ProviderChoice {
 }
 
 /** For a project that has config/mesh.yaml: asks what to change first, then only that. */
-export async function askExistingProject(current: CurrentLlm, brief: ProjectBrief, templates: TemplateSummary[]): Promise<SetupRequest> {
+export async function askExistingProject(
+  current: CurrentLlm,
+  brief: ProjectBrief,
+  templates: TemplateSummary[],
+): Promise<SetupRequest> {
   const changes = answered(
     await multiselect<Change>({
-      message: 'This directory is a legion project already. What should setup change? (space selects, Enter confirms; nothing selected changes nothing)',
+      message:
+        'This directory is a legion project already. What should setup change? (space selects, Enter confirms; nothing selected changes nothing)',
       options: [
         { value: 'key', label: `the API key of ${current.name}`, hint: apiKeyVariable(current.name) },
         { value: 'llm', label: 'the provider and default model', hint: `now ${current.name}/${current.model}` },
         { value: 'brief', label: "PROJECT.md's brief", hint: 'what it builds, its priority, its constraints' },
-        { value: 'template', label: "add a team template's agents", hint: 'agents already configured stay as they are' },
+        {
+          value: 'template',
+          label: "add a team template's agents",
+          hint: 'agents already configured stay as they are',
+        },
       ],
       // A project whose provider has no key yet (a fresh clone of an example) most likely wants one.
       initialValues: current.keyedProviders.includes(current.name) || keyOptional(current) ? [] : ['key'],
@@ -190,18 +221,27 @@ export async function askExistingProject(current: CurrentLlm, brief: ProjectBrie
     const needsKey = !current.keyedProviders.includes(entry.name) && !keyOptional(entry);
     if (changes.includes('key') || needsKey) request.apiKey = await askKey(entry);
     // The same provider again offers its current model; another one its default.
-    request.llm = { ...entry, model: await askModel(entry.choice, entry.name === current.name ? current.model : undefined) };
+    request.llm = {
+      ...entry,
+      model: await askModel(entry.choice, entry.name === current.name ? current.model : undefined),
+    };
   } else if (changes.includes('key')) {
     request.apiKey = await askKey({ ...current, choice: currentChoice(current) });
   }
   if (changes.includes('brief')) request.brief = await askBrief(brief);
-  if (changes.includes('template')) request.template = await askTemplate(templates, "Which template's agents should be added?");
+  if (changes.includes('template'))
+    request.template = await askTemplate(templates, "Which template's agents should be added?");
   return request;
 }
 
 /** After the server said it has no such model: pick one of those it offers (the other answers stay). */
 export async function askOfferedModel(offered: readonly string[]): Promise<string> {
-  return answered(await select<string>({ message: 'Which of the models the server offers?', options: offered.map((id) => ({ value: id, label: id })) }));
+  return answered(
+    await select<string>({
+      message: 'Which of the models the server offers?',
+      options: offered.map((id) => ({ value: id, label: id })),
+    }),
+  );
 }
 
 export async function askYesNo(message: string, initialValue: boolean): Promise<boolean> {

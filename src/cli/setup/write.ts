@@ -6,7 +6,17 @@
 // applied to the staging copy only (applyTemplate merges into agents.yaml and the
 // permission file and refuses to replace any other file that differs); config/mesh.yaml,
 // whose presence makes a directory a project, is written last.
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Document, isCollection, isMap, parseDocument } from 'yaml';
 import { dirname, join } from 'node:path';
@@ -60,7 +70,8 @@ function configuredAgents(dir: string): string[] {
  *  multi-line prompts as literal blocks, each agent's short settings on one line. */
 function newAgentsYaml(text: string): string {
   const doc = new Document(parseDocument(text).toJS());
-  doc.commentBefore = ' The fleet: one container per agent (written by `legion setup`; edit freely).\n `legion agent add|remove` edit this file and keep comments.';
+  doc.commentBefore =
+    ' The fleet: one container per agent (written by `legion setup`; edit freely).\n `legion agent add|remove` edit this file and keep comments.';
   const agents = doc.get('agents', true);
   if (isMap(agents)) {
     for (const agent of agents.items) {

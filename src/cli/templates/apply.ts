@@ -57,7 +57,10 @@ function takenAgents(template: Template, options: ApplyOptions): TemplateAgent[]
   const only = options.only ?? names;
   const unknown = only.filter((name) => !names.includes(name));
   if (unknown.length > 0) {
-    throw new LegionError('unknown_template_agent', `template ${template.name} has no agent ${unknown.map((n) => `"${n}"`).join(', ')} (its agents: ${names.join(', ')})`);
+    throw new LegionError(
+      'unknown_template_agent',
+      `template ${template.name} has no agent ${unknown.map((n) => `"${n}"`).join(', ')} (its agents: ${names.join(', ')})`,
+    );
   }
   return template.agents
     .filter((agent) => only.includes(agent.name))
@@ -69,7 +72,10 @@ function newFile(projectDir: string, path: string, text: string, what: string): 
   const full = join(projectDir, path);
   if (!existsSync(full)) return [{ path, text }];
   if (readFileSync(full, 'utf8') === text) return [];
-  throw new LegionError('file_exists', `${path} already exists with other content than the template's ${what}; move it away or merge it by hand, then try again`);
+  throw new LegionError(
+    'file_exists',
+    `${path} already exists with other content than the template's ${what}; move it away or merge it by hand, then try again`,
+  );
 }
 
 /** Computes every file the template writes and validates the project they make; writes nothing. */
@@ -79,7 +85,10 @@ export function planTemplate(projectDir: string, template: Template, options: Ap
   const existing = agents.filter((agent) => Object.hasOwn(before.agents, agent.name)).map((agent) => agent.name);
   if (existing.length > 0) {
     const others = agents.filter((agent) => !existing.includes(agent.name)).map((agent) => agent.name);
-    const hint = others.length > 0 ? `; take the others alone (legion agent add --template ${template.name} ${others[0]}) or` : ';';
+    const hint =
+      others.length > 0
+        ? `; take the others alone (legion agent add --template ${template.name} ${others[0]}) or`
+        : ';';
     throw new LegionError(
       'agent_exists',
       `${PROJECT_FILES.agents} already has ${existing.length === 1 ? 'an agent' : 'agents'} named ${existing.join(', ')}, like template ${template.name}${hint} remove or rename yours first`,
@@ -91,7 +100,8 @@ export function planTemplate(projectDir: string, template: Template, options: Ap
   for (const agent of agents) {
     for (const name of WORKSPACE_SEED_FILES) {
       const seed = agent.seeds[name];
-      if (seed !== undefined) seeds.push(...newFile(projectDir, seedPath(agent.name, name), seed, `${name} for ${agent.name}`));
+      if (seed !== undefined)
+        seeds.push(...newFile(projectDir, seedPath(agent.name, name), seed, `${name} for ${agent.name}`));
     }
   }
 
@@ -99,14 +109,19 @@ export function planTemplate(projectDir: string, template: Template, options: Ap
   for (const agent of agents) roles[agent.name] = { role: agent.role };
   // A workflow comes along when the project will have every agent and role it names.
   const workflows = template.workflows.filter(
-    (workflow) => workflow.agents.every((name) => Object.hasOwn(roles, name)) && workflow.capabilities.every((role) => Object.values(roles).some((entry) => entry.role === role)),
+    (workflow) =>
+      workflow.agents.every((name) => Object.hasOwn(roles, name)) &&
+      workflow.capabilities.every((role) => Object.values(roles).some((entry) => entry.role === role)),
   );
   const workflowFiles: PlannedFile[] = [];
   for (const workflow of workflows) {
     const path = `${WORKFLOWS_DIR}/${workflow.name}.yaml`;
     parseWorkflowFile(path, workflow.text, roles);
     if (existsSync(join(projectDir, `${WORKFLOWS_DIR}/${workflow.name}.yml`))) {
-      throw new LegionError('file_exists', `${WORKFLOWS_DIR}/${workflow.name}.yml already defines a workflow named ${workflow.name}; rename or remove it, then try again`);
+      throw new LegionError(
+        'file_exists',
+        `${WORKFLOWS_DIR}/${workflow.name}.yml already defines a workflow named ${workflow.name}; rename or remove it, then try again`,
+      );
     }
     workflowFiles.push(...newFile(projectDir, path, workflow.text, `workflow ${workflow.name}`));
   }
@@ -124,7 +139,12 @@ export function planTemplate(projectDir: string, template: Template, options: Ap
 
 /** Loads the project as it would be, in a scratch copy: the config, the permission
  *  rules, and each new agent's subscriptions under those rules. */
-function validateProject(projectDir: string, agentsFile: PlannedFile, permissions: PlannedFile | null, agents: TemplateAgent[]): void {
+function validateProject(
+  projectDir: string,
+  agentsFile: PlannedFile,
+  permissions: PlannedFile | null,
+  agents: TemplateAgent[],
+): void {
   const staging = mkdtempSync(join(tmpdir(), 'legion-template-'));
   try {
     mkdirSync(join(staging, 'config'));
@@ -132,13 +152,18 @@ function validateProject(projectDir: string, agentsFile: PlannedFile, permission
     writeFileSync(join(staging, agentsFile.path), agentsFile.text);
     const current = readPermissionRules(projectDir);
     if (permissions) writeFileSync(join(staging, permissions.path), permissions.text);
-    else if (current.source.kind === 'file') cpSync(join(projectDir, current.source.path), join(staging, current.source.path));
+    else if (current.source.kind === 'file')
+      cpSync(join(projectDir, current.source.path), join(staging, current.source.path));
     loadProject(staging, {});
     const rules = readPermissionRules(staging);
     for (const agent of agents) {
       for (const topic of agent.subscriptions ?? []) {
         const decision = decide(rules, agent.name, 'can_subscribe', topic);
-        if (!decision.allowed) throw new LegionError('subscription_denied', `${agent.name} would subscribe to ${topic}, which the permission rules deny: ${decision.reason}`);
+        if (!decision.allowed)
+          throw new LegionError(
+            'subscription_denied',
+            `${agent.name} would subscribe to ${topic}, which the permission rules deny: ${decision.reason}`,
+          );
       }
     }
   } finally {

@@ -67,7 +67,10 @@ export function parseTemplate(label: string, text: string): Template {
   if (!result.success) throw new ConfigError(formatZodIssues(label, result.error));
   const file = result.data;
   const stem = basename(label).replace(/\.ya?ml$/, '');
-  if (file.name !== stem) throw new ConfigError([`${label}: name: the template is named "${file.name}" but its file is ${basename(label)}; they must match`]);
+  if (file.name !== stem)
+    throw new ConfigError([
+      `${label}: name: the template is named "${file.name}" but its file is ${basename(label)}; they must match`,
+    ]);
   return {
     name: file.name,
     description: file.description.trim(),
@@ -82,7 +85,12 @@ export function parseTemplate(label: string, text: string): Template {
       heartbeat: spec.heartbeat,
       seeds: { 'SOUL.md': withNewline(spec.soul_md), 'HEARTBEAT.md': withNewline(spec.heartbeat_md) },
     })),
-    permissions: Object.fromEntries(Object.entries(file.permissions?.agents ?? {}).map(([agent, rules]) => [agent, { rules, node: nodeAt(doc, ['permissions', 'agents', agent]) }])),
+    permissions: Object.fromEntries(
+      Object.entries(file.permissions?.agents ?? {}).map(([agent, rules]) => [
+        agent,
+        { rules, node: nodeAt(doc, ['permissions', 'agents', agent]) },
+      ]),
+    ),
     workflows: Object.entries(file.workflows ?? {}).map(([name, content]) => {
       // Checked by the schema's refinement already; parsed again for the references.
       const steps = WorkflowFileSchema.parse(content).steps;
@@ -119,7 +127,11 @@ function readTemplate(entry: string): Template {
 export function listTemplates(): TemplateSummary[] {
   return templateFiles().map((entry) => {
     const template = readTemplate(entry);
-    return { name: template.name, description: template.description, agents: template.agents.map((agent) => agent.name) };
+    return {
+      name: template.name,
+      description: template.description,
+      agents: template.agents.map((agent) => agent.name),
+    };
   });
 }
 
@@ -128,7 +140,10 @@ export function loadTemplate(name: string): Template {
   const entry = files.find((file) => file.replace(/\.ya?ml$/, '') === name);
   if (entry === undefined) {
     const known = files.map((file) => file.replace(/\.ya?ml$/, ''));
-    throw new LegionError('unknown_template', `unknown template "${name}" (templates: ${known.join(', ')}; legion templates lists them)`);
+    throw new LegionError(
+      'unknown_template',
+      `unknown template "${name}" (templates: ${known.join(', ')}; legion templates lists them)`,
+    );
   }
   return readTemplate(entry);
 }

@@ -12,7 +12,11 @@ import { LegionError } from '../../shared/errors.js';
 import { ConfigError } from '../../shared/config/project.js';
 import { formatZodIssues } from '../../shared/zod-format.js';
 import { readPermissionRules } from '../../shared/config/permissions/file.js';
-import { PERMISSIONS_FILES, PermissionEntrySchema, PermissionsFileSchema } from '../../shared/config/permissions/schema.js';
+import {
+  PERMISSIONS_FILES,
+  PermissionEntrySchema,
+  PermissionsFileSchema,
+} from '../../shared/config/permissions/schema.js';
 import { renderStarterPolicyYaml } from '../../shared/config/permissions/starter.js';
 import type { TemplatePermissions } from './load.js';
 
@@ -79,10 +83,14 @@ function mergeJson(path: string, text: string, entries: Entries): string | null 
   } catch (err) {
     throw new ConfigError([`${path}: ${err instanceof Error ? err.message : String(err)}`]);
   }
-  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError([`${path}: expected an object`]);
+  if (typeof file !== 'object' || file === null || Array.isArray(file))
+    throw new ConfigError([`${path}: expected an object`]);
   const root = file as Record<string, unknown>;
   const current = root.agents;
-  const agents: Record<string, unknown> = typeof current === 'object' && current !== null && !Array.isArray(current) ? { ...(current as Record<string, unknown>) } : {};
+  const agents: Record<string, unknown> =
+    typeof current === 'object' && current !== null && !Array.isArray(current)
+      ? { ...(current as Record<string, unknown>) }
+      : {};
   let changed = false;
   for (const [agent, entry] of Object.entries(entries)) {
     if (Object.hasOwn(agents, agent)) {
@@ -110,7 +118,7 @@ export function permissionsWithAdded(projectDir: string, entries: Entries): Perm
   }
   const path = current.source.path;
   const existing = readFileSync(join(projectDir, path), 'utf8');
-  const text = path === PERMISSIONS_FILES.json ? mergeJson(path, existing, entries) : mergeYaml(path, existing, entries, false);
+  const text =
+    path === PERMISSIONS_FILES.json ? mergeJson(path, existing, entries) : mergeYaml(path, existing, entries, false);
   return text === null ? null : { path, text };
 }
-

@@ -42,7 +42,9 @@ export function modelProblem(model: string, providers: readonly string[]): strin
   const match = /^([a-z0-9][a-z0-9_-]*)\/.+$/.exec(model);
   if (!match) return 'expected "provider/model", for example openai/gpt-4o-mini';
   const provider = match[1] ?? '';
-  return providers.includes(provider) ? null : `unknown provider "${provider}" (known: ${providers.join(', ')}; add it under llm.providers in config/mesh.yaml)`;
+  return providers.includes(provider)
+    ? null
+    : `unknown provider "${provider}" (known: ${providers.join(', ')}; add it under llm.providers in config/mesh.yaml)`;
 }
 
 /** A daily budget: a non-negative number of US dollars. */
@@ -64,13 +66,14 @@ export async function askNewAgent(context: AgentAddContext): Promise<NewAgent> {
     }),
   ).trim();
 
-  const role = answered(
-    await text({
-      message: `Role: what is ${name} for? (Enter for "${name}")`,
-      placeholder: name,
-      defaultValue: name,
-    }),
-  ).trim() || name;
+  const role =
+    answered(
+      await text({
+        message: `Role: what is ${name} for? (Enter for "${name}")`,
+        placeholder: name,
+        defaultValue: name,
+      }),
+    ).trim() || name;
 
   const others = context.models.filter((model) => model !== context.defaultModel);
   const picked = answered(

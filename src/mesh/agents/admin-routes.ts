@@ -37,13 +37,17 @@ const NameParams = z.object({ name: z.string() });
  *  being dropped by clients such as undici's fetch, which give up after 300 s of silence. */
 const KEEPALIVE_MS = 15_000;
 
-export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = async (app, { fleet, chats, store, events, onRemoved, onAdded }) => {
+export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = async (
+  app,
+  { fleet, chats, store, events, onRemoved, onAdded },
+) => {
   app.get('/api/agents', async () => ({ agents: await fleet.status() }));
 
   app.post('/api/agents', async (request, reply) => {
     const body = parseOrThrow(AddAgentRequestSchema, request.body, 'body');
     // Checked before the file changes: an agent the mesh cannot call is never written.
-    const modelProblem = body.model === undefined ? null : unknownProviderProblem(store.get().mesh, 'model', body.model);
+    const modelProblem =
+      body.model === undefined ? null : unknownProviderProblem(store.get().mesh, 'model', body.model);
     if (modelProblem !== null) throw new LegionError('invalid_model', modelProblem);
     addAgentToConfig(store.get().dir, body);
     store.reload();
@@ -51,7 +55,12 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
     try {
       await fleet.start(body.name);
     } catch (err) {
-      return reply.status(502).send({ error: { ...errorBody(err), message: `added ${body.name} to config/agents.yaml, but it did not start: ${errorBody(err).message}` } });
+      return reply.status(502).send({
+        error: {
+          ...errorBody(err),
+          message: `added ${body.name} to config/agents.yaml, but it did not start: ${errorBody(err).message}`,
+        },
+      });
     }
     return reply.status(201).send({ agents: await fleet.status() });
   });
@@ -86,7 +95,12 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
     const { name } = parseOrThrow(NameParams, request.params, 'params');
     const { text } = parseOrThrow(CorrectionRequestSchema, request.body, 'body');
     const recorded = await sendCorrection(fleet.endpoint(name), text);
-    events.record({ agent: name, kind: 'correction', subject: name, detail: { chars: text.length, entries: recorded.entries } });
+    events.record({
+      agent: name,
+      kind: 'correction',
+      subject: name,
+      detail: { chars: text.length, entries: recorded.entries },
+    });
     return recorded;
   });
 
@@ -99,7 +113,13 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
     reply.raw.on('close', () => abort.abort());
     const trace = newId('tr');
     const queued = chats.queue(name, message, trace, abort.signal);
-    events.record({ agent: name, kind: 'chat', subject: name, detail: { chars: message.length, lane_item: queued.id }, trace });
+    events.record({
+      agent: name,
+      kind: 'chat',
+      subject: name,
+      detail: { chars: message.length, lane_item: queued.id },
+      trace,
+    });
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -117,14 +137,24 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
       raw.end();
       return;
     }
-    let outcome: TurnOutcome = { error: new LegionError('agent_error', `the chat stream from ${name} ended without a reply`) };
+    let outcome: TurnOutcome = {
+      error: new LegionError('agent_error', `the chat stream from ${name} ended without a reply`),
+    };
     try {
       await fleet.whileBusy(name, async () => {
         const upstream = await openAgentChat(fleet.endpoint(name), message, trace, abort.signal);
         if (!upstream.body) throw new LegionError('agent_error', `agent ${name} sent no chat stream`);
         for await (const data of readSse(upstream.body)) {
           const parsed = ChatEventSchema.safeParse(data);
-          const event: ChatEvent = parsed.success ? parsed.data : { type: 'error', error: { code: 'bad_event', message: `agent ${name} sent an event that does not fit the chat contract` } };
+          const event: ChatEvent = parsed.success
+            ? parsed.data
+            : {
+                type: 'error',
+                error: {
+                  code: 'bad_event',
+                  message: `agent ${name} sent an event that does not fit the chat contract`,
+                },
+              };
           send(event);
           if (event.type === 'done') outcome = { reply: event.reply };
           if (event.type === 'error') outcome = { error: receivedError(event.error, 'agent_error') };
@@ -135,7 +165,8 @@ export const agentAdminRoutes: FastifyPluginAsync<AgentAdminRoutesOptions> = asy
       if (!abort.signal.aborted) send({ type: 'error', error: errorBody(err) });
     } finally {
       // The person left mid-reply: the turn was cut short rather than failed (its history says so).
-      if (abort.signal.aborted && !('reply' in outcome)) outcome = { error: new LegionError(CHAT_CANCELLED_CODE, `the person left before ${name} finished replying`) };
+      if (abort.signal.aborted && !('reply' in outcome))
+        outcome = { error: new LegionError(CHAT_CANCELLED_CODE, `the person left before ${name} finished replying`) };
       clearInterval(keepAlive);
       turn.end(outcome);
       raw.end();

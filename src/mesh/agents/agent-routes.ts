@@ -9,7 +9,10 @@ import type { Fleet } from '../runtime/fleet.js';
 import { loadContextWindows } from '../../shared/config/context-windows.js';
 import { readWorkspaceSeeds } from './workspace-seeds.js';
 
-export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: Fleet }> = async (app, { store, fleet }) => {
+export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: Fleet }> = async (
+  app,
+  { store, fleet },
+) => {
   // Read once, when the agent API starts: a broken table stops the mesh with the file named.
   const contextWindows = loadContextWindows(store.get().dir);
 

@@ -7,16 +7,31 @@ import { ArtifactRegisterRequestSchema } from '../../shared/wire/fleet.js';
 import type { BlackboardStore } from '../blackboard/store.js';
 import type { EventLog } from '../events/log.js';
 
-export const artifactRoutes: FastifyPluginAsync<{ store: BlackboardStore; events: EventLog }> = async (app, { store, events }) => {
+export const artifactRoutes: FastifyPluginAsync<{ store: BlackboardStore; events: EventLog }> = async (
+  app,
+  { store, events },
+) => {
   app.post('/mesh/artifacts/register', async (request) => {
     const { name, size, sha256 } = parseOrThrow(ArtifactRegisterRequestSchema, request.body, 'body');
     const key = `artifacts/${request.agentName}/${name}`;
     const result = store.set({
       key,
-      value: { path: `/data/artifacts/${name}`, size, sha256, agent: request.agentName, saved_at: new Date().toISOString() },
+      value: {
+        path: `/data/artifacts/${name}`,
+        size,
+        sha256,
+        agent: request.agentName,
+        saved_at: new Date().toISOString(),
+      },
       writer: request.agentName,
     });
-    events.record({ agent: request.agentName, kind: 'artifact', subject: key, detail: { size, version: result.version }, trace: request.trace });
+    events.record({
+      agent: request.agentName,
+      kind: 'artifact',
+      subject: key,
+      detail: { size, version: result.version },
+      trace: request.trace,
+    });
     return { key, version: result.version };
   });
 };

@@ -7,9 +7,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { MAX_WORKSPACE_SEED_CHARS, WORKSPACE_SEED_FILES, seedPath, type WorkspaceSeeds } from '../../shared/config/workspace-seeds.js';
+import {
+  MAX_WORKSPACE_SEED_CHARS,
+  WORKSPACE_SEED_FILES,
+  seedPath,
+  type WorkspaceSeeds,
+} from '../../shared/config/workspace-seeds.js';
 
-export function readWorkspaceSeeds(projectDir: string, agent: string, logger: Pick<FastifyBaseLogger, 'warn'>): WorkspaceSeeds {
+export function readWorkspaceSeeds(
+  projectDir: string,
+  agent: string,
+  logger: Pick<FastifyBaseLogger, 'warn'>,
+): WorkspaceSeeds {
   const seeds: WorkspaceSeeds = {};
   for (const file of WORKSPACE_SEED_FILES) {
     const relative = seedPath(agent, file);
@@ -18,7 +27,10 @@ export function readWorkspaceSeeds(projectDir: string, agent: string, logger: Pi
       text = readFileSync(join(projectDir, relative), 'utf8');
     } catch (err) {
       if (err instanceof Error && 'code' in err && err.code === 'ENOENT') continue;
-      logger.warn({ agent, event: 'workspace_seed_unreadable', file: relative, err }, `cannot read ${relative}; ${agent} gets the default ${file}`);
+      logger.warn(
+        { agent, event: 'workspace_seed_unreadable', file: relative, err },
+        `cannot read ${relative}; ${agent} gets the default ${file}`,
+      );
       continue;
     }
     if (text.length > MAX_WORKSPACE_SEED_CHARS) {

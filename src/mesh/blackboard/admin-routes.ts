@@ -37,7 +37,10 @@ function keyFromPath(params: unknown): string {
   return parseOrThrow(BlackboardKeySchema, parseOrThrow(WildcardParams, params, 'path')['*'], 'key');
 }
 
-export const blackboardAdminRoutes: FastifyPluginAsync<BlackboardAdminRoutesOptions> = async (app, { store, events }) => {
+export const blackboardAdminRoutes: FastifyPluginAsync<BlackboardAdminRoutesOptions> = async (
+  app,
+  { store, events },
+) => {
   app.get('/api/blackboard/entries/*', async (request): Promise<BlackboardEntry> => {
     const key = keyFromPath(request.params);
     const entry = store.get(key);
@@ -50,7 +53,12 @@ export const blackboardAdminRoutes: FastifyPluginAsync<BlackboardAdminRoutesOpti
     const body = parseOrThrow(BlackboardPutBodySchema, request.body, 'body');
     const result = store.set({ ...body, key, writer: OPERATOR_WRITER });
     // The event log's agent column names agents; the operator is recorded in detail.
-    events.record({ agent: null, kind: 'blackboard_write', subject: key, detail: { version: result.version, writer: OPERATOR_WRITER } });
+    events.record({
+      agent: null,
+      kind: 'blackboard_write',
+      subject: key,
+      detail: { version: result.version, writer: OPERATOR_WRITER },
+    });
     return result;
   });
 
@@ -58,7 +66,12 @@ export const blackboardAdminRoutes: FastifyPluginAsync<BlackboardAdminRoutesOpti
     const key = keyFromPath(request.params);
     const { expected_version } = parseOrThrow(BlackboardDeleteQuerySchema, request.query, 'query');
     const result = store.delete({ key, writer: OPERATOR_WRITER, expected_version });
-    events.record({ agent: null, kind: 'blackboard_delete', subject: key, detail: { version: result.version, writer: OPERATOR_WRITER } });
+    events.record({
+      agent: null,
+      kind: 'blackboard_delete',
+      subject: key,
+      detail: { version: result.version, writer: OPERATOR_WRITER },
+    });
     return result;
   });
 
@@ -83,7 +96,12 @@ export const blackboardAdminRoutes: FastifyPluginAsync<BlackboardAdminRoutesOpti
     const abort = new AbortController();
     // The client left (Ctrl-C): stop waiting instead of holding a listener for a minute.
     reply.raw.on('close', () => abort.abort());
-    const changes = await store.waitForChanges(query.prefix, since, (query.timeout_s ?? BLACKBOARD_WATCH_DEFAULT_S) * 1000, abort.signal);
+    const changes = await store.waitForChanges(
+      query.prefix,
+      since,
+      (query.timeout_s ?? BLACKBOARD_WATCH_DEFAULT_S) * 1000,
+      abort.signal,
+    );
     return { changes, last_seq: changes.at(-1)?.seq ?? since };
   });
 };

@@ -32,7 +32,10 @@ function caller(request: FastifyRequest): { agent: string; trace: string | null 
   return { agent: request.agentName, trace: request.trace };
 }
 
-export const blackboardAgentRoutes: FastifyPluginAsync<BlackboardAgentRoutesOptions> = async (app, { store, permissions, events }) => {
+export const blackboardAgentRoutes: FastifyPluginAsync<BlackboardAgentRoutesOptions> = async (
+  app,
+  { store, permissions, events },
+) => {
   app.post('/mesh/blackboard/get', async (request): Promise<BlackboardEntry> => {
     const { key } = parseOrThrow(BlackboardGetRequestSchema, request.body, 'body');
     assertAllowed(permissions, events, caller(request), 'blackboard_read', key);
@@ -46,7 +49,13 @@ export const blackboardAgentRoutes: FastifyPluginAsync<BlackboardAgentRoutesOpti
     const who = caller(request);
     assertAllowed(permissions, events, who, 'blackboard_write', body.key);
     const result = store.set({ ...body, writer: who.agent });
-    events.record({ agent: who.agent, kind: 'blackboard_write', subject: body.key, detail: { version: result.version }, trace: who.trace });
+    events.record({
+      agent: who.agent,
+      kind: 'blackboard_write',
+      subject: body.key,
+      detail: { version: result.version },
+      trace: who.trace,
+    });
     return result;
   });
 
@@ -76,7 +85,13 @@ export const blackboardAgentRoutes: FastifyPluginAsync<BlackboardAgentRoutesOpti
     const who = caller(request);
     assertAllowed(permissions, events, who, 'blackboard_write', body.key);
     const result = store.delete({ ...body, writer: who.agent });
-    events.record({ agent: who.agent, kind: 'blackboard_delete', subject: body.key, detail: { version: result.version }, trace: who.trace });
+    events.record({
+      agent: who.agent,
+      kind: 'blackboard_delete',
+      subject: body.key,
+      detail: { version: result.version },
+      trace: who.trace,
+    });
     return result;
   });
 

@@ -180,7 +180,9 @@ function toChange(row: HistoryRow): BlackboardChange {
 function prepareStatements(db: Db) {
   return {
     entry: db.prepare<[string], EntryRow>('SELECT * FROM blackboard_entries WHERE key = ?'),
-    lastVersion: db.prepare<[string], { version: number }>('SELECT version FROM blackboard_history WHERE key = ? ORDER BY id DESC LIMIT 1'),
+    lastVersion: db.prepare<[string], { version: number }>(
+      'SELECT version FROM blackboard_history WHERE key = ? ORDER BY id DESC LIMIT 1',
+    ),
     upsert: db.prepare<[string, string, number, string, string, number | null]>(
       `INSERT INTO blackboard_entries (key, value, version, writer, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version, writer = excluded.writer,
@@ -200,12 +202,16 @@ function prepareStatements(db: Db) {
       `SELECT * FROM blackboard_entries WHERE key > ? AND key < ? AND (expires_at IS NULL OR expires_at > ?)
        ORDER BY key LIMIT ?`,
     ),
-    historyNewestFirst: db.prepare<[string, number], HistoryRow>('SELECT * FROM blackboard_history WHERE key = ? ORDER BY id DESC LIMIT ?'),
+    historyNewestFirst: db.prepare<[string, number], HistoryRow>(
+      'SELECT * FROM blackboard_history WHERE key = ? ORDER BY id DESC LIMIT ?',
+    ),
     changesSince: db.prepare<[number, string, string, number], HistoryRow>(
       'SELECT * FROM blackboard_history WHERE id > ? AND key >= ? AND key < ? ORDER BY id LIMIT ?',
     ),
     lastSeq: db.prepare<[], { seq: number | null }>('SELECT MAX(id) AS seq FROM blackboard_history'),
-    expired: db.prepare<[number], EntryRow>('SELECT * FROM blackboard_entries WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    expired: db.prepare<[number], EntryRow>(
+      'SELECT * FROM blackboard_entries WHERE expires_at IS NOT NULL AND expires_at <= ?',
+    ),
   };
 }
 
@@ -268,7 +274,9 @@ export class BlackboardStore {
     for (;;) {
       // One row past the limit tells whether another page exists without a COUNT.
       const rows =
-        after < input.prefix ? this.stmts.listFirstPage.all(input.prefix, end, now, limit + 1) : this.stmts.listPageAfter.all(after, end, now, limit + 1);
+        after < input.prefix
+          ? this.stmts.listFirstPage.all(input.prefix, end, now, limit + 1)
+          : this.stmts.listPageAfter.all(after, end, now, limit + 1);
       for (const row of rows) {
         if (input.visible && !input.visible(row.key)) {
           scanned += 1;
@@ -314,7 +322,12 @@ export class BlackboardStore {
    * Resolves with the changes under `prefix` after `sinceSeq` as soon as there are
    * any, or with [] after `timeoutMs` or when `signal` aborts.
    */
-  waitForChanges(prefix: string, sinceSeq: number, timeoutMs: number, signal?: AbortSignal): Promise<BlackboardChange[]> {
+  waitForChanges(
+    prefix: string,
+    sinceSeq: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<BlackboardChange[]> {
     const ready = this.changesSince(sinceSeq, prefix);
     if (ready.length > 0 || timeoutMs <= 0 || signal?.aborted) return Promise.resolve(ready);
     // better-sqlite3 is synchronous, so no write can commit between the query above and the listener below.
@@ -357,7 +370,8 @@ export class BlackboardStore {
 
   private setInTx(input: SetInput): BlackboardWriteResult {
     const measured = measureBlackboardValue(input.value);
-    if ('problem' in measured) throw new LegionError('value_too_large', `cannot store ${input.key}: ${measured.problem}`);
+    if ('problem' in measured)
+      throw new LegionError('value_too_large', `cannot store ${input.key}: ${measured.problem}`);
     const now = this.now();
     const live = this.liveRowInTx(input.key, now);
     const current = live?.version ?? 0;
@@ -397,7 +411,8 @@ export class BlackboardStore {
 export function startBlackboardGc(
   store: BlackboardStore,
   intervalMs: number,
-  onError: (err: unknown) => void = (err) => process.emitWarning(`blackboard gc failed: ${err instanceof Error ? err.message : String(err)}`),
+  onError: (err: unknown) => void = (err) =>
+    process.emitWarning(`blackboard gc failed: ${err instanceof Error ? err.message : String(err)}`),
 ): () => void {
   const timer = setInterval(() => {
     try {

@@ -21,10 +21,22 @@ export const browserAgentRoutes: FastifyPluginAsync<BrowserRoutesOptions> = asyn
     const subject = body.url.slice(0, 500);
     const decision = permissions.flag(agent, 'can_browser_evaluate');
     if (!decision.allowed) {
-      events.record({ agent, kind: 'denied', subject, detail: { permission: 'can_browser_evaluate', reason: decision.reason }, trace: request.trace });
+      events.record({
+        agent,
+        kind: 'denied',
+        subject,
+        detail: { permission: 'can_browser_evaluate', reason: decision.reason },
+        trace: request.trace,
+      });
       throw new LegionError('forbidden', decision.reason);
     }
-    events.record({ agent, kind: 'browser_evaluate', subject, detail: { expression_chars: body.expression_chars }, trace: request.trace });
+    events.record({
+      agent,
+      kind: 'browser_evaluate',
+      subject,
+      detail: { expression_chars: body.expression_chars },
+      trace: request.trace,
+    });
     return { granted: true };
   });
 };

@@ -32,7 +32,9 @@ export function parseChannelText(input: string): ChannelAction {
   const command = head.replace(/@\w+$/, '').toLowerCase();
   switch (command) {
     case 'use':
-      return rest[0] ? { kind: 'use', agent: rest[0] } : { kind: 'unknown', text: '/use needs an agent name: /use <agent>' };
+      return rest[0]
+        ? { kind: 'use', agent: rest[0] }
+        : { kind: 'unknown', text: '/use needs an agent name: /use <agent>' };
     case 'agents':
       return { kind: 'agents' };
     case 'status':

@@ -16,7 +16,11 @@ export function mentionAllowed(guildId: string, channelId: string, access: Disco
   return (guilds.length === 0 || guilds.includes(guildId)) && (channels.length === 0 || channels.includes(channelId));
 }
 
-export function toInbound(data: GatewayMessageCreateDispatchData, botId: string, access: DiscordAccess): InboundMessage | null {
+export function toInbound(
+  data: GatewayMessageCreateDispatchData,
+  botId: string,
+  access: DiscordAccess,
+): InboundMessage | null {
   if (data.author.bot === true || data.webhook_id !== undefined || data.author.id === botId) return null;
   if (data.guild_id !== undefined) {
     if (!data.mentions.some((user) => user.id === botId)) return null;

@@ -38,7 +38,10 @@ export class DiscordAdapter implements ChannelAdapter {
   constructor(config: DiscordChannelConfig, token: string, deps: DiscordAdapterDeps) {
     this.config = config;
     this.deps = deps;
-    const rest = new REST({ version: '10', ...(config.api_base === undefined ? {} : { api: config.api_base }) }).setToken(token);
+    const rest = new REST({
+      version: '10',
+      ...(config.api_base === undefined ? {} : { api: config.api_base }),
+    }).setToken(token);
     // Sessions kept per adapter, not in the library's process-wide default store, so a mesh never resumes another's session.
     const sessions = new Map<number, SessionInfo>();
     this.gateway = new WebSocketManager({
@@ -59,13 +62,34 @@ export class DiscordAdapter implements ChannelAdapter {
       if (message) void onMessage(message);
     });
     const { logger, scrub } = this.deps;
-    this.gateway.on(WebSocketShardEvents.Ready, () => logger.info({ event: 'channel_gateway_ready', platform: 'discord', bot: me.username }, 'discord gateway connected'));
-    this.gateway.on(WebSocketShardEvents.Error, (err) => logger.warn({ event: 'channel_gateway_error', platform: 'discord', err: scrub(String(err)) }, 'discord gateway error'));
+    this.gateway.on(WebSocketShardEvents.Ready, () =>
+      logger.info(
+        { event: 'channel_gateway_ready', platform: 'discord', bot: me.username },
+        'discord gateway connected',
+      ),
+    );
+    this.gateway.on(WebSocketShardEvents.Error, (err) =>
+      logger.warn(
+        { event: 'channel_gateway_error', platform: 'discord', err: scrub(String(err)) },
+        'discord gateway error',
+      ),
+    );
     this.gateway.on(WebSocketShardEvents.Closed, (code) => {
-      if (!this.stopping) logger.warn({ event: 'channel_gateway_closed', platform: 'discord', code }, `discord gateway closed (${code}); the client reconnects unless Discord refused the bot (4004 bad token, 4014 intents not allowed)`);
+      if (!this.stopping)
+        logger.warn(
+          { event: 'channel_gateway_closed', platform: 'discord', code },
+          `discord gateway closed (${code}); the client reconnects unless Discord refused the bot (4004 bad token, 4014 intents not allowed)`,
+        );
     });
     // Not awaited: the gateway reconnects on its own, and a slow Discord must not hold up the mesh's start.
-    void this.gateway.connect().catch((err: unknown) => logger.error({ event: 'channel_start_failed', platform: 'discord', err: scrub(String(err)) }, 'discord gateway did not connect'));
+    void this.gateway
+      .connect()
+      .catch((err: unknown) =>
+        logger.error(
+          { event: 'channel_start_failed', platform: 'discord', err: scrub(String(err)) },
+          'discord gateway did not connect',
+        ),
+      );
   }
 
   async stop(): Promise<void> {

@@ -40,7 +40,12 @@ export function startReplyRelay(options: RelayOptions): ReplyRelay {
   let wakeTimer: NodeJS.Timeout | null = null;
 
   const typing = () => {
-    if (allowed()) adapter.typing(chatId).catch((err: unknown) => logger.debug({ event: 'channel_typing_failed', err: String(err) }, 'typing indicator not shown'));
+    if (allowed())
+      adapter
+        .typing(chatId)
+        .catch((err: unknown) =>
+          logger.debug({ event: 'channel_typing_failed', err: String(err) }, 'typing indicator not shown'),
+        );
   };
   typing();
   const typingTimer = setInterval(typing, TYPING_RENEW_MS);
@@ -72,7 +77,10 @@ export function startReplyRelay(options: RelayOptions): ReplyRelay {
         else await adapter.edit(chatId, state.messageId ?? '', step.text);
         state.shown = step.text;
       } catch (err) {
-        logger.warn({ event: 'channel_stream_failed', platform: adapter.platform, err: String(err) }, 'a streamed update did not go out');
+        logger.warn(
+          { event: 'channel_stream_failed', platform: adapter.platform, err: String(err) },
+          'a streamed update did not go out',
+        );
       } finally {
         state.lastAt = now();
       }

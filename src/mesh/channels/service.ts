@@ -31,7 +31,14 @@ export interface ChannelServiceOptions {
   onEnqueued: (agent: string) => void;
   knownAgents: () => string[];
   /** Runs one turn of `agent` in `session`, feeding its events; resolves when the stream ends. */
-  runTurn: (agent: string, message: string, session: string, trace: string, signal: AbortSignal, onEvent: (event: ChatEvent) => void) => Promise<void>;
+  runTurn: (
+    agent: string,
+    message: string,
+    session: string,
+    trace: string,
+    signal: AbortSignal,
+    onEvent: (event: ChatEvent) => void,
+  ) => Promise<void>;
   resetSession: (agent: string, session: string) => Promise<void>;
   agentStatus: () => Promise<AgentStatusEntry[]>;
   costsToday: (agent: string) => CostReport;
@@ -58,10 +65,16 @@ export class ChannelService {
     this.adapters.set(adapter.platform, adapter);
     try {
       await adapter.start((message) => this.receive(message));
-      this.options.logger.info({ event: 'channel_started', platform: adapter.platform }, `${adapter.platform} channel started`);
+      this.options.logger.info(
+        { event: 'channel_started', platform: adapter.platform },
+        `${adapter.platform} channel started`,
+      );
       this.drainOutbox(adapter.platform);
     } catch (err) {
-      this.options.logger.error({ event: 'channel_start_failed', platform: adapter.platform, err: this.options.scrub(String(err)) }, `${adapter.platform} channel did not start`);
+      this.options.logger.error(
+        { event: 'channel_start_failed', platform: adapter.platform, err: this.options.scrub(String(err)) },
+        `${adapter.platform} channel did not start`,
+      );
     }
   }
 
@@ -76,7 +89,10 @@ export class ChannelService {
     try {
       await this.route(message);
     } catch (err) {
-      this.options.logger.warn({ event: 'channel_message_failed', platform: message.platform, err: this.options.scrub(String(err)) }, 'channel message not handled');
+      this.options.logger.warn(
+        { event: 'channel_message_failed', platform: message.platform, err: this.options.scrub(String(err)) },
+        'channel message not handled',
+      );
       await this.reply(message, `not delivered: ${errorBody(err).message}`).catch(() => undefined);
     }
   }
@@ -92,8 +108,16 @@ export class ChannelService {
     const user = store.user(message.platform, message.userId);
     if (!user) {
       const code = store.codeFor(message.platform, message.userId, message.chatId, message.name);
-      events.record({ agent: null, kind: 'channel_pairing_requested', subject: `${message.platform}:${message.userId}`, detail: { name: message.name } });
-      await this.reply(message, `Hi! Before you can talk to the agents here, the operator has to approve you. Ask them to run:\n\nlegion channels pair ${code}`);
+      events.record({
+        agent: null,
+        kind: 'channel_pairing_requested',
+        subject: `${message.platform}:${message.userId}`,
+        detail: { name: message.name },
+      });
+      await this.reply(
+        message,
+        `Hi! Before you can talk to the agents here, the operator has to approve you. Ask them to run:\n\nlegion channels pair ${code}`,
+      );
       return;
     }
     const action = parseChannelText(message.text);
@@ -101,12 +125,15 @@ export class ChannelService {
     switch (action.kind) {
       case 'chat': {
         const agent = action.agent ?? current;
-        if (!user.agents.includes(agent)) return this.reply(message, `you are not paired with ${agent}; /agents lists yours`);
-        if (!knownAgents().includes(agent)) return this.reply(message, `agent ${agent} is not in this fleet any more; /use another one`);
+        if (!user.agents.includes(agent))
+          return this.reply(message, `you are not paired with ${agent}; /agents lists yours`);
+        if (!knownAgents().includes(agent))
+          return this.reply(message, `agent ${agent} is not in this fleet any more; /use another one`);
         return this.enqueue(message, user, agent, action.text);
       }
       case 'use':
-        if (!user.agents.includes(action.agent)) return this.reply(message, `you are not paired with ${action.agent}; /agents lists yours`);
+        if (!user.agents.includes(action.agent))
+          return this.reply(message, `you are not paired with ${action.agent}; /agents lists yours`);
         store.setCurrentAgent(user.platform, user.user_id, action.agent);
         return this.reply(message, `now talking to ${action.agent}`);
       case 'agents':
@@ -126,8 +153,15 @@ export class ChannelService {
         return this.reply(message, `new conversation with ${current}`);
       case 'costs': {
         const report = this.options.costsToday(current);
-        const budgets = report.budgets.filter((b) => b.agent === current).map((b) => `${b.window} budget ${formatUsd(b.remaining_usd)} left of ${formatUsd(b.limit_usd)}`);
-        return this.reply(message, [`${current} today: ${formatUsd(report.totals.cost_usd)} in ${report.totals.calls} calls`, ...budgets].join('\n'));
+        const budgets = report.budgets
+          .filter((b) => b.agent === current)
+          .map((b) => `${b.window} budget ${formatUsd(b.remaining_usd)} left of ${formatUsd(b.limit_usd)}`);
+        return this.reply(
+          message,
+          [`${current} today: ${formatUsd(report.totals.cost_usd)} in ${report.totals.calls} calls`, ...budgets].join(
+            '\n',
+          ),
+        );
       }
       case 'help':
         return this.reply(message, `${CHANNEL_HELP}\nYour agents: ${user.agents.join(', ')} (now: ${current})`);
@@ -137,14 +171,26 @@ export class ChannelService {
   }
 
   private async enqueue(message: InboundMessage, user: PairedUser, agent: string, text: string): Promise<void> {
-    const body: ChannelItemBody = { platform: user.platform, user_id: user.user_id, chat_id: message.chatId, text, session: sessionKey(user.platform, user.user_id) };
+    const body: ChannelItemBody = {
+      platform: user.platform,
+      user_id: user.user_id,
+      chat_id: message.chatId,
+      text,
+      session: sessionKey(user.platform, user.user_id),
+    };
     const trace = newId('tr');
     let itemId = '';
     const fresh = this.options.store.acceptOnce(message.platform, message.messageKey, () => {
       itemId = this.options.lanes.enqueue(agent, 'channel', body, trace);
     });
     if (!fresh) return;
-    this.options.events.record({ agent, kind: 'channel_message', subject: `${user.platform}:${user.user_id}`, detail: { chars: text.length, lane_item: itemId }, trace });
+    this.options.events.record({
+      agent,
+      kind: 'channel_message',
+      subject: `${user.platform}:${user.user_id}`,
+      detail: { chars: text.length, lane_item: itemId },
+      trace,
+    });
     this.options.onEnqueued(agent);
   }
 
@@ -154,7 +200,11 @@ export class ChannelService {
     const allowed = () => this.options.store.user(body.platform, body.user_id)?.agents.includes(agent) ?? false;
     if (!allowed()) return '(not delivered: the user is no longer paired with this agent)';
     const adapter = this.adapters.get(body.platform);
-    if (!adapter) throw new LegionError('channel_unavailable', `the ${body.platform} channel is not running; check channels.${body.platform} in config/mesh.yaml`);
+    if (!adapter)
+      throw new LegionError(
+        'channel_unavailable',
+        `the ${body.platform} channel is not running; check channels.${body.platform} in config/mesh.yaml`,
+      );
     const relay = startReplyRelay({ adapter, chatId: body.chat_id, allowed, logger: this.options.logger });
     const outcome: { reply?: string; error?: string } = {};
     try {
@@ -207,7 +257,10 @@ export class ChannelService {
         } catch (err) {
           failed = true;
           this.options.store.failedSend(message.id, OUTBOX_MAX_ATTEMPTS);
-          this.options.logger.warn({ event: 'channel_notify_failed', platform, agent: message.agent, err: this.options.scrub(String(err)) }, 'a message to a paired user did not go out');
+          this.options.logger.warn(
+            { event: 'channel_notify_failed', platform, agent: message.agent, err: this.options.scrub(String(err)) },
+            'a message to a paired user did not go out',
+          );
         }
       }
       this.draining.delete(platform);

@@ -107,11 +107,17 @@ export class ChannelStore {
   codeFor(platform: ChannelPlatform, userId: string, chatId: string, name: string): string {
     return this.db.transaction(() => {
       this.db.prepare('DELETE FROM channel_codes WHERE expires_at <= ?').run(this.now());
-      const existing = this.db.prepare<[string, string], { code: string }>('SELECT code FROM channel_codes WHERE platform = ? AND user_id = ?').get(platform, userId);
+      const existing = this.db
+        .prepare<[string, string], { code: string }>(
+          'SELECT code FROM channel_codes WHERE platform = ? AND user_id = ?',
+        )
+        .get(platform, userId);
       if (existing) return existing.code;
       const code = newCode();
       this.db
-        .prepare('INSERT INTO channel_codes (code, platform, user_id, chat_id, name, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO channel_codes (code, platform, user_id, chat_id, name, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+        )
         .run(code, platform, userId, chatId, name, this.now() + CODE_TTL_MS);
       return code;
     })();
@@ -121,22 +127,38 @@ export class ChannelStore {
   pair(code: string, agents: string[], defaultAgent: string | undefined): PairedUser {
     return this.db.transaction(() => {
       const row = this.db
-        .prepare<[string, number], { platform: ChannelPlatform; user_id: string; chat_id: string; name: string }>('SELECT * FROM channel_codes WHERE code = ? AND expires_at > ?')
+        .prepare<[string, number], { platform: ChannelPlatform; user_id: string; chat_id: string; name: string }>(
+          'SELECT * FROM channel_codes WHERE code = ? AND expires_at > ?',
+        )
         .get(code, this.now());
-      if (!row) throw new LegionError('unknown_code', `no pending pairing code ${code}: it was mistyped, already used or older than an hour; the user gets a new one by writing to the bot again`);
+      if (!row)
+        throw new LegionError(
+          'unknown_code',
+          `no pending pairing code ${code}: it was mistyped, already used or older than an hour; the user gets a new one by writing to the bot again`,
+        );
       this.db.prepare('DELETE FROM channel_codes WHERE code = ?').run(code);
       const current = defaultAgent !== undefined && agents.includes(defaultAgent) ? defaultAgent : agents[0];
-      if (current === undefined) throw new LegionError('invalid_agents', 'a user must be paired with at least one agent');
-      const user: PairedUser = { ...row, agents, current_agent: current, paired_at: new Date(this.now()).toISOString() };
+      if (current === undefined)
+        throw new LegionError('invalid_agents', 'a user must be paired with at least one agent');
+      const user: PairedUser = {
+        ...row,
+        agents,
+        current_agent: current,
+        paired_at: new Date(this.now()).toISOString(),
+      };
       this.db
-        .prepare('INSERT OR REPLACE INTO channel_users (platform, user_id, chat_id, name, agents, current_agent, paired_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT OR REPLACE INTO channel_users (platform, user_id, chat_id, name, agents, current_agent, paired_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(user.platform, user.user_id, user.chat_id, user.name, JSON.stringify(agents), current, user.paired_at);
       return user;
     })();
   }
 
   user(platform: ChannelPlatform, userId: string): PairedUser | null {
-    const row = this.db.prepare<[string, string], UserRow>('SELECT * FROM channel_users WHERE platform = ? AND user_id = ?').get(platform, userId);
+    const row = this.db
+      .prepare<[string, string], UserRow>('SELECT * FROM channel_users WHERE platform = ? AND user_id = ?')
+      .get(platform, userId);
     return row ? { ...row, agents: JSON.parse(row.agents) as string[] } : null;
   }
 
@@ -153,7 +175,9 @@ export class ChannelStore {
   }
 
   setCurrentAgent(platform: ChannelPlatform, userId: string, agent: string): void {
-    this.db.prepare('UPDATE channel_users SET current_agent = ? WHERE platform = ? AND user_id = ?').run(agent, platform, userId);
+    this.db
+      .prepare('UPDATE channel_users SET current_agent = ? WHERE platform = ? AND user_id = ?')
+      .run(agent, platform, userId);
   }
 
   /** Removes a paired user (platform:id, or their name when only one user has it), their
@@ -163,8 +187,16 @@ export class ChannelStore {
     const matches = users.filter((user) => userLabel(user) === who);
     const byName = matches.length > 0 ? matches : users.filter((user) => user.name === who || `@${user.name}` === who);
     const user = byName[0];
-    if (user === undefined) throw new LegionError('unknown_user', `no paired user "${who}"; \`legion channels users\` lists them as platform:id`);
-    if (byName.length > 1) throw new LegionError('ambiguous_user', `${byName.length} paired users are named "${who}"; name one as platform:id (${byName.map(userLabel).join(', ')})`);
+    if (user === undefined)
+      throw new LegionError(
+        'unknown_user',
+        `no paired user "${who}"; \`legion channels users\` lists them as platform:id`,
+      );
+    if (byName.length > 1)
+      throw new LegionError(
+        'ambiguous_user',
+        `${byName.length} paired users are named "${who}"; name one as platform:id (${byName.map(userLabel).join(', ')})`,
+      );
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM channel_users WHERE platform = ? AND user_id = ?').run(user.platform, user.user_id);
       this.db.prepare('DELETE FROM channel_outbox WHERE platform = ? AND user_id = ?').run(user.platform, user.user_id);
@@ -181,7 +213,9 @@ export class ChannelStore {
   acceptOnce(platform: ChannelPlatform, messageKey: string, accept: () => void): boolean {
     return this.db.transaction(() => {
       this.db.prepare('DELETE FROM channel_inbound WHERE received_at <= ?').run(this.now() - INBOUND_KEEP_MS);
-      const inserted = this.db.prepare('INSERT OR IGNORE INTO channel_inbound (platform, message_key, received_at) VALUES (?, ?, ?)').run(platform, messageKey, this.now()).changes;
+      const inserted = this.db
+        .prepare('INSERT OR IGNORE INTO channel_inbound (platform, message_key, received_at) VALUES (?, ?, ?)')
+        .run(platform, messageKey, this.now()).changes;
       if (inserted === 0) return false;
       accept();
       return true;
@@ -190,12 +224,18 @@ export class ChannelStore {
 
   queueOutbox(user: PairedUser, agent: string, text: string): void {
     this.db
-      .prepare('INSERT INTO channel_outbox (id, platform, user_id, chat_id, agent, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO channel_outbox (id, platform, user_id, chat_id, agent, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(newId('out'), user.platform, user.user_id, user.chat_id, agent, text, new Date(this.now()).toISOString());
   }
 
   outbox(platform: ChannelPlatform): OutboxMessage[] {
-    return this.db.prepare<[string], OutboxMessage>('SELECT id, platform, user_id, chat_id, agent, text, attempts FROM channel_outbox WHERE platform = ? ORDER BY seq').all(platform);
+    return this.db
+      .prepare<[string], OutboxMessage>(
+        'SELECT id, platform, user_id, chat_id, agent, text, attempts FROM channel_outbox WHERE platform = ? ORDER BY seq',
+      )
+      .all(platform);
   }
 
   sent(id: string): void {
@@ -210,5 +250,12 @@ export class ChannelStore {
 }
 
 export function toWireUser(user: PairedUser): ChannelUser {
-  return { user: userLabel(user), platform: user.platform, name: user.name, agents: user.agents, current_agent: user.current_agent, paired_at: user.paired_at };
+  return {
+    user: userLabel(user),
+    platform: user.platform,
+    name: user.name,
+    agents: user.agents,
+    current_agent: user.current_agent,
+    paired_at: user.paired_at,
+  };
 }

@@ -13,7 +13,11 @@ export interface StreamState {
   lastAt: number | null;
 }
 
-export type StreamStep = { action: 'send'; text: string } | { action: 'edit'; text: string } | { action: 'wait'; ms: number } | { action: 'none' };
+export type StreamStep =
+  | { action: 'send'; text: string }
+  | { action: 'edit'; text: string }
+  | { action: 'wait'; ms: number }
+  | { action: 'none' };
 
 export interface StreamLimits {
   maxChars: number;
@@ -32,6 +36,7 @@ export function previewText(buffered: string, maxChars: number): string {
 export function nextStreamStep(state: StreamState, buffered: string, now: number, limits: StreamLimits): StreamStep {
   const text = previewText(buffered, limits.maxChars);
   if (text === '' || text === state.shown) return { action: 'none' };
-  if (state.lastAt !== null && now - state.lastAt < limits.minIntervalMs) return { action: 'wait', ms: state.lastAt + limits.minIntervalMs - now };
+  if (state.lastAt !== null && now - state.lastAt < limits.minIntervalMs)
+    return { action: 'wait', ms: state.lastAt + limits.minIntervalMs - now };
   return state.messageId === null ? { action: 'send', text } : { action: 'edit', text };
 }

@@ -26,7 +26,12 @@ export interface MeshChannels {
   afterTrigger: (agent: string, item: LaneItem, reply: string) => void;
 }
 
-export async function startChannels(deps: { domains: Domains; fleet: Fleet; project: ProjectStore; logger: Logger }): Promise<MeshChannels> {
+export async function startChannels(deps: {
+  domains: Domains;
+  fleet: Fleet;
+  project: ProjectStore;
+  logger: Logger;
+}): Promise<MeshChannels> {
   const { domains, fleet, project, logger } = deps;
   const credentials = new CredentialStore(() => project.get().env);
   const store = new ChannelStore(domains.db);
@@ -58,15 +63,23 @@ export async function startChannels(deps: { domains: Domains; fleet: Fleet; proj
       telegram = new TelegramAdapter(config.telegram, credentials.secret(config.telegram.token_credential));
       await service.attach(telegram);
     } catch (err) {
-      logger.error({ event: 'channel_start_failed', platform: 'telegram', err: credentials.scrubber().scrub(String(err)) }, 'telegram channel did not start');
+      logger.error(
+        { event: 'channel_start_failed', platform: 'telegram', err: credentials.scrubber().scrub(String(err)) },
+        'telegram channel did not start',
+      );
     }
   }
   if (config?.discord) {
     try {
       const scrub = (text: string) => credentials.scrubber().scrub(text);
-      await service.attach(new DiscordAdapter(config.discord, credentials.secret(config.discord.token_credential), { logger, scrub }));
+      await service.attach(
+        new DiscordAdapter(config.discord, credentials.secret(config.discord.token_credential), { logger, scrub }),
+      );
     } catch (err) {
-      logger.error({ event: 'channel_start_failed', platform: 'discord', err: credentials.scrubber().scrub(String(err)) }, 'discord channel did not start');
+      logger.error(
+        { event: 'channel_start_failed', platform: 'discord', err: credentials.scrubber().scrub(String(err)) },
+        'discord channel did not start',
+      );
     }
   }
   return {
@@ -74,7 +87,8 @@ export async function startChannels(deps: { domains: Domains; fleet: Fleet; proj
     service,
     telegram,
     afterTrigger: (agent, item, reply) => {
-      if (item.kind === 'cron' || (item.kind === 'heartbeat' && !isHeartbeatOk(reply))) service.report(agent, item, reply);
+      if (item.kind === 'cron' || (item.kind === 'heartbeat' && !isHeartbeatOk(reply)))
+        service.report(agent, item, reply);
     },
   };
 }

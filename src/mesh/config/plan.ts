@@ -9,7 +9,16 @@ import type { AgentEntry, MeshFile } from '../../shared/config/schema.js';
 const LIVE_AGENT_KEYS: ReadonlySet<string> = new Set(['budget', 'subscriptions', 'heartbeat']);
 
 /** mesh.yaml settings read once at start (listeners, providers, image, webhook listener, agents' default OCI runtime). */
-const RESTART_MESH_KEYS = ['mesh.host', 'mesh.port', 'mesh.egress_port', 'llm.providers', 'llm.embedding_model', 'image', 'webhooks', 'runtime'] as const;
+const RESTART_MESH_KEYS = [
+  'mesh.host',
+  'mesh.port',
+  'mesh.egress_port',
+  'llm.providers',
+  'llm.embedding_model',
+  'image',
+  'webhooks',
+  'runtime',
+] as const;
 
 export interface AgentChange {
   name: string;
@@ -38,12 +47,24 @@ type Entries = Record<string, AgentEntry>;
 
 function changedKeys(before: object, after: object): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys].filter((key) => !isDeepStrictEqual((before as Record<string, unknown>)[key], (after as Record<string, unknown>)[key])).sort();
+  return [...keys]
+    .filter(
+      (key) => !isDeepStrictEqual((before as Record<string, unknown>)[key], (after as Record<string, unknown>)[key]),
+    )
+    .sort();
 }
 
-export function planAgents(before: Entries, after: Entries, modelOf: { before: (name: string) => string; after: (name: string) => string }): AgentsPlan {
-  const added = Object.keys(after).filter((name) => !(name in before)).sort();
-  const removed = Object.keys(before).filter((name) => !(name in after)).sort();
+export function planAgents(
+  before: Entries,
+  after: Entries,
+  modelOf: { before: (name: string) => string; after: (name: string) => string },
+): AgentsPlan {
+  const added = Object.keys(after)
+    .filter((name) => !(name in before))
+    .sort();
+  const removed = Object.keys(before)
+    .filter((name) => !(name in after))
+    .sort();
   const changed: AgentChange[] = [];
   for (const name of Object.keys(after).sort()) {
     const old = before[name];
@@ -60,7 +81,8 @@ export function planAgents(before: Entries, after: Entries, modelOf: { before: (
 
 function getPath(file: MeshFile, path: string): unknown {
   let node: unknown = file;
-  for (const part of path.split('.')) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined;
+  for (const part of path.split('.'))
+    node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined;
   return node;
 }
 
@@ -79,7 +101,8 @@ function meshDifferences(before: MeshFile, after: MeshFile): string[] {
   for (const top of changedKeys(before, after)) {
     const a = (before as Record<string, unknown>)[top];
     const b = (after as Record<string, unknown>)[top];
-    if (top === 'mesh' || top === 'llm') paths.push(...changedKeys(a as object, b as object).map((key) => `${top}.${key}`));
+    if (top === 'mesh' || top === 'llm')
+      paths.push(...changedKeys(a as object, b as object).map((key) => `${top}.${key}`));
     else paths.push(top);
   }
   return paths;

@@ -79,7 +79,9 @@ export class ConfigReloader {
   reloadNow(): Promise<void> {
     this.watcher?.cancelPending();
     const run = this.queue.then(() => this.reload());
-    this.queue = run.catch((err: unknown) => this.options.logger.error({ event: 'config_reload_failed', err }, 'applying a config edit failed'));
+    this.queue = run.catch((err: unknown) =>
+      this.options.logger.error({ event: 'config_reload_failed', err }, 'applying a config edit failed'),
+    );
     return this.queue;
   }
 
@@ -111,7 +113,8 @@ export class ConfigReloader {
     });
     const newlyWaiting = meshPlan.waiting.filter((key) => !this.waiting.includes(key));
     this.waiting = meshPlan.waiting;
-    const changed = meshPlan.applied.length + agentsPlan.added.length + agentsPlan.removed.length + agentsPlan.changed.length > 0;
+    const changed =
+      meshPlan.applied.length + agentsPlan.added.length + agentsPlan.removed.length + agentsPlan.changed.length > 0;
     if (!changed && newlyWaiting.length === 0) return;
     store.replace(nextProject);
     this.loadedAt = new Date().toISOString();
@@ -121,7 +124,8 @@ export class ConfigReloader {
   }
 
   private reportMesh(plan: MeshPlan, newlyWaiting: string[]): void {
-    for (const key of plan.applied) this.say('info', 'config_applied', `${PROJECT_FILES.mesh}: changed ${key}: applied`, { key });
+    for (const key of plan.applied)
+      this.say('info', 'config_applied', `${PROJECT_FILES.mesh}: changed ${key}: applied`, { key });
     for (const key of newlyWaiting) this.say('warn', 'config_needs_restart', waitingLine(key), { key });
   }
 
@@ -131,7 +135,9 @@ export class ConfigReloader {
     await Promise.all([
       ...plan.removed.map(async (agent) => {
         await this.attempt(agent, `${file}: removed agent ${agent}`, () => fleet.remove(agent));
-        this.say('info', 'config_agent_removed', `${file}: removed agent ${agent}: stopped; its data is kept`, { agent });
+        this.say('info', 'config_agent_removed', `${file}: removed agent ${agent}: stopped; its data is kept`, {
+          agent,
+        });
       }),
       ...plan.added.map(async (agent) => {
         if (await this.attempt(agent, `${file}: added agent ${agent}`, () => fleet.start(agent))) {
@@ -148,7 +154,8 @@ export class ConfigReloader {
           await fleet.stop(agent);
           await fleet.start(agent);
         });
-        if (restarted) this.say('info', 'config_agent_changed', `${what}: restarted with the new settings`, { agent, keys });
+        if (restarted)
+          this.say('info', 'config_agent_changed', `${what}: restarted with the new settings`, { agent, keys });
       }),
     ]);
   }
@@ -159,7 +166,9 @@ export class ConfigReloader {
       await step();
       return true;
     } catch (err) {
-      this.say('error', 'config_agent_failed', `${what}: failed: ${err instanceof Error ? err.message : String(err)}`, { agent });
+      this.say('error', 'config_agent_failed', `${what}: failed: ${err instanceof Error ? err.message : String(err)}`, {
+        agent,
+      });
       return false;
     }
   }
@@ -170,11 +179,21 @@ export class ConfigReloader {
     this.lastError = text;
     const message = `config: an edit was refused, the previous config stays in force:\n${text}`;
     this.options.logger.error({ event: 'config_invalid', errors: error.located }, message);
-    this.options.events.record({ agent: null, kind: 'config_invalid', subject: 'config', detail: { errors: error.located } });
+    this.options.events.record({
+      agent: null,
+      kind: 'config_invalid',
+      subject: 'config',
+      detail: { errors: error.located },
+    });
     this.options.progress(message);
   }
 
-  private say(level: 'info' | 'warn' | 'error', event: string, message: string, detail: Record<string, unknown> = {}): void {
+  private say(
+    level: 'info' | 'warn' | 'error',
+    event: string,
+    message: string,
+    detail: Record<string, unknown> = {},
+  ): void {
     this.options.logger[level]({ event, ...detail }, message);
     const agent = typeof detail.agent === 'string' ? detail.agent : null;
     this.options.events.record({ agent, kind: event, subject: 'config', detail: { message, ...detail } });

@@ -53,11 +53,17 @@ export function watchConfigFiles(options: ConfigWatchOptions): ConfigWatch {
       if (filename === null || options.names.has(filename)) schedule();
     });
   } catch (err) {
-    options.logger.warn({ event: 'config_watch_failed', err, dir }, `cannot watch config/; ${options.what} need a mesh restart`);
+    options.logger.warn(
+      { event: 'config_watch_failed', err, dir },
+      `cannot watch config/; ${options.what} need a mesh restart`,
+    );
     return { cancelPending, close };
   }
   watcher.on('error', (err) => {
-    options.logger.warn({ event: 'config_watch_failed', err, dir }, `stopped watching config/; ${options.what} need a mesh restart`);
+    options.logger.warn(
+      { event: 'config_watch_failed', err, dir },
+      `stopped watching config/; ${options.what} need a mesh restart`,
+    );
     close();
   });
   return { cancelPending, close };

@@ -24,7 +24,10 @@ export interface CallEstimate {
 function messageChars(message: Message): number {
   switch (message.role) {
     case 'assistant':
-      return (message.content ?? '').length + (message.tool_calls ?? []).reduce((sum, c) => sum + c.id.length + c.name.length + c.arguments.length, 0);
+      return (
+        (message.content ?? '').length +
+        (message.tool_calls ?? []).reduce((sum, c) => sum + c.id.length + c.name.length + c.arguments.length, 0)
+      );
     case 'tool':
       // A picture costs the provider about as much as this many characters of text, whatever its byte size.
       return message.content.length + message.tool_call_id.length + (message.images?.length ?? 0) * IMAGE_CHARS;
@@ -38,13 +41,20 @@ export function estimateTokens(chars: number): number {
 }
 
 export function estimatePromptTokens(request: Pick<LlmChatRequestParsed, 'messages' | 'tools'>): number {
-  const messageTokens = request.messages.reduce((sum, m) => sum + estimateTokens(messageChars(m)) + TOKENS_PER_MESSAGE, 0);
-  const toolTokens = request.tools && request.tools.length > 0 ? estimateTokens(JSON.stringify(request.tools).length) : 0;
+  const messageTokens = request.messages.reduce(
+    (sum, m) => sum + estimateTokens(messageChars(m)) + TOKENS_PER_MESSAGE,
+    0,
+  );
+  const toolTokens =
+    request.tools && request.tools.length > 0 ? estimateTokens(JSON.stringify(request.tools).length) : 0;
   return messageTokens + toolTokens;
 }
 
 export function worstCase(request: Pick<LlmChatRequestParsed, 'messages' | 'tools' | 'max_tokens'>): CallEstimate {
-  return { prompt_tokens: estimatePromptTokens(request), completion_tokens: request.max_tokens ?? DEFAULT_COMPLETION_RESERVE };
+  return {
+    prompt_tokens: estimatePromptTokens(request),
+    completion_tokens: request.max_tokens ?? DEFAULT_COMPLETION_RESERVE,
+  };
 }
 
 /** An embeddings call is billed for its input only, so its worst case is the input's estimate. */

@@ -128,7 +128,9 @@ export interface ReserveInput {
   fleetBudget: Budget | undefined;
 }
 
-export type ReserveResult = { ok: true; id: number } | { ok: false; refusal: Extract<BudgetDecision, { action: 'refuse' }> };
+export type ReserveResult =
+  | { ok: true; id: number }
+  | { ok: false; refusal: Extract<BudgetDecision, { action: 'refuse' }> };
 
 export interface Totals {
   spentNano: number;
@@ -197,7 +199,9 @@ function prepareStatements(db: Db) {
     getReservation: db.prepare<[number], ReservationRow>('SELECT * FROM cost_reservations WHERE id = ?'),
     openReservations: db.prepare<[], ReservationRow>('SELECT * FROM cost_reservations ORDER BY id'),
     deleteReservation: db.prepare<[number]>('DELETE FROM cost_reservations WHERE id = ?'),
-    insertUsage: db.prepare<[number, string, string, string, string, number, number, number, number, string, string | null]>(
+    insertUsage: db.prepare<
+      [number, string, string, string, string, number, number, number, number, string, string | null]
+    >(
       `INSERT INTO cost_usage (at, agent, kind, provider, model, prompt_tokens, completion_tokens, cost_nano, latency_ms, outcome, trace)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
@@ -224,7 +228,15 @@ export class CostLedger {
       for (const [scope, period] of totalsKeys(input.agent, input.keys.day, input.keys.month)) {
         sql.addToTotals.run(scope, period, 0, input.amountNano);
       }
-      const inserted = sql.insertReservation.run(input.at, input.agent, input.provider, input.model, input.amountNano, input.keys.day, input.keys.month);
+      const inserted = sql.insertReservation.run(
+        input.at,
+        input.agent,
+        input.provider,
+        input.model,
+        input.amountNano,
+        input.keys.day,
+        input.keys.month,
+      );
       return { ok: true, id: Number(inserted.lastInsertRowid) };
     });
     this.settleTx = db.transaction((id: number, entry: UsageEntry): boolean => {
@@ -238,7 +250,8 @@ export class CostLedger {
       return true;
     });
     this.recordTx = db.transaction((entry: UsageEntry, keys: PeriodKeys): void => {
-      for (const [scope, period] of totalsKeys(entry.agent, keys.day, keys.month)) sql.addToTotals.run(scope, period, entry.costNano, 0);
+      for (const [scope, period] of totalsKeys(entry.agent, keys.day, keys.month))
+        sql.addToTotals.run(scope, period, entry.costNano, 0);
       this.writeUsage(entry);
     });
     this.releaseTx = db.transaction((): number => {
@@ -349,6 +362,8 @@ export class CostLedger {
     ) GROUP BY agent, provider, model ORDER BY agent, provider, model`;
     return agent === null
       ? this.db.prepare<[number, number, number, number], UsageGroup>(sql).all(fromMs, toMs, fromMs, toMs)
-      : this.db.prepare<[number, number, string, number, number, string], UsageGroup>(sql).all(fromMs, toMs, agent, fromMs, toMs, agent);
+      : this.db
+          .prepare<[number, number, string, number, number, string], UsageGroup>(sql)
+          .all(fromMs, toMs, agent, fromMs, toMs, agent);
   }
 }

@@ -19,7 +19,16 @@ import type { Db } from '../db.js';
 import type { EventLog } from '../events/log.js';
 import { splitModel } from '../llm/proxy.js';
 import { embeddingWorstCase, estimateTokens, worstCase, type CallEstimate } from './estimate.js';
-import { agentScope, CostLedger, dayPeriod, FLEET_SCOPE, monthPeriod, type ReserveResult, type UsageGroup, type UsageKind } from './ledger.js';
+import {
+  agentScope,
+  CostLedger,
+  dayPeriod,
+  FLEET_SCOPE,
+  monthPeriod,
+  type ReserveResult,
+  type UsageGroup,
+  type UsageKind,
+} from './ledger.js';
 import { monthDays, periodKeys, reportRange, type PeriodKeys } from './periods.js';
 import { costNano, type Price, type PriceBook } from '../../shared/config/prices.js';
 
@@ -69,10 +78,14 @@ export interface LlmMetering {
 
 /** How the embeddings route meters each call: like chat, reserved then settled. */
 export interface EmbeddingMetering {
-  reserveEmbedding(call: { agent: string; trace: string | null; model: string; input: readonly string[] }): CostReservation;
+  reserveEmbedding(call: {
+    agent: string;
+    trace: string | null;
+    model: string;
+    input: readonly string[];
+  }): CostReservation;
   settle(reservation: CostReservation, outcome: CallOutcome, latencyMs: number, trace: string | null): void;
 }
-
 
 export interface CostConfig {
   mesh: Pick<MeshFile, 'budget' | 'timezone'>;
@@ -92,7 +105,10 @@ export interface CostMeterOptions {
 export function settlementTokens(reservation: Pick<CostReservation, 'estimate'>, outcome: CallOutcome): Usage {
   if (outcome.status === 'ok') return outcome.usage;
   if (!outcome.billed) return { prompt_tokens: 0, completion_tokens: 0 };
-  return { prompt_tokens: reservation.estimate.prompt_tokens, completion_tokens: estimateTokens(outcome.streamedChars) };
+  return {
+    prompt_tokens: reservation.estimate.prompt_tokens,
+    completion_tokens: estimateTokens(outcome.streamedChars),
+  };
 }
 
 export class CostMeter implements LlmMetering, EmbeddingMetering {
@@ -105,15 +121,38 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
   }
 
   reserve(call: { agent: string; trace: string | null; request: MeteredRequest }): CostReservation {
-    return this.hold({ kind: 'chat', agent: call.agent, trace: call.trace, model: call.request.model, estimate: worstCase(call.request) });
+    return this.hold({
+      kind: 'chat',
+      agent: call.agent,
+      trace: call.trace,
+      model: call.request.model,
+      estimate: worstCase(call.request),
+    });
   }
 
-  reserveEmbedding(call: { agent: string; trace: string | null; model: string; input: readonly string[] }): CostReservation {
-    return this.hold({ kind: 'embedding', agent: call.agent, trace: call.trace, model: call.model, estimate: embeddingWorstCase(call.input) });
+  reserveEmbedding(call: {
+    agent: string;
+    trace: string | null;
+    model: string;
+    input: readonly string[];
+  }): CostReservation {
+    return this.hold({
+      kind: 'embedding',
+      agent: call.agent,
+      trace: call.trace,
+      model: call.model,
+      estimate: embeddingWorstCase(call.input),
+    });
   }
 
   /** Holds `estimate` at the model's price against every budget of the agent, or throws the 402. */
-  private hold(call: { kind: UsageKind; agent: string; trace: string | null; model: string; estimate: CallEstimate }): CostReservation {
+  private hold(call: {
+    kind: UsageKind;
+    agent: string;
+    trace: string | null;
+    model: string;
+    estimate: CallEstimate;
+  }): CostReservation {
     const { kind, agent, estimate } = call;
     const { ledger, prices } = this.options;
     const at = this.now();
@@ -135,9 +174,20 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
     return { id: result.id, kind, agent, provider: ref.provider, model: ref.model, price, estimate, amountNano, at };
   }
 
-  private refuse(agent: string, trace: string | null, subject: string, amountNano: number, refusal: Extract<ReserveResult, { ok: false }>['refusal']): never {
+  private refuse(
+    agent: string,
+    trace: string | null,
+    subject: string,
+    amountNano: number,
+    refusal: Extract<ReserveResult, { ok: false }>['refusal'],
+  ): never {
     const { limit, message } = refusal;
-    const detail = { scope: limit.agent === null ? 'fleet' : 'agent', window: limit.window, model: subject, needs_usd: nanoToUsd(amountNano) };
+    const detail = {
+      scope: limit.agent === null ? 'fleet' : 'agent',
+      window: limit.window,
+      model: subject,
+      needs_usd: nanoToUsd(amountNano),
+    };
     this.options.events.record({ agent, kind: 'budget_exceeded', subject, detail, trace });
     this.options.logger.warn({ agent, trace, event: 'budget_exceeded', ...detail }, message);
     throw new LegionError('budget_exceeded', message);
@@ -163,7 +213,11 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
   }
 
   /** Books a search under the backend that answered (a failed search costs nothing). Never throws. */
-  settleSearch(reservation: SearchReservation, outcome: { backend: string | null; ok: boolean; latencyMs: number }, trace: string | null): void {
+  settleSearch(
+    reservation: SearchReservation,
+    outcome: { backend: string | null; ok: boolean; latencyMs: number },
+    trace: string | null,
+  ): void {
     try {
       this.options.ledger.settle(reservation.id, {
         at: reservation.at,
@@ -179,7 +233,10 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
         trace,
       });
     } catch (err) {
-      this.options.logger.error({ err, agent: reservation.agent, trace, event: 'cost_settle_failed' }, 'could not book the cost of a web search');
+      this.options.logger.error(
+        { err, agent: reservation.agent, trace, event: 'cost_settle_failed' },
+        'could not book the cost of a web search',
+      );
     }
   }
 
@@ -200,13 +257,18 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
         trace,
       });
       if (!settled) {
-        this.options.logger.error({ agent: reservation.agent, trace, event: 'cost_settle_repeated', reservation: reservation.id }, 'a cost reservation was settled twice; the second settlement was ignored');
+        this.options.logger.error(
+          { agent: reservation.agent, trace, event: 'cost_settle_repeated', reservation: reservation.id },
+          'a cost reservation was settled twice; the second settlement was ignored',
+        );
       }
     } catch (err) {
-      this.options.logger.error({ err, agent: reservation.agent, trace, event: 'cost_settle_failed' }, 'could not book the cost of an LLM call');
+      this.options.logger.error(
+        { err, agent: reservation.agent, trace, event: 'cost_settle_failed' },
+        'could not book the cost of an LLM call',
+      );
     }
   }
-
 
   report(query: { agent?: string | undefined; period: CostPeriod }): CostReport {
     const config = this.options.config();
@@ -241,12 +303,21 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
     const names = [...new Set([...Object.keys(config.agents), ...perDay.flat().map((group) => group.agent)])].sort();
     const agents = names.map((agent) => ({
       agent,
-      daily_usd: perDay.map((groups) => nanoToUsd(groups.filter((group) => group.agent === agent).reduce((total, group) => total + group.cost_nano, 0))),
+      daily_usd: perDay.map((groups) =>
+        nanoToUsd(groups.filter((group) => group.agent === agent).reduce((total, group) => total + group.cost_nano, 0)),
+      ),
     }));
     const first = days[0];
     const last = days.at(-1);
     const groups = first && last ? this.options.ledger.usageByModel(first.fromMs, last.toMs, null) : [];
-    return { month: key, timezone: timeZone, days: days.map((day) => day.day), agents, ...rowsAndTotals(groups), budgets: this.budgetStatuses(config, null, periodKeys(now, timeZone)) };
+    return {
+      month: key,
+      timezone: timeZone,
+      days: days.map((day) => day.day),
+      agents,
+      ...rowsAndTotals(groups),
+      budgets: this.budgetStatuses(config, null, periodKeys(now, timeZone)),
+    };
   }
 
   /** What the calls of one trace (a heartbeat's wake-up, say) cost since `sinceMs`. */
@@ -317,7 +388,10 @@ export function openCostMeter(options: Omit<CostMeterOptions, 'ledger'> & { db: 
   const ledger = new CostLedger(db);
   const released = ledger.releaseStale();
   if (released > 0) {
-    rest.logger.warn({ event: 'cost_reservations_released', count: released }, `released ${released} budget reservation(s) of calls cut off when the mesh last stopped`);
+    rest.logger.warn(
+      { event: 'cost_reservations_released', count: released },
+      `released ${released} budget reservation(s) of calls cut off when the mesh last stopped`,
+    );
   }
   return new CostMeter({ ...rest, ledger });
 }

@@ -43,7 +43,14 @@ function wallClock(atMs: number, timeZone: string): number {
   for (const part of formatter(timeZone).formatToParts(atMs)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
-  return Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
+  return Date.UTC(
+    parts.year ?? 1970,
+    (parts.month ?? 1) - 1,
+    parts.day ?? 1,
+    parts.hour ?? 0,
+    parts.minute ?? 0,
+    parts.second ?? 0,
+  );
 }
 
 function localDate(atMs: number, timeZone: string): LocalDate {
@@ -126,7 +133,11 @@ export function monthDays(month: string, timeZone: string): LocalDayRange[] {
   const days: LocalDayRange[] = [];
   for (let day = 1; day <= count; day += 1) {
     const date = { year, month: number, day };
-    days.push({ day: `${month}-${pad(day)}`, fromMs: startOfLocalDay(date, timeZone), toMs: startOfLocalDay({ ...date, day: day + 1 }, timeZone) });
+    days.push({
+      day: `${month}-${pad(day)}`,
+      fromMs: startOfLocalDay(date, timeZone),
+      toMs: startOfLocalDay({ ...date, day: day + 1 }, timeZone),
+    });
   }
   return days;
 }

@@ -8,6 +8,13 @@ import { CostMonthQuerySchema, CostQuerySchema, type CostMonth, type CostReport 
 import type { CostMeter } from './meter.js';
 
 export const costAdminRoutes: FastifyPluginAsync<{ costs: CostMeter }> = async (app, { costs }) => {
-  app.get('/api/costs', async (request): Promise<CostReport> => costs.report(parseOrThrow(CostQuerySchema, request.query, 'query')));
-  app.get('/api/costs/daily', async (request): Promise<CostMonth> => costs.monthReport(parseOrThrow(CostMonthQuerySchema, request.query, 'query').month));
+  app.get(
+    '/api/costs',
+    async (request): Promise<CostReport> => costs.report(parseOrThrow(CostQuerySchema, request.query, 'query')),
+  );
+  app.get(
+    '/api/costs/daily',
+    async (request): Promise<CostMonth> =>
+      costs.monthReport(parseOrThrow(CostMonthQuerySchema, request.query, 'query').month),
+  );
 };

@@ -21,12 +21,19 @@ export function credentialVariable(name: string): string {
 function handlesIn(text: string, where: string): string[] {
   const names = [...text.matchAll(HANDLE)].map((match) => (match[1] ?? '').toLowerCase());
   if (text.split(HANDLE_OPENER).length - 1 !== names.length) {
-    throw new LegionError('credential_handle_invalid', `a malformed credential handle in ${where}: write $CRED{name}, the name made of letters, digits, _ and -`);
+    throw new LegionError(
+      'credential_handle_invalid',
+      `a malformed credential handle in ${where}: write $CRED{name}, the name made of letters, digits, _ and -`,
+    );
   }
   return names;
 }
 
-function replaceHandles(text: string, secretOf: (name: string) => string, encode: (secret: string) => string = (secret) => secret): string {
+function replaceHandles(
+  text: string,
+  secretOf: (name: string) => string,
+  encode: (secret: string) => string = (secret) => secret,
+): string {
   return text.replace(HANDLE, (_handle, name: string) => encode(secretOf(name.toLowerCase())));
 }
 
@@ -34,7 +41,8 @@ function replaceHandles(text: string, secretOf: (name: string) => string, encode
 function jsonStrings(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.flatMap(jsonStrings);
-  if (typeof value === 'object' && value !== null) return Object.entries(value).flatMap(([key, inner]) => [key, ...jsonStrings(inner)]);
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).flatMap(([key, inner]) => [key, ...jsonStrings(inner)]);
   return [];
 }
 
@@ -54,15 +62,18 @@ function mapJsonStrings(value: unknown, map: (text: string) => string): unknown 
 export function requestHandles(request: HttpRequest): string[] {
   const url = new URL(request.url);
   const elsewhere: [string, string][] = [
-    ['the URL\'s user or password', `${url.username}:${url.password}`],
-    ['the URL\'s host', url.host],
-    ['the URL\'s path', url.pathname],
-    ['the URL\'s fragment', url.hash],
+    ["the URL's user or password", `${url.username}:${url.password}`],
+    ["the URL's host", url.host],
+    ["the URL's path", url.pathname],
+    ["the URL's fragment", url.hash],
   ];
   for (const [where, text] of elsewhere) {
     // The URL parser lower-cases hosts and percent-encodes braces in paths.
     if (decodeURIComponentSafe(text).toUpperCase().includes('$CRED')) {
-      throw new LegionError('credential_handle_misplaced', `$CRED{…} may not appear in ${where}: put it in a header value, the query string or the body`);
+      throw new LegionError(
+        'credential_handle_misplaced',
+        `$CRED{…} may not appear in ${where}: put it in a header value, the query string or the body`,
+      );
     }
   }
   const names = [
@@ -97,14 +108,17 @@ export interface SubstitutedRequest {
 export function substituteHandles(request: HttpRequest, secretOf: (name: string) => string): SubstitutedRequest {
   const url = new URL(request.url);
   url.search = replaceHandles(url.search, secretOf, encodeURIComponent);
-  const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([name, value]) => [name, replaceHandles(value, secretOf)]));
+  const headers = Object.fromEntries(
+    Object.entries(request.headers ?? {}).map(([name, value]) => [name, replaceHandles(value, secretOf)]),
+  );
   let body: string | null = null;
   if (typeof request.body === 'string') {
     body = replaceHandles(request.body, secretOf);
   } else if (request.body !== undefined && request.body !== null) {
     // Substituting inside the parsed value lets JSON.stringify escape the secret.
     body = JSON.stringify(mapJsonStrings(request.body, (text) => replaceHandles(text, secretOf)));
-    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type'))
+      headers['content-type'] = 'application/json';
   }
   return { method: request.method, url, headers, body };
 }

@@ -41,13 +41,22 @@ function pinnedLookup(addresses: string[]): LookupFunction {
   };
 }
 
-const DECODERS: Record<string, () => Transform> = { gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate, br: createBrotliDecompress };
+const DECODERS: Record<string, () => Transform> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
 
 function decoded(response: IncomingMessage): Readable {
   const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding === 'identity' || encoding === '') return response;
   const decoder = DECODERS[encoding];
-  if (!decoder) throw new LegionError('http_unsupported_encoding', `the server answered with content-encoding ${encoding}, which the mesh cannot decode`);
+  if (!decoder)
+    throw new LegionError(
+      'http_unsupported_encoding',
+      `the server answered with content-encoding ${encoding}, which the mesh cannot decode`,
+    );
   // pipeline destroys the decoder with the response's error, so reading it rethrows that.
   return pipeline(response, decoder(), () => undefined);
 }
@@ -102,9 +111,10 @@ export async function sendOutbound(outbound: SubstitutedRequest, options: Outbou
     response.destroy();
     return { status: response.statusCode ?? 0, headers: response.headers, body, truncated: total > options.maxBytes };
   } catch (err) {
-    if (timedOut) throw new LegionError('http_timeout', `${where} did not answer in full within ${options.timeoutMs / 1000} s`);
+    if (timedOut)
+      throw new LegionError('http_timeout', `${where} did not answer in full within ${options.timeoutMs / 1000} s`);
     if (err instanceof LegionError) throw err;
-    const reason = err instanceof Error ? (err.message || ('code' in err ? String(err.code) : err.name)) : String(err);
+    const reason = err instanceof Error ? err.message || ('code' in err ? String(err.code) : err.name) : String(err);
     throw new LegionError('http_request_failed', `${where} failed: ${reason}`);
   } finally {
     clearTimeout(timer);

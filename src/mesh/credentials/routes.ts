@@ -71,7 +71,10 @@ function scrubbedError(err: unknown, scrubber: Scrubber): LegionError {
   return new LegionError('http_request_failed', scrubber.scrub(err instanceof Error ? err.message : String(err)));
 }
 
-export const httpAgentRoutes: FastifyPluginAsync<HttpAgentRoutesOptions> = async (app, { credentials, permissions, events, destinations }) => {
+export const httpAgentRoutes: FastifyPluginAsync<HttpAgentRoutesOptions> = async (
+  app,
+  { credentials, permissions, events, destinations },
+) => {
   app.post('/mesh/http', async (request): Promise<HttpResponse> => {
     const body = parseOrThrow(HttpRequestSchema, request.body, 'body');
     const who = { agent: request.agentName, trace: request.trace };
@@ -82,7 +85,13 @@ export const httpAgentRoutes: FastifyPluginAsync<HttpAgentRoutesOptions> = async
     const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
     const destination = await decideDestination(permissions, who.agent, { host: url.hostname, port }, destinations);
     if (!destination.allowed) {
-      events.record({ agent: who.agent, kind: 'denied', subject: normalizeHost(url.hostname), detail: { permission: 'allowed_domains', rule: destination.rule, reason: destination.reason }, trace: who.trace });
+      events.record({
+        agent: who.agent,
+        kind: 'denied',
+        subject: normalizeHost(url.hostname),
+        detail: { permission: 'allowed_domains', rule: destination.rule, reason: destination.reason },
+        trace: who.trace,
+      });
       throw new LegionError('destination_refused', destination.reason);
     }
 
@@ -104,11 +113,23 @@ export const httpAgentRoutes: FastifyPluginAsync<HttpAgentRoutesOptions> = async
         body: raw.truncated ? cutUtf8(text, HTTP_RESPONSE_MAX_BYTES) : text,
         truncated: raw.truncated,
       };
-      events.record({ agent: who.agent, kind: 'http_request', subject, detail: { status: raw.status, credentials: handles }, trace: who.trace });
+      events.record({
+        agent: who.agent,
+        kind: 'http_request',
+        subject,
+        detail: { status: raw.status, credentials: handles },
+        trace: who.trace,
+      });
       return response;
     } catch (err) {
       const error = scrubbedError(err, scrubber);
-      events.record({ agent: who.agent, kind: 'http_request', subject, detail: { status: null, error: error.code, credentials: handles }, trace: who.trace });
+      events.record({
+        agent: who.agent,
+        kind: 'http_request',
+        subject,
+        detail: { status: null, error: error.code, credentials: handles },
+        trace: who.trace,
+      });
       throw error;
     }
   });

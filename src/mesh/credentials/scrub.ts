@@ -21,7 +21,13 @@ export interface Scrubber {
 }
 
 const JSON_SHORT_ESCAPES: Record<string, string> = { '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't' };
-const HTML_NAMED_REFERENCES: Record<string, string[]> = { '&': ['amp'], '<': ['lt'], '>': ['gt'], '"': ['quot'], "'": ['apos'] };
+const HTML_NAMED_REFERENCES: Record<string, string[]> = {
+  '&': ['amp'],
+  '<': ['lt'],
+  '>': ['gt'],
+  '"': ['quot'],
+  "'": ['apos'],
+};
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -29,7 +35,9 @@ function escapeRegExp(text: string): string {
 
 /** Hex digits that match in either case. */
 function anyCaseHex(hex: string): string {
-  return [...hex].map((digit) => (/[a-f]/i.test(digit) ? `[${digit.toLowerCase()}${digit.toUpperCase()}]` : digit)).join('');
+  return [...hex]
+    .map((digit) => (/[a-f]/i.test(digit) ? `[${digit.toLowerCase()}${digit.toUpperCase()}]` : digit))
+    .join('');
 }
 
 /** A regular expression (source) matching one character of a secret in any encoding above. */
@@ -44,7 +52,9 @@ function encodedCharPattern(char: string): string {
   alternatives.push(utf16.map((unit) => `\\\\+u${anyCaseHex(unit.toString(16).padStart(4, '0'))}`).join(''));
   const shortEscape = JSON_SHORT_ESCAPES[char];
   if (shortEscape) alternatives.push(`\\\\+${shortEscape}`);
-  alternatives.push([...Buffer.from(char, 'utf8')].map((byte) => `%${anyCaseHex(byte.toString(16).padStart(2, '0'))}`).join(''));
+  alternatives.push(
+    [...Buffer.from(char, 'utf8')].map((byte) => `%${anyCaseHex(byte.toString(16).padStart(2, '0'))}`).join(''),
+  );
   if (char === ' ') alternatives.push('\\+');
   alternatives.push(`&#0*${codePoint};`, `&#[xX]0*${anyCaseHex(codePoint.toString(16))};`);
   for (const name of HTML_NAMED_REFERENCES[char] ?? []) alternatives.push(`&${name};`);
@@ -76,11 +86,15 @@ function partialTailStart(text: string, secret: CompiledSecret, from: number): n
 
 export function createScrubber(secrets: Iterable<string>): Scrubber {
   // Longest first, so a secret that contains another is replaced whole.
-  const kept = [...new Set(secrets)].filter((secret) => [...secret].length >= MIN_SECRET_CHARS).sort((a, b) => b.length - a.length);
+  const kept = [...new Set(secrets)]
+    .filter((secret) => [...secret].length >= MIN_SECRET_CHARS)
+    .sort((a, b) => b.length - a.length);
   if (kept.length === 0) return { scrub: (text) => text, maxOccurrenceChars: 0 };
   const charPatterns = kept.map((secret) => [...secret].map(encodedCharPattern));
   const whole = new RegExp(charPatterns.map((chars) => chars.join('')).join('|'), 'g');
-  const compiled: CompiledSecret[] = charPatterns.map((chars) => ({ chars: chars.map((source) => new RegExp(source, 'y')) }));
+  const compiled: CompiledSecret[] = charPatterns.map((chars) => ({
+    chars: chars.map((source) => new RegExp(source, 'y')),
+  }));
   const maxOccurrenceChars = [...(kept[0] ?? '')].length * MAX_ENCODED_CHAR_LENGTH;
 
   const scrub = (text: string): string => {

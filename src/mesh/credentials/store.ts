@@ -25,10 +25,16 @@ export class CredentialStore {
     const variable = credentialVariable(name);
     const value = this.env()[variable];
     if (value === undefined || value === '') {
-      throw new LegionError('credential_missing', `$CRED{${name}} has no secret: set ${variable} in the project's .env (or the mesh's environment) and restart the mesh`);
+      throw new LegionError(
+        'credential_missing',
+        `$CRED{${name}} has no secret: set ${variable} in the project's .env (or the mesh's environment) and restart the mesh`,
+      );
     }
     if ([...value].length < MIN_SECRET_CHARS) {
-      throw new LegionError('credential_too_short', `${variable} is shorter than ${MIN_SECRET_CHARS} characters, too short to be scrubbed reliably from answers and logs; set it to the real secret`);
+      throw new LegionError(
+        'credential_too_short',
+        `${variable} is shorter than ${MIN_SECRET_CHARS} characters, too short to be scrubbed reliably from answers and logs; set it to the real secret`,
+      );
     }
     return value;
   }

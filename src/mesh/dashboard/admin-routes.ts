@@ -13,12 +13,23 @@ export interface DashboardAdminRoutesOptions {
   origin: () => string;
 }
 
-export const dashboardAdminRoutes: FastifyPluginAsync<DashboardAdminRoutesOptions> = async (app, { access, events, origin }) => {
+export const dashboardAdminRoutes: FastifyPluginAsync<DashboardAdminRoutesOptions> = async (
+  app,
+  { access, events, origin },
+) => {
   app.post('/api/dashboard/login-codes', async (_request, reply): Promise<LoginCodeResponse> => {
     const { code, expiresAt } = access.issueCode();
-    events.record({ agent: null, kind: 'dashboard_login_code', subject: 'dashboard', detail: { expires_at: new Date(expiresAt).toISOString() } });
+    events.record({
+      agent: null,
+      kind: 'dashboard_login_code',
+      subject: 'dashboard',
+      detail: { expires_at: new Date(expiresAt).toISOString() },
+    });
     void reply.status(201);
-    return { login_url: `${origin()}/ui/login?code=${encodeURIComponent(code)}`, expires_at: new Date(expiresAt).toISOString() };
+    return {
+      login_url: `${origin()}/ui/login?code=${encodeURIComponent(code)}`,
+      expires_at: new Date(expiresAt).toISOString(),
+    };
   });
 
   app.delete('/api/dashboard/sessions', async (): Promise<RevokeSessionsResponse> => {

@@ -11,7 +11,11 @@ export interface Asset {
   type: string;
 }
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
 
 export const SHELL_HTML = `<!doctype html>
 <html lang="en">
@@ -63,7 +67,10 @@ export class DashboardAssets {
   private load(): Map<string, Asset> {
     if (this.files) return this.files;
     if (!existsSync(join(this.dir, 'main.js'))) {
-      throw new LegionError('dashboard_not_built', `the dashboard's files are missing from ${this.dir}: run \`npm run build\``);
+      throw new LegionError(
+        'dashboard_not_built',
+        `the dashboard's files are missing from ${this.dir}: run \`npm run build\``,
+      );
     }
     const files = new Map<string, Asset>();
     for (const name of readdirSync(this.dir)) {

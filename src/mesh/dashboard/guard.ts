@@ -42,16 +42,32 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 export function judgeRequest(facts: RequestFacts, hosts: ReadonlySet<string>): Verdict {
   if (!facts.host || !hosts.has(facts.host.toLowerCase())) {
-    return { action: 'refuse', status: 403, code: 'foreign_host', message: `the dashboard answers only to ${[...hosts].join(', ')}; open the link \`legion dashboard\` prints` };
+    return {
+      action: 'refuse',
+      status: 403,
+      code: 'foreign_host',
+      message: `the dashboard answers only to ${[...hosts].join(', ')}; open the link \`legion dashboard\` prints`,
+    };
   }
   if (facts.origin !== undefined && !isOwnOrigin(facts.origin, hosts)) {
     return { action: 'refuse', status: 403, code: 'foreign_origin', message: 'requests from other sites are refused' };
   }
   if (!SAFE_METHODS.has(facts.method) && facts.origin === undefined) {
-    return { action: 'refuse', status: 403, code: 'origin_required', message: 'a state-changing request must come from the dashboard page (no Origin header)' };
+    return {
+      action: 'refuse',
+      status: 403,
+      code: 'origin_required',
+      message: 'a state-changing request must come from the dashboard page (no Origin header)',
+    };
   }
   if (facts.needsSession && !facts.hasSession) {
-    return { action: 'refuse', status: 401, code: 'no_session', message: 'not logged in to the dashboard: run `legion dashboard` in the project directory and open the link it prints' };
+    return {
+      action: 'refuse',
+      status: 401,
+      code: 'no_session',
+      message:
+        'not logged in to the dashboard: run `legion dashboard` in the project directory and open the link it prints',
+    };
   }
   return { action: 'serve' };
 }

@@ -17,7 +17,12 @@ export interface LiveFeedOptions {
 }
 
 /** `closing` aborts when the mesh stops, which would otherwise wait for the browser to leave. */
-export async function streamLive(request: FastifyRequest, reply: FastifyReply, { events, snapshot }: LiveFeedOptions, closing: AbortSignal): Promise<void> {
+export async function streamLive(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { events, snapshot }: LiveFeedOptions,
+  closing: AbortSignal,
+): Promise<void> {
   const abort = new AbortController();
   request.raw.on('close', () => abort.abort());
   if (closing.aborted) abort.abort();
@@ -25,7 +30,12 @@ export async function streamLive(request: FastifyRequest, reply: FastifyReply, {
   reply.hijack();
   const raw = reply.raw;
   // The security headers set by the dashboard's hook live on the reply, which hijack bypasses.
-  raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  raw.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+  });
   const send = (message: LiveMessage) => void (!raw.writableEnded && !raw.destroyed && raw.write(encodeSse(message)));
   let lastId = events.tail({ limit: 1 }).at(-1)?.id ?? 0;
   let lastFleet = '';

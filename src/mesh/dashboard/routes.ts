@@ -40,7 +40,8 @@ const FORWARDED: ReadonlyArray<{ method: 'GET' | 'POST'; path: RegExp }> = [
 const LoginQuery = z.strictObject({ code: z.string().min(1).max(200) });
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -70,7 +71,8 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
       allowedHosts(host, port),
     );
     if (verdict.action === 'serve') return;
-    if (isApi(request.url)) return reply.status(verdict.status).send({ error: { code: verdict.code, message: verdict.message } });
+    if (isApi(request.url))
+      return reply.status(verdict.status).send({ error: { code: verdict.code, message: verdict.message } });
     return reply.status(verdict.status).type('text/html; charset=utf-8').send(refusalHtml(verdict.message));
   });
 
@@ -78,13 +80,21 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
     const { code } = parseOrThrow(LoginQuery, request.query, 'query');
     const session = access.redeem(code);
     if (!session) {
-      return reply.status(401).type('text/html; charset=utf-8').send(refusalHtml('This login link is used or expired (a link works once, within a minute). Run `legion dashboard` again for a new one.'));
+      return reply
+        .status(401)
+        .type('text/html; charset=utf-8')
+        .send(
+          refusalHtml(
+            'This login link is used or expired (a link works once, within a minute). Run `legion dashboard` again for a new one.',
+          ),
+        );
     }
     options.live.events.record({ agent: null, kind: 'dashboard_login', subject: 'dashboard' });
     return reply.header('set-cookie', sessionCookie(session, SESSION_TTL_MS / 1000)).redirect('/ui/', 303);
   });
 
-  const shell = async (_request: FastifyRequest, reply: FastifyReply) => reply.type('text/html; charset=utf-8').send(SHELL_HTML);
+  const shell = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.type('text/html; charset=utf-8').send(SHELL_HTML);
   app.get('/ui', shell);
   app.get('/ui/', shell);
 
@@ -98,7 +108,12 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
   app.get('/ui/api/live', async (request, reply) => streamLive(request, reply, options.live, closing.signal));
 
   // Any other path under /ui: after the session check, so it tells a stranger nothing.
-  app.get('/ui/*', async (request, reply) => reply.status(404).type('text/html; charset=utf-8').send(refusalHtml(`No page ${request.url}.`)));
+  app.get('/ui/*', async (request, reply) =>
+    reply
+      .status(404)
+      .type('text/html; charset=utf-8')
+      .send(refusalHtml(`No page ${request.url}.`)),
+  );
 
   app.route({
     method: ['GET', 'POST'],
@@ -107,7 +122,9 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
       const [path = '', query] = request.url.slice('/ui/api'.length).split(/\?(.*)/s);
       const method = request.method === 'POST' ? 'POST' : 'GET';
       if (!FORWARDED.some((entry) => entry.method === method && entry.path.test(path))) {
-        return reply.status(404).send({ error: { code: 'not_found', message: `the dashboard has no ${method} ${path}` } });
+        return reply
+          .status(404)
+          .send({ error: { code: 'not_found', message: `the dashboard has no ${method} ${path}` } });
       }
       const answer = await options.forward(method, `/api${path}${query ? `?${query}` : ''}`, request.body);
       return reply.status(answer.status).type(answer.contentType).send(answer.body);

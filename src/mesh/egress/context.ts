@@ -19,5 +19,9 @@ export function meshDestinations(project: () => Project): DestinationContext {
     }
     return last;
   };
-  return { resolve: systemResolver, hostAddresses: systemHostAddresses, modelEndpoints: modelEndpoints(providers, systemResolver) };
+  return {
+    resolve: systemResolver,
+    hostAddresses: systemHostAddresses,
+    modelEndpoints: modelEndpoints(providers, systemResolver),
+  };
 }

@@ -22,7 +22,9 @@ export { isNonPublicAddress } from '../../shared/config/permissions/addresses.js
 
 export type EgressRule = 'no_address' | 'model_endpoint' | 'host_address' | 'private_address' | 'allowed_domains';
 
-export type DestinationDecision = { allowed: true; addresses: string[] } | { allowed: false; rule: EgressRule; reason: string };
+export type DestinationDecision =
+  | { allowed: true; addresses: string[] }
+  | { allowed: false; rule: EgressRule; reason: string };
 
 export type Resolver = (host: string) => Promise<string[]>;
 
@@ -33,11 +35,16 @@ export interface DestinationContext {
   modelEndpoints: ModelEndpointSource;
 }
 
-export const systemResolver: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+export const systemResolver: Resolver = async (host) =>
+  (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 /** Lower-case, without IPv6 brackets or a trailing dot: the form globs are matched against. */
 export function normalizeHost(host: string): string {
-  return host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  return host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
 }
 
 function refuse(rule: EgressRule, reason: string): DestinationDecision {
@@ -89,7 +96,10 @@ export async function decideDestination(
   if (listed.allowed) return { allowed: true, addresses };
   const internal = addresses.find(isNonPublicAddress);
   if (internal !== undefined) {
-    return refuse('private_address', `${listed.reason}; ${whatItIs(host, internal)} a private, loopback or link-local address, reachable only when listed in allowed_domains`);
+    return refuse(
+      'private_address',
+      `${listed.reason}; ${whatItIs(host, internal)} a private, loopback or link-local address, reachable only when listed in allowed_domains`,
+    );
   }
   if (permissions.canUseInternet(agent)) return { allowed: true, addresses };
   return refuse('allowed_domains', `${listed.reason}, and can_use_internet is false`);

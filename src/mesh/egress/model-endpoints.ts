@@ -48,19 +48,28 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /** The endpoint `destination` (at `addresses`, canonical) would reach, or null. */
-export function modelEndpointAt(endpoints: readonly ModelEndpoint[], destination: Destination, addresses: readonly string[], hostAddresses: ReadonlySet<string>): ModelEndpoint | null {
+export function modelEndpointAt(
+  endpoints: readonly ModelEndpoint[],
+  destination: Destination,
+  addresses: readonly string[],
+  hostAddresses: ReadonlySet<string>,
+): ModelEndpoint | null {
   const host = canonicalIp(destination.host) ?? destination.host.toLowerCase();
   for (const endpoint of endpoints) {
     if (endpoint.port !== destination.port) continue;
     if (endpoint.host === host) return endpoint;
     const onThisHost = endpoint.host === 'localhost' || endpoint.addresses.some((a) => isHostAddress(a, hostAddresses));
-    if (addresses.some((a) => endpoint.addresses.includes(a) || (onThisHost && isHostAddress(a, hostAddresses)))) return endpoint;
+    if (addresses.some((a) => endpoint.addresses.includes(a) || (onThisHost && isHostAddress(a, hostAddresses))))
+      return endpoint;
   }
   return null;
 }
 
 /** Endpoints of the providers `providers()` names now, their host names resolved through `resolve` (cached). */
-export function modelEndpoints(providers: () => readonly ModelProvider[], resolve: (host: string) => Promise<string[]>): ModelEndpointSource {
+export function modelEndpoints(
+  providers: () => readonly ModelProvider[],
+  resolve: (host: string) => Promise<string[]>,
+): ModelEndpointSource {
   const cache = new Map<string, { until: number; addresses: Promise<string[]> }>();
   const addressesOf = (host: string): Promise<string[]> => {
     if (canonicalIp(host) !== null) return Promise.resolve([host]);

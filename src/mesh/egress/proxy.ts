@@ -9,7 +9,14 @@
 // maxConnectionsPerAgent requests and tunnels at once; DNS, connect and idle time are
 // bounded; a malformed request gets a 4xx and nothing a client sends throws out of a
 // handler.
-import { createServer, request as httpRequest, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { connect, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errorStatus, LegionError, type ErrorCode } from '../../shared/errors.js';
@@ -18,7 +25,14 @@ import type { EventLog } from '../events/log.js';
 import type { AgentTokens } from '../http/agent-auth.js';
 import type { PermissionChecker } from '../permissions/types.js';
 import { systemHostAddresses } from '../../shared/config/permissions/addresses.js';
-import { decideDestination, normalizeHost, systemResolver, type DestinationContext, type DestinationDecision, type Resolver } from './destination.js';
+import {
+  decideDestination,
+  normalizeHost,
+  systemResolver,
+  type DestinationContext,
+  type DestinationDecision,
+  type Resolver,
+} from './destination.js';
 import type { ModelEndpointSource } from './model-endpoints.js';
 
 export interface EgressLimits {
@@ -60,7 +74,17 @@ export interface EgressTarget {
 const REALM = 'Basic realm="legion egress"';
 
 // Headers that describe one hop, not the message (RFC 9110 7.6.1), plus the proxy's own.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** The agent that a Proxy-Authorization header proves, or null. With Basic, the user
  *  name must be the agent the token belongs to. */
@@ -200,7 +224,12 @@ function reply(res: ServerResponse, code: ErrorCode, message: string, extraHeade
     return;
   }
   const body = `${code}: ${message}\n`;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-legion-error': code, ...extraHeaders });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'x-legion-error': code,
+    ...extraHeaders,
+  });
   res.end(body);
 }
 
@@ -244,17 +273,29 @@ export class EgressProxy {
     this.server.setTimeout(this.limits.idleTimeoutMs);
     this.server.on('connection', (socket: Socket) => this.track(socket));
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.handleRequest(req, res).catch((err: unknown) => this.unexpected(err, () => reply(res, 'egress_internal', 'the egress proxy failed on this request; see the mesh log')));
+      this.handleRequest(req, res).catch((err: unknown) =>
+        this.unexpected(err, () =>
+          reply(res, 'egress_internal', 'the egress proxy failed on this request; see the mesh log'),
+        ),
+      );
     });
     this.server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.handleConnect(req, socket, head).catch((err: unknown) => this.unexpected(err, () => writeRawResponse(socket, 'egress_internal', 'the egress proxy failed on this tunnel; see the mesh log')));
+      this.handleConnect(req, socket, head).catch((err: unknown) =>
+        this.unexpected(err, () =>
+          writeRawResponse(socket, 'egress_internal', 'the egress proxy failed on this tunnel; see the mesh log'),
+        ),
+      );
     });
     this.server.on('clientError', (err: Error, socket: Duplex) => {
       // A browser opens connections ahead of use and may leave one unused past the
       // headers timeout; an answer written there would be read as the answer to the
       // request it sends next. Closed without a word, it is discarded or retried.
       const code = 'code' in err ? err.code : undefined;
-      if ((code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'ECONNRESET') && socket instanceof Socket && socket.bytesRead === 0) {
+      if (
+        (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'ECONNRESET') &&
+        socket instanceof Socket &&
+        socket.bytesRead === 0
+      ) {
         socket.destroy();
         return;
       }
@@ -274,10 +315,16 @@ export class EgressProxy {
     }).catch((err: unknown) => {
       const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
       if (code === 'EADDRINUSE') {
-        throw new LegionError('port_in_use', `port ${port} on ${host} is taken, so the egress proxy cannot listen; stop what uses it, or set mesh.egress_port in config/mesh.yaml`);
+        throw new LegionError(
+          'port_in_use',
+          `port ${port} on ${host} is taken, so the egress proxy cannot listen; stop what uses it, or set mesh.egress_port in config/mesh.yaml`,
+        );
       }
       if (code === 'EADDRNOTAVAIL') {
-        throw new LegionError('address_unavailable', `cannot listen for the egress proxy on ${host}: no such address on this machine`);
+        throw new LegionError(
+          'address_unavailable',
+          `cannot listen for the egress proxy on ${host}: no such address on this machine`,
+        );
       }
       throw err;
     });
@@ -342,10 +389,18 @@ export class EgressProxy {
     header: string | undefined,
     target: EgressTarget,
     method: string,
-  ): Promise<{ ok: true; agent: string; addresses: string[]; release: () => void } | { ok: false; code: ErrorCode; message: string }> {
+  ): Promise<
+    | { ok: true; agent: string; addresses: string[]; release: () => void }
+    | { ok: false; code: ErrorCode; message: string }
+  > {
     const agent = proxyAgent(header, this.options.tokens);
     if (!agent) {
-      return { ok: false, code: 'proxy_auth_required', message: 'the legion egress proxy needs Proxy-Authorization: Basic <agent>:<egress token> (containers get it in HTTP_PROXY)' };
+      return {
+        ok: false,
+        code: 'proxy_auth_required',
+        message:
+          'the legion egress proxy needs Proxy-Authorization: Basic <agent>:<egress token> (containers get it in HTTP_PROXY)',
+      };
     }
     const subject = targetSubject(target);
     const release = this.acquire(agent);
@@ -372,7 +427,10 @@ export class EgressProxy {
 
   private connectFailed(agent: string, target: EgressTarget, err: unknown): string {
     const message = `could not connect to ${targetSubject(target)} (${errorText(err)})`;
-    this.options.logger.warn({ agent, event: 'egress_connect_failed', subject: targetSubject(target), err: errorText(err) }, 'egress connect failed');
+    this.options.logger.warn(
+      { agent, event: 'egress_connect_failed', subject: targetSubject(target), err: errorText(err) },
+      'egress connect failed',
+    );
     return message;
   }
 
@@ -382,7 +440,10 @@ export class EgressProxy {
     res.on('error', () => req.destroy());
     const url = req.url && URL.canParse(req.url) ? new URL(req.url) : null;
     if (url?.protocol !== 'http:' || !url.hostname) {
-      const hint = url?.protocol === 'https:' ? 'https:// goes through CONNECT (HTTPS_PROXY does this)' : 'send requests in absolute form (http://host/path), as HTTP_PROXY clients do';
+      const hint =
+        url?.protocol === 'https:'
+          ? 'https:// goes through CONNECT (HTTPS_PROXY does this)'
+          : 'send requests in absolute form (http://host/path), as HTTP_PROXY clients do';
       reply(res, 'bad_request', `this is the legion egress proxy: ${hint}`);
       return;
     }
@@ -392,7 +453,12 @@ export class EgressProxy {
     res.once('close', () => (clientGone = true));
     const admitted = await this.admit(req.headers['proxy-authorization'], target, method);
     if (!admitted.ok) {
-      reply(res, admitted.code, admitted.message, admitted.code === 'proxy_auth_required' ? { 'proxy-authenticate': REALM } : {});
+      reply(
+        res,
+        admitted.code,
+        admitted.message,
+        admitted.code === 'proxy_auth_required' ? { 'proxy-authenticate': REALM } : {},
+      );
       return;
     }
     if (clientGone) {
@@ -412,17 +478,27 @@ export class EgressProxy {
       return;
     }
     this.track(socket);
-    socket.setTimeout(this.limits.idleTimeoutMs, () => socket.destroy(new Error(`idle for ${this.limits.idleTimeoutMs / 1000} s`)));
+    socket.setTimeout(this.limits.idleTimeoutMs, () =>
+      socket.destroy(new Error(`idle for ${this.limits.idleTimeoutMs / 1000} s`)),
+    );
     // RFC 9112 3.2.2: with an absolute-form target, Host comes from the target, whatever the client sent.
     const headers = endToEndHeaders(req.rawHeaders, ['host']);
     headers.push('Host', url.host);
-    const upstream = httpRequest({ createConnection: () => socket, method, path: `${url.pathname}${url.search}`, headers, setHost: false });
+    const upstream = httpRequest({
+      createConnection: () => socket,
+      method,
+      path: `${url.pathname}${url.search}`,
+      headers,
+      setHost: false,
+    });
     upstream.on('response', (answer) => {
       answer.on('error', () => res.destroy());
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEndHeaders(answer.rawHeaders));
       answer.pipe(res);
     });
-    upstream.on('error', (err) => reply(res, 'egress_upstream_failed', `${targetSubject(target)} failed: ${errorText(err)}`));
+    upstream.on('error', (err) =>
+      reply(res, 'egress_upstream_failed', `${targetSubject(target)} failed: ${errorText(err)}`),
+    );
     res.once('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
@@ -439,7 +515,12 @@ export class EgressProxy {
     }
     const admitted = await this.admit(req.headers['proxy-authorization'], target, 'CONNECT');
     if (!admitted.ok) {
-      writeRawResponse(client, admitted.code, admitted.message, admitted.code === 'proxy_auth_required' ? [`Proxy-Authenticate: ${REALM}`] : []);
+      writeRawResponse(
+        client,
+        admitted.code,
+        admitted.message,
+        admitted.code === 'proxy_auth_required' ? [`Proxy-Authenticate: ${REALM}`] : [],
+      );
       return;
     }
     client.once('close', admitted.release);

@@ -56,7 +56,14 @@ export class EventLog {
     try {
       this.db
         .prepare('INSERT INTO events (at, agent, kind, subject, detail, trace) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(new Date().toISOString(), event.agent, event.kind, event.subject, event.detail === undefined ? null : JSON.stringify(event.detail), event.trace ?? null);
+        .run(
+          new Date().toISOString(),
+          event.agent,
+          event.kind,
+          event.subject,
+          event.detail === undefined ? null : JSON.stringify(event.detail),
+          event.trace ?? null,
+        );
       this.emitter.emit('recorded');
     } catch (err) {
       this.logger.error({ err, event: 'event_log_failed', kind: event.kind }, 'could not record an event');
@@ -67,8 +74,14 @@ export class EventLog {
   list(options: { afterId?: number; agent?: string; limit?: number }): EventEntry[] {
     const limit = Math.min(Math.max(options.limit ?? 200, 1), 1000);
     const rows = options.agent
-      ? this.db.prepare<[number, string, number], EventRow>('SELECT * FROM events WHERE id > ? AND agent = ? ORDER BY id LIMIT ?').all(options.afterId ?? 0, options.agent, limit)
-      : this.db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?').all(options.afterId ?? 0, limit);
+      ? this.db
+          .prepare<[number, string, number], EventRow>(
+            'SELECT * FROM events WHERE id > ? AND agent = ? ORDER BY id LIMIT ?',
+          )
+          .all(options.afterId ?? 0, options.agent, limit)
+      : this.db
+          .prepare<[number, number], EventRow>('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?')
+          .all(options.afterId ?? 0, limit);
     return rows.map((row) => ({ ...row, detail: row.detail === null ? null : (JSON.parse(row.detail) as unknown) }));
   }
 
@@ -78,7 +91,11 @@ export class EventLog {
       ? this.db.prepare<[string], { id: number }>('SELECT MAX(id) AS id FROM events WHERE agent = ?').get(options.agent)
       : this.db.prepare<[], { id: number }>('SELECT MAX(id) AS id FROM events').get();
     const top = newest?.id ?? 0;
-    return this.list({ afterId: Math.max(top - options.limit * 4, 0), ...(options.agent ? { agent: options.agent } : {}), limit: 1000 }).slice(-options.limit);
+    return this.list({
+      afterId: Math.max(top - options.limit * 4, 0),
+      ...(options.agent ? { agent: options.agent } : {}),
+      limit: 1000,
+    }).slice(-options.limit);
   }
 
   /** Resolves when a new event is recorded or after `ms`, whichever is first. */

@@ -26,7 +26,8 @@ export const eventRoutes: FastifyPluginAsync<{ events: EventLog }> = async (app,
     request.raw.on('close', () => abort.abort());
     for (;;) {
       const list = events.list({ afterId: query.after, ...filter, limit: query.limit });
-      if (list.length > 0 || Date.now() >= deadline || abort.signal.aborted) return { events: list, last_id: list.at(-1)?.id ?? query.after };
+      if (list.length > 0 || Date.now() >= deadline || abort.signal.aborted)
+        return { events: list, last_id: list.at(-1)?.id ?? query.after };
       await events.waitForNext(deadline - Date.now(), abort.signal);
     }
   });

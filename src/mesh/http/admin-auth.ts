@@ -20,7 +20,10 @@ export function requireAdminToken(app: FastifyInstance, token: string): void {
   app.addHook('onRequest', async (request) => {
     const given = bearerToken(request);
     if (!given || !secretsEqual(given, token)) {
-      throw new LegionError('unauthorized', 'missing or invalid admin token (the CLI reads it from .legion/admin.token)');
+      throw new LegionError(
+        'unauthorized',
+        'missing or invalid admin token (the CLI reads it from .legion/admin.token)',
+      );
     }
   });
 }

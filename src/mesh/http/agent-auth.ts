@@ -28,7 +28,8 @@ export class AgentTokens {
 
   /** Accepts again a token minted by an earlier mesh, for a container it adopts. */
   restore(agent: string, token: string): void {
-    if (!token.startsWith(`${agent}.`)) throw new LegionError('bad_token', `a stored token of agent ${agent} does not belong to it`);
+    if (!token.startsWith(`${agent}.`))
+      throw new LegionError('bad_token', `a stored token of agent ${agent} does not belong to it`);
     this.tokens.set(agent, token);
   }
 

@@ -29,6 +29,10 @@ export const laneAdminRoutes: FastifyPluginAsync<LaneAdminRoutesOptions> = async
     // One row more than asked says whether an older page exists.
     const rows = lanes.history(name, { limit: limit + 1, ...(before === undefined ? {} : { before }) });
     const page = rows.slice(0, limit);
-    return { agent: name, turns: page.map(historyTurn), next_before: rows.length > limit ? (page.at(-1)?.seq ?? null) : null };
+    return {
+      agent: name,
+      turns: page.map(historyTurn),
+      next_before: rows.length > limit ? (page.at(-1)?.seq ?? null) : null,
+    };
   });
 };

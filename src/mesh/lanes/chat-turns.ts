@@ -56,7 +56,15 @@ export class ChatTurns {
     // The relay awaits `turn` right away; this only keeps a cancellation that lands in
     // between from counting as an unhandled rejection, which would end the mesh.
     turn.catch(() => undefined);
-    signal.addEventListener('abort', () => this.cancel(id, new LegionError(CHAT_CANCELLED_CODE, `the chat with ${agent} was cancelled before its turn began`)), { once: true });
+    signal.addEventListener(
+      'abort',
+      () =>
+        this.cancel(
+          id,
+          new LegionError(CHAT_CANCELLED_CODE, `the chat with ${agent} was cancelled before its turn began`),
+        ),
+      { once: true },
+    );
     this.options.kick(agent);
     return { id, turn };
   }
@@ -65,7 +73,8 @@ export class ChatTurns {
    *  reply once the relay ends the turn. */
   handOver(item: LaneItem): Promise<string> {
     const waiter = this.waiting.get(item.id);
-    if (!waiter) return Promise.reject(new LegionError('chat_abandoned', `nobody waits for chat turn ${item.id} any more`));
+    if (!waiter)
+      return Promise.reject(new LegionError('chat_abandoned', `nobody waits for chat turn ${item.id} any more`));
     this.waiting.delete(item.id);
     return new Promise<string>((done, failed) => {
       let ended = false;
@@ -83,7 +92,8 @@ export class ChatTurns {
   /** Turns still waiting for `agent` will not begin: it stopped or failed. */
   abandon(agent: string, reason: string): void {
     for (const [id, waiter] of this.waiting) {
-      if (waiter.agent === agent) this.cancel(id, new LegionError('agent_not_running', `agent ${agent} is not running (${reason})`));
+      if (waiter.agent === agent)
+        this.cancel(id, new LegionError('agent_not_running', `agent ${agent} is not running (${reason})`));
     }
   }
 

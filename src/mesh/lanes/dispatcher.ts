@@ -54,7 +54,11 @@ export class LaneDispatcher {
   /** Re-queues what was in flight at the last stop and works every lane with work. */
   start(): void {
     const requeued = this.options.store.requeueInflight();
-    if (requeued > 0) this.options.logger.info({ event: 'lane_requeued', items: requeued }, 'items in flight at the last stop are queued again');
+    if (requeued > 0)
+      this.options.logger.info(
+        { event: 'lane_requeued', items: requeued },
+        'items in flight at the last stop are queued again',
+      );
     for (const agent of this.options.store.agentsWithWork()) this.kick(agent);
   }
 
@@ -75,7 +79,13 @@ export class LaneDispatcher {
       try {
         const reply = await deliver(agent, item, this.abort.signal);
         store.complete(item.id, reply);
-        events.record({ agent, kind: 'delivered', subject: item.id, detail: { kind: item.kind, attempts: item.attempts }, trace: item.trace });
+        events.record({
+          agent,
+          kind: 'delivered',
+          subject: item.id,
+          detail: { kind: item.kind, attempts: item.attempts },
+          trace: item.trace,
+        });
         const answered = replyEvent(item, reply);
         if (answered) events.record(answered);
       } catch (err) {
@@ -91,8 +101,17 @@ export class LaneDispatcher {
         let status: LaneStatus = 'failed';
         if (next === 'fail') store.fail(item.id, reason, err instanceof LegionError ? err.code : null);
         else status = store.retryOrFail(item, reason, backoffMs(item.attempts), MAX_ATTEMPTS);
-        events.record({ agent, kind: status === 'failed' ? 'delivery_failed' : 'delivery_retry', subject: item.id, detail: { attempts: item.attempts, error: reason }, trace: item.trace });
-        logger.warn({ agent, event: 'delivery_error', item: item.id, attempts: item.attempts, status, err: reason }, 'lane item not delivered');
+        events.record({
+          agent,
+          kind: status === 'failed' ? 'delivery_failed' : 'delivery_retry',
+          subject: item.id,
+          detail: { attempts: item.attempts, error: reason },
+          trace: item.trace,
+        });
+        logger.warn(
+          { agent, event: 'delivery_error', item: item.id, attempts: item.attempts, status, err: reason },
+          'lane item not delivered',
+        );
         if (status === 'failed') this.options.onFailed?.(item, reason);
       }
     }
@@ -102,10 +121,13 @@ export class LaneDispatcher {
   private wakeLater(agent: string): void {
     const at = this.options.store.nextReadyAt(agent);
     if (at === null || this.timers.has(agent)) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(agent);
-      this.kick(agent);
-    }, Math.max(at - Date.now(), 10));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(agent);
+        this.kick(agent);
+      },
+      Math.max(at - Date.now(), 10),
+    );
     timer.unref();
     this.timers.set(agent, timer);
   }

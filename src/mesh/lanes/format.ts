@@ -4,7 +4,12 @@
 import { z } from 'zod';
 import type { LaneItem } from './store.js';
 
-export const EventBodySchema = z.object({ event_id: z.string(), topic: z.string(), payload: z.unknown(), publisher: z.string() });
+export const EventBodySchema = z.object({
+  event_id: z.string(),
+  topic: z.string(),
+  payload: z.unknown(),
+  publisher: z.string(),
+});
 export const MessageBodySchema = z.object({ message_id: z.string(), from: z.string(), message: z.string() });
 /** Every trigger (cron, heartbeat, webhook, watcher) wakes the agent with one text. */
 export const TriggerBodySchema = z.object({ source: z.string(), title: z.string(), text: z.string() });
@@ -23,7 +28,11 @@ export function laneItemText(item: LaneItem): string {
   }
   if (item.kind !== 'message') {
     const body = TriggerBodySchema.parse(item.body);
-    return [`[${item.kind} ${body.title} · id ${item.id} · from ${body.source}]`, body.text, `If you already handled ${item.id}, ignore it.`].join('\n');
+    return [
+      `[${item.kind} ${body.title} · id ${item.id} · from ${body.source}]`,
+      body.text,
+      `If you already handled ${item.id}, ignore it.`,
+    ].join('\n');
   }
   const body = MessageBodySchema.parse(item.body);
   return [

@@ -12,7 +12,11 @@ import { MESH_STOPPED_CODE, type LaneHistoryRow, type LaneStatus } from './store
 
 const ChatBodySchema = z.object({ message: z.string() });
 /** The part of a workflow task item the history shows (the full shape is the workflows domain's). */
-const TaskBodySchema = z.object({ run_id: z.string(), step_id: z.string(), request: z.object({ task_type: z.string(), input: z.unknown() }) });
+const TaskBodySchema = z.object({
+  run_id: z.string(),
+  step_id: z.string(),
+  request: z.object({ task_type: z.string(), input: z.unknown() }),
+});
 
 const INTERRUPTED_CODES = new Set([CHAT_CANCELLED_CODE, MESH_STOPPED_CODE, 'chat_abandoned']);
 
@@ -40,11 +44,15 @@ function asked(row: LaneHistoryRow): Asked {
     }
     case 'channel': {
       const body = ChannelItemBodySchema.safeParse(row.body);
-      return body.success ? { source: `${body.data.platform} user ${body.data.user_id}`, input: body.data.text } : UNREADABLE;
+      return body.success
+        ? { source: `${body.data.platform} user ${body.data.user_id}`, input: body.data.text }
+        : UNREADABLE;
     }
     case 'event': {
       const body = EventBodySchema.safeParse(row.body);
-      return body.success ? { source: `${body.data.topic} from ${body.data.publisher}`, input: json(body.data.payload) } : UNREADABLE;
+      return body.success
+        ? { source: `${body.data.topic} from ${body.data.publisher}`, input: json(body.data.payload) }
+        : UNREADABLE;
     }
     case 'message': {
       const body = MessageBodySchema.safeParse(row.body);
@@ -63,7 +71,9 @@ function asked(row: LaneHistoryRow): Asked {
     }
     case 'watcher': {
       const body = TriggerBodySchema.safeParse(row.body);
-      return body.success ? { source: `${triggerSource(row.kind, body.data.source)}: ${body.data.title}`, input: body.data.text } : UNREADABLE;
+      return body.success
+        ? { source: `${triggerSource(row.kind, body.data.source)}: ${body.data.title}`, input: body.data.text }
+        : UNREADABLE;
     }
     case 'heartbeat':
     case 'webhook': {

@@ -13,6 +13,9 @@ export function replyEvent(item: Pick<LaneItem, 'id' | 'agent' | 'kind' | 'trace
   if (item.kind === 'chat' || item.kind === 'task') return null;
   // A heartbeat's "nothing to report" is shown nowhere (see triggers/heartbeat).
   if (item.kind === 'heartbeat' && reply.trim() === HEARTBEAT_OK) return null;
-  const text = reply.length > REPLY_EVENT_MAX_CHARS ? `${reply.slice(0, REPLY_EVENT_MAX_CHARS)}… (${reply.length} characters in all)` : reply;
+  const text =
+    reply.length > REPLY_EVENT_MAX_CHARS
+      ? `${reply.slice(0, REPLY_EVENT_MAX_CHARS)}… (${reply.length} characters in all)`
+      : reply;
   return { agent: item.agent, kind: 'reply', subject: item.kind, detail: { item: item.id, text }, trace: item.trace };
 }

@@ -132,17 +132,29 @@ export class LaneStore {
         )
         .get(agent, now());
       if (!row) return null;
-      this.db.prepare("UPDATE lane_items SET status = 'inflight', attempts = attempts + 1, started_at = ? WHERE seq = ?").run(now(), row.seq);
+      this.db
+        .prepare("UPDATE lane_items SET status = 'inflight', attempts = attempts + 1, started_at = ? WHERE seq = ?")
+        .run(now(), row.seq);
       return { ...row, status: 'inflight' as const, attempts: row.attempts + 1, body: JSON.parse(row.body) as unknown };
     })();
   }
 
   private inflight(agent: string): boolean {
-    return (this.db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM lane_items WHERE agent = ? AND status = 'inflight'").get(agent)?.n ?? 0) > 0;
+    return (
+      (this.db
+        .prepare<[string], { n: number }>(
+          "SELECT COUNT(*) AS n FROM lane_items WHERE agent = ? AND status = 'inflight'",
+        )
+        .get(agent)?.n ?? 0) > 0
+    );
   }
 
   complete(id: string, reply: string): void {
-    this.db.prepare("UPDATE lane_items SET status = 'done', finished_at = ?, reply = ?, last_error = NULL, error_code = NULL WHERE id = ?").run(now(), reply, id);
+    this.db
+      .prepare(
+        "UPDATE lane_items SET status = 'done', finished_at = ?, reply = ?, last_error = NULL, error_code = NULL WHERE id = ?",
+      )
+      .run(now(), reply, id);
   }
 
   /** Back to the queue after `delayMs`, or failed for good once `attempts` reached `maxAttempts`. */
@@ -157,7 +169,9 @@ export class LaneStore {
   /** Failed for good, without a retry (a chat turn that ended in an error); `code` is the error's, when it has one. */
   fail(id: string, error: string, code: string | null = null): void {
     this.db
-      .prepare("UPDATE lane_items SET status = 'failed', last_error = ?, error_code = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'inflight')")
+      .prepare(
+        "UPDATE lane_items SET status = 'failed', last_error = ?, error_code = ?, finished_at = ? WHERE id = ? AND status IN ('queued', 'inflight')",
+      )
       .run(error, code, now(), id);
   }
 
@@ -166,20 +180,28 @@ export class LaneStore {
   requeueInflight(): number {
     return this.db.transaction(() => {
       this.db
-        .prepare("UPDATE lane_items SET status = 'failed', last_error = 'the mesh stopped before this chat turn ended', error_code = ?, finished_at = ? WHERE kind = 'chat' AND status IN ('queued', 'inflight')")
+        .prepare(
+          "UPDATE lane_items SET status = 'failed', last_error = 'the mesh stopped before this chat turn ended', error_code = ?, finished_at = ? WHERE kind = 'chat' AND status IN ('queued', 'inflight')",
+        )
         .run(MESH_STOPPED_CODE, now());
-      return this.db.prepare("UPDATE lane_items SET status = 'queued', not_before = NULL WHERE status = 'inflight'").run().changes;
+      return this.db
+        .prepare("UPDATE lane_items SET status = 'queued', not_before = NULL WHERE status = 'inflight'")
+        .run().changes;
     })();
   }
 
   /** Returns an item that could not be delivered because the agent is not running, without counting an attempt. */
   release(id: string): void {
-    this.db.prepare("UPDATE lane_items SET status = 'queued', attempts = attempts - 1 WHERE id = ? AND status = 'inflight'").run(id);
+    this.db
+      .prepare("UPDATE lane_items SET status = 'queued', attempts = attempts - 1 WHERE id = ? AND status = 'inflight'")
+      .run(id);
   }
 
   depth(agent: string): { queued: number; inflight: number } {
     const rows = this.db
-      .prepare<[string], { status: string; n: number }>("SELECT status, COUNT(*) AS n FROM lane_items WHERE agent = ? AND status IN ('queued', 'inflight') GROUP BY status")
+      .prepare<[string], { status: string; n: number }>(
+        "SELECT status, COUNT(*) AS n FROM lane_items WHERE agent = ? AND status IN ('queued', 'inflight') GROUP BY status",
+      )
       .all(agent);
     return {
       queued: rows.find((r) => r.status === 'queued')?.n ?? 0,
@@ -190,7 +212,9 @@ export class LaneStore {
   /** Queued (not in-flight) items of `agent` by kind, for the heartbeat's probes. */
   queuedByKind(agent: string): Partial<Record<LaneItemKind, number>> {
     const rows = this.db
-      .prepare<[string], { kind: LaneItemKind; n: number }>("SELECT kind, COUNT(*) AS n FROM lane_items WHERE agent = ? AND status = 'queued' GROUP BY kind")
+      .prepare<[string], { kind: LaneItemKind; n: number }>(
+        "SELECT kind, COUNT(*) AS n FROM lane_items WHERE agent = ? AND status = 'queued' GROUP BY kind",
+      )
       .all(agent);
     return Object.fromEntries(rows.map((row) => [row.kind, row.n]));
   }
@@ -198,25 +222,46 @@ export class LaneStore {
   /** Depth, cap and what runs now, for legion status. */
   status(agent: string): LaneStatusView {
     const running = this.db
-      .prepare<[string], { kind: LaneItemKind; id: string; started_at: string }>("SELECT kind, id, started_at FROM lane_items WHERE agent = ? AND status = 'inflight' LIMIT 1")
+      .prepare<[string], { kind: LaneItemKind; id: string; started_at: string }>(
+        "SELECT kind, id, started_at FROM lane_items WHERE agent = ? AND status = 'inflight' LIMIT 1",
+      )
       .get(agent);
-    return { ...this.depth(agent), cap: this.depthCap(), running: running ? { kind: running.kind, id: running.id, since: running.started_at } : null };
+    return {
+      ...this.depth(agent),
+      cap: this.depthCap(),
+      running: running ? { kind: running.kind, id: running.id, since: running.started_at } : null,
+    };
   }
 
   /** Agents with something queued, for the dispatcher's start-up sweep. */
   agentsWithWork(): string[] {
-    return this.db.prepare<[], { agent: string }>("SELECT DISTINCT agent FROM lane_items WHERE status = 'queued'").all().map((r) => r.agent);
+    return this.db
+      .prepare<[], { agent: string }>("SELECT DISTINCT agent FROM lane_items WHERE status = 'queued'")
+      .all()
+      .map((r) => r.agent);
   }
 
   get(id: string): (LaneItem & { reply: string | null; last_error: string | null }) | null {
-    const row = this.db.prepare<[string], LaneRow & { reply: string | null; last_error: string | null }>('SELECT * FROM lane_items WHERE id = ?').get(id);
+    const row = this.db
+      .prepare<[string], LaneRow & { reply: string | null; last_error: string | null }>(
+        'SELECT * FROM lane_items WHERE id = ?',
+      )
+      .get(id);
     return row ? { ...row, body: JSON.parse(row.body) as unknown } : null;
   }
 
   /** `agent`'s items newest first, whatever their kind or state; retention prunes finished ones. */
   history(agent: string, query: LaneHistoryQuery): LaneHistoryRow[] {
     const rows = this.db
-      .prepare<[string, number, number], LaneRow & { reply: string | null; last_error: string | null; error_code: string | null; finished_at: string | null }>(
+      .prepare<
+        [string, number, number],
+        LaneRow & {
+          reply: string | null;
+          last_error: string | null;
+          error_code: string | null;
+          finished_at: string | null;
+        }
+      >(
         'SELECT seq, id, agent, kind, body, status, attempts, trace, created_at, finished_at, reply, last_error, error_code FROM lane_items WHERE agent = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
       )
       .all(agent, query.before ?? Number.MAX_SAFE_INTEGER, query.limit);
@@ -225,13 +270,19 @@ export class LaneStore {
 
   /** Whether `agent` has any item left, so the history of a removed agent can still be read. */
   hasItems(agent: string): boolean {
-    return this.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM lane_items WHERE agent = ? LIMIT 1').get(agent) !== undefined;
+    return (
+      this.db
+        .prepare<[string], { one: number }>('SELECT 1 AS one FROM lane_items WHERE agent = ? LIMIT 1')
+        .get(agent) !== undefined
+    );
   }
 
   /** Soonest time a queued item of `agent` becomes ready, if it is delayed. */
   nextReadyAt(agent: string): number | null {
     const row = this.db
-      .prepare<[string], { t: string | null }>("SELECT MIN(not_before) AS t FROM lane_items WHERE agent = ? AND status = 'queued'")
+      .prepare<[string], { t: string | null }>(
+        "SELECT MIN(not_before) AS t FROM lane_items WHERE agent = ? AND status = 'queued'",
+      )
       .get(agent);
     return row?.t ? Date.parse(row.t) : null;
   }

@@ -55,11 +55,18 @@ export function toAnthropicParams(request: LlmChatRequestParsed, model: string):
   };
   for (const message of request.messages) {
     if (message.role === 'tool') {
-      const block: ToolResultBlockParam = { type: 'tool_result', tool_use_id: message.tool_call_id, content: message.content };
+      const block: ToolResultBlockParam = {
+        type: 'tool_result',
+        tool_use_id: message.tool_call_id,
+        content: message.content,
+      };
       if (message.images && message.images.length > 0) {
         block.content = [
           { type: 'text', text: message.content },
-          ...message.images.map((image) => ({ type: 'image' as const, source: { type: 'base64' as const, media_type: image.media_type, data: image.data } })),
+          ...message.images.map((image) => ({
+            type: 'image' as const,
+            source: { type: 'base64' as const, media_type: image.media_type, data: image.data },
+          })),
         ];
       }
       if (message.is_error) block.is_error = true;
@@ -112,7 +119,8 @@ export function fromAnthropicMessage(message: AnthropicMessage): ProviderAnswer 
   const toolCalls: ToolCall[] = [];
   for (const block of message.content) {
     if (block.type === 'text') text += block.text;
-    else if (block.type === 'tool_use') toolCalls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input) });
+    else if (block.type === 'tool_use')
+      toolCalls.push({ id: block.id, name: block.name, arguments: JSON.stringify(block.input) });
   }
   return {
     message: { role: 'assistant', content: text, tool_calls: toolCalls },
@@ -162,11 +170,18 @@ export class AnthropicStreamAccumulator {
   push(event: RawMessageStreamEvent): string {
     switch (event.type) {
       case 'message_start':
-        this.usage = { prompt_tokens: promptTokens(event.message.usage), completion_tokens: event.message.usage.output_tokens };
+        this.usage = {
+          prompt_tokens: promptTokens(event.message.usage),
+          completion_tokens: event.message.usage.output_tokens,
+        };
         return '';
       case 'content_block_start':
         if (event.content_block.type === 'tool_use') {
-          this.toolCalls.set(event.index, { id: event.content_block.id, name: event.content_block.name, arguments: '' });
+          this.toolCalls.set(event.index, {
+            id: event.content_block.id,
+            name: event.content_block.name,
+            arguments: '',
+          });
         } else if (event.content_block.type === 'text' && event.content_block.text) {
           this.text += event.content_block.text;
           return event.content_block.text;
@@ -184,7 +199,8 @@ export class AnthropicStreamAccumulator {
       case 'message_delta':
         if (event.delta.stop_reason) this.stopReason = event.delta.stop_reason;
         this.usage = {
-          prompt_tokens: typeof event.usage.input_tokens === 'number' ? promptTokens(event.usage) : this.usage.prompt_tokens,
+          prompt_tokens:
+            typeof event.usage.input_tokens === 'number' ? promptTokens(event.usage) : this.usage.prompt_tokens,
           completion_tokens: event.usage.output_tokens,
         };
         return '';

@@ -21,7 +21,10 @@ export interface EmbeddingsRoutesOptions {
   embeddingModel: () => string | undefined;
 }
 
-export const embeddingsRoutes: FastifyPluginAsync<EmbeddingsRoutesOptions> = async (app, { embeddings, metering, embeddingModel }) => {
+export const embeddingsRoutes: FastifyPluginAsync<EmbeddingsRoutesOptions> = async (
+  app,
+  { embeddings, metering, embeddingModel },
+) => {
   app.post('/mesh/llm/embeddings', async (request, reply): Promise<LlmEmbeddingsResponse | undefined> => {
     const body = parseOrThrow(LlmEmbeddingsRequestSchema, request.body, 'body');
     const model = body.model ?? embeddingModel();
@@ -32,18 +35,36 @@ export const embeddingsRoutes: FastifyPluginAsync<EmbeddingsRoutesOptions> = asy
         { path: 'model' },
       );
     }
-    const reservation = metering.reserveEmbedding({ agent: request.agentName, trace: request.trace, model, input: body.input });
+    const reservation = metering.reserveEmbedding({
+      agent: request.agentName,
+      trace: request.trace,
+      model,
+      input: body.input,
+    });
     const started = performance.now();
     const disconnected = new AbortController();
     reply.raw.on('close', () => {
       if (!reply.raw.writableFinished) disconnected.abort();
     });
     try {
-      const response = await embeddings.embed({ model, input: body.input }, { agent: request.agentName, signal: disconnected.signal });
-      metering.settle(reservation, { status: 'ok', usage: { prompt_tokens: response.usage.prompt_tokens, completion_tokens: 0 } }, performance.now() - started, request.trace);
+      const response = await embeddings.embed(
+        { model, input: body.input },
+        { agent: request.agentName, signal: disconnected.signal },
+      );
+      metering.settle(
+        reservation,
+        { status: 'ok', usage: { prompt_tokens: response.usage.prompt_tokens, completion_tokens: 0 } },
+        performance.now() - started,
+        request.trace,
+      );
       return response;
     } catch (err) {
-      metering.settle(reservation, { status: 'failed', billed: providerMayHaveBilled(err), streamedChars: 0 }, performance.now() - started, request.trace);
+      metering.settle(
+        reservation,
+        { status: 'failed', billed: providerMayHaveBilled(err), streamedChars: 0 },
+        performance.now() - started,
+        request.trace,
+      );
       // Nobody is left to read an answer.
       if (!disconnected.signal.aborted) throw err;
       reply.hijack();

@@ -26,7 +26,13 @@ export function createEmbeddingsProxy(registry: ProviderRegistry, logger: Logger
   return {
     async embed(request, options) {
       const started = performance.now();
-      const fields = { agent: options.agent, event: 'llm_call', kind: 'embedding', model: request.model, inputs: request.input.length };
+      const fields = {
+        agent: options.agent,
+        event: 'llm_call',
+        kind: 'embedding',
+        model: request.model,
+        inputs: request.input.length,
+      };
       try {
         const { provider, model } = resolveModel(registry, request.model);
         if (provider.kind !== 'openai') {
@@ -44,10 +50,16 @@ export function createEmbeddingsProxy(registry: ProviderRegistry, logger: Logger
           throw normalizeProviderError(err, provider);
         }
         const response = checkedResponse(provider, request.model, request.input.length, vectors, promptTokens);
-        logger.info({ ...fields, tokens: { prompt: promptTokens, completion: 0 }, latency_ms: elapsed(started) }, 'llm call');
+        logger.info(
+          { ...fields, tokens: { prompt: promptTokens, completion: 0 }, latency_ms: elapsed(started) },
+          'llm call',
+        );
         return response;
       } catch (err) {
-        const error = err instanceof LegionError ? { code: err.code, message: err.message, ...err.details } : { code: 'internal', message: String(err) };
+        const error =
+          err instanceof LegionError
+            ? { code: err.code, message: err.message, ...err.details }
+            : { code: 'internal', message: String(err) };
         logger.warn({ ...fields, latency_ms: elapsed(started), error }, 'llm call failed');
         throw err;
       }
@@ -77,7 +89,13 @@ async function callOpenAiEmbeddings(
 }
 
 /** The provider's answer, or a provider_error when it is not one vector per text of one size. */
-function checkedResponse(provider: ProviderSettings, model: string, inputs: number, vectors: number[][], promptTokens: number): LlmEmbeddingsResponse {
+function checkedResponse(
+  provider: ProviderSettings,
+  model: string,
+  inputs: number,
+  vectors: number[][],
+  promptTokens: number,
+): LlmEmbeddingsResponse {
   const dimensions = vectors[0]?.length ?? 0;
   const problem =
     vectors.length !== inputs
@@ -86,7 +104,9 @@ function checkedResponse(provider: ProviderSettings, model: string, inputs: numb
         ? 'returned empty, non-numeric or differently sized vectors'
         : null;
   if (problem !== null) {
-    throw new LegionError('provider_error', `${provider.name} ${problem} (model ${model})`, { provider: provider.name });
+    throw new LegionError('provider_error', `${provider.name} ${problem} (model ${model})`, {
+      provider: provider.name,
+    });
   }
   return { model, dimensions, vectors, usage: { prompt_tokens: promptTokens } };
 }

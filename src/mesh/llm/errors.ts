@@ -26,7 +26,8 @@ export function normalizeProviderError(err: unknown, provider: ProviderSettings)
     return abortedError(provider);
   }
   if (err instanceof OpenAI.APIConnectionError || err instanceof Anthropic.APIConnectionError) {
-    const timedOut = err instanceof OpenAI.APIConnectionTimeoutError || err instanceof Anthropic.APIConnectionTimeoutError;
+    const timedOut =
+      err instanceof OpenAI.APIConnectionTimeoutError || err instanceof Anthropic.APIConnectionTimeoutError;
     const reason = timedOut ? 'the request timed out' : describeCause(err);
     return new LegionError(
       'provider_unreachable',
@@ -37,7 +38,8 @@ export function normalizeProviderError(err: unknown, provider: ProviderSettings)
   if (err instanceof OpenAI.APIError || err instanceof Anthropic.APIError) {
     const detail = providerMessage(err.error) ?? err.message;
     // No status: the provider reported the error inside an already-open stream.
-    const message = err.status === undefined ? `${name} failed mid-stream: ${detail}` : `${name} returned ${err.status}: ${detail}`;
+    const message =
+      err.status === undefined ? `${name} failed mid-stream: ${detail}` : `${name} returned ${err.status}: ${detail}`;
     const details = err.status === undefined ? { provider: name } : { provider: name, status: err.status };
     return new LegionError('provider_error', scrub(message, provider), details);
   }

@@ -16,7 +16,10 @@ export function withoutImages(request: LlmChatRequestParsed, model: string): Llm
     messages: request.messages.map((m) => {
       if (m.role !== 'tool' || !m.images || m.images.length === 0) return m;
       const { images, ...rest } = m;
-      return { ...rest, content: `${m.content}\n[${images.length} picture(s) not shown: ${model} is not in llm.image_models of config/mesh.yaml]` };
+      return {
+        ...rest,
+        content: `${m.content}\n[${images.length} picture(s) not shown: ${model} is not in llm.image_models of config/mesh.yaml]`,
+      };
     }),
   };
 }

@@ -12,7 +12,14 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
-import type { FinishReason, LlmChatRequestParsed, LlmChatResponse, Message, ToolCall, ToolDef } from '../../shared/wire/llm.js';
+import type {
+  FinishReason,
+  LlmChatRequestParsed,
+  LlmChatResponse,
+  Message,
+  ToolCall,
+  ToolDef,
+} from '../../shared/wire/llm.js';
 import { abortedError } from './errors.js';
 import { apiKeyFor, isDefaultBaseUrl } from '../../shared/config/providers.js';
 import { SDK_CLIENT_OPTIONS, type ProviderCall } from './provider-call.js';
@@ -28,7 +35,11 @@ export async function callOpenAi(call: ProviderCall): Promise<LlmChatResponse> {
     ...SDK_CLIENT_OPTIONS,
   });
   // api.openai.com deprecated max_tokens (reasoning models reject it); compatible servers mostly know only max_tokens.
-  const params = toOpenAiParams(call.request, call.model, isDefaultBaseUrl(provider) ? 'max_completion_tokens' : 'max_tokens');
+  const params = toOpenAiParams(
+    call.request,
+    call.model,
+    isDefaultBaseUrl(provider) ? 'max_completion_tokens' : 'max_tokens',
+  );
   const requestOptions = signal ? { signal } : {};
   if (!onDelta) {
     const completion = await client.chat.completions.create(params, requestOptions);
@@ -75,8 +86,12 @@ function toOpenAiMessages(messages: readonly Message[]): ChatCompletionMessagePa
     if (message.role !== 'tool') flush();
     out.push(toOpenAiMessage(message));
     if (message.role === 'tool' && message.images && message.images.length > 0) {
-      pictures.push({ type: 'text', text: `Picture(s) from the ${message.name ?? 'tool'} call ${message.tool_call_id}:` });
-      for (const image of message.images) pictures.push({ type: 'image_url', image_url: { url: `data:${image.media_type};base64,${image.data}` } });
+      pictures.push({
+        type: 'text',
+        text: `Picture(s) from the ${message.name ?? 'tool'} call ${message.tool_call_id}:`,
+      });
+      for (const image of message.images)
+        pictures.push({ type: 'image_url', image_url: { url: `data:${image.media_type};base64,${image.data}` } });
     }
   }
   flush();
@@ -95,7 +110,11 @@ function toOpenAiMessage(message: Message): ChatCompletionMessageParam {
       return {
         role: 'assistant',
         content: message.content,
-        tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+        tool_calls: calls.map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { name: c.name, arguments: c.arguments },
+        })),
       };
     }
     case 'tool':
@@ -105,14 +124,18 @@ function toOpenAiMessage(message: Message): ChatCompletionMessageParam {
 }
 
 function toOpenAiTool(tool: ToolDef): ChatCompletionTool {
-  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+  return {
+    type: 'function',
+    function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+  };
 }
 
 export function fromOpenAiCompletion(completion: ChatCompletion): ProviderAnswer {
   const choice = completion.choices[0];
   const toolCalls: ToolCall[] = [];
   for (const call of choice?.message.tool_calls ?? []) {
-    if (call.type === 'function') toolCalls.push({ id: call.id, name: call.function.name, arguments: call.function.arguments });
+    if (call.type === 'function')
+      toolCalls.push({ id: call.id, name: call.function.name, arguments: call.function.arguments });
   }
   return {
     message: { role: 'assistant', content: choice?.message.content ?? '', tool_calls: toolCalls },

@@ -44,7 +44,11 @@ export function splitModel(model: string): { provider: string; model: string } |
 export function resolveModel(registry: ProviderRegistry, model: string): { provider: ProviderSettings; model: string } {
   const ref = splitModel(model);
   if (!ref) {
-    throw new LegionError('invalid_request', `body: model: expected "provider/model", for example openai/gpt-4o-mini, got "${model}"`, { path: 'model' });
+    throw new LegionError(
+      'invalid_request',
+      `body: model: expected "provider/model", for example openai/gpt-4o-mini, got "${model}"`,
+      { path: 'model' },
+    );
   }
   const provider = registry.get(ref.provider);
   if (!provider) {
@@ -57,16 +61,33 @@ export function resolveModel(registry: ProviderRegistry, model: string): { provi
   return { provider, model: ref.model };
 }
 
-export function createLlmProxy(registry: ProviderRegistry, logger: Logger, imageModels: () => readonly string[] = () => []): LlmProxy {
+export function createLlmProxy(
+  registry: ProviderRegistry,
+  logger: Logger,
+  imageModels: () => readonly string[] = () => [],
+): LlmProxy {
   return {
     async chat(request, options) {
       const started = performance.now();
       const ref = splitModel(request.model);
-      const fields = { agent: options.agent, event: 'llm_call', provider: ref?.provider ?? '', model: ref?.model ?? request.model };
+      const fields = {
+        agent: options.agent,
+        event: 'llm_call',
+        provider: ref?.provider ?? '',
+        model: ref?.model ?? request.model,
+      };
       try {
         const { provider, model } = resolveModel(registry, request.model);
-        const shown = modelTakesImages(imageModels(), `${provider.name}/${model}`) ? request : withoutImages(request, `${provider.name}/${model}`);
-        const call: ProviderCall = { provider, model, request: shown, onDelta: options.onDelta, signal: options.signal };
+        const shown = modelTakesImages(imageModels(), `${provider.name}/${model}`)
+          ? request
+          : withoutImages(request, `${provider.name}/${model}`);
+        const call: ProviderCall = {
+          provider,
+          model,
+          request: shown,
+          onDelta: options.onDelta,
+          signal: options.signal,
+        };
         let response: LlmChatResponse;
         try {
           response = await ADAPTERS[provider.kind](call);
@@ -83,7 +104,10 @@ export function createLlmProxy(registry: ProviderRegistry, logger: Logger, image
         );
         return response;
       } catch (err) {
-        const error = err instanceof LegionError ? { code: err.code, message: err.message, ...err.details } : { code: 'internal', message: String(err) };
+        const error =
+          err instanceof LegionError
+            ? { code: err.code, message: err.message, ...err.details }
+            : { code: 'internal', message: String(err) };
         logger.warn({ ...fields, latency_ms: elapsed(started), error }, 'llm call failed');
         throw err;
       }

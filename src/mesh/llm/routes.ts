@@ -35,7 +35,8 @@ export const llmRoutes: FastifyPluginAsync<LlmRoutesOptions> = async (app, { pro
     });
     const options = { agent: request.agentName, signal: disconnected.signal };
     let streamedChars = 0;
-    const settle = (outcome: CallOutcome) => metering.settle(reservation, outcome, performance.now() - started, request.trace);
+    const settle = (outcome: CallOutcome) =>
+      metering.settle(reservation, outcome, performance.now() - started, request.trace);
     const meteredChat = async (onDelta?: (text: string) => void): Promise<LlmChatResponse> => {
       try {
         const response = await proxy.chat(chatRequest, onDelta ? { ...options, onDelta } : options);

@@ -8,7 +8,14 @@ import { ConfigError } from '../../shared/config/project.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
 import { watchConfigFiles, type ConfigWatch } from '../config/watch.js';
-import { cronManagementAllowed, decide, domainAllowed, flagAllowed, type PermissionRules, internetAllowed } from '../../shared/config/permissions/policy.js';
+import {
+  cronManagementAllowed,
+  decide,
+  domainAllowed,
+  flagAllowed,
+  type PermissionRules,
+  internetAllowed,
+} from '../../shared/config/permissions/policy.js';
 import { permissionsFileInQuestion, readPermissionRules } from '../../shared/config/permissions/file.js';
 import { PERMISSIONS_FILES } from '../../shared/config/permissions/schema.js';
 import { STARTER_RULES } from '../../shared/config/permissions/starter.js';
@@ -107,7 +114,12 @@ export class PermissionMatrix implements PermissionChecker, FlagChecker {
     const { source } = next;
     const path = source.kind === 'file' ? source.path : null;
     this.logger.info({ event: 'permissions_reloaded', source: source.kind, path }, 'permission matrix reloaded');
-    this.events.record({ agent: null, kind: 'permissions_reloaded', subject: path ?? PERMISSIONS_FILES.yaml, detail: { source: source.kind, path } });
+    this.events.record({
+      agent: null,
+      kind: 'permissions_reloaded',
+      subject: path ?? PERMISSIONS_FILES.yaml,
+      detail: { source: source.kind, path },
+    });
   }
 
   close(): void {
@@ -128,12 +140,26 @@ export class PermissionMatrix implements PermissionChecker, FlagChecker {
 
   private refuse(error: ConfigError): void {
     this.lastError = error.lines.join('\n');
-    this.logger.error({ event: 'permissions_invalid', errors: error.lines }, 'permission file edit refused; the previous rules stay in force');
-    this.events.record({ agent: null, kind: 'permissions_invalid', subject: permissionsFileInQuestion(this.projectDir), detail: { errors: error.lines } });
+    this.logger.error(
+      { event: 'permissions_invalid', errors: error.lines },
+      'permission file edit refused; the previous rules stay in force',
+    );
+    this.events.record({
+      agent: null,
+      kind: 'permissions_invalid',
+      subject: permissionsFileInQuestion(this.projectDir),
+      detail: { errors: error.lines },
+    });
   }
 
   private startWatching(): void {
     if (this.watcher) return;
-    this.watcher = watchConfigFiles({ projectDir: this.projectDir, names: WATCHED_NAMES, what: 'permission edits', logger: this.logger, onChange: () => this.reloadNow() });
+    this.watcher = watchConfigFiles({
+      projectDir: this.projectDir,
+      names: WATCHED_NAMES,
+      what: 'permission edits',
+      logger: this.logger,
+      onChange: () => this.reloadNow(),
+    });
   }
 }

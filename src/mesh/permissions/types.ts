@@ -30,6 +30,12 @@ export function assertAllowed(
 ): void {
   const decision = checker.check(request.agent, permission, subject);
   if (decision.allowed) return;
-  events.record({ agent: request.agent, kind: 'denied', subject, detail: { permission, reason: decision.reason }, trace: request.trace ?? null });
+  events.record({
+    agent: request.agent,
+    kind: 'denied',
+    subject,
+    detail: { permission, reason: decision.reason },
+    trace: request.trace ?? null,
+  });
   throw new LegionError('forbidden', decision.reason);
 }

@@ -71,13 +71,17 @@ export class PubSub {
   /** Returns false when the agent was already subscribed to exactly this topic. */
   subscribe(agent: string, topic: string, source: Subscription['source']): boolean {
     const result = this.options.db
-      .prepare('INSERT INTO subscriptions (agent, topic, source, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (agent, topic) DO NOTHING')
+      .prepare(
+        'INSERT INTO subscriptions (agent, topic, source, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (agent, topic) DO NOTHING',
+      )
       .run(agent, topic, source, new Date().toISOString());
     return result.changes > 0;
   }
 
   unsubscribe(agent: string, topic: string): boolean {
-    return this.options.db.prepare('DELETE FROM subscriptions WHERE agent = ? AND topic = ?').run(agent, topic).changes > 0;
+    return (
+      this.options.db.prepare('DELETE FROM subscriptions WHERE agent = ? AND topic = ?').run(agent, topic).changes > 0
+    );
   }
 
   /** Makes the config-sourced subscriptions exactly `wanted`; runtime ones stay. */
@@ -87,7 +91,9 @@ export class PubSub {
       db.prepare("DELETE FROM subscriptions WHERE source = 'config'").run();
       for (const [agent, topics] of Object.entries(wanted)) {
         for (const topic of topics) {
-          db.prepare("INSERT INTO subscriptions (agent, topic, source, created_at) VALUES (?, ?, 'config', ?) ON CONFLICT (agent, topic) DO UPDATE SET source = 'config'").run(agent, topic, new Date().toISOString());
+          db.prepare(
+            "INSERT INTO subscriptions (agent, topic, source, created_at) VALUES (?, ?, 'config', ?) ON CONFLICT (agent, topic) DO UPDATE SET source = 'config'",
+          ).run(agent, topic, new Date().toISOString());
         }
       }
     })();
@@ -101,7 +107,11 @@ export class PubSub {
   list(agent?: string): Subscription[] {
     const { db } = this.options;
     return agent
-      ? db.prepare<[string], Subscription>('SELECT agent, topic, source FROM subscriptions WHERE agent = ? ORDER BY topic').all(agent)
+      ? db
+          .prepare<[string], Subscription>(
+            'SELECT agent, topic, source FROM subscriptions WHERE agent = ? ORDER BY topic',
+          )
+          .all(agent)
       : db.prepare<[], Subscription>('SELECT agent, topic, source FROM subscriptions ORDER BY agent, topic').all();
   }
 
@@ -120,7 +130,14 @@ export class PubSub {
     const body: EventBody = { event_id: eventId, topic, payload, publisher };
     const refused: PublishResponse['refused'] = [];
     const deliveries = db.transaction(() => {
-      db.prepare('INSERT INTO published (id, topic, payload, publisher, trace, at) VALUES (?, ?, ?, ?, ?, ?)').run(eventId, topic, JSON.stringify(payload), publisher, trace, new Date().toISOString());
+      db.prepare('INSERT INTO published (id, topic, payload, publisher, trace, at) VALUES (?, ?, ?, ?, ?, ?)').run(
+        eventId,
+        topic,
+        JSON.stringify(payload),
+        publisher,
+        trace,
+        new Date().toISOString(),
+      );
       this.options.onPublished?.(topic, payload);
       return receivers.flatMap((agent) => {
         try {
@@ -133,9 +150,21 @@ export class PubSub {
       });
     })();
     for (const { agent, reason } of refused) {
-      events.record({ agent, kind: 'delivery_refused', subject: topic, detail: { event_id: eventId, publisher, code: 'lane_full', reason }, trace });
+      events.record({
+        agent,
+        kind: 'delivery_refused',
+        subject: topic,
+        detail: { event_id: eventId, publisher, code: 'lane_full', reason },
+        trace,
+      });
     }
-    events.record({ agent: publisher, kind: 'publish', subject: topic, detail: { event_id: eventId, deliveries, refused: refused.map((r) => r.agent) }, trace });
+    events.record({
+      agent: publisher,
+      kind: 'publish',
+      subject: topic,
+      detail: { event_id: eventId, deliveries, refused: refused.map((r) => r.agent) },
+      trace,
+    });
     for (const { agent } of deliveries) onEnqueued(agent);
     return { event_id: eventId, topic, deliveries: deliveries.length, refused };
   }

@@ -15,7 +15,10 @@ export interface PubSubRoutesOptions {
   events: EventLog;
 }
 
-export const pubsubAgentRoutes: FastifyPluginAsync<PubSubRoutesOptions> = async (app, { pubsub, permissions, events }) => {
+export const pubsubAgentRoutes: FastifyPluginAsync<PubSubRoutesOptions> = async (
+  app,
+  { pubsub, permissions, events },
+) => {
   app.post('/mesh/pubsub/publish', async (request): Promise<PublishResponse> => {
     const { topic, payload } = parseOrThrow(PublishRequestSchema, request.body, 'body');
     assertAllowed(permissions, events, { agent: request.agentName, trace: request.trace }, 'can_publish', topic);
@@ -27,7 +30,11 @@ export const pubsubAgentRoutes: FastifyPluginAsync<PubSubRoutesOptions> = async 
     assertAllowed(permissions, events, { agent: request.agentName, trace: request.trace }, 'can_subscribe', topic);
     const added = pubsub.subscribe(request.agentName, topic, 'runtime');
     events.record({ agent: request.agentName, kind: 'subscribe', subject: topic, trace: request.trace });
-    return { agent: request.agentName, topic, subscribed: added || pubsub.list(request.agentName).some((s) => s.topic === topic) };
+    return {
+      agent: request.agentName,
+      topic,
+      subscribed: added || pubsub.list(request.agentName).some((s) => s.topic === topic),
+    };
   });
 
   app.post('/mesh/pubsub/unsubscribe', async (request) => {

@@ -41,7 +41,10 @@ export class Pruner {
   start(): void {
     const schedule = () => {
       if (this.stopped) return;
-      this.timer = setTimeout(() => void this.runOnce().finally(schedule), this.options.config().interval_minutes * 60_000);
+      this.timer = setTimeout(
+        () => void this.runOnce().finally(schedule),
+        this.options.config().interval_minutes * 60_000,
+      );
       this.timer.unref();
     };
     void this.runOnce().finally(schedule);
@@ -68,10 +71,14 @@ export class Pruner {
         const deleted = await this.pruneTable(table);
         if (deleted > 0) counts[table.name] = deleted;
       } catch (err) {
-        this.options.logger.error({ event: 'retention_failed', table: table.name, err }, `pruning ${table.name} failed; it is retried at the next run`);
+        this.options.logger.error(
+          { event: 'retention_failed', table: table.name, err },
+          `pruning ${table.name} failed; it is retried at the next run`,
+        );
       }
     }
-    if (Object.keys(counts).length > 0) this.options.logger.info({ event: 'retention_pruned', deleted: counts }, 'pruned old rows from mesh.db');
+    if (Object.keys(counts).length > 0)
+      this.options.logger.info({ event: 'retention_pruned', deleted: counts }, 'pruned old rows from mesh.db');
     return counts;
   }
 

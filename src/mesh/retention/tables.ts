@@ -39,17 +39,39 @@ function deleter(db: Db, sql: string): (ids: number[]) => void {
 }
 
 export function retentionTables(db: Db): RetentionTable[] {
-  const historyRow = db.prepare<[number, number], { id: number; at: string }>('SELECT id, at FROM blackboard_history WHERE id > ? ORDER BY id LIMIT ?');
+  const historyRow = db.prepare<[number, number], { id: number; at: string }>(
+    'SELECT id, at FROM blackboard_history WHERE id > ? ORDER BY id LIMIT ?',
+  );
   const historyKey = db.prepare<[number], { key: string }>('SELECT key FROM blackboard_history WHERE id = ?');
   const liveEntry = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blackboard_entries WHERE key = ?');
-  const newerChange = db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM blackboard_history WHERE key = ? AND id > ? LIMIT 1');
-  const eventRow = db.prepare<[number, number], { id: number; at: string }>('SELECT id, at FROM events WHERE id > ? ORDER BY id LIMIT ?');
+  const newerChange = db.prepare<[string, number], { one: number }>(
+    'SELECT 1 AS one FROM blackboard_history WHERE key = ? AND id > ? LIMIT 1',
+  );
+  const eventRow = db.prepare<[number, number], { id: number; at: string }>(
+    'SELECT id, at FROM events WHERE id > ? ORDER BY id LIMIT ?',
+  );
   const laneRow = db.prepare<[number, number], { id: number; at: string | null }>(
     "SELECT seq AS id, finished_at AS at FROM lane_items WHERE seq > ? AND status IN ('done', 'failed') ORDER BY seq LIMIT ?",
   );
-  const deliveryRow = db.prepare<[number, number], { id: number; at: string }>('SELECT rowid AS id, received_at AS at FROM webhook_deliveries WHERE rowid > ? ORDER BY rowid LIMIT ?');
-  const costRow = db.prepare<[number, number], PrunedRow>('SELECT id, at FROM cost_usage WHERE id > ? ORDER BY id LIMIT ?');
-  const costFull = db.prepare<[number], { at: number; agent: string; provider: string; model: string; outcome: string; prompt_tokens: number; completion_tokens: number; cost_nano: number }>(
+  const deliveryRow = db.prepare<[number, number], { id: number; at: string }>(
+    'SELECT rowid AS id, received_at AS at FROM webhook_deliveries WHERE rowid > ? ORDER BY rowid LIMIT ?',
+  );
+  const costRow = db.prepare<[number, number], PrunedRow>(
+    'SELECT id, at FROM cost_usage WHERE id > ? ORDER BY id LIMIT ?',
+  );
+  const costFull = db.prepare<
+    [number],
+    {
+      at: number;
+      agent: string;
+      provider: string;
+      model: string;
+      outcome: string;
+      prompt_tokens: number;
+      completion_tokens: number;
+      cost_nano: number;
+    }
+  >(
     'SELECT at, agent, provider, model, outcome, prompt_tokens, completion_tokens, cost_nano FROM cost_usage WHERE id = ?',
   );
   const rollUp = db.prepare<[string, number, string, string, string, number, number, number, number]>(
@@ -60,7 +82,8 @@ export function retentionTables(db: Db): RetentionTable[] {
        cost_nano = cost_nano + excluded.cost_nano`,
   );
   const deleteCost = deleter(db, 'DELETE FROM cost_usage WHERE id = ?');
-  const toRows = (rows: { id: number; at: string | null }[]): PrunedRow[] => rows.map((r) => ({ id: r.id, at: isoMs(r.at) }));
+  const toRows = (rows: { id: number; at: string | null }[]): PrunedRow[] =>
+    rows.map((r) => ({ id: r.id, at: isoMs(r.at) }));
   return [
     {
       name: 'blackboard_history',
@@ -81,7 +104,10 @@ export function retentionTables(db: Db): RetentionTable[] {
     {
       name: 'lane_items',
       batch: (after, limit) => toRows(laneRow.all(after, limit)),
-      countCutoff: cutoffById(db, "SELECT seq AS id FROM lane_items WHERE status IN ('done', 'failed') ORDER BY seq DESC LIMIT 1 OFFSET ?"),
+      countCutoff: cutoffById(
+        db,
+        "SELECT seq AS id FROM lane_items WHERE status IN ('done', 'failed') ORDER BY seq DESC LIMIT 1 OFFSET ?",
+      ),
       remove: deleter(db, 'DELETE FROM lane_items WHERE seq = ?'),
     },
     {
@@ -105,7 +131,17 @@ export function retentionTables(db: Db): RetentionTable[] {
             dayStart = reportRange('today', row.at, timeZone).fromMs;
             dayStarts.set(day, dayStart);
           }
-          rollUp.run(day, dayStart, row.agent, row.provider, row.model, row.outcome === 'ok' ? 0 : 1, row.prompt_tokens, row.completion_tokens, row.cost_nano);
+          rollUp.run(
+            day,
+            dayStart,
+            row.agent,
+            row.provider,
+            row.model,
+            row.outcome === 'ok' ? 0 : 1,
+            row.prompt_tokens,
+            row.completion_tokens,
+            row.cost_nano,
+          );
         }
         deleteCost(ids);
       },

@@ -36,15 +36,30 @@ export class MessageRouter {
     this.onEnqueued = options.onEnqueued;
   }
 
-  send(from: string, to: string, message: string, trace: string | null): { delivery_id: string; message_id: string; to: string } {
+  send(
+    from: string,
+    to: string,
+    message: string,
+    trace: string | null,
+  ): { delivery_id: string; message_id: string; to: string } {
     const messageId = newId('msg');
     const body: MessageBody = { message_id: messageId, from, message };
     const deliveryId = this.db.transaction(() => {
       const delivery = this.lanes.enqueue(to, 'message', body, trace);
-      this.db.prepare('INSERT INTO messages (id, from_agent, to_agent, body, delivery_id, trace, at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(messageId, from, to, message, delivery, trace, new Date().toISOString());
+      this.db
+        .prepare(
+          'INSERT INTO messages (id, from_agent, to_agent, body, delivery_id, trace, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(messageId, from, to, message, delivery, trace, new Date().toISOString());
       return delivery;
     })();
-    this.events.record({ agent: from, kind: 'message', subject: to, detail: { message_id: messageId, delivery_id: deliveryId }, trace });
+    this.events.record({
+      agent: from,
+      kind: 'message',
+      subject: to,
+      detail: { message_id: messageId, delivery_id: deliveryId },
+      trace,
+    });
     this.onEnqueued(to);
     return { delivery_id: deliveryId, message_id: messageId, to };
   }

@@ -15,14 +15,18 @@ export interface MessageRoutesOptions {
   knownAgents: () => string[];
 }
 
-export const messageAgentRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { router, permissions, events, knownAgents }) => {
+export const messageAgentRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (
+  app,
+  { router, permissions, events, knownAgents },
+) => {
   app.post('/mesh/messages/send', async (request) => {
     const { agent, message } = parseOrThrow(SendMessageRequestSchema, request.body, 'body');
     const known = knownAgents();
     if (!known.includes(agent)) {
       throw new LegionError('unknown_agent', `no agent named "${agent}" (agents: ${known.join(', ')})`);
     }
-    if (agent === request.agentName) throw new LegionError('invalid_request', 'an agent cannot send a message to itself');
+    if (agent === request.agentName)
+      throw new LegionError('invalid_request', 'an agent cannot send a message to itself');
     assertAllowed(permissions, events, { agent: request.agentName, trace: request.trace }, 'can_message', agent);
     return router.send(request.agentName, agent, message, request.trace);
   });

@@ -64,7 +64,9 @@ export class ContainerRecords {
   get(agent: string): ContainerRecord | null {
     return (
       this.db
-        .prepare<[string], ContainerRecord>('SELECT agent, container_id, server_token, mesh_token, egress_token, mesh_url, egress_url FROM agent_containers WHERE agent = ?')
+        .prepare<[string], ContainerRecord>(
+          'SELECT agent, container_id, server_token, mesh_token, egress_token, mesh_url, egress_url FROM agent_containers WHERE agent = ?',
+        )
         .get(agent) ?? null
     );
   }
@@ -86,13 +88,18 @@ export interface AdoptionContext {
 export type AdoptionVerdict = { action: 'adopt'; record: ContainerRecord } | { action: 'replace'; reason: string };
 
 /** Whether `found` may be adopted, before asking it anything (it must still answer with the record's token). */
-export function judgeFound(found: FoundAgent, record: ContainerRecord | null, context: AdoptionContext): AdoptionVerdict {
+export function judgeFound(
+  found: FoundAgent,
+  record: ContainerRecord | null,
+  context: AdoptionContext,
+): AdoptionVerdict {
   const replace = (reason: string): AdoptionVerdict => ({ action: 'replace', reason });
   if (!context.configured) return replace('the agent is no longer in config/agents.yaml');
   if (found.state !== 'running') return replace(`its container is ${found.state}`);
   if (!found.currentImage) return replace('it runs an older agent image');
   if (!record || record.container_id !== found.running.id) return replace('no tokens are stored for this container');
-  if (record.mesh_url !== context.meshUrl || record.egress_url !== context.egressUrl) return replace('it was started for other mesh addresses');
+  if (record.mesh_url !== context.meshUrl || record.egress_url !== context.egressUrl)
+    return replace('it was started for other mesh addresses');
   if (!found.running.url) return replace('it has no address on the legion network');
   if (context.runtime !== null && found.running.sandbox.runtime !== context.runtime) {
     return replace(`it runs under ${found.running.sandbox.runtime}, its config now asks for ${context.runtime}`);
@@ -120,21 +127,40 @@ export async function adoptRunningAgents(options: AdoptionOptions): Promise<Set<
   const adopted = new Set<string>();
   for (const found of await runtime.existing()) {
     const configured = options.configured(found.agent);
-    const wanted = configured && runtime.resolveSandbox ? (await runtime.resolveSandbox(options.wantedRuntime(found.agent))).runtime : null;
-    let verdict = judgeFound(found, records.get(found.agent), { configured, meshUrl: options.meshUrl, egressUrl: options.egressUrl, runtime: wanted });
-    if (verdict.action === 'adopt' && !(await agentAnswersAs({ agent: found.agent, url: found.running.url, serverToken: verdict.record.server_token }))) {
+    const wanted =
+      configured && runtime.resolveSandbox
+        ? (await runtime.resolveSandbox(options.wantedRuntime(found.agent))).runtime
+        : null;
+    let verdict = judgeFound(found, records.get(found.agent), {
+      configured,
+      meshUrl: options.meshUrl,
+      egressUrl: options.egressUrl,
+      runtime: wanted,
+    });
+    if (
+      verdict.action === 'adopt' &&
+      !(await agentAnswersAs({ agent: found.agent, url: found.running.url, serverToken: verdict.record.server_token }))
+    ) {
       verdict = { action: 'replace', reason: 'it did not answer with its stored server token' };
     }
     if (verdict.action === 'adopt') {
       const { record } = verdict;
-      await fleet.adopt(found.agent, { running: found.running, serverToken: record.server_token, meshToken: record.mesh_token, egressToken: record.egress_token });
+      await fleet.adopt(found.agent, {
+        running: found.running,
+        serverToken: record.server_token,
+        meshToken: record.mesh_token,
+        egressToken: record.egress_token,
+      });
       adopted.add(found.agent);
       progress(`agent ${found.agent} adopted (still running, container ${found.running.id.slice(0, 12)})`);
       continue;
     }
     await runtime.stop(found.agent);
     records.forget(found.agent);
-    logger.info({ agent: found.agent, event: 'container_replaced', container: found.running.id, reason: verdict.reason }, 'removed a container left from an earlier run');
+    logger.info(
+      { agent: found.agent, event: 'container_replaced', container: found.running.id, reason: verdict.reason },
+      'removed a container left from an earlier run',
+    );
     progress(`agent ${found.agent}: removed its container from an earlier run (${verdict.reason})`);
   }
   return adopted;

@@ -30,7 +30,10 @@ async function call(endpoint: AgentEndpoint, path: string, init: CallInit): Prom
     });
   } catch (err) {
     if (init.signal?.aborted) throw err;
-    throw new LegionError('agent_unreachable', `agent ${endpoint.agent} did not answer at ${endpoint.url}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new LegionError(
+      'agent_unreachable',
+      `agent ${endpoint.agent} did not answer at ${endpoint.url}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   if (!response.ok) {
     const text = await response.text();
@@ -51,7 +54,13 @@ function safeJson(text: string): unknown {
 
 /** Opens the agent's chat event stream; the caller reads the SSE body. `session` names
  *  a conversation of its own (a channel user's); without it, the agent's main one. */
-export async function openAgentChat(endpoint: AgentEndpoint, message: string, trace: string, signal: AbortSignal, session?: string): Promise<Response> {
+export async function openAgentChat(
+  endpoint: AgentEndpoint,
+  message: string,
+  trace: string,
+  signal: AbortSignal,
+  session?: string,
+): Promise<Response> {
   return call(endpoint, '/chat', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
@@ -61,20 +70,32 @@ export async function openAgentChat(endpoint: AgentEndpoint, message: string, tr
 }
 
 /** Runs one turn to its end without a person watching (lane items); resolves with the reply. */
-export async function runAgentTurn(endpoint: AgentEndpoint, message: string, trace: string, signal: AbortSignal): Promise<string> {
+export async function runAgentTurn(
+  endpoint: AgentEndpoint,
+  message: string,
+  trace: string,
+  signal: AbortSignal,
+): Promise<string> {
   const response = await openAgentChat(endpoint, message, trace, signal);
   if (!response.body) throw new LegionError('agent_error', `agent ${endpoint.agent} sent no chat stream`);
   for await (const raw of readSse(response.body)) {
     const event = ChatEventSchema.safeParse(raw);
     if (!event.success) continue;
     if (event.data.type === 'done') return event.data.reply;
-    if (event.data.type === 'error') throw receivedError(event.data.error, 'agent_error', `agent ${endpoint.agent}: ${event.data.error.message}`);
+    if (event.data.type === 'error')
+      throw receivedError(event.data.error, 'agent_error', `agent ${endpoint.agent}: ${event.data.error.message}`);
   }
   throw new LegionError('agent_error', `agent ${endpoint.agent} ended its turn without a reply`);
 }
 
 export async function resetAgentSession(endpoint: AgentEndpoint, session?: string): Promise<ResetResponse> {
-  const response = await call(endpoint, '/chat/reset', session === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ session }) });
+  const response = await call(
+    endpoint,
+    '/chat/reset',
+    session === undefined
+      ? { method: 'POST' }
+      : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ session }) },
+  );
   return ResetResponseSchema.parse(await response.json());
 }
 
@@ -90,7 +111,11 @@ export async function sendCorrection(endpoint: AgentEndpoint, text: string): Pro
 
 /** Hands the agent a task (task mode). created: it was queued now (202); otherwise the
  *  agent knew the id (200) and `result` is what it has for it. */
-export async function postTask(endpoint: AgentEndpoint, request: TaskRequest, signal?: AbortSignal): Promise<{ created: boolean; result: TaskResult }> {
+export async function postTask(
+  endpoint: AgentEndpoint,
+  request: TaskRequest,
+  signal?: AbortSignal,
+): Promise<{ created: boolean; result: TaskResult }> {
   const response = await call(endpoint, '/task', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -102,9 +127,17 @@ export async function postTask(endpoint: AgentEndpoint, request: TaskRequest, si
 
 /** The task's result, waiting up to `waitS` seconds for it to be final (the agent's
  *  long-poll); null when the agent does not know the id (it lost it, or never got it). */
-export async function fetchTaskResult(endpoint: AgentEndpoint, taskId: string, waitS: number, signal?: AbortSignal): Promise<TaskResult | null> {
+export async function fetchTaskResult(
+  endpoint: AgentEndpoint,
+  taskId: string,
+  waitS: number,
+  signal?: AbortSignal,
+): Promise<TaskResult | null> {
   try {
-    const response = await call(endpoint, `/result/${encodeURIComponent(taskId)}?wait_s=${waitS}`, { method: 'GET', ...(signal ? { signal } : {}) });
+    const response = await call(endpoint, `/result/${encodeURIComponent(taskId)}?wait_s=${waitS}`, {
+      method: 'GET',
+      ...(signal ? { signal } : {}),
+    });
     return TaskResultSchema.parse(await response.json());
   } catch (err) {
     if (err instanceof LegionError && err.status === 404) return null;

@@ -17,9 +17,24 @@ import { LABELS } from './labels.js';
 import { ensureAgentVolume } from './volumes.js';
 import { SECRETS_STDIN_OPTIONS, startWithSecrets } from './secrets-stdin.js';
 import type { HostIsolation } from '../../shared/wire/admin.js';
-import { chooseRuntime, engineRuntimes, GVISOR_NETWORK_ERROR, isGvisor, isSandboxing, type EngineRuntime } from './oci-runtime.js';
+import {
+  chooseRuntime,
+  engineRuntimes,
+  GVISOR_NETWORK_ERROR,
+  isGvisor,
+  isSandboxing,
+  type EngineRuntime,
+} from './oci-runtime.js';
 import { GVISOR_DAEMON_JSON } from '../../shared/sandbox.js';
-import type { AgentApiBinding, AgentLaunch, AgentRuntime, AgentSandbox, FoundAgent, ProgressFn, RunningAgent } from './types.js';
+import type {
+  AgentApiBinding,
+  AgentLaunch,
+  AgentRuntime,
+  AgentSandbox,
+  FoundAgent,
+  ProgressFn,
+  RunningAgent,
+} from './types.js';
 
 export const NETWORK_NAME = 'legion_internal';
 export { LABELS };
@@ -130,7 +145,10 @@ export class DockerRuntime implements AgentRuntime {
       IPAM?: { Config?: { Gateway?: string }[] };
     };
     if (!info.Internal) {
-      throw new LegionError('network_not_internal', `Docker network ${NETWORK_NAME} exists but is not internal; remove it (docker network rm ${NETWORK_NAME}) and start again`);
+      throw new LegionError(
+        'network_not_internal',
+        `Docker network ${NETWORK_NAME} exists but is not internal; remove it (docker network rm ${NETWORK_NAME}) and start again`,
+      );
     }
     const gateway = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
     if (!gateway) throw new LegionError('network_no_gateway', `Docker network ${NETWORK_NAME} has no gateway address`);
@@ -155,7 +173,8 @@ export class DockerRuntime implements AgentRuntime {
   private async browserImage(): Promise<string> {
     if (this.browserTag) return this.browserTag;
     const tag = imageTag(this.options.image, undefined, 'browser');
-    if (!(await imageExists(this.docker, tag))) await buildImage(this.docker, this.options.image, this.progress, undefined, 'browser');
+    if (!(await imageExists(this.docker, tag)))
+      await buildImage(this.docker, this.options.image, this.progress, undefined, 'browser');
     this.browserTag = tag;
     return tag;
   }
@@ -167,7 +186,9 @@ export class DockerRuntime implements AgentRuntime {
     const engine = await this.engineRuntimes();
     const sandbox = this.sandboxOn(launch.runtime, engine);
     // Under gVisor the server runs the ordinary, readable node (see GVISOR_SERVER_CMD).
-    const gvisor = isGvisor(engine.find((r) => r.name === sandbox.runtime) ?? { name: sandbox.runtime, path: sandbox.runtime });
+    const gvisor = isGvisor(
+      engine.find((r) => r.name === sandbox.runtime) ?? { name: sandbox.runtime, path: sandbox.runtime },
+    );
     await this.removeContainer(name);
     const volume = await ensureAgentVolume(this.docker, this.options.projectId, launch.agent);
     if (volume.notice && !this.noticed.has(launch.agent)) {
@@ -244,7 +265,9 @@ export class DockerRuntime implements AgentRuntime {
 
   async logs(agent: string, lines: number): Promise<string> {
     try {
-      const buffer = await this.docker.getContainer(this.containerName(agent)).logs({ stdout: true, stderr: true, tail: lines });
+      const buffer = await this.docker
+        .getContainer(this.containerName(agent))
+        .logs({ stdout: true, stderr: true, tail: lines });
       return demuxLogs(buffer);
     } catch {
       return '';
@@ -257,7 +280,9 @@ export class DockerRuntime implements AgentRuntime {
     const imageId = (await this.docker.getImage(tag).inspect()).Id;
     // A browser agent's container is current when it runs this code's browser variant.
     const browserTag = imageTag(this.options.image, undefined, 'browser');
-    const browserImageId = (await imageExists(this.docker, browserTag)) ? (await this.docker.getImage(browserTag).inspect()).Id : null;
+    const browserImageId = (await imageExists(this.docker, browserTag))
+      ? (await this.docker.getImage(browserTag).inspect()).Id
+      : null;
     const containers = await this.docker.listContainers({
       all: true,
       filters: { label: [`${LABELS.project}=${this.options.projectId}`, LABELS.agent] },
@@ -275,7 +300,13 @@ export class DockerRuntime implements AgentRuntime {
             agent,
             state: c.State,
             currentImage: c.ImageID === imageId || (browserImageId !== null && c.ImageID === browserImageId),
-            running: { url: ip ? `http://${ip}:${AGENT_SERVER_PORT}` : '', id: c.Id, name: this.containerName(agent), image: c.ImageID === browserImageId ? browserTag : tag, sandbox },
+            running: {
+              url: ip ? `http://${ip}:${AGENT_SERVER_PORT}` : '',
+              id: c.Id,
+              name: this.containerName(agent),
+              image: c.ImageID === browserImageId ? browserTag : tag,
+              sandbox,
+            },
           },
         ];
       }),
@@ -286,7 +317,9 @@ export class DockerRuntime implements AgentRuntime {
   /** The runtime a container was created with (HostConfig.Runtime); null when it is gone. */
   private async containerSandbox(id: string, engine: EngineRuntime[]): Promise<AgentSandbox | null> {
     try {
-      const runtime = ((await this.docker.getContainer(id).inspect()) as { HostConfig: { Runtime?: string } }).HostConfig.Runtime || 'runc';
+      const runtime =
+        ((await this.docker.getContainer(id).inspect()) as { HostConfig: { Runtime?: string } }).HostConfig.Runtime ||
+        'runc';
       const registered = engine.find((r) => r.name === runtime);
       return { runtime, sandboxed: isSandboxing(registered ?? { name: runtime, path: runtime }) };
     } catch (err) {

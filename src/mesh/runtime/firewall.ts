@@ -56,9 +56,26 @@ export interface FirewallHost {
   lockPath: string;
 }
 
-export function firewallRules(spec: HostFirewallSpec): { meshPorts: string[]; established: string[]; reject: string[]; jump: string[] } {
+export function firewallRules(spec: HostFirewallSpec): {
+  meshPorts: string[];
+  established: string[];
+  reject: string[];
+  jump: string[];
+} {
   return {
-    meshPorts: ['-d', `${spec.gateway}/32`, '-p', 'tcp', '-m', 'multiport', '--dports', spec.ports.join(','), ...TAG, '-j', 'ACCEPT'],
+    meshPorts: [
+      '-d',
+      `${spec.gateway}/32`,
+      '-p',
+      'tcp',
+      '-m',
+      'multiport',
+      '--dports',
+      spec.ports.join(','),
+      ...TAG,
+      '-j',
+      'ACCEPT',
+    ],
     established: ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...TAG, '-j', 'ACCEPT'],
     reject: [...TAG, '-j', 'REJECT', '--reject-with', 'icmp-port-unreachable'],
     jump: ['-i', spec.bridge, ...TAG, '-j', FIREWALL_CHAIN],
@@ -78,7 +95,10 @@ export function manualFirewallCommands(spec: HostFirewallSpec): string[] {
 }
 
 /** Root, or CAP_NET_ADMIN in the effective set, on Linux. */
-export function missingFirewallRights(platform: NodeJS.Platform = process.platform, procStatus: () => string = () => readFileSync('/proc/self/status', 'utf8')): string | null {
+export function missingFirewallRights(
+  platform: NodeJS.Platform = process.platform,
+  procStatus: () => string = () => readFileSync('/proc/self/status', 'utf8'),
+): string | null {
   if (platform !== 'linux') return `host firewall rules are only installed on Linux (this is ${platform})`;
   let effective: bigint;
   try {
@@ -95,7 +115,9 @@ export const systemIptables: Iptables = (args) =>
   new Promise((resolve, reject) => {
     execFile('iptables', ['-w', '5', ...args], { timeout: 15_000 }, (err, stdout, stderr) => {
       if (err && err.code === 'ENOENT') {
-        reject(new LegionError('iptables_missing', 'iptables is not installed (Debian/Ubuntu: apt-get install iptables)'));
+        reject(
+          new LegionError('iptables_missing', 'iptables is not installed (Debian/Ubuntu: apt-get install iptables)'),
+        );
         return;
       }
       resolve({ ok: !err, stdout, stderr: stderr.trim() || (err ? err.message : '') });
@@ -141,7 +163,10 @@ async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
         continue;
       }
       if (Date.now() > deadline) {
-        throw new LegionError('firewall_locked', `another legion process has held ${path} for over ${LOCK_WAIT_MS / 1000} s; if no legion is starting or stopping, delete that file`);
+        throw new LegionError(
+          'firewall_locked',
+          `another legion process has held ${path} for over ${LOCK_WAIT_MS / 1000} s; if no legion is starting or stopping, delete that file`,
+        );
       }
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -165,31 +190,50 @@ async function has(iptables: Iptables, chain: string, rule: string[]): Promise<b
 function unprotected(spec: HostFirewallSpec, why: string): HostIsolation {
   return {
     enforced: false,
-    detail: `${why}, so agents can reach every port of this host through ${spec.gateway}, not only the mesh's (${spec.ports.join(', ')}). Start legion as root (or with CAP_NET_ADMIN) and it installs the firewall rules itself, or add them as root:\n${manualFirewallCommands(spec).map((line) => `  ${line}`).join('\n')}`,
+    detail: `${why}, so agents can reach every port of this host through ${spec.gateway}, not only the mesh's (${spec.ports.join(', ')}). Start legion as root (or with CAP_NET_ADMIN) and it installs the firewall rules itself, or add them as root:\n${manualFirewallCommands(
+      spec,
+    )
+      .map((line) => `  ${line}`)
+      .join('\n')}`,
   };
 }
 
 /** Installs the rules for one mesh; never throws: a failure is an unenforced answer that says why. */
-export async function installHostFirewall(spec: HostFirewallSpec, host: FirewallHost = systemFirewallHost): Promise<HostIsolation> {
+export async function installHostFirewall(
+  spec: HostFirewallSpec,
+  host: FirewallHost = systemFirewallHost,
+): Promise<HostIsolation> {
   const missing = host.missingRights();
   if (missing) return unprotected(spec, missing);
   if (!host.interfaceExists(spec.bridge)) {
-    return unprotected(spec, `the bridge ${spec.bridge} of legion_internal is not in this network namespace (rootless Docker, or Docker in a VM), so legion cannot filter it`);
+    return unprotected(
+      spec,
+      `the bridge ${spec.bridge} of legion_internal is not in this network namespace (rootless Docker, or Docker in a VM), so legion cannot filter it`,
+    );
   }
   const { iptables } = host;
   const rules = firewallRules(spec);
   try {
     await withLock(host.lockPath, async () => {
       if (!(await iptables(['-S', FIREWALL_CHAIN])).ok) await must(iptables, ['-N', FIREWALL_CHAIN]);
-      if (!(await has(iptables, FIREWALL_CHAIN, rules.meshPorts))) await must(iptables, ['-I', FIREWALL_CHAIN, '1', ...rules.meshPorts]);
-      if (!(await has(iptables, FIREWALL_CHAIN, rules.established))) await must(iptables, ['-I', FIREWALL_CHAIN, '1', ...rules.established]);
-      if (!(await has(iptables, FIREWALL_CHAIN, rules.reject))) await must(iptables, ['-A', FIREWALL_CHAIN, ...rules.reject]);
+      if (!(await has(iptables, FIREWALL_CHAIN, rules.meshPorts)))
+        await must(iptables, ['-I', FIREWALL_CHAIN, '1', ...rules.meshPorts]);
+      if (!(await has(iptables, FIREWALL_CHAIN, rules.established)))
+        await must(iptables, ['-I', FIREWALL_CHAIN, '1', ...rules.established]);
+      if (!(await has(iptables, FIREWALL_CHAIN, rules.reject)))
+        await must(iptables, ['-A', FIREWALL_CHAIN, ...rules.reject]);
       if (!(await has(iptables, 'INPUT', rules.jump))) await must(iptables, ['-I', 'INPUT', '1', ...rules.jump]);
     });
   } catch (err) {
-    return unprotected(spec, `installing the firewall rules failed (${err instanceof Error ? err.message : String(err)})`);
+    return unprotected(
+      spec,
+      `installing the firewall rules failed (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
-  return { enforced: true, detail: `agents reach only ports ${spec.ports.join(', ')} on this host (iptables chain ${FIREWALL_CHAIN} for ${spec.bridge})` };
+  return {
+    enforced: true,
+    detail: `agents reach only ports ${spec.ports.join(', ')} on this host (iptables chain ${FIREWALL_CHAIN} for ${spec.bridge})`,
+  };
 }
 
 function isPortRule(line: string): boolean {
@@ -197,7 +241,10 @@ function isPortRule(line: string): boolean {
 }
 
 /** Removes this mesh's port rule, and the whole chain once no mesh's port rule is left. */
-export async function removeHostFirewall(spec: HostFirewallSpec, host: FirewallHost = systemFirewallHost): Promise<void> {
+export async function removeHostFirewall(
+  spec: HostFirewallSpec,
+  host: FirewallHost = systemFirewallHost,
+): Promise<void> {
   const { iptables } = host;
   await withLock(host.lockPath, async () => {
     // Already gone (removed by hand, or a firewall reload) is as good as removed.

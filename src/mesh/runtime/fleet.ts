@@ -66,7 +66,17 @@ export class Fleet implements MonitoredFleet {
   private slot(name: string): AgentSlot {
     let slot = this.slots.get(name);
     if (!slot) {
-      slot = { name, health: 'stopped', running: null, serverToken: null, lastError: null, busy: 0, lifecycle: Promise.resolve(), generation: 0, restarts: [] };
+      slot = {
+        name,
+        health: 'stopped',
+        running: null,
+        serverToken: null,
+        lastError: null,
+        busy: 0,
+        lifecycle: Promise.resolve(),
+        generation: 0,
+        restarts: [],
+      };
       this.slots.set(name, slot);
     }
     return slot;
@@ -84,7 +94,9 @@ export class Fleet implements MonitoredFleet {
   }
 
   /** Starts every configured agent but `skip` (adopted ones) in parallel; resolves when each is healthy or failed. */
-  async startAll(skip: ReadonlySet<string> = new Set()): Promise<{ name: string; ok: boolean; error?: string; ms: number }[]> {
+  async startAll(
+    skip: ReadonlySet<string> = new Set(),
+  ): Promise<{ name: string; ok: boolean; error?: string; ms: number }[]> {
     const names = Object.keys(this.options.project().agents).filter((name) => !skip.has(name));
     return Promise.all(
       names.map(async (name) => {
@@ -120,7 +132,11 @@ export class Fleet implements MonitoredFleet {
         slot.lastError = `restarted: ${reason}`;
         return { status: 'healthy', generation: slot.generation };
       } catch (err) {
-        return { status: 'failed', generation: slot.generation, error: slot.lastError ?? (err instanceof Error ? err.message : String(err)) };
+        return {
+          status: 'failed',
+          generation: slot.generation,
+          error: slot.lastError ?? (err instanceof Error ? err.message : String(err)),
+        };
       }
     });
   }
@@ -135,7 +151,10 @@ export class Fleet implements MonitoredFleet {
       this.options.egress.tokens.restore(name, adopted.egressToken);
       slot.health = 'healthy';
       slot.lastError = null;
-      this.options.logger.info({ agent: name, event: 'agent_adopted', container: adopted.running.name }, 'agent adopted (still running)');
+      this.options.logger.info(
+        { agent: name, event: 'agent_adopted', container: adopted.running.name },
+        'agent adopted (still running)',
+      );
       this.options.onHealthy(name);
     });
   }
@@ -145,7 +164,10 @@ export class Fleet implements MonitoredFleet {
     if (!configured) return false;
     const decision = this.options.browserAllowed?.(name) ?? { allowed: false, reason: `${name} may not use a browser` };
     if (decision.allowed) return true;
-    this.options.logger.warn({ agent: name, event: 'browser_not_allowed', reason: decision.reason }, `${name} has browser: true in config/agents.yaml but ${decision.reason}; starting it without a browser`);
+    this.options.logger.warn(
+      { agent: name, event: 'browser_not_allowed', reason: decision.reason },
+      `${name} has browser: true in config/agents.yaml but ${decision.reason}; starting it without a browser`,
+    );
     return false;
   }
 
@@ -167,7 +189,12 @@ export class Fleet implements MonitoredFleet {
         env: {
           [AGENT_ENV.name]: slot.name,
           [AGENT_ENV.meshUrl]: this.options.meshUrl(),
-          ...egressProxyEnv({ proxyUrl: this.options.egress.url(), agent: slot.name, token: egressToken, meshUrl: this.options.meshUrl() }),
+          ...egressProxyEnv({
+            proxyUrl: this.options.egress.url(),
+            agent: slot.name,
+            token: egressToken,
+            meshUrl: this.options.meshUrl(),
+          }),
           ...(browser ? { [AGENT_ENV.browserIdleS]: String(entry.browser_idle_timeout_s) } : {}),
         },
         secrets: { mesh_token: meshToken, server_token: serverToken },
@@ -208,12 +235,18 @@ export class Fleet implements MonitoredFleet {
       const state = await this.options.runtime.state(name);
       if (state !== 'running') {
         const logs = await this.options.runtime.logs(name, 20);
-        throw new LegionError('agent_exited', `agent ${name} exited while starting (state ${state ?? 'gone'})${logs ? `; its last output:\n${logs}` : ''}`);
+        throw new LegionError(
+          'agent_exited',
+          `agent ${name} exited while starting (state ${state ?? 'gone'})${logs ? `; its last output:\n${logs}` : ''}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }
     const logs = await this.options.runtime.logs(name, 20);
-    throw new LegionError('agent_unhealthy', `agent ${name} did not become healthy within ${HEALTH_TIMEOUT_MS / 1000}s${logs ? `; its last output:\n${logs}` : ''}`);
+    throw new LegionError(
+      'agent_unhealthy',
+      `agent ${name} did not become healthy within ${HEALTH_TIMEOUT_MS / 1000}s${logs ? `; its last output:\n${logs}` : ''}`,
+    );
   }
 
   stop(name: string): Promise<void> {
@@ -256,7 +289,8 @@ export class Fleet implements MonitoredFleet {
   markHealthy(name: string, generation: number): void {
     const slot = this.slots.get(name);
     if (!slot || slot.generation !== generation || (slot.health !== 'healthy' && slot.health !== 'unhealthy')) return;
-    if (slot.health === 'unhealthy') this.options.logger.info({ agent: name, event: 'agent_answers' }, 'agent answers again');
+    if (slot.health === 'unhealthy')
+      this.options.logger.info({ agent: name, event: 'agent_answers' }, 'agent answers again');
     slot.health = 'healthy';
     this.options.onHealthy(name);
   }
@@ -297,7 +331,10 @@ export class Fleet implements MonitoredFleet {
     this.assertConfigured(name);
     const slot = this.slots.get(name);
     if (!slot || slot.health === 'stopped' || slot.health === 'failed') {
-      throw new LegionError('agent_not_running', `agent ${name} is not running (${slot?.health ?? 'stopped'}${slot?.lastError ? `: ${slot.lastError}` : ''})`);
+      throw new LegionError(
+        'agent_not_running',
+        `agent ${name} is not running (${slot?.health ?? 'stopped'}${slot?.lastError ? `: ${slot.lastError}` : ''})`,
+      );
     }
   }
 
@@ -306,7 +343,10 @@ export class Fleet implements MonitoredFleet {
     this.assertConfigured(name);
     const slot = this.slots.get(name);
     if (!slot?.running || !slot.serverToken || slot.health !== 'healthy') {
-      throw new LegionError('agent_not_running', `agent ${name} is not running (${slot?.health ?? 'stopped'}${slot?.lastError ? `: ${slot.lastError}` : ''})`);
+      throw new LegionError(
+        'agent_not_running',
+        `agent ${name} is not running (${slot?.health ?? 'stopped'}${slot?.lastError ? `: ${slot.lastError}` : ''})`,
+      );
     }
     return { agent: name, url: slot.running.url, serverToken: slot.serverToken };
   }
@@ -335,7 +375,13 @@ export class Fleet implements MonitoredFleet {
           model: agentModel(project, name),
           health,
           container: slot.running
-            ? { id: slot.running.id.slice(0, 12), name: slot.running.name, state: state ?? 'gone', image: slot.running.image, ...slot.running.sandbox }
+            ? {
+                id: slot.running.id.slice(0, 12),
+                name: slot.running.name,
+                state: state ?? 'gone',
+                image: slot.running.image,
+                ...slot.running.sandbox,
+              }
             : null,
           busy: slot.busy > 0,
           lane: this.options.laneStatus(name),

@@ -32,10 +32,18 @@ export function restartDelayMs(recentRestarts: number): number {
 
 export type RestartDecision = { action: 'restart'; delayMs: number } | { action: 'fail'; reason: string };
 
-export function decideRestart(history: readonly number[], now: number, maxPerHour: number, problem: string): RestartDecision {
+export function decideRestart(
+  history: readonly number[],
+  now: number,
+  maxPerHour: number,
+  problem: string,
+): RestartDecision {
   const recent = restartsWithinHour(history, now);
   if (recent >= maxPerHour) {
-    return { action: 'fail', reason: `gave up after ${recent} restarts within an hour (mesh.health.max_restarts_per_hour is ${maxPerHour}); last problem: ${problem}` };
+    return {
+      action: 'fail',
+      reason: `gave up after ${recent} restarts within an hour (mesh.health.max_restarts_per_hour is ${maxPerHour}); last problem: ${problem}`,
+    };
   }
   return { action: 'restart', delayMs: restartDelayMs(recent) };
 }
@@ -57,7 +65,8 @@ export function judgeCheck(seen: Observation, failuresBefore: number, failedChec
   if (seen.state === null) return { status: 'dead', reason: 'its container is gone' };
   if (seen.state === 'paused') return { status: 'paused' };
   // 'unknown': the runtime could not say (Docker busy); the agent's own answer decides.
-  if (seen.state !== 'running' && seen.state !== 'unknown') return { status: 'dead', reason: `its container is ${seen.state}` };
+  if (seen.state !== 'running' && seen.state !== 'unknown')
+    return { status: 'dead', reason: `its container is ${seen.state}` };
   if (seen.answered) return { status: 'ok' };
   const failures = failuresBefore + 1;
   const reason = `it did not answer GET /health ${failures} time${failures === 1 ? '' : 's'} in a row`;
@@ -78,7 +87,10 @@ export interface WatchedAgent {
   generation: number;
 }
 
-export type RestartOutcome = { status: 'skipped' } | { status: 'healthy'; generation: number } | { status: 'failed'; generation: number; error: string };
+export type RestartOutcome =
+  | { status: 'skipped' }
+  | { status: 'healthy'; generation: number }
+  | { status: 'failed'; generation: number; error: string };
 
 /** What the monitor needs from the fleet; every verdict names the generation it is about. */
 export interface MonitoredFleet {
@@ -202,7 +214,12 @@ export class HealthMonitor {
         if (this.abort.signal.aborted) return;
         logger.warn({ agent: name, event: 'agent_restart', reason }, 'restarting agent');
         const outcome = await fleet.restart(name, generation, reason);
-        events.record({ agent: name, kind: 'agent_restart', subject: name, detail: { reason, outcome: outcome.status, ...(outcome.status === 'failed' ? { error: outcome.error } : {}) } });
+        events.record({
+          agent: name,
+          kind: 'agent_restart',
+          subject: name,
+          detail: { reason, outcome: outcome.status, ...(outcome.status === 'failed' ? { error: outcome.error } : {}) },
+        });
         if (outcome.status !== 'failed') return;
         generation = outcome.generation;
         reason = outcome.error;

@@ -3,7 +3,17 @@
 // base image, extra CA), so changed code means a new tag and a rebuild, and an
 // unchanged tree never rebuilds. The browser variant (Chromium added, for agents with
 // `browser: true`) is the same build with BROWSER=1, under a repository of its own.
-import { existsSync, readFileSync, readdirSync, statSync, mkdtempSync, cpSync, rmSync, copyFileSync, mkdirSync } from 'node:fs';
+import {
+  existsSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  mkdtempSync,
+  cpSync,
+  rmSync,
+  copyFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type Docker from 'dockerode';
@@ -52,7 +62,10 @@ function listFiles(root: string, rel: string): string[] {
 
 export function imageTag(spec: ImageSpec, root = PACKAGE_ROOT, variant: ImageVariant = 'agent'): string {
   if (!existsSync(join(root, 'dist', 'agent', 'main.js'))) {
-    throw new LegionError('not_built', `the agent server is not compiled (${join(root, 'dist/agent/main.js')} is missing): run npm run build`);
+    throw new LegionError(
+      'not_built',
+      `the agent server is not compiled (${join(root, 'dist/agent/main.js')} is missing): run npm run build`,
+    );
   }
   const hash = sha256Hex(
     [
@@ -83,7 +96,13 @@ interface BuildMessage {
 }
 
 /** Builds the image from a staged context, reporting each build step through `progress`. */
-export async function buildImage(docker: Docker, spec: ImageSpec, progress: ProgressFn, root = PACKAGE_ROOT, variant: ImageVariant = 'agent'): Promise<string> {
+export async function buildImage(
+  docker: Docker,
+  spec: ImageSpec,
+  progress: ProgressFn,
+  root = PACKAGE_ROOT,
+  variant: ImageVariant = 'agent',
+): Promise<string> {
   const tag = imageTag(spec, root, variant);
   const context = mkdtempSync(join(tmpdir(), 'legion-image-'));
   try {
@@ -92,10 +111,18 @@ export async function buildImage(docker: Docker, spec: ImageSpec, progress: Prog
     }
     mkdirSync(join(context, 'agent-image', 'certs'), { recursive: true });
     if (spec.extraCaPath) copyFileSync(spec.extraCaPath, join(context, 'agent-image', 'certs', 'extra-ca.pem'));
-    progress(`building ${variant === 'browser' ? 'the browser variant of the agent image (Chromium)' : 'agent image'} ${tag} from ${spec.baseImage}`);
+    progress(
+      `building ${variant === 'browser' ? 'the browser variant of the agent image (Chromium)' : 'agent image'} ${tag} from ${spec.baseImage}`,
+    );
     const stream = await docker.buildImage(
       { context, src: ['Dockerfile.agent', 'agent-image', 'dist'] },
-      { t: tag, dockerfile: 'Dockerfile.agent', buildargs: { BASE_IMAGE: spec.baseImage, BROWSER: variant === 'browser' ? '1' : '0' }, rm: true, forcerm: true },
+      {
+        t: tag,
+        dockerfile: 'Dockerfile.agent',
+        buildargs: { BASE_IMAGE: spec.baseImage, BROWSER: variant === 'browser' ? '1' : '0' },
+        rm: true,
+        forcerm: true,
+      },
     );
     // The last lines of build output explain a failure (npm's own error, say).
     const recent: string[] = [];
@@ -109,11 +136,16 @@ export async function buildImage(docker: Docker, spec: ImageSpec, progress: Prog
             const hint = recent.some((l) => /SELF_SIGNED|UNABLE_TO_GET_ISSUER|certificate/i.test(l))
               ? '\nnpm could not verify the registry certificate: behind a TLS-intercepting proxy, set image.extra_ca_cert in config/mesh.yaml or LEGION_EXTRA_CA_CERTS to your CA bundle'
               : '';
-            reject(new LegionError('image_build_failed', `building ${tag} failed: ${reason}\n${recent.join('\n')}${hint}`));
+            reject(
+              new LegionError('image_build_failed', `building ${tag} failed: ${reason}\n${recent.join('\n')}${hint}`),
+            );
           } else resolvePromise();
         },
         (message: BuildMessage) => {
-          for (const line of (message.stream ?? '').split('\n').map((l) => l.trimEnd()).filter(Boolean)) {
+          for (const line of (message.stream ?? '')
+            .split('\n')
+            .map((l) => l.trimEnd())
+            .filter(Boolean)) {
             recent.push(line);
             if (recent.length > 15) recent.shift();
             if (/^Step \d+\/\d+/.test(line)) progress(`  ${line}`);

@@ -29,7 +29,8 @@ export function isSandboxing(runtime: Pick<EngineRuntime, 'name' | 'path'>): boo
 
 /** The runtime for `wanted` (a name from mesh.yaml or agents.yaml, or auto) on an engine with `engine`. */
 export function chooseRuntime(wanted: string, engine: readonly EngineRuntime[]): RuntimeChoice {
-  const name = wanted === AUTO_RUNTIME ? (engine.some((r) => r.name === GVISOR_RUNTIME) ? GVISOR_RUNTIME : PLAIN_RUNTIME) : wanted;
+  const name =
+    wanted === AUTO_RUNTIME ? (engine.some((r) => r.name === GVISOR_RUNTIME) ? GVISOR_RUNTIME : PLAIN_RUNTIME) : wanted;
   const found = engine.find((r) => r.name === name);
   // runc is built into every engine, even one whose info lists it under another name.
   if (!found && name !== PLAIN_RUNTIME) return { action: 'unknown', name, known: engine.map((r) => r.name).sort() };
@@ -46,17 +47,23 @@ export function isGvisor(runtime: Pick<EngineRuntime, 'name' | 'path'>): boolean
 export function engineRuntimes(info: { Runtimes?: unknown }): EngineRuntime[] {
   const map = info.Runtimes;
   if (typeof map !== 'object' || map === null) return [];
-  return Object.entries(map as Record<string, { path?: unknown; runtimeArgs?: unknown } | null>).map(([name, entry]) => ({
-    name,
-    path: typeof entry?.path === 'string' ? entry.path : name,
-    args: Array.isArray(entry?.runtimeArgs) ? entry.runtimeArgs.filter((a): a is string => typeof a === 'string') : [],
-  }));
+  return Object.entries(map as Record<string, { path?: unknown; runtimeArgs?: unknown } | null>).map(
+    ([name, entry]) => ({
+      name,
+      path: typeof entry?.path === 'string' ? entry.path : name,
+      args: Array.isArray(entry?.runtimeArgs)
+        ? entry.runtimeArgs.filter((a): a is string => typeof a === 'string')
+        : [],
+    }),
+  );
 }
 
 /** gVisor started by Docker in a container's network namespace needs --network=host;
  *  without it runsc refuses with "cannot run with network enabled in root network namespace". */
 export function gvisorLacksHostNetwork(runtime: EngineRuntime): boolean {
-  const hostNetwork = runtime.args.some((arg, i) => arg === '--network=host' || (arg === '--network' && runtime.args[i + 1] === 'host'));
+  const hostNetwork = runtime.args.some(
+    (arg, i) => arg === '--network=host' || (arg === '--network' && runtime.args[i + 1] === 'host'),
+  );
   return /runsc/i.test(basename(runtime.path)) && !hostNetwork;
 }
 

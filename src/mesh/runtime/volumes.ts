@@ -34,13 +34,21 @@ export type VolumeChoice =
   | { action: 'refuse'; reason: string };
 
 /** Which volume the agent mounts, given the project's volume and the legacy one (null when absent). */
-export function chooseVolume(projectId: string, agent: string, own: VolumeFacts | null, legacy: VolumeFacts | null): VolumeChoice {
+export function chooseVolume(
+  projectId: string,
+  agent: string,
+  own: VolumeFacts | null,
+  legacy: VolumeFacts | null,
+): VolumeChoice {
   const name = projectVolumeName(projectId, agent);
   const legacyOurs = legacy !== null && legacy.labels[LABELS.project] === projectId;
   const notice = legacy !== null && !legacyOurs ? legacyVolumeNotice(agent, legacy.name) : null;
   if (own) {
     if (own.labels[LABELS.project] !== projectId) {
-      return { action: 'refuse', reason: `volume ${own.name} exists but its ${LABELS.project} label is "${own.labels[LABELS.project] ?? ''}", not this project (${projectId}); legion mounts only its own volumes. Rename or remove that volume (docker volume rm ${own.name}) if it is not needed` };
+      return {
+        action: 'refuse',
+        reason: `volume ${own.name} exists but its ${LABELS.project} label is "${own.labels[LABELS.project] ?? ''}", not this project (${projectId}); legion mounts only its own volumes. Rename or remove that volume (docker volume rm ${own.name}) if it is not needed`,
+      };
     }
     return { action: 'use', name, create: false, notice };
   }
@@ -65,12 +73,19 @@ export async function inspectVolume(docker: Docker, name: string): Promise<Volum
 
 /** Looks both volumes up and decides (chooseVolume). */
 export async function findAgentVolume(docker: Docker, projectId: string, agent: string): Promise<VolumeChoice> {
-  const [own, legacy] = await Promise.all([inspectVolume(docker, projectVolumeName(projectId, agent)), inspectVolume(docker, legacyVolumeName(agent))]);
+  const [own, legacy] = await Promise.all([
+    inspectVolume(docker, projectVolumeName(projectId, agent)),
+    inspectVolume(docker, legacyVolumeName(agent)),
+  ]);
   return chooseVolume(projectId, agent, own, legacy);
 }
 
 /** The volume the agent mounts, created with the project's labels when it is new. */
-export async function ensureAgentVolume(docker: Docker, projectId: string, agent: string): Promise<{ name: string; notice: string | null }> {
+export async function ensureAgentVolume(
+  docker: Docker,
+  projectId: string,
+  agent: string,
+): Promise<{ name: string; notice: string | null }> {
   const choice = await findAgentVolume(docker, projectId, agent);
   if (choice.action === 'refuse') throw new LegionError('volume_not_ours', choice.reason);
   if (choice.create) await docker.createVolume({ Name: choice.name, Labels: volumeLabels(projectId, agent) });
@@ -79,17 +94,23 @@ export async function ensureAgentVolume(docker: Docker, projectId: string, agent
 
 /** Every volume of this project's agent (its own, or an adopted legacy one), by label. */
 export async function agentVolumes(docker: Docker, projectId: string, agent: string): Promise<string[]> {
-  const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABELS.project}=${projectId}`, `${LABELS.agent}=${agent}`] } });
+  const { Volumes } = await docker.listVolumes({
+    filters: { label: [`${LABELS.project}=${projectId}`, `${LABELS.agent}=${agent}`] },
+  });
   const labelled = (Volumes ?? []).map((v) => v.Name);
   const legacy = await inspectVolume(docker, legacyVolumeName(agent));
-  if (legacy && legacy.labels[LABELS.project] === projectId && !labelled.includes(legacy.name)) labelled.push(legacy.name);
+  if (legacy && legacy.labels[LABELS.project] === projectId && !labelled.includes(legacy.name))
+    labelled.push(legacy.name);
   return labelled;
 }
 
 /** `legion agent remove --purge`: removes the agent's container of this project (if one
  *  is left) and its volumes; returns the volumes removed. */
 export async function purgeAgentData(docker: Docker, projectId: string, agent: string): Promise<string[]> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.project}=${projectId}`, `${LABELS.agent}=${agent}`] } });
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.project}=${projectId}`, `${LABELS.agent}=${agent}`] },
+  });
   for (const c of containers) await docker.getContainer(c.Id).remove({ force: true });
   const names = await agentVolumes(docker, projectId, agent);
   for (const name of names) await docker.getVolume(name).remove();
@@ -125,13 +146,26 @@ export interface AdoptOutcome {
 /** `legion agent adopt-volume`: copies `source` into the agent's volume of this project,
  *  with a short-lived container of the agent image (no network, no capabilities). The
  *  agent must not be running; `source` is only read. */
-export async function adoptVolume(docker: Docker, image: string, projectId: string, agent: string, source: string): Promise<AdoptOutcome> {
+export async function adoptVolume(
+  docker: Docker,
+  image: string,
+  projectId: string,
+  agent: string,
+  source: string,
+): Promise<AdoptOutcome> {
   const facts = await inspectVolume(docker, source);
   if (!facts) throw new LegionError('unknown_volume', `no Docker volume named ${source} (docker volume ls lists them)`);
-  const running = await docker.listContainers({ filters: { label: [`${LABELS.project}=${projectId}`, `${LABELS.agent}=${agent}`], status: ['running'] } });
-  if (running.length > 0) throw new LegionError('agent_running', `agent ${agent} is running; stop the fleet (legion stop), then run adopt-volume again and start it`);
+  const running = await docker.listContainers({
+    filters: { label: [`${LABELS.project}=${projectId}`, `${LABELS.agent}=${agent}`], status: ['running'] },
+  });
+  if (running.length > 0)
+    throw new LegionError(
+      'agent_running',
+      `agent ${agent} is running; stop the fleet (legion stop), then run adopt-volume again and start it`,
+    );
   const { name: target } = await ensureAgentVolume(docker, projectId, agent);
-  if (target === source) throw new LegionError('same_volume', `${source} is already agent ${agent}'s volume in this project`);
+  if (target === source)
+    throw new LegionError('same_volume', `${source} is already agent ${agent}'s volume in this project`);
   const container = await docker.createContainer({
     Image: image,
     User: '1000:1000',
@@ -154,7 +188,11 @@ export async function adoptVolume(docker: Docker, image: string, projectId: stri
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     // biome-ignore lint/suspicious/noControlCharactersInRegex: Docker's multiplexed log frames start with control bytes, which are stripped here
     const logs = (await container.logs({ stdout: true, stderr: true })).toString('utf8').replace(/[\x00-\x08]/g, '');
-    if (StatusCode !== 0) throw new LegionError('adopt_failed', `copying ${source} into ${target} failed (exit ${StatusCode}): ${logs.trim()}`);
+    if (StatusCode !== 0)
+      throw new LegionError(
+        'adopt_failed',
+        `copying ${source} into ${target} failed (exit ${StatusCode}): ${logs.trim()}`,
+      );
     const aside = /aside=(\S*)/.exec(logs)?.[1] ?? '';
     return { target, aside: aside || null };
   } finally {

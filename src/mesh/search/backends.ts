@@ -29,7 +29,9 @@ export interface Backend {
 const USER_AGENT = 'legion-web-search/1 (+https://github.com/legion)';
 
 const BraveAnswerSchema = z.object({
-  web: z.object({ results: z.array(z.object({ title: z.string(), url: z.string(), description: z.string().optional() })) }).optional(),
+  web: z
+    .object({ results: z.array(z.object({ title: z.string(), url: z.string(), description: z.string().optional() })) })
+    .optional(),
 });
 
 const SearxngAnswerSchema = z.object({
@@ -41,11 +43,19 @@ async function fetchText(url: string, init: RequestInit, timeoutMs: number, what
   try {
     response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
   } catch (err) {
-    const cause = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err);
+    const cause =
+      err instanceof Error && err.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs / 1000} s`
+        : err instanceof Error
+          ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}`
+          : String(err);
     throw new BackendFailure(`${what} could not be reached: ${cause}`);
   }
   const text = await response.text().catch(() => '');
-  if (!response.ok) throw new BackendFailure(`${what} answered HTTP ${response.status}${text ? `: ${text.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`);
+  if (!response.ok)
+    throw new BackendFailure(
+      `${what} answered HTTP ${response.status}${text ? `: ${text.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`,
+    );
   return text;
 }
 
@@ -57,7 +67,10 @@ function parseJson<S extends z.ZodType>(text: string, schema: S, what: string): 
     throw new BackendFailure(`${what} answered with something that is not JSON`);
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new BackendFailure(`${what} answered JSON that is not in its search format (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? ''})`);
+  if (!parsed.success)
+    throw new BackendFailure(
+      `${what} answered JSON that is not in its search format (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? ''})`,
+    );
   return parsed.data;
 }
 
@@ -68,9 +81,16 @@ export function braveBackend(config: NonNullable<SearchConfig['brave']>, apiKey:
       const url = new URL(config.url);
       url.searchParams.set('q', query);
       url.searchParams.set('count', String(limit));
-      const text = await fetchText(url.toString(), { headers: { accept: 'application/json', 'x-subscription-token': apiKey(), 'user-agent': USER_AGENT } }, timeoutMs, 'the Brave Search API');
+      const text = await fetchText(
+        url.toString(),
+        { headers: { accept: 'application/json', 'x-subscription-token': apiKey(), 'user-agent': USER_AGENT } },
+        timeoutMs,
+        'the Brave Search API',
+      );
       const answer = parseJson(text, BraveAnswerSchema, 'the Brave Search API');
-      return (answer.web?.results ?? []).slice(0, limit).map((r) => ({ title: htmlToText(r.title), url: r.url, snippet: htmlToText(r.description ?? '') }));
+      return (answer.web?.results ?? [])
+        .slice(0, limit)
+        .map((r) => ({ title: htmlToText(r.title), url: r.url, snippet: htmlToText(r.description ?? '') }));
     },
   };
 }
@@ -83,9 +103,16 @@ export function searxngBackend(config: NonNullable<SearchConfig['searxng']>): Ba
       url.searchParams.set('q', query);
       url.searchParams.set('format', 'json');
       const what = `the SearXNG instance ${new URL(config.url).host}`;
-      const text = await fetchText(url.toString(), { headers: { accept: 'application/json', 'user-agent': USER_AGENT } }, timeoutMs, what);
+      const text = await fetchText(
+        url.toString(),
+        { headers: { accept: 'application/json', 'user-agent': USER_AGENT } },
+        timeoutMs,
+        what,
+      );
       const answer = parseJson(text, SearxngAnswerSchema, what);
-      return answer.results.slice(0, limit).map((r) => ({ title: htmlToText(r.title), url: r.url, snippet: htmlToText(r.content ?? '') }));
+      return answer.results
+        .slice(0, limit)
+        .map((r) => ({ title: htmlToText(r.title), url: r.url, snippet: htmlToText(r.content ?? '') }));
     },
   };
 }
@@ -95,7 +122,20 @@ export function duckDuckGoBackend(config: SearchConfig['duckduckgo']): Backend {
     name: 'duckduckgo',
     async search({ query, limit, timeoutMs }) {
       const body = new URLSearchParams({ q: query, b: '' }).toString();
-      const html = await fetchText(config.url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', 'user-agent': USER_AGENT } }, timeoutMs, 'DuckDuckGo');
+      const html = await fetchText(
+        config.url,
+        {
+          method: 'POST',
+          body,
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            accept: 'text/html',
+            'user-agent': USER_AGENT,
+          },
+        },
+        timeoutMs,
+        'DuckDuckGo',
+      );
       const page = parseDuckDuckGoHtml(html, limit);
       if (!page.ok) throw new BackendFailure(page.reason);
       return page.results;

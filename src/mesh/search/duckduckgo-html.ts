@@ -45,7 +45,10 @@ export function parseDuckDuckGoHtml(html: string, limit: number): DuckDuckGoPage
     }
   }
   if (titles === 0 && !/class="[^"]*\bno-results\b/.test(html)) {
-    return { ok: false, reason: 'DuckDuckGo answered with a page that has no results list (a bot check, or the page changed)' };
+    return {
+      ok: false,
+      reason: 'DuckDuckGo answered with a page that has no results list (a bot check, or the page changed)',
+    };
   }
   return { ok: true, results };
 }

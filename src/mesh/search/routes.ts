@@ -42,19 +42,34 @@ export const searchAgentRoutes: FastifyPluginAsync<SearchRoutesOptions> = async 
     const subject = body.query.slice(0, SUBJECT_MAX_CHARS);
     const allowed = permissions.flag(agent, 'can_search');
     if (!allowed.allowed) {
-      events.record({ agent, kind: 'denied', subject, detail: { permission: 'can_search', reason: allowed.reason }, trace });
+      events.record({
+        agent,
+        kind: 'denied',
+        subject,
+        detail: { permission: 'can_search', reason: allowed.reason },
+        trace,
+      });
       throw new LegionError('forbidden', allowed.reason);
     }
     const config = options.config();
     const rate = limiter.take(agent, config.rate_limit_per_minute);
     if (rate.action === 'refuse') {
       const message = `${agent} has made ${config.rate_limit_per_minute} web searches in the last minute (search.rate_limit_per_minute in config/mesh.yaml); try again in ${rate.retryAfterS} s`;
-      events.record({ agent, kind: 'search_rate_limited', subject, detail: { per_minute: config.rate_limit_per_minute, retry_after_s: rate.retryAfterS }, trace });
+      events.record({
+        agent,
+        kind: 'search_rate_limited',
+        subject,
+        detail: { per_minute: config.rate_limit_per_minute, retry_after_s: rate.retryAfterS },
+        trace,
+      });
       throw new LegionError('rate_limited', message);
     }
     const backends = configuredBackends(config, options.secret);
     if (backends.length === 0) {
-      throw new LegionError('search_not_configured', 'no web search backend is configured: set search.brave, search.searxng or leave search.duckduckgo enabled in config/mesh.yaml');
+      throw new LegionError(
+        'search_not_configured',
+        'no web search backend is configured: set search.brave, search.searxng or leave search.duckduckgo enabled in config/mesh.yaml',
+      );
     }
     const reservation = costs.reserveSearch({ agent, trace, priceUsd: config.price_usd });
     const started = Date.now();
@@ -62,16 +77,38 @@ export const searchAgentRoutes: FastifyPluginAsync<SearchRoutesOptions> = async 
     const fellBack: WebSearchResponse['fell_back'] = [];
     for (const backend of backends) {
       try {
-        const results = await backend.search({ query: body.query, limit: body.limit, timeoutMs: config.timeout_s * 1000 });
+        const results = await backend.search({
+          query: body.query,
+          limit: body.limit,
+          timeoutMs: config.timeout_s * 1000,
+        });
         costs.settleSearch(reservation, { backend: backend.name, ok: true, latencyMs: Date.now() - started }, trace);
-        events.record({ agent, kind: 'web_search', subject, detail: { backend: backend.name, results: results.length, fell_back: fellBack }, trace });
+        events.record({
+          agent,
+          kind: 'web_search',
+          subject,
+          detail: { backend: backend.name, results: results.length, fell_back: fellBack },
+          trace,
+        });
         return { backend: backend.name, results, fell_back: fellBack };
       } catch (err) {
-        fellBack.push({ backend: backend.name, reason: scrubber.scrub(err instanceof Error ? err.message : String(err)) });
+        fellBack.push({
+          backend: backend.name,
+          reason: scrubber.scrub(err instanceof Error ? err.message : String(err)),
+        });
       }
     }
     costs.settleSearch(reservation, { backend: null, ok: false, latencyMs: Date.now() - started }, trace);
-    events.record({ agent, kind: 'web_search', subject, detail: { backend: null, results: 0, fell_back: fellBack }, trace });
-    throw new LegionError('search_failed', `every web search backend failed: ${fellBack.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`);
+    events.record({
+      agent,
+      kind: 'web_search',
+      subject,
+      detail: { backend: null, results: 0, fell_back: fellBack },
+      trace,
+    });
+    throw new LegionError(
+      'search_failed',
+      `every web search backend failed: ${fellBack.map((f) => `${f.backend}: ${f.reason}`).join('; ')}`,
+    );
   });
 };

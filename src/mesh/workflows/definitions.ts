@@ -84,7 +84,15 @@ export class WorkflowDefinitions {
 
   private refused(print: string, error: ConfigError): void {
     this.refusal = { print, error };
-    this.options.events.record({ agent: null, kind: 'workflows_invalid', subject: WORKFLOWS_DIR, detail: { problems: error.lines } });
-    this.options.logger.warn({ event: 'workflows_invalid', problems: error.lines }, 'an edit of config/workflows is invalid; the previous workflows stay in force');
+    this.options.events.record({
+      agent: null,
+      kind: 'workflows_invalid',
+      subject: WORKFLOWS_DIR,
+      detail: { problems: error.lines },
+    });
+    this.options.logger.warn(
+      { event: 'workflows_invalid', problems: error.lines },
+      'an edit of config/workflows is invalid; the previous workflows stay in force',
+    );
   }
 }

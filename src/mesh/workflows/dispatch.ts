@@ -31,9 +31,15 @@ export function taskIdOf(runId: string, stepId: string, attempt: number): string
 }
 
 /** The agent for the step, or why there is none. */
-export function pickAgent(step: WorkflowStep, agents: AgentRoles, depth: (agent: string) => number): { agent: string } | { error: string } {
+export function pickAgent(
+  step: WorkflowStep,
+  agents: AgentRoles,
+  depth: (agent: string) => number,
+): { agent: string } | { error: string } {
   if (step.agent !== undefined) {
-    return Object.hasOwn(agents, step.agent) ? { agent: step.agent } : { error: `agent ${step.agent} is not configured in config/agents.yaml any more` };
+    return Object.hasOwn(agents, step.agent)
+      ? { agent: step.agent }
+      : { error: `agent ${step.agent} is not configured in config/agents.yaml any more` };
   }
   const candidates = Object.keys(agents)
     .filter((name) => agents[name]?.role === step.capability)
@@ -51,13 +57,26 @@ export function pickAgent(step: WorkflowStep, agents: AgentRoles, depth: (agent:
   return { agent: best };
 }
 
-export function dispatchStep(deps: DispatchDeps, run: RunRecord, plan: RunPlan, stepId: string, attempt: number, scope: WorkflowScope): DispatchOutcome {
+export function dispatchStep(
+  deps: DispatchDeps,
+  run: RunRecord,
+  plan: RunPlan,
+  stepId: string,
+  attempt: number,
+  scope: WorkflowScope,
+): DispatchOutcome {
   const { store, lanes } = deps;
   const planned = plan.steps.get(stepId);
   if (!planned) return { ok: false, error: `step ${stepId} is not in the run's definition` };
   const { step } = planned;
   const taskId = taskIdOf(run.id, stepId, attempt);
-  store.updateStep(run.id, stepId, { attempt, task_id: taskId, lane_item: null, not_before: null, attempt_started_at: null });
+  store.updateStep(run.id, stepId, {
+    attempt,
+    task_id: taskId,
+    lane_item: null,
+    not_before: null,
+    attempt_started_at: null,
+  });
   const picked = pickAgent(step, deps.agents(), (agent) => {
     const { queued, inflight } = lanes.depth(agent);
     return queued + inflight;
@@ -71,7 +90,8 @@ export function dispatchStep(deps: DispatchDeps, run: RunRecord, plan: RunPlan, 
     ...(step.max_iterations === undefined ? {} : { max_iterations: step.max_iterations }),
     trace: run.id,
   });
-  if (!parsed.success) return { ok: false, error: formatZodIssues(`the task of step ${stepId}`, parsed.error).join('; ') };
+  if (!parsed.success)
+    return { ok: false, error: formatZodIssues(`the task of step ${stepId}`, parsed.error).join('; ') };
   const body: TaskItemBody = { run_id: run.id, step_id: stepId, attempt, request: parsed.data };
   let laneItem: string;
   try {
@@ -81,6 +101,13 @@ export function dispatchStep(deps: DispatchDeps, run: RunRecord, plan: RunPlan, 
     throw err;
   }
   store.updateStep(run.id, stepId, { status: 'queued', agent: picked.agent, lane_item: laneItem, error: null });
-  store.record({ run, step: stepId, status: 'queued', attempt, detail: `task ${taskId} on ${picked.agent}`, agent: picked.agent });
+  store.record({
+    run,
+    step: stepId,
+    status: 'queued',
+    attempt,
+    detail: `task ${taskId} on ${picked.agent}`,
+    agent: picked.agent,
+  });
   return { ok: true, agent: picked.agent };
 }

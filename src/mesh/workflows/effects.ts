@@ -5,7 +5,10 @@
 // that ends in the same transaction that armed a timer ends with no timer left.
 import type { Timers } from './timers.js';
 
-type TimerOp = { op: 'arm'; key: string; at: number; fire: () => void } | { op: 'clear'; key: string } | { op: 'clearRun'; runId: string };
+type TimerOp =
+  | { op: 'arm'; key: string; at: number; fire: () => void }
+  | { op: 'clear'; key: string }
+  | { op: 'clearRun'; runId: string };
 
 export interface EffectTargets {
   timers: Timers;

@@ -83,7 +83,8 @@ export class Orchestrator implements TaskSteps {
   onPublished(topic: string, payload: unknown): void {
     const trigger = `topic:${topic}`;
     for (const workflow of this.options.definitions.currentOrPrevious().values()) {
-      if (workflowTriggerLabel(workflow.definition.trigger) === trigger) this.startFromTrigger(workflow, asJson(payload), trigger);
+      if (workflowTriggerLabel(workflow.definition.trigger) === trigger)
+        this.startFromTrigger(workflow, asJson(payload), trigger);
     }
   }
 
@@ -96,7 +97,11 @@ export class Orchestrator implements TaskSteps {
     let run: string | null = null;
     if (target !== null) {
       const workflow = workflows.get(target);
-      if (!workflow) throw new LegionError('workflow_unavailable', `webhook ${hook} starts workflow ${target}, which is not in config/workflows now`);
+      if (!workflow)
+        throw new LegionError(
+          'workflow_unavailable',
+          `webhook ${hook} starts workflow ${target}, which is not in config/workflows now`,
+        );
       run = this.transact((fx) => this.createRun(workflow, asJson(payload), trigger, fx)).id;
     }
     const also: string[] = [];
@@ -114,7 +119,12 @@ export class Orchestrator implements TaskSteps {
     if (!run) return null;
     const status = run.status === 'running' ? 'inflight' : run.status === 'done' ? 'done' : 'failed';
     const reply = run.status === 'done' ? `workflow ${run.workflow} run ${run.id} done` : null;
-    return { status, attempts: 1, reply, error: status === 'failed' ? (run.error ?? `the run ended ${run.status}`) : null };
+    return {
+      status,
+      attempts: 1,
+      reply,
+      error: status === 'failed' ? (run.error ?? `the run ended ${run.status}`) : null,
+    };
   }
 
   /** Why `name` is no workflow (naming the known ones), or null when it is one. */
@@ -128,8 +138,16 @@ export class Orchestrator implements TaskSteps {
     try {
       return this.transact((fx) => this.createRun(workflow, payload, trigger, fx)).id;
     } catch (err) {
-      this.options.events.record({ agent: null, kind: 'workflow_start_failed', subject: workflow.name, detail: { trigger, error: errorBody(err).message } });
-      this.options.logger.error({ event: 'workflow_start_failed', workflow: workflow.name, trigger, err }, 'a triggered workflow run could not start');
+      this.options.events.record({
+        agent: null,
+        kind: 'workflow_start_failed',
+        subject: workflow.name,
+        detail: { trigger, error: errorBody(err).message },
+      });
+      this.options.logger.error(
+        { event: 'workflow_start_failed', workflow: workflow.name, trigger, err },
+        'a triggered workflow run could not start',
+      );
       return null;
     }
   }
@@ -164,7 +182,8 @@ export class Orchestrator implements TaskSteps {
   /** Cancels a running run: what runs is cancelled on its agent, the rest never starts. */
   cancel(runId: string): RunView {
     const current = this.view(runId);
-    if (current.status !== 'running') throw new LegionError('run_finished', `workflow run ${runId} already finished: its status is ${current.status}`);
+    if (current.status !== 'running')
+      throw new LegionError('run_finished', `workflow run ${runId} already finished: its status is ${current.status}`);
     this.transact((fx) => {
       const run = this.options.store.run(runId);
       if (run?.status === 'running') this.finishRun(run, 'cancelled', 'cancelled by the operator', fx);
@@ -192,7 +211,13 @@ export class Orchestrator implements TaskSteps {
           if (!isActive(step)) continue;
           const item = step.lane_item === null ? null : lanes.get(step.lane_item);
           if (item === null || item.status === 'done' || item.status === 'failed') {
-            this.attemptFailed(run, step.step_id, step.attempt, `the hand-over of task ${step.task_id ?? '(none)'} was lost (lane item ${item?.status ?? 'missing'}: ${item?.last_error ?? 'no reason recorded'})`, fx);
+            this.attemptFailed(
+              run,
+              step.step_id,
+              step.attempt,
+              `the hand-over of task ${step.task_id ?? '(none)'} was lost (lane item ${item?.status ?? 'missing'}: ${item?.last_error ?? 'no reason recorded'})`,
+              fx,
+            );
           }
         }
         this.advance(run.id, fx);
@@ -218,8 +243,19 @@ export class Orchestrator implements TaskSteps {
       if (current?.step.status !== 'queued') return;
       const { run, step } = current;
       const now = new Date().toISOString();
-      this.options.store.updateStep(run.id, step.step_id, { status: 'running', attempt_started_at: now, started_at: step.started_at ?? now });
-      this.options.store.record({ run, step: step.step_id, status: 'running', attempt: step.attempt, detail: `task ${step.task_id ?? ''} on ${step.agent ?? ''}`, agent: step.agent });
+      this.options.store.updateStep(run.id, step.step_id, {
+        status: 'running',
+        attempt_started_at: now,
+        started_at: step.started_at ?? now,
+      });
+      this.options.store.record({
+        run,
+        step: step.step_id,
+        status: 'running',
+        attempt: step.attempt,
+        detail: `task ${step.task_id ?? ''} on ${step.agent ?? ''}`,
+        agent: step.agent,
+      });
       this.armStepTimeout(run, { ...step, attempt_started_at: now }, fx);
     });
   }
@@ -231,7 +267,9 @@ export class Orchestrator implements TaskSteps {
       const { run, step } = current;
       fx.clear(this.timeoutKey(run.id, step.step_id));
       if (result.status === 'done') {
-        const failure = settleDone(this.resultDeps(), run, this.planFor(run), step, result, (states) => this.scopeOf(run, states));
+        const failure = settleDone(this.resultDeps(), run, this.planFor(run), step, result, (states) =>
+          this.scopeOf(run, states),
+        );
         if (failure !== null) this.attemptFailed(run, step.step_id, step.attempt, failure, fx);
       } else {
         this.attemptFailed(run, step.step_id, step.attempt, describeFailure(result), fx);
@@ -248,7 +286,13 @@ export class Orchestrator implements TaskSteps {
     this.transact((fx) => {
       const current = this.currentAttempt(body);
       if (!current) return;
-      this.attemptFailed(current.run, current.step.step_id, current.step.attempt, `could not hand task ${body.request.task_id} to ${item.agent}: ${reason}`, fx);
+      this.attemptFailed(
+        current.run,
+        current.step.step_id,
+        current.step.attempt,
+        `could not hand task ${body.request.task_id} to ${item.agent}: ${reason}`,
+        fx,
+      );
       this.advance(current.run.id, fx);
     });
   }
@@ -256,7 +300,14 @@ export class Orchestrator implements TaskSteps {
   private currentAttempt(body: TaskItemBody): { run: RunRecord; step: StepRecord } | null {
     const run = this.options.store.run(body.run_id);
     const step = this.options.store.step(body.run_id, body.step_id);
-    if (run?.status !== 'running' || !step || !isActive(step) || step.attempt !== body.attempt || step.task_id !== body.request.task_id) return null;
+    if (
+      run?.status !== 'running' ||
+      !step ||
+      !isActive(step) ||
+      step.attempt !== body.attempt ||
+      step.task_id !== body.request.task_id
+    )
+      return null;
     return { run, step };
   }
 
@@ -272,9 +323,14 @@ export class Orchestrator implements TaskSteps {
         timers: this.timers,
         kick: this.options.onEnqueued,
         cancelTask: (agent, taskId) =>
-          this.options.cancelTask(agent, taskId).catch((err: unknown) =>
-            this.options.logger.warn({ event: 'task_cancel_failed', agent, task: taskId, err }, 'could not cancel a task on its agent; it is cancelled when its lane item comes up'),
-          ),
+          this.options
+            .cancelTask(agent, taskId)
+            .catch((err: unknown) =>
+              this.options.logger.warn(
+                { event: 'task_cancel_failed', agent, task: taskId, err },
+                'could not cancel a task on its agent; it is cancelled when its lane item comes up',
+              ),
+            ),
         publish: (runId) => {
           const run = this.options.store.run(runId);
           if (run) this.publishCompletion(run);
@@ -295,7 +351,11 @@ export class Orchestrator implements TaskSteps {
   }
 
   private statesOf(runId: string): Record<string, StepState> {
-    return Object.fromEntries(this.options.store.steps(runId).map((step) => [step.step_id, { status: step.status, result: step.result, error: step.error }]));
+    return Object.fromEntries(
+      this.options.store
+        .steps(runId)
+        .map((step) => [step.step_id, { status: step.status, result: step.result, error: step.error }]),
+    );
   }
 
   private scopeOf(run: RunRecord, states: Record<string, StepState>): WorkflowScope {
@@ -335,7 +395,11 @@ export class Orchestrator implements TaskSteps {
       for (const move of moves) {
         if (store.run(runId)?.status !== 'running') return;
         if (move.kind === 'skip') {
-          store.updateStep(runId, move.step, { status: 'skipped', reason: move.reason, finished_at: new Date().toISOString() });
+          store.updateStep(runId, move.step, {
+            status: 'skipped',
+            reason: move.reason,
+            finished_at: new Date().toISOString(),
+          });
           store.record({ run, step: move.step, status: 'skipped', attempt: 0, detail: move.reason, agent: null });
         } else {
           this.dispatch(run, plan, move.step, 1, fx);
@@ -345,7 +409,14 @@ export class Orchestrator implements TaskSteps {
   }
 
   private dispatch(run: RunRecord, plan: RunPlan, stepId: string, attempt: number, fx: Effects): void {
-    const outcome = dispatchStep(this.dispatchDeps(), run, plan, stepId, attempt, this.scopeOf(run, this.statesOf(run.id)));
+    const outcome = dispatchStep(
+      this.dispatchDeps(),
+      run,
+      plan,
+      stepId,
+      attempt,
+      this.scopeOf(run, this.statesOf(run.id)),
+    );
     if (outcome.ok) fx.kick(outcome.agent);
     else this.attemptFailed(run, stepId, attempt, outcome.error, fx);
   }
@@ -360,7 +431,8 @@ export class Orchestrator implements TaskSteps {
     const now = new Date();
     const next = afterFailedAttempt(planned.step, attempt, this.options.random);
     const tried = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
-    const transition = (status: string, detail: string) => store.record({ run, step: stepId, status, attempt, detail, agent: step.agent });
+    const transition = (status: string, detail: string) =>
+      store.record({ run, step: stepId, status, attempt, detail, agent: step.agent });
     switch (next.kind) {
       case 'retry': {
         const notBefore = new Date(now.getTime() + next.delayMs).toISOString();
@@ -377,7 +449,10 @@ export class Orchestrator implements TaskSteps {
       }
       case 'continue':
       case 'fallback': {
-        const reason = next.kind === 'continue' ? `failed after ${tried}; its dependents run with a null result (on_failure: continue)` : `failed after ${tried}; fallback ${next.step} runs in its place`;
+        const reason =
+          next.kind === 'continue'
+            ? `failed after ${tried}; its dependents run with a null result (on_failure: continue)`
+            : `failed after ${tried}; fallback ${next.step} runs in its place`;
         store.updateStep(run.id, stepId, { status: 'failed', error, reason, finished_at: now.toISOString() });
         transition('failed', `${reason}: ${error}`);
         return;
@@ -400,10 +475,18 @@ export class Orchestrator implements TaskSteps {
       if (isFinalStep(step.status)) continue;
       const item = step.lane_item === null ? null : lanes.get(step.lane_item);
       if (isActive(step) && item?.status === 'queued') lanes.fail(item.id, `workflow run ${run.id} ended (${status})`);
-      if (isActive(step) && item?.status === 'inflight' && step.agent !== null && step.task_id !== null) fx.cancelTask(step.agent, step.task_id);
+      if (isActive(step) && item?.status === 'inflight' && step.agent !== null && step.task_id !== null)
+        fx.cancelTask(step.agent, step.task_id);
       const reason = `the run ended (${status}) before this step finished`;
       store.updateStep(run.id, step.step_id, { status: 'cancelled', reason, finished_at: now });
-      store.record({ run, step: step.step_id, status: 'cancelled', attempt: step.attempt, detail: reason, agent: step.agent });
+      store.record({
+        run,
+        step: step.step_id,
+        status: 'cancelled',
+        attempt: step.attempt,
+        detail: reason,
+        agent: step.agent,
+      });
     }
     store.updateRun(run.id, { status, error, finished_at: now });
     store.record({ run, step: null, status, attempt: 0, detail: error, agent: null });
@@ -417,10 +500,18 @@ export class Orchestrator implements TaskSteps {
     if (topic === undefined || run.published_at !== null) return;
     const results = Object.fromEntries(this.options.store.steps(run.id).map((step) => [step.step_id, step.result]));
     try {
-      this.options.publish(`workflow:${run.workflow}`, topic, { run_id: run.id, workflow: run.workflow, status: run.status, results }, run.id);
+      this.options.publish(
+        `workflow:${run.workflow}`,
+        topic,
+        { run_id: run.id, workflow: run.workflow, status: run.status, results },
+        run.id,
+      );
       this.options.store.updateRun(run.id, { published_at: new Date().toISOString() });
     } catch (err) {
-      this.options.logger.error({ event: 'workflow_publish_failed', run: run.id, topic, err }, 'the on_complete publish of a workflow run failed; it is tried again at the next start');
+      this.options.logger.error(
+        { event: 'workflow_publish_failed', run: run.id, topic, err },
+        'the on_complete publish of a workflow run failed; it is tried again at the next start',
+      );
     }
   }
 

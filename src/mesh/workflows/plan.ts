@@ -44,7 +44,11 @@ export function planOf(definition: WorkflowFile): RunPlan {
   }
   const steps = new Map<string, PlanStep>();
   for (const step of definition.steps) {
-    steps.set(step.id, { step, condition: step.condition === undefined ? null : parseCondition(step.condition), fallbackFor: owners.get(step.id) ?? null });
+    steps.set(step.id, {
+      step,
+      condition: step.condition === undefined ? null : parseCondition(step.condition),
+      fallbackFor: owners.get(step.id) ?? null,
+    });
   }
   return { name: definition.name, steps, order: definition.steps.map((step) => step.id) };
 }
@@ -81,7 +85,12 @@ function movePending(plan: RunPlan, states: Record<string, StepState>, id: strin
   if (!planned) return null;
   if (planned.fallbackFor !== null) {
     const owner = states[planned.fallbackFor]?.status;
-    if (owner === 'done' || owner === 'skipped') return { kind: 'skip', step: id, reason: `not needed: ${planned.fallbackFor} was ${owner === 'done' ? 'done' : 'skipped'}` };
+    if (owner === 'done' || owner === 'skipped')
+      return {
+        kind: 'skip',
+        step: id,
+        reason: `not needed: ${planned.fallbackFor} was ${owner === 'done' ? 'done' : 'skipped'}`,
+      };
     if (owner !== 'failed') return null;
   }
   let skippedDependency: string | null = null;
@@ -100,7 +109,11 @@ function movePending(plan: RunPlan, states: Record<string, StepState>, id: strin
 }
 
 /** Every move the run can make now, skips cascading: a skip may settle later steps. */
-export function nextMoves(plan: RunPlan, start: Record<string, StepState>, scopeOf: (states: Record<string, StepState>) => WorkflowScope): Move[] {
+export function nextMoves(
+  plan: RunPlan,
+  start: Record<string, StepState>,
+  scopeOf: (states: Record<string, StepState>) => WorkflowScope,
+): Move[] {
   const states = { ...start };
   const moves: Move[] = [];
   for (let changed = true; changed; ) {
@@ -138,7 +151,11 @@ export type AfterFailedAttempt =
   | { kind: 'fallback'; step: string };
 
 /** After attempt `attempt` (1-based) failed: another attempt, or the step's on_failure. */
-export function afterFailedAttempt(step: WorkflowStep, attempt: number, random: () => number = Math.random): AfterFailedAttempt {
+export function afterFailedAttempt(
+  step: WorkflowStep,
+  attempt: number,
+  random: () => number = Math.random,
+): AfterFailedAttempt {
   if (attempt <= step.retry.max) return { kind: 'retry', delayMs: retryDelayMs(step.retry, attempt, random) };
   const fallback = fallbackOf(step.on_failure);
   if (fallback !== null) return { kind: 'fallback', step: fallback };

@@ -52,14 +52,22 @@ export function settleDone(
   const notes: string[] = [];
   const problems: string[] = [];
   if (promote !== undefined) {
-    const states = Object.fromEntries(store.steps(run.id).map((s) => [s.step_id, { status: s.status, result: s.result, error: s.error }]));
+    const states = Object.fromEntries(
+      store.steps(run.id).map((s) => [s.step_id, { status: s.status, result: s.result, error: s.error }]),
+    );
     states[step.step_id] = { status: 'done', result: value, error: null };
     const writer = `workflow:${run.workflow}`;
     let key = promote;
     try {
       key = renderKey(promote, scopeOf(states));
       const written = blackboard.set({ key, value, writer });
-      events.record({ agent: step.agent, kind: 'blackboard_write', subject: key, detail: { version: written.version, writer, step: step.step_id }, trace: run.id });
+      events.record({
+        agent: step.agent,
+        kind: 'blackboard_write',
+        subject: key,
+        detail: { version: written.version, writer, step: step.step_id },
+        trace: run.id,
+      });
       notes.push(`promoted to ${key}`);
     } catch (err) {
       return `could not promote the result to ${key}: ${errorBody(err).message}`;
@@ -69,20 +77,49 @@ export function settleDone(
   for (const promotion of result.promotions ?? []) {
     const decision = permissions.check(agent, 'blackboard_write', promotion.key);
     if (!decision.allowed) {
-      events.record({ agent, kind: 'denied', subject: promotion.key, detail: { permission: 'blackboard_write', reason: decision.reason, source: `workflow ${run.workflow} step ${step.step_id}` }, trace: run.id });
+      events.record({
+        agent,
+        kind: 'denied',
+        subject: promotion.key,
+        detail: {
+          permission: 'blackboard_write',
+          reason: decision.reason,
+          source: `workflow ${run.workflow} step ${step.step_id}`,
+        },
+        trace: run.id,
+      });
       problems.push(`promotion of ${promotion.key} denied: ${decision.reason}`);
       continue;
     }
     try {
       const written = blackboard.set({ key: promotion.key, value: promotion.value, writer: agent });
-      events.record({ agent, kind: 'blackboard_write', subject: promotion.key, detail: { version: written.version, step: step.step_id }, trace: run.id });
+      events.record({
+        agent,
+        kind: 'blackboard_write',
+        subject: promotion.key,
+        detail: { version: written.version, step: step.step_id },
+        trace: run.id,
+      });
       notes.push(`agent promoted ${promotion.key}`);
     } catch (err) {
       problems.push(`promotion of ${promotion.key} failed: ${errorBody(err).message}`);
     }
   }
   const detail = [...notes, ...problems];
-  store.updateStep(run.id, step.step_id, { status: 'done', result: value, error: null, reason: problems.length > 0 ? problems.join('; ') : null, finished_at: new Date().toISOString() });
-  store.record({ run, step: step.step_id, status: 'done', attempt: step.attempt, detail: detail.length > 0 ? detail.join('; ') : null, agent: step.agent });
+  store.updateStep(run.id, step.step_id, {
+    status: 'done',
+    result: value,
+    error: null,
+    reason: problems.length > 0 ? problems.join('; ') : null,
+    finished_at: new Date().toISOString(),
+  });
+  store.record({
+    run,
+    step: step.step_id,
+    status: 'done',
+    attempt: step.attempt,
+    detail: detail.length > 0 ? detail.join('; ') : null,
+    agent: step.agent,
+  });
   return null;
 }

@@ -6,7 +6,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { parseOrThrow } from '../../shared/validate.js';
-import { StartRunRequestSchema, type RunStatus, type RunView, type Transition, type WorkflowSummary } from '../../shared/wire/workflow.js';
+import {
+  StartRunRequestSchema,
+  type RunStatus,
+  type RunView,
+  type Transition,
+  type WorkflowSummary,
+} from '../../shared/wire/workflow.js';
 import type { WorkflowDefinitions } from './definitions.js';
 import { summarizeWorkflow } from '../../shared/config/workflows/load.js';
 import type { Orchestrator } from './orchestrator.js';
@@ -25,10 +31,16 @@ const RunParams = z.object({ id: z.string() });
 const RunsQuery = z.object({ limit: z.coerce.number().int().min(1).max(MAX_RUNS_LISTED).default(20) });
 const TransitionsQuery = z.object({ after: z.coerce.number().int().min(0).default(0) });
 
-export const workflowAdminRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (app, { orchestrator, definitions, store }) => {
-  app.get('/api/workflows', async (): Promise<{ workflows: WorkflowSummary[] }> => ({
-    workflows: [...definitions.reload().values()].map(summarizeWorkflow).sort((a, b) => a.name.localeCompare(b.name)),
-  }));
+export const workflowAdminRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
+  app,
+  { orchestrator, definitions, store },
+) => {
+  app.get(
+    '/api/workflows',
+    async (): Promise<{ workflows: WorkflowSummary[] }> => ({
+      workflows: [...definitions.reload().values()].map(summarizeWorkflow).sort((a, b) => a.name.localeCompare(b.name)),
+    }),
+  );
 
   app.post('/api/workflows/:name/runs', async (request, reply): Promise<RunView> => {
     const { name } = parseOrThrow(NameParams, request.params, 'path');
@@ -41,15 +53,24 @@ export const workflowAdminRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = as
     return { runs: store.listRuns(limit) };
   });
 
-  app.get('/api/workflow-runs/:id', async (request): Promise<RunView> => orchestrator.view(parseOrThrow(RunParams, request.params, 'path').id));
+  app.get(
+    '/api/workflow-runs/:id',
+    async (request): Promise<RunView> => orchestrator.view(parseOrThrow(RunParams, request.params, 'path').id),
+  );
 
-  app.get('/api/workflow-runs/:id/transitions', async (request): Promise<{ transitions: Transition[]; run_status: RunStatus }> => {
-    const { id } = parseOrThrow(RunParams, request.params, 'path');
-    const { after } = parseOrThrow(TransitionsQuery, request.query, 'query');
-    // The status first: a page read after it can only hold more, so "final and empty" means all was read.
-    const { status } = orchestrator.view(id);
-    return { transitions: store.transitions(id, after), run_status: status };
-  });
+  app.get(
+    '/api/workflow-runs/:id/transitions',
+    async (request): Promise<{ transitions: Transition[]; run_status: RunStatus }> => {
+      const { id } = parseOrThrow(RunParams, request.params, 'path');
+      const { after } = parseOrThrow(TransitionsQuery, request.query, 'query');
+      // The status first: a page read after it can only hold more, so "final and empty" means all was read.
+      const { status } = orchestrator.view(id);
+      return { transitions: store.transitions(id, after), run_status: status };
+    },
+  );
 
-  app.post('/api/workflow-runs/:id/cancel', async (request): Promise<RunView> => orchestrator.cancel(parseOrThrow(RunParams, request.params, 'path').id));
+  app.post(
+    '/api/workflow-runs/:id/cancel',
+    async (request): Promise<RunView> => orchestrator.cancel(parseOrThrow(RunParams, request.params, 'path').id),
+  );
 };

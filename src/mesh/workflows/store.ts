@@ -112,11 +112,28 @@ export interface NewTransition {
   agent: string | null;
 }
 
-const STEP_COLUMNS = ['status', 'agent', 'attempt', 'task_id', 'lane_item', 'result', 'error', 'reason', 'not_before', 'attempt_started_at', 'started_at', 'finished_at'] as const;
+const STEP_COLUMNS = [
+  'status',
+  'agent',
+  'attempt',
+  'task_id',
+  'lane_item',
+  'result',
+  'error',
+  'reason',
+  'not_before',
+  'attempt_started_at',
+  'started_at',
+  'finished_at',
+] as const;
 const RUN_COLUMNS = ['status', 'error', 'finished_at', 'published_at'] as const;
 
 function toRun(row: RunRow): RunRecord {
-  return { ...row, input: JSON.parse(row.input) as JsonValue, definition: WorkflowFileSchema.parse(JSON.parse(row.definition)) };
+  return {
+    ...row,
+    input: JSON.parse(row.input) as JsonValue,
+    definition: WorkflowFileSchema.parse(JSON.parse(row.definition)),
+  };
 }
 
 function toStep(row: StepRow): StepRecord {
@@ -134,11 +151,31 @@ export class WorkflowStore {
   createRun(run: Omit<RunRecord, 'status' | 'error' | 'finished_at' | 'published_at'>): RunRecord {
     const record: RunRecord = { ...run, status: 'running', error: null, finished_at: null, published_at: null };
     this.db
-      .prepare('INSERT INTO workflow_runs (id, workflow, status, trigger, input, definition, created_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(run.id, run.workflow, record.status, run.trigger, JSON.stringify(run.input), JSON.stringify(run.definition), run.created_at, run.deadline);
-    const insertStep = this.db.prepare("INSERT INTO workflow_steps (run_id, step_id, position, status) VALUES (?, ?, ?, 'pending')");
+      .prepare(
+        'INSERT INTO workflow_runs (id, workflow, status, trigger, input, definition, created_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        run.id,
+        run.workflow,
+        record.status,
+        run.trigger,
+        JSON.stringify(run.input),
+        JSON.stringify(run.definition),
+        run.created_at,
+        run.deadline,
+      );
+    const insertStep = this.db.prepare(
+      "INSERT INTO workflow_steps (run_id, step_id, position, status) VALUES (?, ?, ?, 'pending')",
+    );
     run.definition.steps.forEach((step, position) => insertStep.run(run.id, step.id, position));
-    this.record({ run: record, step: null, status: 'started', attempt: 0, detail: `trigger ${run.trigger}`, agent: null });
+    this.record({
+      run: record,
+      step: null,
+      status: 'started',
+      attempt: 0,
+      detail: `trigger ${run.trigger}`,
+      agent: null,
+    });
     return record;
   }
 
@@ -148,11 +185,16 @@ export class WorkflowStore {
   }
 
   steps(runId: string): StepRecord[] {
-    return this.db.prepare<[string], StepRow>('SELECT * FROM workflow_steps WHERE run_id = ? ORDER BY position').all(runId).map(toStep);
+    return this.db
+      .prepare<[string], StepRow>('SELECT * FROM workflow_steps WHERE run_id = ? ORDER BY position')
+      .all(runId)
+      .map(toStep);
   }
 
   step(runId: string, stepId: string): StepRecord | null {
-    const row = this.db.prepare<[string, string], StepRow>('SELECT * FROM workflow_steps WHERE run_id = ? AND step_id = ?').get(runId, stepId);
+    const row = this.db
+      .prepare<[string, string], StepRow>('SELECT * FROM workflow_steps WHERE run_id = ? AND step_id = ?')
+      .get(runId, stepId);
     return row ? toStep(row) : null;
   }
 
@@ -160,13 +202,19 @@ export class WorkflowStore {
     const columns = STEP_COLUMNS.filter((column) => patch[column] !== undefined);
     if (columns.length === 0) return;
     const values = columns.map((column) => (column === 'result' ? JSON.stringify(patch.result) : patch[column]));
-    this.db.prepare(`UPDATE workflow_steps SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE run_id = ? AND step_id = ?`).run(...values, runId, stepId);
+    this.db
+      .prepare(
+        `UPDATE workflow_steps SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE run_id = ? AND step_id = ?`,
+      )
+      .run(...values, runId, stepId);
   }
 
   updateRun(runId: string, patch: RunPatch): void {
     const columns = RUN_COLUMNS.filter((column) => patch[column] !== undefined);
     if (columns.length === 0) return;
-    this.db.prepare(`UPDATE workflow_runs SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...columns.map((c) => patch[c]), runId);
+    this.db
+      .prepare(`UPDATE workflow_runs SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`)
+      .run(...columns.map((c) => patch[c]), runId);
   }
 
   /** A transition row and its event; call in the transaction of the change it records. */
@@ -179,27 +227,41 @@ export class WorkflowStore {
       agent,
       kind: 'workflow',
       subject: run.id,
-      detail: { workflow: run.workflow, ...(step === null ? {} : { step, attempt }), status, ...(detail === null ? {} : { detail }) },
+      detail: {
+        workflow: run.workflow,
+        ...(step === null ? {} : { step, attempt }),
+        status,
+        ...(detail === null ? {} : { detail }),
+      },
       trace: run.id,
     });
   }
 
   /** Runs still going, oldest first (resumed at mesh start). */
   runningRuns(): RunRecord[] {
-    return this.db.prepare<[], RunRow>("SELECT * FROM workflow_runs WHERE status = 'running' ORDER BY seq").all().map(toRun);
+    return this.db
+      .prepare<[], RunRow>("SELECT * FROM workflow_runs WHERE status = 'running' ORDER BY seq")
+      .all()
+      .map(toRun);
   }
 
   /** Finished runs whose on_complete publish has not gone out (a stop came in between). */
   unpublishedRuns(): RunRecord[] {
     return this.db
-      .prepare<[], RunRow>("SELECT * FROM workflow_runs WHERE status = 'done' AND published_at IS NULL AND json_extract(definition, '$.on_complete.publish') IS NOT NULL ORDER BY seq")
+      .prepare<[], RunRow>(
+        "SELECT * FROM workflow_runs WHERE status = 'done' AND published_at IS NULL AND json_extract(definition, '$.on_complete.publish') IS NOT NULL ORDER BY seq",
+      )
       .all()
       .map(toRun);
   }
 
   /** The step of a task id (run.step.attempt), whatever attempt it is at now. */
   stepOfTask(taskId: string): { runId: string; stepId: string } | null {
-    const row = this.db.prepare<[string], { run_id: string; step_id: string }>('SELECT run_id, step_id FROM workflow_steps WHERE task_id = ?').get(taskId);
+    const row = this.db
+      .prepare<[string], { run_id: string; step_id: string }>(
+        'SELECT run_id, step_id FROM workflow_steps WHERE task_id = ?',
+      )
+      .get(taskId);
     return row ? { runId: row.run_id, stepId: row.step_id } : null;
   }
 
@@ -208,7 +270,15 @@ export class WorkflowStore {
     return this.db
       .prepare<[number], RunRow>('SELECT * FROM workflow_runs ORDER BY seq DESC LIMIT ?')
       .all(limit)
-      .map((row) => ({ id: row.id, workflow: row.workflow, status: row.status, trigger: row.trigger, error: row.error, created_at: row.created_at, finished_at: row.finished_at }));
+      .map((row) => ({
+        id: row.id,
+        workflow: row.workflow,
+        status: row.status,
+        trigger: row.trigger,
+        error: row.error,
+        created_at: row.created_at,
+        finished_at: row.finished_at,
+      }));
   }
 
   view(runId: string): RunView | null {
@@ -229,7 +299,9 @@ export class WorkflowStore {
 
   transitions(runId: string, afterSeq: number, limit = 1000): Transition[] {
     return this.db
-      .prepare<[string, number, number], Transition>('SELECT seq, run_id, step, status, attempt, detail, at FROM workflow_transitions WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .prepare<[string, number, number], Transition>(
+        'SELECT seq, run_id, step, status, attempt, detail, at FROM workflow_transitions WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      )
       .all(runId, afterSeq, limit);
   }
 }

@@ -11,7 +11,12 @@
 // (timeout, cancel) is cancelled on the agent, and the lane moves on.
 import { z } from 'zod';
 import { LegionError } from '../../shared/errors.js';
-import { TaskRequestSchema, isFinalTaskStatus, type TaskRequestParsed, type TaskResult } from '../../shared/wire/task.js';
+import {
+  TaskRequestSchema,
+  isFinalTaskStatus,
+  type TaskRequestParsed,
+  type TaskResult,
+} from '../../shared/wire/task.js';
 import { cancelTask, fetchTaskResult, postTask, type AgentEndpoint } from '../runtime/agent-client.js';
 import type { LaneItem } from '../lanes/store.js';
 
@@ -43,13 +48,22 @@ function interrupted(result: TaskResult): boolean {
 }
 
 /** Delivers one task lane item; resolves with the lane item's reply. */
-export async function deliverTask(endpoint: AgentEndpoint, item: LaneItem, steps: TaskSteps, signal: AbortSignal): Promise<string> {
+export async function deliverTask(
+  endpoint: AgentEndpoint,
+  item: LaneItem,
+  steps: TaskSteps,
+  signal: AbortSignal,
+): Promise<string> {
   const body = TaskItemBodySchema.parse(item.body);
   const taskId = body.request.task_id;
   let posts = 0;
   const post = async (request: TaskRequestParsed): Promise<TaskResult> => {
     posts += 1;
-    if (posts > MAX_POSTS) throw new LegionError('task_lost', `agent ${endpoint.agent} lost task ${taskId} ${MAX_POSTS} times in one hand-over`);
+    if (posts > MAX_POSTS)
+      throw new LegionError(
+        'task_lost',
+        `agent ${endpoint.agent} lost task ${taskId} ${MAX_POSTS} times in one hand-over`,
+      );
     const { result } = await postTask(endpoint, request, signal);
     steps.handedOver(body);
     return result;

@@ -15,11 +15,14 @@ export class Timers {
     if (this.stopped) return;
     this.clear(key);
     const delay = Math.max(atMs - Date.now(), 0);
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      if (Date.now() < atMs) this.arm(key, atMs, fire);
-      else fire();
-    }, Math.min(delay, MAX_TIMEOUT_MS));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(key);
+        if (Date.now() < atMs) this.arm(key, atMs, fire);
+        else fire();
+      },
+      Math.min(delay, MAX_TIMEOUT_MS),
+    );
     timer.unref();
     this.timers.set(key, timer);
   }

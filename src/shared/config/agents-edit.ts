@@ -26,7 +26,8 @@ function load(dir: string): Document {
   const path = join(dir, PROJECT_FILES.agents);
   const text = existsSync(path) ? readFileSync(path, 'utf8') : 'agents: {}\n';
   const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => formatYamlError(PROJECT_FILES.agents, text, e)));
+  if (doc.errors.length > 0)
+    throw new ConfigError(doc.errors.map((e) => formatYamlError(PROJECT_FILES.agents, text, e)));
   if (!doc.has('agents') || doc.get('agents') === null) doc.set('agents', doc.createNode({}));
   // `agents: {}` is a flow map, which would put every agent added to it on one line.
   const agents: unknown = doc.get('agents', true);
@@ -72,7 +73,8 @@ export function agentsFileWithAdded(dir: string, agents: readonly NewAgent[]): s
     }
     // A prompt of several lines stays as written (a literal block), not folded.
     const prompt: unknown = node.get('system_prompt', true);
-    if (isScalar(prompt) && typeof prompt.value === 'string' && prompt.value.includes('\n')) prompt.type = 'BLOCK_LITERAL';
+    if (isScalar(prompt) && typeof prompt.value === 'string' && prompt.value.includes('\n'))
+      prompt.type = 'BLOCK_LITERAL';
     doc.setIn(['agents', agent.name], node);
   }
   return validated(doc);

@@ -6,7 +6,10 @@ import { AGENT_NAME_PATTERN } from '../names.js';
 
 const CredentialNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected the name of a LEGION_CRED_ secret, such as telegram_bot for LEGION_CRED_TELEGRAM_BOT');
+  .regex(
+    /^[A-Za-z0-9_-]{1,64}$/,
+    'expected the name of a LEGION_CRED_ secret, such as telegram_bot for LEGION_CRED_TELEGRAM_BOT',
+  );
 const AgentNameRefSchema = z.string().regex(AGENT_NAME_PATTERN, 'expected an agent name from config/agents.yaml');
 /** Discord ids are snowflakes: decimal strings. */
 const SnowflakeSchema = z.string().regex(/^\d{1,20}$/, 'expected a Discord id (digits)');

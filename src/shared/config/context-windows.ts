@@ -65,20 +65,30 @@ function rulesOf(file: ContextWindowsFile): Rule[] {
 
 /** `*` matches any run of characters (slashes too: model names contain them), `?` one. */
 function globToRegExp(glob: string): RegExp {
-  const body = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('');
+  const body = [...glob]
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${body}$`);
 }
 
 /** The shipped table under the project's config/context-windows.yaml (when it has one). */
 export function loadContextWindows(projectDir: string): ContextWindowTable {
   const shippedPath = join(PACKAGE_ROOT, CONTEXT_WINDOWS_FILE);
-  const shipped = readConfigFile(shippedPath, `${CONTEXT_WINDOWS_FILE} (shipped with legion)`, ContextWindowsFileSchema);
+  const shipped = readConfigFile(
+    shippedPath,
+    `${CONTEXT_WINDOWS_FILE} (shipped with legion)`,
+    ContextWindowsFileSchema,
+  );
   const ownPath = resolve(projectDir, CONTEXT_WINDOWS_FILE);
   const own =
-    existsSync(ownPath) && ownPath !== resolve(shippedPath) ? readConfigFile(ownPath, CONTEXT_WINDOWS_FILE, ContextWindowsFileSchema) : null;
+    existsSync(ownPath) && ownPath !== resolve(shippedPath)
+      ? readConfigFile(ownPath, CONTEXT_WINDOWS_FILE, ContextWindowsFileSchema)
+      : null;
   const fallback = own?.default ?? shipped.default;
   if (fallback === undefined) {
-    throw new ConfigError([`${CONTEXT_WINDOWS_FILE}: default: missing; set default: <tokens> for models without an entry`]);
+    throw new ConfigError([
+      `${CONTEXT_WINDOWS_FILE}: default: missing; set default: <tokens> for models without an entry`,
+    ]);
   }
   return new ContextWindowTable(own ? [own, shipped] : [shipped], fallback);
 }

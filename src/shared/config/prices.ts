@@ -24,7 +24,10 @@ export type Price = z.infer<typeof PriceSchema>;
 
 const PriceKeySchema = z
   .string()
-  .regex(/^[a-z0-9*?][a-z0-9_*?-]*\/.+$/, 'expected "provider/model" (globs allowed), for example anthropic/claude-sonnet-4*');
+  .regex(
+    /^[a-z0-9*?][a-z0-9_*?-]*\/.+$/,
+    'expected "provider/model" (globs allowed), for example anthropic/claude-sonnet-4*',
+  );
 
 export const PricesFileSchema = z.strictObject({
   /** The price of every model no key matches. */
@@ -55,7 +58,9 @@ function rulesOf(file: PricesFile): Rule[] {
 
 /** `*` matches any run of characters (slashes too: model names contain them), `?` one. */
 export function globPattern(glob: string): RegExp {
-  const body = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('');
+  const body = [...glob]
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${body}$`);
 }
 
@@ -119,14 +124,23 @@ export class PriceBook {
 
 /** The shipped table under the project's config/prices.yaml (when it has one). Throws
  *  ConfigError naming the file and key path. */
-export function loadPriceBook(projectDir: string, logger: Logger, localProviders: ReadonlySet<string> = new Set()): PriceBook {
+export function loadPriceBook(
+  projectDir: string,
+  logger: Logger,
+  localProviders: ReadonlySet<string> = new Set(),
+): PriceBook {
   const shippedPath = join(PACKAGE_ROOT, PRICES_FILE);
   const shipped = readConfigFile(shippedPath, `${PRICES_FILE} (shipped with legion)`, PricesFileSchema);
   const ownPath = resolve(projectDir, PRICES_FILE);
-  const own = existsSync(ownPath) && ownPath !== resolve(shippedPath) ? readConfigFile(ownPath, PRICES_FILE, PricesFileSchema) : null;
+  const own =
+    existsSync(ownPath) && ownPath !== resolve(shippedPath)
+      ? readConfigFile(ownPath, PRICES_FILE, PricesFileSchema)
+      : null;
   const fallback = own?.default ?? shipped.default;
   if (!fallback) {
-    throw new ConfigError([`${PRICES_FILE}: default: missing; set default: { input_per_mtok: ..., output_per_mtok: ... } for models without a price`]);
+    throw new ConfigError([
+      `${PRICES_FILE}: default: missing; set default: { input_per_mtok: ..., output_per_mtok: ... } for models without a price`,
+    ]);
   }
   return new PriceBook({ own, shipped }, fallback, logger, localProviders);
 }

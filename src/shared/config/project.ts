@@ -68,7 +68,8 @@ export function readConfigFile<S extends z.ZodType>(path: string, label: string,
  *  node of its path that the file has (a missing key is reported at its parent). */
 function issueLine(doc: Document, lineCounter: LineCounter, issue: z.core.$ZodIssue): number | null {
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-  const candidates = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [[...path, issue.keys[0]], path] : [path];
+  const candidates =
+    issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [[...path, issue.keys[0]], path] : [path];
   for (let depth = path.length; depth >= 0; depth -= 1) candidates.push(path.slice(0, depth));
   for (const candidate of candidates) {
     const node = candidate.length === 0 ? doc.contents : doc.getIn(candidate, true);
@@ -145,7 +146,9 @@ function checkModels(mesh: MeshFile, agents: Record<string, AgentEntry>): string
   }
   for (const [name, provider] of Object.entries(mesh.llm.providers)) {
     if (!provider.kind && name !== 'openai' && name !== 'anthropic') {
-      problems.push(`${PROJECT_FILES.mesh}: llm.providers.${name}.kind: expected "openai" (OpenAI-compatible) or "anthropic" for a provider named other than openai or anthropic`);
+      problems.push(
+        `${PROJECT_FILES.mesh}: llm.providers.${name}.kind: expected "openai" (OpenAI-compatible) or "anthropic" for a provider named other than openai or anthropic`,
+      );
     }
   }
   return problems;

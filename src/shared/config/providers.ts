@@ -53,7 +53,9 @@ export function resolveProviders(project: Project): ProviderRegistry {
     const kind: ProviderKind = providerKind(project.mesh, name);
     const override = nonEmpty(project.env[baseUrlVariable(name)]);
     if (override !== null && !URL.canParse(override)) {
-      throw new ConfigError([`${baseUrlVariable(name)}: expected a URL such as http://127.0.0.1:11434/v1, got "${override}"`]);
+      throw new ConfigError([
+        `${baseUrlVariable(name)}: expected a URL such as http://127.0.0.1:11434/v1, got "${override}"`,
+      ]);
     }
     const baseUrl = override ?? config.base_url ?? DEFAULT_BASE_URLS[kind];
     registry.set(name, { name, kind, baseUrl, apiKey: nonEmpty(project.env[apiKeyVariable(name)]) });
@@ -74,14 +76,16 @@ export function apiKeyFor(provider: ProviderSettings): string {
 export function assertKeysConfigured(project: Project): void {
   const registry = resolveProviders(project);
   const agentsByProvider = new Map<string, string[]>();
-  const need = (provider: string, user: string) => agentsByProvider.set(provider, [...(agentsByProvider.get(provider) ?? []), user]);
+  const need = (provider: string, user: string) =>
+    agentsByProvider.set(provider, [...(agentsByProvider.get(provider) ?? []), user]);
   for (const agent of Object.keys(project.agents)) need(agentModel(project, agent).split('/')[0] ?? '', agent);
   const embeddingModel = project.mesh.llm.embedding_model;
   if (embeddingModel !== undefined) need(embeddingModel.split('/')[0] ?? '', 'llm.embedding_model');
   for (const [name, agents] of agentsByProvider) {
     // An unknown provider cannot occur here: loadProject rejects models naming one.
     const provider = registry.get(name);
-    if (provider && usableKey(provider) === null) throw noApiKeyError(provider, ` (needed by ${agents.join(', ')})${pinHint(project, name, agents)}`);
+    if (provider && usableKey(provider) === null)
+      throw noApiKeyError(provider, ` (needed by ${agents.join(', ')})${pinHint(project, name, agents)}`);
   }
 }
 
@@ -94,7 +98,10 @@ function pinHint(project: Project, provider: string, users: readonly string[]): 
     const line = agentModelLine(project.dir, agent);
     return `agent ${agent} pins model: ${project.agents[agent]?.model ?? ''} at ${PROJECT_FILES.agents}${line === null ? '' : ` line ${line}`}`;
   });
-  const fallback = project.mesh.llm.default_model.split('/')[0] === provider ? '' : ` to use llm.default_model (${project.mesh.llm.default_model})`;
+  const fallback =
+    project.mesh.llm.default_model.split('/')[0] === provider
+      ? ''
+      : ` to use llm.default_model (${project.mesh.llm.default_model})`;
   return `.\n${where.join('\n')}\nRemove that model: line${fallback}, or name a model of a provider that has a key`;
 }
 
@@ -102,7 +109,9 @@ function pinHint(project: Project, provider: string, users: readonly string[]): 
  *  (Ollama, vLLM, LM Studio). `openai` and `anthropic` pointed at such an address stay
  *  priced: that is a proxy in front of the paid API (or a test double), not a free model. */
 export function localProviderNames(registry: ProviderRegistry): ReadonlySet<string> {
-  const local = [...registry.values()].filter((p) => p.name !== 'openai' && p.name !== 'anthropic' && isLocalBaseUrl(p.baseUrl));
+  const local = [...registry.values()].filter(
+    (p) => p.name !== 'openai' && p.name !== 'anthropic' && isLocalBaseUrl(p.baseUrl),
+  );
   return new Set(local.map((p) => p.name));
 }
 

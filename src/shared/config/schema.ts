@@ -13,7 +13,15 @@ const ModelRefSchema = z
   .regex(/^[a-z0-9][a-z0-9_-]*\/.+$/, 'expected "provider/model", for example openai/gpt-4o-mini');
 
 /** Models known to take image input; llm.image_models replaces the list. */
-export const DEFAULT_IMAGE_MODELS = ['openai/gpt-4o*', 'openai/gpt-4.1*', 'openai/gpt-5*', 'openai/o1*', 'openai/o3*', 'openai/o4*', 'anthropic/claude-*'] as const;
+export const DEFAULT_IMAGE_MODELS = [
+  'openai/gpt-4o*',
+  'openai/gpt-4.1*',
+  'openai/gpt-5*',
+  'openai/o1*',
+  'openai/o3*',
+  'openai/o4*',
+  'anthropic/claude-*',
+] as const;
 
 const ProviderSchema = z.strictObject({
   /** `openai` speaks the OpenAI chat-completions format (OpenAI, Ollama, vLLM, Groq...). */
@@ -84,7 +92,10 @@ export const DEFAULT_RETENTION: RetentionConfig = RetentionSchema.parse({});
  *  runc, runsc, or any runtime registered with the Docker engine (checked at start). */
 const RuntimeNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected auto, runc, runsc or the name of a runtime registered with Docker (docker info lists them)');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    'expected auto, runc, runsc or the name of a runtime registered with Docker (docker info lists them)',
+  );
 
 /** web_search backends, tried in the order Brave, SearXNG, DuckDuckGo: the first that
  *  answers wins, a failing one falls back to the next (src/mesh/search). */
@@ -92,7 +103,10 @@ export const SearchConfigSchema = z.strictObject({
   /** Brave Search API; its key is the secret LEGION_CRED_<CREDENTIAL> (default LEGION_CRED_BRAVE_API_KEY). */
   brave: z
     .strictObject({
-      credential: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a credential name such as brave_api_key').default('brave_api_key'),
+      credential: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a credential name such as brave_api_key')
+        .default('brave_api_key'),
       url: z.url().default('https://api.search.brave.com/res/v1/web/search'),
     })
     .optional(),
@@ -184,9 +198,7 @@ export const MeshFileSchema = z.strictObject({
 });
 export type MeshFile = z.infer<typeof MeshFileSchema>;
 
-const MemoryLimitSchema = z
-  .string()
-  .regex(/^\d+(\.\d+)?[kmg]?$/i, 'expected a size such as 512m or 1g');
+const MemoryLimitSchema = z.string().regex(/^\d+(\.\d+)?[kmg]?$/i, 'expected a size such as 512m or 1g');
 
 export const AgentEntrySchema = z.strictObject({
   role: z.string().min(1),
@@ -218,7 +230,9 @@ export type AgentEntry = z.infer<typeof AgentEntrySchema>;
 export const AgentsFileSchema = z.strictObject({
   agents: z
     .record(
-      z.string().regex(AGENT_NAME_PATTERN, 'agent names use lowercase letters, digits and dashes, starting with a letter'),
+      z
+        .string()
+        .regex(AGENT_NAME_PATTERN, 'agent names use lowercase letters, digits and dashes, starting with a letter'),
       AgentEntrySchema,
     )
     .default({}),

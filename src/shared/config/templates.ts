@@ -13,10 +13,24 @@ import { TopicPatternSchema } from '../wire/fleet.js';
 import { HeartbeatConfigSchema } from '../wire/heartbeat.js';
 import { PermissionEntrySchema } from './permissions/schema.js';
 
-export const TemplateNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'expected a template name of lowercase letters, digits and dashes, starting with a letter');
+export const TemplateNameSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,31}$/,
+    'expected a template name of lowercase letters, digits and dashes, starting with a letter',
+  );
 
-const AgentNameKey = z.string().regex(AGENT_NAME_PATTERN, 'agent names use lowercase letters, digits and dashes, starting with a letter (at most 32)');
-const SeedText = z.string().trim().min(1, 'expected some text').max(MAX_WORKSPACE_SEED_CHARS, `expected at most ${MAX_WORKSPACE_SEED_CHARS} characters`);
+const AgentNameKey = z
+  .string()
+  .regex(
+    AGENT_NAME_PATTERN,
+    'agent names use lowercase letters, digits and dashes, starting with a letter (at most 32)',
+  );
+const SeedText = z
+  .string()
+  .trim()
+  .min(1, 'expected some text')
+  .max(MAX_WORKSPACE_SEED_CHARS, `expected at most ${MAX_WORKSPACE_SEED_CHARS} characters`);
 
 export const TemplateAgentSchema = z.strictObject({
   /** Workflows may pick agents by it (`capability: <role>`), so it is a short stable phrase. */
@@ -40,7 +54,9 @@ export const TemplateFileSchema = z
   .strictObject({
     name: TemplateNameSchema,
     description: z.string().trim().min(1, 'expected one line saying what the team does'),
-    agents: z.record(AgentNameKey, TemplateAgentSchema).refine((agents) => Object.keys(agents).length > 0, 'expected at least one agent'),
+    agents: z
+      .record(AgentNameKey, TemplateAgentSchema)
+      .refine((agents) => Object.keys(agents).length > 0, 'expected at least one agent'),
     /** Entries for config/permissions.yaml `agents`, one per template agent that needs more
      *  than the starter default (an agent listed there gets exactly its entry). */
     permissions: z.strictObject({ agents: z.record(AgentNameKey, Raw) }).optional(),
@@ -51,16 +67,26 @@ export const TemplateFileSchema = z
     const agents = Object.keys(file.agents);
     for (const [name, entry] of Object.entries(file.permissions?.agents ?? {})) {
       if (!agents.includes(name)) {
-        ctx.addIssue({ code: 'custom', path: ['permissions', 'agents', name], message: `not an agent of this template (agents: ${agents.join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['permissions', 'agents', name],
+          message: `not an agent of this template (agents: ${agents.join(', ')})`,
+        });
       }
       const parsed = PermissionEntrySchema.safeParse(entry);
-      for (const issue of parsed.error?.issues ?? []) ctx.addIssue({ ...issue, path: ['permissions', 'agents', name, ...issue.path] });
+      for (const issue of parsed.error?.issues ?? [])
+        ctx.addIssue({ ...issue, path: ['permissions', 'agents', name, ...issue.path] });
     }
     for (const [name, workflow] of Object.entries(file.workflows ?? {})) {
       const parsed = WorkflowFileSchema.safeParse(workflow);
-      for (const issue of parsed.error?.issues ?? []) ctx.addIssue({ ...issue, path: ['workflows', name, ...issue.path] });
+      for (const issue of parsed.error?.issues ?? [])
+        ctx.addIssue({ ...issue, path: ['workflows', name, ...issue.path] });
       if (parsed.success && parsed.data.name !== name) {
-        ctx.addIssue({ code: 'custom', path: ['workflows', name, 'name'], message: `expected "${name}", the key it is listed under` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workflows', name, 'name'],
+          message: `expected "${name}", the key it is listed under`,
+        });
       }
     }
   });

@@ -38,7 +38,12 @@ export const WatchersFileSchema = z
     const seen = new Set<string>();
     file.watchers.forEach((watcher, index) => {
       const name = watcher.name ?? `${watcher.path}:${watcher.pattern}`;
-      if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['watchers', index, 'name'], message: `another watcher is named "${name}"; give each a name of its own` });
+      if (seen.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['watchers', index, 'name'],
+          message: `another watcher is named "${name}"; give each a name of its own`,
+        });
       seen.add(name);
     });
   });
@@ -87,7 +92,9 @@ export function loadWatchersConfig(projectDir: string, knownAgents: readonly str
   const parsed = readConfigFile(file, WATCHERS_FILE, WatchersFileSchema);
   const known = new Set(knownAgents);
   const problems = parsed.watchers.flatMap((watcher, index) =>
-    known.has(watcher.agent) ? [] : [`${WATCHERS_FILE}: watchers.${index}.agent: no agent named "${watcher.agent}" in config/agents.yaml`],
+    known.has(watcher.agent)
+      ? []
+      : [`${WATCHERS_FILE}: watchers.${index}.agent: no agent named "${watcher.agent}" in config/agents.yaml`],
   );
   if (problems.length > 0) throw new ConfigError(problems);
   return {

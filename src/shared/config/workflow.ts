@@ -11,7 +11,12 @@ import { MAX_TASK_ITERATIONS, MAX_TASK_TIMEOUT_S } from '../wire/task.js';
 export const WORKFLOWS_DIR = 'config/workflows';
 
 /** Step ids are read in templates and conditions (steps.<id>.result), so they are identifiers. */
-export const StepIdSchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a step id of lowercase letters, digits and _, starting with a letter (at most 64)');
+export const StepIdSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_]{0,63}$/,
+    'expected a step id of lowercase letters, digits and _, starting with a letter (at most 64)',
+  );
 export { WorkflowNameSchema };
 
 /** What a step does when its task fails for good (after its retries):
@@ -41,7 +46,13 @@ export const WorkflowStepSchema = z
     /** ...or any agent whose role is this (agents.yaml `role`); the least busy one is picked. */
     capability: z.string().min(1).optional(),
     /** What kind of job this is; shown to the model (task mode). Defaults to the step id. */
-    task_type: z.string().trim().min(1).max(200).regex(/^[^\r\n]*$/, 'expected a task type on one line').optional(),
+    task_type: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .regex(/^[^\r\n]*$/, 'expected a task type on one line')
+      .optional(),
     /** The task input. Strings may hold templates: ${trigger.payload}, ${steps.<id>.result},
      *  ${blackboard.<key>}; a string that is one template alone takes the value as it is. */
     input: z.json().default('${trigger.payload}'),
@@ -81,7 +92,11 @@ export const WorkflowFileSchema = z.strictObject({
   description: z.string().optional(),
   trigger: WorkflowTriggerSchema.default('manual'),
   /** Seconds the whole run may take; what still runs then is cancelled. */
-  timeout: z.number().positive().max(7 * 24 * 3600).default(DEFAULT_WORKFLOW_TIMEOUT_S),
+  timeout: z
+    .number()
+    .positive()
+    .max(7 * 24 * 3600)
+    .default(DEFAULT_WORKFLOW_TIMEOUT_S),
   steps: z.array(WorkflowStepSchema).min(1, 'expected at least one step'),
   /** Published when the run is done; the payload is { run_id, workflow, status, results }. */
   on_complete: z.strictObject({ publish: TopicSchema }).optional(),

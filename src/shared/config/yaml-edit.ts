@@ -14,7 +14,11 @@ export type YamlPath = readonly string[];
 
 function parse(text: string): Document {
   const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new LegionError('yaml_edit_failed', `cannot edit YAML that does not parse: ${doc.errors[0]?.message.split('\n')[0] ?? ''}`);
+  if (doc.errors.length > 0)
+    throw new LegionError(
+      'yaml_edit_failed',
+      `cannot edit YAML that does not parse: ${doc.errors[0]?.message.split('\n')[0] ?? ''}`,
+    );
   return doc;
 }
 
@@ -61,7 +65,8 @@ function jsEquals(text: string, expected: Document): void {
 /** Adds `key: value` to the map at `path` (which must exist), after its last entry. */
 function insertPair(text: string, doc: Document, path: YamlPath, key: string, value: unknown): string {
   const map = mapAt(doc, path);
-  if (map === null) throw new LegionError('yaml_edit_failed', `no map at ${path.join('.') || 'the top level'} to add ${key} to`);
+  if (map === null)
+    throw new LegionError('yaml_edit_failed', `no map at ${path.join('.') || 'the top level'} to add ${key} to`);
   const data: unknown = map.toJSON();
   if (map.flow || map.items.length === 0) {
     return replaceNode(text, map, inlineYaml({ ...(data as Record<string, unknown>), [key]: value }));
@@ -93,9 +98,11 @@ function setIn(text: string, doc: Document, path: YamlPath, value: unknown): str
   const pair = parent?.items.find((item) => isScalar(item.key) && item.key.value === key);
   if (parent !== null && pair !== undefined) {
     // Inside a flow map the whole map is written again, on one line as it was.
-    if (parent.flow) return replaceNode(text, parent, inlineYaml({ ...(parent.toJSON() as Record<string, unknown>), [key]: value }));
+    if (parent.flow)
+      return replaceNode(text, parent, inlineYaml({ ...(parent.toJSON() as Record<string, unknown>), [key]: value }));
     const current = pair.value as Node | null;
-    if (current !== null && !(isScalar(current) && current.value === null)) return replaceNode(text, current, inlineYaml(value));
+    if (current !== null && !(isScalar(current) && current.value === null))
+      return replaceNode(text, current, inlineYaml(value));
     // `key:` with nothing after it: the value goes after the colon.
     const colon = text.indexOf(':', rangeOf(pair.key as Node)[1]);
     return `${text.slice(0, colon + 1)} ${inlineYaml(value)}${text.slice(colon + 1).replace(/^[ \t]*(?=\n|$)/, '')}`;
@@ -119,7 +126,8 @@ export function deleteYamlValue(text: string, path: YamlPath): string {
   const parent = mapAt(doc, path.slice(0, -1));
   const key = path[path.length - 1];
   const pair = parent?.items.find((item) => isScalar(item.key) && item.key.value === key);
-  if (parent === null || pair === undefined) throw new LegionError('yaml_edit_failed', `cannot remove ${path.join('.')}`);
+  if (parent === null || pair === undefined)
+    throw new LegionError('yaml_edit_failed', `cannot remove ${path.join('.')}`);
   let next: string;
   if (parent.flow) {
     const data = { ...(parent.toJSON() as Record<string, unknown>) };

@@ -55,7 +55,11 @@ export const MeshStatusSchema = z.object({
     agent_api_url: z.string(),
   }),
   ready: z.boolean(),
-  permissions: z.object({ source: z.enum(['file', 'starter']), path: z.string().nullable(), last_error: z.string().nullable() }),
+  permissions: z.object({
+    source: z.enum(['file', 'starter']),
+    path: z.string().nullable(),
+    last_error: z.string().nullable(),
+  }),
   /** agents.yaml and mesh.yaml as reloaded while running: a refused edit's problems, settings waiting for a restart. */
   config: z.object({ last_error: z.string().nullable(), pending_restart: z.array(z.string()), loaded_at: z.string() }),
   /** The egress proxy as agents reach it; host_isolation is null where agents are not containers. */

@@ -21,7 +21,8 @@ const KEY_CHARS = /^[A-Za-z0-9_./:-]*$/;
 /** Why `text` (a key, or a prefix when `prefix` is set) is not acceptable, or null. */
 function pathProblem(text: string, what: 'key' | 'prefix'): string | null {
   if (what === 'key' && text.length === 0) return 'a key cannot be empty';
-  if (text.length > BLACKBOARD_KEY_MAX) return `a ${what} is at most ${BLACKBOARD_KEY_MAX} characters (this one has ${text.length})`;
+  if (text.length > BLACKBOARD_KEY_MAX)
+    return `a ${what} is at most ${BLACKBOARD_KEY_MAX} characters (this one has ${text.length})`;
   if (!KEY_CHARS.test(text)) {
     const bad = [...text].find((c) => !KEY_CHARS.test(c)) ?? '';
     return `a ${what} may only contain letters, digits and _ . / : - (found ${JSON.stringify(bad)})`;
@@ -31,7 +32,8 @@ function pathProblem(text: string, what: 'key' | 'prefix'): string | null {
   if (segments.includes('..')) return `a ${what} cannot contain a ".." segment`;
   // A prefix may end with "/" ("context/"); a key may not, since no key can live under it.
   const inner = what === 'prefix' ? segments.slice(0, -1) : segments;
-  if (inner.includes('')) return `a ${what} cannot contain an empty segment ("//"${what === 'key' ? ' or a trailing "/"' : ''})`;
+  if (inner.includes(''))
+    return `a ${what} cannot contain an empty segment ("//"${what === 'key' ? ' or a trailing "/"' : ''})`;
   return null;
 }
 
@@ -49,7 +51,9 @@ export function measureBlackboardValue(value: unknown): { bytes: number; json: s
   const json = JSON.stringify(value);
   const bytes = Buffer.byteLength(json);
   if (bytes > BLACKBOARD_VALUE_MAX_BYTES) {
-    return { problem: `the value is ${bytes} bytes as JSON; the limit is ${BLACKBOARD_VALUE_MAX_BYTES} bytes (256 KB): store a summary, or save the data as an artifact` };
+    return {
+      problem: `the value is ${bytes} bytes as JSON; the limit is ${BLACKBOARD_VALUE_MAX_BYTES} bytes (256 KB): store a summary, or save the data as an artifact`,
+    };
   }
   return { bytes, json };
 }
@@ -97,7 +101,11 @@ export const BlackboardWriteResultSchema = BlackboardEntrySchema.omit({ value: t
 export type BlackboardWriteResult = z.infer<typeof BlackboardWriteResultSchema>;
 
 /** `version` is the version the delete was recorded at (one past the last value's). */
-export const BlackboardDeleteResultSchema = z.object({ key: z.string(), deleted: z.literal(true), version: VersionSchema });
+export const BlackboardDeleteResultSchema = z.object({
+  key: z.string(),
+  deleted: z.literal(true),
+  version: VersionSchema,
+});
 export type BlackboardDeleteResult = z.infer<typeof BlackboardDeleteResultSchema>;
 
 /** One history row; `seq` orders every change of the whole blackboard. value is null for delete and expire. */
@@ -113,7 +121,10 @@ export const BlackboardChangeSchema = z.object({
 export type BlackboardChange = z.infer<typeof BlackboardChangeSchema>;
 
 /** `next_cursor` is null on the last page; otherwise pass it back as `cursor`. */
-export const BlackboardPageSchema = z.object({ entries: z.array(BlackboardEntrySchema), next_cursor: z.string().nullable() });
+export const BlackboardPageSchema = z.object({
+  entries: z.array(BlackboardEntrySchema),
+  next_cursor: z.string().nullable(),
+});
 export type BlackboardPage = z.infer<typeof BlackboardPageSchema>;
 
 /** Newest change first. */
@@ -121,7 +132,10 @@ export const BlackboardHistorySchema = z.object({ key: z.string(), history: z.ar
 export type BlackboardHistory = z.infer<typeof BlackboardHistorySchema>;
 
 /** `last_seq` is what to pass as `since` next time (the newest change seen, or the old `since`). */
-export const BlackboardWatchResponseSchema = z.object({ changes: z.array(BlackboardChangeSchema), last_seq: z.int().min(0) });
+export const BlackboardWatchResponseSchema = z.object({
+  changes: z.array(BlackboardChangeSchema),
+  last_seq: z.int().min(0),
+});
 export type BlackboardWatchResponse = z.infer<typeof BlackboardWatchResponseSchema>;
 
 // Agent API bodies (POST /mesh/blackboard/*).
@@ -146,13 +160,20 @@ export const BlackboardDeleteRequestSchema = z.strictObject({
   expected_version: VersionSchema.optional(),
 });
 
-export const BlackboardHistoryRequestSchema = z.strictObject({ key: BlackboardKeySchema, limit: LimitSchema.optional() });
+export const BlackboardHistoryRequestSchema = z.strictObject({
+  key: BlackboardKeySchema,
+  limit: LimitSchema.optional(),
+});
 
 // Admin API (/api/blackboard*): the key is the rest of the path; options are query strings.
 
 /** A query-string integer: digits only, so "", "1e3" and "-1" are refused rather than coerced. */
 export function queryInt(inner: z.ZodInt) {
-  return z.string().regex(/^\d{1,15}$/, 'expected a whole number').transform(Number).pipe(inner);
+  return z
+    .string()
+    .regex(/^\d{1,15}$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(inner);
 }
 
 export const BlackboardPutBodySchema = z.strictObject({

@@ -32,7 +32,9 @@ export type ChannelUser = z.infer<typeof ChannelUserSchema>;
 export const ChannelUserListSchema = z.object({ users: z.array(ChannelUserSchema) });
 export const RevokeResponseSchema = z.object({ revoked: z.string() });
 
-export const NotifyUserRequestSchema = z.strictObject({ text: z.string().min(1, 'expected the text to send').max(16_000) });
+export const NotifyUserRequestSchema = z.strictObject({
+  text: z.string().min(1, 'expected the text to send').max(16_000),
+});
 /** users: paired users the message was queued for; 0 when nobody is paired with the agent. */
 export const NotifyUserResponseSchema = z.object({ users: z.number().int().nonnegative() });
 

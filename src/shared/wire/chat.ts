@@ -4,9 +4,13 @@ import { z } from 'zod';
 import { ErrorBodySchema } from '../errors.js';
 import { UsageSchema } from './llm.js';
 
-export const TraceIdSchema = z.string().regex(/^[\w.-]{1,64}$/, 'expected a trace id of letters, digits, _ . - (at most 64)');
+export const TraceIdSchema = z
+  .string()
+  .regex(/^[\w.-]{1,64}$/, 'expected a trace id of letters, digits, _ . - (at most 64)');
 
-export const SessionKeySchema = z.string().regex(/^[\w.:-]{1,128}$/, 'expected a session key of letters, digits, _ . : - (at most 128)');
+export const SessionKeySchema = z
+  .string()
+  .regex(/^[\w.:-]{1,128}$/, 'expected a session key of letters, digits, _ . : - (at most 128)');
 
 export const ChatRequestSchema = z.strictObject({
   message: z.string().min(1, 'expected a non-empty message'),

@@ -15,7 +15,9 @@ export const CronScheduleSchema = z
 export const CronMessageSchema = z.string().min(1).max(CRON_MESSAGE_MAX_CHARS);
 /** An IANA name such as Europe/Berlin; the mesh checks that it exists. */
 export const TimeZoneNameSchema = z.string().min(1).max(64);
-export const CronJobIdSchema = z.string().regex(/^cron_[A-Za-z0-9_-]{1,32}$/, 'expected a cron job id such as cron_AbC123');
+export const CronJobIdSchema = z
+  .string()
+  .regex(/^cron_[A-Za-z0-9_-]{1,32}$/, 'expected a cron job id such as cron_AbC123');
 
 /** What happens to a run that fell due while the mesh was down: run it once at start-up, or skip it. */
 export const MissedPolicySchema = z.enum(['run', 'skip']);

@@ -19,7 +19,12 @@ export function parseInterval(text: string): number | null {
   return ms > 0 && ms <= INTERVAL_MAX_MS ? ms : null;
 }
 
-export const IntervalSchema = z.string().refine((text) => parseInterval(text) !== null, 'expected an interval such as 30s, 15m, 2h or 1d (at least 1s, at most 366d)');
+export const IntervalSchema = z
+  .string()
+  .refine(
+    (text) => parseInterval(text) !== null,
+    'expected an interval such as 30s, 15m, 2h or 1d (at least 1s, at most 366d)',
+  );
 
 export const SIMPLE_PROBES = ['pending_deliveries', 'queued_items', 'workspace_changed', 'heartbeat_rules'] as const;
 export type SimpleProbe = (typeof SIMPLE_PROBES)[number];
@@ -55,18 +60,27 @@ export function probeSpec(probe: Probe): ProbeSpec {
 }
 
 /** What a heartbeat without `probes` checks: the cheap ones that need no parameter. */
-export const DEFAULT_PROBES: readonly Probe[] = [{ probe: 'pending_deliveries' }, { probe: 'queued_items' }, { probe: 'heartbeat_rules' }];
+export const DEFAULT_PROBES: readonly Probe[] = [
+  { probe: 'pending_deliveries' },
+  { probe: 'queued_items' },
+  { probe: 'heartbeat_rules' },
+];
 
 /** agents.<name>.heartbeat in agents.yaml. */
 export const HeartbeatConfigSchema = z.strictObject({
   every: IntervalSchema,
-  probes: z.array(ProbeSpecSchema).min(1, 'expected at least one probe (or leave probes out for the defaults)').optional(),
+  probes: z
+    .array(ProbeSpecSchema)
+    .min(1, 'expected at least one probe (or leave probes out for the defaults)')
+    .optional(),
 });
 export type HeartbeatConfig = z.infer<typeof HeartbeatConfigSchema>;
 
 /** Agent tool set_heartbeat: `every: "off"` stops the agent's heartbeat. */
 export const HeartbeatSetRequestSchema = z.strictObject({
-  every: z.union([z.literal('off'), IntervalSchema], { error: 'expected an interval such as 30s, 15m, 2h or 1d, or "off"' }),
+  every: z.union([z.literal('off'), IntervalSchema], {
+    error: 'expected an interval such as 30s, 15m, 2h or 1d, or "off"',
+  }),
   probes: z.array(ProbeSpecSchema).min(1).optional(),
 });
 
@@ -108,7 +122,10 @@ export const BeatSchema = z.object({
 });
 export type Beat = z.infer<typeof BeatSchema>;
 
-export const HeartbeatStatusSchema = z.object({ settings: z.array(HeartbeatSettingSchema), beats: z.array(BeatSchema) });
+export const HeartbeatStatusSchema = z.object({
+  settings: z.array(HeartbeatSettingSchema),
+  beats: z.array(BeatSchema),
+});
 export type HeartbeatStatus = z.infer<typeof HeartbeatStatusSchema>;
 
 /** Agent server GET /heartbeat/probe: the facts probes need from inside the container. */

@@ -37,5 +37,9 @@ export const HistoryTurnSchema = z.object({
 });
 export type HistoryTurn = z.infer<typeof HistoryTurnSchema>;
 
-export const HistoryPageSchema = z.object({ agent: z.string(), turns: z.array(HistoryTurnSchema), next_before: z.number().int().nullable() });
+export const HistoryPageSchema = z.object({
+  agent: z.string(),
+  turns: z.array(HistoryTurnSchema),
+  next_before: z.number().int().nullable(),
+});
 export type HistoryPage = z.infer<typeof HistoryPageSchema>;

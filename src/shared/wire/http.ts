@@ -48,7 +48,8 @@ export const HttpUrlSchema = z
       return;
     }
     const { protocol } = new URL(text);
-    if (protocol !== 'http:' && protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `expected an http:// or https:// URL, not ${protocol}` });
+    if (protocol !== 'http:' && protocol !== 'https:')
+      ctx.addIssue({ code: 'custom', message: `expected an http:// or https:// URL, not ${protocol}` });
   });
 
 export const HttpHeadersSchema = z
@@ -61,9 +62,11 @@ export const HttpHeadersSchema = z
   )
   .superRefine((headers, ctx) => {
     const names = Object.keys(headers);
-    if (names.length > HEADERS_MAX) ctx.addIssue({ code: 'custom', message: `expected at most ${HEADERS_MAX} headers` });
+    if (names.length > HEADERS_MAX)
+      ctx.addIssue({ code: 'custom', message: `expected at most ${HEADERS_MAX} headers` });
     for (const name of names) {
-      if (MESH_SET_HEADERS.has(name.toLowerCase())) ctx.addIssue({ code: 'custom', path: [name], message: `${name} is set by the mesh; leave it out` });
+      if (MESH_SET_HEADERS.has(name.toLowerCase()))
+        ctx.addIssue({ code: 'custom', path: [name], message: `${name} is set by the mesh; leave it out` });
     }
   });
 
@@ -71,14 +74,20 @@ export const HttpHeadersSchema = z
 export const HttpBodySchema = z.unknown().superRefine((body, ctx) => {
   if (body === undefined || body === null) return;
   const bytes = Buffer.byteLength(typeof body === 'string' ? body : JSON.stringify(body));
-  if (bytes > HTTP_REQUEST_BODY_MAX_BYTES) ctx.addIssue({ code: 'custom', message: `the body is ${bytes} bytes; the limit is ${HTTP_REQUEST_BODY_MAX_BYTES} (1 MB)` });
+  if (bytes > HTTP_REQUEST_BODY_MAX_BYTES)
+    ctx.addIssue({
+      code: 'custom',
+      message: `the body is ${bytes} bytes; the limit is ${HTTP_REQUEST_BODY_MAX_BYTES} (1 MB)`,
+    });
 });
 
 export const HttpRequestSchema = z.strictObject({
   method: HttpMethodSchema,
   url: HttpUrlSchema.describe('http:// or https:// URL; $CRED{name} may appear in the query string'),
   headers: HttpHeadersSchema.optional().describe('header values may contain $CRED{name}'),
-  body: HttpBodySchema.optional().describe('a string sent as is, or a JSON value sent as JSON; may contain $CRED{name}'),
+  body: HttpBodySchema.optional().describe(
+    'a string sent as is, or a JSON value sent as JSON; may contain $CRED{name}',
+  ),
   timeout_s: z
     .number()
     .positive()

@@ -16,7 +16,10 @@ export type ToolCall = z.infer<typeof ToolCallSchema>;
  *  on its next call, when the model takes images (the mesh decides, see llm.image_models). */
 export const ImagePartSchema = z.object({
   media_type: z.enum(['image/png', 'image/jpeg']),
-  data: z.string().min(1).regex(/^[A-Za-z0-9+/]+=*$/, 'expected base64'),
+  data: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9+/]+=*$/, 'expected base64'),
 });
 export type ImagePart = z.infer<typeof ImagePartSchema>;
 
@@ -99,7 +102,15 @@ export const LlmEmbeddingsRequestSchema = z.strictObject({
   /** `provider/model`; mesh.yaml llm.embedding_model when omitted. */
   model: z.string().optional(),
   input: z
-    .array(z.string().min(1).max(MAX_EMBEDDING_INPUT_CHARS, `expected at most ${MAX_EMBEDDING_INPUT_CHARS} characters; cut longer texts before embedding them`))
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(
+          MAX_EMBEDDING_INPUT_CHARS,
+          `expected at most ${MAX_EMBEDDING_INPUT_CHARS} characters; cut longer texts before embedding them`,
+        ),
+    )
     .min(1)
     .max(MAX_EMBEDDING_INPUTS),
 });

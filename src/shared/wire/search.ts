@@ -8,7 +8,13 @@ export const SEARCH_LIMIT_MAX = 20;
 
 export const WebSearchRequestSchema = z.strictObject({
   query: z.string().trim().min(1, 'expected a non-empty query').max(400, 'a query may have at most 400 characters'),
-  limit: z.number().int().min(1).max(SEARCH_LIMIT_MAX).default(SEARCH_LIMIT_DEFAULT).describe(`results wanted, 1 to ${SEARCH_LIMIT_MAX}`),
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(SEARCH_LIMIT_MAX)
+    .default(SEARCH_LIMIT_DEFAULT)
+    .describe(`results wanted, 1 to ${SEARCH_LIMIT_MAX}`),
 });
 
 export const SEARCH_BACKENDS = ['brave', 'searxng', 'duckduckgo'] as const;

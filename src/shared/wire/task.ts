@@ -14,12 +14,19 @@ export const MAX_TASK_ITERATIONS = 100;
 /** A day: a longer bound is almost surely a unit mistake (ms for s). */
 export const MAX_TASK_TIMEOUT_S = 24 * 3600;
 
-export const TaskIdSchema = z.string().regex(/^[\w.:-]{1,128}$/, 'expected a task id of letters, digits, _ . : - (at most 128)');
+export const TaskIdSchema = z
+  .string()
+  .regex(/^[\w.:-]{1,128}$/, 'expected a task id of letters, digits, _ . : - (at most 128)');
 
 export const TaskRequestSchema = z.strictObject({
   task_id: TaskIdSchema,
   /** What kind of job this is (research_prospect, summarize_ticket…); shown to the model. */
-  task_type: z.string().trim().min(1, 'expected a non-empty task type').max(200).regex(/^[^\r\n]*$/, 'expected a task type on one line'),
+  task_type: z
+    .string()
+    .trim()
+    .min(1, 'expected a non-empty task type')
+    .max(200)
+    .regex(/^[^\r\n]*$/, 'expected a task type on one line'),
   /** The job's data: any JSON value, a string included. */
   input: z.json(),
   /** A JSON Schema (2020-12, or draft-07 when its $schema says so) the output must match. */
@@ -71,5 +78,9 @@ export const MAX_RESULT_WAIT_S = 60;
 /** GET /result/<task_id>?wait_s=N answers as soon as the task is final, or after N seconds
  *  with its current result; without wait_s it answers at once. */
 export const ResultQuerySchema = z.object({
-  wait_s: z.coerce.number().min(0).max(MAX_RESULT_WAIT_S, `expected wait_s of at most ${MAX_RESULT_WAIT_S} seconds`).optional(),
+  wait_s: z.coerce
+    .number()
+    .min(0)
+    .max(MAX_RESULT_WAIT_S, `expected wait_s of at most ${MAX_RESULT_WAIT_S} seconds`)
+    .optional(),
 });

@@ -21,7 +21,12 @@ export type WebhookScheme = z.infer<typeof WebhookSchemeSchema>;
 /** Standard Webhooks secrets are `whsec_` and the base64 of the key bytes. */
 const STANDARD_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
 
-export const WebhookEventNameSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'expected event types of letters, digits, _ . : and - (e.g. push, pull_request, invoice.paid)');
+export const WebhookEventNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.:-]{1,100}$/,
+    'expected event types of letters, digits, _ . : and - (e.g. push, pull_request, invoice.paid)',
+  );
 
 export const WebhookNameSchema = z
   .string()
@@ -57,10 +62,19 @@ export const AddWebhookRequestSchema = z
   })
   .superRefine((hook, ctx) => {
     if (hook.scheme === 'standard' && hook.secret !== undefined && !STANDARD_SECRET.test(hook.secret)) {
-      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'a Standard Webhooks secret is whsec_ followed by base64 (copy it whole from the sender)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secret'],
+        message: 'a Standard Webhooks secret is whsec_ followed by base64 (copy it whole from the sender)',
+      });
     }
     if (hook.events !== undefined && (hook.scheme ?? 'legion') === 'legion') {
-      ctx.addIssue({ code: 'custom', path: ['events'], message: 'legion-scheme calls carry no event type: give --scheme github|standard|stripe|slack, or filter on the payload with --filter' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['events'],
+        message:
+          'legion-scheme calls carry no event type: give --scheme github|standard|stripe|slack, or filter on the payload with --filter',
+      });
     }
   });
 

@@ -10,7 +10,16 @@ export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['done', 'failed', 'canc
 
 /** pending: waits for its dependencies; queued: its task is on the agent's lane; retrying:
  *  failed an attempt and waits out its backoff. */
-export const StepStatusSchema = z.enum(['pending', 'queued', 'running', 'retrying', 'done', 'failed', 'skipped', 'cancelled']);
+export const StepStatusSchema = z.enum([
+  'pending',
+  'queued',
+  'running',
+  'retrying',
+  'done',
+  'failed',
+  'skipped',
+  'cancelled',
+]);
 export type StepStatus = z.infer<typeof StepStatusSchema>;
 export const FINAL_STEP_STATUSES: readonly StepStatus[] = ['done', 'failed', 'skipped', 'cancelled'];
 

@@ -35,7 +35,12 @@ afterEach(async () => {
 });
 
 /** `gpt-test` at $10 input and $40 output per million tokens unless `prices` says otherwise. */
-async function routeHarness(options: { mesh?: string; agents: string; prices?: string; fake?: FakeProviderOptions }): Promise<RouteHarness> {
+async function routeHarness(options: {
+  mesh?: string;
+  agents: string;
+  prices?: string;
+  fake?: FakeProviderOptions;
+}): Promise<RouteHarness> {
   const fake = await startFakeProvider(options.fake);
   const dir = mkdtempSync(join(tmpdir(), 'legion-budget-'));
   mkdirSync(join(dir, 'config'));
@@ -44,7 +49,10 @@ async function routeHarness(options: { mesh?: string; agents: string; prices?: s
     `llm:\n  default_model: openai/gpt-test\n  providers:\n    openai: { base_url: "${fake.openaiBaseUrl}" }\n${options.mesh ?? ''}`,
   );
   writeFileSync(join(dir, 'config', 'agents.yaml'), options.agents);
-  writeFileSync(join(dir, 'config', 'prices.yaml'), options.prices ?? 'models:\n  openai/gpt-test: { input_per_mtok: 10, output_per_mtok: 40 }\n');
+  writeFileSync(
+    join(dir, 'config', 'prices.yaml'),
+    options.prices ?? 'models:\n  openai/gpt-test: { input_per_mtok: 10, output_per_mtok: 40 }\n',
+  );
   writeFileSync(join(dir, '.env'), 'LEGION_CRED_OPENAI_API_KEY=sk-budget-test\n');
   const project = loadProject(dir, {});
   const costs = openTestMeter({ config: () => project, projectDir: dir });
@@ -56,7 +64,11 @@ async function routeHarness(options: { mesh?: string; agents: string; prices?: s
   installErrorHandler(app);
   await app.register(async (scope) => {
     requireAgentToken(scope, tokens);
-    await scope.register(llmRoutes, { proxy, metering: costs.meter, defaultModelFor: (agent) => agentModel(project, agent) });
+    await scope.register(llmRoutes, {
+      proxy,
+      metering: costs.meter,
+      defaultModelFor: (agent) => agentModel(project, agent),
+    });
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const h: RouteHarness = {
@@ -91,7 +103,11 @@ interface Totals {
 function todayTotals(h: RouteHarness, scope: string): Totals {
   const day = `day:${new Date().toISOString().slice(0, 10)}`;
   return (
-    h.costs.db.prepare<[string, string], Totals>('SELECT spent_nano, reserved_nano FROM cost_totals WHERE scope = ? AND period = ?').get(scope, day) ?? {
+    h.costs.db
+      .prepare<[string, string], Totals>(
+        'SELECT spent_nano, reserved_nano FROM cost_totals WHERE scope = ? AND period = ?',
+      )
+      .get(scope, day) ?? {
       spent_nano: 0,
       reserved_nano: 0,
     }
@@ -110,12 +126,21 @@ interface UsageRow {
 }
 
 function usageRows(h: RouteHarness): UsageRow[] {
-  return h.costs.db.prepare<[], UsageRow>('SELECT agent, provider, model, prompt_tokens, completion_tokens, cost_nano, outcome, trace FROM cost_usage ORDER BY id').all();
+  return h.costs.db
+    .prepare<[], UsageRow>(
+      'SELECT agent, provider, model, prompt_tokens, completion_tokens, cost_nano, outcome, trace FROM cost_usage ORDER BY id',
+    )
+    .all();
 }
 
 /** Books earlier spending of `agent` directly: `usd` of gpt-test input at $10 per million. */
 function spend(h: RouteHarness, agent: string, usd: number): void {
-  bookCall(h.costs.meter, { agent, model: 'openai/gpt-test', prompt_tokens: Math.round(usd * 100_000), completion_tokens: 0 });
+  bookCall(h.costs.meter, {
+    agent,
+    model: 'openai/gpt-test',
+    prompt_tokens: Math.round(usd * 100_000),
+    completion_tokens: 0,
+  });
 }
 
 const hi = { messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000 };
@@ -129,7 +154,10 @@ describe('budget refusal', () => {
       expect(response.status).toBe(402);
       expect(response.headers.get('content-type')).toMatch(/application\/json/);
       expect(await response.json()).toEqual({
-        error: { code: 'budget_exceeded', message: 'budget exceeded for researcher: daily $5.00, spent $4.98, this call needs up to $0.04' },
+        error: {
+          code: 'budget_exceeded',
+          message: 'budget exceeded for researcher: daily $5.00, spent $4.98, this call needs up to $0.04',
+        },
       });
     }
     expect(h.fake.calls).toHaveLength(0);
@@ -140,12 +168,18 @@ describe('budget refusal', () => {
   });
 
   it('refuses on the fleet budget of mesh.yaml, counting every agent', async () => {
-    const h = await routeHarness({ mesh: 'budget: { daily_usd: 20 }\n', agents: 'agents:\n  a: { role: r }\n  b: { role: r }\n' });
+    const h = await routeHarness({
+      mesh: 'budget: { daily_usd: 20 }\n',
+      agents: 'agents:\n  a: { role: r }\n  b: { role: r }\n',
+    });
     spend(h, 'a', 19.99);
     const response = await h.post('b', hi);
     expect(response.status).toBe(402);
     expect(await response.json()).toEqual({
-      error: { code: 'budget_exceeded', message: 'fleet budget exceeded: daily $20.00, spent $19.99, this call needs up to $0.04' },
+      error: {
+        code: 'budget_exceeded',
+        message: 'fleet budget exceeded: daily $20.00, spent $19.99, this call needs up to $0.04',
+      },
     });
     expect(h.fake.calls).toHaveLength(0);
   });
@@ -160,17 +194,42 @@ describe('settlement', () => {
     expect(usage).toEqual({ prompt_tokens: 10, completion_tokens: 30 });
     const streamed = await fetch(`${h.url}/mesh/llm/chat`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${h.token('a')}`, 'content-type': 'application/json', 'x-legion-trace': 'turn-7' },
+      headers: {
+        authorization: `Bearer ${h.token('a')}`,
+        'content-type': 'application/json',
+        'x-legion-trace': 'turn-7',
+      },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'z'.repeat(40) }], stream: true }),
     });
     expect(streamed.status).toBe(200);
     for await (const event of readSse(streamed.body ?? new ReadableStream())) void event;
     const rows = usageRows(h);
     expect(rows).toEqual([
-      { agent: 'a', provider: 'openai', model: 'gpt-test', prompt_tokens: 10, completion_tokens: 30, cost_nano: 10 * 10_000 + 30 * 40_000, outcome: 'ok', trace: null },
-      { agent: 'a', provider: 'openai', model: 'gpt-test', prompt_tokens: 10, completion_tokens: 20, cost_nano: 10 * 10_000 + 20 * 40_000, outcome: 'ok', trace: 'turn-7' },
+      {
+        agent: 'a',
+        provider: 'openai',
+        model: 'gpt-test',
+        prompt_tokens: 10,
+        completion_tokens: 30,
+        cost_nano: 10 * 10_000 + 30 * 40_000,
+        outcome: 'ok',
+        trace: null,
+      },
+      {
+        agent: 'a',
+        provider: 'openai',
+        model: 'gpt-test',
+        prompt_tokens: 10,
+        completion_tokens: 20,
+        cost_nano: 10 * 10_000 + 20 * 40_000,
+        outcome: 'ok',
+        trace: 'turn-7',
+      },
     ]);
-    expect(todayTotals(h, 'agent:a')).toEqual({ spent_nano: rows.reduce((sum, r) => sum + r.cost_nano, 0), reserved_nano: 0 });
+    expect(todayTotals(h, 'agent:a')).toEqual({
+      spent_nano: rows.reduce((sum, r) => sum + r.cost_nano, 0),
+      reserved_nano: 0,
+    });
     expect(todayTotals(h, 'fleet')).toEqual(todayTotals(h, 'agent:a'));
   });
 
@@ -179,7 +238,9 @@ describe('settlement', () => {
     h.fake.script({ error: { status: 400, message: 'context too long' } });
     const response = await h.post('a', hi);
     expect(response.status).toBe(502);
-    expect(usageRows(h)).toEqual([expect.objectContaining({ outcome: 'failed', prompt_tokens: 0, completion_tokens: 0, cost_nano: 0 })]);
+    expect(usageRows(h)).toEqual([
+      expect.objectContaining({ outcome: 'failed', prompt_tokens: 0, completion_tokens: 0, cost_nano: 0 }),
+    ]);
     expect(todayTotals(h, 'agent:a')).toEqual({ spent_nano: 0, reserved_nano: 0 });
   });
 
@@ -236,7 +297,9 @@ describe('concurrency at the edge of a budget', () => {
       expect(JSON.parse(r.text)).toEqual({
         error: {
           code: 'budget_exceeded',
-          message: expect.stringMatching(/^budget exceeded for tester: daily \$2\.00, spent \$\d+\.\d\d( \+ \$\d+\.\d\d reserved by calls in flight)?, this call needs up to \$0\.20$/),
+          message: expect.stringMatching(
+            /^budget exceeded for tester: daily \$2\.00, spent \$\d+\.\d\d( \+ \$\d+\.\d\d reserved by calls in flight)?, this call needs up to \$0\.20$/,
+          ),
         },
       });
     }

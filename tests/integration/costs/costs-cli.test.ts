@@ -20,7 +20,8 @@ describe('costs and budgets in a running mesh', () => {
 
   beforeAll(async () => {
     h = await startHarness({
-      agentsYaml: 'agents:\n  researcher:\n    role: research\n    budget: { daily_usd: 5, monthly_usd: 50 }\n  broke:\n    role: no money left\n    budget: { daily_usd: 0 }\n',
+      agentsYaml:
+        'agents:\n  researcher:\n    role: research\n    budget: { daily_usd: 5, monthly_usd: 50 }\n  broke:\n    role: no money left\n    budget: { daily_usd: 0 }\n',
     });
   });
   afterAll(async () => h?.close());
@@ -38,12 +39,31 @@ describe('costs and budgets in a running mesh', () => {
     expect(row?.cost_usd).toBeCloseTo(costOf(row?.prompt_tokens ?? 0, row?.completion_tokens ?? 0), 12);
     expect(report.totals).toMatchObject({ calls: 2, cost_usd: row?.cost_usd });
     expect(report.budgets).toEqual([
-      expect.objectContaining({ agent: 'researcher', window: 'daily', limit_usd: 5, spent_usd: row?.cost_usd, reserved_usd: 0 }),
-      expect.objectContaining({ agent: 'researcher', window: 'monthly', limit_usd: 50, spent_usd: row?.cost_usd, reserved_usd: 0 }),
+      expect.objectContaining({
+        agent: 'researcher',
+        window: 'daily',
+        limit_usd: 5,
+        spent_usd: row?.cost_usd,
+        reserved_usd: 0,
+      }),
+      expect.objectContaining({
+        agent: 'researcher',
+        window: 'monthly',
+        limit_usd: 50,
+        spent_usd: row?.cost_usd,
+        reserved_usd: 0,
+      }),
     ]);
-    const bad = await fetch(`${h.client.baseUrl}/api/costs?period=year`, { headers: { authorization: `Bearer ${adminToken(h)}` } });
+    const bad = await fetch(`${h.client.baseUrl}/api/costs?period=year`, {
+      headers: { authorization: `Bearer ${adminToken(h)}` },
+    });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringContaining('query: period: expected one of "today", "week", "month"') } });
+    expect(await bad.json()).toMatchObject({
+      error: {
+        code: 'invalid_request',
+        message: expect.stringContaining('query: period: expected one of "today", "week", "month"'),
+      },
+    });
   });
 
   it('refuses an agent over its budget: the chat shows the reason, the provider sees nothing', async () => {
@@ -51,10 +71,14 @@ describe('costs and budgets in a running mesh', () => {
     const last = await h.client.chat('broke', 'spend something', () => undefined);
     expect(last.type).toBe('error');
     if (last.type !== 'error') return;
-    expect(last.error.message).toMatch(/budget exceeded for broke: daily \$0\.0+, spent \$0\.0+, this call needs up to \$0\.00\d+/);
+    expect(last.error.message).toMatch(
+      /budget exceeded for broke: daily \$0\.0+, spent \$0\.0+, this call needs up to \$0\.00\d+/,
+    );
     expect(h.fake.calls.length).toBe(before);
     const events = await h.client.requestJson('GET', '/api/events?agent=broke&limit=50', EventListSchema);
-    expect(events.events).toContainEqual(expect.objectContaining({ kind: 'budget_exceeded', subject: 'openai/gpt-4o-mini' }));
+    expect(events.events).toContainEqual(
+      expect.objectContaining({ kind: 'budget_exceeded', subject: 'openai/gpt-4o-mini' }),
+    );
   });
 
   it('prints the table and the budgets with legion costs', async () => {

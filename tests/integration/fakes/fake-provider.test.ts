@@ -26,7 +26,10 @@ function anthropic(provider: FakeProvider, apiKey = 'sk-ant-test'): Anthropic {
 describe('fake provider, OpenAI format', () => {
   it('answers a plain request with an echo and a usage estimate', async () => {
     fake = await startFakeProvider();
-    const completion = await openai(fake).chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hello there' }] });
+    const completion = await openai(fake).chat.completions.create({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'hello there' }],
+    });
     expect(completion.choices[0]?.message.content).toBe('echo: hello there');
     expect(completion.choices[0]?.finish_reason).toBe('stop');
     expect(completion.usage?.prompt_tokens).toBe(3);
@@ -63,7 +66,10 @@ describe('fake provider, OpenAI format', () => {
     const final = await stream.finalChatCompletion();
     const call = final.choices[0]?.message.tool_calls?.[0];
     expect(final.choices[0]?.finish_reason).toBe('tool_calls');
-    expect(call?.type === 'function' ? [call.function.name, call.function.arguments] : null).toEqual(['lookup', '{"q":"legion"}']);
+    expect(call?.type === 'function' ? [call.function.name, call.function.arguments] : null).toEqual([
+      'lookup',
+      '{"q":"legion"}',
+    ]);
     expect(fake.calls[0]?.tools).toEqual(['lookup']);
   });
 
@@ -73,7 +79,11 @@ describe('fake provider, OpenAI format', () => {
       model: 'gpt-test',
       messages: [
         { role: 'user', content: 'call lookup {}' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
+        },
         { role: 'tool', tool_call_id: 'c1', content: '42' },
       ],
     });
@@ -82,7 +92,9 @@ describe('fake provider, OpenAI format', () => {
 
   it('rejects another key with the real 401 body', async () => {
     fake = await startFakeProvider({ apiKey: 'sk-right' });
-    const failure = await openai(fake, 'sk-wrong-key-1234').chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((err: unknown) => err);
+    const failure = await openai(fake, 'sk-wrong-key-1234')
+      .chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })
+      .catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(failure instanceof OpenAI.APIError ? failure.code : null).toBe('invalid_api_key');
     expect(fake.calls[0]?.headers.authorization).toBe('Bearer sk-wrong-key-1234');
@@ -110,7 +122,9 @@ describe('fake provider, OpenAI embeddings', () => {
     const floats = await client.embeddings.create({ model: 'text-embedding-3-small', input, encoding_format: 'float' });
     expect(decoded.data.map((d) => d.index)).toEqual([0, 1, 2]);
     expect(floats.data.map((d) => d.embedding)).toEqual(input.map(fakeEmbedding));
-    decoded.data.forEach((d, i) => d.embedding.forEach((value, j) => expect(value).toBeCloseTo(floats.data[i]?.embedding[j] ?? NaN, 6)));
+    decoded.data.forEach((d, i) =>
+      d.embedding.forEach((value, j) => expect(value).toBeCloseTo(floats.data[i]?.embedding[j] ?? NaN, 6)),
+    );
     const [cat, catAgain, sofa] = input.map(fakeEmbedding);
     expect(cat).toHaveLength(FAKE_EMBEDDING_DIMENSIONS);
     expect(Math.hypot(...(cat ?? []))).toBeCloseTo(1, 10);
@@ -124,10 +138,18 @@ describe('fake provider, OpenAI embeddings', () => {
 
   it('refuses an empty input and a wrong key as OpenAI does, and fails on demand', async () => {
     fake = await startFakeProvider({ apiKey: 'sk-right' });
-    await expect(openai(fake, 'sk-right').embeddings.create({ model: 'm', input: [''] })).rejects.toMatchObject({ status: 400 });
-    await expect(openai(fake, 'sk-wrong').embeddings.create({ model: 'm', input: ['x'] })).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
+    await expect(openai(fake, 'sk-right').embeddings.create({ model: 'm', input: [''] })).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(openai(fake, 'sk-wrong').embeddings.create({ model: 'm', input: ['x'] })).rejects.toMatchObject({
+      status: 401,
+      code: 'invalid_api_key',
+    });
     fake.failEmbeddings({ status: 400, message: 'down for the test' });
-    await expect(openai(fake, 'sk-right').embeddings.create({ model: 'm', input: ['x'] })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('down for the test') });
+    await expect(openai(fake, 'sk-right').embeddings.create({ model: 'm', input: ['x'] })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('down for the test'),
+    });
     fake.failEmbeddings(null);
     expect((await openai(fake, 'sk-right').embeddings.create({ model: 'm', input: ['x'] })).data).toHaveLength(1);
   });
@@ -181,16 +203,27 @@ describe('fake provider, Anthropic format', () => {
       ],
     });
     expect(message.content).toEqual([{ type: 'text', text: 'tool lookup returned: nothing' }]);
-    expect(fake.calls[0]?.messages[2]).toEqual({ role: 'tool', tool_call_id: 't1', content: 'nothing', is_error: true });
+    expect(fake.calls[0]?.messages[2]).toEqual({
+      role: 'tool',
+      tool_call_id: 't1',
+      content: 'nothing',
+      is_error: true,
+    });
     const failure = await client.messages
-      .create({ model: 'c', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'zz', content: 'x' }] }] })
+      .create({
+        model: 'c',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'zz', content: 'x' }] }],
+      })
       .catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(Anthropic.BadRequestError);
   });
 
   it('rejects another key with the real 401 body', async () => {
     fake = await startFakeProvider({ apiKey: 'sk-ant-right' });
-    const failure = await anthropic(fake, 'sk-ant-wrong').messages.create({ model: 'c', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((err: unknown) => err);
+    const failure = await anthropic(fake, 'sk-ant-wrong')
+      .messages.create({ model: 'c', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })
+      .catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(Anthropic.AuthenticationError);
     expect(failure instanceof Anthropic.APIError ? failure.type : null).toBe('authentication_error');
   });
@@ -198,13 +231,18 @@ describe('fake provider, Anthropic format', () => {
 
 describe('fake provider as a process', () => {
   it('prints its url as one JSON line and serves the directive responder', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/fakes/fake-provider-main.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/fakes/fake-provider-main.ts'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
       const { url } = JSON.parse(line) as { url: string };
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const client = new OpenAI({ apiKey: 'k', baseURL: `${url}/v1`, maxRetries: 0 });
-      const completion = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'ping' }] });
+      const completion = await client.chat.completions.create({
+        model: 'm',
+        messages: [{ role: 'user', content: 'ping' }],
+      });
       expect(completion.choices[0]?.message.content).toBe('echo: ping');
       const calls = (await (await fetch(`${url}/fake/calls`)).json()) as unknown[];
       expect(calls).toHaveLength(1);

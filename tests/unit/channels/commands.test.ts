@@ -15,6 +15,9 @@ describe('parseChannelText', () => {
     expect(parseChannelText('/costs')).toEqual({ kind: 'costs' });
     expect(parseChannelText('/agents')).toEqual({ kind: 'agents' });
     expect(parseChannelText('/use')).toEqual({ kind: 'unknown', text: '/use needs an agent name: /use <agent>' });
-    expect(parseChannelText('/frobnicate')).toEqual({ kind: 'unknown', text: 'unknown command /frobnicate; /help lists the commands' });
+    expect(parseChannelText('/frobnicate')).toEqual({
+      kind: 'unknown',
+      text: 'unknown command /frobnicate; /help lists the commands',
+    });
   });
 });

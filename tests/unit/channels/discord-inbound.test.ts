@@ -10,7 +10,10 @@ const ALICE = { id: '501', username: 'alice', discriminator: '0', global_name: '
 const botUser = { id: BOT, username: 'legion', discriminator: '0', global_name: null, avatar: null, bot: true };
 const OPEN = { allowed_guilds: ['10'], allowed_channels: [] };
 
-function message(content: string, extra: Partial<GatewayMessageCreateDispatchData> = {}): GatewayMessageCreateDispatchData {
+function message(
+  content: string,
+  extra: Partial<GatewayMessageCreateDispatchData> = {},
+): GatewayMessageCreateDispatchData {
   return {
     id: '7001',
     channel_id: '300',
@@ -51,7 +54,9 @@ describe('toInbound', () => {
   it('ignores server messages without a mention, or in a server or channel not allowed', () => {
     expect(toInbound(message('hi all', { guild_id: '10' }), BOT, OPEN)).toBeNull();
     expect(toInbound(message(`<@${BOT}> hi`, { guild_id: '11' }), BOT, OPEN)).toBeNull();
-    expect(toInbound(message(`<@${BOT}> hi`, { guild_id: '10' }), BOT, { allowed_guilds: [], allowed_channels: [] })).toBeNull();
+    expect(
+      toInbound(message(`<@${BOT}> hi`, { guild_id: '10' }), BOT, { allowed_guilds: [], allowed_channels: [] }),
+    ).toBeNull();
   });
 
   it('ignores bots, webhooks and the bot itself', () => {

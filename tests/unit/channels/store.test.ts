@@ -28,7 +28,11 @@ describe('ChannelStore', () => {
     const { store } = open(() => clock);
     const code = store.codeFor('telegram', '1', '1', 'ann');
     expect(store.codeFor('telegram', '1', '1', 'ann')).toBe(code);
-    expect(store.pair(code, ['alpha', 'beta'], 'beta')).toMatchObject({ user_id: '1', agents: ['alpha', 'beta'], current_agent: 'beta' });
+    expect(store.pair(code, ['alpha', 'beta'], 'beta')).toMatchObject({
+      user_id: '1',
+      agents: ['alpha', 'beta'],
+      current_agent: 'beta',
+    });
     expect(() => store.pair(code, ['alpha'], undefined)).toThrow(/no pending pairing code/);
     const late = store.codeFor('telegram', '2', '2', 'bo');
     clock += CODE_TTL_MS;
@@ -43,11 +47,21 @@ describe('ChannelStore', () => {
     expect(runs).toBe(1);
   });
 
-  it('revokes by platform:id or name, failing the user\'s queued channel items only', () => {
+  it("revokes by platform:id or name, failing the user's queued channel items only", () => {
     const { store, lanes } = open();
     store.pair(store.codeFor('telegram', '7', '7', 'cy'), ['alpha'], undefined);
-    const mine = lanes.enqueue('alpha', 'channel', { platform: 'telegram', user_id: '7', chat_id: '7', text: 'x', session: 's' }, null);
-    const other = lanes.enqueue('alpha', 'channel', { platform: 'telegram', user_id: '8', chat_id: '8', text: 'y', session: 's' }, null);
+    const mine = lanes.enqueue(
+      'alpha',
+      'channel',
+      { platform: 'telegram', user_id: '7', chat_id: '7', text: 'x', session: 's' },
+      null,
+    );
+    const other = lanes.enqueue(
+      'alpha',
+      'channel',
+      { platform: 'telegram', user_id: '8', chat_id: '8', text: 'y', session: 's' },
+      null,
+    );
     expect(store.revoke('@cy')).toBe('telegram:7');
     expect(lanes.get(mine)?.status).toBe('failed');
     expect(lanes.get(other)?.status).toBe('queued');
@@ -61,6 +75,9 @@ describe('channels config', () => {
     expect(typo.success).toBe(false);
     expect(JSON.stringify(typo.error?.issues)).toContain('polling');
     const webhook = ChannelsConfigSchema.safeParse({ telegram: { token_credential: 'bot', mode: 'webhook' } });
-    expect(webhook.error?.issues[0]).toMatchObject({ path: ['telegram', 'webhook_url'], message: expect.stringContaining('webhook mode needs webhook_url') });
+    expect(webhook.error?.issues[0]).toMatchObject({
+      path: ['telegram', 'webhook_url'],
+      message: expect.stringContaining('webhook mode needs webhook_url'),
+    });
   });
 });

@@ -6,7 +6,10 @@ const limits = { maxChars: 50, minIntervalMs: 1000 };
 
 describe('nextStreamStep', () => {
   it('sends the first visible text at once', () => {
-    expect(nextStreamStep({ messageId: null, shown: '', lastAt: null }, 'Hel', 0, limits)).toEqual({ action: 'send', text: 'Hel' });
+    expect(nextStreamStep({ messageId: null, shown: '', lastAt: null }, 'Hel', 0, limits)).toEqual({
+      action: 'send',
+      text: 'Hel',
+    });
     expect(nextStreamStep({ messageId: null, shown: '', lastAt: null }, '  ', 0, limits)).toEqual({ action: 'none' });
   });
 
@@ -17,7 +20,9 @@ describe('nextStreamStep', () => {
   });
 
   it('does nothing when the message already shows the text', () => {
-    expect(nextStreamStep({ messageId: '7', shown: 'Hello', lastAt: 0 }, 'Hello ', 5000, limits)).toEqual({ action: 'none' });
+    expect(nextStreamStep({ messageId: '7', shown: 'Hello', lastAt: 0 }, 'Hello ', 5000, limits)).toEqual({
+      action: 'none',
+    });
   });
 
   it('shows only the first message worth while streaming', () => {

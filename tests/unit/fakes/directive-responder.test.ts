@@ -7,11 +7,20 @@ function callWith(messages: FakeMessage[]): FakeCall {
 
 describe('directiveResponder', () => {
   it('echoes the last user message', () => {
-    expect(directiveResponder(callWith([{ role: 'system', content: 's' }, { role: 'user', content: 'hi there' }]))).toEqual({ text: 'echo: hi there' });
+    expect(
+      directiveResponder(
+        callWith([
+          { role: 'system', content: 's' },
+          { role: 'user', content: 'hi there' },
+        ]),
+      ),
+    ).toEqual({ text: 'echo: hi there' });
   });
 
   it('calls the named tool with the JSON arguments, across lines', () => {
-    expect(directiveResponder(callWith([{ role: 'user', content: 'call write_file {"path":"a",\n"content":"b"}' }]))).toEqual({
+    expect(
+      directiveResponder(callWith([{ role: 'user', content: 'call write_file {"path":"a",\n"content":"b"}' }])),
+    ).toEqual({
       tool_calls: [{ name: 'write_file', arguments: { path: 'a', content: 'b' } }],
     });
   });

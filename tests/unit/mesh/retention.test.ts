@@ -27,7 +27,13 @@ const DAY = 86_400_000;
 
 function openDb(): { db: Db; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'legion-retention-'));
-  const db = openMeshDb(join(dir, 'mesh.db'), [...eventsMigrations, ...blackboardMigrations, ...lanesMigrations, ...webhooksMigrations, ...costsMigrations]);
+  const db = openMeshDb(join(dir, 'mesh.db'), [
+    ...eventsMigrations,
+    ...blackboardMigrations,
+    ...lanesMigrations,
+    ...webhooksMigrations,
+    ...costsMigrations,
+  ]);
   cleanups.push(() => {
     db.close();
     rmSync(dir, { recursive: true, force: true });
@@ -45,7 +51,14 @@ describe('per-call cost rows', () => {
       const { db, dir } = openDb();
       const now = Date.parse('2025-03-31T20:00:00Z');
       const config = () => ({ mesh: { timezone }, agents: {} });
-      const meter = openCostMeter({ db, prices: loadPriceBook(dir, logger), config, events: new EventLog(db, logger), logger, now: () => now });
+      const meter = openCostMeter({
+        db,
+        prices: loadPriceBook(dir, logger),
+        config,
+        events: new EventLog(db, logger),
+        logger,
+        now: () => now,
+      });
       const ledger = new CostLedger(db);
       // 600 calls over the last 40 days (across the DST change of 30 March), two agents, two models.
       for (let i = 599; i >= 0; i -= 1) {
@@ -67,11 +80,21 @@ describe('per-call cost rows', () => {
           periodKeys(at, timezone),
         );
       }
-      const reports = () => (['today', 'week', 'month'] as const).flatMap((period) => [meter.report({ period }), meter.report({ period, agent: 'writer' })]);
+      const reports = () =>
+        (['today', 'week', 'month'] as const).flatMap((period) => [
+          meter.report({ period }),
+          meter.report({ period, agent: 'writer' }),
+        ]);
       const before = reports();
       expect(before[4]?.totals.calls).toBeGreaterThan(300);
 
-      const pruner = new Pruner({ db, config: () => retention({ llm_calls: { max_age_days: 5, max_rows: 50 } }), timeZone: () => timezone, logger, now: () => now });
+      const pruner = new Pruner({
+        db,
+        config: () => retention({ llm_calls: { max_age_days: 5, max_rows: 50 } }),
+        timeZone: () => timezone,
+        logger,
+        now: () => now,
+      });
       const counts = await pruner.runOnce();
       expect(counts.llm_calls).toBe(550);
       expect(db.prepare('SELECT COUNT(*) AS n FROM cost_usage').get()).toEqual({ n: 50 });
@@ -100,15 +123,30 @@ describe('blackboard history, events, lanes', () => {
     const { db } = openDb();
     const events = new EventLog(db, logger);
     for (let i = 0; i < 30; i += 1) events.record({ agent: null, kind: 'test', subject: String(i) });
-    const insert = db.prepare("INSERT INTO lane_items (id, agent, kind, body, status, created_at, finished_at) VALUES (?, 'a', 'message', '{}', ?, ?, ?)");
+    const insert = db.prepare(
+      "INSERT INTO lane_items (id, agent, kind, body, status, created_at, finished_at) VALUES (?, 'a', 'message', '{}', ?, ?, ?)",
+    );
     const old = '2020-01-01T00:00:00.000Z';
     insert.run('done-old', 'done', old, old);
     insert.run('queued-old', 'queued', old, null);
     insert.run('done-new', 'done', new Date().toISOString(), new Date().toISOString());
-    const pruner = new Pruner({ db, config: () => retention({ events: { max_rows: 10 } }), timeZone: () => 'UTC', logger });
+    const pruner = new Pruner({
+      db,
+      config: () => retention({ events: { max_rows: 10 } }),
+      timeZone: () => 'UTC',
+      logger,
+    });
     expect(await pruner.runOnce()).toEqual({ events: 20, lane_items: 1 });
-    expect(events.list({}).map((e) => Number(e.subject)).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => 20 + i));
-    expect(db.prepare('SELECT id FROM lane_items ORDER BY seq').all()).toEqual([{ id: 'queued-old' }, { id: 'done-new' }]);
+    expect(
+      events
+        .list({})
+        .map((e) => Number(e.subject))
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 10 }, (_, i) => 20 + i));
+    expect(db.prepare('SELECT id FROM lane_items ORDER BY seq').all()).toEqual([
+      { id: 'queued-old' },
+      { id: 'done-new' },
+    ]);
   });
 });
 
@@ -116,7 +154,9 @@ describe('blackboard paging', () => {
   it('returns each of 100k keys once, in order', () => {
     const { db } = openDb();
     const store = new BlackboardStore(db);
-    const insert = db.prepare("INSERT INTO blackboard_entries (key, value, version, writer, updated_at) VALUES (?, '1', 1, 'w', '2025-01-01')");
+    const insert = db.prepare(
+      "INSERT INTO blackboard_entries (key, value, version, writer, updated_at) VALUES (?, '1', 1, 'w', '2025-01-01')",
+    );
     const keys = Array.from({ length: 100_000 }, (_, i) => `context/k${String(i).padStart(6, '0')}`);
     db.transaction(() => keys.forEach((key) => insert.run(key)))();
     insert.run('contexts/outside');

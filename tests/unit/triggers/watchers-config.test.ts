@@ -30,18 +30,28 @@ describe('config/watchers.yaml', () => {
   });
 
   it('resolves paths against the project, names unnamed watchers and fills defaults', () => {
-    write('poll_interval_s: 0.5\nwatchers:\n  - path: inbox\n    pattern: "*.csv"\n    agent: researcher\n  - name: logs\n    path: /var/log/app\n    pattern: "**/*.log"\n    agent: researcher\n    message: "look at {filename}"\n');
+    write(
+      'poll_interval_s: 0.5\nwatchers:\n  - path: inbox\n    pattern: "*.csv"\n    agent: researcher\n  - name: logs\n    path: /var/log/app\n    pattern: "**/*.log"\n    agent: researcher\n    message: "look at {filename}"\n',
+    );
     const config = loadWatchersConfig(dir, ['researcher']);
     expect(config.pollIntervalMs).toBe(500);
     expect(config.watchers).toEqual([
-      expect.objectContaining({ name: 'inbox:*.csv', path: 'inbox', root: join(dir, 'inbox'), recursive: false, message: 'A new or changed file: {path}' }),
+      expect.objectContaining({
+        name: 'inbox:*.csv',
+        path: 'inbox',
+        root: join(dir, 'inbox'),
+        recursive: false,
+        message: 'A new or changed file: {path}',
+      }),
       expect.objectContaining({ name: 'logs', root: '/var/log/app', recursive: true, message: 'look at {filename}' }),
     ]);
     expect(config.stamp).not.toBe('absent');
   });
 
   it('names the file and key path of an unknown key, a missing field and a bad agent name', () => {
-    write('watchers:\n  - path: inbox\n    pattern: "*"\n    agent: researcher\n    recursive: true\n  - path: x\n    agent: researcher\n  - path: y\n    pattern: "*"\n    agent: Bad_Name\n');
+    write(
+      'watchers:\n  - path: inbox\n    pattern: "*"\n    agent: researcher\n    recursive: true\n  - path: x\n    agent: researcher\n  - path: y\n    pattern: "*"\n    agent: Bad_Name\n',
+    );
     const lines = errorOf();
     expect(lines).toContain('config/watchers.yaml: watchers.0: unknown key "recursive"');
     expect(lines).toContain('config/watchers.yaml: watchers.1.pattern: expected a string');
@@ -51,8 +61,12 @@ describe('config/watchers.yaml', () => {
   it('refuses an agent that is not in the fleet, and two watchers with one name', () => {
     write('watchers:\n  - path: a\n    pattern: "*"\n    agent: ghost\n');
     expect(errorOf()).toEqual(['config/watchers.yaml: watchers.0.agent: no agent named "ghost" in config/agents.yaml']);
-    write('watchers:\n  - { name: w, path: a, pattern: "*", agent: researcher }\n  - { name: w, path: b, pattern: "*", agent: researcher }\n');
-    expect(errorOf()).toEqual(['config/watchers.yaml: watchers.1.name: another watcher is named "w"; give each a name of its own']);
+    write(
+      'watchers:\n  - { name: w, path: a, pattern: "*", agent: researcher }\n  - { name: w, path: b, pattern: "*", agent: researcher }\n',
+    );
+    expect(errorOf()).toEqual([
+      'config/watchers.yaml: watchers.1.name: another watcher is named "w"; give each a name of its own',
+    ]);
   });
 
   it('reports YAML syntax errors with the file name', () => {

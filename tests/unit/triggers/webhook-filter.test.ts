@@ -9,21 +9,49 @@ import { renderWebhookMessage } from '../../../src/mesh/triggers/webhooks/templa
 const push = { ref: 'refs/heads/main', commits: [{ id: 'a' }, { id: 'b' }], repository: { full_name: 'acme/site' } };
 
 describe('callIdentity', () => {
-  it('reads each sender\'s event type and delivery id where it puts them', () => {
-    expect(callIdentity('github', { 'x-github-event': 'push', 'x-github-delivery': 'g-1' }, push)).toEqual({ event: 'push', delivery: 'g-1' });
-    expect(callIdentity('standard', { 'webhook-id': 'msg_1' }, { type: 'user.created' })).toEqual({ event: 'user.created', delivery: 'msg_1' });
-    expect(callIdentity('stripe', {}, { id: 'evt_1', type: 'invoice.paid' })).toEqual({ event: 'invoice.paid', delivery: 'evt_1' });
-    expect(callIdentity('slack', {}, { type: 'event_callback', event_id: 'Ev1', event: { type: 'app_mention' } })).toEqual({ event: 'app_mention', delivery: 'Ev1' });
-    expect(callIdentity('slack', {}, { command: '/deploy', text: 'site' })).toEqual({ event: '/deploy', delivery: null });
-    expect(callIdentity('legion', { 'x-github-event': 'push' }, { type: 'x' })).toEqual({ event: null, delivery: null });
+  it("reads each sender's event type and delivery id where it puts them", () => {
+    expect(callIdentity('github', { 'x-github-event': 'push', 'x-github-delivery': 'g-1' }, push)).toEqual({
+      event: 'push',
+      delivery: 'g-1',
+    });
+    expect(callIdentity('standard', { 'webhook-id': 'msg_1' }, { type: 'user.created' })).toEqual({
+      event: 'user.created',
+      delivery: 'msg_1',
+    });
+    expect(callIdentity('stripe', {}, { id: 'evt_1', type: 'invoice.paid' })).toEqual({
+      event: 'invoice.paid',
+      delivery: 'evt_1',
+    });
+    expect(
+      callIdentity('slack', {}, { type: 'event_callback', event_id: 'Ev1', event: { type: 'app_mention' } }),
+    ).toEqual({ event: 'app_mention', delivery: 'Ev1' });
+    expect(callIdentity('slack', {}, { command: '/deploy', text: 'site' })).toEqual({
+      event: '/deploy',
+      delivery: null,
+    });
+    expect(callIdentity('legion', { 'x-github-event': 'push' }, { type: 'x' })).toEqual({
+      event: null,
+      delivery: null,
+    });
     expect(callIdentity('stripe', {}, 'a text body')).toEqual({ event: null, delivery: null });
   });
 
-  it('answers GitHub\'s ping and Slack\'s url_verification, and nothing else', () => {
-    expect(handshakeAnswer('github', { event: 'ping', delivery: 'd' }, { zen: 'z' })).toEqual({ kind: 'ping', body: { ping: true } });
-    expect(handshakeAnswer('slack', { event: 'url_verification', delivery: null }, { type: 'url_verification', challenge: 'c-1' })).toEqual({ kind: 'url_verification', body: { challenge: 'c-1' } });
+  it("answers GitHub's ping and Slack's url_verification, and nothing else", () => {
+    expect(handshakeAnswer('github', { event: 'ping', delivery: 'd' }, { zen: 'z' })).toEqual({
+      kind: 'ping',
+      body: { ping: true },
+    });
+    expect(
+      handshakeAnswer(
+        'slack',
+        { event: 'url_verification', delivery: null },
+        { type: 'url_verification', challenge: 'c-1' },
+      ),
+    ).toEqual({ kind: 'url_verification', body: { challenge: 'c-1' } });
     expect(handshakeAnswer('standard', { event: 'ping', delivery: 'd' }, {})).toBeNull();
-    expect(handshakeAnswer('github', { event: 'push', delivery: 'd' }, { type: 'url_verification', challenge: 'c' })).toBeNull();
+    expect(
+      handshakeAnswer('github', { event: 'push', delivery: 'd' }, { type: 'url_verification', challenge: 'c' }),
+    ).toBeNull();
   });
 });
 
@@ -32,7 +60,10 @@ describe('filterCall', () => {
 
   it('lets through a listed event and refuses another, saying which', () => {
     expect(filterCall({ events: ['push', 'pull_request'], filter: null }, call)).toEqual({ pass: true });
-    expect(filterCall({ events: ['pull_request'], filter: null }, call)).toEqual({ pass: false, reason: 'event push is not one of pull_request' });
+    expect(filterCall({ events: ['pull_request'], filter: null }, call)).toEqual({
+      pass: false,
+      reason: 'event push is not one of pull_request',
+    });
     expect(filterCall({ events: ['push'], filter: null }, { ...call, event: null })).toMatchObject({ pass: false });
   });
 
@@ -46,16 +77,27 @@ describe('filterCall', () => {
   });
 
   it('refuses a filter naming what is wrong and where', () => {
-    expect(() => parseWebhookFilter("payload.ref = 'x'")).toThrow(/filter "payload.ref = 'x'": assignment \(=\) and === are not allowed; compare with == or != at column 13/);
-    expect(() => parseWebhookFilter('trigger.payload.ref')).toThrow(/"trigger.payload.ref": unknown name "trigger" \(a webhook filter reads payload/);
-    expect(() => parseWebhookFilter('event.name')).toThrow(/event is the sender's event \(a string\) and has no fields/);
+    expect(() => parseWebhookFilter("payload.ref = 'x'")).toThrow(
+      /filter "payload.ref = 'x'": assignment \(=\) and === are not allowed; compare with == or != at column 13/,
+    );
+    expect(() => parseWebhookFilter('trigger.payload.ref')).toThrow(
+      /"trigger.payload.ref": unknown name "trigger" \(a webhook filter reads payload/,
+    );
+    expect(() => parseWebhookFilter('event.name')).toThrow(
+      /event is the sender's event \(a string\) and has no fields/,
+    );
     expect(() => parseWebhookFilter('payload.run()')).toThrow(/calling a function is not allowed/);
   });
 });
 
 describe('{event} and {delivery} in the template', () => {
-  it('render the sender\'s values, and nothing when it sent none', () => {
-    expect(renderWebhookMessage('{event} on {payload.repository.full_name} ({delivery})', push, { event: 'push', delivery: 'g-1' })).toBe('push on acme/site (g-1)');
+  it("render the sender's values, and nothing when it sent none", () => {
+    expect(
+      renderWebhookMessage('{event} on {payload.repository.full_name} ({delivery})', push, {
+        event: 'push',
+        delivery: 'g-1',
+      }),
+    ).toBe('push on acme/site (g-1)');
     expect(renderWebhookMessage('[{event}] [{delivery}] {events}', push)).toBe('[] [] {events}');
   });
 });

@@ -8,7 +8,11 @@ const parse = (contentType: string | undefined, body: string) => parseWebhookPay
 
 describe('webhook payloads', () => {
   it('parses JSON, including +json media types and charset parameters', () => {
-    expect(parse('application/json; charset=utf-8', '{"a":{"b":[1,2]}}')).toEqual({ ok: true, kind: 'json', value: { a: { b: [1, 2] } } });
+    expect(parse('application/json; charset=utf-8', '{"a":{"b":[1,2]}}')).toEqual({
+      ok: true,
+      kind: 'json',
+      value: { a: { b: [1, 2] } },
+    });
     expect(parse('application/vnd.github+json', '[1]')).toEqual({ ok: true, kind: 'json', value: [1] });
   });
 
@@ -41,7 +45,9 @@ describe('webhook message templates', () => {
   const payload = { value: 'hello', n: 3, ok: true, nested: { list: ['x', { y: 1 }] }, nothing: null };
 
   it('fills {payload.field} with strings as they are and other values as JSON', () => {
-    expect(renderWebhookMessage('v={payload.value} n={payload.n} ok={payload.ok} null={payload.nothing}', payload)).toBe('v=hello n=3 ok=true null=null');
+    expect(
+      renderWebhookMessage('v={payload.value} n={payload.n} ok={payload.ok} null={payload.nothing}', payload),
+    ).toBe('v=hello n=3 ok=true null=null');
     expect(renderWebhookMessage('{payload.nested.list.0} {payload.nested.list.1.y}', payload)).toBe('x 1');
   });
 
@@ -51,13 +57,17 @@ describe('webhook message templates', () => {
   });
 
   it('leaves other braces alone, so a template can hold JSON', () => {
-    expect(renderWebhookMessage('call write_file {"path":"hook.txt","content":"{payload.value}"}', payload)).toBe('call write_file {"path":"hook.txt","content":"hello"}');
+    expect(renderWebhookMessage('call write_file {"path":"hook.txt","content":"{payload.value}"}', payload)).toBe(
+      'call write_file {"path":"hook.txt","content":"hello"}',
+    );
     expect(renderWebhookMessage('{name} {payloads} {payload.}', payload)).toBe('{name} {payloads} {payload.}');
   });
 
-  it('renders a missing field as nothing and never reaches beyond the payload\'s own fields', () => {
+  it("renders a missing field as nothing and never reaches beyond the payload's own fields", () => {
     expect(renderWebhookMessage('[{payload.missing.deep}]', payload)).toBe('[]');
-    expect(renderWebhookMessage('[{payload.constructor}] [{payload.value.length}] [{payload.__proto__}]', payload)).toBe('[] [] []');
+    expect(
+      renderWebhookMessage('[{payload.constructor}] [{payload.value.length}] [{payload.__proto__}]', payload),
+    ).toBe('[] [] []');
     expect(renderWebhookMessage('[{payload.value}]', 'text has no fields')).toBe('[]');
   });
 

@@ -2,7 +2,12 @@
 // refused with a reason otherwise, compared in constant time, secrets never echoed.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { digestMatches, SIGNATURE_WINDOW_S, signWebhook, verifyWebhookSignature } from '../../../src/mesh/triggers/webhooks/signature.js';
+import {
+  digestMatches,
+  SIGNATURE_WINDOW_S,
+  signWebhook,
+  verifyWebhookSignature,
+} from '../../../src/mesh/triggers/webhooks/signature.js';
 
 // Wraps the real timingSafeEqual so the tests can see the comparison go through it.
 vi.mock('node:crypto', async (importOriginal) => {
@@ -14,10 +19,24 @@ const SECRET = 'a-shared-secret';
 const NOW = 1_750_000_000;
 const BODY = Buffer.from('{"value":"hello"}');
 
-function check(overrides: { secret?: string; timestamp?: string | string[] | undefined; signature?: string | string[] | undefined; body?: Buffer; nowS?: number } = {}) {
+function check(
+  overrides: {
+    secret?: string;
+    timestamp?: string | string[] | undefined;
+    signature?: string | string[] | undefined;
+    body?: Buffer;
+    nowS?: number;
+  } = {},
+) {
   const timestamp = 'timestamp' in overrides ? overrides.timestamp : String(NOW);
   const signature = 'signature' in overrides ? overrides.signature : signWebhook(SECRET, NOW, BODY);
-  return verifyWebhookSignature({ secret: overrides.secret ?? SECRET, timestamp, signature, body: overrides.body ?? BODY, nowS: overrides.nowS ?? NOW });
+  return verifyWebhookSignature({
+    secret: overrides.secret ?? SECRET,
+    timestamp,
+    signature,
+    body: overrides.body ?? BODY,
+    nowS: overrides.nowS ?? NOW,
+  });
 }
 
 describe('webhook signatures', () => {
@@ -32,7 +51,11 @@ describe('webhook signatures', () => {
 
   it('accepts a correct signature and returns its digest (lowercase) and time', () => {
     const signature = signWebhook(SECRET, NOW, BODY);
-    expect(check({ signature: signature.toUpperCase().replace('SHA256=', 'sha256=') })).toEqual({ ok: true, timestamp: NOW, signature: signature.slice(7) });
+    expect(check({ signature: signature.toUpperCase().replace('SHA256=', 'sha256=') })).toEqual({
+      ok: true,
+      timestamp: NOW,
+      signature: signature.slice(7),
+    });
   });
 
   it('refuses a signature made with another secret, over another body or another timestamp', () => {
@@ -42,7 +65,10 @@ describe('webhook signatures', () => {
   });
 
   it('verifies over the raw bytes: the same JSON with other whitespace does not match', () => {
-    expect(check({ body: Buffer.from('{ "value": "hello" }') })).toMatchObject({ ok: false, code: 'signature_invalid' });
+    expect(check({ body: Buffer.from('{ "value": "hello" }') })).toMatchObject({
+      ok: false,
+      code: 'signature_invalid',
+    });
   });
 
   it('says what is missing or malformed', () => {
@@ -50,11 +76,15 @@ describe('webhook signatures', () => {
     expect(check({ timestamp: undefined })).toMatchObject({ ok: false, code: 'timestamp_missing' });
     expect(check({ timestamp: '2025-01-01T00:00:00Z' })).toMatchObject({ ok: false, code: 'timestamp_invalid' });
     expect(check({ signature: 'sha1=abc' })).toMatchObject({ ok: false, code: 'signature_invalid' });
-    expect(check({ signature: [signWebhook(SECRET, NOW, BODY), 'x'] })).toMatchObject({ ok: false, code: 'signature_missing' });
+    expect(check({ signature: [signWebhook(SECRET, NOW, BODY), 'x'] })).toMatchObject({
+      ok: false,
+      code: 'signature_missing',
+    });
   });
 
   it('accepts timestamps up to the window either way and refuses beyond, saying how far off', () => {
-    const at = (skew: number) => check({ timestamp: String(NOW + skew), signature: signWebhook(SECRET, NOW + skew, BODY) });
+    const at = (skew: number) =>
+      check({ timestamp: String(NOW + skew), signature: signWebhook(SECRET, NOW + skew, BODY) });
     expect(at(-SIGNATURE_WINDOW_S)).toMatchObject({ ok: true });
     expect(at(SIGNATURE_WINDOW_S)).toMatchObject({ ok: true });
     const stale = at(-SIGNATURE_WINDOW_S - 1);

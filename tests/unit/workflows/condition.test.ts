@@ -2,7 +2,12 @@
 // paths are null) and that everything beyond it is rejected at parse time.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConditionError, conditionPaths, evaluateCondition, parseCondition } from '../../../src/shared/config/workflows/condition.js';
+import {
+  ConditionError,
+  conditionPaths,
+  evaluateCondition,
+  parseCondition,
+} from '../../../src/shared/config/workflows/condition.js';
 import { makeScope } from './scope-fixture.js';
 
 const ISSUE_EXAMPLE = "steps.research.result.score >= 5 && steps.research.result.region in ['EU', 'US']";
@@ -66,7 +71,7 @@ describe('conditions', () => {
     });
     expect(check("trigger.payload.items[0].name == 'acme'", scope)).toBe(true);
     expect(check("trigger.payload['odd key'] == 1", scope)).toBe(true);
-    expect(check("steps.research.status == 'failed' && steps.research.error == \"boom\"", scope)).toBe(true);
+    expect(check('steps.research.status == \'failed\' && steps.research.error == "boom"', scope)).toBe(true);
     expect(check("blackboard['context/acme'].region in ['EU']", scope)).toBe(true);
     expect(check("run.id == 'run_1' && workflow.name == 'prospect_pipeline'", scope)).toBe(true);
     expect(check("trigger.source == 'topic:new_prospect'", scope)).toBe(true);
@@ -106,20 +111,23 @@ describe('conditions', () => {
 
   it.each([
     ['process.exit()', /calling a function is not allowed at column 1/],
-    ["steps.research.result.name.toString()", /calling a function is not allowed/],
+    ['steps.research.result.name.toString()', /calling a function is not allowed/],
     ['this', /"this" is not allowed at column 1/],
     ['this.constructor', /"this" is not allowed/],
     ['steps.research.status = 1', /assignment \(=\) and === are not allowed; compare with == or != at column 23/],
     ['steps.research.status === 1', /compare with == or !=/],
     ['steps.research.status ? true : false', /ternary \?: is not allowed/],
-    ['process.env.HOME', /unknown name "process" \(a path starts with steps, trigger, blackboard, run, workflow\) at column 1/],
+    [
+      'process.env.HOME',
+      /unknown name "process" \(a path starts with steps, trigger, blackboard, run, workflow\) at column 1/,
+    ],
     ['constructor', /unknown name "constructor"/],
     ['`${steps.research.result}`', /template literals are not allowed/],
     ['${steps.research.result.score} > 5', /\$\{\.\.\.\} is template syntax; a condition names the path alone/],
     ['steps.research.result.score + 1 > 5', /"\+" is not allowed .* at column 29/],
     ['steps.research.result.score > 5 steps.research.result.score', /expected one expression/],
     ['(steps.research.result, 1)', /expected one expression/],
-    ["steps.research.result[steps.other.result]", /only a quoted key or a whole number may go between \[ \]/],
+    ['steps.research.result[steps.other.result]', /only a quoted key or a whole number may go between \[ \]/],
     ['steps.research.result?.score', /\?\. is not allowed/],
     ['steps.research.resul', /"steps.research.resul": expected steps.research.result/],
     ['steps.research.status.deep', /expected steps.research.result/],
@@ -140,7 +148,7 @@ describe('conditions', () => {
     expect(check("steps.research.result['__proto__'] == null", scope)).toBe(true);
     expect(check('trigger.payload.name.length == null', scope)).toBe(true);
     expect(check('trigger.payload.list.length == null', scope)).toBe(true);
-    expect(check("steps.hasOwnProperty.result == null", scope)).toBe(true);
+    expect(check('steps.hasOwnProperty.result == null', scope)).toBe(true);
     // The module holds no evaluator of strings: the tree walker is the only evaluator.
     const source = readFileSync(new URL('../../../src/shared/config/workflows/condition.ts', import.meta.url), 'utf8');
     expect(source).not.toMatch(/\beval\s*\(|\bFunction\s*\(|new\s+Function/);

@@ -5,7 +5,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../../src/shared/config/project.js';
-import { loadWorkflows, parseWorkflowFile, summarizeWorkflow, workflowTriggerLabel } from '../../../src/shared/config/workflows/load.js';
+import {
+  loadWorkflows,
+  parseWorkflowFile,
+  summarizeWorkflow,
+  workflowTriggerLabel,
+} from '../../../src/shared/config/workflows/load.js';
 import { evaluateCondition } from '../../../src/shared/config/workflows/condition.js';
 import { makeScope } from './scope-fixture.js';
 
@@ -46,7 +51,8 @@ function problems(text: string, file = FILE, agents: Record<string, { role: stri
   throw new Error('expected a ConfigError');
 }
 
-const step = (id: string, extra = '') => `  - { id: ${id}, agent: researcher, task_type: t${extra ? `, ${extra}` : ''} }\n`;
+const step = (id: string, extra = '') =>
+  `  - { id: ${id}, agent: researcher, task_type: t${extra ? `, ${extra}` : ''} }\n`;
 
 describe('parseWorkflowFile', () => {
   it('loads the example from the issue', () => {
@@ -63,7 +69,9 @@ describe('parseWorkflowFile', () => {
     expect(qualify?.task_type).toBe('qualify');
     const condition = qualify?.condition_parsed;
     if (!condition) throw new Error('expected a parsed condition');
-    expect(evaluateCondition(condition, makeScope({ steps: { research: { result: { score: 9, region: 'US' } } } }))).toBe(true);
+    expect(
+      evaluateCondition(condition, makeScope({ steps: { research: { result: { score: 9, region: 'US' } } } })),
+    ).toBe(true);
     const research = loaded.steps.get('research');
     expect(research?.input).toBe('${trigger.payload}');
     expect(research?.condition_parsed).toBeNull();
@@ -90,7 +98,11 @@ describe('parseWorkflowFile', () => {
 
   it('orders steps topologically, file order among ready ones', () => {
     const text = workflow(
-      step('join', 'depends_on: [left, right]') + step('right', 'depends_on: [start]') + step('start') + step('left', 'depends_on: [start]') + step('alone'),
+      step('join', 'depends_on: [left, right]') +
+        step('right', 'depends_on: [start]') +
+        step('start') +
+        step('left', 'depends_on: [start]') +
+        step('alone'),
       'trigger: { webhook: inbound }\n',
     );
     const loaded = parseWorkflowFile(FILE, text, AGENTS);
@@ -100,7 +112,9 @@ describe('parseWorkflowFile', () => {
 
   it('fills fallback_for and runs a fallback after its owner and before its dependents', () => {
     const text = workflow(
-      step('report', 'depends_on: [research]') + step('research', 'on_failure: "fallback:backup"') + step('backup', 'input: "${steps.research.error}"'),
+      step('report', 'depends_on: [research]') +
+        step('research', 'on_failure: "fallback:backup"') +
+        step('backup', 'input: "${steps.research.error}"'),
     );
     const loaded = parseWorkflowFile(FILE, text, AGENTS);
     expect(loaded.steps.get('backup')?.fallback_for).toBe('research');
@@ -108,12 +122,15 @@ describe('parseWorkflowFile', () => {
     expect(loaded.order).toEqual(['research', 'backup', 'report']);
   });
 
-  it('lets a step read its ancestors, and a fallback its owner and its owner\'s ancestors', () => {
+  it("lets a step read its ancestors, and a fallback its owner and its owner's ancestors", () => {
     const text = workflow(
       step('start') +
         step('research', 'depends_on: [start], on_failure: "fallback:backup"') +
         step('backup', 'input: { why: "${steps.research.error}", from: "${steps.start.result}" }') +
-        step('report', 'depends_on: [research], input: "${steps.start.result} ${steps.backup.result}", condition: "steps.research.status == \'done\'"'),
+        step(
+          'report',
+          'depends_on: [research], input: "${steps.start.result} ${steps.backup.result}", condition: "steps.research.status == \'done\'"',
+        ),
     );
     expect(() => parseWorkflowFile(FILE, text, AGENTS)).not.toThrow();
   });
@@ -138,7 +155,9 @@ describe('parseWorkflowFile', () => {
       `${FILE}: steps.both.agent: expected exactly one of agent or capability`,
     ]);
     expect(problems('name: prospect_pipeline\nsteps: []\n')).toEqual([`${FILE}: steps: expected at least one step`]);
-    expect(problems(workflow(step('ok'), 'trigger: { cron: daily }\n'))[0]).toMatch(/^config\/workflows\/prospect_pipeline\.yaml: trigger: /);
+    expect(problems(workflow(step('ok'), 'trigger: { cron: daily }\n'))[0]).toMatch(
+      /^config\/workflows\/prospect_pipeline\.yaml: trigger: /,
+    );
   });
 
   it('requires the file to be named after the workflow', () => {
@@ -154,54 +173,102 @@ describe('parseWorkflowFile', () => {
   });
 
   it('reports depends_on naming an unknown step or the step itself', () => {
-    expect(problems(workflow(step('research', 'depends_on: [reserch]') + step('qualify', 'depends_on: [qualify]')))).toEqual([
+    expect(
+      problems(workflow(step('research', 'depends_on: [reserch]') + step('qualify', 'depends_on: [qualify]'))),
+    ).toEqual([
       `${FILE}: steps.research.depends_on: unknown step "reserch" (steps: research, qualify)`,
       `${FILE}: steps.qualify.depends_on: a step cannot depend on itself`,
     ]);
   });
 
   it('names each cycle', () => {
-    expect(problems(workflow(step('research', 'depends_on: [qualify]') + step('qualify', 'depends_on: [research]') + step('after', 'depends_on: [qualify]')))).toEqual([
-      `${FILE}: steps.research.depends_on: cycle: research -> qualify -> research`,
-    ]);
-    expect(problems(workflow(step('a', 'depends_on: [c]') + step('b', 'depends_on: [a]') + step('c', 'depends_on: [b]') + step('x', 'depends_on: [y]') + step('y', 'depends_on: [x]')))).toEqual([
+    expect(
+      problems(
+        workflow(
+          step('research', 'depends_on: [qualify]') +
+            step('qualify', 'depends_on: [research]') +
+            step('after', 'depends_on: [qualify]'),
+        ),
+      ),
+    ).toEqual([`${FILE}: steps.research.depends_on: cycle: research -> qualify -> research`]);
+    expect(
+      problems(
+        workflow(
+          step('a', 'depends_on: [c]') +
+            step('b', 'depends_on: [a]') +
+            step('c', 'depends_on: [b]') +
+            step('x', 'depends_on: [y]') +
+            step('y', 'depends_on: [x]'),
+        ),
+      ),
+    ).toEqual([
       `${FILE}: steps.a.depends_on: cycle: a -> b -> c -> a`,
       `${FILE}: steps.x.depends_on: cycle: x -> y -> x`,
     ]);
   });
 
   it('reports unknown agents and capabilities no agent has', () => {
-    expect(problems(workflow(step('research').replace('researcher', 'reseacher') + '  - { id: pick, capability: legal, task_type: t }\n'))).toEqual([
+    expect(
+      problems(
+        workflow(
+          step('research').replace('researcher', 'reseacher') + '  - { id: pick, capability: legal, task_type: t }\n',
+        ),
+      ),
+    ).toEqual([
       `${FILE}: steps.research.agent: unknown agent "reseacher" (agents: qualifier, researcher, writer)`,
       `${FILE}: steps.pick.capability: no agent has the role "legal" (roles: research, sales)`,
     ]);
-    expect(problems(workflow(step('research')), FILE, {})).toEqual([`${FILE}: steps.research.agent: unknown agent "researcher" (no agents are configured)`]);
+    expect(problems(workflow(step('research')), FILE, {})).toEqual([
+      `${FILE}: steps.research.agent: unknown agent "researcher" (no agents are configured)`,
+    ]);
   });
 
   it('reports a fallback that names an unknown step or itself', () => {
-    expect(problems(workflow(step('research', 'on_failure: "fallback:bakup"') + step('other', 'on_failure: "fallback:other"')))).toEqual([
+    expect(
+      problems(
+        workflow(step('research', 'on_failure: "fallback:bakup"') + step('other', 'on_failure: "fallback:other"')),
+      ),
+    ).toEqual([
       `${FILE}: steps.research.on_failure: unknown step "bakup" (steps: research, other)`,
       `${FILE}: steps.other.on_failure: a step cannot be its own fallback`,
     ]);
   });
 
   it('reports a fallback that depends on its owner, directly or not', () => {
-    expect(problems(workflow(step('research', 'on_failure: "fallback:backup"') + step('backup', 'depends_on: [research]')))).toEqual([
+    expect(
+      problems(workflow(step('research', 'on_failure: "fallback:backup"') + step('backup', 'depends_on: [research]'))),
+    ).toEqual([
       `${FILE}: steps.backup.depends_on: backup is the fallback of research, so it cannot depend on research (directly or through other steps)`,
     ]);
-    expect(problems(workflow(step('research', 'on_failure: "fallback:backup"') + step('mid', 'depends_on: [research]') + step('backup', 'depends_on: [mid]')))).toEqual([
+    expect(
+      problems(
+        workflow(
+          step('research', 'on_failure: "fallback:backup"') +
+            step('mid', 'depends_on: [research]') +
+            step('backup', 'depends_on: [mid]'),
+        ),
+      ),
+    ).toEqual([
       `${FILE}: steps.backup.depends_on: backup is the fallback of research, so it cannot depend on research (directly or through other steps)`,
     ]);
   });
 
   it('reports an owner that depends on its own fallback', () => {
-    expect(problems(workflow(step('backup') + step('research', 'depends_on: [backup], on_failure: "fallback:backup"')))).toEqual([
+    expect(
+      problems(workflow(step('backup') + step('research', 'depends_on: [backup], on_failure: "fallback:backup"'))),
+    ).toEqual([
       `${FILE}: steps.research.on_failure: the fallback backup is one of research's own dependencies (directly or through other steps); a fallback runs only after its owner fails`,
     ]);
   });
 
   it('reports a step that is the fallback of two steps', () => {
-    expect(problems(workflow(step('a', 'on_failure: "fallback:backup"') + step('b', 'on_failure: "fallback:backup"') + step('backup')))).toEqual([
+    expect(
+      problems(
+        workflow(
+          step('a', 'on_failure: "fallback:backup"') + step('b', 'on_failure: "fallback:backup"') + step('backup'),
+        ),
+      ),
+    ).toEqual([
       `${FILE}: steps.b.on_failure: step "backup" is already the fallback of a; a step can be the fallback of one step only`,
     ]);
   });
@@ -225,7 +292,10 @@ describe('parseWorkflowFile', () => {
   it('reports templates that point nowhere, in input and promote', () => {
     const text = workflow(
       step('research', 'input: "${trigger.paylod}"') +
-        step('qualify', 'depends_on: [research], input: { a: ["${steps.reserch.result}"] }, promote: "${steps.qualify.result.key}"') +
+        step(
+          'qualify',
+          'depends_on: [research], input: { a: ["${steps.reserch.result}"] }, promote: "${steps.qualify.result.key}"',
+        ) +
         step('later', 'input: "${steps.research.result}"'),
     );
     expect(problems(text)).toEqual([
@@ -237,7 +307,9 @@ describe('parseWorkflowFile', () => {
   });
 
   it('reports blackboard templates with invalid keys and promote keys that can never be valid', () => {
-    expect(problems(workflow(step('research', 'input: "${blackboard.context//x}", promote: "bad key/${run.id}"')))).toEqual([
+    expect(
+      problems(workflow(step('research', 'input: "${blackboard.context//x}", promote: "bad key/${run.id}"'))),
+    ).toEqual([
       `${FILE}: steps.research.input: \${blackboard.context//x}: invalid blackboard key "context//x": a key cannot contain an empty segment ("//" or a trailing "/")`,
       `${FILE}: steps.research.promote: not a valid blackboard key whatever its templates give: a key may only contain letters, digits and _ . / : - (found " ")`,
     ]);
@@ -304,7 +376,9 @@ describe('loadWorkflows', () => {
     const lines = loadProblems(dir);
     expect(lines[0]).toBe('config/workflows/a.yaml: steps.one.depends_on: unknown step "two" (steps: one)');
     expect(lines[1]).toMatch(/^config\/workflows\/b\.yaml: /);
-    expect(lines.at(-1)).toBe('config/workflows/c.yml: name: the workflow "c" is also defined in config/workflows/c.yaml');
+    expect(lines.at(-1)).toBe(
+      'config/workflows/c.yml: name: the workflow "c" is also defined in config/workflows/c.yaml',
+    );
   });
 
   it('rejects a config/workflows that is not a directory', () => {

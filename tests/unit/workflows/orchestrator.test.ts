@@ -27,8 +27,10 @@ const logger = createLogger({}, { write: () => undefined });
 const AGENTS = { alpha: { role: 'worker' } };
 
 const FILES: Record<string, string> = {
-  'retrying.yaml': 'name: retrying\nsteps:\n  - { id: s, agent: alpha, task_type: t, retry: { max: 1, backoff_s: 0.2 } }\n',
-  'single.yaml': 'name: single\non_complete: { publish: single_done }\nsteps:\n  - { id: s, agent: alpha, task_type: t }\n',
+  'retrying.yaml':
+    'name: retrying\nsteps:\n  - { id: s, agent: alpha, task_type: t, retry: { max: 1, backoff_s: 0.2 } }\n',
+  'single.yaml':
+    'name: single\non_complete: { publish: single_done }\nsteps:\n  - { id: s, agent: alpha, task_type: t }\n',
   'brief.yaml': 'name: brief\ntimeout: 0.5\nsteps:\n  - { id: s, agent: alpha, task_type: t }\n',
   'timed.yaml': 'name: timed\nsteps:\n  - { id: s, agent: alpha, task_type: t, timeout: 0.5, on_failure: continue }\n',
 };
@@ -45,7 +47,13 @@ let failPublish: boolean;
 function startOrchestrator(laneCap = 20): Orchestrator {
   const events = new EventLog(db, logger);
   lanes = new LaneStore(db, () => laneCap);
-  const definitions = new WorkflowDefinitions({ initial: loadWorkflows(dir, AGENTS), projectDir: dir, agents: () => AGENTS, events, logger });
+  const definitions = new WorkflowDefinitions({
+    initial: loadWorkflows(dir, AGENTS),
+    projectDir: dir,
+    agents: () => AGENTS,
+    events,
+    logger,
+  });
   return new Orchestrator({
     db,
     store: new WorkflowStore(db, events),
@@ -92,7 +100,11 @@ function result(body: TaskItemBody, status: TaskResult['status'], output: JsonVa
 }
 
 /** What the delivery does for a task that finishes: hand over, report, free the lane. */
-function deliver(claimed: { item: LaneItem; body: TaskItemBody }, status: TaskResult['status'], output: JsonValue = null): void {
+function deliver(
+  claimed: { item: LaneItem; body: TaskItemBody },
+  status: TaskResult['status'],
+  output: JsonValue = null,
+): void {
   orchestrator.handedOver(claimed.body);
   orchestrator.finished(claimed.body, result(claimed.body, status, output));
   lanes.complete(claimed.item.id, status);
@@ -105,7 +117,12 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'legion-orchestrator-'));
   mkdirSync(join(dir, 'config', 'workflows'), { recursive: true });
   for (const [file, yaml] of Object.entries(FILES)) writeFileSync(join(dir, 'config', 'workflows', file), yaml);
-  db = openMeshDb(join(dir, 'mesh.db'), [...eventsMigrations, ...lanesMigrations, ...blackboardMigrations, ...workflowsMigrations]);
+  db = openMeshDb(join(dir, 'mesh.db'), [
+    ...eventsMigrations,
+    ...lanesMigrations,
+    ...blackboardMigrations,
+    ...workflowsMigrations,
+  ]);
   permissions = new PermissionMatrix({ projectDir: dir, events: new EventLog(db, logger), logger });
   permissions.load();
   published = [];
@@ -128,14 +145,21 @@ describe('Orchestrator', () => {
     // As the dispatcher does once its hand-overs are spent: the item fails, then the hook.
     lanes.fail(first.item.id, 'agent alpha did not answer');
     orchestrator.handOverFailed(first.item, 'agent alpha did not answer');
-    expect(step(orchestrator.view(run.id))).toMatchObject({ status: 'retrying', attempt: 1, error: `could not hand task ${run.id}.s.1 to alpha: agent alpha did not answer` });
+    expect(step(orchestrator.view(run.id))).toMatchObject({
+      status: 'retrying',
+      attempt: 1,
+      error: `could not hand task ${run.id}.s.1 to alpha: agent alpha did not answer`,
+    });
     restart();
     expect(lanes.claimNext('alpha')).toBeNull();
     await sleep(350);
     const second = claim();
     expect(second.body).toMatchObject({ attempt: 2, request: { task_id: `${run.id}.s.2` } });
     deliver(second, 'done', 'fine');
-    expect(orchestrator.view(run.id)).toMatchObject({ status: 'done', steps: [{ status: 'done', attempt: 2, result: 'fine' }] });
+    expect(orchestrator.view(run.id)).toMatchObject({
+      status: 'done',
+      steps: [{ status: 'done', attempt: 2, result: 'fine' }],
+    });
   });
 
   it('ignores a result that belongs to an attempt no longer current', () => {
@@ -152,7 +176,10 @@ describe('Orchestrator', () => {
     orchestrator = startOrchestrator(1);
     lanes.enqueue('alpha', 'message', { message_id: 'm', from: 'operator', message: 'busy' }, null);
     const run = orchestrator.startManual('single', null);
-    expect(orchestrator.view(run.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/^step s failed: the lane of agent alpha is full/) });
+    expect(orchestrator.view(run.id)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^step s failed: the lane of agent alpha is full/),
+    });
   });
 
   it('fails, at restart, an attempt whose lane item was failed while the mesh was down', () => {
@@ -160,7 +187,10 @@ describe('Orchestrator', () => {
     const { item } = claim();
     lanes.fail(item.id, 'gave up after 5 hand-overs');
     restart();
-    expect(orchestrator.view(run.id)).toMatchObject({ status: 'failed', steps: [{ status: 'failed', error: expect.stringContaining('gave up after 5 hand-overs') }] });
+    expect(orchestrator.view(run.id)).toMatchObject({
+      status: 'failed',
+      steps: [{ status: 'failed', error: expect.stringContaining('gave up after 5 hand-overs') }],
+    });
   });
 
   it('times out, at restart, a run whose deadline passed while the mesh was down; its queued item never goes out', async () => {
@@ -168,7 +198,11 @@ describe('Orchestrator', () => {
     orchestrator.stop();
     await sleep(600);
     restart();
-    expect(orchestrator.view(run.id)).toMatchObject({ status: 'timeout', error: 'the run took longer than its timeout (0.5 s)', steps: [{ status: 'cancelled' }] });
+    expect(orchestrator.view(run.id)).toMatchObject({
+      status: 'timeout',
+      error: 'the run took longer than its timeout (0.5 s)',
+      steps: [{ status: 'cancelled' }],
+    });
     expect(lanes.claimNext('alpha')).toBeNull();
   });
 
@@ -178,7 +212,10 @@ describe('Orchestrator', () => {
     orchestrator.handedOver(claimed.body);
     restart();
     await sleep(700);
-    expect(orchestrator.view(run.id)).toMatchObject({ status: 'done', steps: [{ status: 'failed', error: 'timed out after 0.5 s' }] });
+    expect(orchestrator.view(run.id)).toMatchObject({
+      status: 'done',
+      steps: [{ status: 'failed', error: 'timed out after 0.5 s' }],
+    });
     expect(cancelled).toEqual([`${run.id}.s.1`]);
   });
 
@@ -190,7 +227,13 @@ describe('Orchestrator', () => {
     expect(published).toEqual([]);
     failPublish = false;
     restart();
-    expect(published).toEqual([{ publisher: 'workflow:single', topic: 'single_done', payload: { run_id: run.id, workflow: 'single', status: 'done', results: { s: { n: 1 } } } }]);
+    expect(published).toEqual([
+      {
+        publisher: 'workflow:single',
+        topic: 'single_done',
+        payload: { run_id: run.id, workflow: 'single', status: 'done', results: { s: { n: 1 } } },
+      },
+    ]);
     restart();
     expect(published).toHaveLength(1);
   });

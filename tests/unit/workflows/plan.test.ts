@@ -3,7 +3,13 @@
 // dependents, fallbacks, and the retry backoff.
 import { describe, expect, it } from 'vitest';
 import { WorkflowFileSchema, type WorkflowFile } from '../../../src/shared/config/workflow.js';
-import { afterFailedAttempt, nextMoves, planOf, retryDelayMs, MAX_RETRY_DELAY_MS } from '../../../src/mesh/workflows/plan.js';
+import {
+  afterFailedAttempt,
+  nextMoves,
+  planOf,
+  retryDelayMs,
+  MAX_RETRY_DELAY_MS,
+} from '../../../src/mesh/workflows/plan.js';
 import type { StepState, WorkflowScope } from '../../../src/shared/config/workflows/scope.js';
 import type { StepStatus } from '../../../src/shared/wire/workflow.js';
 
@@ -32,8 +38,17 @@ const step = (id: string, more: Record<string, unknown> = {}) => ({ id, agent: '
 
 describe('nextMoves', () => {
   it('dispatches every step whose dependencies are done, at once', () => {
-    const plan = planOf(workflow([step('a'), step('b', { depends_on: ['a'] }), step('c', { depends_on: ['a'] }), step('d', { depends_on: ['b', 'c'] })]));
-    expect(nextMoves(plan, states({ a: 'pending', b: 'pending', c: 'pending', d: 'pending' }), scopeOf)).toEqual([{ kind: 'dispatch', step: 'a' }]);
+    const plan = planOf(
+      workflow([
+        step('a'),
+        step('b', { depends_on: ['a'] }),
+        step('c', { depends_on: ['a'] }),
+        step('d', { depends_on: ['b', 'c'] }),
+      ]),
+    );
+    expect(nextMoves(plan, states({ a: 'pending', b: 'pending', c: 'pending', d: 'pending' }), scopeOf)).toEqual([
+      { kind: 'dispatch', step: 'a' },
+    ]);
     expect(nextMoves(plan, states({ a: 'done', b: 'pending', c: 'pending', d: 'pending' }), scopeOf)).toEqual([
       { kind: 'dispatch', step: 'b' },
       { kind: 'dispatch', step: 'c' },
@@ -50,35 +65,70 @@ describe('nextMoves', () => {
         step('report', { depends_on: ['notify'], run_if_dependency_skipped: true }),
       ]),
     );
-    expect(nextMoves(plan, states({ score: ['done', { score: 3 }], qualify: 'pending', notify: 'pending', report: 'pending' }), scopeOf)).toEqual([
+    expect(
+      nextMoves(
+        plan,
+        states({ score: ['done', { score: 3 }], qualify: 'pending', notify: 'pending', report: 'pending' }),
+        scopeOf,
+      ),
+    ).toEqual([
       { kind: 'skip', step: 'qualify', reason: 'condition false: steps.score.result.score >= 5' },
       { kind: 'skip', step: 'notify', reason: 'dependency qualify was skipped' },
       { kind: 'dispatch', step: 'report' },
     ]);
-    expect(nextMoves(plan, states({ score: ['done', { score: 8 }], qualify: 'pending', notify: 'pending', report: 'pending' }), scopeOf)).toEqual([
-      { kind: 'dispatch', step: 'qualify' },
-    ]);
+    expect(
+      nextMoves(
+        plan,
+        states({ score: ['done', { score: 8 }], qualify: 'pending', notify: 'pending', report: 'pending' }),
+        scopeOf,
+      ),
+    ).toEqual([{ kind: 'dispatch', step: 'qualify' }]);
   });
 
   it('settles a failed dependency by its on_failure: continue runs the dependents, abort never does', () => {
-    const plan = planOf(workflow([step('a', { on_failure: 'continue' }), step('b', { on_failure: 'abort' }), step('x', { depends_on: ['a'] }), step('y', { depends_on: ['b'] })]));
-    expect(nextMoves(plan, states({ a: 'failed', b: 'failed', x: 'pending', y: 'pending' }), scopeOf)).toEqual([{ kind: 'dispatch', step: 'x' }]);
+    const plan = planOf(
+      workflow([
+        step('a', { on_failure: 'continue' }),
+        step('b', { on_failure: 'abort' }),
+        step('x', { depends_on: ['a'] }),
+        step('y', { depends_on: ['b'] }),
+      ]),
+    );
+    expect(nextMoves(plan, states({ a: 'failed', b: 'failed', x: 'pending', y: 'pending' }), scopeOf)).toEqual([
+      { kind: 'dispatch', step: 'x' },
+    ]);
   });
 
   it('keeps a fallback dormant until its owner failed for good; the owner’s dependents wait for it', () => {
-    const plan = planOf(workflow([step('main', { on_failure: 'fallback:backup' }), step('backup'), step('child', { depends_on: ['main'] })]));
+    const plan = planOf(
+      workflow([
+        step('main', { on_failure: 'fallback:backup' }),
+        step('backup'),
+        step('child', { depends_on: ['main'] }),
+      ]),
+    );
     expect(nextMoves(plan, states({ main: 'running', backup: 'pending', child: 'pending' }), scopeOf)).toEqual([]);
     expect(nextMoves(plan, states({ main: 'retrying', backup: 'pending', child: 'pending' }), scopeOf)).toEqual([]);
-    expect(nextMoves(plan, states({ main: 'failed', backup: 'pending', child: 'pending' }), scopeOf)).toEqual([{ kind: 'dispatch', step: 'backup' }]);
+    expect(nextMoves(plan, states({ main: 'failed', backup: 'pending', child: 'pending' }), scopeOf)).toEqual([
+      { kind: 'dispatch', step: 'backup' },
+    ]);
     expect(nextMoves(plan, states({ main: 'failed', backup: 'running', child: 'pending' }), scopeOf)).toEqual([]);
-    expect(nextMoves(plan, states({ main: 'failed', backup: 'done', child: 'pending' }), scopeOf)).toEqual([{ kind: 'dispatch', step: 'child' }]);
+    expect(nextMoves(plan, states({ main: 'failed', backup: 'done', child: 'pending' }), scopeOf)).toEqual([
+      { kind: 'dispatch', step: 'child' },
+    ]);
     expect(nextMoves(plan, states({ main: 'failed', backup: 'skipped', child: 'pending' }), scopeOf)).toEqual([
       { kind: 'skip', step: 'child', reason: 'dependency main was skipped' },
     ]);
   });
 
   it('skips a fallback that is not needed', () => {
-    const plan = planOf(workflow([step('main', { on_failure: 'fallback:backup' }), step('backup'), step('child', { depends_on: ['main'] })]));
+    const plan = planOf(
+      workflow([
+        step('main', { on_failure: 'fallback:backup' }),
+        step('backup'),
+        step('child', { depends_on: ['main'] }),
+      ]),
+    );
     expect(nextMoves(plan, states({ main: 'done', backup: 'pending', child: 'pending' }), scopeOf)).toEqual([
       { kind: 'skip', step: 'backup', reason: 'not needed: main was done' },
       { kind: 'dispatch', step: 'child' },
@@ -101,7 +151,11 @@ describe('afterFailedAttempt', () => {
   });
 
   it('names the policy once retries are spent', () => {
-    const [skip, keepGoing, fallback] = workflow([step('a', { on_failure: 'skip' }), step('b', { on_failure: 'continue' }), step('c', { on_failure: 'fallback:a' })]).steps;
+    const [skip, keepGoing, fallback] = workflow([
+      step('a', { on_failure: 'skip' }),
+      step('b', { on_failure: 'continue' }),
+      step('c', { on_failure: 'fallback:a' }),
+    ]).steps;
     if (!skip || !keepGoing || !fallback) throw new Error('steps missing');
     expect(afterFailedAttempt(skip, 1)).toEqual({ kind: 'skip' });
     expect(afterFailedAttempt(keepGoing, 1)).toEqual({ kind: 'continue' });

@@ -3,10 +3,17 @@ import type { JsonValue } from '../../../src/shared/wire/blackboard.js';
 import type { StepState, WorkflowScope } from '../../../src/shared/config/workflows/scope.js';
 
 export function makeScope(
-  options: { payload?: JsonValue; steps?: Record<string, Partial<StepState>>; blackboard?: Record<string, JsonValue> } = {},
+  options: {
+    payload?: JsonValue;
+    steps?: Record<string, Partial<StepState>>;
+    blackboard?: Record<string, JsonValue>;
+  } = {},
 ): WorkflowScope {
   const steps = Object.fromEntries(
-    Object.entries(options.steps ?? {}).map(([id, state]) => [id, { status: 'done' as const, result: null, error: null, ...state }]),
+    Object.entries(options.steps ?? {}).map(([id, state]) => [
+      id,
+      { status: 'done' as const, result: null, error: null, ...state },
+    ]),
   );
   const board = options.blackboard ?? {};
   return {

@@ -1,12 +1,21 @@
 // Templates: a lone template keeps the value as it is, templates in text are
 // interpolated, nested inputs are rendered throughout, promote keys are checked.
 import { describe, expect, it } from 'vitest';
-import { TemplateError, promoteKeyProblem, renderKey, renderTemplate, templatePaths } from '../../../src/shared/config/workflows/template.js';
+import {
+  TemplateError,
+  promoteKeyProblem,
+  renderKey,
+  renderTemplate,
+  templatePaths,
+} from '../../../src/shared/config/workflows/template.js';
 import { makeScope } from './scope-fixture.js';
 
 const scope = makeScope({
   payload: { name: 'acme', size: 12, tags: ['b2b'], nested: { ok: true } },
-  steps: { research: { result: { score: 7, regions: ['EU', 'US'], summary: 'good fit' } }, failed_one: { status: 'failed', error: 'timed out' } },
+  steps: {
+    research: { result: { score: 7, regions: ['EU', 'US'], summary: 'good fit' } },
+    failed_one: { status: 'failed', error: 'timed out' },
+  },
   blackboard: { 'context/prospect_acme': { owner: 'ann' }, 'notes.v1': 'hello' },
 });
 
@@ -22,7 +31,12 @@ function templateError(run: () => unknown): string {
 
 describe('renderTemplate', () => {
   it('gives a lone template the value as it is', () => {
-    expect(renderTemplate('${trigger.payload}', scope)).toEqual({ name: 'acme', size: 12, tags: ['b2b'], nested: { ok: true } });
+    expect(renderTemplate('${trigger.payload}', scope)).toEqual({
+      name: 'acme',
+      size: 12,
+      tags: ['b2b'],
+      nested: { ok: true },
+    });
     expect(renderTemplate('${trigger.payload.size}', scope)).toBe(12);
     expect(renderTemplate('${steps.research.result.regions}', scope)).toEqual(['EU', 'US']);
     expect(renderTemplate('${steps.research.result.regions.1}', scope)).toBe('US');
@@ -39,15 +53,25 @@ describe('renderTemplate', () => {
   });
 
   it('interpolates strings as they are, numbers as text, objects and arrays as JSON', () => {
-    expect(renderTemplate('Research ${trigger.payload.name} (${trigger.payload.size} people)', scope)).toBe('Research acme (12 people)');
-    expect(renderTemplate('tags=${trigger.payload.tags} nested=${trigger.payload.nested}', scope)).toBe('tags=["b2b"] nested={"ok":true}');
+    expect(renderTemplate('Research ${trigger.payload.name} (${trigger.payload.size} people)', scope)).toBe(
+      'Research acme (12 people)',
+    );
+    expect(renderTemplate('tags=${trigger.payload.tags} nested=${trigger.payload.nested}', scope)).toBe(
+      'tags=["b2b"] nested={"ok":true}',
+    );
     expect(renderTemplate('run ${run.id} of ${workflow.name}', scope)).toBe('run run_1 of prospect_pipeline');
   });
 
   it('renders nested objects and arrays, keeping object keys as written', () => {
     const input = {
       company: '${trigger.payload.name}',
-      '${not.a.template.key}': ['${steps.research.result.score}', 'score ${steps.research.result.score}', 3, null, { deep: '${trigger.payload.tags}' }],
+      '${not.a.template.key}': [
+        '${steps.research.result.score}',
+        'score ${steps.research.result.score}',
+        3,
+        null,
+        { deep: '${trigger.payload.tags}' },
+      ],
     };
     expect(renderTemplate(input, scope)).toEqual({
       company: 'acme',
@@ -98,8 +122,12 @@ describe('renderKey', () => {
     expect(templateError(() => renderKey('context/${trigger.payload.missing}', scope))).toBe(
       '"context/${trigger.payload.missing}" gives the blackboard key "context/": a key cannot contain an empty segment ("//" or a trailing "/")',
     );
-    expect(templateError(() => renderKey('${trigger.payload.tags}', scope))).toMatch(/gives the blackboard key "\[\\"b2b\\"\]": a key may only contain/);
-    expect(templateError(() => renderKey('${steps.research.result.summary}', scope))).toMatch(/a key may only contain letters.*\(found " "\)/);
+    expect(templateError(() => renderKey('${trigger.payload.tags}', scope))).toMatch(
+      /gives the blackboard key "\[\\"b2b\\"\]": a key may only contain/,
+    );
+    expect(templateError(() => renderKey('${steps.research.result.summary}', scope))).toMatch(
+      /a key may only contain letters.*\(found " "\)/,
+    );
     expect(templateError(() => renderKey('${trigger.payload.missing}', scope))).toMatch(/a key cannot be empty/);
   });
 

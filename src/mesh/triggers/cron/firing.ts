@@ -28,7 +28,10 @@ export function decideFiring(input: FiringInput): FiringDecision {
   const status = input.previous?.status;
   if (input.previous && (status === 'queued' || status === 'inflight')) {
     const where = status === 'queued' ? 'still queued' : 'still in flight';
-    return { action: 'skip', reason: `the previous run ${input.previous.run} is ${where} (lane item ${input.previous.laneItem})` };
+    return {
+      action: 'skip',
+      reason: `the previous run ${input.previous.run} is ${where} (lane item ${input.previous.laneItem})`,
+    };
   }
   return { action: 'fire' };
 }
@@ -39,6 +42,7 @@ export type RunSettlement = { status: Extract<CronRunStatus, 'ok' | 'error'>; re
 export function settlementOf(lane: { status: LaneStatus; last_error: string | null } | null): RunSettlement {
   if (lane === null) return { status: 'error', reason: 'its lane item no longer exists' };
   if (lane.status === 'done') return { status: 'ok', reason: null };
-  if (lane.status === 'failed') return { status: 'error', reason: lane.last_error ?? 'the delivery to the agent failed' };
+  if (lane.status === 'failed')
+    return { status: 'error', reason: lane.last_error ?? 'the delivery to the agent failed' };
   return null;
 }

@@ -19,10 +19,21 @@ import type { PermissionChecker } from '../../permissions/types.js';
 import type { CronScheduler } from './scheduler.js';
 
 /** Throws a 403 naming the rule unless the calling agent has can_manage_cron; records the denial. */
-export function assertCanManageCron(permissions: Pick<PermissionChecker, 'canManageCron'>, events: EventLog, request: FastifyRequest, subject: string): void {
+export function assertCanManageCron(
+  permissions: Pick<PermissionChecker, 'canManageCron'>,
+  events: EventLog,
+  request: FastifyRequest,
+  subject: string,
+): void {
   const decision = permissions.canManageCron(request.agentName);
   if (decision.allowed) return;
-  events.record({ agent: request.agentName, kind: 'denied', subject, detail: { permission: 'can_manage_cron', reason: decision.reason }, trace: request.trace });
+  events.record({
+    agent: request.agentName,
+    kind: 'denied',
+    subject,
+    detail: { permission: 'can_manage_cron', reason: decision.reason },
+    trace: request.trace,
+  });
   throw new LegionError('forbidden', decision.reason);
 }
 
@@ -32,11 +43,20 @@ export interface CronAgentRoutesOptions {
   events: EventLog;
 }
 
-export const cronAgentRoutes: FastifyPluginAsync<CronAgentRoutesOptions> = async (app, { cron, permissions, events }) => {
+export const cronAgentRoutes: FastifyPluginAsync<CronAgentRoutesOptions> = async (
+  app,
+  { cron, permissions, events },
+) => {
   app.post('/mesh/cron/set', async (request, reply) => {
     assertCanManageCron(permissions, events, request, 'cron');
     const body = parseOrThrow(CronSetRequestSchema, request.body, 'body');
-    const job: CronJob = cron.add({ agent: request.agentName, schedule: body.schedule, message: body.message, tz: body.tz, createdBy: 'agent' });
+    const job: CronJob = cron.add({
+      agent: request.agentName,
+      schedule: body.schedule,
+      message: body.message,
+      tz: body.tz,
+      createdBy: 'agent',
+    });
     return reply.status(201).send(job);
   });
 

@@ -40,16 +40,25 @@ function cronFor(expression: string, tz: string): Cron {
 /** Parses `text` for a job in time zone `tz` (which must already be valid). */
 export function parseSchedule(text: string, tz: string): ParsedSchedule {
   const trimmed = text.trim();
-  const fail = (problem: string): ParsedSchedule => ({ ok: false, problem: `invalid schedule ${JSON.stringify(trimmed)}: ${problem}` });
+  const fail = (problem: string): ParsedSchedule => ({
+    ok: false,
+    problem: `invalid schedule ${JSON.stringify(trimmed)}: ${problem}`,
+  });
   const keyword = /^(every|at)\s+(.*)$/is.exec(trimmed);
   if (keyword) {
     const [, word = '', rest = ''] = keyword;
     if (word.toLowerCase() === 'every') {
       const ms = parseInterval(rest);
-      return ms === null ? fail('"every" needs a whole number and a unit, at least 1s and at most 366d: every 30s, every 5m, every 2h, every 1d') : { ok: true, schedule: { kind: 'every', ms } };
+      return ms === null
+        ? fail(
+            '"every" needs a whole number and a unit, at least 1s and at most 366d: every 30s, every 5m, every 2h, every 1d',
+          )
+        : { ok: true, schedule: { kind: 'every', ms } };
     }
     const at = parseIsoTime(rest.trim(), tz);
-    return at === null ? fail('"at" needs an ISO time such as 2030-01-31T09:00 (read in the job\'s time zone) or 2030-01-31T09:00:00Z') : { ok: true, schedule: { kind: 'at', at } };
+    return at === null
+      ? fail('"at" needs an ISO time such as 2030-01-31T09:00 (read in the job\'s time zone) or 2030-01-31T09:00:00Z')
+      : { ok: true, schedule: { kind: 'at', at } };
   }
   const fields = trimmed.split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) return fail(FORMS);

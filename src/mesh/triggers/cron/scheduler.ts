@@ -82,7 +82,10 @@ export class CronScheduler {
     const parsed = parseSchedule(input.schedule, tz);
     if (!parsed.ok) throw invalid(parsed.problem);
     if (input.createdBy === 'agent' && this.options.store.list(input.agent).length >= MAX_AGENT_JOBS) {
-      throw new LegionError('too_many_jobs', `${input.agent} already has ${MAX_AGENT_JOBS} cron jobs; remove one (remove_cron) before adding another`);
+      throw new LegionError(
+        'too_many_jobs',
+        `${input.agent} already has ${MAX_AGENT_JOBS} cron jobs; remove one (remove_cron) before adding another`,
+      );
     }
     const createdAt = this.now();
     const next = nextRunAfter(parsed.schedule, tz, createdAt, createdAt);
@@ -102,7 +105,12 @@ export class CronScheduler {
       created_at: createdAt,
       next_run: next,
     });
-    this.options.events.record({ agent: input.agent, kind: 'cron_added', subject: id, detail: { schedule: input.schedule.trim(), tz, by: input.createdBy } });
+    this.options.events.record({
+      agent: input.agent,
+      kind: 'cron_added',
+      subject: id,
+      detail: { schedule: input.schedule.trim(), tz, by: input.createdBy },
+    });
     this.arm();
     return this.getJob(id);
   }
@@ -124,7 +132,12 @@ export class CronScheduler {
   remove(id: string, owner?: string): void {
     const job = this.getJob(id, owner);
     this.options.store.deleteJob(id);
-    this.options.events.record({ agent: job.agent, kind: 'cron_removed', subject: id, detail: { schedule: job.schedule } });
+    this.options.events.record({
+      agent: job.agent,
+      kind: 'cron_removed',
+      subject: id,
+      detail: { schedule: job.schedule },
+    });
     this.arm();
   }
 
@@ -165,7 +178,10 @@ export class CronScheduler {
       const run = this.options.store.pendingRunOfLaneItem(laneItem);
       if (run) this.options.store.settleRun(run.id, 'ok', null, this.now());
     } catch (err) {
-      this.options.logger.error({ err, event: 'cron_settle_failed', lane_item: laneItem }, 'could not record the end of a cron run');
+      this.options.logger.error(
+        { err, event: 'cron_settle_failed', lane_item: laneItem },
+        'could not record the end of a cron run',
+      );
     }
   }
 
@@ -177,7 +193,12 @@ export class CronScheduler {
       const settlement = settlementOf(item ? { status: item.status, last_error: item.last_error } : null);
       if (!settlement) continue;
       if (store.settleRun(run.id, settlement.status, settlement.reason, this.now()) && settlement.status === 'error') {
-        events.record({ agent: run.agent, kind: 'cron_failed', subject: run.job_id, detail: { run: run.id, reason: settlement.reason } });
+        events.record({
+          agent: run.agent,
+          kind: 'cron_failed',
+          subject: run.job_id,
+          detail: { run: run.id, reason: settlement.reason },
+        });
       }
     }
   }
@@ -187,7 +208,10 @@ export class CronScheduler {
     const parsed = timeZoneProblem(row.tz) ?? parseSchedule(row.schedule, row.tz);
     if (typeof parsed !== 'string' && parsed.ok) return parsed.schedule;
     const problem = typeof parsed === 'string' ? parsed : parsed.problem;
-    this.options.logger.error({ agent: row.agent, event: 'cron_schedule_invalid', job: row.id, problem }, 'a stored cron schedule no longer parses; the job is disabled');
+    this.options.logger.error(
+      { agent: row.agent, event: 'cron_schedule_invalid', job: row.id, problem },
+      'a stored cron schedule no longer parses; the job is disabled',
+    );
     return null;
   }
 
@@ -195,7 +219,13 @@ export class CronScheduler {
    * Decides and records one firing; `next` (undefined: leave as is) becomes the job's
    * next run in the same transaction.
    */
-  private fire(row: JobRow, trigger: CronRunTrigger, dueAt: number | null, now: number, next: number | null | undefined): RunRow {
+  private fire(
+    row: JobRow,
+    trigger: CronRunTrigger,
+    dueAt: number | null,
+    now: number,
+    next: number | null | undefined,
+  ): RunRow {
     const { store, lanes, events, logger } = this.options;
     const decision = decideFiring({
       trigger,
@@ -205,7 +235,11 @@ export class CronScheduler {
       agentKnown: this.options.knownAgents().includes(row.agent),
       previous:
         row.fired_run_id && row.fired_lane_item
-          ? { run: row.fired_run_id, laneItem: row.fired_lane_item, status: lanes.get(row.fired_lane_item)?.status ?? null }
+          ? {
+              run: row.fired_run_id,
+              laneItem: row.fired_lane_item,
+              status: lanes.get(row.fired_lane_item)?.status ?? null,
+            }
           : null,
     });
     const run: RunRow = {
@@ -236,10 +270,19 @@ export class CronScheduler {
         store.insertRun(run);
         if (next !== undefined) store.setNextRun(row.id, next);
       });
-      logger.warn({ agent: row.agent, event: 'cron_enqueue_failed', job: row.id, err: reason }, 'a cron firing could not be queued');
+      logger.warn(
+        { agent: row.agent, event: 'cron_enqueue_failed', job: row.id, err: reason },
+        'a cron firing could not be queued',
+      );
     }
     const detail = { run: run.id, trigger, lane_item: run.lane_item, ...(run.reason ? { reason: run.reason } : {}) };
-    events.record({ agent: row.agent, kind: run.status === 'pending' ? 'cron_fired' : run.status === 'skipped' ? 'cron_skipped' : 'cron_failed', subject: row.id, detail, trace: run.id });
+    events.record({
+      agent: row.agent,
+      kind: run.status === 'pending' ? 'cron_fired' : run.status === 'skipped' ? 'cron_skipped' : 'cron_failed',
+      subject: row.id,
+      detail,
+      trace: run.id,
+    });
     if (run.status === 'pending') this.options.onEnqueued(row.agent);
     return run;
   }

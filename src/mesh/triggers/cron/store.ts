@@ -160,7 +160,9 @@ export class CronStore {
 
   list(agent?: string): CronJob[] {
     const rows = agent
-      ? this.db.prepare<[string], JobWithLastRun>(`${JOB_SELECT} WHERE j.agent = ? ORDER BY j.created_at, j.id`).all(agent)
+      ? this.db
+          .prepare<[string], JobWithLastRun>(`${JOB_SELECT} WHERE j.agent = ? ORDER BY j.created_at, j.id`)
+          .all(agent)
       : this.db.prepare<[], JobWithLastRun>(`${JOB_SELECT} ORDER BY j.agent, j.created_at, j.id`).all();
     return rows.map(toJob);
   }
@@ -171,11 +173,16 @@ export class CronStore {
 
   /** Enabled jobs whose next run is at or before `now`, soonest first. */
   dueJobs(now: number): JobRow[] {
-    return this.db.prepare<[number], JobRow>('SELECT * FROM cron_jobs WHERE enabled = 1 AND next_run <= ? ORDER BY next_run, id').all(now);
+    return this.db
+      .prepare<[number], JobRow>('SELECT * FROM cron_jobs WHERE enabled = 1 AND next_run <= ? ORDER BY next_run, id')
+      .all(now);
   }
 
   earliestNextRun(): number | null {
-    return this.db.prepare<[], { t: number | null }>('SELECT MIN(next_run) AS t FROM cron_jobs WHERE enabled = 1').get()?.t ?? null;
+    return (
+      this.db.prepare<[], { t: number | null }>('SELECT MIN(next_run) AS t FROM cron_jobs WHERE enabled = 1').get()
+        ?.t ?? null
+    );
   }
 
   /** A null next run disables the job (a one-shot that has fired, a schedule with no more dates). */
@@ -192,9 +199,14 @@ export class CronStore {
       )
       .run(run);
     this.db.prepare('UPDATE cron_jobs SET last_run_id = ? WHERE id = ?').run(run.id, run.job_id);
-    if (run.lane_item !== null) this.db.prepare('UPDATE cron_jobs SET fired_run_id = ?, fired_lane_item = ? WHERE id = ?').run(run.id, run.lane_item, run.job_id);
+    if (run.lane_item !== null)
+      this.db
+        .prepare('UPDATE cron_jobs SET fired_run_id = ?, fired_lane_item = ? WHERE id = ?')
+        .run(run.id, run.lane_item, run.job_id);
     this.db
-      .prepare('DELETE FROM cron_runs WHERE job_id = ? AND seq <= (SELECT seq FROM cron_runs WHERE job_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)')
+      .prepare(
+        'DELETE FROM cron_runs WHERE job_id = ? AND seq <= (SELECT seq FROM cron_runs WHERE job_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+      )
       .run(run.job_id, run.job_id, RUNS_KEPT);
   }
 
@@ -204,7 +216,10 @@ export class CronStore {
   }
 
   runs(jobId: string, limit: number): CronRun[] {
-    return this.db.prepare<[string, number], RunRow>('SELECT * FROM cron_runs WHERE job_id = ? ORDER BY seq DESC LIMIT ?').all(jobId, limit).map(toRun);
+    return this.db
+      .prepare<[string, number], RunRow>('SELECT * FROM cron_runs WHERE job_id = ? ORDER BY seq DESC LIMIT ?')
+      .all(jobId, limit)
+      .map(toRun);
   }
 
   pendingRuns(): RunRow[] {
@@ -212,14 +227,19 @@ export class CronStore {
   }
 
   pendingRunOfLaneItem(laneItem: string): RunRow | null {
-    return this.db.prepare<[string], RunRow>("SELECT * FROM cron_runs WHERE lane_item = ? AND status = 'pending'").get(laneItem) ?? null;
+    return (
+      this.db
+        .prepare<[string], RunRow>("SELECT * FROM cron_runs WHERE lane_item = ? AND status = 'pending'")
+        .get(laneItem) ?? null
+    );
   }
 
   /** Ends a pending run; false when it had already ended. */
   settleRun(id: string, status: 'ok' | 'error', reason: string | null, finishedAt: number): boolean {
     return (
-      this.db.prepare("UPDATE cron_runs SET status = ?, reason = ?, finished_at = ? WHERE id = ? AND status = 'pending'").run(status, reason, finishedAt, id)
-        .changes > 0
+      this.db
+        .prepare("UPDATE cron_runs SET status = ?, reason = ?, finished_at = ? WHERE id = ? AND status = 'pending'")
+        .run(status, reason, finishedAt, id).changes > 0
     );
   }
 }

@@ -17,14 +17,24 @@ export async function fetchProbeReport(endpoint: AgentEndpoint): Promise<AgentPr
       signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
     });
   } catch (err) {
-    throw new LegionError('agent_unreachable', `agent ${endpoint.agent} did not answer the heartbeat probe: ${err instanceof Error ? err.message : String(err)}`);
+    throw new LegionError(
+      'agent_unreachable',
+      `agent ${endpoint.agent} did not answer the heartbeat probe: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const body: unknown = await response.json().catch(() => null);
   if (!response.ok) {
     const error = ErrorResponseSchema.safeParse(body);
-    throw new LegionError('agent_error', `agent ${endpoint.agent} answered the heartbeat probe with ${response.status}${error.success ? `: ${error.data.error.message}` : ''}`);
+    throw new LegionError(
+      'agent_error',
+      `agent ${endpoint.agent} answered the heartbeat probe with ${response.status}${error.success ? `: ${error.data.error.message}` : ''}`,
+    );
   }
   const report = AgentProbeReportSchema.safeParse(body);
-  if (!report.success) throw new LegionError('agent_error', `agent ${endpoint.agent} sent a heartbeat probe report that does not match the schema`);
+  if (!report.success)
+    throw new LegionError(
+      'agent_error',
+      `agent ${endpoint.agent} sent a heartbeat probe report that does not match the schema`,
+    );
   return report.data;
 }

@@ -38,7 +38,10 @@ export function workspaceSnapshot(report: AgentProbeReport): WorkspaceSnapshot {
   return snapshot;
 }
 
-export function diffWorkspace(previous: WorkspaceSnapshot, current: WorkspaceSnapshot): { added: string[]; changed: string[]; removed: string[] } {
+export function diffWorkspace(
+  previous: WorkspaceSnapshot,
+  current: WorkspaceSnapshot,
+): { added: string[]; changed: string[]; removed: string[] } {
   const added: string[] = [];
   const changed: string[] = [];
   for (const [path, stamp] of Object.entries(current)) {
@@ -72,45 +75,80 @@ function evaluate(probe: Probe, facts: ProbeFacts): { fired: boolean; detail: st
     case 'pending_deliveries': {
       const events = facts.queued.event ?? 0;
       const messages = facts.queued.message ?? 0;
-      const parts = [events > 0 ? plural(events, 'pub/sub event') : '', messages > 0 ? plural(messages, 'message') : ''].filter(Boolean);
-      return { fired: parts.length > 0, detail: parts.length > 0 ? `${parts.join(' and ')} queued for you` : 'no pub/sub events or messages queued' };
+      const parts = [
+        events > 0 ? plural(events, 'pub/sub event') : '',
+        messages > 0 ? plural(messages, 'message') : '',
+      ].filter(Boolean);
+      return {
+        fired: parts.length > 0,
+        detail: parts.length > 0 ? `${parts.join(' and ')} queued for you` : 'no pub/sub events or messages queued',
+      };
     }
     case 'queued_items': {
       const kinds = Object.entries(facts.queued).filter(([kind, n]) => kind !== 'heartbeat' && (n ?? 0) > 0);
       const n = kinds.reduce((sum, [, count]) => sum + (count ?? 0), 0);
-      return { fired: n > 0, detail: n > 0 ? `${plural(n, 'lane item')} queued (${kinds.map(([kind, count]) => `${count} ${kind}`).join(', ')})` : 'no lane items queued' };
+      return {
+        fired: n > 0,
+        detail:
+          n > 0
+            ? `${plural(n, 'lane item')} queued (${kinds.map(([kind, count]) => `${count} ${kind}`).join(', ')})`
+            : 'no lane items queued',
+      };
     }
     case 'blackboard_changed': {
       const keys = facts.blackboard.get(probe.prefix);
       const where = probe.prefix ? `under "${probe.prefix}"` : 'on the blackboard';
-      if (keys === undefined || keys === null) return { fired: false, detail: `first beat: watching keys ${where} from now on` };
-      return { fired: keys.length > 0, detail: keys.length > 0 ? `${plural(keys.length, 'key')} changed ${where}: ${listed(keys)}` : `no keys changed ${where}` };
+      if (keys === undefined || keys === null)
+        return { fired: false, detail: `first beat: watching keys ${where} from now on` };
+      return {
+        fired: keys.length > 0,
+        detail:
+          keys.length > 0
+            ? `${plural(keys.length, 'key')} changed ${where}: ${listed(keys)}`
+            : `no keys changed ${where}`,
+      };
     }
     case 'workspace_changed': {
-      if (facts.agent === null || 'error' in facts.agent) return { fired: false, detail: `workspace not checked: ${facts.agent?.error ?? 'no report'}` };
-      if (facts.previousWorkspace === null) return { fired: false, detail: 'first beat: watching the workspace from now on' };
+      if (facts.agent === null || 'error' in facts.agent)
+        return { fired: false, detail: `workspace not checked: ${facts.agent?.error ?? 'no report'}` };
+      if (facts.previousWorkspace === null)
+        return { fired: false, detail: 'first beat: watching the workspace from now on' };
       const diff = diffWorkspace(facts.previousWorkspace, workspaceSnapshot(facts.agent.report));
       const parts = [
         diff.added.length > 0 ? `added ${listed(diff.added)}` : '',
         diff.changed.length > 0 ? `changed ${listed(diff.changed)}` : '',
         diff.removed.length > 0 ? `removed ${listed(diff.removed)}` : '',
       ].filter(Boolean);
-      return { fired: parts.length > 0, detail: parts.length > 0 ? `workspace files ${parts.join('; ')}` : 'no workspace files changed' };
+      return {
+        fired: parts.length > 0,
+        detail: parts.length > 0 ? `workspace files ${parts.join('; ')}` : 'no workspace files changed',
+      };
     }
     case 'disk_usage': {
-      if (facts.agent === null || 'error' in facts.agent) return { fired: false, detail: `disk not checked: ${facts.agent?.error ?? 'no report'}` };
+      if (facts.agent === null || 'error' in facts.agent)
+        return { fired: false, detail: `disk not checked: ${facts.agent?.error ?? 'no report'}` };
       const disk = facts.agent.report.disk;
       if (disk === null) return { fired: false, detail: 'disk use is not available in this container' };
       const used = Math.round(disk.used_percent * 10) / 10;
       const fired = disk.used_percent > probe.over_percent;
-      return { fired, detail: `/data is ${used}% full (${fired ? 'over' : 'within'} the ${probe.over_percent}% limit)` };
+      return {
+        fired,
+        detail: `/data is ${used}% full (${fired ? 'over' : 'within'} the ${probe.over_percent}% limit)`,
+      };
     }
     case 'heartbeat_rules': {
-      if (facts.agent === null || 'error' in facts.agent) return { fired: false, detail: `HEARTBEAT.md not checked: ${facts.agent?.error ?? 'no report'}` };
+      if (facts.agent === null || 'error' in facts.agent)
+        return { fired: false, detail: `HEARTBEAT.md not checked: ${facts.agent?.error ?? 'no report'}` };
       const content = facts.agent.report.heartbeat_md;
       if (content === null) return { fired: false, detail: 'there is no HEARTBEAT.md' };
       const rules = heartbeatRules(content);
-      return { fired: rules.length > 0, detail: rules.length > 0 ? `HEARTBEAT.md holds ${plural(rules.length, 'rule line')}` : 'HEARTBEAT.md holds only its template' };
+      return {
+        fired: rules.length > 0,
+        detail:
+          rules.length > 0
+            ? `HEARTBEAT.md holds ${plural(rules.length, 'rule line')}`
+            : 'HEARTBEAT.md holds only its template',
+      };
     }
   }
 }
@@ -128,7 +166,9 @@ export function probeLabel(probe: Probe): string {
 
 /** Probes that need the agent server's report (the workspace and disk live in the container). */
 export function needsAgentReport(probes: readonly Probe[]): boolean {
-  return probes.some((p) => p.probe === 'workspace_changed' || p.probe === 'disk_usage' || p.probe === 'heartbeat_rules');
+  return probes.some(
+    (p) => p.probe === 'workspace_changed' || p.probe === 'disk_usage' || p.probe === 'heartbeat_rules',
+  );
 }
 
 /** What the woken agent reads: what fired, then HEARTBEAT.md, then how to answer. */

@@ -4,7 +4,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { parseOrThrow } from '../../../shared/validate.js';
-import { HeartbeatSetRequestSchema, type HeartbeatSetting, type HeartbeatStatus } from '../../../shared/wire/heartbeat.js';
+import {
+  HeartbeatSetRequestSchema,
+  type HeartbeatSetting,
+  type HeartbeatStatus,
+} from '../../../shared/wire/heartbeat.js';
 import type { EventLog } from '../../events/log.js';
 import type { PermissionChecker } from '../../permissions/types.js';
 import { assertCanManageCron } from '../cron/routes.js';
@@ -16,7 +20,10 @@ export interface HeartbeatAgentRoutesOptions {
   events: EventLog;
 }
 
-export const heartbeatAgentRoutes: FastifyPluginAsync<HeartbeatAgentRoutesOptions> = async (app, { heartbeat, permissions, events }) => {
+export const heartbeatAgentRoutes: FastifyPluginAsync<HeartbeatAgentRoutesOptions> = async (
+  app,
+  { heartbeat, permissions, events },
+) => {
   app.post('/mesh/heartbeat/set', async (request): Promise<HeartbeatSetting> => {
     assertCanManageCron(permissions, events, request, 'heartbeat');
     const { every, probes } = parseOrThrow(HeartbeatSetRequestSchema, request.body, 'body');
@@ -29,7 +36,10 @@ const StatusQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
-export const heartbeatAdminRoutes: FastifyPluginAsync<{ heartbeat: HeartbeatScheduler }> = async (app, { heartbeat }) => {
+export const heartbeatAdminRoutes: FastifyPluginAsync<{ heartbeat: HeartbeatScheduler }> = async (
+  app,
+  { heartbeat },
+) => {
   app.get('/api/heartbeat', async (request): Promise<HeartbeatStatus> => {
     const { agent, limit } = parseOrThrow(StatusQuery, request.query, 'query');
     return heartbeat.status(agent, limit);

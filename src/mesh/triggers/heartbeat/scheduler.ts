@@ -129,9 +129,13 @@ export class HeartbeatScheduler {
       const beat = this.options.store.wokenBeatOf(laneItem);
       if (!beat) return;
       this.finish(beat, reply);
-      if (this.setting(beat.agent)?.probes.some((p) => p.probe === 'workspace_changed')) void this.refreshWorkspace(beat.agent);
+      if (this.setting(beat.agent)?.probes.some((p) => p.probe === 'workspace_changed'))
+        void this.refreshWorkspace(beat.agent);
     } catch (err) {
-      this.options.logger.error({ err, event: 'heartbeat_settle_failed', lane_item: laneItem }, 'could not record the end of a heartbeat wake-up');
+      this.options.logger.error(
+        { err, event: 'heartbeat_settle_failed', lane_item: laneItem },
+        'could not record the end of a heartbeat wake-up',
+      );
     }
   }
 
@@ -143,8 +147,16 @@ export class HeartbeatScheduler {
       else if (!item || item.status === 'failed') {
         const reason = item?.last_error ?? 'its lane item no longer exists';
         const cost = this.options.traceCost(beat.agent, beat.id, beat.at);
-        if (this.options.store.finishBeat(beat.id, { outcome: 'error', reason, reply: null, ...cost, at: this.now() })) {
-          this.options.events.record({ agent: beat.agent, kind: 'heartbeat_failed', subject: beat.id, detail: { reason }, trace: beat.id });
+        if (
+          this.options.store.finishBeat(beat.id, { outcome: 'error', reason, reply: null, ...cost, at: this.now() })
+        ) {
+          this.options.events.record({
+            agent: beat.agent,
+            kind: 'heartbeat_failed',
+            subject: beat.id,
+            detail: { reason },
+            trace: beat.id,
+          });
         }
       }
     }
@@ -204,12 +216,28 @@ export class HeartbeatScheduler {
     this.beating.add(agent);
     try {
       if (!this.options.isReady(agent)) {
-        this.options.store.insertBeat({ id, agent, at: now, findings: [], outcome: 'skipped', reason: `${agent} is not running`, lane_item: null });
+        this.options.store.insertBeat({
+          id,
+          agent,
+          at: now,
+          findings: [],
+          outcome: 'skipped',
+          reason: `${agent} is not running`,
+          lane_item: null,
+        });
         return;
       }
       const busy = this.previousWakeBusy(agent);
       if (busy) {
-        this.options.store.insertBeat({ id, agent, at: now, findings: [], outcome: 'skipped', reason: busy, lane_item: null });
+        this.options.store.insertBeat({
+          id,
+          agent,
+          at: now,
+          findings: [],
+          outcome: 'skipped',
+          reason: busy,
+          lane_item: null,
+        });
         return;
       }
       const report = needsAgentReport(setting.probes) ? await this.report(agent) : null;
@@ -217,7 +245,15 @@ export class HeartbeatScheduler {
       const prepared = this.prepare(agent, setting, now, report);
       if (!prepared.fired) {
         this.options.store.transaction(() => {
-          this.options.store.insertBeat({ id, agent, at: now, findings: prepared.findings, outcome: 'quiet', reason: null, lane_item: null });
+          this.options.store.insertBeat({
+            id,
+            agent,
+            at: now,
+            findings: prepared.findings,
+            outcome: 'quiet',
+            reason: null,
+            lane_item: null,
+          });
           this.options.store.saveState(agent, prepared.state);
         });
         return;
@@ -225,7 +261,13 @@ export class HeartbeatScheduler {
       // HEARTBEAT.md goes with every wake-up, also when only a mesh-side probe fired.
       const withMd = report ?? (await this.report(agent));
       if (this.stopped) return;
-      this.wake(id, agent, now, prepared, 'report' in withMd ? withMd.report.heartbeat_md : `(HEARTBEAT.md could not be read: ${withMd.error})`);
+      this.wake(
+        id,
+        agent,
+        now,
+        prepared,
+        'report' in withMd ? withMd.report.heartbeat_md : `(HEARTBEAT.md could not be read: ${withMd.error})`,
+      );
     } catch (err) {
       this.options.logger.error({ err, agent, event: 'heartbeat_beat_failed', beat: id }, 'a heartbeat beat failed');
     } finally {
@@ -263,9 +305,18 @@ export class HeartbeatScheduler {
       changes.set(probe.prefix, since === undefined ? null : this.changedKeys(agent, probe.prefix, since, seqNow));
       seen[probe.prefix] = seqNow;
     }
-    const findings = runProbes(setting.probes, { queued: lanes.queuedByKind(agent), blackboard: changes, agent: report, previousWorkspace: state.workspace });
+    const findings = runProbes(setting.probes, {
+      queued: lanes.queuedByKind(agent),
+      blackboard: changes,
+      agent: report,
+      previousWorkspace: state.workspace,
+    });
     const workspace = report && 'report' in report ? workspaceSnapshot(report.report) : state.workspace;
-    return { findings, fired: findings.some((f) => f.fired), state: { ...state, last_beat: now, blackboard: seen, workspace } };
+    return {
+      findings,
+      fired: findings.some((f) => f.fired),
+      state: { ...state, last_beat: now, blackboard: seen, workspace },
+    };
   }
 
   /** Keys under `prefix` that others changed after `since` (up to `upto`) and that `agent` may read. */
@@ -276,7 +327,8 @@ export class HeartbeatScheduler {
       const rows = this.options.blackboard.changesSince(after, prefix);
       for (const change of rows) {
         if (change.seq > upto) return [...keys];
-        if (change.writer !== agent && this.options.permissions.check(agent, 'blackboard_read', change.key).allowed) keys.add(change.key);
+        if (change.writer !== agent && this.options.permissions.check(agent, 'blackboard_read', change.key).allowed)
+          keys.add(change.key);
       }
       const last = rows.at(-1);
       if (!last || rows.length < BLACKBOARD_LIST_MAX) break;
@@ -293,15 +345,34 @@ export class HeartbeatScheduler {
       laneItem = store.transaction(() => {
         // The beat's id is the lane item's trace: the wake-up's LLM calls are booked under it.
         const item = lanes.enqueue(agent, 'heartbeat', body, id);
-        this.options.store.insertBeat({ id, agent, at: now, findings: prepared.findings, outcome: 'woken', reason: null, lane_item: item });
+        this.options.store.insertBeat({
+          id,
+          agent,
+          at: now,
+          findings: prepared.findings,
+          outcome: 'woken',
+          reason: null,
+          lane_item: item,
+        });
         store.saveState(agent, { ...prepared.state, last_wake_item: item });
         return item;
       });
     } catch (err) {
       // Refused (a full lane): recorded, baselines kept, so the next beat finds the same again.
       const reason = errorText(err);
-      this.options.store.insertBeat({ id, agent, at: now, findings: prepared.findings, outcome: 'error', reason, lane_item: null });
-      logger.warn({ agent, event: 'heartbeat_enqueue_failed', beat: id, err: reason }, 'a heartbeat wake-up could not be queued');
+      this.options.store.insertBeat({
+        id,
+        agent,
+        at: now,
+        findings: prepared.findings,
+        outcome: 'error',
+        reason,
+        lane_item: null,
+      });
+      logger.warn(
+        { agent, event: 'heartbeat_enqueue_failed', beat: id, err: reason },
+        'a heartbeat wake-up could not be queued',
+      );
       return;
     }
     const fired = prepared.findings.filter((f) => f.fired).map((f) => f.probe);
@@ -312,9 +383,21 @@ export class HeartbeatScheduler {
   private finish(beat: { id: string; agent: string; at: number }, reply: string): void {
     const ok = isHeartbeatOk(reply);
     const cost = this.options.traceCost(beat.agent, beat.id, beat.at);
-    const finished = this.options.store.finishBeat(beat.id, { outcome: ok ? 'ok' : 'reported', reason: null, reply: ok ? null : reply, ...cost, at: this.now() });
+    const finished = this.options.store.finishBeat(beat.id, {
+      outcome: ok ? 'ok' : 'reported',
+      reason: null,
+      reply: ok ? null : reply,
+      ...cost,
+      at: this.now(),
+    });
     if (finished && !ok) {
-      this.options.events.record({ agent: beat.agent, kind: 'heartbeat_reply', subject: beat.id, detail: { reply, calls: cost.calls, cost_usd: cost.cost_usd }, trace: beat.id });
+      this.options.events.record({
+        agent: beat.agent,
+        kind: 'heartbeat_reply',
+        subject: beat.id,
+        detail: { reply, calls: cost.calls, cost_usd: cost.cost_usd },
+        trace: beat.id,
+      });
     }
   }
 

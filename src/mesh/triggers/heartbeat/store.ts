@@ -112,7 +112,11 @@ export class HeartbeatStore {
   }
 
   setting(agent: string): StoredSetting | null {
-    const row = this.db.prepare<[string], { every: string | null; probes: string }>('SELECT every, probes FROM heartbeat_settings WHERE agent = ?').get(agent);
+    const row = this.db
+      .prepare<[string], { every: string | null; probes: string }>(
+        'SELECT every, probes FROM heartbeat_settings WHERE agent = ?',
+      )
+      .get(agent);
     return row ? { every: row.every, probes: JSON.parse(row.probes) as ProbeSpec[] } : null;
   }
 
@@ -127,9 +131,10 @@ export class HeartbeatStore {
 
   state(agent: string): AgentState {
     const row = this.db
-      .prepare<[string], { last_beat: number | null; blackboard: string; workspace: string | null; last_wake_item: string | null }>(
-        'SELECT last_beat, blackboard, workspace, last_wake_item FROM heartbeat_state WHERE agent = ?',
-      )
+      .prepare<
+        [string],
+        { last_beat: number | null; blackboard: string; workspace: string | null; last_wake_item: string | null }
+      >('SELECT last_beat, blackboard, workspace, last_wake_item FROM heartbeat_state WHERE agent = ?')
       .get(agent);
     if (!row) return { last_beat: null, blackboard: {}, workspace: null, last_wake_item: null };
     return {
@@ -147,7 +152,13 @@ export class HeartbeatStore {
          ON CONFLICT (agent) DO UPDATE SET last_beat = excluded.last_beat, blackboard = excluded.blackboard,
            workspace = excluded.workspace, last_wake_item = excluded.last_wake_item`,
       )
-      .run(agent, state.last_beat, JSON.stringify(state.blackboard), state.workspace === null ? null : JSON.stringify(state.workspace), state.last_wake_item);
+      .run(
+        agent,
+        state.last_beat,
+        JSON.stringify(state.blackboard),
+        state.workspace === null ? null : JSON.stringify(state.workspace),
+        state.last_wake_item,
+      );
   }
 
   /** Only the workspace baseline, taken again after a wake-up so the agent's own writes do not count. */
@@ -157,38 +168,65 @@ export class HeartbeatStore {
 
   insertBeat(beat: NewBeat): void {
     this.db
-      .prepare('INSERT INTO heartbeat_beats (id, agent, at, findings, outcome, reason, lane_item) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO heartbeat_beats (id, agent, at, findings, outcome, reason, lane_item) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(beat.id, beat.agent, beat.at, JSON.stringify(beat.findings), beat.outcome, beat.reason, beat.lane_item);
     this.db
-      .prepare('DELETE FROM heartbeat_beats WHERE agent = ? AND seq <= (SELECT seq FROM heartbeat_beats WHERE agent = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)')
+      .prepare(
+        'DELETE FROM heartbeat_beats WHERE agent = ? AND seq <= (SELECT seq FROM heartbeat_beats WHERE agent = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+      )
       .run(beat.agent, beat.agent, BEATS_KEPT);
   }
 
   /** The beat whose wake-up is `laneItem`, while it is still waiting for the reply. */
   wokenBeatOf(laneItem: string): { id: string; agent: string; at: number } | null {
     return (
-      this.db.prepare<[string], { id: string; agent: string; at: number }>("SELECT id, agent, at FROM heartbeat_beats WHERE lane_item = ? AND outcome = 'woken'").get(laneItem) ??
-      null
+      this.db
+        .prepare<[string], { id: string; agent: string; at: number }>(
+          "SELECT id, agent, at FROM heartbeat_beats WHERE lane_item = ? AND outcome = 'woken'",
+        )
+        .get(laneItem) ?? null
     );
   }
 
   wokenBeats(): { id: string; agent: string; at: number; lane_item: string }[] {
-    return this.db.prepare<[], { id: string; agent: string; at: number; lane_item: string }>("SELECT id, agent, at, lane_item FROM heartbeat_beats WHERE outcome = 'woken'").all();
+    return this.db
+      .prepare<[], { id: string; agent: string; at: number; lane_item: string }>(
+        "SELECT id, agent, at, lane_item FROM heartbeat_beats WHERE outcome = 'woken'",
+      )
+      .all();
   }
 
   /** Ends a woken beat; false when it had already ended. */
-  finishBeat(id: string, end: { outcome: 'ok' | 'reported' | 'error'; reason: string | null; reply: string | null; calls: number; cost_usd: number; at: number }): boolean {
+  finishBeat(
+    id: string,
+    end: {
+      outcome: 'ok' | 'reported' | 'error';
+      reason: string | null;
+      reply: string | null;
+      calls: number;
+      cost_usd: number;
+      at: number;
+    },
+  ): boolean {
     return (
       this.db
-        .prepare("UPDATE heartbeat_beats SET outcome = ?, reason = ?, reply = ?, calls = ?, cost_usd = ?, finished_at = ? WHERE id = ? AND outcome = 'woken'")
+        .prepare(
+          "UPDATE heartbeat_beats SET outcome = ?, reason = ?, reply = ?, calls = ?, cost_usd = ?, finished_at = ? WHERE id = ? AND outcome = 'woken'",
+        )
         .run(end.outcome, end.reason, end.reply, end.calls, end.cost_usd, end.at, id).changes > 0
     );
   }
 
   beats(options: { agent?: string | undefined; limit: number }): Beat[] {
     const rows = options.agent
-      ? this.db.prepare<[string, number], BeatRow>('SELECT * FROM heartbeat_beats WHERE agent = ? ORDER BY seq DESC LIMIT ?').all(options.agent, options.limit)
-      : this.db.prepare<[number], BeatRow>('SELECT * FROM heartbeat_beats ORDER BY seq DESC LIMIT ?').all(options.limit);
+      ? this.db
+          .prepare<[string, number], BeatRow>('SELECT * FROM heartbeat_beats WHERE agent = ? ORDER BY seq DESC LIMIT ?')
+          .all(options.agent, options.limit)
+      : this.db
+          .prepare<[number], BeatRow>('SELECT * FROM heartbeat_beats ORDER BY seq DESC LIMIT ?')
+          .all(options.limit);
     return rows.map(toBeat);
   }
 }

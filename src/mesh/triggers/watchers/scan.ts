@@ -92,7 +92,8 @@ export interface ScanPlan {
   settling: Snapshot;
 }
 
-const sameStamp = (a: FileStamp | undefined, b: FileStamp): boolean => a !== undefined && a.mtimeMs === b.mtimeMs && a.size === b.size;
+const sameStamp = (a: FileStamp | undefined, b: FileStamp): boolean =>
+  a !== undefined && a.mtimeMs === b.mtimeMs && a.size === b.size;
 
 export function planScan(input: ScanInput): ScanPlan {
   const forget = [...input.handled.keys()].filter((path) => !input.current.has(path));

@@ -13,7 +13,13 @@ import type { Db, Migration } from '../../db.js';
 import type { EventLog } from '../../events/log.js';
 import type { TriggerBody } from '../../lanes/format.js';
 import type { LaneStore } from '../../lanes/store.js';
-import { loadWatchersConfig, watchersFileStamp, WATCHERS_FILE, type WatcherSpec, type WatchersConfig } from '../../../shared/config/watchers.js';
+import {
+  loadWatchersConfig,
+  watchersFileStamp,
+  WATCHERS_FILE,
+  type WatcherSpec,
+  type WatchersConfig,
+} from '../../../shared/config/watchers.js';
 import { planScan, scanDirectory, type Snapshot } from './scan.js';
 
 export const watchersMigrations: Migration[] = [
@@ -73,7 +79,10 @@ export class FileWatchers {
   /** Scans at once (the first scan of a new watcher records what is there), then every interval. */
   start(): void {
     if (this.config.watchers.length > 0) {
-      this.options.logger.info({ event: 'watchers_started', watchers: this.config.watchers.map((w) => w.name) }, 'file watchers polling');
+      this.options.logger.info(
+        { event: 'watchers_started', watchers: this.config.watchers.map((w) => w.name) },
+        'file watchers polling',
+      );
     }
     this.schedule(0);
   }
@@ -88,7 +97,9 @@ export class FileWatchers {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.poll()
-        .catch((err: unknown) => this.options.logger.error({ event: 'watchers_poll_failed', err }, 'file watchers poll failed'))
+        .catch((err: unknown) =>
+          this.options.logger.error({ event: 'watchers_poll_failed', err }, 'file watchers poll failed'),
+        )
         .finally(() => this.schedule(this.config.pollIntervalMs));
     }, ms);
     this.timer.unref();
@@ -102,7 +113,11 @@ export class FileWatchers {
         await this.scan(watcher);
         this.reported.delete(`${watcher.key}\nerror`);
       } catch (err) {
-        this.reportOnce(`${watcher.key}\nerror`, { event: 'watcher_failed', watcher: watcher.name, err: err instanceof Error ? err.message : String(err) }, 'file watcher failed; retrying at the next poll');
+        this.reportOnce(
+          `${watcher.key}\nerror`,
+          { event: 'watcher_failed', watcher: watcher.name, err: err instanceof Error ? err.message : String(err) },
+          'file watcher failed; retrying at the next poll',
+        );
       }
     }
   }
@@ -114,13 +129,29 @@ export class FileWatchers {
     try {
       this.config = loadWatchersConfig(projectDir, knownAgents());
       this.rejectedStamp = null;
-      logger.info({ event: 'watchers_reloaded', watchers: this.config.watchers.map((w) => w.name) }, `${WATCHERS_FILE} reloaded`);
-      events.record({ agent: null, kind: 'watchers_reloaded', subject: WATCHERS_FILE, detail: { watchers: this.config.watchers.map((w) => w.name) } });
+      logger.info(
+        { event: 'watchers_reloaded', watchers: this.config.watchers.map((w) => w.name) },
+        `${WATCHERS_FILE} reloaded`,
+      );
+      events.record({
+        agent: null,
+        kind: 'watchers_reloaded',
+        subject: WATCHERS_FILE,
+        detail: { watchers: this.config.watchers.map((w) => w.name) },
+      });
     } catch (err) {
       this.rejectedStamp = stamp;
       const reason = err instanceof Error ? err.message : String(err);
-      logger.error({ event: 'watchers_config_invalid', err: reason }, `${WATCHERS_FILE} is invalid; the watchers keep running as they were`);
-      events.record({ agent: null, kind: 'watchers_config_invalid', subject: WATCHERS_FILE, detail: { error: reason } });
+      logger.error(
+        { event: 'watchers_config_invalid', err: reason },
+        `${WATCHERS_FILE} is invalid; the watchers keep running as they were`,
+      );
+      events.record({
+        agent: null,
+        kind: 'watchers_config_invalid',
+        subject: WATCHERS_FILE,
+        detail: { error: reason },
+      });
     }
   }
 
@@ -132,7 +163,9 @@ export class FileWatchers {
 
   private handled(watcher: WatcherSpec): Snapshot {
     const rows = this.options.db
-      .prepare<[string], { path: string; mtime_ms: number; size: number }>('SELECT path, mtime_ms, size FROM watcher_files WHERE watcher = ?')
+      .prepare<[string], { path: string; mtime_ms: number; size: number }>(
+        'SELECT path, mtime_ms, size FROM watcher_files WHERE watcher = ?',
+      )
       .all(watcher.key);
     return new Map(rows.map((row) => [row.path, { mtimeMs: row.mtime_ms, size: row.size }]));
   }
@@ -143,17 +176,39 @@ export class FileWatchers {
     // close() may have closed the database while the directory was read.
     if (this.stopped) return;
     if (!scan.missing) this.reported.delete(`${watcher.key}\nmissing`);
-    if (scan.missing) this.reportOnce(`${watcher.key}\nmissing`, { event: 'watcher_directory_missing', watcher: watcher.name, path: watcher.root }, 'watched directory does not exist (yet); files put there later will fire');
-    if (scan.truncated) this.reportOnce(`${watcher.key}\ntruncated`, { event: 'watcher_truncated', watcher: watcher.name, path: watcher.root }, 'watched directory has too many matching files; only the first ones are watched');
+    if (scan.missing)
+      this.reportOnce(
+        `${watcher.key}\nmissing`,
+        { event: 'watcher_directory_missing', watcher: watcher.name, path: watcher.root },
+        'watched directory does not exist (yet); files put there later will fire',
+      );
+    if (scan.truncated)
+      this.reportOnce(
+        `${watcher.key}\ntruncated`,
+        { event: 'watcher_truncated', watcher: watcher.name, path: watcher.root },
+        'watched directory has too many matching files; only the first ones are watched',
+      );
 
-    const first = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM watcher_scans WHERE watcher = ?').get(watcher.key)?.n === 0;
-    const plan = planScan({ first, handled: this.handled(watcher), settling: this.settling.get(watcher.key) ?? new Map(), current: scan.files });
+    const first =
+      db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM watcher_scans WHERE watcher = ?').get(watcher.key)
+        ?.n === 0;
+    const plan = planScan({
+      first,
+      handled: this.handled(watcher),
+      settling: this.settling.get(watcher.key) ?? new Map(),
+      current: scan.files,
+    });
     // Files that are due but cannot go out now stay settled, so they fire on a later poll.
     const held: Snapshot = new Map(plan.settling);
-    const hold = (paths: string[]) => paths.forEach((path) => held.set(path, scan.files.get(path) ?? { mtimeMs: 0, size: 0 }));
+    const hold = (paths: string[]) =>
+      paths.forEach((path) => held.set(path, scan.files.get(path) ?? { mtimeMs: 0, size: 0 }));
     let fire = plan.fire;
     if (fire.length > 0 && !knownAgents().includes(watcher.agent)) {
-      this.reportOnce(`${watcher.key}\nagent`, { event: 'watcher_agent_missing', watcher: watcher.name, agent: watcher.agent }, 'watcher\'s agent is not in the fleet; its files wait');
+      this.reportOnce(
+        `${watcher.key}\nagent`,
+        { event: 'watcher_agent_missing', watcher: watcher.name, agent: watcher.agent },
+        "watcher's agent is not in the fleet; its files wait",
+      );
       hold(fire);
       fire = [];
     }
@@ -170,10 +225,15 @@ export class FileWatchers {
       fired = db.transaction(() => {
         if (first) db.prepare('INSERT INTO watcher_scans (watcher, first_scan_at) VALUES (?, ?)').run(watcher.key, now);
         for (const path of plan.record) upsert.run(watcher.key, path, stamp(path).mtimeMs, stamp(path).size, now, null);
-        for (const path of plan.forget) db.prepare('DELETE FROM watcher_files WHERE watcher = ? AND path = ?').run(watcher.key, path);
+        for (const path of plan.forget)
+          db.prepare('DELETE FROM watcher_files WHERE watcher = ? AND path = ?').run(watcher.key, path);
         return fire.map((path) => {
           const file = join(watcher.path, path);
-          const body: TriggerBody = { source: `watcher ${watcher.name}`, title: basename(path), text: renderWatcherMessage(watcher.message, file) };
+          const body: TriggerBody = {
+            source: `watcher ${watcher.name}`,
+            title: basename(path),
+            text: renderWatcherMessage(watcher.message, file),
+          };
           const deliveryId = lanes.enqueue(watcher.agent, 'watcher', body, null);
           upsert.run(watcher.key, path, stamp(path).mtimeMs, stamp(path).size, now, deliveryId);
           return { file, deliveryId };
@@ -185,7 +245,13 @@ export class FileWatchers {
       throw err;
     }
     for (const { file, deliveryId } of fired) {
-      events.record({ agent: watcher.agent, kind: 'watcher_fired', subject: file, detail: { watcher: watcher.name, delivery_id: deliveryId }, trace: deliveryId });
+      events.record({
+        agent: watcher.agent,
+        kind: 'watcher_fired',
+        subject: file,
+        detail: { watcher: watcher.name, delivery_id: deliveryId },
+        trace: deliveryId,
+      });
     }
     if (fired.length > 0) onEnqueued(watcher.agent);
   }

@@ -12,9 +12,16 @@ export interface PublicWebhookListener {
   close: () => Promise<void>;
 }
 
-export async function startPublicWebhookListener(host: string, port: number, routes: WebhookIngressOptions): Promise<PublicWebhookListener> {
+export async function startPublicWebhookListener(
+  host: string,
+  port: number,
+  routes: WebhookIngressOptions,
+): Promise<PublicWebhookListener> {
   const loggerInstance: FastifyBaseLogger = routes.logger.child({ api: 'webhooks' });
-  const app: FastifyInstance = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }) });
+  const app: FastifyInstance = Fastify({
+    loggerInstance,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   installErrorHandler(app);
   await app.register(webhookIngressRoutes, routes);
   try {
@@ -22,8 +29,16 @@ export async function startPublicWebhookListener(host: string, port: number, rou
   } catch (err) {
     await app.close();
     const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
-    if (code === 'EADDRINUSE') throw new LegionError('port_in_use', `port ${port} on ${host} is taken; set webhooks.port in config/mesh.yaml to a free port`);
-    if (code === 'EADDRNOTAVAIL') throw new LegionError('address_unavailable', `cannot listen for webhooks on ${host}: no such address on this machine (webhooks.host in config/mesh.yaml)`);
+    if (code === 'EADDRINUSE')
+      throw new LegionError(
+        'port_in_use',
+        `port ${port} on ${host} is taken; set webhooks.port in config/mesh.yaml to a free port`,
+      );
+    if (code === 'EADDRNOTAVAIL')
+      throw new LegionError(
+        'address_unavailable',
+        `cannot listen for webhooks on ${host}: no such address on this machine (webhooks.host in config/mesh.yaml)`,
+      );
     throw err;
   }
   const address = app.server.address();

@@ -36,7 +36,11 @@ export function parseWebhookPayload(contentType: string | undefined, body: Buffe
   const media = mediaType(contentType);
   const kind = kindOf(media);
   if (kind === null) {
-    return { ok: false, code: 'unsupported_media_type', reason: `a webhook takes JSON, form (application/x-www-form-urlencoded) or text bodies, not ${media}` };
+    return {
+      ok: false,
+      code: 'unsupported_media_type',
+      reason: `a webhook takes JSON, form (application/x-www-form-urlencoded) or text bodies, not ${media}`,
+    };
   }
   const text = body.toString('utf8');
   if (kind === 'form') return { ok: true, kind, value: formObject(text) };
@@ -44,6 +48,10 @@ export function parseWebhookPayload(contentType: string | undefined, body: Buffe
   try {
     return { ok: true, kind, value: JSON.parse(text) as JsonValue };
   } catch (err) {
-    return { ok: false, code: 'invalid_json', reason: `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      ok: false,
+      code: 'invalid_json',
+      reason: `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }

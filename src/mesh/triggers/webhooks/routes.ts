@@ -53,10 +53,15 @@ function describeError(error: Error): { status: number; code: string } {
   return { status, code: status === 413 ? 'body_too_large' : code };
 }
 
-export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = async (app, { store, events, logger, isKnownAgent }) => {
+export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = async (
+  app,
+  { store, events, logger, isKnownAgent },
+) => {
   // Signatures cover the exact bytes sent, so in this scope every body stays raw.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_MAX_BODY_BYTES }, (_request, body, done) =>
+    done(null, body),
+  );
   const hooks = new WeakMap<FastifyRequest, WebhookRecord>();
 
   app.post(`${WEBHOOK_PATH_PREFIX}:id`, {
@@ -70,8 +75,16 @@ export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = a
       const { status, code } = describeError(error);
       // A crash in the mesh is no refusal; the error handler logs it.
       if (!hook || (status >= 500 && !(error instanceof LegionError))) return;
-      events.record({ agent: targetAgent(hook.target), kind: 'webhook_refused', subject: hook.name, detail: { status, code, reason: error.message } });
-      logger.info({ event: 'webhook_refused', webhook: hook.name, target: webhookTargetLabel(hook.target), status, code }, 'webhook call refused');
+      events.record({
+        agent: targetAgent(hook.target),
+        kind: 'webhook_refused',
+        subject: hook.name,
+        detail: { status, code, reason: error.message },
+      });
+      logger.info(
+        { event: 'webhook_refused', webhook: hook.name, target: webhookTargetLabel(hook.target), status, code },
+        'webhook call refused',
+      );
     },
     handler: async (request, reply): Promise<WebhookAccepted | Record<string, unknown>> => {
       const hook = hooks.get(request);
@@ -86,27 +99,46 @@ export const webhookIngressRoutes: FastifyPluginAsync<WebhookIngressOptions> = a
       const sender = callIdentity(hook.scheme, request.headers, payload.value);
       const handshake = handshakeAnswer(hook.scheme, sender, payload.value);
       if (handshake !== null) {
-        events.record({ agent: targetAgent(hook.target), kind: 'webhook_handshake', subject: hook.name, detail: { handshake: handshake.kind } });
+        events.record({
+          agent: targetAgent(hook.target),
+          kind: 'webhook_handshake',
+          subject: hook.name,
+          detail: { handshake: handshake.kind },
+        });
         return reply.status(200).send(handshake.body);
       }
       const decision = filterCall(hook, { ...sender, payload: payload.value });
       const agent = targetAgent(hook.target);
       if (decision.pass && agent !== null && !isKnownAgent(agent)) {
-        throw new LegionError('agent_unavailable', `webhook ${hook.name} delivers to agent ${agent}, which is not in the fleet now; try again later`);
+        throw new LegionError(
+          'agent_unavailable',
+          `webhook ${hook.name} delivers to agent ${agent}, which is not in the fleet now; try again later`,
+        );
       }
       const outcome = store.accept({
         hook,
         replay: check.replay,
         filtered: !decision.pass,
         nowS,
-        body: { source: `webhook ${hook.name}`, title: `${payload.kind} payload`, text: renderWebhookMessage(hook.message, payload.value, sender) },
+        body: {
+          source: `webhook ${hook.name}`,
+          title: `${payload.kind} payload`,
+          text: renderWebhookMessage(hook.message, payload.value, sender),
+        },
         payload: payload.value,
         contentType,
         bytes: body.length,
       });
-      if (!outcome.accepted) throw new LegionError(check.replay?.code ?? 'signature_replayed', check.replay?.reason ?? 'this call was already accepted');
+      if (!outcome.accepted)
+        throw new LegionError(
+          check.replay?.code ?? 'signature_replayed',
+          check.replay?.reason ?? 'this call was already accepted',
+        );
       if (!decision.pass) {
-        logger.info({ event: 'webhook_filtered', webhook: hook.name, delivery: outcome.deliveryId, reason: decision.reason }, 'webhook call filtered');
+        logger.info(
+          { event: 'webhook_filtered', webhook: hook.name, delivery: outcome.deliveryId, reason: decision.reason },
+          'webhook call filtered',
+        );
         return reply.status(202).send({ delivery_id: outcome.deliveryId, filtered: true });
       }
       return reply.status(202).send({ delivery_id: outcome.deliveryId });
@@ -127,7 +159,10 @@ export interface WebhookAdminOptions {
 const NameParams = z.object({ name: z.string() });
 const DeliveryParams = z.object({ id: z.string() });
 
-export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async (app, { store, events, isKnownAgent, unknownWorkflow, baseUrl }) => {
+export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async (
+  app,
+  { store, events, isKnownAgent, unknownWorkflow, baseUrl },
+) => {
   const urlOf = (hook: WebhookRecord): string => `${baseUrl()}${WEBHOOK_PATH_PREFIX}${hook.id}`;
   const view = (hook: WebhookRecord, deliveries: number): Webhook => ({
     name: hook.name,
@@ -152,7 +187,8 @@ export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async
   app.post('/api/webhooks', async (request, reply): Promise<Webhook> => {
     const body = parseOrThrow(AddWebhookRequestSchema, request.body, 'body');
     const { target } = body;
-    if (target.kind === 'agent' && !isKnownAgent(target.agent)) throw new LegionError('agent_unknown', `no agent named "${target.agent}" (see \`legion status\`)`);
+    if (target.kind === 'agent' && !isKnownAgent(target.agent))
+      throw new LegionError('agent_unknown', `no agent named "${target.agent}" (see \`legion status\`)`);
     const unknown = target.kind === 'workflow' ? unknownWorkflow(target.workflow) : null;
     if (unknown !== null) throw new LegionError('workflow_unknown', unknown);
     if (body.filter !== undefined) parseWebhookFilter(body.filter);
@@ -165,11 +201,21 @@ export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async
       filter: body.filter ?? null,
       message: body.message ?? DEFAULT_WEBHOOK_MESSAGE,
     });
-    events.record({ agent: targetAgent(target), kind: 'webhook_added', subject: hook.name, detail: { target: webhookTargetLabel(target), signed: hook.secret !== null, scheme: hook.scheme } });
+    events.record({
+      agent: targetAgent(target),
+      kind: 'webhook_added',
+      subject: hook.name,
+      detail: { target: webhookTargetLabel(target), signed: hook.secret !== null, scheme: hook.scheme },
+    });
     return reply.status(201).send(view(hook, 0));
   });
 
-  app.get('/api/webhooks', async (): Promise<{ webhooks: Webhook[] }> => ({ webhooks: store.list().map((hook) => view(hook, hook.deliveries)) }));
+  app.get(
+    '/api/webhooks',
+    async (): Promise<{ webhooks: Webhook[] }> => ({
+      webhooks: store.list().map((hook) => view(hook, hook.deliveries)),
+    }),
+  );
 
   app.delete('/api/webhooks/:name', async (request): Promise<{ removed: string }> => {
     const hook = named(request.params);
@@ -185,7 +231,10 @@ export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async
     if (hook.secret === null) return { url: urlOf(hook), headers: {} };
     // A test names an event the hook listens to unless told otherwise, so it is not filtered out.
     const eventName = event ?? hook.events?.[0] ?? 'test';
-    return { url: urlOf(hook), headers: signCall(hook.scheme, hook.secret, Buffer.from(body, 'utf8'), nowSeconds(), eventName) };
+    return {
+      url: urlOf(hook),
+      headers: signCall(hook.scheme, hook.secret, Buffer.from(body, 'utf8'), nowSeconds(), eventName),
+    };
   });
 
   app.get('/api/webhooks/deliveries/:id', async (request): Promise<WebhookDelivery> => {

@@ -10,7 +10,11 @@
 // (legion, stripe, slack; remembered while its timestamp is in the window).
 import { createHmac, randomUUID, timingSafeEqual, type BinaryLike } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER, type WebhookScheme } from '../../../shared/wire/webhooks.js';
+import {
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+  type WebhookScheme,
+} from '../../../shared/wire/webhooks.js';
 import { digestMatches, SIGNATURE_WINDOW_S, signWebhook, verifyWebhookSignature } from './signature.js';
 import type { ErrorCode } from '../../../shared/errors.js';
 
@@ -69,13 +73,31 @@ function sameBytes(given: Buffer, expected: Buffer): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-const missing = (header: string, how: string): Refusal => ({ ok: false, code: 'signature_missing', reason: `this webhook needs a signature: send ${header} (${how})` });
-const mismatch = (what: string): Refusal => ({ ok: false, code: 'signature_invalid', reason: `the signature does not match: ${what}` });
+const missing = (header: string, how: string): Refusal => ({
+  ok: false,
+  code: 'signature_missing',
+  reason: `this webhook needs a signature: send ${header} (${how})`,
+});
+const mismatch = (what: string): Refusal => ({
+  ok: false,
+  code: 'signature_invalid',
+  reason: `the signature does not match: ${what}`,
+});
 
 /** A unix-seconds header's text, or why it is missing or malformed. */
 function timestampOf(header: string, value: string | undefined): string | Refusal {
-  if (value === undefined) return { ok: false, code: 'timestamp_missing', reason: `a signed call needs ${header}: <unix seconds>, the time that was signed` };
-  if (!TIMESTAMP_PATTERN.test(value)) return { ok: false, code: 'timestamp_invalid', reason: `${header} must be whole unix seconds, got "${value.slice(0, 40)}"` };
+  if (value === undefined)
+    return {
+      ok: false,
+      code: 'timestamp_missing',
+      reason: `a signed call needs ${header}: <unix seconds>, the time that was signed`,
+    };
+  if (!TIMESTAMP_PATTERN.test(value))
+    return {
+      ok: false,
+      code: 'timestamp_invalid',
+      reason: `${header} must be whole unix seconds, got "${value.slice(0, 40)}"`,
+    };
   return value;
 }
 
@@ -84,35 +106,62 @@ function staleRefusal(header: string, timestamp: string, nowS: number): Refusal 
   const skew = Number(timestamp) - nowS;
   if (Math.abs(skew) <= SIGNATURE_WINDOW_S) return null;
   const when = skew < 0 ? `${-skew} s in the past` : `${skew} s in the future`;
-  return { ok: false, code: 'timestamp_out_of_window', reason: `${header} is ${when}; the mesh accepts ±${SIGNATURE_WINDOW_S} s (check the sender's clock, or whether this is an old request sent again)` };
+  return {
+    ok: false,
+    code: 'timestamp_out_of_window',
+    reason: `${header} is ${when}; the mesh accepts ±${SIGNATURE_WINDOW_S} s (check the sender's clock, or whether this is an old request sent again)`,
+  };
 }
 
 function deliveryGuard(sender: string, id: string, nowS: number): ReplayGuard {
-  return { key: `id:${id}`, expiresAt: nowS + DELIVERY_ID_MEMORY_S, code: 'delivery_replayed', reason: `${sender} delivery ${id.slice(0, 100)} was already accepted` };
+  return {
+    key: `id:${id}`,
+    expiresAt: nowS + DELIVERY_ID_MEMORY_S,
+    code: 'delivery_replayed',
+    reason: `${sender} delivery ${id.slice(0, 100)} was already accepted`,
+  };
 }
 
 function signatureGuard(hex: string, timestamp: number): ReplayGuard {
-  return { key: hex.toLowerCase(), expiresAt: timestamp + SIGNATURE_WINDOW_S, code: 'signature_replayed', reason: 'this signature was already used: sign each call with its own timestamp' };
+  return {
+    key: hex.toLowerCase(),
+    expiresAt: timestamp + SIGNATURE_WINDOW_S,
+    code: 'signature_replayed',
+    reason: 'this signature was already used: sign each call with its own timestamp',
+  };
 }
 
 /** A delivery id header, required from a signed sender that always sends one. */
 function deliveryId(input: CallInput, header: string, sender: string): string | Refusal {
   const id = headerValue(input.headers, header);
   if (id !== undefined) return id;
-  return { ok: false, code: 'delivery_missing', reason: `a ${sender} call carries its delivery id in ${header}; this one has none` };
+  return {
+    ok: false,
+    code: 'delivery_missing',
+    reason: `a ${sender} call carries its delivery id in ${header}; this one has none`,
+  };
 }
 
 function checkLegion(input: CallInput, secret: string): CallCheck {
-  const check = verifyWebhookSignature({ secret, timestamp: input.headers[WEBHOOK_TIMESTAMP_HEADER], signature: input.headers[WEBHOOK_SIGNATURE_HEADER], body: input.body, nowS: input.nowS });
+  const check = verifyWebhookSignature({
+    secret,
+    timestamp: input.headers[WEBHOOK_TIMESTAMP_HEADER],
+    signature: input.headers[WEBHOOK_SIGNATURE_HEADER],
+    body: input.body,
+    nowS: input.nowS,
+  });
   return check.ok ? { ok: true, replay: signatureGuard(check.signature, check.timestamp) } : check;
 }
 
 function checkGithub(input: CallInput, secret: string): CallCheck {
   const signature = headerValue(input.headers, GITHUB_SIGNATURE_HEADER);
-  if (signature === undefined) return missing('X-Hub-Signature-256', 'set the same secret in the GitHub webhook settings');
+  if (signature === undefined)
+    return missing('X-Hub-Signature-256', 'set the same secret in the GitHub webhook settings');
   const hex = /^sha256=(.*)$/.exec(signature)?.[1] ?? '';
   if (!HEX_DIGEST.test(hex) || !digestMatches(hex, hmac(secret, input.body))) {
-    return mismatch('expected X-Hub-Signature-256: sha256=<hex of HMAC-SHA256(secret, raw body)>; is the secret in GitHub the one this hook has?');
+    return mismatch(
+      'expected X-Hub-Signature-256: sha256=<hex of HMAC-SHA256(secret, raw body)>; is the secret in GitHub the one this hook has?',
+    );
   }
   const id = deliveryId(input, GITHUB_DELIVERY_HEADER, 'GitHub');
   return typeof id === 'string' ? { ok: true, replay: deliveryGuard('GitHub', id, input.nowS) } : id;
@@ -120,7 +169,8 @@ function checkGithub(input: CallInput, secret: string): CallCheck {
 
 function checkStandard(input: CallInput, secret: string): CallCheck {
   const signatures = headerValue(input.headers, STANDARD_SIGNATURE_HEADER);
-  if (signatures === undefined) return missing('webhook-signature', 'Standard Webhooks: v1,<base64> with webhook-id and webhook-timestamp');
+  if (signatures === undefined)
+    return missing('webhook-signature', 'Standard Webhooks: v1,<base64> with webhook-id and webhook-timestamp');
   const id = deliveryId(input, STANDARD_ID_HEADER, 'Standard Webhooks');
   if (typeof id !== 'string') return id;
   const timestamp = timestampOf('webhook-timestamp', headerValue(input.headers, STANDARD_TIMESTAMP_HEADER));
@@ -132,13 +182,25 @@ function checkStandard(input: CallInput, secret: string): CallCheck {
     const [version, value] = entry.split(',', 2);
     return version === 'v1' && value !== undefined && sameBytes(Buffer.from(value, 'base64'), expected);
   });
-  if (!matched) return mismatch('expected webhook-signature: v1,<base64 of HMAC-SHA256(base64-decoded whsec_ secret, "<webhook-id>.<webhook-timestamp>.<raw body>")>');
-  return staleRefusal('webhook-timestamp', timestamp, input.nowS) ?? { ok: true, replay: deliveryGuard('Standard Webhooks', id, input.nowS) };
+  if (!matched)
+    return mismatch(
+      'expected webhook-signature: v1,<base64 of HMAC-SHA256(base64-decoded whsec_ secret, "<webhook-id>.<webhook-timestamp>.<raw body>")>',
+    );
+  return (
+    staleRefusal('webhook-timestamp', timestamp, input.nowS) ?? {
+      ok: true,
+      replay: deliveryGuard('Standard Webhooks', id, input.nowS),
+    }
+  );
 }
 
 function checkStripe(input: CallInput, secret: string): CallCheck {
   const header = headerValue(input.headers, STRIPE_SIGNATURE_HEADER);
-  if (header === undefined) return missing('Stripe-Signature', 't=<unix seconds>,v1=<hex>; set the signing secret (whsec_…) of this endpoint in Stripe');
+  if (header === undefined)
+    return missing(
+      'Stripe-Signature',
+      't=<unix seconds>,v1=<hex>; set the signing secret (whsec_…) of this endpoint in Stripe',
+    );
   const fields = header.split(',').map((item) => {
     const at = item.indexOf('=');
     return at < 0 ? ['', ''] : [item.slice(0, at).trim(), item.slice(at + 1).trim()];
@@ -146,27 +208,53 @@ function checkStripe(input: CallInput, secret: string): CallCheck {
   const timestamp = timestampOf('the t= of Stripe-Signature', fields.find(([name]) => name === 't')?.[1]);
   if (typeof timestamp !== 'string') return timestamp;
   const expected = hmac(secret, `${timestamp}.`, input.body);
-  const matched = fields.find(([name, value]) => name === 'v1' && HEX_DIGEST.test(value ?? '') && digestMatches(value ?? '', expected));
-  if (!matched) return mismatch('expected Stripe-Signature: t=<unix seconds>,v1=<hex of HMAC-SHA256(signing secret, "<t>.<raw body>")>; is this the endpoint\'s signing secret?');
-  return staleRefusal('the t= of Stripe-Signature', timestamp, input.nowS) ?? { ok: true, replay: signatureGuard(expected.toString('hex'), Number(timestamp)) };
+  const matched = fields.find(
+    ([name, value]) => name === 'v1' && HEX_DIGEST.test(value ?? '') && digestMatches(value ?? '', expected),
+  );
+  if (!matched)
+    return mismatch(
+      'expected Stripe-Signature: t=<unix seconds>,v1=<hex of HMAC-SHA256(signing secret, "<t>.<raw body>")>; is this the endpoint\'s signing secret?',
+    );
+  return (
+    staleRefusal('the t= of Stripe-Signature', timestamp, input.nowS) ?? {
+      ok: true,
+      replay: signatureGuard(expected.toString('hex'), Number(timestamp)),
+    }
+  );
 }
 
 function checkSlack(input: CallInput, secret: string): CallCheck {
   const signature = headerValue(input.headers, SLACK_SIGNATURE_HEADER);
-  if (signature === undefined) return missing('X-Slack-Signature', 'v0=<hex> with X-Slack-Request-Timestamp; set the app\'s signing secret as this hook\'s secret');
+  if (signature === undefined)
+    return missing(
+      'X-Slack-Signature',
+      "v0=<hex> with X-Slack-Request-Timestamp; set the app's signing secret as this hook's secret",
+    );
   const timestamp = timestampOf('X-Slack-Request-Timestamp', headerValue(input.headers, SLACK_TIMESTAMP_HEADER));
   if (typeof timestamp !== 'string') return timestamp;
   const hex = /^v0=(.*)$/.exec(signature)?.[1] ?? '';
   const expected = hmac(secret, `v0:${timestamp}:`, input.body);
   if (!HEX_DIGEST.test(hex) || !digestMatches(hex, expected)) {
-    return mismatch('expected X-Slack-Signature: v0=<hex of HMAC-SHA256(signing secret, "v0:<X-Slack-Request-Timestamp>:<raw body>")>; is this the app\'s signing secret?');
+    return mismatch(
+      'expected X-Slack-Signature: v0=<hex of HMAC-SHA256(signing secret, "v0:<X-Slack-Request-Timestamp>:<raw body>")>; is this the app\'s signing secret?',
+    );
   }
-  return staleRefusal('X-Slack-Request-Timestamp', timestamp, input.nowS) ?? { ok: true, replay: signatureGuard(hex, Number(timestamp)) };
+  return (
+    staleRefusal('X-Slack-Request-Timestamp', timestamp, input.nowS) ?? {
+      ok: true,
+      replay: signatureGuard(hex, Number(timestamp)),
+    }
+  );
 }
 
 /** The replay guard of an unsigned call: the sender's delivery id, if it sends one. */
 function unsignedGuard(input: CallInput): ReplayGuard | null {
-  const sender = input.scheme === 'github' ? { header: GITHUB_DELIVERY_HEADER, name: 'GitHub' } : input.scheme === 'standard' ? { header: STANDARD_ID_HEADER, name: 'Standard Webhooks' } : null;
+  const sender =
+    input.scheme === 'github'
+      ? { header: GITHUB_DELIVERY_HEADER, name: 'GitHub' }
+      : input.scheme === 'standard'
+        ? { header: STANDARD_ID_HEADER, name: 'Standard Webhooks' }
+        : null;
   const id = sender === null ? undefined : headerValue(input.headers, sender.header);
   return sender === null || id === undefined ? null : deliveryGuard(sender.name, id, input.nowS);
 }
@@ -190,20 +278,37 @@ export function checkCall(input: CallInput): CallCheck {
 }
 
 /** The headers a sender holding `secret` sends with `body` in `scheme`; `event` is GitHub's event header. */
-export function signCall(scheme: WebhookScheme, secret: string, body: Buffer, nowS: number, event: string): Record<string, string> {
+export function signCall(
+  scheme: WebhookScheme,
+  secret: string,
+  body: Buffer,
+  nowS: number,
+  event: string,
+): Record<string, string> {
   switch (scheme) {
     case 'legion':
       return { [WEBHOOK_TIMESTAMP_HEADER]: String(nowS), [WEBHOOK_SIGNATURE_HEADER]: signWebhook(secret, nowS, body) };
     case 'github':
-      return { [GITHUB_SIGNATURE_HEADER]: `sha256=${hmac(secret, body).toString('hex')}`, [GITHUB_EVENT_HEADER]: event, [GITHUB_DELIVERY_HEADER]: randomUUID() };
+      return {
+        [GITHUB_SIGNATURE_HEADER]: `sha256=${hmac(secret, body).toString('hex')}`,
+        [GITHUB_EVENT_HEADER]: event,
+        [GITHUB_DELIVERY_HEADER]: randomUUID(),
+      };
     case 'standard': {
       const id = `msg_${randomUUID()}`;
       const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
-      return { [STANDARD_ID_HEADER]: id, [STANDARD_TIMESTAMP_HEADER]: String(nowS), [STANDARD_SIGNATURE_HEADER]: `v1,${hmac(key, `${id}.${nowS}.`, body).toString('base64')}` };
+      return {
+        [STANDARD_ID_HEADER]: id,
+        [STANDARD_TIMESTAMP_HEADER]: String(nowS),
+        [STANDARD_SIGNATURE_HEADER]: `v1,${hmac(key, `${id}.${nowS}.`, body).toString('base64')}`,
+      };
     }
     case 'stripe':
       return { [STRIPE_SIGNATURE_HEADER]: `t=${nowS},v1=${hmac(secret, `${nowS}.`, body).toString('hex')}` };
     case 'slack':
-      return { [SLACK_TIMESTAMP_HEADER]: String(nowS), [SLACK_SIGNATURE_HEADER]: `v0=${hmac(secret, `v0:${nowS}:`, body).toString('hex')}` };
+      return {
+        [SLACK_TIMESTAMP_HEADER]: String(nowS),
+        [SLACK_SIGNATURE_HEADER]: `v0=${hmac(secret, `v0:${nowS}:`, body).toString('hex')}`,
+      };
   }
 }

@@ -12,7 +12,9 @@ export interface CallIdentity {
 }
 
 function field(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, key)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
 }
 
 function text(value: unknown): string | null {
@@ -28,7 +30,10 @@ function slackEvent(payload: unknown): string | null {
 export function callIdentity(scheme: WebhookScheme, headers: IncomingHttpHeaders, payload: unknown): CallIdentity {
   switch (scheme) {
     case 'github':
-      return { event: headerValue(headers, GITHUB_EVENT_HEADER) ?? null, delivery: headerValue(headers, GITHUB_DELIVERY_HEADER) ?? null };
+      return {
+        event: headerValue(headers, GITHUB_EVENT_HEADER) ?? null,
+        delivery: headerValue(headers, GITHUB_DELIVERY_HEADER) ?? null,
+      };
     case 'standard':
       return { event: text(field(payload, 'type')), delivery: headerValue(headers, STANDARD_ID_HEADER) ?? null };
     case 'stripe':
@@ -41,7 +46,11 @@ export function callIdentity(scheme: WebhookScheme, headers: IncomingHttpHeaders
 }
 
 /** The answer to a sender's handshake, or null for a call meant for the target. */
-export function handshakeAnswer(scheme: WebhookScheme, identity: CallIdentity, payload: unknown): { kind: string; body: Record<string, unknown> } | null {
+export function handshakeAnswer(
+  scheme: WebhookScheme,
+  identity: CallIdentity,
+  payload: unknown,
+): { kind: string; body: Record<string, unknown> } | null {
   // GitHub pings a hook when it is created, to show whether it answers.
   if (scheme === 'github' && identity.event === 'ping') return { kind: 'ping', body: { ping: true } };
   const challenge = field(payload, 'challenge');

@@ -47,23 +47,44 @@ export interface SignatureInput {
 export function verifyWebhookSignature(input: SignatureInput): SignatureCheck {
   const { timestamp, signature } = input;
   if (typeof signature !== 'string' || signature === '') {
-    return { ok: false, code: 'signature_missing', reason: 'this webhook needs a signature: send x-legion-signature: sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>' };
+    return {
+      ok: false,
+      code: 'signature_missing',
+      reason:
+        'this webhook needs a signature: send x-legion-signature: sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>',
+    };
   }
   if (typeof timestamp !== 'string' || timestamp === '') {
-    return { ok: false, code: 'timestamp_missing', reason: 'a signed webhook call needs x-legion-timestamp: <unix seconds>, the time that was signed' };
+    return {
+      ok: false,
+      code: 'timestamp_missing',
+      reason: 'a signed webhook call needs x-legion-timestamp: <unix seconds>, the time that was signed',
+    };
   }
   if (!TIMESTAMP_PATTERN.test(timestamp)) {
-    return { ok: false, code: 'timestamp_invalid', reason: `x-legion-timestamp must be whole unix seconds, got "${timestamp.slice(0, 40)}"` };
+    return {
+      ok: false,
+      code: 'timestamp_invalid',
+      reason: `x-legion-timestamp must be whole unix seconds, got "${timestamp.slice(0, 40)}"`,
+    };
   }
   const match = SIGNATURE_PATTERN.exec(signature);
   if (!match?.[1] || !digestMatches(match[1], hmac(input.secret, timestamp, input.body))) {
-    return { ok: false, code: 'signature_invalid', reason: 'the signature does not match: expected sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<raw body>")>' };
+    return {
+      ok: false,
+      code: 'signature_invalid',
+      reason: 'the signature does not match: expected sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<raw body>")>',
+    };
   }
   const seconds = Number(timestamp);
   const skew = seconds - input.nowS;
   if (Math.abs(skew) > SIGNATURE_WINDOW_S) {
     const when = skew < 0 ? `${-skew} s in the past` : `${skew} s in the future`;
-    return { ok: false, code: 'timestamp_out_of_window', reason: `x-legion-timestamp is ${when}; the mesh accepts ±${SIGNATURE_WINDOW_S} s (check the sender's clock, or whether this is an old request sent again)` };
+    return {
+      ok: false,
+      code: 'timestamp_out_of_window',
+      reason: `x-legion-timestamp is ${when}; the mesh accepts ±${SIGNATURE_WINDOW_S} s (check the sender's clock, or whether this is an old request sent again)`,
+    };
   }
   return { ok: true, timestamp: seconds, signature: match[1].toLowerCase() };
 }

@@ -11,7 +11,13 @@
 import type { Db, Migration } from '../../db.js';
 import { LegionError } from '../../../shared/errors.js';
 import { newId, newSecret } from '../../../shared/ids.js';
-import { WebhookSchemeSchema, webhookTargetLabel, type WebhookDelivery, type WebhookScheme, type WebhookTarget } from '../../../shared/wire/webhooks.js';
+import {
+  WebhookSchemeSchema,
+  webhookTargetLabel,
+  type WebhookDelivery,
+  type WebhookScheme,
+  type WebhookTarget,
+} from '../../../shared/wire/webhooks.js';
 import type { EventLog } from '../../events/log.js';
 import type { TriggerBody } from '../../lanes/format.js';
 import type { LaneStore } from '../../lanes/store.js';
@@ -96,13 +102,19 @@ interface DeliveryRow {
 function targetOf(kind: string, target: string): WebhookTarget {
   if (kind === 'agent') return { kind: 'agent', agent: target };
   if (kind === 'workflow') return { kind: 'workflow', workflow: target };
-  throw new LegionError('webhook_target_unknown', `a webhook in mesh.db targets a ${kind}, which this mesh cannot deliver to`);
+  throw new LegionError(
+    'webhook_target_unknown',
+    `a webhook in mesh.db targets a ${kind}, which this mesh cannot deliver to`,
+  );
 }
 
 function schemeOf(scheme: string): WebhookScheme {
   const parsed = WebhookSchemeSchema.safeParse(scheme);
   if (parsed.success) return parsed.data;
-  throw new LegionError('webhook_scheme_unknown', `a webhook in mesh.db checks ${scheme} signatures, which this mesh does not know`);
+  throw new LegionError(
+    'webhook_scheme_unknown',
+    `a webhook in mesh.db checks ${scheme} signatures, which this mesh does not know`,
+  );
 }
 
 function recordOf(row: WebhookRow): WebhookRecord {
@@ -144,7 +156,9 @@ export interface IncomingCall {
   bytes: number;
 }
 
-export type CallOutcome = { accepted: true; deliveryId: string; runs: string[] } | { accepted: false; code: 'replayed' };
+export type CallOutcome =
+  | { accepted: true; deliveryId: string; runs: string[] }
+  | { accepted: false; code: 'replayed' };
 
 /** The outcome of a delivery that started a workflow run, in a delivery's terms. */
 export interface RunDelivery {
@@ -179,11 +193,17 @@ export class WebhookStore {
   }
 
   create(input: Omit<WebhookRecord, 'id' | 'created_at'>): WebhookRecord {
-    if (this.byName(input.name)) throw new LegionError('webhook_exists', `a webhook named "${input.name}" exists; remove it first or pick another name`);
+    if (this.byName(input.name))
+      throw new LegionError(
+        'webhook_exists',
+        `a webhook named "${input.name}" exists; remove it first or pick another name`,
+      );
     // The id is the URL's only guard for a hook without a secret: 144 random bits.
     const record: WebhookRecord = { id: newSecret(18), created_at: new Date().toISOString(), ...input };
     this.options.db
-      .prepare('INSERT INTO webhooks (id, name, target_kind, target, secret, scheme, events, filter, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO webhooks (id, name, target_kind, target, secret, scheme, events, filter, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(
         record.id,
         record.name,
@@ -242,10 +262,22 @@ export class WebhookStore {
         if (fresh === 0) return { accepted: false, code: 'replayed' };
       }
       const { target } = hook;
-      const runs = call.filtered ? { run: null, also: [] } : workflows.onCall(hook.name, target.kind === 'workflow' ? target.workflow : null, call.payload);
-      const deliveryId = call.filtered ? newId('whd') : target.kind === 'agent' ? lanes.enqueue(target.agent, 'webhook', call.body, null) : runs.run;
-      if (deliveryId === null) throw new LegionError('workflow_not_started', `webhook ${hook.name} did not start a run of ${webhookTargetLabel(target)}`);
-      db.prepare('INSERT INTO webhook_deliveries (id, webhook_id, webhook_name, target_kind, target, content_type, bytes, received_at, filtered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      const runs = call.filtered
+        ? { run: null, also: [] }
+        : workflows.onCall(hook.name, target.kind === 'workflow' ? target.workflow : null, call.payload);
+      const deliveryId = call.filtered
+        ? newId('whd')
+        : target.kind === 'agent'
+          ? lanes.enqueue(target.agent, 'webhook', call.body, null)
+          : runs.run;
+      if (deliveryId === null)
+        throw new LegionError(
+          'workflow_not_started',
+          `webhook ${hook.name} did not start a run of ${webhookTargetLabel(target)}`,
+        );
+      db.prepare(
+        'INSERT INTO webhook_deliveries (id, webhook_id, webhook_name, target_kind, target, content_type, bytes, received_at, filtered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
         deliveryId,
         hook.id,
         hook.name,
@@ -260,7 +292,18 @@ export class WebhookStore {
     if (outcome.accepted) {
       const agent = targetAgent(hook.target);
       const kind = call.filtered ? 'webhook_filtered' : 'webhook_accepted';
-      events.record({ agent, kind, subject: hook.name, detail: { delivery_id: outcome.deliveryId, runs: outcome.runs, content_type: call.contentType, bytes: call.bytes }, trace: outcome.deliveryId });
+      events.record({
+        agent,
+        kind,
+        subject: hook.name,
+        detail: {
+          delivery_id: outcome.deliveryId,
+          runs: outcome.runs,
+          content_type: call.contentType,
+          bytes: call.bytes,
+        },
+        trace: outcome.deliveryId,
+      });
       if (agent !== null && !call.filtered) onEnqueued(agent);
     }
     return outcome;
@@ -268,13 +311,25 @@ export class WebhookStore {
 
   /** A delivery and where its lane item is, or null for an unknown id. */
   delivery(id: string): WebhookDelivery | null {
-    const row = this.options.db.prepare<[string], DeliveryRow>('SELECT id, webhook_name, target_kind, target, received_at, filtered FROM webhook_deliveries WHERE id = ?').get(id);
+    const row = this.options.db
+      .prepare<[string], DeliveryRow>(
+        'SELECT id, webhook_name, target_kind, target, received_at, filtered FROM webhook_deliveries WHERE id = ?',
+      )
+      .get(id);
     if (!row) return null;
-    const head = { delivery_id: row.id, webhook: row.webhook_name, target: targetOf(row.target_kind, row.target), received_at: row.received_at };
+    const head = {
+      delivery_id: row.id,
+      webhook: row.webhook_name,
+      target: targetOf(row.target_kind, row.target),
+      received_at: row.received_at,
+    };
     if (row.filtered === 1) return { ...head, status: 'filtered', attempts: 0, reply: null, error: null };
     if (head.target.kind === 'workflow') {
       const run = this.options.workflows.delivery(id);
-      return { ...head, ...(run ?? { status: 'failed', attempts: 0, reply: null, error: 'the workflow run of this delivery is gone' }) };
+      return {
+        ...head,
+        ...(run ?? { status: 'failed', attempts: 0, reply: null, error: 'the workflow run of this delivery is gone' }),
+      };
     }
     const item = this.options.lanes.get(id);
     return {

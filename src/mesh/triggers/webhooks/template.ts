@@ -27,11 +27,18 @@ function show(value: unknown): string {
   return JSON.stringify(value, null, typeof value === 'object' && value !== null ? 2 : undefined);
 }
 
-export function renderWebhookMessage(template: string, payload: unknown, sender: CallIdentity = { event: null, delivery: null }): string {
-  const text = template.replace(PLACEHOLDER, (_match, path: string | undefined, own: 'event' | 'delivery' | undefined) => {
-    if (own !== undefined) return sender[own] ?? '';
-    return show(lookup(payload, path === undefined || path === '' ? [] : path.slice(1).split('.')));
-  });
+export function renderWebhookMessage(
+  template: string,
+  payload: unknown,
+  sender: CallIdentity = { event: null, delivery: null },
+): string {
+  const text = template.replace(
+    PLACEHOLDER,
+    (_match, path: string | undefined, own: 'event' | 'delivery' | undefined) => {
+      if (own !== undefined) return sender[own] ?? '';
+      return show(lookup(payload, path === undefined || path === '' ? [] : path.slice(1).split('.')));
+    },
+  );
   if (text.length <= MAX_MESSAGE_CHARS) return text;
   return `${text.slice(0, MAX_MESSAGE_CHARS)}\n[... truncated: ${text.length - MAX_MESSAGE_CHARS} more characters of the webhook message]`;
 }

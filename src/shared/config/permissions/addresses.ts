@@ -66,7 +66,12 @@ function ipv6Groups(text: string): number[] | null {
   if (isIP(text) !== 6) return null;
   // A dotted tail is two groups written another way: rewrite it as hex first.
   const body = text.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_all, a: string, b: string, c: string, d: string) =>
-    [[a, b], [c, d]].map(([hi, lo]) => ((Number(hi) << 8) | Number(lo)).toString(16)).join(':'),
+    [
+      [a, b],
+      [c, d],
+    ]
+      .map(([hi, lo]) => ((Number(hi) << 8) | Number(lo)).toString(16))
+      .join(':'),
   );
   const halves = body.split('::');
   const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
@@ -97,7 +102,11 @@ function compressIpv6(groups: readonly number[]): string {
 
 /** The one spelling of an IP address, or null when `text` is not one. */
 export function canonicalIp(text: string): string | null {
-  const bare = text.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+  const bare = text
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '');
   if (isIP(bare) === 4) return bare.split('.').map(Number).join('.');
   const v4 = numericIpv4(bare);
   if (v4) return v4;
@@ -145,7 +154,10 @@ export function systemHostAddresses(): ReadonlySet<string> {
 export function endpointOf(baseUrl: string): { host: string; port: number } | null {
   if (!URL.canParse(baseUrl)) return null;
   const url = new URL(baseUrl);
-  const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const host = url.hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   return host ? { host: canonicalIp(host) ?? host, port } : null;
 }

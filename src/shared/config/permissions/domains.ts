@@ -36,7 +36,8 @@ export function parseDomainEntry(text: string): DomainEntry | string {
   const raw = text.trim();
   if (raw === '') return 'expected a host, host:port or host:*';
   if (/\s/.test(raw)) return `"${text}" holds a space: expected a host, host:port or host:*`;
-  if (raw.includes('://') || raw.includes('/')) return `"${text}" is not a host: write the host alone, without scheme or path (for example api.github.com or api.github.com:8443)`;
+  if (raw.includes('://') || raw.includes('/'))
+    return `"${text}" is not a host: write the host alone, without scheme or path (for example api.github.com or api.github.com:8443)`;
   if (raw.includes('@')) return `"${text}" is not a host: it holds "@"`;
   let host: string;
   let portText: string | null;
@@ -48,7 +49,8 @@ export function parseDomainEntry(text: string): DomainEntry | string {
   } else if ((raw.match(/:/g) ?? []).length > 1) {
     host = raw; // A bare IPv6 address; with a port it needs brackets.
     portText = null;
-    if (canonicalIp(host) === null) return `"${text}" is neither host:port nor an IPv6 address (write [address]:port for IPv6 with a port)`;
+    if (canonicalIp(host) === null)
+      return `"${text}" is neither host:port nor an IPv6 address (write [address]:port for IPv6 with a port)`;
   } else {
     const colon = raw.lastIndexOf(':');
     host = colon < 0 ? raw : raw.slice(0, colon);
@@ -105,7 +107,9 @@ function compiled(entries: readonly string[], agent: string): Compiled[] {
       const entry = parseDomainEntry(text.replaceAll('{agent}', escapeGlob(agent)));
       // The schema refuses malformed entries; one that slips through (constructed rules) grants nothing.
       if (typeof entry === 'string') continue;
-      const matches = entry.literalHost ? (host: string) => host === entry.host : picomatch(entry.host, { dot: true, nonegate: true });
+      const matches = entry.literalHost
+        ? (host: string) => host === entry.host
+        : picomatch(entry.host, { dot: true, nonegate: true });
       list.push({ entry: { ...entry, text }, matches });
     }
     perAgent.set(agent, list);

@@ -16,7 +16,10 @@ export function readPermissionRules(projectDir: string): PermissionRules {
   const [path] = present;
   if (path === undefined) return STARTER_RULES;
   try {
-    return { policy: readConfigFile(join(projectDir, path), path, PermissionsFileSchema), source: { kind: 'file', path } };
+    return {
+      policy: readConfigFile(join(projectDir, path), path, PermissionsFileSchema),
+      source: { kind: 'file', path },
+    };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     // Mostly an editor replacing the file between the check above and the read; the
@@ -27,6 +30,7 @@ export function readPermissionRules(projectDir: string): PermissionRules {
 
 /** The file an error is about: the JSON one only when it alone exists. */
 export function permissionsFileInQuestion(projectDir: string): string {
-  const jsonOnly = existsSync(join(projectDir, PERMISSIONS_FILES.json)) && !existsSync(join(projectDir, PERMISSIONS_FILES.yaml));
+  const jsonOnly =
+    existsSync(join(projectDir, PERMISSIONS_FILES.json)) && !existsSync(join(projectDir, PERMISSIONS_FILES.yaml));
   return jsonOnly ? PERMISSIONS_FILES.json : PERMISSIONS_FILES.yaml;
 }

@@ -82,7 +82,10 @@ export function decide(rules: PermissionRules, agent: string, permission: Permis
     return decision.allowed ? { allowed: true } : decision;
   }
   if (matcherFor(rules, agent, permission, globs)(subject)) return { allowed: true };
-  return { allowed: false, reason: `${denied}: ${permission} is ${JSON.stringify(globs)}${ruleOrigin(rules.source, resolved.via)}` };
+  return {
+    allowed: false,
+    reason: `${denied}: ${permission} is ${JSON.stringify(globs)}${ruleOrigin(rules.source, resolved.via)}`,
+  };
 }
 
 /** Whether an allowed_domains entry lets `agent` reach host:port, and whether one names it exactly. */
@@ -98,8 +101,12 @@ export function domainAllowed(rules: PermissionRules, agent: string, destination
   if (match.matched) return { allowed: true, exact: match.exact };
   const listed = `allowed_domains is ${JSON.stringify(entries)}${ruleOrigin(rules.source, resolved.via)}`;
   if (!match.hostOnly) return { allowed: false, reason: `${denied}: ${listed}` };
-  const covers = match.hostOnly.port === 'web' ? 'allows ports 80 and 443 only' : `allows port ${match.hostOnly.port} only`;
-  return { allowed: false, reason: `${denied}: ${listed}, and "${match.hostOnly.text}" ${covers} (add "${destinationText({ host: match.hostOnly.literalHost ? destination.host : match.hostOnly.host, port: destination.port })}" for this port)` };
+  const covers =
+    match.hostOnly.port === 'web' ? 'allows ports 80 and 443 only' : `allows port ${match.hostOnly.port} only`;
+  return {
+    allowed: false,
+    reason: `${denied}: ${listed}, and "${match.hostOnly.text}" ${covers} (add "${destinationText({ host: match.hostOnly.literalHost ? destination.host : match.hostOnly.host, port: destination.port })}" for this port)`,
+  };
 }
 
 function parseSubjectDestination(subject: string): Destination | null {

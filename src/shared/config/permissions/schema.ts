@@ -13,7 +13,10 @@ export const PERMISSIONS_FILES = {
 } as const;
 
 /** `key:` with nothing after it is YAML null; it means the same as leaving the key out. */
-const nullAsEmpty = <T>(empty: T) => (value: unknown) => (value === null ? empty : value);
+const nullAsEmpty =
+  <T>(empty: T) =>
+  (value: unknown) =>
+    value === null ? empty : value;
 
 // A list only ever grants, so a leading `!` (picomatch negation, "everything except")
 // would grant far more than its author meant; it is refused instead.
@@ -94,7 +97,9 @@ export const PermissionsFileSchema = z.strictObject({
     nullAsEmpty({}),
     z
       .record(
-        z.string().regex(AGENT_NAME_PATTERN, 'agent names use lowercase letters, digits and dashes, starting with a letter'),
+        z
+          .string()
+          .regex(AGENT_NAME_PATTERN, 'agent names use lowercase letters, digits and dashes, starting with a letter'),
         PermissionEntrySchema,
       )
       .default({}),

@@ -63,13 +63,24 @@ function flowList(globs: readonly string[]): string {
 function entryLines(entry: PermissionEntry, indent: string, withComments: boolean): string[] {
   const comment = (line: string, text: string) => (withComments ? `${line.padEnd(54)} # ${text}` : line);
   return [
-    ...PERMISSIONS.map((permission) => comment(`${indent}${permission}: ${flowList(entry[permission])}`, SUBJECTS[permission])),
+    ...PERMISSIONS.map((permission) =>
+      comment(`${indent}${permission}: ${flowList(entry[permission])}`, SUBJECTS[permission]),
+    ),
     comment(`${indent}can_use_internet: ${entry.can_use_internet}`, 'any public address (private ones only if listed)'),
-    comment(`${indent}can_manage_cron: ${entry.can_manage_cron}`, 'its own cron jobs and heartbeat (set_cron, set_heartbeat)'),
+    comment(
+      `${indent}can_manage_cron: ${entry.can_manage_cron}`,
+      'its own cron jobs and heartbeat (set_cron, set_heartbeat)',
+    ),
     comment(`${indent}can_search: ${entry.can_search}`, 'web_search through the mesh'),
-    comment(`${indent}can_use_browser: ${entry.can_use_browser}`, 'the browser image (with browser: true in agents.yaml)'),
+    comment(
+      `${indent}can_use_browser: ${entry.can_use_browser}`,
+      'the browser image (with browser: true in agents.yaml)',
+    ),
     comment(`${indent}can_browser_evaluate: ${entry.can_browser_evaluate}`, 'browser_evaluate: scripts in pages'),
-    comment(`${indent}can_notify_user: ${entry.can_notify_user}`, 'message its paired Telegram/Discord users first (notify_user)'),
+    comment(
+      `${indent}can_notify_user: ${entry.can_notify_user}`,
+      'message its paired Telegram/Discord users first (notify_user)',
+    ),
   ];
 }
 

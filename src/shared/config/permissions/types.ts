@@ -21,5 +21,11 @@ export type Decision = { allowed: true } | { allowed: false; reason: string };
 export type DomainDecision = { allowed: true; exact: boolean } | { allowed: false; reason: string };
 
 /** Yes/no permissions of an entry that gate one capability each (can_use_internet is the egress proxy's own). */
-export const PERMISSION_FLAGS = ['can_manage_cron', 'can_search', 'can_use_browser', 'can_browser_evaluate', 'can_notify_user'] as const;
+export const PERMISSION_FLAGS = [
+  'can_manage_cron',
+  'can_search',
+  'can_use_browser',
+  'can_browser_evaluate',
+  'can_notify_user',
+] as const;
 export type PermissionFlag = (typeof PERMISSION_FLAGS)[number];

@@ -87,7 +87,8 @@ function explainUnexpected(char: string): string | null {
   if (char === '') return null;
   if (char === '=') return 'assignment (=) and === are not allowed; compare with == or !=';
   if (char === '`') return 'template literals are not allowed; quote strings with \' or "';
-  if (char === '$') return '${...} is template syntax; a condition names the path alone, e.g. steps.research.result.score';
+  if (char === '$')
+    return '${...} is template syntax; a condition names the path alone, e.g. steps.research.result.score';
   if (char === '?') return '?:, ?? and ?. are not allowed';
   if ('+-*/%&|^~'.includes(char)) return `"${char}" is not allowed (${ALLOWED})`;
   if (char === '{') return 'object literals are not allowed';
@@ -160,8 +161,10 @@ function convert(node: jsep.Expression, problemOf: (path: readonly string[]) => 
       const binary = node as jsep.BinaryExpression;
       const left = convertChild(binary.left);
       const right = convertChild(binary.right);
-      if (binary.operator === '&&' || binary.operator === '||') return { kind: 'logical', op: binary.operator, left, right };
-      if (COMPARE_OPS.includes(binary.operator)) return { kind: 'compare', op: binary.operator as CompareOp, left, right };
+      if (binary.operator === '&&' || binary.operator === '||')
+        return { kind: 'logical', op: binary.operator, left, right };
+      if (COMPARE_OPS.includes(binary.operator))
+        return { kind: 'compare', op: binary.operator as CompareOp, left, right };
       return fail(node, `operator ${binary.operator} is not allowed (${ALLOWED})`);
     }
     case 'CallExpression':
@@ -207,10 +210,18 @@ function truthy(value: JsonValue): boolean {
 export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
   if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i] ?? null));
+    return (
+      Array.isArray(a) &&
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((item, i) => jsonEqual(item, b[i] ?? null))
+    );
   }
   const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key] ?? null, b[key] ?? null));
+  return (
+    keys.length === Object.keys(b).length &&
+    keys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key] ?? null, b[key] ?? null))
+  );
 }
 
 function compare(op: CompareOp, left: JsonValue, right: JsonValue): boolean {
@@ -223,7 +234,9 @@ function compare(op: CompareOp, left: JsonValue, right: JsonValue): boolean {
       if (Array.isArray(right)) return right.some((item) => jsonEqual(left, item));
       return typeof left === 'string' && typeof right === 'string' && right.includes(left);
     default: {
-      const comparable = (typeof left === 'number' && typeof right === 'number') || (typeof left === 'string' && typeof right === 'string');
+      const comparable =
+        (typeof left === 'number' && typeof right === 'number') ||
+        (typeof left === 'string' && typeof right === 'string');
       if (!comparable) return false;
       if (op === '<') return left < right;
       if (op === '<=') return left <= right;

@@ -65,7 +65,9 @@ export function topologicalOrder(graph: StepGraph): { order: string[] } | { cycl
   const order: string[] = [];
   const placed = new Set<string>();
   while (order.length < graph.nodes.length) {
-    const ready = graph.nodes.find((id) => !placed.has(id) && (graph.waitsFor.get(id) ?? []).every((dep) => placed.has(dep)));
+    const ready = graph.nodes.find(
+      (id) => !placed.has(id) && (graph.waitsFor.get(id) ?? []).every((dep) => placed.has(dep)),
+    );
     if (ready === undefined) {
       return { cycles: findCycles(graph, new Set(graph.nodes.filter((id) => !placed.has(id)))) };
     }

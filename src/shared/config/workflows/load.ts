@@ -69,12 +69,18 @@ function listed(names: Iterable<string>, what: string): string {
 
 /** Zod paths say steps.<index>; a user knows steps by id, so name it when it is there. */
 function shapeProblems(file: string, raw: unknown, error: z.ZodError): string[] {
-  const rawSteps = typeof raw === 'object' && raw !== null && 'steps' in raw && Array.isArray(raw.steps) ? (raw.steps as unknown[]) : [];
+  const rawSteps =
+    typeof raw === 'object' && raw !== null && 'steps' in raw && Array.isArray(raw.steps)
+      ? (raw.steps as unknown[])
+      : [];
   const issues = error.issues.map((issue) => {
     const [head, index, ...rest] = issue.path;
     if (head !== 'steps' || typeof index !== 'number') return issue;
     const step = rawSteps[index];
-    const id = typeof step === 'object' && step !== null && 'id' in step && typeof step.id === 'string' && step.id !== '' ? step.id : null;
+    const id =
+      typeof step === 'object' && step !== null && 'id' in step && typeof step.id === 'string' && step.id !== ''
+        ? step.id
+        : null;
     return id === null ? issue : { ...issue, path: ['steps', id, ...rest] };
   });
   return formatZodIssues(file, new z.ZodError(issues));
@@ -100,7 +106,9 @@ export function parseWorkflowFile(file: string, text: string, agents: AgentRoles
 
   const stem = basename(file, extname(file));
   if (stem !== definition.name) {
-    problems.push(`${file}: name: the workflow is named "${definition.name}" but its file is ${basename(file)}; name the file ${definition.name}.yaml or the workflow ${stem}`);
+    problems.push(
+      `${file}: name: the workflow is named "${definition.name}" but its file is ${basename(file)}; name the file ${definition.name}.yaml or the workflow ${stem}`,
+    );
   }
 
   // The first step with an id counts; a later one with the same id is reported.
@@ -134,7 +142,12 @@ export function parseWorkflowFile(file: string, text: string, agents: AgentRoles
     if (target !== null) {
       if (target === step.id) at(step.id, 'on_failure', 'a step cannot be its own fallback');
       else if (!byId.has(target)) at(step.id, 'on_failure', `unknown step "${target}" (steps: ${ids.join(', ')})`);
-      else if (owners.has(target)) at(step.id, 'on_failure', `step "${target}" is already the fallback of ${owners.get(target)}; a step can be the fallback of one step only`);
+      else if (owners.has(target))
+        at(
+          step.id,
+          'on_failure',
+          `step "${target}" is already the fallback of ${owners.get(target)}; a step can be the fallback of one step only`,
+        );
       else owners.set(target, step.id);
     }
     if (step.condition !== undefined) {
@@ -167,7 +180,9 @@ export function parseWorkflowFile(file: string, text: string, agents: AgentRoles
 
   const graph: StepGraph = {
     nodes: ids,
-    waitsFor: new Map(ids.map((id) => [id, (byId.get(id) as WorkflowStep).depends_on.filter((dep) => dep !== id && byId.has(dep))])),
+    waitsFor: new Map(
+      ids.map((id) => [id, (byId.get(id) as WorkflowStep).depends_on.filter((dep) => dep !== id && byId.has(dep))]),
+    ),
   };
   const explicit = topologicalOrder(graph);
   if ('cycles' in explicit) {
@@ -176,10 +191,18 @@ export function parseWorkflowFile(file: string, text: string, agents: AgentRoles
 
   for (const [fallback, owner] of owners) {
     if (ancestors(graph, fallback).has(owner)) {
-      at(fallback, 'depends_on', `${fallback} is the fallback of ${owner}, so it cannot depend on ${owner} (directly or through other steps)`);
+      at(
+        fallback,
+        'depends_on',
+        `${fallback} is the fallback of ${owner}, so it cannot depend on ${owner} (directly or through other steps)`,
+      );
     }
     if (ancestors(graph, owner).has(fallback)) {
-      at(owner, 'on_failure', `the fallback ${fallback} is one of ${owner}'s own dependencies (directly or through other steps); a fallback runs only after its owner fails`);
+      at(
+        owner,
+        'on_failure',
+        `the fallback ${fallback} is one of ${owner}'s own dependencies (directly or through other steps); a fallback runs only after its owner fails`,
+      );
     }
   }
 
@@ -212,7 +235,10 @@ export function parseWorkflowFile(file: string, text: string, agents: AgentRoles
         at(reader.step, reader.field, `${shown}: unknown step "${id}" (steps: ${ids.join(', ')})`);
         reported.add(id);
       } else if (!allowed.has(id)) {
-        const why = id === reader.step ? 'a step cannot read its own state' : `add it to depends_on so that it runs before ${reader.step}`;
+        const why =
+          id === reader.step
+            ? 'a step cannot read its own state'
+            : `add it to depends_on so that it runs before ${reader.step}`;
         at(reader.step, reader.field, `${shown}: step "${id}" is not one of ${reader.step}'s dependencies (${why})`);
         reported.add(id);
       }
@@ -231,7 +257,11 @@ export function parseWorkflowFile(file: string, text: string, agents: AgentRoles
     const full = topologicalOrder({ nodes: ids, waitsFor });
     if ('cycles' in full) {
       for (const cycle of full.cycles) {
-        at(cycle[0] as string, 'on_failure', `the steps cannot be ordered once fallbacks are counted (a fallback runs after its owner and before the owner's dependents): ${cycle.join(' -> ')}`);
+        at(
+          cycle[0] as string,
+          'on_failure',
+          `the steps cannot be ordered once fallbacks are counted (a fallback runs after its owner and before the owner's dependents): ${cycle.join(' -> ')}`,
+        );
       }
     } else {
       order = full.order;

@@ -31,7 +31,8 @@ function parsePath(inner: string, source: string): string[] {
   const root = dot === -1 ? text : text.slice(0, dot);
   // A blackboard key may hold dots and slashes, so it is the rest of the path as written.
   const path = root === 'blackboard' && dot !== -1 ? [root, text.slice(dot + 1)] : text.split('.');
-  if (path.some((segment) => segment === '')) throw new TemplateError(`${source}: empty field name (two dots in a row, or a dot at an end)`);
+  if (path.some((segment) => segment === ''))
+    throw new TemplateError(`${source}: empty field name (two dots in a row, or a dot at an end)`);
   const problem = scopePathProblem(path);
   if (problem) throw new TemplateError(`${source}: ${problem}`);
   return path;
@@ -47,7 +48,10 @@ function parseString(text: string): Part[] {
       i += 3;
     } else if (text.startsWith('${', i)) {
       const end = text.indexOf('}', i + 2);
-      if (end === -1) throw new TemplateError(`unclosed "\${" at character ${i + 1} of ${JSON.stringify(text)} (write $\${ for a literal \${)`);
+      if (end === -1)
+        throw new TemplateError(
+          `unclosed "\${" at character ${i + 1} of ${JSON.stringify(text)} (write $\${ for a literal \${)`,
+        );
       const inner = text.slice(i + 2, end);
       const source = text.slice(i, end + 1);
       if (inner.includes('${')) throw new TemplateError(`${source}: templates cannot be nested`);
@@ -115,7 +119,8 @@ export function renderTemplate(value: JsonValue, scope: WorkflowScope): JsonValu
 export function renderKey(text: string, scope: WorkflowScope): string {
   const key = interpolate(parseString(text), scope);
   const problem = blackboardKeyProblem(key);
-  if (problem) throw new TemplateError(`${JSON.stringify(text)} gives the blackboard key ${JSON.stringify(key)}: ${problem}`);
+  if (problem)
+    throw new TemplateError(`${JSON.stringify(text)} gives the blackboard key ${JSON.stringify(key)}: ${problem}`);
   return key;
 }
 

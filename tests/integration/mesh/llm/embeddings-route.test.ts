@@ -29,7 +29,11 @@ interface UsageRow {
 }
 
 function ledger(h: LlmHarness): UsageRow[] {
-  return h.costs.db.prepare<[], UsageRow>('SELECT agent, kind, provider, model, prompt_tokens, completion_tokens, cost_nano, outcome FROM cost_usage ORDER BY id').all();
+  return h.costs.db
+    .prepare<[], UsageRow>(
+      'SELECT agent, kind, provider, model, prompt_tokens, completion_tokens, cost_nano, outcome FROM cost_usage ORDER BY id',
+    )
+    .all();
 }
 
 function openReservations(h: LlmHarness): number {
@@ -77,14 +81,16 @@ describe('auth and validation', () => {
     expect(errorOf(response)).toMatchObject({
       code: 'no_embedding_model',
       path: 'model',
-      message: expect.stringContaining('set llm.embedding_model in config/mesh.yaml (for example openai/text-embedding-3-small)'),
+      message: expect.stringContaining(
+        'set llm.embedding_model in config/mesh.yaml (for example openai/text-embedding-3-small)',
+      ),
     });
     expect(h.openai.embeddings).toHaveLength(0);
   });
 });
 
 describe('embeddings', () => {
-  it('embeds with the configured model through the real SDK, with the mesh\'s key, and books the call', async () => {
+  it("embeds with the configured model through the real SDK, with the mesh's key, and books the call", async () => {
     const h = await harness({ embeddingModel: 'openai/text-embedding-3-small' });
     const input = ["My cat's name is Whiskerino", 'the sofa is green'];
     const response = await h.embed({ input });
@@ -105,10 +111,26 @@ describe('embeddings', () => {
 
     // text-embedding-3-small: $0.02 per million input tokens = 20 nano-dollars a token.
     expect(ledger(h)).toEqual([
-      { agent: 'tester', kind: 'embedding', provider: 'openai', model: 'text-embedding-3-small', prompt_tokens: 12, completion_tokens: 0, cost_nano: 240, outcome: 'ok' },
+      {
+        agent: 'tester',
+        kind: 'embedding',
+        provider: 'openai',
+        model: 'text-embedding-3-small',
+        prompt_tokens: 12,
+        completion_tokens: 0,
+        cost_nano: 240,
+        outcome: 'ok',
+      },
     ]);
     expect(openReservations(h)).toBe(0);
-    expect(h.logs).toContainEqual(expect.objectContaining({ event: 'llm_call', kind: 'embedding', agent: 'tester', tokens: { prompt: 12, completion: 0 } }));
+    expect(h.logs).toContainEqual(
+      expect.objectContaining({
+        event: 'llm_call',
+        kind: 'embedding',
+        agent: 'tester',
+        tokens: { prompt: 12, completion: 0 },
+      }),
+    );
   });
 
   it('uses a model named in the request over the configured one', async () => {
@@ -123,7 +145,11 @@ describe('embeddings', () => {
     const h = await harness();
     const response = await h.embed({ input: ['hello'], model: 'anthropic/claude-test' });
     expect(response.statusCode).toBe(400);
-    expect(errorOf(response)).toMatchObject({ code: 'embeddings_unsupported', path: 'model', message: expect.stringContaining('has no embeddings API') });
+    expect(errorOf(response)).toMatchObject({
+      code: 'embeddings_unsupported',
+      path: 'model',
+      message: expect.stringContaining('has no embeddings API'),
+    });
     expect(h.anthropic.calls).toHaveLength(0);
     expect(ledger(h)).toEqual([expect.objectContaining({ kind: 'embedding', outcome: 'failed', cost_nano: 0 })]);
     expect(openReservations(h)).toBe(0);
@@ -134,12 +160,19 @@ describe('embeddings', () => {
     h.openai.failEmbeddings({ status: 400, message: 'This model does not support embeddings' });
     const response = await h.embed({ input: ['hello'] });
     expect(response.statusCode).toBe(502);
-    expect(errorOf(response)).toMatchObject({ code: 'provider_error', status: 400, message: 'openai returned 400: This model does not support embeddings' });
+    expect(errorOf(response)).toMatchObject({
+      code: 'provider_error',
+      status: 400,
+      message: 'openai returned 400: This model does not support embeddings',
+    });
     expect(ledger(h)).toEqual([expect.objectContaining({ kind: 'embedding', outcome: 'failed', cost_nano: 0 })]);
   });
 
-  it('names the key variable when the provider refuses the mesh\'s key, without echoing the key', async () => {
-    const h = await harness({ embeddingModel: 'openai/text-embedding-3-small', dotEnv: { LEGION_CRED_OPENAI_API_KEY: 'sk-wrong-key-0123456789' } });
+  it("names the key variable when the provider refuses the mesh's key, without echoing the key", async () => {
+    const h = await harness({
+      embeddingModel: 'openai/text-embedding-3-small',
+      dotEnv: { LEGION_CRED_OPENAI_API_KEY: 'sk-wrong-key-0123456789' },
+    });
     const response = await h.embed({ input: ['hello'] });
     expect(response.statusCode).toBe(502);
     expect(errorOf(response).message).toMatch(/^openai returned 401: Incorrect API key provided/);
@@ -147,10 +180,16 @@ describe('embeddings', () => {
   });
 
   it('refuses a call over budget with 402 before the provider sees it', async () => {
-    const h = await harness({ embeddingModel: 'openai/text-embedding-3-small', meshLines: ['budget: { daily_usd: 0 }'] });
+    const h = await harness({
+      embeddingModel: 'openai/text-embedding-3-small',
+      meshLines: ['budget: { daily_usd: 0 }'],
+    });
     const response = await h.embed({ input: ['hello'] });
     expect(response.statusCode).toBe(402);
-    expect(errorOf(response)).toMatchObject({ code: 'budget_exceeded', message: expect.stringMatching(/^fleet budget exceeded: daily \$0/) });
+    expect(errorOf(response)).toMatchObject({
+      code: 'budget_exceeded',
+      message: expect.stringMatching(/^fleet budget exceeded: daily \$0/),
+    });
     expect(h.openai.embeddings).toHaveLength(0);
     expect(ledger(h)).toEqual([]);
   });

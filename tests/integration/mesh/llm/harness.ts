@@ -65,7 +65,10 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
     ...(options.meshLines === undefined ? {} : { meshLines: options.meshLines }),
   });
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({}, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createLogger(
+    {},
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   const providers = resolveProviders(project);
   const proxy = createLlmProxy(providers, logger);
   const embeddings = createEmbeddingsProxy(providers, logger);
@@ -77,8 +80,16 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
   installErrorHandler(app);
   await app.register(async (scope) => {
     requireAgentToken(scope, tokens);
-    await scope.register(llmRoutes, { proxy, metering: costs.meter, defaultModelFor: (agent) => agentModel(project, agent) });
-    await scope.register(embeddingsRoutes, { embeddings, metering: costs.meter, embeddingModel: () => project.mesh.llm.embedding_model });
+    await scope.register(llmRoutes, {
+      proxy,
+      metering: costs.meter,
+      defaultModelFor: (agent) => agentModel(project, agent),
+    });
+    await scope.register(embeddingsRoutes, {
+      embeddings,
+      metering: costs.meter,
+      embeddingModel: () => project.mesh.llm.embedding_model,
+    });
   });
   await app.ready();
   return {
@@ -90,9 +101,19 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
     costs,
     logs,
     chat: (body, callerToken = token) =>
-      app.inject({ method: 'POST', url: '/mesh/llm/chat', headers: { authorization: `Bearer ${callerToken}` }, payload: body as object }),
+      app.inject({
+        method: 'POST',
+        url: '/mesh/llm/chat',
+        headers: { authorization: `Bearer ${callerToken}` },
+        payload: body as object,
+      }),
     embed: (body, callerToken = token) =>
-      app.inject({ method: 'POST', url: '/mesh/llm/embeddings', headers: { authorization: `Bearer ${callerToken}` }, payload: body as object }),
+      app.inject({
+        method: 'POST',
+        url: '/mesh/llm/embeddings',
+        headers: { authorization: `Bearer ${callerToken}` },
+        payload: body as object,
+      }),
     close: async () => {
       await app.close();
       await openai.close();

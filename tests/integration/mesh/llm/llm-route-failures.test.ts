@@ -12,7 +12,15 @@ import { readSse } from '../../../../src/shared/sse.js';
 import { LlmChatResponseSchema, LlmStreamEventSchema } from '../../../../src/shared/wire/llm.js';
 import { startFakeProvider, type FakeProvider } from '../../../fakes/fake-provider.js';
 import { openTestMeter } from '../../../helpers/cost-meter.js';
-import { ANTHROPIC_KEY, closedPort, OPENAI_KEY, sseEvents, startLlmHarness, type HarnessOptions, type LlmHarness } from './harness.js';
+import {
+  ANTHROPIC_KEY,
+  closedPort,
+  OPENAI_KEY,
+  sseEvents,
+  startLlmHarness,
+  type HarnessOptions,
+  type LlmHarness,
+} from './harness.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -31,11 +39,18 @@ describe('provider errors', () => {
   it('turns a provider 401 into provider_error with provider, status and message, never echoing the key', async () => {
     const wrongOpenAi = 'sk-wrong-openai-key-1234';
     const wrongAnthropic = 'sk-wrong-anthropic-key-5678';
-    const h = await harness({ dotEnv: { LEGION_CRED_OPENAI_API_KEY: wrongOpenAi, LEGION_CRED_ANTHROPIC_API_KEY: wrongAnthropic } });
+    const h = await harness({
+      dotEnv: { LEGION_CRED_OPENAI_API_KEY: wrongOpenAi, LEGION_CRED_ANTHROPIC_API_KEY: wrongAnthropic },
+    });
     const openai = await h.chat(hello);
     expect(openai.statusCode).toBe(502);
     expect(openai.json()).toEqual({
-      error: { code: 'provider_error', provider: 'openai', status: 401, message: expect.stringMatching(/^openai returned 401: Incorrect API key provided/) },
+      error: {
+        code: 'provider_error',
+        provider: 'openai',
+        status: 401,
+        message: expect.stringMatching(/^openai returned 401: Incorrect API key provided/),
+      },
     });
     expect(openai.payload).not.toContain(wrongOpenAi);
     // A failure before the first token is an ordinary HTTP error, not an event stream.
@@ -43,7 +58,12 @@ describe('provider errors', () => {
     expect(anthropic.statusCode).toBe(502);
     expect(anthropic.headers['content-type']).toMatch(/^application\/json/);
     expect(anthropic.json()).toEqual({
-      error: { code: 'provider_error', provider: 'anthropic', status: 401, message: 'anthropic returned 401: invalid x-api-key' },
+      error: {
+        code: 'provider_error',
+        provider: 'anthropic',
+        status: 401,
+        message: 'anthropic returned 401: invalid x-api-key',
+      },
     });
     expect(h.anthropic.calls).toHaveLength(1);
     expect(h.logs.map((line) => [line.event, line.provider, line.error])).toEqual([
@@ -70,12 +90,14 @@ describe('provider errors', () => {
     expect(h.anthropic.calls).toHaveLength(2);
   });
 
-  it('gives up after the retries with the provider\'s last error', async () => {
+  it("gives up after the retries with the provider's last error", async () => {
     const h = await harness();
     const busy = { error: { status: 503, message: 'The server is overloaded' } };
     h.openai.script(busy, busy, busy);
     const response = await h.chat(hello);
-    expect(response.json()).toMatchObject({ error: { code: 'provider_error', status: 503, message: 'openai returned 503: The server is overloaded' } });
+    expect(response.json()).toMatchObject({
+      error: { code: 'provider_error', status: 503, message: 'openai returned 503: The server is overloaded' },
+    });
     expect(h.openai.calls).toHaveLength(3);
   });
 });
@@ -87,11 +109,16 @@ describe('provider configuration', () => {
     const response = await h.chat({ ...hello, model: 'dead/some-model' });
     expect(response.statusCode).toBe(502);
     expect(response.json()).toMatchObject({ error: { code: 'provider_unreachable', provider: 'dead' } });
-    expect(response.json<{ error: { message: string } }>().error.message).toMatch(new RegExp(`^cannot reach dead at ${deadUrl}: .*ECONNREFUSED`));
+    expect(response.json<{ error: { message: string } }>().error.message).toMatch(
+      new RegExp(`^cannot reach dead at ${deadUrl}: .*ECONNREFUSED`),
+    );
   });
 
   it('honours LEGION_OPENAI_BASE_URL from the environment', async () => {
-    const h = await harness({ openaiBaseUrlInConfig: false, processEnv: ({ openai }) => ({ LEGION_OPENAI_BASE_URL: openai.openaiBaseUrl }) });
+    const h = await harness({
+      openaiBaseUrlInConfig: false,
+      processEnv: ({ openai }) => ({ LEGION_OPENAI_BASE_URL: openai.openaiBaseUrl }),
+    });
     const response = await h.chat(hello);
     expect(response.statusCode).toBe(200);
     expect(h.openai.calls[0]?.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
@@ -147,7 +174,11 @@ describe('streams', () => {
     installErrorHandler(app);
     await app.register(async (scope) => {
       requireAgentToken(scope, tokens);
-      await scope.register(llmRoutes, { proxy: failingProxy, metering: costs.meter, defaultModelFor: () => 'openai/gpt-test' });
+      await scope.register(llmRoutes, {
+        proxy: failingProxy,
+        metering: costs.meter,
+        defaultModelFor: () => 'openai/gpt-test',
+      });
     });
     const response = await app.inject({
       method: 'POST',
@@ -158,7 +189,10 @@ describe('streams', () => {
     expect(response.statusCode).toBe(200);
     expect(await sseEvents(response.payload)).toEqual([
       { type: 'delta', text: 'partial ' },
-      { type: 'error', error: { code: 'provider_error', message: 'openai failed mid-stream: Overloaded', provider: 'openai' } },
+      {
+        type: 'error',
+        error: { code: 'provider_error', message: 'openai failed mid-stream: Overloaded', provider: 'openai' },
+      },
     ]);
   });
 

@@ -1,7 +1,12 @@
 // POST /mesh/llm/chat through Fastify, the real SDKs and the fake providers: auth,
 // validation, and both formats non-streaming and streaming, with tool round trips.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LlmChatResponseSchema, LlmStreamEventSchema, type LlmChatResponse, type LlmStreamEvent } from '../../../../src/shared/wire/llm.js';
+import {
+  LlmChatResponseSchema,
+  LlmStreamEventSchema,
+  type LlmChatResponse,
+  type LlmStreamEvent,
+} from '../../../../src/shared/wire/llm.js';
 import { ANTHROPIC_KEY, OPENAI_KEY, sseEvents, startLlmHarness, type LlmHarness } from './harness.js';
 
 let h: LlmHarness;
@@ -17,7 +22,9 @@ beforeEach(() => {
   h.logs.length = 0;
 });
 
-async function streamOf(body: Record<string, unknown>): Promise<{ deltas: string[]; last: LlmStreamEvent; contentType: string; raw: string }> {
+async function streamOf(
+  body: Record<string, unknown>,
+): Promise<{ deltas: string[]; last: LlmStreamEvent; contentType: string; raw: string }> {
   const response = await h.chat({ ...body, stream: true });
   expect(response.statusCode).toBe(200);
   const events = (await sseEvents(response.payload)).map((e) => LlmStreamEventSchema.parse(e));
@@ -44,7 +51,9 @@ describe('auth and validation', () => {
     const response = await h.chat({ messages: [{ role: 'user' }] });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: { code: 'invalid_request', path: 'messages.0.content' } });
-    expect(response.json<{ error: { message: string } }>().error.message).toMatch(/^body: messages\.0\.content: expected a string/);
+    expect(response.json<{ error: { message: string } }>().error.message).toMatch(
+      /^body: messages\.0\.content: expected a string/,
+    );
     const unknownKey = await h.chat({ messages: [{ role: 'user', content: 'x' }], temprature: 1 });
     expect(unknownKey.json<{ error: { message: string } }>().error.message).toMatch(/unknown key "temprature"/);
     expect(h.openai.calls).toHaveLength(0);
@@ -52,7 +61,7 @@ describe('auth and validation', () => {
 });
 
 describe('OpenAI', () => {
-  it('answers a plain call with the agent\'s default model, the key sent as a Bearer header only to the provider', async () => {
+  it("answers a plain call with the agent's default model, the key sent as a Bearer header only to the provider", async () => {
     const response = await h.chat({ messages: [{ role: 'user', content: 'hello mesh' }] });
     expect(response.statusCode).toBe(200);
     const answer = LlmChatResponseSchema.parse(response.json());
@@ -64,16 +73,29 @@ describe('OpenAI', () => {
     });
     expect(answer.usage.prompt_tokens).toBeGreaterThan(0);
     expect(h.openai.calls[0]?.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
-    expect(h.openai.calls[0]?.body).toMatchObject({ model: 'gpt-test', messages: [{ role: 'user', content: 'hello mesh' }] });
+    expect(h.openai.calls[0]?.body).toMatchObject({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'hello mesh' }],
+    });
     expect(response.payload).not.toContain(OPENAI_KEY);
     expect(h.logs).toEqual([
-      expect.objectContaining({ agent: 'tester', event: 'llm_call', provider: 'openai', model: 'gpt-test', tokens: { prompt: 3, completion: 4 }, latency_ms: expect.any(Number) }),
+      expect.objectContaining({
+        agent: 'tester',
+        event: 'llm_call',
+        provider: 'openai',
+        model: 'gpt-test',
+        tokens: { prompt: 3, completion: 4 },
+        latency_ms: expect.any(Number),
+      }),
     ]);
     expect(JSON.stringify(h.logs)).not.toContain(OPENAI_KEY);
   });
 
   it('streams deltas as they come, then the whole answer, asking the provider for usage', async () => {
-    const { deltas, last, contentType, raw } = await streamOf({ model: 'openai/gpt-test', messages: [{ role: 'user', content: 'one two three four' }] });
+    const { deltas, last, contentType, raw } = await streamOf({
+      model: 'openai/gpt-test',
+      messages: [{ role: 'user', content: 'one two three four' }],
+    });
     expect(contentType).toMatch(/^text\/event-stream/);
     expect(deltas.length).toBeGreaterThan(2);
     const response = doneResponse(last);
@@ -85,7 +107,13 @@ describe('OpenAI', () => {
   });
 
   it('runs a tool round trip: tool definitions out, tool calls back, calls and results sent in OpenAI format', async () => {
-    const tools = [{ name: 'lookup', description: 'finds a thing', parameters: { type: 'object', properties: { q: { type: 'string' } } } }];
+    const tools = [
+      {
+        name: 'lookup',
+        description: 'finds a thing',
+        parameters: { type: 'object', properties: { q: { type: 'string' } } },
+      },
+    ];
     const ask = { role: 'user', content: 'call lookup {"q":"legion"}' };
     const first = LlmChatResponseSchema.parse((await h.chat({ messages: [ask], tools })).json());
     expect(first.finish_reason).toBe('tool_calls');
@@ -95,7 +123,11 @@ describe('OpenAI', () => {
     if (!call) throw new Error('no tool call');
 
     const { deltas, last } = await streamOf({
-      messages: [ask, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: 'found it' }],
+      messages: [
+        ask,
+        { role: 'assistant', content: null, tool_calls: [call] },
+        { role: 'tool', tool_call_id: call.id, content: 'found it' },
+      ],
       tools,
     });
     expect(deltas.join('')).toBe('tool lookup returned: found it');
@@ -103,7 +135,11 @@ describe('OpenAI', () => {
     expect(h.openai.calls[1]?.body).toMatchObject({
       messages: [
         { role: 'user', content: 'call lookup {"q":"legion"}' },
-        { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: 'lookup', arguments: '{"q":"legion"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: call.id, type: 'function', function: { name: 'lookup', arguments: '{"q":"legion"}' } }],
+        },
         { role: 'tool', tool_call_id: call.id, content: 'found it' },
       ],
       tools: [{ type: 'function', function: { name: 'lookup', description: 'finds a thing' } }],
@@ -127,7 +163,12 @@ describe('Anthropic', () => {
       message: { content: 'echo: hello claude', tool_calls: [] },
       finish_reason: 'stop',
     });
-    expect(h.anthropic.calls[0]?.body).toEqual({ model: 'claude-test', max_tokens: 4096, system: 'be brief', messages: [{ role: 'user', content: 'hello claude' }] });
+    expect(h.anthropic.calls[0]?.body).toEqual({
+      model: 'claude-test',
+      max_tokens: 4096,
+      system: 'be brief',
+      messages: [{ role: 'user', content: 'hello claude' }],
+    });
     // @anthropic-ai/sdk 1.x (API version 2026-10-21) sends the key as a Bearer token, not x-api-key.
     expect(h.anthropic.calls[0]?.headers.authorization).toBe(`Bearer ${ANTHROPIC_KEY}`);
     expect(response.payload).not.toContain(ANTHROPIC_KEY);
@@ -135,7 +176,13 @@ describe('Anthropic', () => {
   });
 
   it('streams a tool round trip; tool results return as one user turn of tool_result blocks', async () => {
-    h.anthropic.script({ text: 'checking both', tool_calls: [{ name: 'lookup', arguments: { q: 'a' } }, { name: 'fetch', arguments: { url: 'u' } }] });
+    h.anthropic.script({
+      text: 'checking both',
+      tool_calls: [
+        { name: 'lookup', arguments: { q: 'a' } },
+        { name: 'fetch', arguments: { url: 'u' } },
+      ],
+    });
     const tools = [
       { name: 'lookup', description: 'finds', parameters: { type: 'object' } },
       { name: 'fetch', description: 'downloads', parameters: { type: 'object' } },

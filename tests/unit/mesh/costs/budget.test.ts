@@ -14,8 +14,12 @@ const limit = (over: Partial<BudgetLimitState> & Pick<BudgetLimitState, 'limitNa
 
 describe('decideReservation', () => {
   it('refuses with the limit, the spending and the worst case of the call', () => {
-    expect(decideReservation([limit({ limitNano: usdToNano(5), spentNano: usdToNano(4.96) })], usdToNano(0.04))).toEqual({ action: 'reserve' });
-    expect(decideReservation([limit({ limitNano: usdToNano(5), spentNano: usdToNano(4.96) })], usdToNano(0.04) + 1)).toMatchObject({ action: 'refuse' });
+    expect(
+      decideReservation([limit({ limitNano: usdToNano(5), spentNano: usdToNano(4.96) })], usdToNano(0.04)),
+    ).toEqual({ action: 'reserve' });
+    expect(
+      decideReservation([limit({ limitNano: usdToNano(5), spentNano: usdToNano(4.96) })], usdToNano(0.04) + 1),
+    ).toMatchObject({ action: 'refuse' });
     const daily = limit({ limitNano: usdToNano(5), spentNano: usdToNano(4.98) });
     expect(decideReservation([daily], usdToNano(0.04))).toEqual({
       action: 'refuse',
@@ -29,7 +33,8 @@ describe('decideReservation', () => {
     const decision = decideReservation([daily], usdToNano(0.04));
     expect(decision).toMatchObject({
       action: 'refuse',
-      message: 'budget exceeded for researcher: daily $5.00, spent $4.50 + $0.47 reserved by calls in flight, this call needs up to $0.04',
+      message:
+        'budget exceeded for researcher: daily $5.00, spent $4.50 + $0.47 reserved by calls in flight, this call needs up to $0.04',
     });
   });
 

@@ -27,7 +27,10 @@ function load(mesh: string, agents: string): Project | string[] {
 
 describe('budget and timezone', () => {
   it('reads fleet and agent budgets and the time zone, UTC by default', () => {
-    const project = load('budget: { daily_usd: 20, monthly_usd: 300 }\ntimezone: Europe/Berlin\n', 'agents:\n  a:\n    role: r\n    budget: { daily_usd: 0 }\n  b: { role: r }\n');
+    const project = load(
+      'budget: { daily_usd: 20, monthly_usd: 300 }\ntimezone: Europe/Berlin\n',
+      'agents:\n  a:\n    role: r\n    budget: { daily_usd: 0 }\n  b: { role: r }\n',
+    );
     expect(project).toMatchObject({ mesh: { budget: { daily_usd: 20, monthly_usd: 300 }, timezone: 'Europe/Berlin' } });
     if (Array.isArray(project)) return;
     expect(project.agents.a?.budget).toEqual({ daily_usd: 0 });
@@ -37,11 +40,15 @@ describe('budget and timezone', () => {
   });
 
   it('names the key of a mistake', () => {
-    expect(load('timezone: Mars/Olympus\n', 'agents: {}\n')).toEqual(['config/mesh.yaml: timezone: expected an IANA time zone such as UTC or Europe/Berlin']);
+    expect(load('timezone: Mars/Olympus\n', 'agents: {}\n')).toEqual([
+      'config/mesh.yaml: timezone: expected an IANA time zone such as UTC or Europe/Berlin',
+    ]);
     expect(load('budget: { daily: 5 }\n', 'agents: {}\n')).toEqual(['config/mesh.yaml: budget: unknown key "daily"']);
     expect(load('', 'agents:\n  a:\n    role: r\n    budget: { monthly_usd: -1 }\n')).toEqual([
       expect.stringMatching(/^config\/agents\.yaml: agents\.a\.budget\.monthly_usd: /),
     ]);
-    expect(load('', 'agents:\n  a:\n    role: r\n    budget: { daily_usd: "5" }\n')).toEqual(['config/agents.yaml: agents.a.budget.daily_usd: expected a number']);
+    expect(load('', 'agents:\n  a:\n    role: r\n    budget: { daily_usd: "5" }\n')).toEqual([
+      'config/agents.yaml: agents.a.budget.daily_usd: expected a number',
+    ]);
   });
 });

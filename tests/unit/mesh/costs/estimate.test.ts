@@ -23,7 +23,9 @@ describe('worstCase', () => {
       { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', name: 'exec', arguments: '{"command":"ls"}' }] },
       { role: 'tool', tool_call_id: 'call_1', content: 'x'.repeat(100) },
     ];
-    expect(estimatePromptTokens({ messages: conversation })).toBe(Math.ceil((6 + 4 + 16) / 4) + 4 + Math.ceil(106 / 4) + 4);
+    expect(estimatePromptTokens({ messages: conversation })).toBe(
+      Math.ceil((6 + 4 + 16) / 4) + 4 + Math.ceil(106 / 4) + 4,
+    );
   });
 
   it('reserves max_tokens for the answer, or the default when the request sets none', () => {

@@ -19,14 +19,20 @@ function book(localProviders: string[], pricesYaml?: string) {
   mkdirSync(join(dir, 'config'));
   if (pricesYaml !== undefined) writeFileSync(join(dir, 'config', 'prices.yaml'), pricesYaml);
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({}, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createLogger(
+    {},
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { prices: loadPriceBook(dir, logger, new Set(localProviders)), logs };
 }
 
 describe('models of a local server', () => {
   it('cost nothing, with no unknown-price warning', () => {
     const { prices, logs } = book(['ollama']);
-    expect(prices.lookup('ollama/llama3.1')).toEqual({ key: 'ollama/* (a local server)', price: { input_per_mtok: 0, output_per_mtok: 0 } });
+    expect(prices.lookup('ollama/llama3.1')).toEqual({
+      key: 'ollama/* (a local server)',
+      price: { input_per_mtok: 0, output_per_mtok: 0 },
+    });
     expect(logs.filter((l) => l.event === 'model_price_unknown')).toEqual([]);
     // A remote compatible server is still priced at the default.
     expect(prices.lookup('groq/llama3.1').key).toBeNull();
@@ -40,13 +46,34 @@ describe('models of a local server', () => {
 });
 
 describe('which providers are local', () => {
-  const provider = (name: string, baseUrl: string): ProviderSettings => ({ name, kind: 'openai', baseUrl, apiKey: null });
+  const provider = (name: string, baseUrl: string): ProviderSettings => ({
+    name,
+    kind: 'openai',
+    baseUrl,
+    apiKey: null,
+  });
 
   it('is decided by the base URL: loopback, host.docker.internal, private and link-local addresses', () => {
-    for (const url of ['http://localhost:11434/v1', 'http://127.0.0.1:8000/v1', 'http://[::1]:1234/v1', 'http://host.docker.internal:11434/v1', 'http://10.1.2.3/v1', 'http://172.20.0.5:8000/v1', 'http://192.168.1.10:1234/v1', 'http://gpu-box.local:8000/v1', 'http://[fd00::5]/v1']) {
+    for (const url of [
+      'http://localhost:11434/v1',
+      'http://127.0.0.1:8000/v1',
+      'http://[::1]:1234/v1',
+      'http://host.docker.internal:11434/v1',
+      'http://10.1.2.3/v1',
+      'http://172.20.0.5:8000/v1',
+      'http://192.168.1.10:1234/v1',
+      'http://gpu-box.local:8000/v1',
+      'http://[fd00::5]/v1',
+    ]) {
       expect(isLocalBaseUrl(url), url).toBe(true);
     }
-    for (const url of ['https://api.groq.com/openai/v1', 'http://172.32.0.1/v1', 'http://8.8.8.8/v1', 'https://api.openai.com/v1', 'not a url']) {
+    for (const url of [
+      'https://api.groq.com/openai/v1',
+      'http://172.32.0.1/v1',
+      'http://8.8.8.8/v1',
+      'https://api.openai.com/v1',
+      'not a url',
+    ]) {
       expect(isLocalBaseUrl(url), url).toBe(false);
     }
   });

@@ -13,7 +13,10 @@ describe('periodKeys', () => {
 
   it('follows the local calendar of a time zone', () => {
     expect(periodKeys(at('2025-01-31T23:30:00Z'), 'Europe/Berlin')).toEqual({ day: '2025-02-01', month: '2025-02' });
-    expect(periodKeys(at('2025-03-01T05:00:00Z'), 'America/Los_Angeles')).toEqual({ day: '2025-02-28', month: '2025-02' });
+    expect(periodKeys(at('2025-03-01T05:00:00Z'), 'America/Los_Angeles')).toEqual({
+      day: '2025-02-28',
+      month: '2025-02',
+    });
     expect(periodKeys(at('2025-06-03T18:29:59Z'), 'Asia/Kolkata').day).toBe('2025-06-03');
     expect(periodKeys(at('2025-06-03T18:30:00Z'), 'Asia/Kolkata').day).toBe('2025-06-04');
     expect(periodKeys(at('2024-12-31T11:00:00Z'), 'Pacific/Auckland')).toEqual({ day: '2025-01-01', month: '2025-01' });
@@ -29,14 +32,23 @@ describe('reportRange', () => {
   });
 
   it('starts a day at local midnight on both sides of a DST change', () => {
-    expect(iso(reportRange('today', at('2024-11-03T12:00:00Z'), 'America/New_York').fromMs)).toBe('2024-11-03T04:00:00.000Z');
-    expect(iso(reportRange('today', at('2024-11-04T12:00:00Z'), 'America/New_York').fromMs)).toBe('2024-11-04T05:00:00.000Z');
-    expect(iso(reportRange('today', at('2025-06-04T00:00:00Z'), 'Asia/Kolkata').fromMs)).toBe('2025-06-03T18:30:00.000Z');
+    expect(iso(reportRange('today', at('2024-11-03T12:00:00Z'), 'America/New_York').fromMs)).toBe(
+      '2024-11-03T04:00:00.000Z',
+    );
+    expect(iso(reportRange('today', at('2024-11-04T12:00:00Z'), 'America/New_York').fromMs)).toBe(
+      '2024-11-04T05:00:00.000Z',
+    );
+    expect(iso(reportRange('today', at('2025-06-04T00:00:00Z'), 'Asia/Kolkata').fromMs)).toBe(
+      '2025-06-03T18:30:00.000Z',
+    );
   });
 
   it('week runs Monday to Sunday', () => {
     const wednesday = reportRange('week', at('2025-06-04T10:00:00Z'), 'UTC');
-    expect([iso(wednesday.fromMs), iso(wednesday.toMs)]).toEqual(['2025-06-02T00:00:00.000Z', '2025-06-09T00:00:00.000Z']);
+    expect([iso(wednesday.fromMs), iso(wednesday.toMs)]).toEqual([
+      '2025-06-02T00:00:00.000Z',
+      '2025-06-09T00:00:00.000Z',
+    ]);
     expect([wednesday.firstDay, wednesday.lastDay]).toEqual(['2025-06-02', '2025-06-08']);
     const sunday = reportRange('week', at('2025-06-08T23:59:00Z'), 'UTC');
     expect(sunday.firstDay).toBe('2025-06-02');
@@ -46,9 +58,15 @@ describe('reportRange', () => {
 
   it('month is the calendar month, across a year end and a DST change', () => {
     const december = reportRange('month', at('2025-12-15T00:00:00Z'), 'UTC');
-    expect([iso(december.fromMs), iso(december.toMs)]).toEqual(['2025-12-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z']);
+    expect([iso(december.fromMs), iso(december.toMs)]).toEqual([
+      '2025-12-01T00:00:00.000Z',
+      '2026-01-01T00:00:00.000Z',
+    ]);
     const november = reportRange('month', at('2024-11-20T00:00:00Z'), 'America/New_York');
-    expect([iso(november.fromMs), iso(november.toMs)]).toEqual(['2024-11-01T04:00:00.000Z', '2024-12-01T05:00:00.000Z']);
+    expect([iso(november.fromMs), iso(november.toMs)]).toEqual([
+      '2024-11-01T04:00:00.000Z',
+      '2024-12-01T05:00:00.000Z',
+    ]);
     expect([november.firstDay, november.lastDay]).toEqual(['2024-11-01', '2024-11-30']);
   });
 });

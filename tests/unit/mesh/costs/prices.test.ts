@@ -21,7 +21,10 @@ function projectWithPrices(yaml?: string): string {
 
 function book(yaml?: string) {
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({}, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = createLogger(
+    {},
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { prices: loadPriceBook(projectWithPrices(yaml), logger), logs };
 }
 
@@ -38,19 +41,31 @@ function configErrors(yaml: string): string[] {
 describe('the shipped price table', () => {
   it('prices current OpenAI and Anthropic models, the most specific glob winning', () => {
     const { prices } = book();
-    expect(prices.lookup('openai/gpt-4o')).toEqual({ key: 'openai/gpt-4o*', price: { input_per_mtok: 2.5, output_per_mtok: 10 } });
-    expect(prices.lookup('openai/gpt-4o-mini')).toEqual({ key: 'openai/gpt-4o-mini*', price: { input_per_mtok: 0.15, output_per_mtok: 0.6 } });
+    expect(prices.lookup('openai/gpt-4o')).toEqual({
+      key: 'openai/gpt-4o*',
+      price: { input_per_mtok: 2.5, output_per_mtok: 10 },
+    });
+    expect(prices.lookup('openai/gpt-4o-mini')).toEqual({
+      key: 'openai/gpt-4o-mini*',
+      price: { input_per_mtok: 0.15, output_per_mtok: 0.6 },
+    });
     expect(prices.lookup('openai/gpt-4o-mini-2024-07-18').key).toBe('openai/gpt-4o-mini*');
     expect(prices.lookup('openai/gpt-4o-2024-05-13').key).toBe('openai/gpt-4o-2024-05-13');
     expect(prices.lookup('openai/gpt-4.1-nano').price).toEqual({ input_per_mtok: 0.1, output_per_mtok: 0.4 });
     expect(prices.lookup('openai/gpt-5-mini').key).toBe('openai/gpt-5-mini*');
     expect(prices.lookup('openai/o3-mini').key).toBe('openai/o3-mini*');
     expect(prices.lookup('openai/text-embedding-3-small').price).toEqual({ input_per_mtok: 0.02, output_per_mtok: 0 });
-    expect(prices.lookup('anthropic/claude-sonnet-4-5-20250929').price).toEqual({ input_per_mtok: 3, output_per_mtok: 15 });
+    expect(prices.lookup('anthropic/claude-sonnet-4-5-20250929').price).toEqual({
+      input_per_mtok: 3,
+      output_per_mtok: 15,
+    });
     expect(prices.lookup('anthropic/claude-opus-4-1').price).toEqual({ input_per_mtok: 15, output_per_mtok: 75 });
     expect(prices.lookup('anthropic/claude-opus-4-5').price).toEqual({ input_per_mtok: 5, output_per_mtok: 25 });
     expect(prices.lookup('anthropic/claude-haiku-4-5').price).toEqual({ input_per_mtok: 1, output_per_mtok: 5 });
-    expect(prices.lookup('anthropic/claude-3-5-haiku-latest').price).toEqual({ input_per_mtok: 0.8, output_per_mtok: 4 });
+    expect(prices.lookup('anthropic/claude-3-5-haiku-latest').price).toEqual({
+      input_per_mtok: 0.8,
+      output_per_mtok: 4,
+    });
   });
 });
 
@@ -66,7 +81,10 @@ describe('a project price file', () => {
         '',
       ].join('\n'),
     );
-    expect(prices.lookup('openai/gpt-4o-mini')).toEqual({ key: 'openai/gpt-4o-mini', price: { input_per_mtok: 0.1, output_per_mtok: 0.2 } });
+    expect(prices.lookup('openai/gpt-4o-mini')).toEqual({
+      key: 'openai/gpt-4o-mini',
+      price: { input_per_mtok: 0.1, output_per_mtok: 0.2 },
+    });
     expect(prices.lookup('ollama/meta-llama/Llama-3-8B').key).toBe('ollama/*');
     expect(prices.lookup('anthropic/claude-sonnet-4-5').key).toBe('anthropic/*');
     expect(prices.lookup('openai/gpt-4o').key).toBe('openai/gpt-4o*');
@@ -80,9 +98,15 @@ describe('a project price file', () => {
     expect(configErrors('models:\n  openai/gpt-4o: { input: 1, input_per_mtok: 1, output_per_mtok: 1 }\n')).toEqual([
       'config/prices.yaml: models.openai/gpt-4o: unknown key "input"',
     ]);
-    expect(configErrors('defaults: { input_per_mtok: 1, output_per_mtok: 1 }\n')).toEqual(['config/prices.yaml: unknown key "defaults"']);
-    expect(configErrors('models:\n  gpt-4o: { input_per_mtok: 1, output_per_mtok: 1 }\n')[0]).toMatch(/^config\/prices\.yaml: models\.gpt-4o: .*expected "provider\/model"/);
-    expect(configErrors('default: { input_per_mtok: -1, output_per_mtok: 1 }\n')[0]).toMatch(/^config\/prices\.yaml: default\.input_per_mtok: /);
+    expect(configErrors('defaults: { input_per_mtok: 1, output_per_mtok: 1 }\n')).toEqual([
+      'config/prices.yaml: unknown key "defaults"',
+    ]);
+    expect(configErrors('models:\n  gpt-4o: { input_per_mtok: 1, output_per_mtok: 1 }\n')[0]).toMatch(
+      /^config\/prices\.yaml: models\.gpt-4o: .*expected "provider\/model"/,
+    );
+    expect(configErrors('default: { input_per_mtok: -1, output_per_mtok: 1 }\n')[0]).toMatch(
+      /^config\/prices\.yaml: default\.input_per_mtok: /,
+    );
   });
 });
 
@@ -95,7 +119,10 @@ describe('the default price', () => {
     expect(prices.lookup('local/llama')).toEqual(fallback);
     const warnings = logs.filter((l) => l.event === 'model_price_unknown');
     expect(warnings.map((w) => w.model)).toEqual(['openai/gpt-next', 'local/llama']);
-    expect(warnings[0]).toMatchObject({ level: 40, msg: expect.stringContaining('no price for openai/gpt-next in config/prices.yaml; using the default price') });
+    expect(warnings[0]).toMatchObject({
+      level: 40,
+      msg: expect.stringContaining('no price for openai/gpt-next in config/prices.yaml; using the default price'),
+    });
     prices.lookup('openai/gpt-4o');
     expect(logs.filter((l) => l.event === 'model_price_unknown')).toHaveLength(2);
   });

@@ -53,7 +53,13 @@ describe('toAnthropicParams', () => {
         },
         { role: 'user', content: 'thanks' },
       ],
-      tools: [{ name: 'lookup', description: 'finds', input_schema: { type: 'object', properties: { q: { type: 'string' } } } }],
+      tools: [
+        {
+          name: 'lookup',
+          description: 'finds',
+          input_schema: { type: 'object', properties: { q: { type: 'string' } } },
+        },
+      ],
     });
   });
 
@@ -93,22 +99,22 @@ describe('fromAnthropicMessage', () => {
       usage: { input_tokens: 10, output_tokens: 4, cache_read_input_tokens: 5, cache_creation_input_tokens: null },
     } as unknown as Message;
     expect(fromAnthropicMessage(message)).toEqual({
-      message: { role: 'assistant', content: 'one two', tool_calls: [{ id: 't1', name: 'lookup', arguments: '{"q":"x"}' }] },
+      message: {
+        role: 'assistant',
+        content: 'one two',
+        tool_calls: [{ id: 't1', name: 'lookup', arguments: '{"q":"x"}' }],
+      },
       finish_reason: 'tool_calls',
       usage: { prompt_tokens: 15, completion_tokens: 4 },
     });
   });
 
   it('maps every stop reason onto the four the contract knows', () => {
-    expect(['end_turn', 'stop_sequence', 'tool_use', 'max_tokens', 'refusal', 'pause_turn', null].map(mapAnthropicStopReason)).toEqual([
-      'stop',
-      'stop',
-      'tool_calls',
-      'length',
-      'other',
-      'other',
-      'other',
-    ]);
+    expect(
+      ['end_turn', 'stop_sequence', 'tool_use', 'max_tokens', 'refusal', 'pause_turn', null].map(
+        mapAnthropicStopReason,
+      ),
+    ).toEqual(['stop', 'stop', 'tool_calls', 'length', 'other', 'other', 'other']);
   });
 });
 
@@ -120,7 +126,11 @@ describe('AnthropicStreamAccumulator', () => {
       { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'let me ' } },
       { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'look' } },
       { type: 'content_block_stop', index: 0 },
-      { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 't1', name: 'lookup', input: {} } },
+      {
+        type: 'content_block_start',
+        index: 1,
+        content_block: { type: 'tool_use', id: 't1', name: 'lookup', input: {} },
+      },
       { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"q":' } },
       { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '"x"}' } },
       { type: 'content_block_stop', index: 1 },

@@ -3,7 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { LegionError } from '../../../../src/shared/errors.js';
 import { parseOrThrow } from '../../../../src/shared/validate.js';
-import { LlmEmbeddingsRequestSchema, MAX_EMBEDDING_INPUT_CHARS, MAX_EMBEDDING_INPUTS } from '../../../../src/shared/wire/llm.js';
+import {
+  LlmEmbeddingsRequestSchema,
+  MAX_EMBEDDING_INPUT_CHARS,
+  MAX_EMBEDDING_INPUTS,
+} from '../../../../src/shared/wire/llm.js';
 
 function refusal(body: unknown): LegionError {
   try {
@@ -18,7 +22,10 @@ function refusal(body: unknown): LegionError {
 describe('LlmEmbeddingsRequestSchema', () => {
   it('takes 1 to 128 texts of up to 8,000 characters, with or without a model', () => {
     expect(parseOrThrow(LlmEmbeddingsRequestSchema, { input: ['a'] }, 'body')).toEqual({ input: ['a'] });
-    const full = { model: 'openai/text-embedding-3-small', input: Array.from({ length: MAX_EMBEDDING_INPUTS }, () => 'x'.repeat(MAX_EMBEDDING_INPUT_CHARS)) };
+    const full = {
+      model: 'openai/text-embedding-3-small',
+      input: Array.from({ length: MAX_EMBEDDING_INPUTS }, () => 'x'.repeat(MAX_EMBEDDING_INPUT_CHARS)),
+    };
     expect(parseOrThrow(LlmEmbeddingsRequestSchema, full, 'body').input).toHaveLength(128);
   });
 
@@ -27,7 +34,11 @@ describe('LlmEmbeddingsRequestSchema', () => {
       [{ input: [] }, 'input', /^body: input: .*1/],
       [{ input: Array.from({ length: MAX_EMBEDDING_INPUTS + 1 }, () => 'x') }, 'input', /^body: input: .*128/],
       [{ input: ['a', 'b', ''] }, 'input.2', /^body: input\.2: /],
-      [{ input: ['x'.repeat(MAX_EMBEDDING_INPUT_CHARS + 1)] }, 'input.0', /^body: input\.0: expected at most 8000 characters; cut longer texts before embedding them/],
+      [
+        { input: ['x'.repeat(MAX_EMBEDDING_INPUT_CHARS + 1)] },
+        'input.0',
+        /^body: input\.0: expected at most 8000 characters; cut longer texts before embedding them/,
+      ],
       [{ input: [42] }, 'input.0', /^body: input\.0: expected a string/],
       [{}, 'input', /^body: input: /],
     ];

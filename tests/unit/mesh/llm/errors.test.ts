@@ -7,11 +7,21 @@ import { LegionError } from '../../../../src/shared/errors.js';
 
 const KEY = 'sk-very-secret-key-0123456789';
 const openai: ProviderSettings = { name: 'openai', kind: 'openai', baseUrl: 'http://127.0.0.1:1/v1', apiKey: KEY };
-const anthropic: ProviderSettings = { name: 'anthropic', kind: 'anthropic', baseUrl: 'https://api.anthropic.com', apiKey: KEY };
+const anthropic: ProviderSettings = {
+  name: 'anthropic',
+  kind: 'anthropic',
+  baseUrl: 'https://api.anthropic.com',
+  apiKey: KEY,
+};
 
 describe('normalizeProviderError', () => {
   it('names the provider, its status and its own message, and scrubs an echoed key', () => {
-    const sdkError = OpenAI.APIError.generate(401, { error: { message: `Incorrect API key provided: ${KEY}`, type: 'invalid_request_error' } }, undefined, new Headers());
+    const sdkError = OpenAI.APIError.generate(
+      401,
+      { error: { message: `Incorrect API key provided: ${KEY}`, type: 'invalid_request_error' } },
+      undefined,
+      new Headers(),
+    );
     const error = normalizeProviderError(sdkError, openai);
     expect(error.toBody()).toEqual({
       code: 'provider_error',
@@ -23,13 +33,25 @@ describe('normalizeProviderError', () => {
   });
 
   it('reads the message out of an Anthropic error body', () => {
-    const body = { type: 'error', error: { type: 'rate_limit_error', message: 'Number of requests has exceeded your rate limit' } };
+    const body = {
+      type: 'error',
+      error: { type: 'rate_limit_error', message: 'Number of requests has exceeded your rate limit' },
+    };
     const error = normalizeProviderError(Anthropic.APIError.generate(429, body, undefined, new Headers()), anthropic);
-    expect(error.toBody()).toMatchObject({ code: 'provider_error', status: 429, message: 'anthropic returned 429: Number of requests has exceeded your rate limit' });
+    expect(error.toBody()).toMatchObject({
+      code: 'provider_error',
+      status: 429,
+      message: 'anthropic returned 429: Number of requests has exceeded your rate limit',
+    });
   });
 
   it('reports an error the provider sent inside a stream without inventing a status', () => {
-    const sdkError = new Anthropic.APIError(undefined, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, undefined, undefined);
+    const sdkError = new Anthropic.APIError(
+      undefined,
+      { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      undefined,
+      undefined,
+    );
     expect(normalizeProviderError(sdkError, anthropic).toBody()).toEqual({
       code: 'provider_error',
       message: 'anthropic failed mid-stream: Overloaded',
@@ -42,7 +64,9 @@ describe('normalizeProviderError', () => {
     const sdkError = new OpenAI.APIConnectionError({ cause: new TypeError('fetch failed', { cause: refused }) });
     const error = normalizeProviderError(sdkError, openai);
     expect(error.code).toBe('provider_unreachable');
-    expect(error.message).toBe('cannot reach openai at http://127.0.0.1:1/v1: fetch failed: connect ECONNREFUSED 127.0.0.1:1 (ECONNREFUSED)');
+    expect(error.message).toBe(
+      'cannot reach openai at http://127.0.0.1:1/v1: fetch failed: connect ECONNREFUSED 127.0.0.1:1 (ECONNREFUSED)',
+    );
     expect(normalizeProviderError(new Anthropic.APIConnectionTimeoutError(), anthropic).message).toMatch(/timed out/);
   });
 

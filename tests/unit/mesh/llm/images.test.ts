@@ -13,8 +13,21 @@ const PNG = 'iVBORw0KGgo=';
 const request = LlmChatRequestSchema.parse({
   messages: [
     { role: 'user', content: 'look' },
-    { role: 'assistant', content: null, tool_calls: [{ id: 'c1', name: 'browser_screenshot', arguments: '{}' }, { id: 'c2', name: 'list_files', arguments: '{}' }] },
-    { role: 'tool', tool_call_id: 'c1', name: 'browser_screenshot', content: 'saved /data/artifacts/screenshots/a.png', images: [{ media_type: 'image/png', data: PNG }] },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        { id: 'c1', name: 'browser_screenshot', arguments: '{}' },
+        { id: 'c2', name: 'list_files', arguments: '{}' },
+      ],
+    },
+    {
+      role: 'tool',
+      tool_call_id: 'c1',
+      name: 'browser_screenshot',
+      content: 'saved /data/artifacts/screenshots/a.png',
+      images: [{ media_type: 'image/png', data: PNG }],
+    },
     { role: 'tool', tool_call_id: 'c2', name: 'list_files', content: 'AGENTS.md' },
     { role: 'assistant', content: 'seen' },
   ],
@@ -24,7 +37,11 @@ describe('pictures from tools', () => {
   it('follow the run of tool results as one user message of image parts for OpenAI', () => {
     const messages = toOpenAiParams(request, 'gpt-4o', 'max_completion_tokens').messages;
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'tool', 'user', 'assistant']);
-    expect(messages[2]).toEqual({ role: 'tool', tool_call_id: 'c1', content: 'saved /data/artifacts/screenshots/a.png' });
+    expect(messages[2]).toEqual({
+      role: 'tool',
+      tool_call_id: 'c1',
+      content: 'saved /data/artifacts/screenshots/a.png',
+    });
     expect(messages[4]).toEqual({
       role: 'user',
       content: [
@@ -59,7 +76,15 @@ describe('pictures from tools', () => {
     const stripped = withoutImages(request, 'ollama/llama3');
     const tool = stripped.messages[2];
     expect(tool?.role === 'tool' && tool.images).toBeFalsy();
-    expect(tool?.role === 'tool' && tool.content).toBe('saved /data/artifacts/screenshots/a.png\n[1 picture(s) not shown: ollama/llama3 is not in llm.image_models of config/mesh.yaml]');
-    expect(toOpenAiParams(stripped, 'llama3', 'max_tokens').messages.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'tool', 'assistant']);
+    expect(tool?.role === 'tool' && tool.content).toBe(
+      'saved /data/artifacts/screenshots/a.png\n[1 picture(s) not shown: ollama/llama3 is not in llm.image_models of config/mesh.yaml]',
+    );
+    expect(toOpenAiParams(stripped, 'llama3', 'max_tokens').messages.map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+      'tool',
+      'tool',
+      'assistant',
+    ]);
   });
 });

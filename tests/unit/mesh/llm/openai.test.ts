@@ -1,6 +1,11 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
-import { fromOpenAiCompletion, mapOpenAiFinishReason, OpenAiStreamAccumulator, toOpenAiParams } from '../../../../src/mesh/llm/openai.js';
+import {
+  fromOpenAiCompletion,
+  mapOpenAiFinishReason,
+  OpenAiStreamAccumulator,
+  toOpenAiParams,
+} from '../../../../src/mesh/llm/openai.js';
 import { LlmChatRequestSchema } from '../../../../src/shared/wire/llm.js';
 
 const request = LlmChatRequestSchema.parse({
@@ -11,7 +16,13 @@ const request = LlmChatRequestSchema.parse({
     { role: 'tool', tool_call_id: 'c1', content: 'found', is_error: false },
     { role: 'assistant', content: 'done' },
   ],
-  tools: [{ name: 'lookup', description: 'finds things', parameters: { type: 'object', properties: { q: { type: 'string' } } } }],
+  tools: [
+    {
+      name: 'lookup',
+      description: 'finds things',
+      parameters: { type: 'object', properties: { q: { type: 'string' } } },
+    },
+  ],
   max_tokens: 300,
   temperature: 0.5,
 });
@@ -24,14 +35,22 @@ describe('toOpenAiParams', () => {
       messages: [
         { role: 'system', content: 'be brief' },
         { role: 'user', content: 'look it up' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }],
+        },
         { role: 'tool', tool_call_id: 'c1', content: 'found' },
         { role: 'assistant', content: 'done' },
       ],
       tools: [
         {
           type: 'function',
-          function: { name: 'lookup', description: 'finds things', parameters: { type: 'object', properties: { q: { type: 'string' } } } },
+          function: {
+            name: 'lookup',
+            description: 'finds things',
+            parameters: { type: 'object', properties: { q: { type: 'string' } } },
+          },
         },
       ],
       max_completion_tokens: 300,
@@ -84,19 +103,17 @@ describe('fromOpenAiCompletion', () => {
   });
 
   it('maps every finish reason onto the four the contract knows', () => {
-    expect(['stop', 'tool_calls', 'function_call', 'length', 'content_filter', null].map(mapOpenAiFinishReason)).toEqual([
-      'stop',
-      'tool_calls',
-      'tool_calls',
-      'length',
-      'other',
-      'other',
-    ]);
+    expect(
+      ['stop', 'tool_calls', 'function_call', 'length', 'content_filter', null].map(mapOpenAiFinishReason),
+    ).toEqual(['stop', 'tool_calls', 'tool_calls', 'length', 'other', 'other']);
   });
 });
 
 describe('OpenAiStreamAccumulator', () => {
-  const chunk = (delta: ChatCompletionChunk.Choice.Delta, finish: ChatCompletionChunk.Choice['finish_reason'] = null): ChatCompletionChunk => ({
+  const chunk = (
+    delta: ChatCompletionChunk.Choice.Delta,
+    finish: ChatCompletionChunk.Choice['finish_reason'] = null,
+  ): ChatCompletionChunk => ({
     id: 'x',
     object: 'chat.completion.chunk',
     created: 0,
@@ -111,12 +128,21 @@ describe('OpenAiStreamAccumulator', () => {
       chunk({ content: 'let me ' }),
       chunk({ content: 'check' }),
       chunk({ tool_calls: [{ index: 1, id: 'c2', type: 'function', function: { name: 'fetch', arguments: '' } }] }),
-      chunk({ tool_calls: [{ index: 0, id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":' } }] }),
+      chunk({
+        tool_calls: [{ index: 0, id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":' } }],
+      }),
       chunk({ tool_calls: [{ index: 0, function: { arguments: '"x"}' } }] }),
       chunk({ tool_calls: [{ index: 1, function: { arguments: '{}' } }] }),
       chunk({}, 'tool_calls'),
     ].map((c) => accumulator.push(c));
-    accumulator.push({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [], usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } });
+    accumulator.push({
+      id: 'x',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model: 'm',
+      choices: [],
+      usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+    });
     expect(deltas.filter((d) => d !== '')).toEqual(['let me ', 'check']);
     expect(accumulator.result()).toEqual({
       message: {
@@ -134,7 +160,9 @@ describe('OpenAiStreamAccumulator', () => {
 
   it('gives a tool call streamed without an id one, so its result can be paired', () => {
     const accumulator = new OpenAiStreamAccumulator();
-    accumulator.push(chunk({ tool_calls: [{ index: 0, function: { name: 'lookup', arguments: '{}' } }] }, 'tool_calls'));
+    accumulator.push(
+      chunk({ tool_calls: [{ index: 0, function: { name: 'lookup', arguments: '{}' } }] }, 'tool_calls'),
+    );
     expect(accumulator.result().message.tool_calls).toEqual([{ id: 'call_0', name: 'lookup', arguments: '{}' }]);
   });
 });

@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { apiKeyFor, assertKeysConfigured, KEYLESS_PLACEHOLDER, resolveProviders } from '../../../../src/shared/config/providers.js';
+import {
+  apiKeyFor,
+  assertKeysConfigured,
+  KEYLESS_PLACEHOLDER,
+  resolveProviders,
+} from '../../../../src/shared/config/providers.js';
 import { LegionError } from '../../../../src/shared/errors.js';
 import { loadLlmProject, type LlmProjectFiles } from '../../../helpers/llm-project.js';
 
@@ -42,11 +47,24 @@ describe('resolveProviders', () => {
 
   it('reads declared providers, their kind, base_url, and variables named after them', () => {
     const registry = registryOf({
-      providers: ['my-local: { kind: openai, base_url: "http://127.0.0.1:11434/v1" }', 'claude-proxy: { kind: anthropic }'],
+      providers: [
+        'my-local: { kind: openai, base_url: "http://127.0.0.1:11434/v1" }',
+        'claude-proxy: { kind: anthropic }',
+      ],
       dotEnv: { LEGION_CRED_MY_LOCAL_API_KEY: 'local-key', LEGION_CLAUDE_PROXY_BASE_URL: 'http://10.0.0.2:8080' },
     });
-    expect(registry.get('my-local')).toEqual({ name: 'my-local', kind: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', apiKey: 'local-key' });
-    expect(registry.get('claude-proxy')).toEqual({ name: 'claude-proxy', kind: 'anthropic', baseUrl: 'http://10.0.0.2:8080', apiKey: null });
+    expect(registry.get('my-local')).toEqual({
+      name: 'my-local',
+      kind: 'openai',
+      baseUrl: 'http://127.0.0.1:11434/v1',
+      apiKey: 'local-key',
+    });
+    expect(registry.get('claude-proxy')).toEqual({
+      name: 'claude-proxy',
+      kind: 'anthropic',
+      baseUrl: 'http://10.0.0.2:8080',
+      apiKey: null,
+    });
   });
 
   it('lets LEGION_OPENAI_BASE_URL override the configured base_url', () => {
@@ -84,7 +102,9 @@ describe('apiKeyFor', () => {
     const error = errorOf(() => apiKeyFor(openai));
     expect(error.code).toBe('no_api_key');
     expect(error.status).toBe(503);
-    expect(error.message).toBe('no API key for provider openai: set LEGION_CRED_OPENAI_API_KEY in .env or the environment');
+    expect(error.message).toBe(
+      'no API key for provider openai: set LEGION_CRED_OPENAI_API_KEY in .env or the environment',
+    );
     expect(errorOf(() => apiKeyFor(anthropic)).message).toMatch(/LEGION_CRED_ANTHROPIC_API_KEY/);
   });
 });
@@ -112,7 +132,9 @@ describe('assertKeysConfigured', () => {
       dotEnv: { LEGION_CRED_ANTHROPIC_API_KEY: 'sk-ant-1' },
     });
     cleanups.push(cleanup);
-    expect(errorOf(() => assertKeysConfigured(project)).message).toMatch(/LEGION_CRED_OPENAI_API_KEY .*\(needed by llm\.embedding_model\)$/);
+    expect(errorOf(() => assertKeysConfigured(project)).message).toMatch(
+      /LEGION_CRED_OPENAI_API_KEY .*\(needed by llm\.embedding_model\)$/,
+    );
   });
 
   it('passes when every agent can call its provider', () => {
