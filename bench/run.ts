@@ -9,6 +9,7 @@ import { workflowsBench } from './workflows.js';
 import { stateBench } from './state.js';
 import { gvisorBench } from './gvisor.js';
 import { browserBench } from './browser.js';
+import { dashboardBench } from './dashboard.js';
 import { formatTable } from './table.js';
 
 const rows = [
@@ -22,5 +23,6 @@ const rows = [
   ...(await stateBench()),
   ...(await gvisorBench()),
   ...(await browserBench()),
+  ...(await dashboardBench()),
 ];
 process.stdout.write(`${formatTable(rows)}\n`);

@@ -24,9 +24,10 @@ export async function streamLive(
   closing: AbortSignal,
 ): Promise<void> {
   const abort = new AbortController();
-  request.raw.on('close', () => abort.abort());
-  if (closing.aborted) abort.abort();
-  else closing.addEventListener('abort', () => abort.abort(), { once: true });
+  const stop = () => abort.abort();
+  request.raw.on('close', stop);
+  if (closing.aborted) stop();
+  else closing.addEventListener('abort', stop, { once: true });
   reply.hijack();
   const raw = reply.raw;
   // The security headers set by the dashboard's hook live on the reply, which hijack bypasses.
@@ -58,6 +59,8 @@ export async function streamLive(
   } catch (err) {
     request.log.warn({ err, event: 'dashboard_live_failed' }, 'dashboard live stream ended on an error');
   } finally {
+    // One listener per stream on the mesh-wide signal: gone with the stream.
+    closing.removeEventListener('abort', stop);
     raw.end();
   }
 }

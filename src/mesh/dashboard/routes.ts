@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../../shared/validate.js';
 import type { DashboardAccess } from './access.js';
 import { SESSION_TTL_MS } from './access.js';
-import { refusalHtml, SHELL_HTML, type DashboardAssets } from './assets.js';
+import { refusalHtml, type DashboardAssets } from './assets.js';
 import { allowedHosts, judgeRequest, readCookie, SESSION_COOKIE, sessionCookie } from './guard.js';
 import { streamLive, type LiveFeedOptions } from './live.js';
 
@@ -93,8 +93,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
     return reply.header('set-cookie', sessionCookie(session, SESSION_TTL_MS / 1000)).redirect('/ui/', 303);
   });
 
-  const shell = async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply.type('text/html; charset=utf-8').send(SHELL_HTML);
+  const shell = async (_request: FastifyRequest, reply: FastifyReply) => reply.type('text/html; charset=utf-8').send(assets.shell());
   app.get('/ui', shell);
   app.get('/ui/', shell);
 
