@@ -17,12 +17,16 @@ const SIZE_TARGET_KB = 100;
 
 export async function dashboardBench(): Promise<BenchRow[]> {
   const kb = new DashboardAssets().totalBytes() / 1024;
-  const rows: BenchRow[] = [['dashboard: total asset size', `${kb.toFixed(1)} KB`, `< ${SIZE_TARGET_KB} KB`, kb < SIZE_TARGET_KB]];
+  const rows: BenchRow[] = [
+    ['dashboard: total asset size', `${kb.toFixed(1)} KB`, `< ${SIZE_TARGET_KB} KB`, kb < SIZE_TARGET_KB],
+  ];
   if (!existsSync(CHROMIUM)) {
     process.stderr.write(`dashboard bench: no Chromium at ${CHROMIUM}; first-load time skipped\n`);
     return rows;
   }
-  const h = await startHarness({ agentsYaml: 'agents:\n  one: { role: first }\n  two: { role: second }\n  three: { role: third }\n' });
+  const h = await startHarness({
+    agentsYaml: 'agents:\n  one: { role: first }\n  two: { role: second }\n  three: { role: third }\n',
+  });
   const browser = await launchBrowser();
   try {
     const origin = new URL(h.mesh.adminUrl).origin;
@@ -42,7 +46,12 @@ export async function dashboardBench(): Promise<BenchRow[]> {
       await context.close();
     }
     const loadMs = median(times);
-    rows.push(['dashboard: fleet page first load (median of 20)', `${loadMs.toFixed(0)} ms`, `< ${LOAD_TARGET_MS} ms`, loadMs < LOAD_TARGET_MS]);
+    rows.push([
+      'dashboard: fleet page first load (median of 20)',
+      `${loadMs.toFixed(0)} ms`,
+      `< ${LOAD_TARGET_MS} ms`,
+      loadMs < LOAD_TARGET_MS,
+    ]);
   } finally {
     await browser.close();
     await h.close();

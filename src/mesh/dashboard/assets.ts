@@ -65,7 +65,9 @@ export class DashboardAssets {
 
   /** The page shell, preloading every module there is. */
   shell(): string {
-    this.html ??= shellHtml([...this.load().keys()].filter((name) => name.endsWith('.js') && name !== 'main.js').sort());
+    this.html ??= shellHtml(
+      [...this.load().keys()].filter((name) => name.endsWith('.js') && name !== 'main.js').sort(),
+    );
     return this.html;
   }
 

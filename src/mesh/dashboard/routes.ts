@@ -93,7 +93,8 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
     return reply.header('set-cookie', sessionCookie(session, SESSION_TTL_MS / 1000)).redirect('/ui/', 303);
   });
 
-  const shell = async (_request: FastifyRequest, reply: FastifyReply) => reply.type('text/html; charset=utf-8').send(assets.shell());
+  const shell = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.type('text/html; charset=utf-8').send(assets.shell());
   app.get('/ui', shell);
   app.get('/ui/', shell);
 
