@@ -123,6 +123,7 @@ export type ErrorCode =
   | 'agent_error'
   | 'agent_unreachable'
   | 'bad_event'
+  | 'channel_auth_failed'
   | 'delivery_failed'
   | 'egress_connect_failed'
   | 'egress_upstream_failed'
@@ -285,6 +286,7 @@ const ERROR_STATUS: Record<ErrorCode, number> = {
   agent_error: 502,
   agent_unreachable: 502,
   bad_event: 502,
+  channel_auth_failed: 502,
   delivery_failed: 502,
   egress_connect_failed: 502,
   egress_upstream_failed: 502,

@@ -3,11 +3,14 @@
 // shows typing. The bot token stays inside those two clients in the mesh. api_base
 // points REST at another server; the gateway URL is whatever that server's
 // GET /gateway/bot names, which is how the tests reach their stand-in.
+import { setTimeout as delay } from 'node:timers/promises';
 import { Client, GatewayDispatchEvents, GatewayIntentBits, type APIUser } from '@discordjs/core';
-import { REST } from '@discordjs/rest';
+import { DiscordAPIError, REST } from '@discordjs/rest';
 import { WebSocketManager, WebSocketShardEvents, type SessionInfo } from '@discordjs/ws';
 import type { DiscordChannelConfig } from '../../shared/config/channels.js';
+import { LegionError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
+import { credentialVariable } from '../credentials/handles.js';
 import { toInbound } from './discord-inbound.js';
 import type { ChannelAdapter, InboundMessage } from './types.js';
 
@@ -15,6 +18,7 @@ import type { ChannelAdapter, InboundMessage } from './types.js';
 const LIMITS = { maxChars: 2000, minIntervalMs: 1000 };
 /** Not the privileged Message Content intent: Discord sends a bot the text of DMs and of messages that mention it without it. */
 const INTENTS = GatewayIntentBits.GuildMessages | GatewayIntentBits.DirectMessages;
+const STOP_WAIT_MS = 5000;
 /** The bot's text never pings @everyone, roles or users. */
 const NO_PINGS = { allowed_mentions: { parse: [] } };
 
@@ -34,6 +38,7 @@ export class DiscordAdapter implements ChannelAdapter {
   /** DM channel per user id: Discord returns the same one every time, so ask once. */
   private readonly dmChannels = new Map<string, string>();
   private stopping = false;
+  private connecting: Promise<void> = Promise.resolve();
 
   constructor(config: DiscordChannelConfig, token: string, deps: DiscordAdapterDeps) {
     this.config = config;
@@ -55,8 +60,7 @@ export class DiscordAdapter implements ChannelAdapter {
   }
 
   async start(onMessage: (message: InboundMessage) => Promise<void>): Promise<void> {
-    // Checks the token and the REST address now, so a wrong one fails the start with Discord's answer.
-    const me: APIUser = await this.client.api.users.getCurrent();
+    const me = await this.whoAmI();
     this.client.on(GatewayDispatchEvents.MessageCreate, ({ data }) => {
       const message = toInbound(data, me.id, this.config);
       if (message) void onMessage(message);
@@ -82,7 +86,7 @@ export class DiscordAdapter implements ChannelAdapter {
         );
     });
     // Not awaited: the gateway reconnects on its own, and a slow Discord must not hold up the mesh's start.
-    void this.gateway
+    this.connecting = this.gateway
       .connect()
       .catch((err: unknown) =>
         logger.error(
@@ -92,8 +96,27 @@ export class DiscordAdapter implements ChannelAdapter {
       );
   }
 
+  /** The bot's user, which also checks the token and the REST address before the gateway is tried. */
+  private async whoAmI(): Promise<APIUser> {
+    try {
+      return await this.client.api.users.getCurrent();
+    } catch (err) {
+      if (err instanceof DiscordAPIError && err.status === 401) {
+        const variable = credentialVariable(this.config.token_credential);
+        throw new LegionError(
+          'channel_auth_failed',
+          `Discord refused the bot token in ${variable}: copy the bot's current token (Bot page of the developer portal) into ${variable} and restart the mesh`,
+        );
+      }
+      throw err;
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
+    // @discordjs/ws reconnects when destroyed while it waits for HELLO or READY, so let a
+    // connection under way finish first (a bounded wait: Discord may not be answering).
+    await Promise.race([this.connecting, delay(STOP_WAIT_MS, undefined, { ref: false })]);
     await this.gateway.destroy();
   }
 
