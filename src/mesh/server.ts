@@ -23,42 +23,25 @@ import { adoptRunningAgents } from './runtime/adoption.js';
 import type { AgentRuntime, ProgressFn } from './runtime/types.js';
 import { ProjectStore } from './project-store.js';
 import { agentAdminRoutes } from './agents/admin-routes.js';
-import { laneAdminRoutes } from './lanes/admin-routes.js';
 import { agentSelfRoutes } from './agents/agent-routes.js';
 import { llmRoutes } from './llm/routes.js';
 import { createLlmProxy } from './llm/proxy.js';
 import { createEmbeddingsProxy, type EmbeddingsProxy } from './llm/embeddings.js';
 import { embeddingsRoutes } from './llm/embeddings-routes.js';
-import { localProviderNames, resolveProviders } from '../shared/config/providers.js';
-import { createDomains, type Domains } from './domains.js';
+import { resolveProviders } from '../shared/config/providers.js';
+import { openDomains, type Domains } from './domains.js';
+import type { OpenDomains } from './assembly.js';
 import { assertAllowed } from './permissions/types.js';
-import { eventRoutes } from './events/routes.js';
-import { costAdminRoutes } from './costs/routes.js';
-import { blackboardAdminRoutes } from './blackboard/admin-routes.js';
-import { blackboardAgentRoutes } from './blackboard/agent-routes.js';
-import { pubsubAdminRoutes, pubsubAgentRoutes } from './pubsub/routes.js';
-import { messageAgentRoutes } from './router/routes.js';
 import { artifactRoutes } from './agents/artifact-routes.js';
 import { httpAgentRoutes } from './credentials/routes.js';
 import { CredentialStore } from './credentials/store.js';
 import { searchAgentRoutes } from './search/routes.js';
 import { browserAgentRoutes } from './browser/routes.js';
 import { SearchRateLimiter } from './search/rate-limit.js';
-import { cancelTask, runAgentTurn } from './runtime/agent-client.js';
-import { deliverTask } from './workflows/task-delivery.js';
-import { workflowAdminRoutes } from './workflows/routes.js';
 import { EgressProxy } from './egress/proxy.js';
 import { meshDestinations } from './egress/context.js';
-import { laneItemText } from './lanes/format.js';
-import { webhookAdminRoutes, webhookIngressRoutes, type WebhookIngressOptions } from './triggers/webhooks/routes.js';
-import { cronAdminRoutes, cronAgentRoutes } from './triggers/cron/routes.js';
-import { heartbeatAdminRoutes, heartbeatAgentRoutes } from './triggers/heartbeat/routes.js';
-import { fetchProbeReport } from './triggers/heartbeat/agent-probe.js';
 import { startPublicWebhookListener, type PublicWebhookListener } from './triggers/webhooks/listener.js';
-import type { LaneItem } from './lanes/store.js';
 import { ConfigReloader } from './config/reloader.js';
-import { startChannels, type MeshChannels } from './channels/wiring.js';
-import { channelAdminRoutes, channelAgentRoutes, telegramWebhookRoutes } from './channels/routes.js';
 import { DashboardAccess } from './dashboard/access.js';
 import { DashboardAssets } from './dashboard/assets.js';
 import { dashboardOrigin } from './dashboard/guard.js';
@@ -108,9 +91,8 @@ export class Mesh {
   private hostIsolation: HostIsolation | null = null;
   readonly fleet: Fleet;
   private readonly health: HealthMonitor;
-  private domainsOrNull: Domains | null = null;
+  private assembly: OpenDomains<Domains> | null = null;
   private reloader: ConfigReloader | null = null;
-  private channels: MeshChannels | null = null;
   private admin: FastifyInstance | null = null;
   private publicWebhooks: PublicWebhookListener | null = null;
   private agentApi: FastifyInstance | null = null;
@@ -137,50 +119,35 @@ export class Mesh {
       logger: options.logger,
       meshUrl: () => this.agentApiUrl,
       egress: { tokens: this.egressTokens, url: () => this.egressUrl },
-      onHealthy: (agent) => this.domainsOrNull?.dispatcher.kick(agent),
-      onDown: (agent, reason) => this.domainsOrNull?.chats.abandon(agent, reason),
-      laneStatus: (agent) => this.domains.lanes.status(agent),
+      onHealthy: (agent) => this.assembly?.api.lanes.kick(agent),
+      onDown: (agent, reason) => this.assembly?.api.lanes.chats.abandon(agent, reason),
+      laneStatus: (agent) => this.domains.lanes.store.status(agent),
       browserAllowed: (agent) => this.domains.permissions.flag(agent, 'can_use_browser'),
       containers: {
         save: (record) => this.domains.containers.save(record),
-        forget: (agent) => this.domainsOrNull?.containers.forget(agent),
+        forget: (agent) => this.assembly?.api.containers.forget(agent),
       },
     });
     this.health = new HealthMonitor({
       fleet: this.fleet,
       observe: (agent, url) => observeAgent(options.runtime, agent, url),
       config: () => this.store.get().mesh.mesh.health,
-      events: { record: (event) => this.domainsOrNull?.events.record(event) },
+      events: { record: (event) => this.assembly?.api.events.record(event) },
       logger: options.logger,
     });
   }
 
+  private get openDomains(): OpenDomains<Domains> {
+    if (!this.assembly) throw new LegionError('mesh_not_started', 'the mesh has not started');
+    return this.assembly;
+  }
+
   private get domains(): Domains {
-    if (!this.domainsOrNull) throw new LegionError('mesh_not_started', 'the mesh has not started');
-    return this.domainsOrNull;
+    return this.openDomains.api;
   }
 
   private knownAgents(): string[] {
     return Object.keys(this.store.get().agents);
-  }
-
-  /** Hands a lane item to its agent as a turn of its own (no person watching); a chat
-   *  turn goes to the person's relay, and stays in flight until the relay ends it. */
-  private async deliver(agent: string, item: LaneItem, signal: AbortSignal): Promise<string> {
-    if (item.kind === 'chat') return this.domains.chats.handOver(item);
-    const endpoint = this.fleet.endpoint(agent);
-    // A workflow step goes over in task mode and holds the lane until the task is final.
-    if (item.kind === 'task')
-      return this.fleet.whileBusy(agent, () => deliverTask(endpoint, item, this.domains.workflows, signal));
-    if (item.kind === 'channel') {
-      if (!this.channels) throw new LegionError('mesh_not_started', 'the channels have not started');
-      return this.channels.service.deliver(agent, item, signal);
-    }
-    const reply = await this.fleet.whileBusy(agent, () =>
-      runAgentTurn(endpoint, laneItemText(item), item.trace ?? item.id, signal),
-    );
-    this.channels?.afterTrigger(agent, item, reply);
-    return reply;
   }
 
   /** Config subscriptions follow agents.yaml; one the matrix denies is skipped and recorded. */
@@ -220,28 +187,20 @@ export class Mesh {
     }
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     writeFileSync(paths.pid, `${process.pid}\n`);
-    this.domainsOrNull = createDomains(paths.dir, this.store.get().dir, this.options.logger, {
+    this.assembly = openDomains(paths.dir, {
+      projectDir: this.store.get().dir,
+      logger: this.options.logger,
       knownAgents: () => this.knownAgents(),
-      agents: () => this.store.get().agents,
-      isReady: (agent) => this.fleet.isHealthy(agent),
-      stillReady: (agent) => this.health.checkNow(agent),
-      deliver: (agent, item, signal) => this.deliver(agent, item, signal),
-      laneDepthCap: () => this.store.get().mesh.mesh.lane_depth_cap,
-      costConfig: () => this.store.get(),
-      retention: () => this.store.get().mesh.retention,
-      localProviders: () => localProviderNames(resolveProviders(this.store.get())),
-      heartbeatConfig: (agent) => this.store.get().agents[agent]?.heartbeat,
-      probeAgent: (agent) => fetchProbeReport(this.fleet.endpoint(agent)),
-      cancelTask: async (agent, taskId) => cancelTask(this.fleet.endpoint(agent), taskId),
+      runtime: {
+        project: () => this.store.get(),
+        fleet: this.fleet,
+        stillReady: (agent) => this.health.checkNow(agent),
+        webhookBaseUrl: () => this.webhookBaseUrl(),
+      },
     });
     this.syncSubscriptions();
-    // Before the listeners: their channel routes need it. Messages it takes wait on their lanes for the dispatcher.
-    this.channels = await startChannels({
-      domains: this.domains,
-      fleet: this.fleet,
-      project: this.store,
-      logger: this.options.logger,
-    });
+    // Before the listeners (the channels' routes need their adapters). What arrives waits on its lane for the dispatcher.
+    await this.assembly.start();
     const providers = resolveProviders(this.store.get());
     const proxy = createLlmProxy(providers, this.options.logger, () => this.store.get().mesh.llm.image_models);
     const embeddings = createEmbeddingsProxy(providers, this.options.logger);
@@ -256,7 +215,7 @@ export class Mesh {
       this.publicWebhooks = await startPublicWebhookListener(
         webhookListener.host,
         webhookListener.port,
-        this.webhookIngress(),
+        this.domains.webhooks.ingress,
       );
       this.options.logger.info(
         { event: 'webhooks_listening', url: this.publicWebhooks.url },
@@ -307,9 +266,8 @@ export class Mesh {
       progress: this.options.progress,
       logger: this.options.logger,
     });
-    this.domains.dispatcher.start();
-    // After the dispatcher re-queued what was in flight: runs pick up from their rows.
-    this.domains.workflows.resume();
+    // The dispatcher re-queues what was in flight, then workflow runs pick up from their rows.
+    this.openDomains.resume();
     const started = await this.fleet.startAll(adopted);
     await this.warnUnsandboxed();
     this.health.start();
@@ -385,15 +343,14 @@ export class Mesh {
     const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }) });
     installErrorHandler(app);
     // Webhooks answer to their own secrets, never to the admin token: outside the admin scope.
-    void app.register(webhookIngressRoutes, this.webhookIngress());
-    void app.register(telegramWebhookRoutes, { adapter: () => this.channels?.telegram ?? null });
+    void app.register(this.openDomains.registerIngressRoutes);
     // The dashboard has its own sessions; the admin token stays inside the mesh.
     void app.register(dashboardRoutes, this.dashboardOptions(app, adminToken));
     void app.register(async (scope) => this.registerAdminRoutes(scope, adminToken));
     return app;
   }
 
-  /** Everything on the admin listener but webhook ingress, behind the admin token. */
+  /** Everything on the admin listener but ingress and the dashboard, behind the admin token. */
   private registerAdminRoutes(app: FastifyInstance, adminToken: string): void {
     requireAdminToken(app, adminToken);
     app.get('/api/status', async (): Promise<MeshStatus> => this.status());
@@ -401,10 +358,10 @@ export class Mesh {
       setImmediate(() => this.options.onShutdownRequested());
       return reply.status(202).send({ stopping: true });
     });
-    const { events, blackboard, pubsub } = this.domains;
+    const { events, pubsub } = this.domains;
     void app.register(agentAdminRoutes, {
       fleet: this.fleet,
-      chats: this.domains.chats,
+      chats: this.domains.lanes.chats,
       store: this.store,
       events,
       onRemoved: (name) => {
@@ -418,36 +375,7 @@ export class Mesh {
         this.syncSubscriptions();
       },
     });
-    void app.register(laneAdminRoutes, { lanes: this.domains.lanes, knownAgents: () => this.knownAgents() });
-    void app.register(eventRoutes, { events });
-    void app.register(blackboardAdminRoutes, { store: blackboard, events });
-    void app.register(pubsubAdminRoutes, { pubsub });
-    void app.register(costAdminRoutes, { costs: this.domains.costs });
-    void app.register(cronAdminRoutes, { cron: this.domains.cron, knownAgents: () => this.knownAgents() });
-    void app.register(heartbeatAdminRoutes, { heartbeat: this.domains.heartbeat });
-    void app.register(webhookAdminRoutes, {
-      store: this.domains.webhooks,
-      events,
-      isKnownAgent: (agent) => this.knownAgents().includes(agent),
-      unknownWorkflow: (name) => this.domains.workflows.unknownWorkflow(name),
-      baseUrl: () => this.webhookBaseUrl(),
-    });
-    void app.register(async (scope) => {
-      const channels = this.channels;
-      if (channels)
-        await scope.register(channelAdminRoutes, {
-          store: channels.store,
-          service: channels.service,
-          events,
-          knownAgents: () => this.knownAgents(),
-          defaultAgent: (platform) => this.store.get().mesh.channels?.[platform]?.default_agent,
-        });
-    });
-    void app.register(workflowAdminRoutes, {
-      orchestrator: this.domains.workflows,
-      definitions: this.domains.workflowDefinitions,
-      store: this.domains.workflowStore,
-    });
+    void app.register(this.openDomains.registerAdminRoutes);
     void app.register(dashboardAdminRoutes, {
       access: this.dashboard,
       events,
@@ -483,15 +411,6 @@ export class Mesh {
     };
   }
 
-  private webhookIngress(): WebhookIngressOptions {
-    return {
-      store: this.domains.webhooks,
-      events: this.domains.events,
-      logger: this.options.logger,
-      isKnownAgent: (agent) => this.knownAgents().includes(agent),
-    };
-  }
-
   /** Where senders reach hooks: webhooks.public_url, else the public webhook listener, else the admin API. */
   private webhookBaseUrl(): string {
     const configured = this.store.get().mesh.webhooks?.public_url;
@@ -506,7 +425,7 @@ export class Mesh {
       bodyLimit: 8 * 1024 * 1024,
     });
     installErrorHandler(app);
-    const { events, permissions, blackboard, pubsub, router } = this.domains;
+    const { events, permissions, blackboard } = this.domains;
     void app.register(async (scope) => {
       requireAgentToken(scope, this.tokens);
       await scope.register(agentSelfRoutes, { store: this.store, fleet: this.fleet });
@@ -525,12 +444,7 @@ export class Mesh {
           embeddingModel: () => this.store.get().mesh.llm.embedding_model,
         });
       });
-      await scope.register(blackboardAgentRoutes, { store: blackboard, permissions, events });
-      await scope.register(pubsubAgentRoutes, { pubsub, permissions, events });
-      await scope.register(messageAgentRoutes, { router, permissions, events, knownAgents: () => this.knownAgents() });
       await scope.register(artifactRoutes, { store: blackboard, events });
-      await scope.register(cronAgentRoutes, { cron: this.domains.cron, permissions, events });
-      await scope.register(heartbeatAgentRoutes, { heartbeat: this.domains.heartbeat, permissions, events });
       const credentials = new CredentialStore(() => this.store.get().env);
       await scope.register(httpAgentRoutes, { credentials, permissions, events, destinations: this.destinations });
       await scope.register(searchAgentRoutes, {
@@ -543,8 +457,7 @@ export class Mesh {
         scrubber: () => credentials.scrubber(),
       });
       await scope.register(browserAgentRoutes, { permissions, events });
-      if (this.channels)
-        await scope.register(channelAgentRoutes, { service: this.channels.service, permissions, events });
+      await scope.register(this.openDomains.registerAgentRoutes);
     });
     return app;
   }
@@ -585,10 +498,8 @@ export class Mesh {
     await this.releaseHost();
     this.agentApi = null;
     this.admin = null;
-    await this.channels?.service.stop();
-    this.channels = null;
-    this.domainsOrNull?.close();
-    this.domainsOrNull = null;
+    await this.assembly?.close();
+    this.assembly = null;
     const paths = statePaths(this.store.get().dir);
     for (const file of [paths.meshInfo, paths.adminToken, paths.pid]) {
       if (existsSync(file)) rmSync(file);

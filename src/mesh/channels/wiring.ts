@@ -1,47 +1,51 @@
-// Builds the channels domain from the mesh's parts: its store over mesh.db, the service
-// with the agent calls it needs, and one adapter per platform configured under
-// `channels:` in config/mesh.yaml. A token is read here from the LEGION_CRED_ secret
-// the config names, and handed only to its adapter.
+// Builds the channels domain's parts: its store over mesh.db and the service with the
+// agent calls it needs (buildChannels), and, once the mesh is assembled, one adapter per
+// platform configured under `channels:` in config/mesh.yaml (attachAdapters). A token is
+// read here from the LEGION_CRED_ secret the config names, and handed only to its adapter.
 import { LegionError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import { readSse } from '../../shared/sse.js';
 import { ChatEventSchema } from '../../shared/wire/chat.js';
-import { isHeartbeatOk } from '../triggers/heartbeat/probes.js';
+import type { Db } from '../db.js';
+import type { MeshRuntime } from '../domain.js';
+import type { CostMeter } from '../costs/meter.js';
+import type { EventLog } from '../events/log.js';
+import type { Lanes } from '../lanes/domain.js';
 import { CredentialStore } from '../credentials/store.js';
-import type { Domains } from '../domains.js';
-import type { ProjectStore } from '../project-store.js';
-import type { Fleet } from '../runtime/fleet.js';
 import { openAgentChat, resetAgentSession } from '../runtime/agent-client.js';
-import type { LaneItem } from '../lanes/store.js';
 import { ChannelService } from './service.js';
 import { ChannelStore } from './store.js';
 import { DiscordAdapter } from './discord.js';
 import { TelegramAdapter } from './telegram.js';
 
-export interface MeshChannels {
+export interface ChannelParts {
   store: ChannelStore;
   service: ChannelService;
-  telegram: TelegramAdapter | null;
-  /** After a cron run or heartbeat wake-up: its reply goes to the agent's paired users. */
-  afterTrigger: (agent: string, item: LaneItem, reply: string) => void;
+  credentials: CredentialStore;
 }
 
-export async function startChannels(deps: {
-  domains: Domains;
-  fleet: Fleet;
-  project: ProjectStore;
+export interface ChannelDeps {
+  db: Db;
+  lanes: Lanes;
+  events: EventLog;
+  costs: CostMeter;
+  runtime: MeshRuntime;
   logger: Logger;
-}): Promise<MeshChannels> {
-  const { domains, fleet, project, logger } = deps;
-  const credentials = new CredentialStore(() => project.get().env);
-  const store = new ChannelStore(domains.db);
+  knownAgents: () => string[];
+}
+
+export function buildChannels(deps: ChannelDeps): ChannelParts {
+  const { lanes, events, costs, runtime, logger, knownAgents } = deps;
+  const { fleet } = runtime;
+  const credentials = new CredentialStore(() => runtime.project().env);
+  const store = new ChannelStore(deps.db);
   const service = new ChannelService({
     store,
-    lanes: domains.lanes,
-    events: domains.events,
+    lanes: lanes.store,
+    events,
     logger,
-    onEnqueued: (agent) => domains.dispatcher.kick(agent),
-    knownAgents: () => Object.keys(project.get().agents),
+    onEnqueued: lanes.kick,
+    knownAgents,
     runTurn: (agent, message, session, trace, signal, onEvent) =>
       fleet.whileBusy(agent, async () => {
         const response = await openAgentChat(fleet.endpoint(agent), message, trace, signal, session);
@@ -53,10 +57,21 @@ export async function startChannels(deps: {
       }),
     resetSession: async (agent, session) => void (await resetAgentSession(fleet.endpoint(agent), session)),
     agentStatus: () => fleet.status(),
-    costsToday: (agent) => domains.costs.report({ agent, period: 'today' }),
+    costsToday: (agent) => costs.report({ agent, period: 'today' }),
     scrub: (text) => credentials.scrubber().scrub(text),
   });
-  const config = project.get().mesh.channels;
+  return { store, service, credentials };
+}
+
+/** Connects each configured platform; one that fails is logged, never thrown, so the mesh
+ *  still starts. Returns the Telegram adapter (its webhook route needs it). */
+export async function attachAdapters(
+  parts: ChannelParts,
+  runtime: MeshRuntime,
+  logger: Logger,
+): Promise<TelegramAdapter | null> {
+  const { service, credentials } = parts;
+  const config = runtime.project().mesh.channels;
   let telegram: TelegramAdapter | null = null;
   if (config?.telegram) {
     try {
@@ -82,13 +97,5 @@ export async function startChannels(deps: {
       );
     }
   }
-  return {
-    store,
-    service,
-    telegram,
-    afterTrigger: (agent, item, reply) => {
-      if (item.kind === 'cron' || (item.kind === 'heartbeat' && !isHeartbeatOk(reply)))
-        service.report(agent, item, reply);
-    },
-  };
+  return telegram;
 }

@@ -1,13 +1,16 @@
 // Hands each agent its lane items one at a time. A failed hand-over is retried with
 // exponential backoff up to MAX_ATTEMPTS, then marked failed; an item whose agent is
 // not running (asked again after the failure: it may have just died) waits, uncounted,
-// until the agent is healthy again (kick). A chat turn is never retried; onFailed hears
-// of every item that failed for good. Stopping the dispatcher leaves in-flight items in
-// flight, so the next start re-queues them.
+// until the agent is healthy again (kick). A chat turn is never retried. `delivered`
+// tells of each reply as soon as it arrives (before the item is marked done, so a crash
+// in between leaves the item to be re-queued and its listeners to reconcile); `failed`
+// tells of every item that failed for good. Stopping the dispatcher leaves in-flight
+// items in flight, so the next start re-queues them.
 import { replyEvent } from './reply-event.js';
 import { LegionError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventLog } from '../events/log.js';
+import { Signal } from '../signal.js';
 import { afterFailedHandOver } from './policy.js';
 import type { LaneItem, LaneStatus, LaneStore } from './store.js';
 
@@ -25,8 +28,17 @@ export interface LaneDispatcherOptions {
   stillReady: (agent: string) => Promise<boolean>;
   /** Hands the item to the agent and resolves with its reply. */
   deliver: (agent: string, item: LaneItem, signal: AbortSignal) => Promise<string>;
-  /** Told when an item failed for good (its hand-overs are spent), so whoever queued it can react. */
-  onFailed?: (item: LaneItem, reason: string) => void;
+}
+
+export interface DeliveredItem {
+  agent: string;
+  item: LaneItem;
+  reply: string;
+}
+
+export interface FailedItem {
+  item: LaneItem;
+  reason: string;
 }
 
 export function backoffMs(attempt: number): number {
@@ -39,6 +51,10 @@ export class LaneDispatcher {
   private readonly running = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly abort = new AbortController();
+  /** An item's reply arrived (a cron run or heartbeat wake-up ends here). */
+  readonly delivered = new Signal<DeliveredItem>();
+  /** An item failed for good (its hand-overs are spent), so whoever queued it can react. */
+  readonly failed = new Signal<FailedItem>();
 
   constructor(options: LaneDispatcherOptions) {
     this.options = options;
@@ -78,6 +94,7 @@ export class LaneDispatcher {
       }
       try {
         const reply = await deliver(agent, item, this.abort.signal);
+        this.delivered.emit({ agent, item, reply });
         store.complete(item.id, reply);
         events.record({
           agent,
@@ -112,7 +129,7 @@ export class LaneDispatcher {
           { agent, event: 'delivery_error', item: item.id, attempts: item.attempts, status, err: reason },
           'lane item not delivered',
         );
-        if (status === 'failed') this.options.onFailed?.(item, reason);
+        if (status === 'failed') this.failed.emit({ item, reason });
       }
     }
   }

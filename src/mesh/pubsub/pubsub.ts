@@ -4,8 +4,9 @@
 // permission matrix at publish time, so revoking can_subscribe takes effect at once.
 // A subscriber whose lane is full (mesh.lane_depth_cap) does not get the event, and
 // only it: the publish still reaches the others, and the refusal is in the answer
-// (`refused`) and in the event log (delivery_refused), never silent. onPublished hears
-// of each publish in its transaction, so what it starts (a workflow run) is as durable.
+// (`refused`) and in the event log (delivery_refused), never silent. `published` tells
+// of each publish inside its transaction, so what a listener starts (a workflow run) is
+// as durable, and a listener that throws refuses the publish.
 import picomatch from 'picomatch';
 import type { Db, Migration } from '../db.js';
 import { newId } from '../../shared/ids.js';
@@ -15,6 +16,7 @@ import type { LaneStore } from '../lanes/store.js';
 import type { PermissionChecker } from '../permissions/types.js';
 import type { EventBody } from '../lanes/format.js';
 import type { PublishResponse } from '../../shared/wire/fleet.js';
+import { Signal } from '../signal.js';
 
 export const pubsubMigrations: Migration[] = [
   {
@@ -53,8 +55,11 @@ export interface PubSubOptions {
   knownAgents: () => string[];
   /** Told after commit which lanes got work. */
   onEnqueued: (agent: string) => void;
-  /** Told of every publish inside its transaction, subscribers or not (workflow triggers). */
-  onPublished?: (topic: string, payload: unknown) => void;
+}
+
+export interface Published {
+  topic: string;
+  payload: unknown;
 }
 
 export function topicMatches(pattern: string, topic: string): boolean {
@@ -63,6 +68,8 @@ export function topicMatches(pattern: string, topic: string): boolean {
 
 export class PubSub {
   private readonly options: PubSubOptions;
+  /** Every publish, subscribers or not, inside its transaction (workflow triggers). */
+  readonly published = new Signal<Published>();
 
   constructor(options: PubSubOptions) {
     this.options = options;
@@ -138,7 +145,7 @@ export class PubSub {
         trace,
         new Date().toISOString(),
       );
-      this.options.onPublished?.(topic, payload);
+      this.published.emit({ topic, payload });
       return receivers.flatMap((agent) => {
         try {
           return [{ agent, delivery: lanes.enqueue(agent, 'event', body, trace) }];
