@@ -122,6 +122,7 @@ describe('legion CLI errors', () => {
     expect(readFileSync(join(p.dir, 'config', 'agents.yaml'), 'utf8')).toBe(before);
   });
 
+  // 17 CLI processes one after another: on a loaded 2-core machine that can pass the default 30 s.
   it('has --help for every command', async () => {
     const p = await project();
     for (const args of [
@@ -147,5 +148,5 @@ describe('legion CLI errors', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/Usage: legion/);
     }
-  });
+  }, 120_000);
 });
