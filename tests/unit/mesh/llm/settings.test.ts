@@ -1,11 +1,14 @@
 // How the configured answer limit and temperature combine with what a call asks for.
 import { describe, expect, it } from 'vitest';
+import type { LlmChatRequestParsed } from '../../../../src/shared/wire/llm.js';
 import { applyLlmSettings } from '../../../../src/mesh/llm/settings.js';
+
+const call: LlmChatRequestParsed = { messages: [{ role: 'user', content: 'hi' }], stream: false };
 
 describe('applyLlmSettings', () => {
   it('fills in what the call leaves out', () => {
-    expect(applyLlmSettings({ model: 'm' }, { max_tokens: 300, temperature: 0.2 })).toEqual({
-      model: 'm',
+    expect(applyLlmSettings(call, { max_tokens: 300, temperature: 0.2 })).toEqual({
+      ...call,
       max_tokens: 300,
       temperature: 0.2,
     });
@@ -18,6 +21,6 @@ describe('applyLlmSettings', () => {
 
   it("keeps the call's own temperature and changes nothing without settings", () => {
     expect(applyLlmSettings({ temperature: 1 }, { temperature: 0.2 }).temperature).toBe(1);
-    expect(applyLlmSettings({ model: 'm' }, {})).toEqual({ model: 'm' });
+    expect(applyLlmSettings(call, {})).toEqual(call);
   });
 });
