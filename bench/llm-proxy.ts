@@ -93,6 +93,7 @@ async function startMeshSide(fakeUrl: string): Promise<MeshSide> {
       proxy,
       metering: costs.meter,
       defaultModelFor: (agent) => agentModel(project, agent),
+      settingsFor: () => ({}),
     });
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -21,6 +21,7 @@ import type { MeshApi } from './mesh-client.js';
 import { buildSystemPrompt, readWorkspacePromptFiles } from './prompt.js';
 import { registerTaskRoutes } from './task/routes.js';
 import { registerHeartbeatProbeRoute } from './heartbeat/probe-route.js';
+import { registerHistoryRoute } from './memory/history-route.js';
 import { TaskRunner } from './task/runner.js';
 import { TaskStore } from './task/store.js';
 import type { Tool } from './tools/registry.js';
@@ -140,6 +141,8 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
     registerTaskRoutes(scope, tasks);
     // Read by the mesh's heartbeat probes; answers from the filesystem, never the model.
     registerHeartbeatProbeRoute(scope, { dataDir: options.dataDir, workspaceDir });
+    // Read by the mesh for another agent's read_agent_history; answers from the files.
+    registerHistoryRoute(scope, workspaceDir);
 
     // Not queued behind chat turns: the learnings store serializes writers of the file.
     scope.post('/correct', async (request): Promise<CorrectionResponse> => {

@@ -34,7 +34,8 @@ export function notRunning(projectDir: string): LegionError {
 export class MeshClient {
   readonly baseUrl: string;
   private readonly token: string;
-  private readonly projectDir: string;
+  /** The project whose mesh this is. */
+  readonly projectDir: string;
 
   constructor(baseUrl: string, token: string, projectDir: string) {
     this.baseUrl = baseUrl;

@@ -3,9 +3,8 @@
 // time; Ctrl-C interrupts the reply in progress, never the fleet.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { PROJECT_FILES } from '../shared/config/project.js';
+import { loadProject, PROJECT_FILES } from '../shared/config/project.js';
 import type { MeshClient } from './mesh-client.js';
 import { formatAgents, renderChatEvent } from './render.js';
 import { blackboardReplCommand } from './commands/blackboard.js';
@@ -13,6 +12,9 @@ import { costsReplCommand } from './commands/costs.js';
 import { workflowReplCommand } from './commands/workflow.js';
 import { parseWorkflowReplArgs, type WorkflowReplRequest } from './workflow-view.js';
 import { backgroundLine, followBackground, type BackgroundReply } from './repl-background.js';
+import { ReplLines } from './repl-lines.js';
+import type { NewAgent } from '../shared/config/agents-edit.js';
+import { AgentAddCancelled, agentAddContext, askNewAgent } from './wizard/agent-add.js';
 
 export interface ReplOptions {
   client: MeshClient;
@@ -20,7 +22,7 @@ export interface ReplOptions {
   agent: string;
   input: Readable;
   output: Writable;
-  /** Where /project reads PROJECT.md; the current directory (where legion was run) otherwise. */
+  /** Where /project reads PROJECT.md; the current directory (where legion was run) otherwise. /add reads the mesh's project. */
   projectDir?: string;
 }
 
@@ -33,6 +35,7 @@ const HELP = `  @<agent> <message>  send one message to an agent
   /workflow [list]    workflows; /workflow run <name> [json input] starts one and follows it,
                       /workflow status <run id>, /workflow cancel <run id>, /workflow runs
   /agents             list agents and their health
+  /add [name]         add an agent (the questions of legion agent add); it starts at once
   /status             fleet status
   /reset              start a new session with the current agent
   /project            show PROJECT.md, the brief every agent reads at the start of a session
@@ -52,6 +55,7 @@ export type ReplAction =
   | { kind: 'costs'; args: string[] }
   | { kind: 'workflow'; request: WorkflowReplRequest }
   | { kind: 'agents' }
+  | { kind: 'add'; name: string | undefined }
   | { kind: 'status' }
   | { kind: 'reset' }
   | { kind: 'project' }
@@ -89,6 +93,10 @@ export function parseReplLine(line: string): ReplAction {
     }
     case 'agents':
       return { kind: 'agents' };
+    case 'add':
+      return rest.length > 1
+        ? { kind: 'unknown', text: '/add takes at most a name: /add [name]; it asks for the rest' }
+        : { kind: 'add', name: rest[0] };
     case 'status':
       return { kind: 'status' };
     case 'reset':
@@ -134,15 +142,8 @@ export async function runRepl(options: ReplOptions): Promise<void> {
   let inFlight: AbortController | null = null;
   /** What Ctrl-C says it stopped: a reply, or the following of a workflow run. */
   let interruptNote = 'reply interrupted';
-  const rl: Interface = createInterface({
-    input: options.input,
-    output,
-    terminal: 'isTTY' in options.input && options.input.isTTY === true,
-  });
-  const prompt = () => {
-    rl.setPrompt(`${current}> `);
-    rl.prompt();
-  };
+  /** The /add wizard has the input: background lines wait, as during a reply. */
+  let asking = false;
   const interrupt = () => {
     if (inFlight) {
       inFlight.abort();
@@ -151,10 +152,11 @@ export async function runRepl(options: ReplOptions): Promise<void> {
       write('\n(the fleet keeps running; /quit stops it)\n');
       prompt();
     } else {
-      rl.close();
+      lines.close();
     }
   };
-  rl.on('SIGINT', interrupt);
+  const lines = new ReplLines({ input: options.input, output, onSigint: interrupt });
+  const prompt = () => lines.prompt(`${current}> `);
   const onProcessSigint = () => interrupt();
   process.on('SIGINT', onProcessSigint);
 
@@ -164,10 +166,10 @@ export async function runRepl(options: ReplOptions): Promise<void> {
   const held: string[] = [];
   const announce = (line: string) => {
     // While a reply streams, the line waits, so it never cuts into the agent's text.
-    if (inFlight) held.push(line);
+    if (inFlight || asking) held.push(line);
     else {
       write(`\r\x1b[K${line}\n`);
-      rl.prompt(true);
+      lines.prompt(`${current}> `, true);
     }
   };
   void followBackground(
@@ -181,7 +183,7 @@ export async function runRepl(options: ReplOptions): Promise<void> {
   write(`legion: talking to ${current}. /help lists commands.\n`);
   prompt();
   try {
-    for await (const line of rl) {
+    for (let line = await lines.next(); line !== null; line = await lines.next()) {
       const action = parseReplLine(line);
       try {
         if (action.kind === 'quit') break;
@@ -195,7 +197,7 @@ export async function runRepl(options: ReplOptions): Promise<void> {
   } finally {
     following.abort();
     process.off('SIGINT', onProcessSigint);
-    rl.close();
+    lines.close();
   }
 
   async function handle(action: Exclude<ReplAction, { kind: 'quit' }>): Promise<void> {
@@ -223,6 +225,28 @@ export async function runRepl(options: ReplOptions): Promise<void> {
       case 'status':
         write(`${formatAgents(await agents())}\n`);
         return;
+      case 'add': {
+        const project = loadProject(options.projectDir ?? client.projectDir);
+        asking = true;
+        let request: NewAgent;
+        try {
+          request = await lines.suspend(() =>
+            askNewAgent(agentAddContext(project, action.name), { input: options.input, output }),
+          );
+        } catch (err) {
+          // The wizard has said so; nothing was written.
+          if (err instanceof AgentAddCancelled) return;
+          throw err;
+        } finally {
+          asking = false;
+        }
+        write(`adding ${request.name}…\n`);
+        await client.addAgent(request);
+        write(
+          `added ${request.name} (${request.role}); its container is running. /use ${request.name} to talk to it\n`,
+        );
+        return;
+      }
       case 'use': {
         const names = (await agents()).map((a) => a.name);
         if (!names.includes(action.agent)) {

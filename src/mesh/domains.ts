@@ -22,6 +22,7 @@ import { cronDomain } from './triggers/cron/domain.js';
 import { heartbeatDomain } from './triggers/heartbeat/domain.js';
 import { channelsDomain } from './channels/domain.js';
 import { retentionDomain } from './retention/domain.js';
+import { historyDomain } from './history/domain.js';
 
 export const meshDomains = DomainList.empty()
   .add(eventsDomain)
@@ -38,7 +39,8 @@ export const meshDomains = DomainList.empty()
   .add(cronDomain)
   .add(heartbeatDomain)
   .add(channelsDomain)
-  .add(retentionDomain);
+  .add(retentionDomain)
+  .add(historyDomain);
 
 type BuiltOf<List> = List extends { open: (stateDir: string, ctx: LoadContext) => OpenDomains<infer Built> }
   ? Built

@@ -12,7 +12,7 @@ import { LEGION_VERSION } from '../shared/paths.js';
 import { readMeshInfo, statePaths, type MeshInfo } from '../shared/state.js';
 import type { HostIsolation, MeshStatus } from '../shared/wire/admin.js';
 import { egressPort } from '../shared/config/schema.js';
-import { agentModel, agentRuntime, type Project } from '../shared/config/project.js';
+import { agentLlmSettings, agentModel, agentRuntime, type Project } from '../shared/config/project.js';
 import { unsandboxedWarning } from '../shared/sandbox.js';
 import { installErrorHandler } from './http/errors.js';
 import { AgentTokens, requireAgentToken } from './http/agent-auth.js';
@@ -437,6 +437,7 @@ export class Mesh {
           proxy,
           metering: this.domains.costs,
           defaultModelFor: (agent: string) => agentModel(this.store.get(), agent),
+          settingsFor: (agent: string) => agentLlmSettings(this.store.get(), agent),
         });
         await llmScope.register(embeddingsRoutes, {
           embeddings,

@@ -35,7 +35,8 @@ export interface HarnessOptions {
   agentsYaml: string;
   /** A function gets the running fake provider, for rules that name its address. */
   permissionsYaml?: string | ((fake: FakeProvider) => string);
-  env?: Record<string, string>;
+  /** Lines added to .env; a function gets the running fake provider (LEGION_ANTHROPIC_BASE_URL). */
+  env?: Record<string, string> | ((fake: FakeProvider) => Record<string, string>);
   /** config/mesh.yaml for the mesh's admin port; makeProject's default otherwise. */
   meshYaml?: (port: number) => string;
   /** Files of config/workflows by name (x.yaml), written before the mesh starts. */
@@ -75,7 +76,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   if (options.env)
     appendFileSync(
       join(project.dir, '.env'),
-      Object.entries(options.env)
+      Object.entries(typeof options.env === 'function' ? options.env(fake) : options.env)
         .map(([key, value]) => `${key}=${value}\n`)
         .join(''),
     );

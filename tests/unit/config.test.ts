@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { ConfigError, loadProject } from '../../src/shared/config/project.js';
+import { agentLlmSettings, ConfigError, loadProject } from '../../src/shared/config/project.js';
 
 const dirs: string[] = [];
 function project(mesh: string, agents?: string, env?: string): string {
@@ -151,5 +151,33 @@ describe('embeddings and memory settings', () => {
     expect(errorLines(project(`${MESH}memory: { vector_wieght: 0.2 }\n`))[0]).toMatch(
       /memory: unknown key "vector_wieght"/,
     );
+  });
+
+  it('takes llm.max_tokens and llm.temperature, with per-agent overrides', () => {
+    const loaded = loadProject(
+      project(
+        `${MESH}  max_tokens: 2048\n  temperature: 0.3\n`,
+        'agents:\n  a:\n    role: x\n  b:\n    role: y\n    max_tokens: 512\n    temperature: 0\n',
+      ),
+      {},
+    );
+    expect(agentLlmSettings(loaded, 'a')).toEqual({ max_tokens: 2048, temperature: 0.3 });
+    expect(agentLlmSettings(loaded, 'b')).toEqual({ max_tokens: 512, temperature: 0 });
+    expect(agentLlmSettings(loadProject(project(MESH, 'agents:\n  a:\n    role: x\n'), {}), 'a')).toEqual({});
+  });
+
+  it('refuses a max_tokens that is not a positive whole number and a temperature outside 0..2', () => {
+    expect(errorLines(project(`${MESH}  max_tokens: 0\n`))).toEqual([
+      'config/mesh.yaml: llm.max_tokens: expected a positive whole number of tokens',
+    ]);
+    expect(errorLines(project(`${MESH}  max_tokens: 10.5\n`))).toEqual([
+      'config/mesh.yaml: llm.max_tokens: expected an int',
+    ]);
+    expect(errorLines(project(`${MESH}  temperature: 2.5\n`))).toEqual([
+      'config/mesh.yaml: llm.temperature: expected a temperature from 0 to 2',
+    ]);
+    expect(errorLines(project(MESH, 'agents:\n  a:\n    role: x\n    temperature: -1\n'))).toEqual([
+      'config/agents.yaml: agents.a.temperature: expected a temperature from 0 to 2',
+    ]);
   });
 });

@@ -215,3 +215,15 @@ describe('starter policy', () => {
     expect(allowed(STARTER_RULES, 'scout', 'can_message', 'writer')).toBe(false);
   });
 });
+
+describe('can_read_history', () => {
+  it('allows reading the agents its globs name and names the rule otherwise', () => {
+    const r = rules({ agents: { lead: { can_read_history: ['research-*', 'qualifier'] } } });
+    expect(allowed(r, 'lead', 'can_read_history', 'research-eu')).toBe(true);
+    expect(allowed(r, 'lead', 'can_read_history', 'qualifier')).toBe(true);
+    expect(reason(r, 'lead', 'can_read_history', 'writer')).toBe(
+      'lead may not read the history of writer: can_read_history is ["research-*","qualifier"]',
+    );
+    expect(allowed(STARTER_RULES, 'lead', 'can_read_history', 'writer')).toBe(false);
+  });
+});

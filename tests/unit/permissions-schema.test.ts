@@ -34,6 +34,7 @@ describe('permissions file schema', () => {
   const NEW_KEYS_EMPTY = {
     allowed_credentials: [],
     allowed_domains: [],
+    can_read_history: [],
     can_use_internet: false,
     can_manage_cron: false,
     can_search: false,
@@ -162,6 +163,7 @@ describe('starter policy YAML', () => {
       can_message: [],
       allowed_credentials: [],
       allowed_domains: [],
+      can_read_history: [],
       can_use_internet: false,
       can_manage_cron: false,
       can_search: false,

@@ -11,6 +11,8 @@ describe('parseReplLine', () => {
     expect(parseReplLine('hello there')).toEqual({ kind: 'chat', agent: null, message: 'hello there' });
     expect(parseReplLine('/use writer')).toEqual({ kind: 'use', agent: 'writer' });
     expect(parseReplLine('/agents')).toEqual({ kind: 'agents' });
+    expect(parseReplLine('/add')).toEqual({ kind: 'add', name: undefined });
+    expect(parseReplLine('/add scout')).toEqual({ kind: 'add', name: 'scout' });
     expect(parseReplLine('/status')).toEqual({ kind: 'status' });
     expect(parseReplLine('/reset')).toEqual({ kind: 'reset' });
     expect(parseReplLine('/project')).toEqual({ kind: 'project' });
@@ -43,6 +45,10 @@ describe('parseReplLine', () => {
     expect(parseReplLine('/correct  ')).toEqual({
       kind: 'unknown',
       text: '/correct needs the correction: /correct <text>',
+    });
+    expect(parseReplLine('/add scout now')).toEqual({
+      kind: 'unknown',
+      text: '/add takes at most a name: /add [name]; it asks for the rest',
     });
     expect(parseReplLine('/frobnicate')).toEqual({
       kind: 'unknown',

@@ -27,6 +27,7 @@ import { createHttpTool } from './http-tool.js';
 import { createCronTools } from './cron-tools.js';
 import { createSearchTool } from './search-tool.js';
 import { createNotifyTool } from './notify-tool.js';
+import { createHistoryTool } from './history-tool.js';
 
 const json = (value: unknown) => JSON.stringify(value, null, 2);
 
@@ -113,5 +114,6 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
     createSearchTool(mesh),
     ...createCronTools(mesh),
     createNotifyTool(mesh),
+    createHistoryTool(mesh),
   ];
 }

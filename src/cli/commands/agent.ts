@@ -27,7 +27,14 @@ import { MeshClient } from '../mesh-client.js';
 import { formatAgents, formatTable } from '../render.js';
 import { commandAction, projectDir } from '../run.js';
 import { loadTemplate, planTemplate, writePlannedFiles, type TemplatePlan } from '../templates/index.js';
-import { AgentAddCancelled, agentNameProblem, askNewAgent, budgetProblem, modelProblem } from '../wizard/agent-add.js';
+import {
+  AgentAddCancelled,
+  agentAddContext,
+  agentNameProblem,
+  askNewAgent,
+  budgetProblem,
+  modelProblem,
+} from '../wizard/agent-add.js';
 
 async function runningClient(dir: string): Promise<MeshClient | null> {
   const client = MeshClient.find(dir);
@@ -55,21 +62,14 @@ const USAGE = 'legion agent add <name> [--role R] [--model provider/model] [--sy
 
 /** The agent to add: from the options, or from the wizard in a terminal when none is given. */
 async function newAgentFrom(project: Project, name: string | undefined, options: AddOptions): Promise<NewAgent> {
-  const taken = Object.keys(project.agents);
-  const providers = [
-    'openai',
-    'anthropic',
-    ...Object.keys(project.mesh.llm.providers).filter((p) => p !== 'openai' && p !== 'anthropic'),
-  ];
+  const context = agentAddContext(project, name);
+  const { taken, providers } = context;
   const flagged =
     options.role !== undefined ||
     options.model !== undefined ||
     options.systemPrompt !== undefined ||
     options.budgetDaily !== undefined;
-  if (!flagged && process.stdin.isTTY && process.stdout.isTTY) {
-    const models = [...new Set(Object.values(project.agents).flatMap((entry) => (entry.model ? [entry.model] : [])))];
-    return askNewAgent({ name, taken, defaultModel: project.mesh.llm.default_model, models, providers });
-  }
+  if (!flagged && process.stdin.isTTY && process.stdout.isTTY) return askNewAgent(context);
   if (name === undefined) {
     throw new LegionError('missing_name', `no agent name given, and no terminal to ask in: ${USAGE}`);
   }

@@ -1,10 +1,13 @@
 // The questions of `legion agent add` in a terminal (@clack/prompts): name, role, model,
-// system prompt, daily budget. It only asks: it returns the agent to add and touches no
-// file. Ctrl-C at any question throws AgentAddCancelled, so the caller writes nothing.
+// system prompt, daily budget; the REPL's /add asks the same ones on its own streams. It
+// only asks: it returns the agent to add and touches no file. Ctrl-C at any question
+// throws AgentAddCancelled, so the caller writes nothing.
+import type { Readable, Writable } from 'node:stream';
 import { cancel, intro, isCancel, select, text } from '@clack/prompts';
 import { LegionError } from '../../shared/errors.js';
 import { checkAgentName } from '../../shared/names.js';
 import type { NewAgent } from '../../shared/config/agents-edit.js';
+import type { Project } from '../../shared/config/project.js';
 
 export class AgentAddCancelled extends LegionError {
   constructor() {
@@ -25,12 +28,30 @@ export interface AgentAddContext {
   providers: readonly string[];
 }
 
-function answered<T>(value: T): Exclude<T, symbol> {
-  if (isCancel(value)) {
-    cancel('agent add cancelled: nothing was written');
-    throw new AgentAddCancelled();
-  }
-  return value as Exclude<T, symbol>;
+/** What the wizard asks with; the process's terminal when left out. */
+export interface WizardStreams {
+  input?: Readable;
+  output?: Writable;
+}
+
+/** The wizard's context for `project`: its agents, default model, models in use and providers. */
+export function agentAddContext(project: Project, name: string | undefined): AgentAddContext {
+  return {
+    name,
+    taken: Object.keys(project.agents),
+    defaultModel: project.mesh.llm.default_model,
+    models: [...new Set(Object.values(project.agents).flatMap((entry) => (entry.model ? [entry.model] : [])))],
+    providers: projectProviders(project),
+  };
+}
+
+/** openai, anthropic and those under llm.providers. */
+function projectProviders(project: Project): string[] {
+  return [
+    'openai',
+    'anthropic',
+    ...Object.keys(project.mesh.llm.providers).filter((p) => p !== 'openai' && p !== 'anthropic'),
+  ];
 }
 
 export function agentNameProblem(name: string, taken: readonly string[]): string | null {
@@ -55,10 +76,18 @@ export function budgetProblem(text: string): string | null {
 /** Not a model: every model is provider/model. */
 const OTHER_MODEL = 'other';
 
-export async function askNewAgent(context: AgentAddContext): Promise<NewAgent> {
-  intro('Add an agent');
+export async function askNewAgent(context: AgentAddContext, streams: WizardStreams = {}): Promise<NewAgent> {
+  const answered = <T>(value: T): Exclude<T, symbol> => {
+    if (isCancel(value)) {
+      cancel('agent add cancelled: nothing was written', streams);
+      throw new AgentAddCancelled();
+    }
+    return value as Exclude<T, symbol>;
+  };
+  intro('Add an agent', streams);
   const name = answered(
     await text({
+      ...streams,
       message: 'Name (lowercase letters, digits and dashes)',
       placeholder: 'researcher',
       ...(context.name === undefined ? {} : { initialValue: context.name }),
@@ -69,6 +98,7 @@ export async function askNewAgent(context: AgentAddContext): Promise<NewAgent> {
   const role =
     answered(
       await text({
+        ...streams,
         message: `Role: what is ${name} for? (Enter for "${name}")`,
         placeholder: name,
         defaultValue: name,
@@ -78,6 +108,7 @@ export async function askNewAgent(context: AgentAddContext): Promise<NewAgent> {
   const others = context.models.filter((model) => model !== context.defaultModel);
   const picked = answered(
     await select<string>({
+      ...streams,
       message: 'Model',
       options: [
         { value: '', label: context.defaultModel, hint: 'the project default' },
@@ -91,6 +122,7 @@ export async function askNewAgent(context: AgentAddContext): Promise<NewAgent> {
     picked === OTHER_MODEL
       ? answered(
           await text({
+            ...streams,
             message: 'Model (provider/model)',
             placeholder: 'openai/gpt-4o',
             validate: (value) => modelProblem((value ?? '').trim(), context.providers) ?? undefined,
@@ -100,6 +132,7 @@ export async function askNewAgent(context: AgentAddContext): Promise<NewAgent> {
 
   const systemPrompt = answered(
     await text({
+      ...streams,
       message: 'System prompt: instructions it always follows (Enter to skip)',
       placeholder: `You are ${name}. …`,
       defaultValue: '',
@@ -108,6 +141,7 @@ export async function askNewAgent(context: AgentAddContext): Promise<NewAgent> {
 
   const budget = answered(
     await text({
+      ...streams,
       message: 'Daily budget in USD (Enter for no limit)',
       placeholder: '5',
       defaultValue: '',

@@ -6,7 +6,13 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AgentEntry, MeshFile } from '../../shared/config/schema.js';
 
 /** Agent settings the mesh reads each time it uses them: changing them needs no restart. */
-const LIVE_AGENT_KEYS: ReadonlySet<string> = new Set(['budget', 'subscriptions', 'heartbeat']);
+const LIVE_AGENT_KEYS: ReadonlySet<string> = new Set([
+  'budget',
+  'subscriptions',
+  'heartbeat',
+  'max_tokens',
+  'temperature',
+]);
 
 /** mesh.yaml settings read once at start (listeners, providers, image, webhook listener, agents' default OCI runtime). */
 const RESTART_MESH_KEYS = [

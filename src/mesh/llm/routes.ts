@@ -15,18 +15,27 @@ import { LlmChatRequestSchema, type LlmChatResponse, type LlmStreamEvent } from 
 import type { CallOutcome, LlmMetering } from '../costs/meter.js';
 import { providerMayHaveBilled } from './errors.js';
 import type { LlmProxy } from './proxy.js';
+import { applyLlmSettings, type LlmSettings } from './settings.js';
 
 export interface LlmRoutesOptions {
   proxy: LlmProxy;
   metering: LlmMetering;
   /** The model (`provider/model`) used when the request names none. */
   defaultModelFor: (agent: string) => string;
+  /** The configured max_tokens and temperature of the agent's calls (agents.yaml, else mesh.yaml llm.*). */
+  settingsFor: (agent: string) => LlmSettings;
 }
 
-export const llmRoutes: FastifyPluginAsync<LlmRoutesOptions> = async (app, { proxy, metering, defaultModelFor }) => {
+export const llmRoutes: FastifyPluginAsync<LlmRoutesOptions> = async (
+  app,
+  { proxy, metering, defaultModelFor, settingsFor },
+) => {
   app.post('/mesh/llm/chat', async (request, reply): Promise<LlmChatResponse | undefined> => {
     const body = parseOrThrow(LlmChatRequestSchema, request.body, 'body');
-    const chatRequest = { ...body, model: body.model ?? defaultModelFor(request.agentName) };
+    const chatRequest = applyLlmSettings(
+      { ...body, model: body.model ?? defaultModelFor(request.agentName) },
+      settingsFor(request.agentName),
+    );
     const reservation = metering.reserve({ agent: request.agentName, trace: request.trace, request: chatRequest });
     const started = performance.now();
     const disconnected = new AbortController();

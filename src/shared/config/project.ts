@@ -167,3 +167,14 @@ export function agentModel(project: Project, name: string): string {
 export function agentRuntime(project: Project, name: string): string {
   return project.agents[name]?.runtime ?? project.mesh.runtime;
 }
+
+/** The answer limit and temperature of the agent's calls: its agents.yaml entry, else mesh.yaml llm.*; absent when neither sets it. */
+export function agentLlmSettings(project: Project, name: string): { max_tokens?: number; temperature?: number } {
+  const entry = project.agents[name];
+  const maxTokens = entry?.max_tokens ?? project.mesh.llm.max_tokens;
+  const temperature = entry?.temperature ?? project.mesh.llm.temperature;
+  return {
+    ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
+    ...(temperature === undefined ? {} : { temperature }),
+  };
+}

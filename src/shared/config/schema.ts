@@ -12,6 +12,15 @@ const ModelRefSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*\/.+$/, 'expected "provider/model", for example openai/gpt-4o-mini');
 
+/** Most tokens of one answer (the provider's max_tokens). */
+const MaxTokensSchema = z.int().positive('expected a positive whole number of tokens');
+
+/** Sampling temperature, the range OpenAI accepts. */
+const TemperatureSchema = z
+  .number()
+  .min(0, 'expected a temperature from 0 to 2')
+  .max(2, 'expected a temperature from 0 to 2');
+
 /** Models known to take image input; llm.image_models replaces the list. */
 export const DEFAULT_IMAGE_MODELS = [
   'openai/gpt-4o*',
@@ -154,6 +163,10 @@ export const MeshFileSchema = z.strictObject({
     embedding_model: ModelRefSchema.optional(),
     /** provider/model globs of the models that take images (a browser screenshot is shown to them); others get a note instead. */
     image_models: z.array(z.string().min(1)).default([...DEFAULT_IMAGE_MODELS]),
+    /** Most tokens of one answer, sent with every agent call (agents.yaml max_tokens overrides it per agent). */
+    max_tokens: MaxTokensSchema.optional(),
+    /** Sampling temperature sent with every agent call (agents.yaml temperature overrides it per agent). */
+    temperature: TemperatureSchema.optional(),
     providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), ProviderSchema).default({}),
   }),
   /** How every agent's memory search ranks; sent to agents with their runtime config. */
@@ -203,6 +216,10 @@ const MemoryLimitSchema = z.string().regex(/^\d+(\.\d+)?[kmg]?$/i, 'expected a s
 export const AgentEntrySchema = z.strictObject({
   role: z.string().min(1),
   model: ModelRefSchema.optional(),
+  /** This agent's answer limit; mesh.yaml llm.max_tokens when absent. */
+  max_tokens: MaxTokensSchema.optional(),
+  /** This agent's sampling temperature; mesh.yaml llm.temperature when absent. */
+  temperature: TemperatureSchema.optional(),
   system_prompt: z.string().default(''),
   resources: z
     .strictObject({

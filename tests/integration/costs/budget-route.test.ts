@@ -68,6 +68,7 @@ async function routeHarness(options: {
       proxy,
       metering: costs.meter,
       defaultModelFor: (agent) => agentModel(project, agent),
+      settingsFor: () => ({}),
     });
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

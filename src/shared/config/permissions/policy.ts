@@ -24,6 +24,7 @@ export const PERMISSION_VERBS: Record<Permission, string> = {
   allowed_apis: 'use the API',
   allowed_credentials: 'use the credential',
   allowed_domains: 'connect to',
+  can_read_history: 'read the history of',
 };
 
 /** can_use_internet of the agent's entry (its own, else default); false when neither exists. */

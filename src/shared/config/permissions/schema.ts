@@ -51,6 +51,8 @@ const entryShape = {
   allowed_apis: GlobListSchema,
   allowed_credentials: GlobListSchema,
   allowed_domains: DomainListSchema,
+  /** Agents whose daily logs it may read (read_agent_history). */
+  can_read_history: GlobListSchema,
 } satisfies Record<Permission, typeof GlobListSchema | typeof DomainListSchema>;
 
 export const PermissionEntrySchema = z.preprocess(

@@ -16,6 +16,7 @@ export const STARTER_DEFAULT_ENTRY: PermissionEntry = {
   can_message: [],
   allowed_credentials: [],
   allowed_domains: [],
+  can_read_history: [],
   can_use_internet: false,
   can_manage_cron: false,
   can_search: false,
@@ -37,6 +38,7 @@ const SUBJECTS: Record<Permission, string> = {
   allowed_apis: 'mesh APIs it may use (llm: model calls)',
   allowed_credentials: 'credential handles it may use in http_request',
   allowed_domains: 'egress proxy: host (ports 80, 443), host:port, host:*',
+  can_read_history: 'agents whose daily logs it may read (read_agent_history)',
 };
 
 const EXAMPLE_AGENT: PermissionEntry = {
@@ -48,6 +50,7 @@ const EXAMPLE_AGENT: PermissionEntry = {
   can_message: ['qualifier'],
   allowed_credentials: ['crm_*'],
   allowed_domains: ['*.github.com'],
+  can_read_history: ['qualifier'],
   can_use_internet: false,
   can_manage_cron: true,
   can_search: true,

@@ -12,6 +12,7 @@ export const PERMISSIONS = [
   'allowed_apis',
   'allowed_credentials',
   'allowed_domains',
+  'can_read_history',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

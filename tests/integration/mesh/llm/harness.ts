@@ -10,7 +10,7 @@ import { createEmbeddingsProxy } from '../../../../src/mesh/llm/embeddings.js';
 import { embeddingsRoutes } from '../../../../src/mesh/llm/embeddings-routes.js';
 import { AgentTokens, requireAgentToken } from '../../../../src/mesh/http/agent-auth.js';
 import { installErrorHandler } from '../../../../src/mesh/http/errors.js';
-import { agentModel, type Project } from '../../../../src/shared/config/project.js';
+import { agentLlmSettings, agentModel, type Project } from '../../../../src/shared/config/project.js';
 import { createLogger } from '../../../../src/shared/logging.js';
 import { readSse } from '../../../../src/shared/sse.js';
 import { startFakeProvider, type FakeProvider, type FakeProviderOptions } from '../../../fakes/fake-provider.js';
@@ -84,6 +84,7 @@ export async function startLlmHarness(options: HarnessOptions = {}): Promise<Llm
       proxy,
       metering: costs.meter,
       defaultModelFor: (agent) => agentModel(project, agent),
+      settingsFor: (agent) => agentLlmSettings(project, agent),
     });
     await scope.register(embeddingsRoutes, {
       embeddings,

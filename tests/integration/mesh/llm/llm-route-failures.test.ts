@@ -178,6 +178,7 @@ describe('streams', () => {
         proxy: failingProxy,
         metering: costs.meter,
         defaultModelFor: () => 'openai/gpt-test',
+        settingsFor: () => ({}),
       });
     });
     const response = await app.inject({
