@@ -67,6 +67,7 @@ describe('legion agent add without a running fleet', () => {
     expect(loadProject(p.dir, {}).agents.scribe?.budget).toEqual({ daily_usd: 2.5 });
   });
 
+  // Nine CLI processes one after another: on a loaded 2-core machine that can pass the default 30 s.
   it('says what is missing or wrong, and writes nothing', async () => {
     const before = agentsYaml(p.dir);
     expectCleanError(
@@ -99,7 +100,7 @@ describe('legion agent add without a running fleet', () => {
       /template sales has no agent "closer" \(its agents: researcher, qualifier, outreach\)/,
     );
     expect(agentsYaml(p.dir)).toBe(before);
-  });
+  }, 120_000);
 
   it("adds a template's agents with their seeds, rules and workflow; one agent with a name", async () => {
     const result = await legion(['agent', 'add', '--template', 'sales'], p.dir);
