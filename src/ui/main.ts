@@ -1,19 +1,31 @@
-// The dashboard page: routes by the URL's hash (#/fleet, #/events, #/costs), keeps one live
-// stream from the mesh and hands each message to the pages, which keep their state
-// while hidden so switching pages needs no reload.
+// The dashboard page: routes by the URL's hash (#/fleet, #/chat, #/workflows, #/blackboard,
+// #/events, #/costs, #/triggers), keeps one live stream from the mesh and hands each
+// message to the pages, which keep their state while hidden so switching pages needs no reload.
 import { getJson, openLive, SESSION_ENDED, ApiError } from './api.js';
 import { fill } from './dom.js';
+import { BlackboardPage } from './blackboard.js';
+import { ChatPage } from './chat.js';
 import { CostsPage } from './costs.js';
 import { EventsPage } from './events.js';
 import { FleetPage } from './fleet.js';
+import { TriggersPage } from './triggers.js';
+import { WorkflowsPage } from './workflows.js';
 
 const fleet = new FleetPage();
+const chat = new ChatPage();
+const workflows = new WorkflowsPage();
+const blackboard = new BlackboardPage();
 const events = new EventsPage();
 const costs = new CostsPage();
+const triggers = new TriggersPage();
 const pages: Record<string, { root: HTMLElement; title: string }> = {
   fleet: { root: fleet.root, title: 'Fleet' },
+  chat: { root: chat.root, title: 'Chat' },
+  workflows: { root: workflows.root, title: 'Workflows' },
+  blackboard: { root: blackboard.root, title: 'Blackboard' },
   events: { root: events.root, title: 'Events' },
   costs: { root: costs.root, title: 'Costs' },
+  triggers: { root: triggers.root, title: 'Triggers' },
 };
 
 const main = document.getElementById('page');
@@ -51,13 +63,21 @@ window.addEventListener('hashchange', route);
 route();
 events.load().catch((err: unknown) => showLive(err instanceof Error ? err.message : String(err), false));
 void costs.load();
+void workflows.load();
+void blackboard.load();
+void triggers.load();
 const source = openLive(
   (message) => {
     if (message.type === 'fleet') {
       fleet.show(message.fleet);
       costs.onFleet(message.fleet);
+      chat.onFleet(message.fleet);
     } else {
       events.add(message.events);
+      chat.onEvents(message.events);
+      workflows.onEvents(message.events);
+      blackboard.onEvents(message.events);
+      triggers.onEvents(message.events);
     }
   },
   (connected) => {
