@@ -1,6 +1,8 @@
 // The dashboard page: routes by the URL's hash (#/fleet, #/chat, #/workflows, #/blackboard,
 // #/events, #/costs, #/triggers), keeps one live stream from the mesh and hands each
 // message to the pages, which keep their state while hidden so switching pages needs no reload.
+// The workflows, blackboard and triggers pages read their data when first shown, so the
+// first screen (the fleet) loads no more than it shows; from then on they follow the stream.
 import { getJson, openLive, SESSION_ENDED, ApiError } from './api.js';
 import { fill } from './dom.js';
 import { BlackboardPage } from './blackboard.js';
@@ -28,6 +30,14 @@ const pages: Record<string, { root: HTMLElement; title: string }> = {
   triggers: { root: triggers.root, title: 'Triggers' },
 };
 
+/** Pages that read their data on first visit; until then live events pass them by. */
+const firstVisit: Record<string, () => Promise<void>> = {
+  workflows: () => workflows.load(),
+  blackboard: () => blackboard.load(),
+  triggers: () => triggers.load(),
+};
+const visited = new Set<string>();
+
 const main = document.getElementById('page');
 const liveState = document.getElementById('live');
 
@@ -35,6 +45,10 @@ function route(): void {
   const name = location.hash.replace(/^#\//, '') || 'fleet';
   const page = pages[name] ?? pages.fleet;
   if (!main || !page) return;
+  if (!visited.has(name)) {
+    visited.add(name);
+    void firstVisit[name]?.();
+  }
   fill(main, page.root);
   document.title = `${page.title} · legion`;
   for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
@@ -63,9 +77,6 @@ window.addEventListener('hashchange', route);
 route();
 events.load().catch((err: unknown) => showLive(err instanceof Error ? err.message : String(err), false));
 void costs.load();
-void workflows.load();
-void blackboard.load();
-void triggers.load();
 const source = openLive(
   (message) => {
     if (message.type === 'fleet') {
@@ -75,9 +86,9 @@ const source = openLive(
     } else {
       events.add(message.events);
       chat.onEvents(message.events);
-      workflows.onEvents(message.events);
-      blackboard.onEvents(message.events);
-      triggers.onEvents(message.events);
+      if (visited.has('workflows')) workflows.onEvents(message.events);
+      if (visited.has('blackboard')) blackboard.onEvents(message.events);
+      if (visited.has('triggers')) triggers.onEvents(message.events);
     }
   },
   (connected) => {
