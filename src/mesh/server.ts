@@ -401,6 +401,13 @@ export class Mesh {
           body: answer.body,
         };
       },
+      stream: async (url, body, signal) =>
+        fetch(`${dashboardOrigin(this.adminAddress.host, this.adminAddress.port)}${url}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body ?? {}),
+          signal,
+        }),
       live: {
         events: this.domains.events,
         snapshot: async () => ({

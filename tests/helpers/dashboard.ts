@@ -17,19 +17,37 @@ export function rawRequest(
   method: string,
   path: string,
   headers: Record<string, string> = {},
+  /** Sent as JSON (with its content-type) when given. */
+  body?: unknown,
+  /** Hears each chunk of the answer as it arrives (a streamed chat turn). */
+  onChunk?: (chunk: string) => void,
 ): Promise<RawResponse> {
+  const json = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: {
+          host: `127.0.0.1:${port}`,
+          ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+      },
       (res) => {
-        let body = '';
+        let text = '';
         res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          onChunk?.(chunk);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(json);
   });
 }
 

@@ -34,7 +34,7 @@ ${preload}
 <body>
 <header>
 <strong>legion</strong>
-<nav aria-label="pages"><a href="#/fleet">Fleet</a><a href="#/events">Events</a><a href="#/costs">Costs</a></nav>
+<nav aria-label="pages"><a href="#/fleet">Fleet</a><a href="#/chat">Chat</a><a href="#/workflows">Workflows</a><a href="#/blackboard">Blackboard</a><a href="#/events">Events</a><a href="#/costs">Costs</a><a href="#/triggers">Triggers</a></nav>
 <span id="live" role="status" aria-live="polite"></span>
 </header>
 <main id="page" tabindex="-1"></main>

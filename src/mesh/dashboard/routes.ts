@@ -12,6 +12,7 @@ import { SESSION_TTL_MS } from './access.js';
 import { refusalHtml, type DashboardAssets } from './assets.js';
 import { allowedHosts, judgeRequest, readCookie, SESSION_COOKIE, sessionCookie } from './guard.js';
 import { streamLive, type LiveFeedOptions } from './live.js';
+import { relayStream, type StreamCall } from './relay.js';
 
 export interface ForwardedReply {
   status: number;
@@ -25,16 +26,31 @@ export interface DashboardRoutesOptions {
   /** The admin listener's configured host and actual port, for the Host/Origin check. */
   address: () => { host: string; port: number };
   /** One admin API call made inside the mesh with the admin token. */
-  forward: (method: 'GET' | 'POST', url: string, body: unknown) => Promise<ForwardedReply>;
+  forward: (method: ForwardedMethod, url: string, body: unknown) => Promise<ForwardedReply>;
+  /** One streamed admin API call (a chat turn), relayed chunk by chunk. */
+  stream: StreamCall;
   live: LiveFeedOptions;
 }
 
-/** The admin API calls the dashboard may make, by method and path below /api. */
-const FORWARDED: ReadonlyArray<{ method: 'GET' | 'POST'; path: RegExp }> = [
+export type ForwardedMethod = 'GET' | 'POST' | 'PUT';
+
+/** The admin API calls the dashboard may make, by method and path below /api. Nothing
+ *  here stops the mesh, adds or removes agents, hooks or jobs, or deletes a key. */
+const FORWARDED: ReadonlyArray<{ method: ForwardedMethod; path: RegExp }> = [
   { method: 'GET', path: /^\/status$/ },
   { method: 'GET', path: /^\/events$/ },
   { method: 'GET', path: /^\/costs(\/daily)?$/ },
   { method: 'POST', path: /^\/agents\/[^/]+\/(reset|restart)$/ },
+  { method: 'GET', path: /^\/agents\/[^/]+\/history$/ },
+  { method: 'GET', path: /^\/workflows$/ },
+  { method: 'POST', path: /^\/workflows\/[^/]+\/runs$/ },
+  { method: 'GET', path: /^\/workflow-runs(\/[^/]+(\/graph|\/steps\/[^/]+)?)?$/ },
+  { method: 'GET', path: /^\/blackboard$/ },
+  { method: 'GET', path: /^\/blackboard\/(entries|history)\/.+$/ },
+  { method: 'PUT', path: /^\/blackboard\/entries\/.+$/ },
+  { method: 'GET', path: /^\/cron\/jobs(\/[^/]+\/runs)?$/ },
+  { method: 'GET', path: /^\/heartbeat$/ },
+  { method: 'GET', path: /^\/webhooks(\/[^/]+\/deliveries)?$/ },
 ];
 
 const LoginQuery = z.strictObject({ code: z.string().min(1).max(200) });
@@ -115,12 +131,17 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardRoutesOptions> = async
       .send(refusalHtml(`No page ${request.url}.`)),
   );
 
+  // The chat turn is streamed (relay.ts) rather than forwarded whole.
+  app.post('/ui/api/agents/:name/chat', async (request, reply) =>
+    relayStream(request, reply, `/api${request.url.slice('/ui/api'.length).split('?')[0] ?? ''}`, options.stream),
+  );
+
   app.route({
-    method: ['GET', 'POST'],
+    method: ['GET', 'POST', 'PUT'],
     url: '/ui/api/*',
     handler: async (request, reply) => {
       const [path = '', query] = request.url.slice('/ui/api'.length).split(/\?(.*)/s);
-      const method = request.method === 'POST' ? 'POST' : 'GET';
+      const method: ForwardedMethod = request.method === 'POST' || request.method === 'PUT' ? request.method : 'GET';
       if (!FORWARDED.some((entry) => entry.method === method && entry.path.test(path))) {
         return reply
           .status(404)

@@ -15,6 +15,7 @@ import { WorkflowDefinitions } from './definitions.js';
 import { loadWorkflows, type LoadedWorkflow } from '../../shared/config/workflows/load.js';
 import { Orchestrator } from './orchestrator.js';
 import { workflowAdminRoutes } from './routes.js';
+import { workflowDetailRoutes } from './detail-routes.js';
 import { WorkflowStore, workflowsMigrations } from './store.js';
 import { deliverTask } from './task-delivery.js';
 
@@ -67,6 +68,7 @@ export const workflowsDomain: DomainModule<'workflows', Needs, Workflows, Map<st
       api: { orchestrator, store, definitions },
       adminRoutes: async (app) => {
         await app.register(workflowAdminRoutes, { orchestrator, definitions, store });
+        await app.register(workflowDetailRoutes, { orchestrator, store, lanes: lanes.store });
       },
       // After the dispatcher re-queued what was in flight: runs pick up from their rows.
       resume: () => orchestrator.resume(),

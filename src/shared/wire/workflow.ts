@@ -86,3 +86,29 @@ export const TransitionSchema = z.object({
 });
 export type Transition = z.infer<typeof TransitionSchema>;
 export const TransitionListSchema = z.object({ transitions: z.array(TransitionSchema), run_status: RunStatusSchema });
+
+/** A run's DAG as its definition snapshot drew it (GET /api/workflow-runs/:id/graph): the
+ *  dashboard lays it out; edits to the file after the run started do not change it. */
+export const RunGraphSchema = z.object({
+  run_id: z.string(),
+  steps: z.array(
+    z.object({
+      id: z.string(),
+      /** The agent named by the step, or "role:<capability>". */
+      target: z.string(),
+      depends_on: z.array(z.string()),
+      condition: z.string().nullable(),
+    }),
+  ),
+});
+export type RunGraph = z.infer<typeof RunGraphSchema>;
+
+/** One step of a run in full (GET /api/workflow-runs/:id/steps/:step): its view, the task
+ *  input of its latest dispatch (null before the first), and its transitions in order. */
+export const StepDetailSchema = z.object({
+  run_id: z.string(),
+  step: StepViewSchema,
+  input: z.json(),
+  transitions: z.array(TransitionSchema),
+});
+export type StepDetail = z.infer<typeof StepDetailSchema>;

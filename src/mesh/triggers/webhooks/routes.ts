@@ -158,6 +158,7 @@ export interface WebhookAdminOptions {
 
 const NameParams = z.object({ name: z.string() });
 const DeliveryParams = z.object({ id: z.string() });
+const DeliveriesQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(10) });
 
 export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async (
   app,
@@ -235,6 +236,13 @@ export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async
       url: urlOf(hook),
       headers: signCall(hook.scheme, hook.secret, Buffer.from(body, 'utf8'), nowSeconds(), eventName),
     };
+  });
+
+  // The dashboard's triggers page: a hook's recent deliveries and how each ended.
+  app.get('/api/webhooks/:name/deliveries', async (request): Promise<{ deliveries: WebhookDelivery[] }> => {
+    const hook = named(request.params);
+    const { limit } = parseOrThrow(DeliveriesQuery, request.query, 'query');
+    return { deliveries: store.recentDeliveries(hook.id, limit) };
   });
 
   app.get('/api/webhooks/deliveries/:id', async (request): Promise<WebhookDelivery> => {

@@ -309,6 +309,16 @@ export class WebhookStore {
     return outcome;
   }
 
+  /** The hook's newest deliveries first, each with where its lane item (or run) is now. */
+  recentDeliveries(hookId: string, limit: number): WebhookDelivery[] {
+    return this.options.db
+      .prepare<[string, number], { id: string }>(
+        'SELECT id FROM webhook_deliveries WHERE webhook_id = ? ORDER BY received_at DESC, rowid DESC LIMIT ?',
+      )
+      .all(hookId, limit)
+      .flatMap((row) => this.delivery(row.id) ?? []);
+  }
+
   /** A delivery and where its lane item is, or null for an unknown id. */
   delivery(id: string): WebhookDelivery | null {
     const row = this.options.db
