@@ -71,6 +71,7 @@ export class McpConnection {
   private client: Client | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private attempt: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: McpConnectionOptions) {}
 
@@ -79,7 +80,12 @@ export class McpConnection {
   }
 
   start(): void {
-    void this.connect();
+    this.attempt = this.connect();
+  }
+
+  /** Settles when the attempt under way has connected or failed. */
+  settled(): Promise<void> {
+    return this.attempt;
   }
 
   snapshot(): McpConnectionSnapshot {
@@ -170,7 +176,7 @@ export class McpConnection {
       this.timer = null;
       this.restarts += 1;
       this.nextRetryAt = null;
-      void this.connect();
+      this.attempt = this.connect();
     }, delay);
     this.timer.unref();
   }

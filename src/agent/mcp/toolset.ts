@@ -6,7 +6,8 @@
 // fails to start or dies is retried with backoff (McpConnection) while every other tool
 // keeps working, and its tools stay listed so a call gets a tool error saying why it is
 // unavailable; remote calls always go through the mesh, which checks allowed_mcp_tools
-// again; the tool list is re-synced with the mesh every SYNC_INTERVAL_MS, so a remote
+// again; the tool list is re-synced with the mesh every SYNC_INTERVAL_MS (SYNC_SOON_MS while a
+// remote server is not ready), so a remote
 // server that recovers or a permissions edit reaches the next turn.
 import { z } from 'zod';
 import type { StdioMcpServer } from '../../shared/config/mcp.js';
@@ -26,6 +27,8 @@ import type { Tool, ToolContext, ToolResult } from '../tools/registry.js';
 import { StdioServerProcess } from './stdio.js';
 
 const SYNC_INTERVAL_MS = 15_000;
+/** While a remote server is not ready, its tools are asked for again this soon. */
+const SYNC_SOON_MS = 2_000;
 const ArgumentsSchema = z.record(z.string(), z.unknown());
 
 export interface McpToolsetOptions {
@@ -64,23 +67,32 @@ export class McpToolset {
   private owned: Tool[] = [];
   private configured = false;
   private timer: NodeJS.Timeout | null = null;
+  private closed = false;
   private reporting: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: McpToolsetOptions) {}
 
   /** Asks the mesh for this agent's servers and starts them; never rejects. */
   start(): void {
-    void this.sync();
-    this.timer = setInterval(() => void this.sync(), SYNC_INTERVAL_MS);
-    this.timer.unref();
+    void this.syncAndSchedule();
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
     await Promise.all([...this.stdio.values()].map((entry) => entry.connection.close()));
   }
 
-  private async sync(): Promise<void> {
+  private async syncAndSchedule(): Promise<void> {
+    const synced = await this.sync();
+    if (this.closed) return;
+    const soon = !synced || this.remote.some((server) => server.state !== 'ready');
+    this.timer = setTimeout(() => void this.syncAndSchedule(), soon ? SYNC_SOON_MS : SYNC_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** false when the mesh could not be asked. */
+  private async sync(): Promise<boolean> {
     try {
       const servers = await this.options.mesh.call('/mesh/mcp/servers', {}, McpServersResponseSchema, null);
       if (!this.configured) {
@@ -90,11 +102,13 @@ export class McpToolset {
       }
       this.remote = servers.remote;
       await this.report();
+      return true;
     } catch (err) {
       this.options.logger.warn(
         { event: 'mcp_sync_failed', err: err instanceof Error ? err.message : String(err) },
         'could not sync MCP servers with the mesh; trying again shortly',
       );
+      return false;
     }
   }
 

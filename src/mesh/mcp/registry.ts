@@ -28,6 +28,8 @@ export interface McpRegistryOptions extends RemoteOpenContext {
   logger: Logger;
 }
 
+const OPENING_WAIT_MS = 5_000;
+
 interface RemoteSlot {
   /** The entry it was opened with; another entry means another connection. */
   entry: string;
@@ -40,9 +42,12 @@ export class McpRegistry {
 
   constructor(private readonly options: McpRegistryOptions) {}
 
-  /** What the agent starts itself (stdio) and the allowed tools of its remote servers. */
-  serversFor(agent: string): McpServersResponse {
+  /** What the agent starts itself (stdio) and the allowed tools of its remote servers; waits a
+   *  little for remote servers being opened, so a starting agent usually gets their tools at once. */
+  async serversFor(agent: string): Promise<McpServersResponse> {
     const servers = this.entriesOf(agent);
+    const opening = servers.filter(isRemoteServer).map((server) => this.connectionFor(agent, server).settled());
+    await Promise.race([Promise.all(opening), new Promise((resolve) => setTimeout(resolve, OPENING_WAIT_MS).unref())]);
     const remote = servers.filter(isRemoteServer).map((server) => {
       const snapshot = this.connectionFor(agent, server).snapshot();
       return {
