@@ -1,7 +1,7 @@
 // A remote MCP server (streamable HTTP, the official SDK, stateless) on 127.0.0.1 for
 // tests and benchmarks. It records the Authorization header of every request, so a test
 // can check that the mesh sent the real secret; its tools never echo that header.
-// Tools: whoami {} ("authorized" when the header matched), shout {text}, secret_tool {}.
+// Tools: whoami {} ("authorized" when the header matched), shout {text}, echo {text}, secret_tool {}.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +29,11 @@ const TOOLS = [
     description: 'Upper-case the text',
     inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
   },
+  {
+    name: 'echo',
+    description: 'Return the text as is',
+    inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+  },
   { name: 'secret_tool', description: 'A tool allowed_mcp_tools should hide', inputSchema: { type: 'object' } },
 ];
 
@@ -39,6 +44,7 @@ function mcpServer(authorized: () => boolean): Server {
     const args = request.params.arguments ?? {};
     if (request.params.name === 'whoami')
       return { content: [{ type: 'text', text: authorized() ? 'authorized' : 'not authorized' }] };
+    if (request.params.name === 'echo') return { content: [{ type: 'text', text: String(args.text) }] };
     if (request.params.name === 'shout') return { content: [{ type: 'text', text: String(args.text).toUpperCase() }] };
     return { content: [{ type: 'text', text: 'the secret tool ran' }] };
   });
