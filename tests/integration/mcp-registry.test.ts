@@ -88,7 +88,11 @@ describe('McpRegistry', () => {
     expect(servers.stdio).toEqual([]);
     expect(servers.remote).toHaveLength(1);
     expect(servers.remote[0]?.state).toBe('ready');
-    expect(servers.remote[0]?.tools.map((tool) => tool.name)).toEqual(['remote__whoami', 'remote__shout', 'remote__echo']);
+    expect(servers.remote[0]?.tools.map((tool) => tool.name)).toEqual([
+      'remote__whoami',
+      'remote__shout',
+      'remote__echo',
+    ]);
     expect(servers.remote[0]?.tools[1]?.input_schema).toMatchObject({ required: ['text'] });
     const leaky = registry.status().find((entry) => entry.agent === 'scout' && entry.server === 'leaky');
     expect(leaky).toMatchObject({ transport: 'stdio', state: 'failed', next_retry_at: null });

@@ -45,7 +45,6 @@ export const StdioMcpReportSchema = z.strictObject({
 export type StdioMcpReport = z.infer<typeof StdioMcpReportSchema>;
 
 export const McpReportRequestSchema = z.strictObject({ servers: z.array(StdioMcpReportSchema) });
-export type McpReportRequest = z.infer<typeof McpReportRequestSchema>;
 
 /** The reported tool names allowed_mcp_tools grants. */
 export const McpReportResponseSchema = z.object({ allowed: z.array(z.string()) });
@@ -54,7 +53,6 @@ export const McpCallRequestSchema = z.strictObject({
   tool: z.string().min(1),
   arguments: z.record(z.string(), z.unknown()).default({}),
 });
-export type McpCallRequest = z.infer<typeof McpCallRequestSchema>;
 
 export const McpCallResponseSchema = z.object({ is_error: z.boolean(), content: z.string() });
 export type McpCallResponse = z.infer<typeof McpCallResponseSchema>;
