@@ -101,10 +101,16 @@ export class McpConnection {
   async call(tool: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
     const client = this.client;
     if (client === null || this.state !== 'ready') throw this.unavailable();
+    // The SDK never removes the abort listener it adds to a request's signal; a signal of
+    // the call's own keeps a long turn's signal from collecting one per call.
+    const local = new AbortController();
+    const forward = (): void => local.abort();
+    if (signal?.aborted) local.abort();
+    else signal?.addEventListener('abort', forward, { once: true });
     try {
       const result = await client.callTool({ name: tool, arguments: args }, CallToolResultSchema, {
         timeout: MCP_CALL_TIMEOUT_MS,
-        ...(signal ? { signal } : {}),
+        signal: local.signal,
       });
       return CallToolResultSchema.parse(result);
     } catch (err) {
@@ -113,6 +119,8 @@ export class McpConnection {
       if (signal?.aborted) throw new LegionError('aborted', `the call of ${tool} was cancelled`);
       this.lost(client, this.describe(err));
       throw this.unavailable();
+    } finally {
+      signal?.removeEventListener('abort', forward);
     }
   }
 

@@ -5,8 +5,8 @@
 // streams, so a server's SSE answers arrive as they are sent. Redirects are not followed:
 // a 3xx reaches the SDK as is. A refused destination rejects with destination_refused
 // naming the rule.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -52,18 +52,27 @@ export function egressCheckedFetch(
   agent: string,
   destinations: DestinationContext,
 ): FetchLike {
+  // Sockets are kept alive between requests (an MCP session is many small calls); a new
+  // socket connects to the addresses of the latest check, which every request repeats.
+  let checked: string[] = [];
+  const lookup: LookupFunction = (hostname, options, callback) => pinnedLookup(checked)(hostname, options, callback);
+  const agents = {
+    http: new HttpAgent({ keepAlive: true, lookup }),
+    https: new HttpsAgent({ keepAlive: true, lookup }),
+  };
   return async (input, init = {}) => {
     const url = new URL(input);
     const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
     const decision = await decideDestination(permissions, agent, { host: url.hostname, port }, destinations);
     if (!decision.allowed) throw new LegionError('destination_refused', decision.reason);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    checked = decision.addresses;
+    const https = url.protocol === 'https:';
+    const send = https ? httpsRequest : httpRequest;
     const message = await new Promise<IncomingMessage>((resolve, reject) => {
       const request = send(url, {
         method: init.method ?? 'GET',
         headers: headerRecord(init.headers),
-        lookup: pinnedLookup(decision.addresses),
-        agent: false,
+        agent: https ? agents.https : agents.http,
         ...(init.signal ? { signal: init.signal } : {}),
       });
       request.once('response', resolve);
