@@ -10,6 +10,7 @@ import { stateBench } from './state.js';
 import { gvisorBench } from './gvisor.js';
 import { browserBench } from './browser.js';
 import { dashboardBench } from './dashboard.js';
+import { mcpBench } from './mcp.js';
 import { formatTable } from './table.js';
 
 const rows = [
@@ -24,5 +25,6 @@ const rows = [
   ...(await gvisorBench()),
   ...(await browserBench()),
   ...(await dashboardBench()),
+  ...(await mcpBench()),
 ];
 process.stdout.write(`${formatTable(rows)}\n`);

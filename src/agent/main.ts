@@ -22,6 +22,8 @@ import { createMeshTools } from './tools/mesh-tools.js';
 import { createMemoryTools } from './tools/memory-tools.js';
 import { createBrowserTools } from './tools/browser-tools.js';
 import { BrowserSession } from './browser/session.js';
+import { McpToolset } from './mcp/toolset.js';
+import type { Tool } from './tools/registry.js';
 import { browserProxy } from './browser/proxy.js';
 import { MemoryIndex } from './memory/index.js';
 import { MeshEmbedder } from './memory/mesh-embedder.js';
@@ -122,19 +124,29 @@ async function main(): Promise<void> {
       (model) => new MeshEmbedder(mesh, model),
     );
     const browser = browserSession(settings.dataDir, logger);
+    const version = await readVersion();
+    // A live list: the MCP toolset puts its servers' tools in as they start (mcp/toolset.ts).
+    const tools: Tool[] = [
+      ...BUILTIN_TOOLS,
+      ...createMemoryTools(memory),
+      ...createMeshTools(mesh),
+      noteCorrectionTool,
+      ...(browser ? createBrowserTools(browser, mesh, browserProxy(process.env)) : []),
+    ];
+    const mcp = new McpToolset({
+      mesh,
+      workspaceDir: path.join(settings.dataDir, 'workspace'),
+      version,
+      logger,
+      tools,
+    });
     const app = createAgentServer({
       agent: settings.agent,
       serverToken: settings.serverToken,
       dataDir: settings.dataDir,
       mesh,
-      tools: [
-        ...BUILTIN_TOOLS,
-        ...createMemoryTools(memory),
-        ...createMeshTools(mesh),
-        noteCorrectionTool,
-        ...(browser ? createBrowserTools(browser, mesh, browserProxy(process.env)) : []),
-      ],
-      version: await readVersion(),
+      tools,
+      version,
       logger,
       memory,
       ready: workspace,
@@ -146,7 +158,7 @@ async function main(): Promise<void> {
       stopping = true;
       logger.info({ event: 'agent_stopping', signal }, 'stopping');
       setTimeout(() => process.exit(0), browser?.running ? FORCE_EXIT_WITH_BROWSER_MS : FORCE_EXIT_MS).unref();
-      Promise.all([app.close(), browser?.close()]).then(
+      Promise.all([app.close(), browser?.close(), mcp.close()]).then(
         () => {
           index.close();
           process.exit(0);
@@ -169,6 +181,8 @@ async function main(): Promise<void> {
       `agent server listening on ${settings.host}:${port}`,
     );
     const scaffold = await workspace;
+    // After the workspace exists: stdio servers run in it.
+    mcp.start();
     logger.info(
       { event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created, seeded: scaffold.seeded },
       'workspace ready',

@@ -23,6 +23,7 @@ import { heartbeatDomain } from './triggers/heartbeat/domain.js';
 import { channelsDomain } from './channels/domain.js';
 import { retentionDomain } from './retention/domain.js';
 import { historyDomain } from './history/domain.js';
+import { mcpDomain } from './mcp/domain.js';
 
 export const meshDomains = DomainList.empty()
   .add(eventsDomain)
@@ -39,6 +40,7 @@ export const meshDomains = DomainList.empty()
   .add(cronDomain)
   .add(heartbeatDomain)
   .add(channelsDomain)
+  .add(mcpDomain)
   .add(retentionDomain)
   .add(historyDomain);
 

@@ -485,6 +485,7 @@ export class Mesh {
       config: this.reloader?.status() ?? { last_error: null, pending_restart: [], loaded_at: this.startedAt },
       egress: { proxy_url: this.egressUrl, host_isolation: this.hostIsolation },
       agents: await this.fleet.status(),
+      mcp: this.domains.mcp.status(),
     };
   }
 

@@ -32,6 +32,7 @@ export type ErrorCode =
   // lookups
   | 'agent_unknown'
   | 'element_not_found'
+  | 'mcp_server_unknown'
   | 'not_found'
   | 'tab_not_found'
   | 'unknown_agent'
@@ -113,6 +114,7 @@ export type ErrorCode =
   | 'docker_unreachable'
   | 'interrupted'
   | 'mesh_not_running'
+  | 'mcp_server_unavailable'
   | 'mesh_not_started'
   | 'mesh_stopped'
   | 'dashboard_not_built'
@@ -130,6 +132,7 @@ export type ErrorCode =
   | 'http_request_failed'
   | 'http_unsupported_encoding'
   | 'invalid_output'
+  | 'mcp_call_failed'
   | 'mesh_bad_response'
   | 'mesh_error'
   | 'mesh_unreachable'
@@ -195,6 +198,7 @@ const ERROR_STATUS: Record<ErrorCode, number> = {
 
   agent_unknown: 404,
   element_not_found: 404,
+  mcp_server_unknown: 404,
   not_found: 404,
   tab_not_found: 404,
   unknown_agent: 404,
@@ -276,6 +280,7 @@ const ERROR_STATUS: Record<ErrorCode, number> = {
   docker_unreachable: 503,
   interrupted: 503,
   mesh_not_running: 503,
+  mcp_server_unavailable: 503,
   mesh_not_started: 503,
   mesh_stopped: 503,
   dashboard_not_built: 500,
@@ -293,6 +298,7 @@ const ERROR_STATUS: Record<ErrorCode, number> = {
   http_request_failed: 502,
   http_unsupported_encoding: 502,
   invalid_output: 502,
+  mcp_call_failed: 502,
   mesh_bad_response: 502,
   mesh_error: 502,
   mesh_unreachable: 502,

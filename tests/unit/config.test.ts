@@ -45,6 +45,7 @@ describe('loadProject', () => {
       max_tool_rounds: 10,
       browser: false,
       browser_idle_timeout_s: 300,
+      mcp_servers: [],
       subscriptions: [],
     });
   });

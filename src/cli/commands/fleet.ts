@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readMeshInfo } from '../../shared/state.js';
 import { MeshClient, notRunning } from '../mesh-client.js';
 import { formatAgents } from '../render.js';
+import { formatMcpServers } from '../mcp-status.js';
 import { unsandboxedWarning } from '../../shared/sandbox.js';
 import { commandAction, projectDir } from '../run.js';
 
@@ -45,6 +46,8 @@ export function registerFleet(program: Command): void {
             isolation.enforced ? `host isolation: ${isolation.detail}\n` : `warning: ${isolation.detail}\n`,
           );
         process.stdout.write(`${formatAgents(status.agents)}\n`);
+        const mcp = formatMcpServers(status.mcp);
+        if (mcp) process.stdout.write(`${mcp}\n`);
         const exposed = status.agents.flatMap((a) =>
           a.container && !a.container.sandboxed ? [{ name: a.name, runtime: a.container.runtime }] : [],
         );

@@ -7,6 +7,7 @@ import { TopicPatternSchema } from '../wire/fleet.js';
 import { HeartbeatConfigSchema } from '../wire/heartbeat.js';
 import { AUTO_RUNTIME } from '../sandbox.js';
 import { ChannelsConfigSchema } from './channels.js';
+import { McpServersSchema } from './mcp.js';
 
 const ModelRefSchema = z
   .string()
@@ -241,6 +242,8 @@ export const AgentEntrySchema = z.strictObject({
   browser: z.boolean().default(false),
   /** Seconds without a browser tool call after which the browser is closed (it restarts on the next call). */
   browser_idle_timeout_s: z.number().int().min(10).max(86_400).default(300),
+  /** MCP servers whose tools this agent gets as <server>__<tool>, narrowed by allowed_mcp_tools (docs/mcp.md). */
+  mcp_servers: McpServersSchema,
 });
 export type AgentEntry = z.infer<typeof AgentEntrySchema>;
 

@@ -4,6 +4,7 @@ import { AgentNameSchema } from '../names.js';
 import { BudgetSchema } from '../config/schema.js';
 import { TopicPatternSchema } from './fleet.js';
 import { HeartbeatConfigSchema } from './heartbeat.js';
+import { McpServerStatusSchema } from './mcp.js';
 
 export const HealthSchema = z.enum(['starting', 'healthy', 'unhealthy', 'stopped', 'failed']);
 export type Health = z.infer<typeof HealthSchema>;
@@ -65,6 +66,8 @@ export const MeshStatusSchema = z.object({
   /** The egress proxy as agents reach it; host_isolation is null where agents are not containers. */
   egress: z.object({ proxy_url: z.string(), host_isolation: HostIsolationSchema.nullable() }),
   agents: z.array(AgentStatusEntrySchema),
+  /** Every agent's MCP servers: state, the last error, restarts and the next retry. */
+  mcp: z.array(McpServerStatusSchema).default([]),
 });
 export type MeshStatus = z.infer<typeof MeshStatusSchema>;
 

@@ -25,6 +25,7 @@ export const PERMISSION_VERBS: Record<Permission, string> = {
   allowed_credentials: 'use the credential',
   allowed_domains: 'connect to',
   can_read_history: 'read the history of',
+  allowed_mcp_tools: 'use the MCP tool',
 };
 
 /** can_use_internet of the agent's entry (its own, else default); false when neither exists. */

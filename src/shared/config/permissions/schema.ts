@@ -53,6 +53,7 @@ const entryShape = {
   allowed_domains: DomainListSchema,
   /** Agents whose daily logs it may read (read_agent_history). */
   can_read_history: GlobListSchema,
+  allowed_mcp_tools: GlobListSchema,
 } satisfies Record<Permission, typeof GlobListSchema | typeof DomainListSchema>;
 
 export const PermissionEntrySchema = z.preprocess(

@@ -17,6 +17,7 @@ export const STARTER_DEFAULT_ENTRY: PermissionEntry = {
   allowed_credentials: [],
   allowed_domains: [],
   can_read_history: [],
+  allowed_mcp_tools: [],
   can_use_internet: false,
   can_manage_cron: false,
   can_search: false,
@@ -39,6 +40,7 @@ const SUBJECTS: Record<Permission, string> = {
   allowed_credentials: 'credential handles it may use in http_request',
   allowed_domains: 'egress proxy: host (ports 80, 443), host:port, host:*',
   can_read_history: 'agents whose daily logs it may read (read_agent_history)',
+  allowed_mcp_tools: 'MCP tools it may use, as <server>__<tool>',
 };
 
 const EXAMPLE_AGENT: PermissionEntry = {
@@ -51,6 +53,7 @@ const EXAMPLE_AGENT: PermissionEntry = {
   allowed_credentials: ['crm_*'],
   allowed_domains: ['*.github.com'],
   can_read_history: ['qualifier'],
+  allowed_mcp_tools: ['github__*'],
   can_use_internet: false,
   can_manage_cron: true,
   can_search: true,

@@ -13,6 +13,7 @@ export const PERMISSIONS = [
   'allowed_credentials',
   'allowed_domains',
   'can_read_history',
+  'allowed_mcp_tools',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
