@@ -28,6 +28,7 @@ import { browserProxy } from './browser/proxy.js';
 import { MemoryIndex } from './memory/index.js';
 import { MeshEmbedder } from './memory/mesh-embedder.js';
 import { WorkspaceMemory } from './memory/workspace-memory.js';
+import { WorkspaceWatcher } from './memory/watcher.js';
 import { scaffoldWorkspace, type ScaffoldResult } from './workspace/scaffold.js';
 import { readSecretsFromStdin, refuseInspectorSignal } from './secrets.js';
 
@@ -115,6 +116,10 @@ async function main(): Promise<void> {
     const workspace = prepareWorkspace(settings.dataDir, mesh, logger);
     workspace.catch(() => undefined);
     const index = MemoryIndex.open(settings.dataDir);
+    // Watching the stored view's directories starts before the sync below, so a change
+    // made while it runs raises an event; no directory is walked for it.
+    const watcher = new WorkspaceWatcher(index, logger);
+    watcher.start();
     // Embeddings are attached at the first session, from the config the mesh sends then:
     // the sync below is BM25 only.
     const memory = new WorkspaceMemory(
@@ -122,6 +127,7 @@ async function main(): Promise<void> {
       path.join(settings.dataDir, 'workspace'),
       logger,
       (model) => new MeshEmbedder(mesh, model),
+      watcher,
     );
     const browser = browserSession(settings.dataDir, logger);
     const version = await readVersion();
@@ -160,6 +166,7 @@ async function main(): Promise<void> {
       setTimeout(() => process.exit(0), browser?.running ? FORCE_EXIT_WITH_BROWSER_MS : FORCE_EXIT_MS).unref();
       Promise.all([app.close(), browser?.close(), mcp.close()]).then(
         () => {
+          watcher.close();
           index.close();
           process.exit(0);
         },
@@ -187,9 +194,10 @@ async function main(): Promise<void> {
       { event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created, seeded: scaffold.seeded },
       'workspace ready',
     );
-    // Synced after listening, so a cold start is not held up by reading the workspace.
-    // A save queues behind the sync; a search meanwhile sees the index as agent.db kept
-    // it at the last stop (only files edited while the agent was down are not in yet).
+    // Synced after listening, so a start is not held up by it. The sync reads only the
+    // directories changed since the last stop and stats the indexed files (see
+    // memory/index.ts); a save queues behind it; a search meanwhile sees the index as
+    // agent.db kept it at the last stop.
     index.sync().then(
       (synced) =>
         logger.info(
@@ -199,6 +207,7 @@ async function main(): Promise<void> {
             added: synced.added.length,
             updated: synced.updated.length,
             removed: synced.removed.length,
+            watched_dirs: watcher.watchedCount,
           },
           'memory index ready',
         ),
