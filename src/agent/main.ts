@@ -194,33 +194,46 @@ async function main(): Promise<void> {
       { event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created, seeded: scaffold.seeded },
       'workspace ready',
     );
-    // Synced after listening, so a start is not held up by it. The sync reads only the
-    // directories changed since the last stop and stats the indexed files (see
-    // memory/index.ts); a save queues behind it; a search meanwhile sees the index as
-    // agent.db kept it at the last stop.
-    index.sync().then(
-      (synced) =>
-        logger.info(
-          {
-            event: 'memory_ready',
-            mode: index.mode,
-            added: synced.added.length,
-            updated: synced.updated.length,
-            removed: synced.removed.length,
-            watched_dirs: watcher.watchedCount,
-          },
-          'memory index ready',
-        ),
-      (err: unknown) =>
-        logger.error(
-          { event: 'memory_sync_failed', err },
-          'memory index sync failed; search covers what was indexed before',
-        ),
-    );
+    // Synced after listening, so a start is not held up by it, and without walking the tree
+    // (see memory/index.ts): first the directories whose mtime moved, then, in the
+    // background, a stat of every indexed file for edits made in place while stopped. A save
+    // queues behind each step; a search meanwhile sees the index as agent.db kept it.
+    syncMemory(index, watcher, logger);
   } catch (err) {
     logger.error({ event: 'agent_start_failed', err }, err instanceof Error ? err.message : String(err));
     process.exit(1);
   }
+}
+
+function syncMemory(index: MemoryIndex, watcher: WorkspaceWatcher, logger: Logger): void {
+  const failed = (err: unknown) =>
+    logger.error(
+      { event: 'memory_sync_failed', err },
+      'memory index sync failed; search covers what was indexed before',
+    );
+  index.syncDirectories().then((synced) => {
+    logger.info(
+      {
+        event: 'memory_ready',
+        mode: index.mode,
+        added: synced.added.length,
+        updated: synced.updated.length,
+        removed: synced.removed.length,
+        watched_dirs: watcher.watchedCount,
+      },
+      'memory index ready',
+    );
+    return index
+      .verifyFiles()
+      .then(
+        (verified) =>
+          logger.info(
+            { event: 'memory_verified', updated: verified.updated.length, removed: verified.removed.length },
+            'memory index checked every file',
+          ),
+        failed,
+      );
+  }, failed);
 }
 
 /** The agent's browser when the mesh started it with the browser image (LEGION_BROWSER_IDLE_S set), else null: no browser tools. */

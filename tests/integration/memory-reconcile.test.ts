@@ -83,6 +83,28 @@ describe('MemoryIndex: changes made while the agent was stopped', () => {
     expect(await second.sync()).toMatchObject({ added: [], updated: [], removed: [], unchanged: 4 });
   });
 
+  it("finds them at the agent's start too: directories first, then edits in place in the background", async () => {
+    const dir = dataDir();
+    write(dir, 'notes/a.md', '# A\nfirst version\n');
+    write(dir, 'notes/b.md', '# B\nstays\n');
+    // Changed an hour ago, so no check of it falls in the window where an mtime cannot be trusted.
+    const notes = path.join(dir, 'workspace', 'notes');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(notes, hourAgo, hourAgo);
+    const first = open(dir);
+    await first.sync();
+    first.close();
+    const { atime, mtime } = statSync(notes);
+    appendFileSync(path.join(notes, 'a.md'), 'an ibis was here\n');
+    utimesSync(notes, atime, mtime);
+    write(dir, 'other/c.md', '# C\na toucan\n');
+
+    const second = open(dir);
+    expect(await second.syncDirectories()).toMatchObject({ added: ['other/c.md'], updated: [] });
+    expect(await second.verifyFiles()).toMatchObject({ updated: ['notes/a.md'], unchanged: 2 });
+    expect(await paths(second, 'ibis')).toEqual(['notes/a.md']);
+  });
+
   it('drops everything when the workspace itself is gone, and picks it up again when it is back', async () => {
     const dir = dataDir();
     write(dir, 'a/b.md', '# B\nquokka\n');

@@ -3,7 +3,9 @@
 // letter-and-digit terms, so FTS5 syntax in it is never interpreted and never throws);
 // scores are -bm25() (higher is better) with the heading trail weighing twice the body;
 // the cost of a search is bounded by how common its rarest useful term is, not by the
-// index size, once the index is large (see planMatch).
+// index size, once the index is large (see planMatch). termCoverage tells which files
+// hold which of a query's terms anywhere, not only in the best-scored chunks, so ranking
+// can put a file holding every term above one dense section holding some (search.ts).
 import type { Db } from './db.js';
 
 export interface TextHit {
@@ -78,8 +80,23 @@ function join(terms: readonly string[], operator: 'OR' | 'AND'): string {
   return terms.map((term) => `"${term}"`).join(` ${operator} `);
 }
 
-/** The best `pool` chunks for the terms by BM25, best first. */
-export function textSearch(db: Db, terms: readonly string[], pool: number): TextHit[] {
+/** Which of the terms each file holds, from the terms' whole match lists. */
+export interface TermCoverage {
+  /** How many terms were counted (the planned OR terms; 0 when the plan was a lone term or an AND). */
+  terms: number;
+  /** Per file: how many distinct terms it holds, and the chunk holding the most of them (the first on a tie). */
+  files: Map<string, { covered: number; chunk: number; chunkTerms: number }>;
+}
+
+// A term matching more chunks than this stops counting; planMatch keeps only rarer ones on a large index.
+const MAX_COVERAGE_ROWS = 20_000;
+
+/** The best `pool` chunks for the terms by BM25, best first, and which files hold which of the matched terms. */
+export function textSearch(
+  db: Db,
+  terms: readonly string[],
+  pool: number,
+): { hits: TextHit[]; coverage: TermCoverage } {
   const total =
     terms.length > 1 ? (db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM memory_chunks').get()?.n ?? 0) : 0;
   // Counting stops at the threshold, so a common word costs a bounded scan, not a full one.
@@ -88,7 +105,7 @@ export function textSearch(db: Db, terms: readonly string[], pool: number): Text
     'SELECT COUNT(*) AS n FROM (SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT ?)',
   );
   const plan = planMatch(terms, (term) => count.get(join([term], 'OR'), cap)?.n ?? 0, total);
-  if (!plan) return [];
+  if (!plan) return { hits: [], coverage: { terms: 0, files: new Map() } };
   // Ranking in a subquery first means only the pool's rows fetch their text, not every match.
   const search = db.prepare<[string, number], TextHit>(
     `SELECT c.id, c.path, c.start_line, c.end_line, c.heading, c.text, hit.score
@@ -98,5 +115,48 @@ export function textSearch(db: Db, terms: readonly string[], pool: number): Text
      ORDER BY hit.score DESC`,
   );
   const hits = search.all(plan.expression, pool);
-  return hits.length === 0 && plan.fallback ? search.all(plan.fallback, pool) : hits;
+  if (hits.length === 0 && plan.fallback) return { hits: search.all(plan.fallback, pool), coverage: noCoverage() };
+  // Only an OR of several terms leaves files holding different shares of them.
+  const counted = plan.fallback === null ? plan.expression.split(' OR ') : [];
+  return { hits, coverage: counted.length > 1 ? termCoverage(db, counted) : noCoverage() };
+}
+
+function noCoverage(): TermCoverage {
+  return { terms: 0, files: new Map() };
+}
+
+/** For each quoted term, every chunk matching it (no ranking, so a term costs its match list). */
+function termCoverage(db: Db, quoted: readonly string[]): TermCoverage {
+  const matching = db.prepare<[string, number], { id: number; path: string }>(
+    `SELECT c.id, c.path FROM memory_fts JOIN memory_chunks c ON c.id = memory_fts.rowid
+     WHERE memory_fts MATCH ? LIMIT ?`,
+  );
+  const termsOfChunk = new Map<number, number>();
+  const termsOfFile = new Map<string, number>();
+  const chunksOfFile = new Map<string, number[]>();
+  for (const term of quoted) {
+    const files = new Set<string>();
+    for (const row of matching.all(term, MAX_COVERAGE_ROWS)) {
+      const seen = termsOfChunk.get(row.id);
+      termsOfChunk.set(row.id, (seen ?? 0) + 1);
+      if (seen === undefined) {
+        const list = chunksOfFile.get(row.path);
+        if (list) list.push(row.id);
+        else chunksOfFile.set(row.path, [row.id]);
+      }
+      files.add(row.path);
+    }
+    for (const file of files) termsOfFile.set(file, (termsOfFile.get(file) ?? 0) + 1);
+  }
+  const files = new Map<string, { covered: number; chunk: number; chunkTerms: number }>();
+  for (const [file, covered] of termsOfFile) {
+    let chunk = 0;
+    let chunkTerms = 0;
+    for (const id of chunksOfFile.get(file) ?? []) {
+      const n = termsOfChunk.get(id) ?? 0;
+      if (n > chunkTerms || (n === chunkTerms && id < chunk)) [chunk, chunkTerms] = [id, n];
+    }
+    files.set(file, { covered, chunk, chunkTerms });
+  }
+  return { terms: quoted.length, files };
 }

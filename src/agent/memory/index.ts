@@ -21,8 +21,13 @@
 // never advances a directory's stored mtime without reading it, so a change whose event
 // was lost in a crash is still found by the next sync. A view without directories (a
 // first start, or an index from before they were kept) is filled by one full walk.
+// The agent's start splits sync() in two so that neither blocks it nor walks the tree:
+// syncDirectories() (O(directories): adds, removes, renames) and then, in the
+// background, verifyFiles() (the stats, in slices, between which saves and file events
+// run); a start cut short before verifyFiles ends runs it again, so an edit made while
+// the agent was stopped is found, just not before the agent answers.
 import { createHash } from 'node:crypto';
-import type { Dirent, Stats } from 'node:fs';
+import { lstatSync, type Dirent, type Stats } from 'node:fs';
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { LegionError } from '../../shared/errors.js';
@@ -77,8 +82,8 @@ interface Pass {
   checked: Set<string>;
 }
 
-// lstat calls in flight at once when checking every indexed file: enough to keep the thread pool busy.
-const STAT_BATCH = 64;
+// Indexed files stat'ed in one queued step of verifyFiles.
+const STAT_BATCH = 1_000;
 
 type FileChange = { kind: 'unchanged' } | { kind: 'written'; outcome: 'added' | 'updated'; chunks: number };
 
@@ -131,31 +136,36 @@ export class MemoryIndex {
   }
 
   /** Brings the index in line with the workspace: new and changed files are chunked, deleted ones dropped.
-   *  Reads only the directories whose entries changed since the view was stored (see the file header). */
+   *  Reads only the directories whose entries changed since the view was stored, and stats every indexed file. */
   sync(): Promise<SyncReport> {
     return this.exclusive(async () => {
       const pass = newPass();
-      const view = this.loadView();
-      if (view.dirs.size === 0) await this.scanDir('', pass);
-      else {
-        for (const row of [...view.dirs.values()].sort((a, b) => a.path.localeCompare(b.path))) {
-          if (!view.dirs.has(row.path)) continue; // dropped with a parent earlier in this pass
-          const stats = await lstatOrNull(this.absolute(row.path));
-          if (!stats?.isDirectory()) this.dropDir(row.path, pass);
-          else if (stats.mtimeMs !== row.mtime_ms || row.mtime_ms + RACY_WINDOW_MS >= row.checked_at_ms)
-            await this.scanDir(row.path, pass);
-          else this.observer?.watch(row.path);
-        }
-      }
-      // Edits in place do not move a directory's mtime: every indexed file not seen above is stat'ed.
-      const rest = [...view.files.keys()].filter((relative) => !pass.checked.has(relative));
-      for (let at = 0; at < rest.length; at += STAT_BATCH) {
-        const batch = rest.slice(at, at + STAT_BATCH);
-        const stats = await Promise.all(batch.map((relative) => lstatOrNull(this.absolute(relative))));
-        for (const [i, relative] of batch.entries()) await this.checkFile(relative, pass, stats[i] ?? null);
-      }
+      await this.directoryPass(pass);
+      await this.checkStats(pass, [...this.loadView().files.keys()]);
       return this.finish(pass);
     });
+  }
+
+  /** The start's part of sync(): files added, removed or replaced in directories whose mtime moved
+   *  (O(directories), reading only the changed ones). Edits in place are verifyFiles' part. */
+  syncDirectories(): Promise<SyncReport> {
+    return this.exclusive(async () => {
+      const pass = newPass();
+      await this.directoryPass(pass);
+      return this.finish(pass);
+    });
+  }
+
+  /** The rest of sync(), for the background: stats every indexed file, in slices queued one by
+   *  one so saves and file events are applied between them; re-indexes those edited in place. */
+  async verifyFiles(): Promise<SyncReport> {
+    const pass = newPass();
+    const paths = [...this.loadView().files.keys()];
+    for (let at = 0; at < paths.length; at += STAT_BATCH) {
+      const slice = paths.slice(at, at + STAT_BATCH);
+      await this.exclusive(() => this.checkStats(pass, slice));
+    }
+    return this.exclusive(() => this.finish(pass));
   }
 
   /** Brings the given paths (workspace-relative or absolute, files or directories; e.g. from file
@@ -225,8 +235,7 @@ export class MemoryIndex {
 
   private async refreshFile(relative: string, stats: Stats, known: FileRow | undefined): Promise<FileChange> {
     const now = Date.now();
-    const racy = known !== undefined && known.mtime_ms + RACY_WINDOW_MS >= known.indexed_at_ms;
-    if (known && !racy && known.size === stats.size && known.mtime_ms === stats.mtimeMs) return { kind: 'unchanged' };
+    if (known && unchangedOnDisk(known, stats)) return { kind: 'unchanged' };
     const content = await readFile(this.absolute(relative));
     const sha256 = createHash('sha256').update(content).digest('hex');
     const row: FileRow = { path: relative, sha256, mtime_ms: stats.mtimeMs, size: stats.size, indexed_at_ms: now };
@@ -260,6 +269,38 @@ export class MemoryIndex {
       this.db.prepare('DELETE FROM memory_files WHERE path = ?').run(relative);
     })();
     this.loadView().deleteFile(relative);
+  }
+
+  /** Compares each directory of the view with its mtime on disk and reads those that moved. */
+  private async directoryPass(pass: Pass): Promise<void> {
+    const view = this.loadView();
+    if (view.dirs.size === 0) {
+      await this.scanDir('', pass);
+      return;
+    }
+    for (const row of [...view.dirs.values()].sort((a, b) => a.path.localeCompare(b.path))) {
+      if (!view.dirs.has(row.path)) continue; // dropped with a parent earlier in this pass
+      const stats = lstatSyncOrNull(this.absolute(row.path));
+      if (!stats?.isDirectory()) this.dropDir(row.path, pass);
+      else if (stats.mtimeMs !== row.mtime_ms || row.mtime_ms + RACY_WINDOW_MS >= row.checked_at_ms)
+        await this.scanDir(row.path, pass);
+      else this.observer?.watch(row.path);
+    }
+  }
+
+  /** Stats the given indexed files not checked yet in this pass: synchronously, since a promise
+   *  per file would cost more than the stat; only a file whose size or mtime moved is read. */
+  private async checkStats(pass: Pass, paths: readonly string[]): Promise<void> {
+    const view = this.loadView();
+    for (const relative of paths) {
+      const known = view.files.get(relative);
+      if (!known || pass.checked.has(relative)) continue;
+      const stats = lstatSyncOrNull(this.absolute(relative));
+      if (stats && unchangedOnDisk(known, stats)) {
+        pass.checked.add(relative);
+        pass.report.unchanged += 1;
+      } else await this.checkFile(relative, pass, stats);
+    }
   }
 
   /** Checks one file against the view (stats: its lstat, null when it is gone) and re-indexes or drops it. */
@@ -426,6 +467,21 @@ function isIndexablePath(relative: string): boolean {
   const parts = relative.split('/');
   const name = parts.pop() ?? '';
   return parts.every(isIndexableDir) && !name.startsWith('.') && name.toLowerCase().endsWith('.md');
+}
+
+/** Same size and mtime as indexed, and not modified so close to its indexing that an edit could hide in the same mtime. */
+function unchangedOnDisk(known: FileRow, stats: Stats): boolean {
+  const racy = known.mtime_ms + RACY_WINDOW_MS >= known.indexed_at_ms;
+  return !racy && known.size === stats.size && known.mtime_ms === stats.mtimeMs;
+}
+
+function lstatSyncOrNull(target: string): Stats | null {
+  try {
+    return lstatSync(target, { throwIfNoEntry: false }) ?? null;
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
 }
 
 async function lstatOrNull(target: string): Promise<Stats | null> {
