@@ -1,5 +1,6 @@
 // Memory search over the chunk index: BM25 hits (fts.ts) merged with vector hits, ranked
-// per file, one result per file (its best chunk). Invariants: scores are in [0, 1],
+// per file; a file gives up to CHUNKS_PER_FILE results, its best chunk scored as the file
+// and the others in proportion to their own score. Invariants: scores are in [0, 1],
 // higher is better. A file's text score is its best chunk's BM25 plus a share of its
 // other hits', normalized by the best file, then banded by coverage: a file holding k
 // of the query's n terms scores (k - 1 + text) / n, so a file holding every term ranks
@@ -49,6 +50,8 @@ const MIN_CANDIDATES = 40;
 // How much a file's other hits add to its best one: several relevant sections count, without
 // letting a long file of weak hits outrank one strong section.
 const OTHER_HITS_SHARE = 0.25;
+// A daily log holds many unrelated entries: more than one of them may answer a query.
+const CHUNKS_PER_FILE = 3;
 const DAILY_LOG = /^memory\/(\d{4})-(\d{2})-(\d{2})\.md$/;
 const DAY_MS = 86_400_000;
 
@@ -82,7 +85,7 @@ export interface RankOptions {
   coverage?: Pick<TermCoverage, 'terms'> & { files: ReadonlyMap<string, { covered: number }> };
 }
 
-/** Orders files by their combined score, best first, each with its best chunk; ties go to the earlier path so the order is stable. */
+/** Orders results by score, best first: each file's best chunks, scored by the file (see the header); ties go to the earlier path, then chunk, so the order is stable. */
 export function rankFiles(
   candidates: readonly Candidate[],
   options: RankOptions,
@@ -100,10 +103,11 @@ export function rankFiles(
   const files = [...byFile].map(([path, chunks]) => {
     const texts = chunks.map(chunkText).sort((a, b) => b - a);
     const text = (texts[0] ?? 0) + OTHER_HITS_SHARE * texts.slice(1).reduce((sum, t) => sum + t, 0);
-    const shown = chunks.reduce((a, b) => {
-      const score = (c: Candidate) => (1 - weight) * chunkText(c) + weight * similarity(c);
-      return score(b) > score(a) || (score(b) === score(a) && b.id < a.id) ? b : a;
-    });
+    const own = (c: Candidate) => (1 - weight) * chunkText(c) + weight * similarity(c);
+    const shown = chunks
+      .map((candidate) => ({ candidate, own: own(candidate) }))
+      .sort((a, b) => b.own - a.own || a.candidate.id - b.candidate.id)
+      .slice(0, CHUNKS_PER_FILE);
     return { path, shown, text, similarity: Math.max(...chunks.map(similarity)) };
   });
   const bestText = Math.max(0, ...files.map((f) => f.text));
@@ -118,10 +122,19 @@ export function rankFiles(
         options.recencyHalfLifeDays === undefined
           ? 1
           : recencyFactor(file.path, options.now, options.recencyHalfLifeDays);
-      return { candidate: file.shown, score: blended * decay };
+      const score = blended * decay;
+      const top = file.shown[0]?.own ?? 0;
+      return file.shown.map((chunk, i) => ({
+        candidate: chunk.candidate,
+        score: i === 0 || top <= 0 ? score : (score * chunk.own) / top,
+      }));
     })
+    .flat()
     .filter((ranked) => ranked.score > 0)
-    .sort((a, b) => b.score - a.score || a.candidate.path.localeCompare(b.candidate.path));
+    .sort(
+      (a, b) =>
+        b.score - a.score || a.candidate.path.localeCompare(b.candidate.path) || a.candidate.id - b.candidate.id,
+    );
 }
 
 /** A window of at most maxChars around the first query term, whitespace collapsed, with CUT_MARKER wherever text was cut. */
