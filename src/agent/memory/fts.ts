@@ -14,7 +14,6 @@ export interface TextHit {
   start_line: number;
   end_line: number;
   heading: string;
-  text: string;
   score: number;
 }
 
@@ -80,16 +79,17 @@ function join(terms: readonly string[], operator: 'OR' | 'AND'): string {
   return terms.map((term) => `"${term}"`).join(` ${operator} `);
 }
 
-/** Which of the terms each file holds, from the terms' whole match lists. */
+/** Which of the terms each file of the hits holds, in any of its chunks. */
 export interface TermCoverage {
   /** How many terms were counted (the planned OR terms; 0 when the plan was a lone term or an AND). */
   terms: number;
-  /** Per file: how many distinct terms it holds, and the chunk holding the most of them (the first on a tie). */
-  files: Map<string, { covered: number; chunk: number; chunkTerms: number }>;
+  /** Per file: how many distinct terms it holds. */
+  files: Map<string, { covered: number }>;
 }
 
-// A term matching more chunks than this stops counting; planMatch keeps only rarer ones on a large index.
-const MAX_COVERAGE_ROWS = 20_000;
+// Coverage is counted for the files of this many best chunks: deep enough to reach a file whose
+// sections each hold one term, while a search stays a few index seeks per file.
+export const COVERAGE_POOL = 200;
 
 /** The best `pool` chunks for the terms by BM25, best first, and which files hold which of the matched terms. */
 export function textSearch(
@@ -106,9 +106,10 @@ export function textSearch(
   );
   const plan = planMatch(terms, (term) => count.get(join([term], 'OR'), cap)?.n ?? 0, total);
   if (!plan) return { hits: [], coverage: { terms: 0, files: new Map() } };
-  // Ranking in a subquery first means only the pool's rows fetch their text, not every match.
+  // Ranking in a subquery first means only the pool's rows are read, not every match; the
+  // text is left to the caller, for the few hits it shows.
   const search = db.prepare<[string, number], TextHit>(
-    `SELECT c.id, c.path, c.start_line, c.end_line, c.heading, c.text, hit.score
+    `SELECT c.id, c.path, c.start_line, c.end_line, c.heading, hit.score
      FROM (SELECT rowid AS id, -bm25(memory_fts, 2.0, 1.0) AS score FROM memory_fts
            WHERE memory_fts MATCH ? ORDER BY bm25(memory_fts, 2.0, 1.0) LIMIT ?) AS hit
      JOIN memory_chunks c ON c.id = hit.id
@@ -118,45 +119,49 @@ export function textSearch(
   if (hits.length === 0 && plan.fallback) return { hits: search.all(plan.fallback, pool), coverage: noCoverage() };
   // Only an OR of several terms leaves files holding different shares of them.
   const counted = plan.fallback === null ? plan.expression.split(' OR ') : [];
-  return { hits, coverage: counted.length > 1 ? termCoverage(db, counted) : noCoverage() };
+  return { hits, coverage: counted.length > 1 ? termCoverage(db, counted, hits) : noCoverage() };
 }
 
 function noCoverage(): TermCoverage {
   return { terms: 0, files: new Map() };
 }
 
-/** For each quoted term, every chunk matching it (no ranking, so a term costs its match list). */
-function termCoverage(db: Db, quoted: readonly string[]): TermCoverage {
-  const matching = db.prepare<[string, number], { id: number; path: string }>(
-    `SELECT c.id, c.path FROM memory_fts JOIN memory_chunks c ON c.id = memory_fts.rowid
-     WHERE memory_fts MATCH ? LIMIT ?`,
+/**
+ * For each file of the hits, how many of the quoted terms any of its chunks holds. A file's
+ * chunks have consecutive ids (MemoryIndex writes them in one transaction), so "file f holds
+ * term t" is "t's match list has a rowid in f's id range": one sorted rowid list per term
+ * (no row is read) and a binary search per file.
+ */
+function termCoverage(db: Db, quoted: readonly string[], hits: readonly TextHit[]): TermCoverage {
+  const paths = [...new Set(hits.map((hit) => hit.path))];
+  const ranges = db
+    .prepare<[string], { path: string; lo: number; hi: number }>(
+      `SELECT value AS path, (SELECT MIN(id) FROM memory_chunks WHERE path = value) AS lo,
+              (SELECT MAX(id) FROM memory_chunks WHERE path = value) AS hi
+       FROM json_each(?)`,
+    )
+    .all(JSON.stringify(paths));
+  const rowids = db.prepare<[string], { id: number }>(
+    'SELECT rowid AS id FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rowid',
   );
-  const termsOfChunk = new Map<number, number>();
-  const termsOfFile = new Map<string, number>();
-  const chunksOfFile = new Map<string, number[]>();
+  const files = new Map(paths.map((path) => [path, { covered: 0 }]));
   for (const term of quoted) {
-    const files = new Set<string>();
-    for (const row of matching.all(term, MAX_COVERAGE_ROWS)) {
-      const seen = termsOfChunk.get(row.id);
-      termsOfChunk.set(row.id, (seen ?? 0) + 1);
-      if (seen === undefined) {
-        const list = chunksOfFile.get(row.path);
-        if (list) list.push(row.id);
-        else chunksOfFile.set(row.path, [row.id]);
-      }
-      files.add(row.path);
+    const ids = rowids.all(term).map((row) => row.id);
+    for (const range of ranges) {
+      const held = files.get(range.path);
+      if (held && (ids[firstAtLeast(ids, range.lo)] ?? Infinity) <= range.hi) held.covered += 1;
     }
-    for (const file of files) termsOfFile.set(file, (termsOfFile.get(file) ?? 0) + 1);
-  }
-  const files = new Map<string, { covered: number; chunk: number; chunkTerms: number }>();
-  for (const [file, covered] of termsOfFile) {
-    let chunk = 0;
-    let chunkTerms = 0;
-    for (const id of chunksOfFile.get(file) ?? []) {
-      const n = termsOfChunk.get(id) ?? 0;
-      if (n > chunkTerms || (n === chunkTerms && id < chunk)) [chunk, chunkTerms] = [id, n];
-    }
-    files.set(file, { covered, chunk, chunkTerms });
   }
   return { terms: quoted.length, files };
+}
+
+/** The index of the first element >= value in a sorted array (its length when none). */
+function firstAtLeast(sorted: readonly number[], value: number): number {
+  let [lo, hi] = [0, sorted.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? Infinity) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -10,7 +10,7 @@
 // vectors cannot be used the response is mode 'bm25' with the reason, never an error.
 import { DEFAULT_VECTOR_WEIGHT } from '../../shared/wire/agent.js';
 import type { Db } from './db.js';
-import { queryTerms, textSearch, type TermCoverage } from './fts.js';
+import { COVERAGE_POOL, queryTerms, textSearch, type TermCoverage } from './fts.js';
 import type { VectorStore } from './vectors.js';
 
 export interface SearchOptions {
@@ -181,19 +181,9 @@ export async function searchMemory(
   const terms = queryTerms(query);
   const rows = new Map<number, ChunkRow>();
   const candidates = new Map<number, Candidate>();
-  const { hits, coverage } = textSearch(db, terms, pool);
-  for (const hit of hits) {
-    rows.set(hit.id, hit);
-    candidates.set(hit.id, { id: hit.id, path: hit.path, textScore: hit.score });
-  }
-  // A file holding several terms in sections below the pool still competes: its chunk
-  // holding the most terms stands for it, scored as the pool's weakest hit (an upper bound).
-  const floor = Math.min(...hits.map((hit) => hit.score));
-  const pooled = new Set(hits.map((hit) => hit.path));
-  for (const [file, held] of coverage.files) {
-    if (held.covered > 1 && !pooled.has(file))
-      candidates.set(held.chunk, { id: held.chunk, path: file, textScore: floor });
-  }
+  // The wider pool gives coverage a chance to lift a file whose sections each hold one term.
+  const { hits, coverage } = textSearch(db, terms, Math.max(pool, COVERAGE_POOL));
+  for (const hit of hits) candidates.set(hit.id, { id: hit.id, path: hit.path, textScore: hit.score });
 
   let vectorUse: { hybrid: true } | { hybrid: false; reason: string } =
     'off' in vectors ? { hybrid: false, reason: vectors.off } : { hybrid: true };
