@@ -243,7 +243,7 @@ function addVectorCandidates(
   const nearIds = new Set(near.map((hit) => hit.id));
   const textOnly = [...candidates.keys()].filter((id) => !nearIds.has(id));
   const distances = new Map([...near, ...store.distances(queryVector, textOnly)].map((hit) => [hit.id, hit.distance]));
-  const missing = near.map((hit) => hit.id).filter((id) => !rows.has(id));
+  const missing = near.map((hit) => hit.id).filter((id) => !candidates.has(id));
   for (const row of fetchRows(db, missing, rows)) candidates.set(row.id, { id: row.id, path: row.path });
   for (const [id, candidate] of candidates) {
     const distance = distances.get(id);
