@@ -28,6 +28,7 @@ import { browserProxy } from './browser/proxy.js';
 import { MemoryIndex } from './memory/index.js';
 import { MeshEmbedder } from './memory/mesh-embedder.js';
 import { WorkspaceMemory } from './memory/workspace-memory.js';
+import { WorkspaceWatcher } from './memory/watcher.js';
 import { scaffoldWorkspace, type ScaffoldResult } from './workspace/scaffold.js';
 import { readSecretsFromStdin, refuseInspectorSignal } from './secrets.js';
 
@@ -115,6 +116,10 @@ async function main(): Promise<void> {
     const workspace = prepareWorkspace(settings.dataDir, mesh, logger);
     workspace.catch(() => undefined);
     const index = MemoryIndex.open(settings.dataDir);
+    // Watching the stored view's directories starts before the sync below, so a change
+    // made while it runs raises an event; no directory is walked for it.
+    const watcher = new WorkspaceWatcher(index, logger);
+    watcher.start();
     // Embeddings are attached at the first session, from the config the mesh sends then:
     // the sync below is BM25 only.
     const memory = new WorkspaceMemory(
@@ -122,6 +127,7 @@ async function main(): Promise<void> {
       path.join(settings.dataDir, 'workspace'),
       logger,
       (model) => new MeshEmbedder(mesh, model),
+      watcher,
     );
     const browser = browserSession(settings.dataDir, logger);
     const version = await readVersion();
@@ -160,6 +166,7 @@ async function main(): Promise<void> {
       setTimeout(() => process.exit(0), browser?.running ? FORCE_EXIT_WITH_BROWSER_MS : FORCE_EXIT_MS).unref();
       Promise.all([app.close(), browser?.close(), mcp.close()]).then(
         () => {
+          watcher.close();
           index.close();
           process.exit(0);
         },
@@ -187,31 +194,46 @@ async function main(): Promise<void> {
       { event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created, seeded: scaffold.seeded },
       'workspace ready',
     );
-    // Synced after listening, so a cold start is not held up by reading the workspace.
-    // A save queues behind the sync; a search meanwhile sees the index as agent.db kept
-    // it at the last stop (only files edited while the agent was down are not in yet).
-    index.sync().then(
-      (synced) =>
-        logger.info(
-          {
-            event: 'memory_ready',
-            mode: index.mode,
-            added: synced.added.length,
-            updated: synced.updated.length,
-            removed: synced.removed.length,
-          },
-          'memory index ready',
-        ),
-      (err: unknown) =>
-        logger.error(
-          { event: 'memory_sync_failed', err },
-          'memory index sync failed; search covers what was indexed before',
-        ),
-    );
+    // Synced after listening, so a start is not held up by it, and without walking the tree
+    // (see memory/index.ts): first the directories whose mtime moved, then, in the
+    // background, a stat of every indexed file for edits made in place while stopped. A save
+    // queues behind each step; a search meanwhile sees the index as agent.db kept it.
+    syncMemory(index, watcher, logger);
   } catch (err) {
     logger.error({ event: 'agent_start_failed', err }, err instanceof Error ? err.message : String(err));
     process.exit(1);
   }
+}
+
+function syncMemory(index: MemoryIndex, watcher: WorkspaceWatcher, logger: Logger): void {
+  const failed = (err: unknown) =>
+    logger.error(
+      { event: 'memory_sync_failed', err },
+      'memory index sync failed; search covers what was indexed before',
+    );
+  index.syncDirectories().then((synced) => {
+    logger.info(
+      {
+        event: 'memory_ready',
+        mode: index.mode,
+        added: synced.added.length,
+        updated: synced.updated.length,
+        removed: synced.removed.length,
+        watched_dirs: watcher.watchedCount,
+      },
+      'memory index ready',
+    );
+    return index
+      .verifyFiles()
+      .then(
+        (verified) =>
+          logger.info(
+            { event: 'memory_verified', updated: verified.updated.length, removed: verified.removed.length },
+            'memory index checked every file',
+          ),
+        failed,
+      );
+  }, failed);
 }
 
 /** The agent's browser when the mesh started it with the browser image (LEGION_BROWSER_IDLE_S set), else null: no browser tools. */

@@ -56,6 +56,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
     forceCloseConnections: true,
   });
   const workspaceDir = path.join(options.dataDir, 'workspace');
+  const wrote = (file: string): void => options.memory.noteWrite(file);
   const startedAt = Date.now();
   const turns = new TurnQueue();
   const activeTurns = new Set<AbortController>();
@@ -79,6 +80,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
     tools: options.tools,
     dataDir: options.dataDir,
     workspaceDir,
+    wrote,
     prepare: (query) => prepareSession(newSession(), query),
     logger: options.logger,
   });
@@ -166,7 +168,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
           const done = await runChatTurn({
             llm: options.mesh,
             tools: options.tools,
-            toolContext: { dataDir: options.dataDir, workspaceDir, trace: trace ?? null },
+            toolContext: { dataDir: options.dataDir, workspaceDir, trace: trace ?? null, wrote },
             config: runtime.config,
             systemPrompt: runtime.systemPrompt,
             session: turnSession,

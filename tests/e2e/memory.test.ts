@@ -1,12 +1,15 @@
 // Memory in a real container: a fact saved with memory_save is put in the model's
 // context in a new session, and again after the container is recreated, because it
-// lives on the agent's /data volume (daily log + agent.db).
+// lives on the agent's /data volume (daily log + agent.db); a file a shell command
+// writes into the workspace (exec) is found by memory_search without any sync, through
+// the index's file watcher in the container.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeProvider, type FakeProvider } from '../fakes/fake-provider.js';
 import { freePort, legion, makeProject, type TestProject } from '../helpers/project.js';
 import { dockerAvailable, projectContainers } from '../helpers/docker.js';
 import { projectId } from '../../src/shared/state.js';
 import { tearDownFleet } from '../helpers/fleet.js';
+import { waitFor } from '../helpers/wait.js';
 
 const available = await dockerAvailable();
 const AGENT = 'keeper';
@@ -48,6 +51,25 @@ describe.skipIf(!available)('memory across sessions and container restarts', () 
     const asked = await legion(['chat', AGENT, '--reset', '-m', "What is my cat's name?"], project.dir);
     expect(asked.code).toBe(0);
     expect(systemPromptFor("What is my cat's name?")).toContain("My cat's name is Whiskerino");
+  });
+
+  it('finds a file written by exec with memory_search', async () => {
+    const command =
+      'mkdir -p notes/birds && printf "# Birds\\nThe heron nests by the quarry pond.\\n" > notes/birds/heron.md';
+    const wrote = await legion(['chat', AGENT, '-m', `call exec ${JSON.stringify({ command })}`], project.dir);
+    expect(wrote.code, wrote.stderr).toBe(0);
+    const found = await waitFor(
+      async () => {
+        const searched = await legion(
+          ['chat', AGENT, '-m', 'call memory_search {"query":"heron quarry"}'],
+          project.dir,
+        );
+        return searched.stdout.includes('notes/birds/heron.md') ? searched.stdout : null;
+      },
+      'memory_search to find the file exec wrote',
+      30_000,
+    );
+    expect(found).toContain('The heron nests by the quarry pond.');
   });
 
   it('still recalls it after the container is recreated', async () => {

@@ -3,13 +3,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { planMatch, queryTerms, toFtsQuery } from '../../src/agent/memory/fts.js';
-import {
-  CUT_MARKER,
-  makeSnippet,
-  rankCandidates,
-  recencyFactor,
-  type Candidate,
-} from '../../src/agent/memory/search.js';
+import { CUT_MARKER, makeSnippet, rankFiles, recencyFactor, type Candidate } from '../../src/agent/memory/search.js';
 
 describe('toFtsQuery', () => {
   const hostile = [
@@ -116,18 +110,17 @@ describe('recencyFactor', () => {
   });
 });
 
-describe('rankCandidates', () => {
+describe('rankFiles', () => {
   const now = new Date('2025-03-11T00:00:00Z');
   const candidate = (id: number, path: string, textScore?: number, similarity?: number): Candidate => ({
     id,
     path,
-    startLine: 1,
     ...(textScore === undefined ? {} : { textScore }),
     ...(similarity === undefined ? {} : { similarity }),
   });
 
   it('ranks by normalized BM25 alone in bm25 mode', () => {
-    const ranked = rankCandidates([candidate(1, 'a.md', 2, 0.9), candidate(2, 'b.md', 8, 0.1)], {
+    const ranked = rankFiles([candidate(1, 'a.md', 2, 0.9), candidate(2, 'b.md', 8, 0.1)], {
       vectorWeight: null,
       now,
     });
@@ -139,20 +132,53 @@ describe('rankCandidates', () => {
 
   it('blends text and vector scores by the vector weight', () => {
     const pool = [candidate(1, 'a.md', 10, 0.1), candidate(2, 'b.md', 6, 0.95), candidate(3, 'c.md', undefined, 0.99)];
-    expect(rankCandidates(pool, { vectorWeight: 0, now }).map((r) => r.candidate.id)).toEqual([1, 2]);
-    const blended = rankCandidates(pool, { vectorWeight: 0.5, now });
+    expect(rankFiles(pool, { vectorWeight: 0, now }).map((r) => r.candidate.id)).toEqual([1, 2]);
+    const blended = rankFiles(pool, { vectorWeight: 0.5, now });
     expect(blended.map((r) => r.candidate.id)).toEqual([2, 1, 3]);
     expect(blended[0]!.score).toBeCloseTo(0.5 * 0.6 + 0.5 * 0.95, 9);
-    expect(rankCandidates(pool, { vectorWeight: 1, now }).map((r) => r.candidate.id)).toEqual([3, 2, 1]);
+    expect(rankFiles(pool, { vectorWeight: 1, now }).map((r) => r.candidate.id)).toEqual([3, 2, 1]);
   });
 
   it('clamps negative similarity to zero and breaks ties by path', () => {
-    const ranked = rankCandidates([candidate(1, 'b.md', 5, -0.8), candidate(2, 'a.md', 5, 0)], {
+    const ranked = rankFiles([candidate(1, 'b.md', 5, -0.8), candidate(2, 'a.md', 5, 0)], {
       vectorWeight: 0.3,
       now,
     });
     expect(ranked.map((r) => r.candidate.path)).toEqual(['a.md', 'b.md']);
     expect(ranked[0]!.score).toBe(ranked[1]!.score);
+  });
+
+  it('puts a file holding every query term above a denser section holding fewer', () => {
+    // dense.md: one section with two of the three terms, scored far higher by BM25;
+    // spread.md: the three terms in three weaker sections.
+    const pool = [
+      candidate(1, 'dense.md', 12),
+      candidate(2, 'spread.md', 3),
+      candidate(3, 'spread.md', 2),
+      candidate(4, 'spread.md', 2),
+    ];
+    const coverage = {
+      terms: 3,
+      files: new Map([
+        ['dense.md', { covered: 2 }],
+        ['spread.md', { covered: 3 }],
+      ]),
+    };
+    const ranked = rankFiles(pool, { vectorWeight: null, now, coverage });
+    // spread.md's best chunk first, then dense.md, then spread.md's other chunks (each file gives up to 3).
+    expect(ranked.map((r) => r.candidate.id)).toEqual([2, 1, 3, 4]);
+    // Without coverage, BM25 alone puts dense.md first.
+    expect(rankFiles(pool, { vectorWeight: null, now })[0]!.candidate.path).toBe('dense.md');
+  });
+
+  it("adds a share of a file's other hits to its best one", () => {
+    const pool = [candidate(1, 'a.md', 10), candidate(2, 'b.md', 9), candidate(3, 'b.md', 8)];
+    const ranked = rankFiles(pool, { vectorWeight: null, now });
+    expect(ranked.map((r) => r.candidate.id)).toEqual([2, 1, 3]);
+    expect(ranked[0]!.score).toBe(1);
+    expect(ranked[1]!.score).toBeCloseTo(10 / (9 + 0.25 * 8), 9);
+    // b.md's second chunk: the file's score in proportion to the chunk's own.
+    expect(ranked[2]!.score).toBeCloseTo(8 / 9, 9);
   });
 
   it('decays daily logs by age when a half-life is given', () => {
@@ -161,10 +187,10 @@ describe('rankCandidates', () => {
       candidate(2, 'memory/2025-03-10.md', 5),
       candidate(3, 'MEMORY.md', 4),
     ];
-    expect(rankCandidates(pool, { vectorWeight: null, now }).map((r) => r.candidate.id)).toEqual([1, 2, 3]);
-    expect(
-      rankCandidates(pool, { vectorWeight: null, now, recencyHalfLifeDays: 30 }).map((r) => r.candidate.id),
-    ).toEqual([2, 3, 1]);
+    expect(rankFiles(pool, { vectorWeight: null, now }).map((r) => r.candidate.id)).toEqual([1, 2, 3]);
+    expect(rankFiles(pool, { vectorWeight: null, now, recencyHalfLifeDays: 30 }).map((r) => r.candidate.id)).toEqual([
+      2, 3, 1,
+    ]);
   });
 });
 

@@ -5,7 +5,10 @@
 // chunk (searches join vectors to live chunks); a chunk's heading and text are never
 // updated in place (only its `embedded` flag), so no update trigger is needed. The
 // vec0 table is not here: its dimension is the embedding model's, known only at run
-// time (see vectors.ts).
+// time (see vectors.ts). memory_dirs is the index's view of the workspace's directories
+// (version 2): a row's mtime is only ever written from a stat taken before the directory
+// was read, so a directory whose mtime differs from its row has entries the index has
+// not seen (see index.ts).
 import type { Migration } from '../../shared/sqlite.js';
 
 export const MEMORY_MIGRATIONS: readonly Migration[] = [
@@ -46,6 +49,17 @@ export const MEMORY_MIGRATIONS: readonly Migration[] = [
         id INTEGER PRIMARY KEY CHECK (id = 1),
         model TEXT NOT NULL,
         dimensions INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    domain: 'memory',
+    version: 2,
+    sql: `
+      CREATE TABLE memory_dirs (
+        path TEXT PRIMARY KEY,
+        mtime_ms REAL NOT NULL,
+        checked_at_ms INTEGER NOT NULL
       );
     `,
   },

@@ -1,11 +1,16 @@
-// Memory search over the chunk index: BM25 hits (fts.ts) merged with vector hits.
-// Invariants: scores are in [0, 1], higher is better: BM25 is normalized by the best hit,
-// cosine similarity is clamped at 0, and hybrid mode weighs them by vectorWeight;
-// recency decay touches only daily logs (memory/YYYY-MM-DD.md); when vectors cannot
-// be used the response is mode 'bm25' with the reason, never an error.
+// Memory search over the chunk index: BM25 hits (fts.ts) merged with vector hits, ranked
+// per file; a file gives up to CHUNKS_PER_FILE results, its best chunk scored as the file
+// and the others in proportion to their own score. Invariants: scores are in [0, 1],
+// higher is better. A file's text score is its best chunk's BM25 plus a share of its
+// other hits', normalized by the best file, then banded by coverage: a file holding k
+// of the query's n terms scores (k - 1 + text) / n, so a file holding every term ranks
+// above any file holding fewer, however dense (coordination-level ranking, as classic
+// IR engines do); cosine similarity is clamped at 0, and hybrid mode weighs the two by
+// vectorWeight; recency decay touches only daily logs (memory/YYYY-MM-DD.md); when
+// vectors cannot be used the response is mode 'bm25' with the reason, never an error.
 import { DEFAULT_VECTOR_WEIGHT } from '../../shared/wire/agent.js';
 import type { Db } from './db.js';
-import { queryTerms, textSearch } from './fts.js';
+import { COVERAGE_POOL, queryTerms, textSearch, type TermCoverage } from './fts.js';
 import type { VectorStore } from './vectors.js';
 
 export interface SearchOptions {
@@ -42,6 +47,11 @@ export const CUT_MARKER = '…';
 // the other ranking can promote a hit from below the first page.
 const CANDIDATE_FACTOR = 4;
 const MIN_CANDIDATES = 40;
+// How much a file's other hits add to its best one: several relevant sections count, without
+// letting a long file of weak hits outrank one strong section.
+const OTHER_HITS_SHARE = 0.25;
+// A daily log holds many unrelated entries: more than one of them may answer a query.
+const CHUNKS_PER_FILE = 3;
 const DAILY_LOG = /^memory\/(\d{4})-(\d{2})-(\d{2})\.md$/;
 const DAY_MS = 86_400_000;
 
@@ -60,7 +70,6 @@ export function recencyFactor(filePath: string, now: Date, halfLifeDays: number)
 export interface Candidate {
   id: number;
   path: string;
-  startLine: number;
   /** -bm25(), higher is better; absent when only the vector ranking found the chunk. */
   textScore?: number;
   /** Cosine similarity; absent when the chunk has no vector. */
@@ -72,32 +81,59 @@ export interface RankOptions {
   vectorWeight: number | null;
   recencyHalfLifeDays?: number;
   now: Date;
+  /** Which files hold how many query terms; without it (or for a lone term) every text hit counts as covering all. */
+  coverage?: Pick<TermCoverage, 'terms'> & { files: ReadonlyMap<string, { covered: number }> };
 }
 
-/** Orders candidates by their combined score, best first; ties go to the earlier path and line so the order is stable. */
-export function rankCandidates(
+/** Orders results by score, best first: each file's best chunks, scored by the file (see the header); ties go to the earlier path, then chunk, so the order is stable. */
+export function rankFiles(
   candidates: readonly Candidate[],
   options: RankOptions,
 ): { candidate: Candidate; score: number }[] {
   const best = Math.max(0, ...candidates.map((c) => c.textScore ?? 0));
   const weight = options.vectorWeight === null ? 0 : Math.min(1, Math.max(0, options.vectorWeight));
-  return candidates
-    .map((candidate) => {
-      const text = best > 0 ? (candidate.textScore ?? 0) / best : 0;
-      const similarity = Math.min(1, Math.max(0, candidate.similarity ?? 0));
-      const blended = (1 - weight) * text + weight * similarity;
+  const chunkText = (c: Candidate): number => (best > 0 ? (c.textScore ?? 0) / best : 0);
+  const similarity = (c: Candidate): number => Math.min(1, Math.max(0, c.similarity ?? 0));
+  const byFile = new Map<string, Candidate[]>();
+  for (const candidate of candidates) {
+    const chunks = byFile.get(candidate.path);
+    if (chunks) chunks.push(candidate);
+    else byFile.set(candidate.path, [candidate]);
+  }
+  const files = [...byFile].map(([path, chunks]) => {
+    const texts = chunks.map(chunkText).sort((a, b) => b - a);
+    const text = (texts[0] ?? 0) + OTHER_HITS_SHARE * texts.slice(1).reduce((sum, t) => sum + t, 0);
+    const own = (c: Candidate) => (1 - weight) * chunkText(c) + weight * similarity(c);
+    const shown = chunks
+      .map((candidate) => ({ candidate, own: own(candidate) }))
+      .sort((a, b) => b.own - a.own || a.candidate.id - b.candidate.id)
+      .slice(0, CHUNKS_PER_FILE);
+    return { path, shown, text, similarity: Math.max(...chunks.map(similarity)) };
+  });
+  const bestText = Math.max(0, ...files.map((f) => f.text));
+  const terms = options.coverage?.terms ?? 0;
+  return files
+    .map((file) => {
+      const text = bestText > 0 ? file.text / bestText : 0;
+      const covered = terms > 1 ? (options.coverage?.files.get(file.path)?.covered ?? 0) : text > 0 ? 1 : 0;
+      const banded = terms > 1 ? (covered > 0 ? (covered - 1 + text) / terms : 0) : text;
+      const blended = (1 - weight) * banded + weight * file.similarity;
       const decay =
         options.recencyHalfLifeDays === undefined
           ? 1
-          : recencyFactor(candidate.path, options.now, options.recencyHalfLifeDays);
-      return { candidate, score: blended * decay };
+          : recencyFactor(file.path, options.now, options.recencyHalfLifeDays);
+      const score = blended * decay;
+      const top = file.shown[0]?.own ?? 0;
+      return file.shown.map((chunk, i) => ({
+        candidate: chunk.candidate,
+        score: i === 0 || top <= 0 ? score : (score * chunk.own) / top,
+      }));
     })
+    .flat()
     .filter((ranked) => ranked.score > 0)
     .sort(
       (a, b) =>
-        b.score - a.score ||
-        a.candidate.path.localeCompare(b.candidate.path) ||
-        a.candidate.startLine - b.candidate.startLine,
+        b.score - a.score || a.candidate.path.localeCompare(b.candidate.path) || a.candidate.id - b.candidate.id,
     );
 }
 
@@ -145,10 +181,9 @@ export async function searchMemory(
   const terms = queryTerms(query);
   const rows = new Map<number, ChunkRow>();
   const candidates = new Map<number, Candidate>();
-  for (const hit of textSearch(db, terms, pool)) {
-    rows.set(hit.id, hit);
-    candidates.set(hit.id, { id: hit.id, path: hit.path, startLine: hit.start_line, textScore: hit.score });
-  }
+  // The wider pool gives coverage a chance to lift a file whose sections each hold one term.
+  const { hits, coverage } = textSearch(db, terms, Math.max(pool, COVERAGE_POOL));
+  for (const hit of hits) candidates.set(hit.id, { id: hit.id, path: hit.path, textScore: hit.score });
 
   let vectorUse: { hybrid: true } | { hybrid: false; reason: string } =
     'off' in vectors ? { hybrid: false, reason: vectors.off } : { hybrid: true };
@@ -166,12 +201,18 @@ export async function searchMemory(
     }
   }
 
-  const ranked = rankCandidates([...candidates.values()], {
+  const ranked = rankFiles([...candidates.values()], {
     vectorWeight: vectorUse.hybrid ? (options.vectorWeight ?? DEFAULT_VECTOR_WEIGHT) : null,
     now: options.now ?? new Date(),
+    coverage,
     ...(options.recencyHalfLifeDays === undefined ? {} : { recencyHalfLifeDays: options.recencyHalfLifeDays }),
-  });
-  const results = ranked.slice(0, limit).flatMap(({ candidate, score }): SearchResult[] => {
+  }).slice(0, limit);
+  fetchRows(
+    db,
+    ranked.map(({ candidate }) => candidate.id).filter((id) => !rows.has(id)),
+    rows,
+  );
+  const results = ranked.flatMap(({ candidate, score }): SearchResult[] => {
     const row = rows.get(candidate.id);
     if (!row) return [];
     const snippet = makeSnippet(row.text, terms, options.snippetChars);
@@ -202,20 +243,22 @@ function addVectorCandidates(
   const nearIds = new Set(near.map((hit) => hit.id));
   const textOnly = [...candidates.keys()].filter((id) => !nearIds.has(id));
   const distances = new Map([...near, ...store.distances(queryVector, textOnly)].map((hit) => [hit.id, hit.distance]));
-  const missing = near.map((hit) => hit.id).filter((id) => !rows.has(id));
-  if (missing.length > 0) {
-    const fetched = db
-      .prepare<[string], ChunkRow>(
-        'SELECT id, path, start_line, end_line, heading, text FROM memory_chunks WHERE id IN (SELECT value FROM json_each(?))',
-      )
-      .all(JSON.stringify(missing));
-    for (const row of fetched) {
-      rows.set(row.id, row);
-      candidates.set(row.id, { id: row.id, path: row.path, startLine: row.start_line });
-    }
-  }
+  const missing = near.map((hit) => hit.id).filter((id) => !candidates.has(id));
+  for (const row of fetchRows(db, missing, rows)) candidates.set(row.id, { id: row.id, path: row.path });
   for (const [id, candidate] of candidates) {
     const distance = distances.get(id);
     if (distance !== undefined) candidate.similarity = 1 - distance;
   }
+}
+
+/** Reads the chunks `ids` into `rows`; returns those read. */
+function fetchRows(db: Db, ids: readonly number[], rows: Map<number, ChunkRow>): ChunkRow[] {
+  if (ids.length === 0) return [];
+  const fetched = db
+    .prepare<[string], ChunkRow>(
+      'SELECT id, path, start_line, end_line, heading, text FROM memory_chunks WHERE id IN (SELECT value FROM json_each(?))',
+    )
+    .all(JSON.stringify(ids));
+  for (const row of fetched) rows.set(row.id, row);
+  return fetched;
 }

@@ -4,6 +4,8 @@
 // the log line is on disk first, and the next sync picks it up. Embeddings follow the
 // runtime config the mesh sends at each session start (configure), never block a turn,
 // and a failed embedding only leaves search in BM25 mode until a later index run succeeds.
+// A search first applies the file changes the watcher has received (settle), and a file
+// a tool wrote is indexed at once (noteWrite), so what was just written is found.
 import path from 'node:path';
 import type { Logger } from '../../shared/logging.js';
 import { DEFAULT_VECTOR_WEIGHT, type AgentRuntimeConfig, type MemorySearchSettings } from '../../shared/wire/agent.js';
@@ -11,6 +13,11 @@ import { appendDurably } from '../workspace/durable-files.js';
 import type { MemoryIndex } from './index.js';
 import type { SearchOptions, SearchResponse } from './search.js';
 import type { Embedder } from './vectors.js';
+
+/** File changes received but maybe not yet in the index (the agent's WorkspaceWatcher). */
+export interface PendingChanges {
+  settle(): Promise<void>;
+}
 
 /** Makes the embedder of a `provider/model` embedding model (in the agent: a MeshEmbedder). */
 export type EmbedderFactory = (model: string) => Embedder;
@@ -49,11 +56,24 @@ export class WorkspaceMemory {
   /** The model of the embedder attached to the index; null: none. */
   private embeddingModel: string | null = null;
 
-  constructor(index: MemoryIndex, workspaceDir: string, logger: Logger, embedderFor: EmbedderFactory) {
+  constructor(
+    index: MemoryIndex,
+    workspaceDir: string,
+    logger: Logger,
+    embedderFor: EmbedderFactory,
+    private readonly changes: PendingChanges | null = null,
+  ) {
     this.index = index;
     this.workspaceDir = workspaceDir;
     this.logger = logger;
     this.embedderFor = embedderFor;
+  }
+
+  /** A tool wrote `file` (absolute): a markdown file inside the workspace is indexed now, without waiting for its event. */
+  noteWrite(file: string): void {
+    const relative = path.relative(this.workspaceDir, file);
+    if (relative.startsWith('..') || path.isAbsolute(relative) || !relative.toLowerCase().endsWith('.md')) return;
+    void this.reindex(file);
   }
 
   /** Applies the memory part of a runtime config from the mesh: search weights at once;
@@ -101,7 +121,8 @@ export class WorkspaceMemory {
     }
   }
 
-  search(query: string, limit?: number): Promise<SearchResponse> {
+  async search(query: string, limit?: number): Promise<SearchResponse> {
+    await this.changes?.settle();
     return this.index.search(query, { ...this.searchOptions(), ...(limit === undefined ? {} : { limit }) });
   }
 
@@ -129,6 +150,7 @@ export class WorkspaceMemory {
   /** The best hits for a session's first message, as a prompt section, or null. */
   async recall(firstMessage: string): Promise<string | null> {
     try {
+      await this.changes?.settle();
       return formatRecall(
         await this.index.search(firstMessage, {
           ...this.searchOptions(),

@@ -38,6 +38,8 @@ export interface TaskRunnerOptions {
   tools: readonly Tool[];
   dataDir: string;
   workspaceDir: string;
+  /** Told of each file a tool wrote (see ToolContext.wrote). */
+  wrote?: (file: string) => void;
   /** The agent's config and chat system prompt, fetched afresh, with what memory recalls for `query`. */
   prepare: (query: string) => Promise<{ config: AgentRuntimeConfig; systemPrompt: string }>;
   logger: Logger;
@@ -199,6 +201,7 @@ export class TaskRunner {
         dataDir: this.options.dataDir,
         workspaceDir: this.options.workspaceDir,
         trace: request.trace ?? null,
+        ...(this.options.wrote ? { wrote: this.options.wrote } : {}),
       },
       config: runtime.config,
       systemPrompt: runtime.systemPrompt,

@@ -56,6 +56,7 @@ export const writeFileTool = defineTool({
     await mkdir(path.dirname(target), { recursive: true }).catch((err: unknown) => rethrowFsError(err, args.path));
     const write = args.append ? appendFile : writeFile;
     await write(target, args.content, 'utf8').catch((err: unknown) => rethrowFsError(err, args.path));
+    ctx.wrote?.(target);
     const bytes = Buffer.byteLength(args.content, 'utf8');
     return { ok: true, output: `${args.append ? 'appended' : 'wrote'} ${bytes} bytes to ${args.path}` };
   },

@@ -16,6 +16,8 @@ export interface ToolContext {
   signal: AbortSignal;
   /** The turn's trace id, sent with every mesh call so the event log can group them. */
   trace: string | null;
+  /** Told the absolute path of each file a tool wrote, so the memory index has it before any file event. */
+  wrote?: (file: string) => void;
 }
 
 export interface ToolResult {
