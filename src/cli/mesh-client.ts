@@ -1,6 +1,6 @@
 // The CLI's only way to reach a running mesh: the admin API, with the token from
 // .legion/admin.token. Every failure is a LegionError a person can act on.
-import { isProjectDir, PROJECT_FILES } from '../shared/config/project.js';
+import { isProjectDir, PROJECT_FILES } from '../shared/config/project-files.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { LegionError, ErrorResponseSchema, receivedError } from '../shared/errors.js';

@@ -1,6 +1,6 @@
 // How every command ends: a LegionError (or any error) becomes one clear message on
 // stderr and exit code 1, never a stack trace.
-import { ConfigError } from '../shared/config/project.js';
+import { ConfigError } from '../shared/config/project-files.js';
 
 export function commandAction<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {

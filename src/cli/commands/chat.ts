@@ -8,7 +8,6 @@ import { LegionError, receivedError } from '../../shared/errors.js';
 import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from '../../shared/wire/history.js';
 import { formatHistory } from '../history-view.js';
 import { MeshClient } from '../mesh-client.js';
-import { runRepl } from '../repl.js';
 import { renderChatEvent } from '../render.js';
 import { commandAction, projectDir } from '../run.js';
 
@@ -75,9 +74,13 @@ export function registerChat(program: Command): void {
             `${orphans.join(', ')} only go${orphans.length === 1 ? 'es' : ''} with --history`,
           );
         const client = MeshClient.connect(projectDir());
-        const names = (await client.status()).agents.map((a) => a.name);
-        if (!names.includes(agent)) {
-          throw new LegionError('unknown_agent', `no agent named "${agent}" (agents: ${names.join(', ') || 'none'})`);
+        // With -m the mesh's own answer names an unknown agent (and the agents there are),
+        // so only the REPL, which would otherwise open on nobody, asks first.
+        if (options.message === undefined) {
+          const names = (await client.status()).agents.map((a) => a.name);
+          if (!names.includes(agent)) {
+            throw new LegionError('unknown_agent', `no agent named "${agent}" (agents: ${names.join(', ') || 'none'})`);
+          }
         }
         if (options.reset) {
           await client.reset(agent);
@@ -87,6 +90,8 @@ export function registerChat(program: Command): void {
           }
         }
         if (options.message === undefined) {
+          // Loaded here: the REPL pulls in every command it offers, which `-m` never needs.
+          const { runRepl } = await import('../repl.js');
           await runRepl({ client, mode: 'attach', agent, input: process.stdin, output: process.stdout });
           return;
         }

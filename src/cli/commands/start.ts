@@ -1,6 +1,8 @@
 // legion start [-d]: the mesh, every configured agent, and (in the foreground) the
 // REPL. Detached, a separate mesh process is spawned and this command returns when
-// the fleet is ready, echoing the mesh's progress (image build, agent start).
+// the fleet is ready, echoing the mesh's progress (image build, agent start). The mesh,
+// the REPL and the setup wizard are imported where they run: `start -d` needs none of
+// them in this process, and they take seconds to load on a busy machine.
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync, existsSync, statSync, mkdirSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,14 +11,17 @@ import { LegionError } from '../../shared/errors.js';
 import { loadProject } from '../../shared/config/project.js';
 import { assertKeysConfigured } from '../../shared/config/providers.js';
 import { statePaths } from '../../shared/state.js';
-import { runMesh, type RunningMesh } from '../../mesh/daemon.js';
+import type { RunningMesh } from '../../mesh/daemon.js';
 import { MeshClient } from '../mesh-client.js';
-import { runRepl } from '../repl.js';
 import { formatAgents } from '../render.js';
 import { commandAction, projectDir } from '../run.js';
-import { ensureProject } from './setup.js';
+import { isProjectDir } from '../../shared/config/project-files.js';
 
 const CLI_ENTRY = fileURLToPath(new URL('../index.js', import.meta.url));
+/** The detached mesh's last line in its start log once every agent is up or failed. */
+const FLEET_READY = 'fleet ready';
+const LOG_POLL_MS = 20;
+const STATUS_EVERY_TICKS = 25;
 
 function reportResults(results: RunningMesh['results'], write: (line: string) => void): boolean {
   for (const r of results) {
@@ -30,6 +35,8 @@ function reportResults(results: RunningMesh['results'], write: (line: string) =>
 }
 
 async function startForeground(dir: string): Promise<void> {
+  const { runMesh } = await import('../../mesh/daemon.js');
+  const { runRepl } = await import('../repl.js');
   const running = await runMesh(dir, { progress: (line) => process.stdout.write(`${line}\n`), stopOnSigint: false });
   reportResults(running.results, (line) => process.stdout.write(`${line}\n`));
   const client = MeshClient.connect(dir);
@@ -49,9 +56,10 @@ async function startForeground(dir: string): Promise<void> {
 
 /** Follows the mesh's start log: progress lines are echoed as they come; from the
  *  first line of a failure on (what commandAction prints) they are kept as the error. */
-function startLogFollower(path: string): { poll: () => void; failure: () => string } {
+function startLogFollower(path: string): { poll: () => void; failure: () => string; ready: () => boolean } {
   let offset = 0;
   let partial = '';
+  let ready = false;
   const failure: string[] = [];
   const poll = () => {
     if (!existsSync(path) || statSync(path).size <= offset) return;
@@ -61,11 +69,15 @@ function startLogFollower(path: string): { poll: () => void; failure: () => stri
     partial = lines.pop() ?? '';
     for (const line of lines) {
       if (failure.length > 0 || /^(error: |invalid configuration:)/.test(line)) failure.push(line);
-      else process.stdout.write(`${line}\n`);
+      else {
+        if (line === FLEET_READY) ready = true;
+        process.stdout.write(`${line}\n`);
+      }
     }
   };
   return {
     poll,
+    ready: () => ready,
     failure: () =>
       [...failure, partial]
         .join('\n')
@@ -98,8 +110,8 @@ async function startDetached(dir: string): Promise<void> {
   let exitCode: number | null = null;
   child.on('exit', (code) => (exitCode = code ?? 1));
   const log = startLogFollower(paths.startLog);
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 100));
+  for (let tick = 1; ; tick++) {
+    await new Promise((r) => setTimeout(r, LOG_POLL_MS));
     log.poll();
     if (exitCode !== null) {
       log.poll();
@@ -108,6 +120,9 @@ async function startDetached(dir: string): Promise<void> {
         log.failure() || `the mesh exited while starting (exit code ${exitCode}); see ${paths.startLog}`,
       );
     }
+    // The mesh says in its log when the fleet is ready; its status (a Docker inspect per
+    // agent) is asked then, and now and then in case the line was missed.
+    if (!log.ready() && tick % STATUS_EVERY_TICKS !== 0) continue;
     const client = MeshClient.find(dir);
     if (!client) continue;
     const status = await client.status().catch(() => null);
@@ -130,9 +145,10 @@ async function startDetached(dir: string): Promise<void> {
 
 /** The detached mesh process itself (spawned by `legion start -d`). */
 async function meshProcess(dir: string): Promise<void> {
+  const { runMesh } = await import('../../mesh/daemon.js');
   const running = await runMesh(dir, { progress: (line) => process.stdout.write(`${line}\n`), stopOnSigint: true });
   reportResults(running.results, (line) => process.stdout.write(`${line}\n`));
-  process.stdout.write('fleet ready\n');
+  process.stdout.write(`${FLEET_READY}\n`);
   await running.stopped;
   process.exit(0);
 }
@@ -146,7 +162,7 @@ export function registerStart(program: Command): void {
       commandAction(async (options: { detach?: boolean }) => {
         const dir = projectDir();
         // A directory without config/mesh.yaml: the setup wizard in a terminal, else which command to run.
-        await ensureProject(dir);
+        if (!isProjectDir(dir)) await (await import('./setup.js')).ensureProject(dir);
         await (options.detach ? startDetached(dir) : startForeground(dir));
       }),
     );

@@ -2,6 +2,8 @@
 // agent calls it needs (buildChannels), and, once the mesh is assembled, one adapter per
 // platform configured under `channels:` in config/mesh.yaml (attachAdapters). A token is
 // read here from the LEGION_CRED_ secret the config names, and handed only to its adapter.
+// An adapter's module (grammy, discord.js: about a second to load) is imported only when
+// its platform is configured.
 import { LegionError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import { readSse } from '../../shared/sse.js';
@@ -15,8 +17,7 @@ import { CredentialStore } from '../credentials/store.js';
 import { openAgentChat, resetAgentSession } from '../runtime/agent-client.js';
 import { ChannelService } from './service.js';
 import { ChannelStore } from './store.js';
-import { DiscordAdapter } from './discord.js';
-import { TelegramAdapter } from './telegram.js';
+import type { TelegramAdapter } from './telegram.js';
 
 export interface ChannelParts {
   store: ChannelStore;
@@ -75,6 +76,7 @@ export async function attachAdapters(
   let telegram: TelegramAdapter | null = null;
   if (config?.telegram) {
     try {
+      const { TelegramAdapter } = await import('./telegram.js');
       telegram = new TelegramAdapter(config.telegram, credentials.secret(config.telegram.token_credential));
       await service.attach(telegram);
     } catch (err) {
@@ -86,6 +88,7 @@ export async function attachAdapters(
   }
   if (config?.discord) {
     try {
+      const { DiscordAdapter } = await import('./discord.js');
       const scrub = (text: string) => credentials.scrubber().scrub(text);
       await service.attach(
         new DiscordAdapter(config.discord, credentials.secret(config.discord.token_credential), { logger, scrub }),

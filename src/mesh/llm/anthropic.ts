@@ -5,7 +5,6 @@
 // signal never resolves with a partial answer; SDK errors propagate raw (the proxy
 // normalizes them); `temperature` is not sent: API version 2026-10-21, which this SDK
 // speaks, no longer has it.
-import Anthropic from '@anthropic-ai/sdk';
 import type {
   ContentBlockParam,
   Message as AnthropicMessage,
@@ -17,15 +16,15 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { FinishReason, LlmChatRequestParsed, LlmChatResponse, ToolCall, ToolDef } from '../../shared/wire/llm.js';
 import { abortedError } from './errors.js';
-import { apiKeyFor } from '../../shared/config/providers.js';
-import { SDK_CLIENT_OPTIONS, type ProviderCall } from './provider-call.js';
+import type { ProviderCall } from './provider-call.js';
+import { anthropicClient } from './clients.js';
 
 /** The API requires max_tokens; the contract leaves it optional. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 
 export async function callAnthropic(call: ProviderCall): Promise<LlmChatResponse> {
   const { provider, signal, onDelta } = call;
-  const client = new Anthropic({ apiKey: apiKeyFor(provider), baseURL: provider.baseUrl, ...SDK_CLIENT_OPTIONS });
+  const client = await anthropicClient(provider);
   const params = toAnthropicParams(call.request, call.model);
   const requestOptions = signal ? { signal } : {};
   if (!onDelta) {

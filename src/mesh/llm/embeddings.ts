@@ -3,13 +3,12 @@
 // (Anthropic has no embeddings API); vectors come back in input order, all of one
 // dimension, or the call fails; every call writes exactly one `llm_call` log line with
 // kind embedding (never a key or a text); every failure is a LegionError from errors.ts.
-import OpenAI from 'openai';
 import { LegionError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import type { LlmEmbeddingsResponse } from '../../shared/wire/llm.js';
 import { normalizeProviderError } from './errors.js';
-import { apiKeyFor, type ProviderRegistry, type ProviderSettings } from '../../shared/config/providers.js';
-import { SDK_CLIENT_OPTIONS } from './provider-call.js';
+import type { ProviderRegistry, ProviderSettings } from '../../shared/config/providers.js';
+import { openAiClient } from './clients.js';
 import { resolveModel } from './proxy.js';
 
 export interface EmbeddingsCallOptions {
@@ -73,14 +72,7 @@ async function callOpenAiEmbeddings(
   input: string[],
   signal: AbortSignal | undefined,
 ): Promise<{ vectors: number[][]; promptTokens: number }> {
-  const client = new OpenAI({
-    apiKey: apiKeyFor(provider),
-    baseURL: provider.baseUrl,
-    // The project's config is the only source of settings; the SDK would otherwise read these from process.env.
-    organization: null,
-    project: null,
-    ...SDK_CLIENT_OPTIONS,
-  });
+  const client = await openAiClient(provider);
   // Without an explicit format the SDK asks for base64, which not every OpenAI-compatible
   // server (older Ollama) speaks; floats are understood by all of them.
   const answer = await client.embeddings.create({ model, input, encoding_format: 'float' }, signal ? { signal } : {});

@@ -2,10 +2,9 @@
 // act on. Invariants: never throws; the result never contains the provider's API key
 // (provider messages are scrubbed, since some echo the key they were given); a
 // LegionError passes through unchanged.
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
 import { LegionError } from '../../shared/errors.js';
 import type { ProviderSettings } from '../../shared/config/providers.js';
+import { loadedSdks } from './clients.js';
 
 export function abortedError(provider: ProviderSettings): LegionError {
   return new LegionError('aborted', `the ${provider.name} call was cancelled`, { provider: provider.name });
@@ -22,12 +21,21 @@ export function providerMayHaveBilled(err: unknown): boolean {
 export function normalizeProviderError(err: unknown, provider: ProviderSettings): LegionError {
   if (err instanceof LegionError) return err;
   const name = provider.name;
-  if (err instanceof OpenAI.APIUserAbortError || err instanceof Anthropic.APIUserAbortError) {
+  // Only a loaded SDK can have thrown: the classes of one not loaded are not asked for.
+  const { openai: OpenAI, anthropic: Anthropic } = loadedSdks();
+  if (
+    (OpenAI && err instanceof OpenAI.APIUserAbortError) ||
+    (Anthropic && err instanceof Anthropic.APIUserAbortError)
+  ) {
     return abortedError(provider);
   }
-  if (err instanceof OpenAI.APIConnectionError || err instanceof Anthropic.APIConnectionError) {
+  if (
+    (OpenAI && err instanceof OpenAI.APIConnectionError) ||
+    (Anthropic && err instanceof Anthropic.APIConnectionError)
+  ) {
     const timedOut =
-      err instanceof OpenAI.APIConnectionTimeoutError || err instanceof Anthropic.APIConnectionTimeoutError;
+      (OpenAI && err instanceof OpenAI.APIConnectionTimeoutError) ||
+      (Anthropic && err instanceof Anthropic.APIConnectionTimeoutError);
     const reason = timedOut ? 'the request timed out' : describeCause(err);
     return new LegionError(
       'provider_unreachable',
@@ -35,7 +43,7 @@ export function normalizeProviderError(err: unknown, provider: ProviderSettings)
       { provider: name },
     );
   }
-  if (err instanceof OpenAI.APIError || err instanceof Anthropic.APIError) {
+  if ((OpenAI && err instanceof OpenAI.APIError) || (Anthropic && err instanceof Anthropic.APIError)) {
     const detail = providerMessage(err.error) ?? err.message;
     // No status: the provider reported the error inside an already-open stream.
     const message =

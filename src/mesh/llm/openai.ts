@@ -3,7 +3,6 @@
 // translation functions are pure; tool-call arguments pass through as the exact JSON
 // text the model produced; a call cancelled through its signal never resolves with a
 // partial answer; SDK errors propagate raw (the proxy normalizes them).
-import OpenAI from 'openai';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -21,19 +20,13 @@ import type {
   ToolDef,
 } from '../../shared/wire/llm.js';
 import { abortedError } from './errors.js';
-import { apiKeyFor, isDefaultBaseUrl } from '../../shared/config/providers.js';
-import { SDK_CLIENT_OPTIONS, type ProviderCall } from './provider-call.js';
+import { isDefaultBaseUrl } from '../../shared/config/providers.js';
+import type { ProviderCall } from './provider-call.js';
+import { openAiClient } from './clients.js';
 
 export async function callOpenAi(call: ProviderCall): Promise<LlmChatResponse> {
   const { provider, signal, onDelta } = call;
-  const client = new OpenAI({
-    apiKey: apiKeyFor(provider),
-    baseURL: provider.baseUrl,
-    // The project's config is the only source of settings; the SDK would otherwise read these from process.env.
-    organization: null,
-    project: null,
-    ...SDK_CLIENT_OPTIONS,
-  });
+  const client = await openAiClient(provider);
   // api.openai.com deprecated max_tokens (reasoning models reject it); compatible servers mostly know only max_tokens.
   const params = toOpenAiParams(
     call.request,

@@ -39,6 +39,7 @@ import type {
 export const NETWORK_NAME = 'legion_internal';
 export { LABELS };
 const STOP_GRACE_SECONDS = 2;
+const ENGINE_INFO_TTL_MS = 2_000;
 const PIDS_LIMIT = 256;
 const BROWSER_PIDS_LIMIT = 512;
 const BROWSER_SHM_BYTES = 256 * 1024 * 1024;
@@ -84,6 +85,7 @@ export class DockerRuntime implements AgentRuntime {
   private progress: ProgressFn = () => undefined;
   /** Agents whose legacy-volume notice was given: it is said once per mesh run. */
   private readonly noticed = new Set<string>();
+  private engineInfo: { at: number; runtimes: Promise<EngineRuntime[]> } | null = null;
 
   constructor(options: DockerRuntimeOptions) {
     this.options = options;
@@ -94,9 +96,18 @@ export class DockerRuntime implements AgentRuntime {
     return `legion-${this.options.projectId}-${agent}`;
   }
 
-  /** Asked at each use: a runtime registered (and the engine reloaded) while the mesh runs counts at the next start. */
-  private async engineRuntimes(): Promise<EngineRuntime[]> {
-    return engineRuntimes((await this.docker.info()) as { Runtimes?: unknown });
+  /** Asked anew after ENGINE_INFO_TTL_MS: a runtime registered (and the engine reloaded)
+   *  while the mesh runs counts at the next start, while agents started together (a fleet
+   *  start) share one `docker info`, which is slow on a busy engine. */
+  private engineRuntimes(): Promise<EngineRuntime[]> {
+    if (!this.engineInfo || Date.now() - this.engineInfo.at > ENGINE_INFO_TTL_MS) {
+      const runtimes = this.docker.info().then((info) => engineRuntimes(info as { Runtimes?: unknown }));
+      this.engineInfo = { at: Date.now(), runtimes };
+      runtimes.catch(() => {
+        if (this.engineInfo?.runtimes === runtimes) this.engineInfo = null;
+      });
+    }
+    return this.engineInfo.runtimes;
   }
 
   async resolveSandbox(wanted: string): Promise<AgentSandbox> {
@@ -183,14 +194,18 @@ export class DockerRuntime implements AgentRuntime {
     if (!this.tag) throw new LegionError('runtime_not_prepared', 'the Docker runtime was used before prepare()');
     const image = launch.browser ? await this.browserImage() : this.tag;
     const name = this.containerName(launch.agent);
-    const engine = await this.engineRuntimes();
+    // Independent Docker calls, made together: the engine's runtimes, the removal of this
+    // agent's previous container, and its volume.
+    const [engine, , volume] = await Promise.all([
+      this.engineRuntimes(),
+      this.removeContainer(name),
+      ensureAgentVolume(this.docker, this.options.projectId, launch.agent),
+    ]);
     const sandbox = this.sandboxOn(launch.runtime, engine);
     // Under gVisor the server runs the ordinary, readable node (see GVISOR_SERVER_CMD).
     const gvisor = isGvisor(
       engine.find((r) => r.name === sandbox.runtime) ?? { name: sandbox.runtime, path: sandbox.runtime },
     );
-    await this.removeContainer(name);
-    const volume = await ensureAgentVolume(this.docker, this.options.projectId, launch.agent);
     if (volume.notice && !this.noticed.has(launch.agent)) {
       this.noticed.add(launch.agent);
       this.progress(volume.notice);

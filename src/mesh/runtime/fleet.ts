@@ -20,6 +20,10 @@ import type { ContainerRecord } from './adoption.js';
 import { HOUR_MS, restartsWithinHour, type MonitoredFleet, type RestartOutcome, type WatchedAgent } from './health.js';
 
 const HEALTH_TIMEOUT_MS = 30_000;
+/** While an agent boots its /health is asked every HEALTH_POLL_MS; whether its container
+ *  still runs (a Docker inspect, which competes with the boot for CPU) only this often. */
+const HEALTH_POLL_MS = 25;
+const STATE_CHECK_MS = 500;
 
 interface AgentSlot {
   name: string;
@@ -230,17 +234,21 @@ export class Fleet implements MonitoredFleet {
 
   private async waitHealthy(name: string, url: string): Promise<void> {
     const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+    let stateCheckedAt = Date.now();
     while (Date.now() < deadline) {
       if (await agentHealthy(url, 500)) return;
-      const state = await this.options.runtime.state(name);
-      if (state !== 'running') {
-        const logs = await this.options.runtime.logs(name, 20);
-        throw new LegionError(
-          'agent_exited',
-          `agent ${name} exited while starting (state ${state ?? 'gone'})${logs ? `; its last output:\n${logs}` : ''}`,
-        );
+      if (Date.now() - stateCheckedAt >= STATE_CHECK_MS) {
+        stateCheckedAt = Date.now();
+        const state = await this.options.runtime.state(name);
+        if (state !== 'running') {
+          const logs = await this.options.runtime.logs(name, 20);
+          throw new LegionError(
+            'agent_exited',
+            `agent ${name} exited while starting (state ${state ?? 'gone'})${logs ? `; its last output:\n${logs}` : ''}`,
+          );
+        }
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
     }
     const logs = await this.options.runtime.logs(name, 20);
     throw new LegionError(

@@ -7,29 +7,13 @@ import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { LegionError } from '../errors.js';
+import { ConfigError, PROJECT_FILES } from './project-files.js';
 import { formatZodIssues } from '../zod-format.js';
 import { AgentsFileSchema, MeshFileSchema, type AgentEntry, type MeshFile } from './schema.js';
 
-export class ConfigError extends LegionError {
-  readonly lines: string[];
-  /** The same problems with the line in the file where known: `config/x.yaml:7: key.path: ...`. */
-  readonly located: string[];
-  constructor(lines: string[], located: string[] = lines) {
-    super('config_invalid', lines.join('\n'));
-    this.name = 'ConfigError';
-    this.lines = lines;
-    this.located = located;
-  }
-}
-
-export const PROJECT_FILES = {
-  mesh: 'config/mesh.yaml',
-  agents: 'config/agents.yaml',
-  project: 'PROJECT.md',
-  env: '.env',
-  stateDir: '.legion',
-} as const;
+// The light part (no YAML, no schemas) lives in project-files.ts so that the CLI's
+// mesh-talking commands can name a project without loading the config loaders.
+export { ConfigError, isProjectDir, PROJECT_FILES } from './project-files.js';
 
 export interface Project {
   dir: string;
@@ -84,10 +68,6 @@ export function readEnvFile(dir: string): Record<string, string> {
   return Object.fromEntries(
     Object.entries(parseEnv(readFileSync(path, 'utf8'))).filter((e): e is [string, string] => typeof e[1] === 'string'),
   );
-}
-
-export function isProjectDir(dir: string): boolean {
-  return existsSync(join(dir, PROJECT_FILES.mesh));
 }
 
 export function loadProject(dirInput: string, processEnv: NodeJS.ProcessEnv = process.env): Project {

@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { anthropicClient, openAiClient } from '../../../../src/mesh/llm/clients.js';
 import { normalizeProviderError } from '../../../../src/mesh/llm/errors.js';
 import type { ProviderSettings } from '../../../../src/shared/config/providers.js';
 import { LegionError } from '../../../../src/shared/errors.js';
@@ -15,6 +16,12 @@ const anthropic: ProviderSettings = {
 };
 
 describe('normalizeProviderError', () => {
+  // The mesh loads an SDK when it builds its first client; an error can only come after that.
+  beforeAll(async () => {
+    await openAiClient(openai);
+    await anthropicClient(anthropic);
+  });
+
   it('names the provider, its status and its own message, and scrubs an echoed key', () => {
     const sdkError = OpenAI.APIError.generate(
       401,
