@@ -283,6 +283,10 @@ describe('agent server process', () => {
       'set_heartbeat',
       'notify_user',
       'note_correction',
+      'skill_view',
+      'create_skill',
+      'reload_skills',
+      'list_custom_skills',
     ]);
   });
 
