@@ -33,7 +33,6 @@ import { scaffoldWorkspace, type ScaffoldResult } from './workspace/scaffold.js'
 import { readSecretsFromStdin, refuseInspectorSignal } from './secrets.js';
 import { SkillCatalog } from './skills/catalog.js';
 import { createSkillTools } from './skills/tools.js';
-import type { Tool } from './tools/registry.js';
 
 // Docker sends SIGKILL 10 s after SIGTERM by default; the agent must be gone long before.
 const FORCE_EXIT_MS = 500;
