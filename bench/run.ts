@@ -13,6 +13,7 @@ import { gvisorBench } from './gvisor.js';
 import { browserBench } from './browser.js';
 import { dashboardBench } from './dashboard.js';
 import { mcpBench } from './mcp.js';
+import { skillsBench } from './skills.js';
 import { formatTable, type BenchRow } from './table.js';
 
 const benches: Record<string, () => Promise<BenchRow[]>> = {
@@ -29,6 +30,7 @@ const benches: Record<string, () => Promise<BenchRow[]>> = {
   browser: browserBench,
   dashboard: dashboardBench,
   mcp: mcpBench,
+  skills: skillsBench,
 };
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !(name in benches));

@@ -31,6 +31,7 @@ export type DoneEvent = Extract<ChatEvent, { type: 'done' }>;
 
 export interface ChatTurnInput {
   llm: LlmClient;
+  /** Read again before every model call: reload_skills changes the list in place, mid-turn. */
   tools: readonly Tool[];
   /** Where tools run; its signal is replaced by the turn's own. */
   toolContext: Omit<ToolContext, 'signal'>;
@@ -80,15 +81,17 @@ export async function runChatTurn(input: ChatTurnInput): Promise<DoneEvent> {
           m.role === 'tool' && pictures.has(m.tool_call_id) ? { ...m, images: pictures.get(m.tool_call_id) } : m,
         );
 
-  const callModel = (): Promise<LlmChatResponse> =>
-    llm.llmChat(
+  const callModel = (): Promise<LlmChatResponse> => {
+    const current = toolDefs(tools);
+    return llm.llmChat(
       {
         model: config.model,
         messages: [{ role: 'system', content: input.systemPrompt }, ...withPictures(conversation.messages)],
-        tools: definitions.length > 0 ? definitions : undefined,
+        tools: current.length > 0 ? current : undefined,
       },
       { onDelta: (text) => emit({ type: 'token', text }), signal, trace: toolContext.trace },
     );
+  };
 
   const makeRoom = async (): Promise<void> => {
     const decision = decideCompaction({

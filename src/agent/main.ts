@@ -31,6 +31,8 @@ import { WorkspaceMemory } from './memory/workspace-memory.js';
 import { WorkspaceWatcher } from './memory/watcher.js';
 import { scaffoldWorkspace, type ScaffoldResult } from './workspace/scaffold.js';
 import { readSecretsFromStdin, refuseInspectorSignal } from './secrets.js';
+import { SkillCatalog } from './skills/catalog.js';
+import { createSkillTools } from './skills/tools.js';
 
 // Docker sends SIGKILL 10 s after SIGTERM by default; the agent must be gone long before.
 const FORCE_EXIT_MS = 500;
@@ -41,6 +43,7 @@ const SEEDS_FETCH_TIMEOUT_MS = 5_000;
 
 interface Settings {
   agent: string;
+  skillDirs: string[];
   meshUrl: string;
   meshToken: string;
   serverToken: string;
@@ -70,14 +73,29 @@ function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, 'meshToken' | 'ser
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     problems.push(`${AGENT_ENV.port}: "${portText}" is not a port number`);
-  if (problems.length > 0) return problems;
+  const skillDirs = readSkillDirs(env[AGENT_ENV.skillDirs]);
+  if (typeof skillDirs === 'string') problems.push(`${AGENT_ENV.skillDirs}: ${skillDirs}`);
+  if (problems.length > 0 || typeof skillDirs === 'string') return problems;
   return {
     agent,
+    skillDirs,
     meshUrl,
     dataDir: path.resolve(env[AGENT_ENV.dataDir]?.trim() || '/data'),
     port,
     host: env[AGENT_ENV.host]?.trim() || '0.0.0.0',
   };
+}
+
+/** A JSON array of absolute folder paths; unset or empty means none. */
+function readSkillDirs(text: string | undefined): string[] | string {
+  if (!text?.trim()) return [];
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (Array.isArray(parsed) && parsed.every((dir) => typeof dir === 'string' && path.isAbsolute(dir))) return parsed;
+  } catch {
+    // Reported below like any other shape.
+  }
+  return 'expected a JSON array of absolute folder paths';
 }
 
 async function readVersion(): Promise<string> {
@@ -131,7 +149,8 @@ async function main(): Promise<void> {
     );
     const browser = browserSession(settings.dataDir, logger);
     const version = await readVersion();
-    // A live list: the MCP toolset puts its servers' tools in as they start (mcp/toolset.ts).
+    // A live list: the MCP toolset puts its servers' tools in as they start (mcp/toolset.ts), and
+    // the skill catalog its skills' tools as they load (skills/catalog.ts).
     const tools: Tool[] = [
       ...BUILTIN_TOOLS,
       ...createMemoryTools(memory),
@@ -146,12 +165,20 @@ async function main(): Promise<void> {
       logger,
       tools,
     });
+    const skills = new SkillCatalog({
+      operatorDirs: settings.skillDirs,
+      customRoot: path.join(settings.dataDir, 'skills'),
+      workspaceDir: path.join(settings.dataDir, 'workspace'),
+      tools,
+    });
+    tools.push(...createSkillTools(skills, mesh));
     const app = createAgentServer({
       agent: settings.agent,
       serverToken: settings.serverToken,
       dataDir: settings.dataDir,
       mesh,
       tools,
+      skills,
       version,
       logger,
       memory,
@@ -190,6 +217,19 @@ async function main(): Promise<void> {
     const scaffold = await workspace;
     // After the workspace exists: stdio servers run in it.
     mcp.start();
+    // After the workspace exists (modules run there); the first session's prompt waits for it.
+    skills.reload().then(
+      (loaded) =>
+        logger.info(
+          {
+            event: 'skills_loaded',
+            skills: loaded.skills.map((skill) => skill.name),
+            problems: loaded.problems,
+          },
+          `${loaded.skills.length} skills loaded${loaded.problems.length > 0 ? `, ${loaded.problems.length} left out` : ''}`,
+        ),
+      (err: unknown) => logger.error({ event: 'skills_load_failed', err }, 'skills could not be loaded'),
+    );
     logger.info(
       { event: 'workspace_ready', dir: scaffold.workspaceDir, created: scaffold.created, seeded: scaffold.seeded },
       'workspace ready',

@@ -24,6 +24,8 @@ export interface PromptInputs {
   /** The data directory as the agent sees it (/data in a container). */
   dataDir: string;
   learnings: PromptLearnings;
+  /** Skills by name and description only; skill_view shows the rest (progressive disclosure). */
+  skills?: readonly { name: string; description: string }[];
 }
 
 export function buildSystemPrompt(inputs: PromptInputs): string {
@@ -53,6 +55,8 @@ export function buildSystemPrompt(inputs: PromptInputs): string {
     'Avoid repeating these mistakes.',
   );
   if (errors) sections.push(errors);
+  const skills = skillsSection(inputs.skills ?? []);
+  if (skills) sections.push(skills);
   const workspace = path.posix.join(inputs.dataDir, 'workspace');
   sections.push(
     `Tools: ${inputs.toolNames.join(', ')}. File paths are confined to ${inputs.dataDir}; ` +
@@ -70,6 +74,12 @@ function fileSection(file: PromptFile, heading: string): string | null {
   const content = file.content.trim();
   if (!content) return null;
   return `## ${heading}\n\n${capText(content, PROMPT_FILE_CAP_CHARS, file.name)}`;
+}
+
+function skillsSection(skills: readonly { name: string; description: string }[]): string | null {
+  if (skills.length === 0) return null;
+  const lines = skills.map((skill) => `- ${skill.name}: ${skill.description}`);
+  return `## Skills\n\nBefore using a skill, read its instructions with skill_view {"name": "<skill>"}.\n\n${lines.join('\n')}`;
 }
 
 function learningsSection(selection: PromptSelection, title: string, file: string, advice: string): string | null {

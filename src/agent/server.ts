@@ -26,6 +26,7 @@ import { TaskRunner } from './task/runner.js';
 import { TaskStore } from './task/store.js';
 import type { Tool } from './tools/registry.js';
 import type { WorkspaceMemory } from './memory/workspace-memory.js';
+import type { SkillCatalog } from './skills/catalog.js';
 
 export interface AgentServerOptions {
   agent: string;
@@ -36,6 +37,8 @@ export interface AgentServerOptions {
   version: string;
   logger: Logger;
   memory: WorkspaceMemory;
+  /** The skills listed in the prompt; their tools are already in `tools`. */
+  skills?: Pick<SkillCatalog, 'report'>;
   /** Settles when the workspace is scaffolded; every route but /health waits for it. */
   ready?: Promise<unknown>;
 }
@@ -214,6 +217,7 @@ export function createAgentServer(options: AgentServerOptions): FastifyInstance 
       toolNames: options.tools.map((tool) => tool.name),
       dataDir: options.dataDir,
       learnings: await readLearningsForPrompt(workspaceDir),
+      skills: (await options.skills?.report())?.skills,
     });
     const systemPrompt = recall ? `${basePrompt}\n\n${recall}` : basePrompt;
     target.runtime = { config, systemPrompt };

@@ -48,6 +48,8 @@ export class ProcessRuntime implements AgentRuntime {
         LEGION_DATA_DIR: this.dataDir(launch.agent),
         LEGION_AGENT_PORT: String(port),
         LEGION_AGENT_HOST: '127.0.0.1',
+        // No mounts here: the agent reads the operator's skill folders where they are.
+        ...(launch.skillDirs?.length ? { LEGION_SKILL_DIRS: JSON.stringify(launch.skillDirs) } : {}),
       },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

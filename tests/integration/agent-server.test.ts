@@ -282,7 +282,12 @@ describe('agent server process', () => {
       'remove_cron',
       'set_heartbeat',
       'notify_user',
+      'read_agent_history',
       'note_correction',
+      'skill_view',
+      'create_skill',
+      'reload_skills',
+      'list_custom_skills',
     ]);
   });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_TOOLS } from '../../src/agent/tools/builtin.js';
-import { OUTPUT_CAP_BYTES } from '../../src/agent/tools/exec.js';
+import { OUTPUT_CAP_BYTES } from '../../src/agent/tools/confined-process.js';
 import { LIST_CAP_ENTRIES, READ_CAP_BYTES } from '../../src/agent/tools/files.js';
 import { runToolCall, type ToolContext, type ToolResult } from '../../src/agent/tools/registry.js';
 

@@ -47,6 +47,7 @@ describe('loadProject', () => {
       browser_idle_timeout_s: 300,
       mcp_servers: [],
       subscriptions: [],
+      skills: [],
     });
   });
 

@@ -42,6 +42,7 @@ describe('permissions file schema', () => {
     can_use_browser: false,
     can_browser_evaluate: false,
     can_notify_user: false,
+    can_create_skills: false,
   };
 
   it('reads the issue example with every list filled in', () => {
@@ -172,6 +173,7 @@ describe('starter policy YAML', () => {
       can_use_browser: false,
       can_browser_evaluate: false,
       can_notify_user: false,
+      can_create_skills: false,
     });
   });
 

@@ -24,7 +24,8 @@ const AJV_OPTIONS = { allErrors: true, strict: false, validateFormats: false } a
 /** Enough errors for the model to fix its answer without drowning the retry in them. */
 const MAX_REPORTED_ERRORS = 20;
 
-export function compileOutputSchema(schema: Record<string, Json>): OutputValidator {
+/** `label` names the schema in errors (a skill tool's `parameters` is compiled here too). */
+export function compileOutputSchema(schema: Record<string, Json>, label = 'output_schema'): OutputValidator {
   const dialect = schema.$schema;
   if (
     dialect !== undefined &&
@@ -32,8 +33,8 @@ export function compileOutputSchema(schema: Record<string, Json>): OutputValidat
   ) {
     throw new LegionError(
       'invalid_request',
-      `output_schema: $schema ${JSON.stringify(dialect)} is not supported; use JSON Schema 2020-12 or draft-07`,
-      { path: 'output_schema.$schema' },
+      `${label}: $schema ${JSON.stringify(dialect)} is not supported; use JSON Schema 2020-12 or draft-07`,
+      { path: `${label}.$schema` },
     );
   }
   const ajv = typeof dialect === 'string' && DRAFT_07.test(dialect) ? new Ajv(AJV_OPTIONS) : new Ajv2020(AJV_OPTIONS);
@@ -43,8 +44,8 @@ export function compileOutputSchema(schema: Record<string, Json>): OutputValidat
   } catch (err) {
     throw new LegionError(
       'invalid_request',
-      `output_schema is not a usable JSON Schema: ${err instanceof Error ? err.message : String(err)}`,
-      { path: 'output_schema' },
+      `${label} is not a usable JSON Schema: ${err instanceof Error ? err.message : String(err)}`,
+      { path: label },
     );
   }
   return {

@@ -8,9 +8,10 @@
 // runtime firewalls the host so that agents reach only the mesh's ports (firewall.ts).
 // Each container runs under the OCI runtime its config asks for (oci-runtime.ts:
 // gVisor when the engine has it, by default), read back from HostConfig.Runtime.
+import path from 'node:path';
 import Docker from 'dockerode';
 import { LegionError } from '../../shared/errors.js';
-import { AGENT_SERVER_PORT } from '../../shared/wire/agent.js';
+import { AGENT_ENV, AGENT_SERVER_PORT } from '../../shared/wire/agent.js';
 import { buildImage, imageExists, imageTag, type ImageSpec } from './image.js';
 import { installHostFirewall, removeHostFirewall, type HostFirewallSpec } from './firewall.js';
 import { LABELS } from './labels.js';
@@ -37,6 +38,8 @@ import type {
 } from './types.js';
 
 export const NETWORK_NAME = 'legion_internal';
+/** Where the operator's skill folders are mounted, read-only, one folder each. */
+const CONTAINER_SKILLS_ROOT = '/skills';
 export { LABELS };
 const STOP_GRACE_SECONDS = 2;
 const ENGINE_INFO_TTL_MS = 2_000;
@@ -210,13 +213,14 @@ export class DockerRuntime implements AgentRuntime {
       this.noticed.add(launch.agent);
       this.progress(volume.notice);
     }
+    const skills = skillMounts(launch.skillDirs ?? []);
     const container = await this.docker.createContainer({
       name,
       Image: image,
       User: '1000:1000',
       ...SECRETS_STDIN_OPTIONS,
       ...(gvisor ? { Cmd: GVISOR_SERVER_CMD } : {}),
-      Env: Object.entries(launch.env).map(([key, value]) => `${key}=${value}`),
+      Env: Object.entries({ ...launch.env, ...skillsEnv(skills) }).map(([key, value]) => `${key}=${value}`),
       Labels: {
         [LABELS.managed]: 'true',
         [LABELS.project]: this.options.projectId,
@@ -237,7 +241,15 @@ export class DockerRuntime implements AgentRuntime {
         // Chromium runs a handful of processes with many threads each; pids counts threads.
         PidsLimit: launch.browser ? BROWSER_PIDS_LIMIT : PIDS_LIMIT,
         Init: true,
-        Mounts: [{ Type: 'volume', Source: volume.name, Target: '/data' }],
+        Mounts: [
+          { Type: 'volume', Source: volume.name, Target: '/data' },
+          ...skills.map((skill) => ({
+            Type: 'bind' as const,
+            Source: skill.source,
+            Target: skill.target,
+            ReadOnly: true,
+          })),
+        ],
         RestartPolicy: { Name: 'no' },
         Runtime: sandbox.runtime,
       },
@@ -373,4 +385,14 @@ function demuxLogs(buffer: Buffer): string {
     offset += 8 + size;
   }
   return offset === 0 ? buffer.toString('utf8') : parts.join('');
+}
+
+/** Where the operator's skill folders appear in the container: /skills/<folder name>
+ *  (the config check keeps folder names unique per agent). */
+function skillMounts(dirs: readonly string[]): { source: string; target: string }[] {
+  return dirs.map((dir) => ({ source: dir, target: path.posix.join(CONTAINER_SKILLS_ROOT, path.basename(dir)) }));
+}
+
+function skillsEnv(mounts: readonly { target: string }[]): Record<string, string> {
+  return mounts.length > 0 ? { [AGENT_ENV.skillDirs]: JSON.stringify(mounts.map((mount) => mount.target)) } : {};
 }

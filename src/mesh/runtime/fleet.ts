@@ -11,6 +11,7 @@ import { AGENT_ENV } from '../../shared/wire/agent.js';
 import type { AgentStatusEntry, Health, LaneStatus } from '../../shared/wire/admin.js';
 import { agentModel, agentRuntime, type Project } from '../../shared/config/project.js';
 import { parseMemoryLimit } from '../../shared/config/schema.js';
+import { agentSkillDirs } from '../../shared/config/skills.js';
 import type { AgentTokens } from '../http/agent-auth.js';
 import { egressProxyEnv } from '../egress/proxy-env.js';
 import { agentHealthy, type AgentEndpoint } from './agent-client.js';
@@ -206,6 +207,7 @@ export class Fleet implements MonitoredFleet {
         cpus: entry.resources.cpu_limit,
         runtime: agentRuntime(project, slot.name),
         browser,
+        skillDirs: agentSkillDirs(project.dir, entry),
       });
       slot.running = running;
       slot.serverToken = serverToken;

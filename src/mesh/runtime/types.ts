@@ -16,6 +16,9 @@ export interface AgentLaunch {
   runtime: string;
   /** Start from the browser variant of the image (Chromium inside). */
   browser?: boolean;
+  /** The operator's skill folders (agents.yaml `skills:`), absolute on the host; the runtime
+   *  makes them readable (read-only) to the agent and lists them in LEGION_SKILL_DIRS. */
+  skillDirs?: readonly string[];
 }
 
 /** The OCI runtime a container runs under, and whether it gives it a kernel of its own. */

@@ -9,6 +9,7 @@ import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, PROJECT_FILES } from './project-files.js';
 import { formatZodIssues } from '../zod-format.js';
+import { checkAgentSkills } from './skills.js';
 import { AgentsFileSchema, MeshFileSchema, type AgentEntry, type MeshFile } from './schema.js';
 
 // The light part (no YAML, no schemas) lives in project-files.ts so that the CLI's
@@ -87,7 +88,7 @@ export function loadProject(dirInput: string, processEnv: NodeJS.ProcessEnv = pr
   for (const [key, value] of Object.entries(processEnv)) {
     if (key.startsWith('LEGION_') && value !== undefined) env[key] = value;
   }
-  const problems = checkModels(mesh, agents);
+  const problems = [...checkModels(mesh, agents), ...checkAgentSkills(dir, agents)];
   if (problems.length > 0) throw new ConfigError(problems);
   return { dir, mesh, agents, projectMd, env };
 }

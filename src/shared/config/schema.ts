@@ -244,6 +244,8 @@ export const AgentEntrySchema = z.strictObject({
   browser_idle_timeout_s: z.number().int().min(10).max(86_400).default(300),
   /** MCP servers whose tools this agent gets as <server>__<tool>, narrowed by allowed_mcp_tools (docs/mcp.md). */
   mcp_servers: McpServersSchema,
+  /** Skill folders of the project (each holding a SKILL.md), mounted read-only; see docs/skills.md. */
+  skills: z.array(z.string().min(1, 'expected a folder path')).default([]),
 });
 export type AgentEntry = z.infer<typeof AgentEntrySchema>;
 

@@ -60,6 +60,8 @@ export const AGENT_ENV = {
   host: 'LEGION_AGENT_HOST',
   /** Set only for agents started with the browser image: the browser's idle timeout in seconds. */
   browserIdleS: 'LEGION_BROWSER_IDLE_S',
+  /** The operator's skill folders (agents.yaml `skills:`) as the agent sees them: a JSON array of paths. */
+  skillDirs: 'LEGION_SKILL_DIRS',
 } as const;
 
 /** The one JSON line the agent server reads from its stdin at boot: the token it

@@ -39,6 +39,7 @@ const FLAG_ACTIONS: Record<PermissionFlag, string> = {
   can_use_browser: 'use a browser',
   can_browser_evaluate: 'run scripts in browser pages (browser_evaluate)',
   can_notify_user: 'message its paired channel users first',
+  can_create_skills: 'create skills (create_skill)',
 };
 
 /** A yes/no flag of the agent's entry; a denial names the flag and where it was read. */

@@ -89,6 +89,11 @@ export const PermissionEntrySchema = z.preprocess(
       .boolean()
       .nullish()
       .transform((flag) => flag ?? false),
+    /** May write skills of its own with tool code (create_skill; see docs/skills.md). */
+    can_create_skills: z
+      .boolean()
+      .nullish()
+      .transform((flag) => flag ?? false),
   }),
 );
 export type PermissionEntry = z.output<typeof PermissionEntrySchema>;

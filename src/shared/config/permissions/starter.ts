@@ -24,6 +24,7 @@ export const STARTER_DEFAULT_ENTRY: PermissionEntry = {
   can_use_browser: false,
   can_browser_evaluate: false,
   can_notify_user: false,
+  can_create_skills: false,
 };
 
 export const STARTER_POLICY: PermissionsFile = { default: STARTER_DEFAULT_ENTRY, agents: {} };
@@ -60,6 +61,7 @@ const EXAMPLE_AGENT: PermissionEntry = {
   can_use_browser: false,
   can_browser_evaluate: false,
   can_notify_user: true,
+  can_create_skills: false,
 };
 
 function flowList(globs: readonly string[]): string {
@@ -86,6 +88,10 @@ function entryLines(entry: PermissionEntry, indent: string, withComments: boolea
     comment(
       `${indent}can_notify_user: ${entry.can_notify_user}`,
       'message its paired Telegram/Discord users first (notify_user)',
+    ),
+    comment(
+      `${indent}can_create_skills: ${entry.can_create_skills}`,
+      'write its own skills and their tools (create_skill)',
     ),
   ];
 }

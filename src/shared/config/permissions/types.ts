@@ -29,5 +29,6 @@ export const PERMISSION_FLAGS = [
   'can_use_browser',
   'can_browser_evaluate',
   'can_notify_user',
+  'can_create_skills',
 ] as const;
 export type PermissionFlag = (typeof PERMISSION_FLAGS)[number];
