@@ -24,6 +24,7 @@ import { channelsDomain } from './channels/domain.js';
 import { retentionDomain } from './retention/domain.js';
 import { historyDomain } from './history/domain.js';
 import { mcpDomain } from './mcp/domain.js';
+import { subagentsDomain } from './subagents/domain.js';
 
 export const meshDomains = DomainList.empty()
   .add(eventsDomain)
@@ -42,7 +43,8 @@ export const meshDomains = DomainList.empty()
   .add(channelsDomain)
   .add(mcpDomain)
   .add(retentionDomain)
-  .add(historyDomain);
+  .add(historyDomain)
+  .add(subagentsDomain);
 
 type BuiltOf<List> = List extends { open: (stateDir: string, ctx: LoadContext) => OpenDomains<infer Built> }
   ? Built

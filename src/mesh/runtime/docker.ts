@@ -14,7 +14,8 @@ import { AGENT_SERVER_PORT } from '../../shared/wire/agent.js';
 import { buildImage, imageExists, imageTag, type ImageSpec } from './image.js';
 import { installHostFirewall, removeHostFirewall, type HostFirewallSpec } from './firewall.js';
 import { LABELS } from './labels.js';
-import { ensureAgentVolume } from './volumes.js';
+import { parentOfSubAgent } from '../../shared/subagents.js';
+import { ensureAgentVolume, projectVolumeName } from './volumes.js';
 import { SECRETS_STDIN_OPTIONS, startWithSecrets } from './secrets-stdin.js';
 import type { HostIsolation } from '../../shared/wire/admin.js';
 import {
@@ -34,6 +35,7 @@ import type {
   FoundAgent,
   ProgressFn,
   RunningAgent,
+  SubAgentLeftover,
 } from './types.js';
 
 export const NETWORK_NAME = 'legion_internal';
@@ -190,7 +192,8 @@ export class DockerRuntime implements AgentRuntime {
       engine.find((r) => r.name === sandbox.runtime) ?? { name: sandbox.runtime, path: sandbox.runtime },
     );
     await this.removeContainer(name);
-    const volume = await ensureAgentVolume(this.docker, this.options.projectId, launch.agent);
+    const parentLabel: Record<string, string> = launch.parent ? { [LABELS.parent]: launch.parent } : {};
+    const volume = await ensureAgentVolume(this.docker, this.options.projectId, launch.agent, parentLabel);
     if (volume.notice && !this.noticed.has(launch.agent)) {
       this.noticed.add(launch.agent);
       this.progress(volume.notice);
@@ -206,6 +209,7 @@ export class DockerRuntime implements AgentRuntime {
         [LABELS.managed]: 'true',
         [LABELS.project]: this.options.projectId,
         [LABELS.agent]: launch.agent,
+        ...parentLabel,
       },
       ExposedPorts: { [`${AGENT_SERVER_PORT}/tcp`]: {} },
       HostConfig: {
@@ -236,6 +240,42 @@ export class DockerRuntime implements AgentRuntime {
 
   async stop(agent: string): Promise<void> {
     await this.removeContainer(this.containerName(agent));
+  }
+
+  async discard(agent: string): Promise<void> {
+    if (parentOfSubAgent(agent) === null)
+      throw new LegionError('bad_request', `discard is for sub-agents only; ${agent} is a configured agent`);
+    await this.removeContainer(this.containerName(agent));
+    await this.removeVolume(projectVolumeName(this.options.projectId, agent));
+  }
+
+  async subAgentLeftovers(): Promise<SubAgentLeftover[]> {
+    const filters = { label: [`${LABELS.project}=${this.options.projectId}`, LABELS.parent] };
+    const containers = await this.docker.listContainers({ all: true, filters });
+    const { Volumes } = await this.docker.listVolumes({ filters });
+    const leftover = (kind: SubAgentLeftover['kind'], ref: string, labels: Record<string, string> | null) => {
+      const agent = labels?.[LABELS.agent];
+      const parent = labels?.[LABELS.parent];
+      return agent && parent ? [{ kind, ref, agent, parent }] : [];
+    };
+    return [
+      ...containers.flatMap((c) => leftover('container', c.Id, c.Labels)),
+      ...(Volumes ?? []).flatMap((v) => leftover('volume', v.Name, v.Labels)),
+    ];
+  }
+
+  async removeLeftover(leftover: SubAgentLeftover): Promise<void> {
+    if (leftover.kind === 'container') await this.removeContainer(leftover.ref);
+    else await this.removeVolume(leftover.ref);
+  }
+
+  /** Only ever called with a sub-agent's volume: configured agents' volumes are never removed here. */
+  private async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove({ force: true });
+    } catch (err) {
+      if (!isDockerStatus(err, 404)) throw err;
+    }
   }
 
   private async removeContainer(name: string): Promise<void> {
