@@ -71,7 +71,17 @@ export function formatAgents(agents: AgentStatusEntry[]): string {
         a.role,
       ],
       // Its live sub-agents, right under it.
-      ...(a.subagents ?? []).map((sub) => [`  └ ${sub.id}`, `sub-agent ${sub.status}`, '-', '-', '-', '-', '-', sub.model, sub.role]),
+      ...(a.subagents ?? []).map((sub) => [
+        `  └ ${sub.id}`,
+        `sub-agent ${sub.status}`,
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        sub.model,
+        sub.role,
+      ]),
     ]),
   ]);
   const errors = agents.filter((a) => a.last_error).map((a) => `${a.name}: last error: ${a.last_error ?? ''}`);

@@ -39,7 +39,10 @@ export function createSpawnTool(mesh: MeshRpc): Tool {
       const dir = join(ctx.dataDir, 'subagents', id);
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'result.md'), resultMarkdown(args, view));
-      await writeFile(join(dir, 'transcript.jsonl'), view.transcript.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
+      await writeFile(
+        join(dir, 'transcript.jsonl'),
+        view.transcript.map((entry) => `${JSON.stringify(entry)}\n`).join(''),
+      );
       const kept = `(result and transcript in ${dir})`;
       if (view.status === 'done') return { ok: true, output: `${outputText(view.output)}\n\n${kept}` };
       return { ok: false, output: `${view.error?.message ?? `sub-agent ${id} ended ${view.status}`} ${kept}` };

@@ -43,7 +43,11 @@ export interface SubAgentsOptions {
     unscopeSubAgent(id: string): void;
   };
   events: EventLog;
-  fleet: { start(name: string): Promise<void>; remove(name: string): Promise<void>; endpoint(name: string): AgentEndpoint };
+  fleet: {
+    start(name: string): Promise<void>;
+    remove(name: string): Promise<void>;
+    endpoint(name: string): AgentEndpoint;
+  };
   project: () => Project;
   logger: Logger;
 }
@@ -200,7 +204,10 @@ export class SubAgents {
         detail: { status: run.status, usage: run.usage, ...(run.error ? { error: run.error.message } : {}) },
         trace,
       });
-      logger.info({ agent: run.parent, event: 'subagent_finished', subagent: run.id, status: run.status }, 'sub-agent finished');
+      logger.info(
+        { agent: run.parent, event: 'subagent_finished', subagent: run.id, status: run.status },
+        'sub-agent finished',
+      );
     }
   }
 
@@ -264,7 +271,10 @@ export class SubAgents {
   endFor(parent: string, reason: string): void {
     for (const run of this.runs.values()) {
       if (run.parent === parent)
-        this.end(run, { code: 'subagent_ended', message: `sub-agent ${run.id} was ended: its parent ${parent} ${reason}` });
+        this.end(run, {
+          code: 'subagent_ended',
+          message: `sub-agent ${run.id} was ended: its parent ${parent} ${reason}`,
+        });
     }
   }
 
@@ -321,7 +331,8 @@ export class SubAgents {
       status: run.status,
       output: (run.output ?? null) as SubAgentRunView['output'],
       ...(run.error ? { error: run.error } : {}),
-      transcript: final && run.lastCall ? ([...run.lastCall.messages, run.lastCall.answer] as SubAgentRunView['transcript']) : [],
+      transcript:
+        final && run.lastCall ? ([...run.lastCall.messages, run.lastCall.answer] as SubAgentRunView['transcript']) : [],
       usage: run.usage,
       started_at: run.startedAt.toISOString(),
       finished_at: run.finishedAt?.toISOString() ?? null,

@@ -44,6 +44,7 @@ export async function sweepOrphans(options: SweepOptions): Promise<number> {
       verdict.reason,
     );
   }
-  if (removed > 0) options.progress(`removed ${removed} container(s) and volume(s) of sub-agents left from an earlier run`);
+  if (removed > 0)
+    options.progress(`removed ${removed} container(s) and volume(s) of sub-agents left from an earlier run`);
   return removed;
 }

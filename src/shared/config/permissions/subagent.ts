@@ -100,7 +100,8 @@ export function spawnGrant(rules: PermissionRules, agent: string, isSubAgent: bo
     return { allowed: false, reason: `${agent} is a sub-agent, and a sub-agent may not spawn sub-agents of its own` };
   }
   const resolved = resolveEntry(rules.policy, agent);
-  const where = rules.source.kind === 'file' ? rules.source.path : `the starter policy (write ${PERMISSIONS_FILES.yaml})`;
+  const where =
+    rules.source.kind === 'file' ? rules.source.path : `the starter policy (write ${PERMISSIONS_FILES.yaml})`;
   if (!resolved) {
     return {
       allowed: false,
