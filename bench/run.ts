@@ -11,6 +11,7 @@ import { gvisorBench } from './gvisor.js';
 import { browserBench } from './browser.js';
 import { dashboardBench } from './dashboard.js';
 import { mcpBench } from './mcp.js';
+import { subagentsBench } from './subagents.js';
 import { formatTable } from './table.js';
 
 const rows = [
@@ -26,5 +27,6 @@ const rows = [
   ...(await browserBench()),
   ...(await dashboardBench()),
   ...(await mcpBench()),
+  ...(await subagentsBench()),
 ];
 process.stdout.write(`${formatTable(rows)}\n`);
