@@ -41,6 +41,7 @@ import type {
 export const NETWORK_NAME = 'legion_internal';
 export { LABELS };
 const STOP_GRACE_SECONDS = 2;
+const VOLUME_REMOVE_ATTEMPTS = 10;
 const PIDS_LIMIT = 256;
 const BROWSER_PIDS_LIMIT = 512;
 const BROWSER_SHM_BYTES = 256 * 1024 * 1024;
@@ -271,10 +272,16 @@ export class DockerRuntime implements AgentRuntime {
 
   /** Only ever called with a sub-agent's volume: configured agents' volumes are never removed here. */
   private async removeVolume(name: string): Promise<void> {
-    try {
-      await this.docker.getVolume(name).remove({ force: true });
-    } catch (err) {
-      if (!isDockerStatus(err, 404)) throw err;
+    // Right after its container is removed the engine may still count the volume as in use (409) for a moment.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.docker.getVolume(name).remove({ force: true });
+        return;
+      } catch (err) {
+        if (isDockerStatus(err, 404)) return;
+        if (!isDockerStatus(err, 409) || attempt >= VOLUME_REMOVE_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
     }
   }
 

@@ -285,10 +285,12 @@ export class Fleet implements MonitoredFleet {
     return this.slots.get(name)?.health === 'healthy';
   }
 
-  /** Agents with a container that the health monitor checks. */
+  /** Agents with a container that the health monitor checks. Not sub-agents: a restart
+   *  would lose their one task, so a sub-agent that stops answering fails its run instead. */
   watchList(): WatchedAgent[] {
     return [...this.slots.values()]
       .filter((slot) => slot.running && slot.serverToken && (slot.health === 'healthy' || slot.health === 'unhealthy'))
+      .filter((slot) => !this.options.subAgent?.(slot.name))
       .map((slot) => ({ name: slot.name, url: slot.running?.url ?? '', generation: slot.generation }));
   }
 
