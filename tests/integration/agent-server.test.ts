@@ -282,6 +282,7 @@ describe('agent server process', () => {
       'remove_cron',
       'set_heartbeat',
       'notify_user',
+      'read_agent_history',
       'spawn_agent',
       'note_correction',
     ]);
