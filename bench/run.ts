@@ -14,6 +14,7 @@ import { browserBench } from './browser.js';
 import { dashboardBench } from './dashboard.js';
 import { mcpBench } from './mcp.js';
 import { skillsBench } from './skills.js';
+import { subagentsBench } from './subagents.js';
 import { formatTable, type BenchRow } from './table.js';
 
 const benches: Record<string, () => Promise<BenchRow[]>> = {
@@ -31,6 +32,7 @@ const benches: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
   mcp: mcpBench,
   skills: skillsBench,
+  subagents: subagentsBench,
 };
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !(name in benches));

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LegionError } from '../shared/errors.js';
 import { createLogger } from '../shared/logging.js';
-import { checkAgentName } from '../shared/names.js';
+import { checkAgentProcessName } from '../shared/subagents.js';
 import { AGENT_ENV, AGENT_SERVER_PORT } from '../shared/wire/agent.js';
 import { MeshClient } from './mesh-client.js';
 import type { WorkspaceSeeds } from '../shared/config/workspace-seeds.js';
@@ -66,7 +66,7 @@ function readSettings(env: NodeJS.ProcessEnv): Omit<Settings, 'meshToken' | 'ser
   };
   const agent = required('name');
   const meshUrl = required('meshUrl');
-  const nameProblem = agent ? checkAgentName(agent) : null;
+  const nameProblem = agent ? checkAgentProcessName(agent) : null;
   if (nameProblem) problems.push(`${AGENT_ENV.name}: ${nameProblem}`);
   if (meshUrl && !URL.canParse(meshUrl)) problems.push(`${AGENT_ENV.meshUrl}: "${meshUrl}" is not a URL`);
   const portText = env[AGENT_ENV.port]?.trim() || String(AGENT_SERVER_PORT);

@@ -58,16 +58,30 @@ export function formatAgents(agents: AgentStatusEntry[]): string {
   if (agents.length === 0) return 'no agents configured (add one with `legion agent add <name>`)';
   const table = formatTable([
     ['AGENT', 'HEALTH', 'STATE', 'LANE', 'RESTARTS/1H', 'CONTAINER', 'RUNTIME', 'MODEL', 'ROLE'],
-    ...agents.map((a) => [
-      a.name,
-      a.health + (a.busy ? ' (busy)' : ''),
-      a.container?.state ?? '-',
-      formatLane(a.lane),
-      String(a.restarts),
-      a.container?.name ?? '-',
-      a.container ? `${a.container.runtime}${a.container.sandboxed ? '' : ' (no sandbox)'}` : '-',
-      a.model,
-      a.role,
+    ...agents.flatMap((a) => [
+      [
+        a.name,
+        a.health + (a.busy ? ' (busy)' : ''),
+        a.container?.state ?? '-',
+        formatLane(a.lane),
+        String(a.restarts),
+        a.container?.name ?? '-',
+        a.container ? `${a.container.runtime}${a.container.sandboxed ? '' : ' (no sandbox)'}` : '-',
+        a.model,
+        a.role,
+      ],
+      // Its live sub-agents, right under it.
+      ...(a.subagents ?? []).map((sub) => [
+        `  └ ${sub.id}`,
+        `sub-agent ${sub.status}`,
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        sub.model,
+        sub.role,
+      ]),
     ]),
   ]);
   const errors = agents.filter((a) => a.last_error).map((a) => `${a.name}: last error: ${a.last_error ?? ''}`);

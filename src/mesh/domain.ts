@@ -15,7 +15,7 @@ export interface MeshRuntime {
   /** The project as configured now (config/*.yaml, .env); every config accessor reads through it, so applied edits are seen at once. */
   project: () => Project;
   /** The agents' containers: readiness, and the way into them (a turn holds the agent busy). */
-  fleet: Pick<Fleet, 'isHealthy' | 'endpoint' | 'whileBusy' | 'status'>;
+  fleet: Pick<Fleet, 'isHealthy' | 'endpoint' | 'whileBusy' | 'status' | 'start' | 'remove'>;
   /** After a failed hand-over: is the agent still up, checked now (the health monitor)? */
   stillReady: (agent: string) => Promise<boolean>;
   /** Where senders reach webhooks; the listeners are the runtime's. */

@@ -25,6 +25,7 @@ import { retentionDomain } from './retention/domain.js';
 import { historyDomain } from './history/domain.js';
 import { mcpDomain } from './mcp/domain.js';
 import { skillsDomain } from './skills/domain.js';
+import { subagentsDomain } from './subagents/domain.js';
 
 export const meshDomains = DomainList.empty()
   .add(eventsDomain)
@@ -44,7 +45,8 @@ export const meshDomains = DomainList.empty()
   .add(mcpDomain)
   .add(retentionDomain)
   .add(historyDomain)
-  .add(skillsDomain);
+  .add(skillsDomain)
+  .add(subagentsDomain);
 
 type BuiltOf<List> = List extends { open: (stateDir: string, ctx: LoadContext) => OpenDomains<infer Built> }
   ? Built

@@ -20,6 +20,8 @@ import { requireAdminToken, writeAdminToken } from './http/admin-auth.js';
 import { Fleet } from './runtime/fleet.js';
 import { HealthMonitor, observeAgent } from './runtime/health.js';
 import { adoptRunningAgents } from './runtime/adoption.js';
+import { sweepOrphans } from './subagents/orphans.js';
+import { budgetOwner } from '../shared/subagents.js';
 import type { AgentRuntime, ProgressFn } from './runtime/types.js';
 import { ProjectStore } from './project-store.js';
 import { agentAdminRoutes } from './agents/admin-routes.js';
@@ -120,9 +122,13 @@ export class Mesh {
       meshUrl: () => this.agentApiUrl,
       egress: { tokens: this.egressTokens, url: () => this.egressUrl },
       onHealthy: (agent) => this.assembly?.api.lanes.kick(agent),
-      onDown: (agent, reason) => this.assembly?.api.lanes.chats.abandon(agent, reason),
+      onDown: (agent, reason) => {
+        this.assembly?.api.lanes.chats.abandon(agent, reason);
+        this.assembly?.api.subagents.endFor(agent, `went down (${reason})`);
+      },
       laneStatus: (agent) => this.domains.lanes.store.status(agent),
       browserAllowed: (agent) => this.domains.permissions.flag(agent, 'can_use_browser'),
+      subAgent: (name) => this.assembly?.api.subagents.launchSpec(name) ?? null,
       containers: {
         save: (record) => this.domains.containers.save(record),
         forget: (agent) => this.assembly?.api.containers.forget(agent),
@@ -254,6 +260,14 @@ export class Mesh {
       'mesh listening',
     );
 
+    // Before adoption: a sub-agent's container is never an agent to adopt or replace.
+    await sweepOrphans({
+      runtime: this.options.runtime,
+      liveRuns: this.domains.subagents.liveIds(),
+      forget: (agent) => this.domains.containers.forget(agent),
+      progress: this.options.progress,
+      logger: this.options.logger,
+    });
     // Before the lanes run: an adopted agent takes its queued items at once.
     const adopted = await adoptRunningAgents({
       runtime: this.options.runtime,
@@ -435,7 +449,11 @@ export class Mesh {
     const { events, permissions, blackboard } = this.domains;
     void app.register(async (scope) => {
       requireAgentToken(scope, this.tokens);
-      await scope.register(agentSelfRoutes, { store: this.store, fleet: this.fleet });
+      await scope.register(agentSelfRoutes, {
+        store: this.store,
+        fleet: this.fleet,
+        subAgent: (name) => this.domains.subagents.launchSpec(name),
+      });
       await scope.register(async (llmScope) => {
         llmScope.addHook('preHandler', async (request) =>
           assertAllowed(permissions, events, { agent: request.agentName, trace: request.trace }, 'allowed_apis', 'llm'),
@@ -443,8 +461,11 @@ export class Mesh {
         await llmScope.register(llmRoutes, {
           proxy,
           metering: this.domains.costs,
-          defaultModelFor: (agent: string) => agentModel(this.store.get(), agent),
-          settingsFor: (agent: string) => agentLlmSettings(this.store.get(), agent),
+          defaultModelFor: (agent: string) =>
+            this.domains.subagents.launchSpec(agent)?.entry.model ?? agentModel(this.store.get(), agent),
+          // A sub-agent calls with its parent's settings.
+          settingsFor: (agent: string) => agentLlmSettings(this.store.get(), budgetOwner(agent)),
+          observe: (agent, messages, response) => this.domains.subagents.observeLlm(agent, messages, response),
         });
         await llmScope.register(embeddingsRoutes, {
           embeddings,
@@ -484,7 +505,10 @@ export class Mesh {
       permissions: this.domains.permissions.status(),
       config: this.reloader?.status() ?? { last_error: null, pending_restart: [], loaded_at: this.startedAt },
       egress: { proxy_url: this.egressUrl, host_isolation: this.hostIsolation },
-      agents: await this.fleet.status(),
+      agents: (await this.fleet.status()).map((agent) => {
+        const subagents = this.domains.subagents.statusOf(agent.name);
+        return subagents.length > 0 ? { ...agent, subagents } : agent;
+      }),
       mcp: this.domains.mcp.status(),
     };
   }
@@ -495,6 +519,8 @@ export class Mesh {
     this.reloader?.close();
     this.reloader = null;
     this.health.stop();
+    // Sub-agents first: each run removes its own container and volume as it ends.
+    await this.assembly?.api.subagents.endAll('the mesh is stopping');
     await this.fleet.stopAll();
     await Promise.all([
       this.agentApi?.close(),

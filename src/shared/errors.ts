@@ -52,6 +52,7 @@ export type ErrorCode =
   | 'port_in_use'
   | 'run_finished'
   | 'too_many_jobs'
+  | 'spawn_limit'
   | 'version_conflict'
   | 'volume_not_ours'
   | 'webhook_exists'
@@ -59,6 +60,9 @@ export type ErrorCode =
   | 'destination_refused'
   | 'egress_refused'
   | 'forbidden'
+  | 'subagent_failed'
+  | 'subagent_timeout'
+  | 'subagent_ended'
   | 'permission_denied'
   | 'proxy_auth_required'
   | 'unauthorized'
@@ -241,6 +245,10 @@ const ERROR_STATUS: Record<ErrorCode, number> = {
   budget_exceeded: 402,
   egress_busy: 429,
   lane_full: 429,
+  spawn_limit: 429,
+  subagent_failed: 502,
+  subagent_timeout: 504,
+  subagent_ended: 409,
   rate_limited: 429,
 
   agent_add_cancelled: 400,

@@ -283,6 +283,7 @@ describe('agent server process', () => {
       'set_heartbeat',
       'notify_user',
       'read_agent_history',
+      'spawn_agent',
       'note_correction',
       'skill_view',
       'create_skill',

@@ -28,6 +28,7 @@ import { createCronTools } from './cron-tools.js';
 import { createSearchTool } from './search-tool.js';
 import { createNotifyTool } from './notify-tool.js';
 import { createHistoryTool } from './history-tool.js';
+import { createSpawnTool } from './spawn-tool.js';
 
 const json = (value: unknown) => JSON.stringify(value, null, 2);
 
@@ -115,5 +116,6 @@ export function createMeshTools(mesh: MeshRpc): Tool[] {
     ...createCronTools(mesh),
     createNotifyTool(mesh),
     createHistoryTool(mesh),
+    createSpawnTool(mesh),
   ];
 }

@@ -44,7 +44,8 @@ export function formatCostReport(report: CostReport): string {
     lines.push(
       formatTable([
         ['AGENT', 'MODEL', 'CALLS', 'FAILED', 'PROMPT TOKENS', 'COMPLETION TOKENS', 'USD'],
-        ...report.rows.map((row) => [row.agent, row.model, ...counts(row)]),
+        // A sub-agent's rows come right after its parent's (the mesh orders them), indented under it.
+        ...report.rows.map((row) => [row.parent ? `  └ ${row.agent}` : row.agent, row.model, ...counts(row)]),
         ['total', '', ...counts(report.totals)],
       ]),
     );

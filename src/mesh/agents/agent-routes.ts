@@ -4,15 +4,20 @@ import type { FastifyPluginAsync } from 'fastify';
 import { LegionError } from '../../shared/errors.js';
 import { agentModel } from '../../shared/config/project.js';
 import type { AgentRuntimeConfig } from '../../shared/wire/agent.js';
+import type { AgentEntry } from '../../shared/config/schema.js';
 import type { ProjectStore } from '../project-store.js';
 import type { Fleet } from '../runtime/fleet.js';
 import { loadContextWindows } from '../../shared/config/context-windows.js';
 import { readWorkspaceSeeds } from './workspace-seeds.js';
 
-export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: Fleet }> = async (
-  app,
-  { store, fleet },
-) => {
+export interface AgentSelfRoutesOptions {
+  store: ProjectStore;
+  fleet: Fleet;
+  /** A live sub-agent's entry (its parent's, with its role, instructions and model); null otherwise. */
+  subAgent: (name: string) => { entry: AgentEntry } | null;
+}
+
+export const agentSelfRoutes: FastifyPluginAsync<AgentSelfRoutesOptions> = async (app, { store, fleet, subAgent }) => {
   // Read once, when the agent API starts: a broken table stops the mesh with the file named.
   const contextWindows = loadContextWindows(store.get().dir);
 
@@ -23,9 +28,10 @@ export const agentSelfRoutes: FastifyPluginAsync<{ store: ProjectStore; fleet: F
 
   app.get('/mesh/agent/config', async (request): Promise<AgentRuntimeConfig> => {
     const project = store.get();
-    const entry = project.agents[request.agentName];
+    const sub = subAgent(request.agentName);
+    const entry = project.agents[request.agentName] ?? sub?.entry;
     if (!entry) throw new LegionError('unknown_agent', `agent ${request.agentName} is no longer configured`);
-    const model = agentModel(project, request.agentName);
+    const model = sub?.entry.model ?? agentModel(project, request.agentName);
     return {
       agent: request.agentName,
       role: entry.role,

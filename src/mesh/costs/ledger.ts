@@ -14,6 +14,7 @@ import type { Budget } from '../../shared/config/schema.js';
 import { usdToNano } from '../../shared/money.js';
 import { decideReservation, type BudgetDecision, type BudgetLimitState } from './budget.js';
 import type { PeriodKeys } from './periods.js';
+import { budgetOwner } from '../../shared/subagents.js';
 
 export const costsMigrations: Migration[] = [
   {
@@ -162,9 +163,11 @@ export function monthPeriod(month: string): string {
   return `month:${month}`;
 }
 
-/** The four totals one call of `agent` counts towards. */
+/** The four totals one call of `agent` counts towards: a sub-agent's count towards its
+ *  parent's (budgetOwner), derived from the id alone, so a reservation left by a crash
+ *  is released from the same totals it was held in. */
 function totalsKeys(agent: string, day: string, month: string): [scope: string, period: string][] {
-  const scope = agentScope(agent);
+  const scope = agentScope(budgetOwner(agent));
   return [
     [scope, dayPeriod(day)],
     [scope, monthPeriod(month)],
@@ -310,7 +313,7 @@ export class CostLedger {
         states.push({ agent, window: 'monthly', limitNano: usdToNano(budget.monthly_usd), ...totals });
       }
     };
-    add(input.agent, input.agentBudget);
+    add(budgetOwner(input.agent), input.agentBudget);
     add(null, input.fleetBudget);
     return states;
   }
@@ -351,7 +354,8 @@ export class CostLedger {
    *  per-call rows plus the daily totals of rows rolled up (a range of whole local days
    *  holds each rolled-up day entirely or not at all, so the sum stays exact). */
   usageByModel(fromMs: number, toMs: number, agent: string | null): UsageGroup[] {
-    const byAgent = agent === null ? '' : 'AND agent = ?';
+    // An agent's usage includes its sub-agents' (`<agent>_<hex>`, shared/subagents.ts).
+    const byAgent = agent === null ? '' : "AND (agent = ? OR agent LIKE ? ESCAPE '\\')";
     const sql = `SELECT agent, provider, model, SUM(calls) AS calls, SUM(failed) AS failed, SUM(prompt_tokens) AS prompt_tokens,
         SUM(completion_tokens) AS completion_tokens, SUM(cost_nano) AS cost_nano FROM (
       SELECT agent, provider, model, 1 AS calls, outcome != 'ok' AS failed, prompt_tokens, completion_tokens, cost_nano
@@ -363,7 +367,12 @@ export class CostLedger {
     return agent === null
       ? this.db.prepare<[number, number, number, number], UsageGroup>(sql).all(fromMs, toMs, fromMs, toMs)
       : this.db
-          .prepare<[number, number, string, number, number, string], UsageGroup>(sql)
-          .all(fromMs, toMs, agent, fromMs, toMs, agent);
+          .prepare<[number, number, string, string, number, number, string, string], UsageGroup>(sql)
+          .all(fromMs, toMs, agent, subAgentsLike(agent), fromMs, toMs, agent, subAgentsLike(agent));
   }
+}
+
+/** LIKE pattern of an agent's sub-agent ids (`_` escaped: it is a LIKE wildcard). */
+function subAgentsLike(agent: string): string {
+  return `${agent}\\_%`;
 }

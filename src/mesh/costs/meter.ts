@@ -31,6 +31,7 @@ import {
 } from './ledger.js';
 import { monthDays, periodKeys, reportRange, type PeriodKeys } from './periods.js';
 import { costNano, type Price, type PriceBook } from '../../shared/config/prices.js';
+import { budgetOwner, parentOfSubAgent } from '../../shared/subagents.js';
 
 /** What the reservation is computed from: the normalized request, model resolved. */
 export type MeteredRequest = Pick<LlmChatRequestParsed, 'messages' | 'tools' | 'max_tokens'> & { model: string };
@@ -167,7 +168,7 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
       model: ref.model,
       amountNano,
       keys: periodKeys(at, config.mesh.timezone),
-      agentBudget: config.agents[agent]?.budget,
+      agentBudget: config.agents[budgetOwner(agent)]?.budget,
       fleetBudget: config.mesh.budget,
     });
     if (!result.ok) this.refuse(agent, call.trace, call.model, amountNano, result.refusal);
@@ -205,7 +206,7 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
       model: SEARCH_MODEL,
       amountNano,
       keys: periodKeys(at, config.mesh.timezone),
-      agentBudget: config.agents[call.agent]?.budget,
+      agentBudget: config.agents[budgetOwner(call.agent)]?.budget,
       fleetBudget: config.mesh.budget,
     });
     if (!result.ok) this.refuse(call.agent, call.trace, SEARCH_MODEL, amountNano, result.refusal);
@@ -357,10 +358,22 @@ export class CostMeter implements LlmMetering, EmbeddingMetering {
   }
 }
 
+function withParent(agent: string): { parent?: string } {
+  const parent = parentOfSubAgent(agent);
+  return parent === null ? {} : { parent };
+}
+
+/** A sub-agent's rows right after its parent's (ids sort after other names otherwise). */
+function sortUnderParents(groups: UsageGroup[]): UsageGroup[] {
+  const key = (agent: string) => `${budgetOwner(agent)}\u0000${agent === budgetOwner(agent) ? '' : agent}`;
+  return [...groups].sort((a, b) => (key(a.agent) < key(b.agent) ? -1 : key(a.agent) > key(b.agent) ? 1 : 0));
+}
+
 /** Ledger groups as report rows, with their totals (the cost summed in nano-dollars, exactly). */
 function rowsAndTotals(groups: UsageGroup[]): { rows: CostRow[]; totals: CostReport['totals'] } {
-  const rows: CostRow[] = groups.map((group) => ({
+  const rows: CostRow[] = sortUnderParents(groups).map((group) => ({
     agent: group.agent,
+    ...withParent(group.agent),
     model: group.provider ? `${group.provider}/${group.model}` : group.model,
     calls: group.calls,
     failed: group.failed,

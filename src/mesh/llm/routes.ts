@@ -11,7 +11,12 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { errorBody } from '../../shared/errors.js';
 import { encodeSse } from '../../shared/sse.js';
 import { parseOrThrow } from '../../shared/validate.js';
-import { LlmChatRequestSchema, type LlmChatResponse, type LlmStreamEvent } from '../../shared/wire/llm.js';
+import {
+  LlmChatRequestSchema,
+  type LlmChatResponse,
+  type LlmStreamEvent,
+  type Message,
+} from '../../shared/wire/llm.js';
 import type { CallOutcome, LlmMetering } from '../costs/meter.js';
 import { providerMayHaveBilled } from './errors.js';
 import type { LlmProxy } from './proxy.js';
@@ -24,11 +29,13 @@ export interface LlmRoutesOptions {
   defaultModelFor: (agent: string) => string;
   /** The configured max_tokens and temperature of the agent's calls (agents.yaml, else mesh.yaml llm.*). */
   settingsFor: (agent: string) => LlmSettings;
+  /** Told of each answered call (a sub-agent's transcript is kept from it). */
+  observe?: (agent: string, messages: readonly Message[], response: LlmChatResponse) => void;
 }
 
 export const llmRoutes: FastifyPluginAsync<LlmRoutesOptions> = async (
   app,
-  { proxy, metering, defaultModelFor, settingsFor },
+  { proxy, metering, defaultModelFor, settingsFor, observe },
 ) => {
   app.post('/mesh/llm/chat', async (request, reply): Promise<LlmChatResponse | undefined> => {
     const body = parseOrThrow(LlmChatRequestSchema, request.body, 'body');
@@ -50,6 +57,7 @@ export const llmRoutes: FastifyPluginAsync<LlmRoutesOptions> = async (
       try {
         const response = await proxy.chat(chatRequest, onDelta ? { ...options, onDelta } : options);
         settle({ status: 'ok', usage: response.usage });
+        observe?.(request.agentName, chatRequest.messages, response);
         return response;
       } catch (err) {
         settle({ status: 'failed', billed: providerMayHaveBilled(err), streamedChars });

@@ -20,6 +20,18 @@ import { permissionsFileInQuestion, readPermissionRules } from '../../shared/con
 import { PERMISSIONS_FILES } from '../../shared/config/permissions/schema.js';
 import { STARTER_RULES } from '../../shared/config/permissions/starter.js';
 import type { FlagChecker, PermissionChecker } from './types.js';
+import {
+  checkRequestWithin,
+  decideForSubAgent,
+  domainForSubAgent,
+  flagForSubAgent,
+  internetForSubAgent,
+  spawnGrant,
+  type SpawnDecision,
+  type SubAgentScope,
+} from '../../shared/config/permissions/subagent.js';
+import type { RequestedPermissions } from '../../shared/config/permissions/schema.js';
+import { parentOfSubAgent } from '../../shared/subagents.js';
 import type { Decision, DomainDecision, Permission, PermissionFlag } from '../../shared/config/permissions/types.js';
 
 export interface PermissionMatrixOptions {
@@ -49,6 +61,8 @@ export class PermissionMatrix implements PermissionChecker, FlagChecker {
   private loadedAt = '';
   private lastError: string | null = null;
   private watcher: ConfigWatch | null = null;
+  /** Live sub-agents: their decisions are their parent's, narrowed (shared/config/permissions/subagent.ts). */
+  private readonly subAgents = new Map<string, SubAgentScope>();
 
   constructor(options: PermissionMatrixOptions) {
     this.projectDir = options.projectDir;
@@ -64,27 +78,70 @@ export class PermissionMatrix implements PermissionChecker, FlagChecker {
 
   check(agent: string, permission: Permission, subject: string): Decision {
     if (!this.rules) throw new Error('PermissionMatrix.check() called before load()');
+    const scope = this.subAgentScope(agent);
+    if (scope === 'unknown') return this.notLive(agent);
+    if (scope) return decideForSubAgent(this.rules, scope, permission, subject);
     return decide(this.rules, agent, permission, subject);
   }
 
   checkDomain(agent: string, host: string, port: number): DomainDecision {
     if (!this.rules) throw new Error('PermissionMatrix.checkDomain() called before load()');
+    const scope = this.subAgentScope(agent);
+    if (scope === 'unknown') return this.notLive(agent);
+    if (scope) return domainForSubAgent(this.rules, scope, { host, port });
     return domainAllowed(this.rules, agent, { host, port });
   }
 
   canUseInternet(agent: string): boolean {
     if (!this.rules) throw new Error('PermissionMatrix.canUseInternet() called before load()');
+    const scope = this.subAgentScope(agent);
+    if (scope === 'unknown') return false;
+    if (scope) return internetForSubAgent(this.rules, scope);
     return internetAllowed(this.rules, agent);
   }
 
   canManageCron(agent: string): Decision {
     if (!this.rules) throw new Error('PermissionMatrix.canManageCron() called before load()');
-    return cronManagementAllowed(this.rules, agent);
+    return this.flag(agent, 'can_manage_cron');
   }
 
   flag(agent: string, flag: PermissionFlag): Decision {
     if (!this.rules) throw new Error('PermissionMatrix.flag() called before load()');
-    return flagAllowed(this.rules, agent, flag);
+    const scope = this.subAgentScope(agent);
+    if (scope === 'unknown') return this.notLive(agent);
+    if (scope) return flagForSubAgent(this.rules, scope, flag);
+    return flag === 'can_manage_cron' ? cronManagementAllowed(this.rules, agent) : flagAllowed(this.rules, agent, flag);
+  }
+
+  /** can_spawn of `agent` as the rules say now; a sub-agent never may. */
+  spawnGrant(agent: string): SpawnDecision {
+    if (!this.rules) throw new Error('PermissionMatrix.spawnGrant() called before load()');
+    return spawnGrant(this.rules, agent, parentOfSubAgent(agent) !== null);
+  }
+
+  /** Whether spawn_agent's `permissions` lie within `parent`'s own. */
+  checkRequestWithin(parent: string, requested: RequestedPermissions): Decision {
+    if (!this.rules) throw new Error('PermissionMatrix.checkRequestWithin() called before load()');
+    return checkRequestWithin(this.rules, parent, requested);
+  }
+
+  /** From a sub-agent's start until it is removed, its decisions are its parent's, narrowed. */
+  scopeSubAgent(scope: SubAgentScope): void {
+    this.subAgents.set(scope.id, scope);
+  }
+
+  unscopeSubAgent(id: string): void {
+    this.subAgents.delete(id);
+  }
+
+  /** A sub-agent id's scope, 'unknown' for one that is not live, null for a configured agent's name. */
+  private subAgentScope(agent: string): SubAgentScope | 'unknown' | null {
+    if (parentOfSubAgent(agent) === null) return null;
+    return this.subAgents.get(agent) ?? 'unknown';
+  }
+
+  private notLive(agent: string): { allowed: false; reason: string } {
+    return { allowed: false, reason: `${agent} is not a running sub-agent: it may do nothing` };
   }
 
   status(): PermissionsStatus {

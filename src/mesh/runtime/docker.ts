@@ -15,7 +15,8 @@ import { AGENT_ENV, AGENT_SERVER_PORT } from '../../shared/wire/agent.js';
 import { buildImage, imageExists, imageTag, type ImageSpec } from './image.js';
 import { installHostFirewall, removeHostFirewall, type HostFirewallSpec } from './firewall.js';
 import { LABELS } from './labels.js';
-import { ensureAgentVolume } from './volumes.js';
+import { parentOfSubAgent } from '../../shared/subagents.js';
+import { ensureAgentVolume, projectVolumeName } from './volumes.js';
 import { SECRETS_STDIN_OPTIONS, startWithSecrets } from './secrets-stdin.js';
 import type { HostIsolation } from '../../shared/wire/admin.js';
 import {
@@ -35,6 +36,7 @@ import type {
   FoundAgent,
   ProgressFn,
   RunningAgent,
+  SubAgentLeftover,
 } from './types.js';
 
 export const NETWORK_NAME = 'legion_internal';
@@ -43,6 +45,7 @@ const CONTAINER_SKILLS_ROOT = '/skills';
 export { LABELS };
 const STOP_GRACE_SECONDS = 2;
 const ENGINE_INFO_TTL_MS = 2_000;
+const VOLUME_REMOVE_ATTEMPTS = 10;
 const PIDS_LIMIT = 256;
 const BROWSER_PIDS_LIMIT = 512;
 const BROWSER_SHM_BYTES = 256 * 1024 * 1024;
@@ -199,10 +202,11 @@ export class DockerRuntime implements AgentRuntime {
     const name = this.containerName(launch.agent);
     // Independent Docker calls, made together: the engine's runtimes, the removal of this
     // agent's previous container, and its volume.
+    const parentLabel: Record<string, string> = launch.parent ? { [LABELS.parent]: launch.parent } : {};
     const [engine, , volume] = await Promise.all([
       this.engineRuntimes(),
       this.removeContainer(name),
-      ensureAgentVolume(this.docker, this.options.projectId, launch.agent),
+      ensureAgentVolume(this.docker, this.options.projectId, launch.agent, parentLabel),
     ]);
     const sandbox = this.sandboxOn(launch.runtime, engine);
     // Under gVisor the server runs the ordinary, readable node (see GVISOR_SERVER_CMD).
@@ -225,6 +229,7 @@ export class DockerRuntime implements AgentRuntime {
         [LABELS.managed]: 'true',
         [LABELS.project]: this.options.projectId,
         [LABELS.agent]: launch.agent,
+        ...parentLabel,
       },
       ExposedPorts: { [`${AGENT_SERVER_PORT}/tcp`]: {} },
       HostConfig: {
@@ -263,6 +268,48 @@ export class DockerRuntime implements AgentRuntime {
 
   async stop(agent: string): Promise<void> {
     await this.removeContainer(this.containerName(agent));
+  }
+
+  async discard(agent: string): Promise<void> {
+    if (parentOfSubAgent(agent) === null)
+      throw new LegionError('bad_request', `discard is for sub-agents only; ${agent} is a configured agent`);
+    await this.removeContainer(this.containerName(agent));
+    await this.removeVolume(projectVolumeName(this.options.projectId, agent));
+  }
+
+  async subAgentLeftovers(): Promise<SubAgentLeftover[]> {
+    const filters = { label: [`${LABELS.project}=${this.options.projectId}`, LABELS.parent] };
+    const containers = await this.docker.listContainers({ all: true, filters });
+    const { Volumes } = await this.docker.listVolumes({ filters });
+    const leftover = (kind: SubAgentLeftover['kind'], ref: string, labels: Record<string, string> | null) => {
+      const agent = labels?.[LABELS.agent];
+      const parent = labels?.[LABELS.parent];
+      return agent && parent ? [{ kind, ref, agent, parent }] : [];
+    };
+    return [
+      ...containers.flatMap((c) => leftover('container', c.Id, c.Labels)),
+      ...(Volumes ?? []).flatMap((v) => leftover('volume', v.Name, v.Labels)),
+    ];
+  }
+
+  async removeLeftover(leftover: SubAgentLeftover): Promise<void> {
+    if (leftover.kind === 'container') await this.removeContainer(leftover.ref);
+    else await this.removeVolume(leftover.ref);
+  }
+
+  /** Only ever called with a sub-agent's volume: configured agents' volumes are never removed here. */
+  private async removeVolume(name: string): Promise<void> {
+    // Right after its container is removed the engine may still count the volume as in use (409) for a moment.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.docker.getVolume(name).remove({ force: true });
+        return;
+      } catch (err) {
+        if (isDockerStatus(err, 404)) return;
+        if (!isDockerStatus(err, 409) || attempt >= VOLUME_REMOVE_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
   }
 
   private async removeContainer(name: string): Promise<void> {

@@ -10,7 +10,7 @@ import { newSecret } from '../../shared/ids.js';
 import { AGENT_ENV } from '../../shared/wire/agent.js';
 import type { AgentStatusEntry, Health, LaneStatus } from '../../shared/wire/admin.js';
 import { agentModel, agentRuntime, type Project } from '../../shared/config/project.js';
-import { parseMemoryLimit } from '../../shared/config/schema.js';
+import { parseMemoryLimit, type AgentEntry } from '../../shared/config/schema.js';
 import { agentSkillDirs } from '../../shared/config/skills.js';
 import type { AgentTokens } from '../http/agent-auth.js';
 import { egressProxyEnv } from '../egress/proxy-env.js';
@@ -56,6 +56,10 @@ export interface FleetOptions {
   laneStatus: (agent: string) => LaneStatus;
   /** can_use_browser of the agent: with `browser: true` in agents.yaml, it selects the browser image. */
   browserAllowed?: (agent: string) => Decision;
+  /** A live sub-agent's entry (its parent's, with the role, instructions and model it was
+   *  spawned with) and parent; null for any other name. Sub-agents get a slot like any
+   *  agent but are not in status(), and stopping one removes its volume too. */
+  subAgent?: (name: string) => { parent: string; entry: AgentEntry } | null;
   /** Where each container's tokens are kept for adoption by a later mesh. */
   containers: { save: (record: ContainerRecord) => void; forget: (agent: string) => void };
 }
@@ -178,7 +182,8 @@ export class Fleet implements MonitoredFleet {
 
   private async startSlot(slot: AgentSlot): Promise<void> {
     const project = this.options.project();
-    const entry = project.agents[slot.name];
+    const sub = this.options.subAgent?.(slot.name) ?? null;
+    const entry = project.agents[slot.name] ?? sub?.entry;
     if (!entry) throw new LegionError('unknown_agent', `no agent named "${slot.name}" in config/agents.yaml`);
     const { runtime, tokens, logger } = this.options;
     slot.generation += 1;
@@ -187,7 +192,7 @@ export class Fleet implements MonitoredFleet {
     const serverToken = newSecret();
     const meshToken = tokens.mint(slot.name);
     const egressToken = this.options.egress.tokens.mint(slot.name);
-    const browser = this.wantsBrowser(slot.name, entry.browser);
+    const browser = sub === null && this.wantsBrowser(slot.name, entry.browser);
     try {
       const running = await runtime.start({
         agent: slot.name,
@@ -205,9 +210,10 @@ export class Fleet implements MonitoredFleet {
         secrets: { mesh_token: meshToken, server_token: serverToken },
         memoryBytes: parseMemoryLimit(entry.resources.memory_limit),
         cpus: entry.resources.cpu_limit,
-        runtime: agentRuntime(project, slot.name),
+        runtime: agentRuntime(project, sub?.parent ?? slot.name),
         browser,
         skillDirs: agentSkillDirs(project.dir, entry),
+        ...(sub ? { parent: sub.parent } : {}),
       });
       slot.running = running;
       slot.serverToken = serverToken;
@@ -264,7 +270,9 @@ export class Fleet implements MonitoredFleet {
       slot.generation += 1;
       this.options.tokens.revoke(name);
       this.options.egress.tokens.revoke(name);
-      await this.options.runtime.stop(name);
+      const { runtime } = this.options;
+      if (this.options.subAgent?.(name) && runtime.discard) await runtime.discard(name);
+      else await runtime.stop(name);
       this.options.containers.forget(name);
       slot.running = null;
       slot.serverToken = null;
@@ -287,10 +295,12 @@ export class Fleet implements MonitoredFleet {
     return this.slots.get(name)?.health === 'healthy';
   }
 
-  /** Agents with a container that the health monitor checks. */
+  /** Agents with a container that the health monitor checks. Not sub-agents: a restart
+   *  would lose their one task, so a sub-agent that stops answering fails its run instead. */
   watchList(): WatchedAgent[] {
     return [...this.slots.values()]
       .filter((slot) => slot.running && slot.serverToken && (slot.health === 'healthy' || slot.health === 'unhealthy'))
+      .filter((slot) => !this.options.subAgent?.(slot.name))
       .map((slot) => ({ name: slot.name, url: slot.running?.url ?? '', generation: slot.generation }));
   }
 
@@ -329,7 +339,7 @@ export class Fleet implements MonitoredFleet {
   }
 
   private assertConfigured(name: string): void {
-    if (!this.options.project().agents[name]) {
+    if (!this.options.project().agents[name] && !this.options.subAgent?.(name)) {
       const known = Object.keys(this.options.project().agents).join(', ') || 'none';
       throw new LegionError('unknown_agent', `no agent named "${name}" (agents: ${known})`);
     }

@@ -19,6 +19,17 @@ export interface AgentLaunch {
   /** The operator's skill folders (agents.yaml `skills:`), absolute on the host; the runtime
    *  makes them readable (read-only) to the agent and lists them in LEGION_SKILL_DIRS. */
   skillDirs?: readonly string[];
+  /** Set for a sub-agent: the agent that spawned it (labelled, so orphans can be found). */
+  parent?: string;
+}
+
+/** A sub-agent's container or volume found at mesh start. */
+export interface SubAgentLeftover {
+  kind: 'container' | 'volume';
+  /** The container id or volume name. */
+  ref: string;
+  agent: string;
+  parent: string;
 }
 
 /** The OCI runtime a container runs under, and whether it gives it a kernel of its own. */
@@ -87,4 +98,10 @@ export interface AgentRuntime {
   isolateHost?(ports: number[]): Promise<HostIsolation>;
   /** Undoes isolateHost at mesh stop; idempotent. */
   releaseHost?(): Promise<void>;
+  /** Stops and removes a sub-agent with its data volume; quick and idempotent. */
+  discard?(agent: string): Promise<void>;
+  /** This project's sub-agent containers and volumes (labelled legion.parent), after prepare. */
+  subAgentLeftovers?(): Promise<SubAgentLeftover[]>;
+  /** Removes one leftover found by subAgentLeftovers; idempotent. */
+  removeLeftover?(leftover: SubAgentLeftover): Promise<void>;
 }

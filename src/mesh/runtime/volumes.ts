@@ -85,10 +85,12 @@ export async function ensureAgentVolume(
   docker: Docker,
   projectId: string,
   agent: string,
+  extraLabels: Record<string, string> = {},
 ): Promise<{ name: string; notice: string | null }> {
   const choice = await findAgentVolume(docker, projectId, agent);
   if (choice.action === 'refuse') throw new LegionError('volume_not_ours', choice.reason);
-  if (choice.create) await docker.createVolume({ Name: choice.name, Labels: volumeLabels(projectId, agent) });
+  if (choice.create)
+    await docker.createVolume({ Name: choice.name, Labels: { ...volumeLabels(projectId, agent), ...extraLabels } });
   return { name: choice.name, notice: choice.notice };
 }
 

@@ -1,5 +1,6 @@
 // Bodies of the admin API (127.0.0.1, admin token) used by the CLI and REPL.
 import { z } from 'zod';
+import { SubAgentStatusSchema } from './subagents.js';
 import { AgentNameSchema } from '../names.js';
 import { BudgetSchema } from '../config/schema.js';
 import { TopicPatternSchema } from './fleet.js';
@@ -39,6 +40,8 @@ export const AgentStatusEntrySchema = z.object({
   /** Restarts by the health monitor in the last hour. */
   restarts: z.number().int(),
   last_error: z.string().nullable(),
+  /** Its live sub-agents (spawn_agent); absent when it has none. */
+  subagents: z.array(SubAgentStatusSchema).optional(),
 });
 export type AgentStatusEntry = z.infer<typeof AgentStatusEntrySchema>;
 

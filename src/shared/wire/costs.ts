@@ -24,6 +24,8 @@ const CountsSchema = z.object({
 
 export const CostRowSchema = CountsSchema.extend({
   agent: z.string(),
+  /** Set on a sub-agent's rows: the agent that spawned it, whose budget it spends. */
+  parent: z.string().optional(),
   /** `provider/model`. */
   model: z.string(),
 });

@@ -63,7 +63,7 @@ export const AGENT_PLACEHOLDER = '{agent}';
 
 type Resolved = { entry: PermissionEntry; via: 'agent' | 'default' } | null;
 
-function resolveEntry(policy: PermissionsFile, agent: string): Resolved {
+export function resolveEntry(policy: PermissionsFile, agent: string): Resolved {
   // Own-property check: an agent named like an Object.prototype key must not resolve to it.
   const own = Object.hasOwn(policy.agents, agent) ? policy.agents[agent] : undefined;
   if (own) return { entry: own, via: 'agent' };

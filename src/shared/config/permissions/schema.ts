@@ -56,6 +56,27 @@ const entryShape = {
   allowed_mcp_tools: GlobListSchema,
 } satisfies Record<Permission, typeof GlobListSchema | typeof DomainListSchema>;
 
+/** Most sub-agents one parent may run at once, whatever can_spawn says. */
+export const MAX_SPAWN_CONCURRENCY = 16;
+
+const SpawnConcurrencySchema = z
+  .int('expected a whole number of sub-agents')
+  .min(1, 'expected at least 1 (leave can_spawn out to forbid spawning)')
+  .max(MAX_SPAWN_CONCURRENCY, `expected at most ${MAX_SPAWN_CONCURRENCY} concurrent sub-agents`);
+
+/** can_spawn: `2` is short for `{ max_concurrent: 2 }`; `models` are globs of the models a
+ *  sub-agent may be given (empty: only the parent's own model). */
+const SpawnGrantSchema = z.preprocess(
+  (value) => (value === null ? undefined : value),
+  z
+    .union([
+      SpawnConcurrencySchema.transform((max) => ({ max_concurrent: max, models: [] as string[] })),
+      z.strictObject({ max_concurrent: SpawnConcurrencySchema, models: GlobListSchema }),
+    ])
+    .optional(),
+);
+export type SpawnGrant = { max_concurrent: number; models: string[] };
+
 export const PermissionEntrySchema = z.preprocess(
   nullAsEmpty({}),
   z.strictObject({
@@ -94,6 +115,8 @@ export const PermissionEntrySchema = z.preprocess(
       .boolean()
       .nullish()
       .transform((flag) => flag ?? false),
+    /** May start ephemeral sub-agents (spawn_agent), this many at once; absent: never. */
+    can_spawn: SpawnGrantSchema,
   }),
 );
 export type PermissionEntry = z.output<typeof PermissionEntrySchema>;
@@ -114,3 +137,23 @@ export const PermissionsFileSchema = z.strictObject({
   ),
 });
 export type PermissionsFile = z.output<typeof PermissionsFileSchema>;
+
+const optionalFlag = z.boolean().optional();
+
+/** spawn_agent's `permissions`: the keys given narrow the parent's (each must lie within
+ *  it); the keys left out are the parent's. can_spawn is listed only to be refused by name. */
+export const RequestedPermissionsSchema = z.strictObject({
+  ...(Object.fromEntries(Object.keys(entryShape).map((key) => [key, z.array(GlobSchema).optional()])) as Record<
+    Permission,
+    z.ZodOptional<z.ZodArray<typeof GlobSchema>>
+  >),
+  can_use_internet: optionalFlag,
+  can_manage_cron: optionalFlag,
+  can_search: optionalFlag,
+  can_use_browser: optionalFlag,
+  can_browser_evaluate: optionalFlag,
+  can_notify_user: optionalFlag,
+  can_create_skills: optionalFlag,
+  can_spawn: z.unknown().optional(),
+});
+export type RequestedPermissions = z.output<typeof RequestedPermissionsSchema>;
