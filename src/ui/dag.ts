@@ -2,7 +2,10 @@
 // of its longest chain of dependencies, an arrow from each dependency, the step's
 // status as its colour and its words. Nodes are drawn once and then only their status
 // changes (setStatus), so a step's transitions show in place; each node is a button
-// (Tab, Enter or Space, or a click) that asks for the step's detail.
+// (Tab, Enter or Space, or a click) that asks for the step's detail. Transitions that
+// arrive together (a step queued and dispatched in the same instant come in one batch of
+// events) are shown one after another, each for at least MIN_SHOWN_MS, so every state a
+// step passes through is painted and none is overwritten before it could be seen.
 import { svg } from './dom.js';
 import type { RunGraph, StepStatus } from './types.js';
 
@@ -11,10 +14,20 @@ const NODE_H = 46;
 const GAP_X = 56;
 const GAP_Y = 18;
 const PAD = 8;
+const MIN_SHOWN_MS = 120;
+
+interface DagNode {
+  g: SVGElement;
+  label: SVGElement;
+  /** Statuses waiting for the one on screen to have been shown long enough, oldest first. */
+  waiting: { status: StepStatus; attempt: number }[];
+  shownAt: number;
+  timer: number | undefined;
+}
 
 export class DagView {
   readonly element: SVGElement;
-  private readonly nodes = new Map<string, { g: SVGElement; label: SVGElement }>();
+  private readonly nodes = new Map<string, DagNode>();
 
   constructor(graph: RunGraph, onPick: (step: string) => void) {
     const column = columnsOf(graph);
@@ -89,17 +102,37 @@ export class DagView {
         event.preventDefault();
         onPick(step.id);
       });
-      this.nodes.set(step.id, { g, label });
+      this.nodes.set(step.id, { g, label, waiting: [], shownAt: 0, timer: undefined });
       this.element.append(g);
     }
   }
 
   setStatus(step: string, status: StepStatus, attempt = 0): void {
     const node = this.nodes.get(step);
-    if (!node || node.g.getAttribute('data-status') === status) return;
-    node.g.setAttribute('data-status', status);
-    node.g.setAttribute('aria-label', `step ${step}: ${status}`);
-    node.label.textContent = attempt > 1 ? `${status} (attempt ${attempt})` : status;
+    if (!node) return;
+    const latest = node.waiting.at(-1)?.status ?? node.g.getAttribute('data-status');
+    if (latest === status) return;
+    node.waiting.push({ status, attempt });
+    this.showNext(step, node);
+  }
+
+  private showNext(step: string, node: DagNode): void {
+    if (node.timer !== undefined) return;
+    const wait = node.shownAt + MIN_SHOWN_MS - performance.now();
+    if (wait > 0) {
+      node.timer = window.setTimeout(() => {
+        node.timer = undefined;
+        this.showNext(step, node);
+      }, wait);
+      return;
+    }
+    const next = node.waiting.shift();
+    if (!next) return;
+    node.g.setAttribute('data-status', next.status);
+    node.g.setAttribute('aria-label', `step ${step}: ${next.status}`);
+    node.label.textContent = next.attempt > 1 ? `${next.status} (attempt ${next.attempt})` : next.status;
+    node.shownAt = performance.now();
+    if (node.waiting.length > 0) this.showNext(step, node);
   }
 }
 
