@@ -4,7 +4,8 @@
 // wrong (mesh_unreachable, mesh_bad_response, aborted, or the mesh's own error code,
 // with provider and status kept); llmChat resolves only on the stream's done event.
 import type { z } from 'zod';
-import { LegionError, ErrorResponseSchema, receivedError } from '../shared/errors.js';
+import { LegionError, receivedError } from '../shared/errors.js';
+import { ErrorResponseSchema } from '../shared/wire/error.js';
 import { readSse } from '../shared/sse.js';
 import { AgentRuntimeConfigSchema, type AgentRuntimeConfig } from '../shared/wire/agent.js';
 import {

@@ -3,16 +3,8 @@
 // API, so any terminal can attach to the fleet. Only the command being run is loaded
 // (see command-table.ts).
 import { Command } from 'commander';
-import { setFlagsFromString } from 'node:v8';
 import { LEGION_VERSION } from '../shared/paths.js';
 import { registrations } from './command-table.js';
-
-// fetch parses HTTP with undici's llhttp, a WebAssembly module that V8 first compiles
-// quickly (Liftoff) and then recompiles optimized on a background thread; node waits
-// for that background compile before it exits, which kept `legion chat -m` alive for
-// 200-400 ms after the reply was printed. The CLI's responses are small: the first
-// compile is all it needs.
-setFlagsFromString('--liftoff-only');
 
 const program = new Command();
 program

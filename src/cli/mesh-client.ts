@@ -1,22 +1,22 @@
 // The CLI's only way to reach a running mesh: the admin API, with the token from
-// .legion/admin.token. Every failure is a LegionError a person can act on.
+// .legion/admin.token. Every failure is a LegionError a person can act on. Answer
+// schemas load when their call is made, so `legion chat -m` loads no zod (about
+// 100 ms); its events are read by chat-event.ts.
 import { isProjectDir, PROJECT_FILES } from '../shared/config/project-files.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { LegionError, ErrorResponseSchema, receivedError } from '../shared/errors.js';
+import { LegionError, receivedError } from '../shared/errors.js';
 import { readMeshInfo, statePaths } from '../shared/state.js';
 import { readSse } from '../shared/sse.js';
-import { ChatEventSchema, ResetResponseSchema, type ChatEvent, type ResetResponse } from '../shared/wire/chat.js';
-import { MeshStatusSchema, type AddAgentRequest, type MeshStatus } from '../shared/wire/admin.js';
-import { CorrectionResponseSchema, type CorrectionResponse } from '../shared/wire/learnings.js';
-import { HistoryPageSchema, type HistoryPage } from '../shared/wire/history.js';
-import {
-  RunListSchema,
-  RunViewSchema,
-  TransitionListSchema,
-  WorkflowListSchema,
-  type RunView,
-} from '../shared/wire/workflow.js';
+import type { ChatEvent, ResetResponse } from '../shared/wire/chat.js';
+import type { AddAgentRequest, MeshStatus } from '../shared/wire/admin.js';
+import type { CorrectionResponse } from '../shared/wire/learnings.js';
+import type { HistoryPage } from '../shared/wire/history.js';
+import type { RunList, RunView, TransitionList, WorkflowList } from '../shared/wire/workflow.js';
+import { readChatEvent } from './chat-event.js';
+import { send, type HttpAnswer } from './http.js';
+
+const workflowWire = () => import('../shared/wire/workflow.js');
 
 export function notRunning(projectDir: string): LegionError {
   if (!isProjectDir(projectDir)) {
@@ -69,17 +69,17 @@ export class MeshClient {
     return schema.parse(await response.json());
   }
 
-  private async request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
-    let response: Response;
+  private async request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<HttpAnswer> {
+    let response: HttpAnswer;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      response = await send(`${this.baseUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: signal ?? null,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal,
       });
     } catch (err) {
       if (signal?.aborted) throw err;
@@ -93,6 +93,7 @@ export class MeshClient {
       } catch {
         // not JSON: reported below as text
       }
+      const { ErrorResponseSchema } = await import('../shared/wire/error.js');
       const error = ErrorResponseSchema.safeParse(parsed);
       if (error.success) throw receivedError(error.data.error, 'mesh_error');
       throw new LegionError('mesh_error', `the mesh answered ${response.status}: ${text.slice(0, 300)}`);
@@ -101,7 +102,8 @@ export class MeshClient {
   }
 
   async status(): Promise<MeshStatus> {
-    return MeshStatusSchema.parse(await (await this.request('GET', '/api/status')).json());
+    const { MeshStatusSchema } = await import('../shared/wire/admin.js');
+    return this.requestJson('GET', '/api/status', MeshStatusSchema);
   }
 
   /** True when the mesh answers at all. */
@@ -122,21 +124,20 @@ export class MeshClient {
     signal?: AbortSignal,
   ): Promise<ChatEvent> {
     const response = await this.request('POST', `/api/agents/${encodeURIComponent(agent)}/chat`, { message }, signal);
-    if (!response.body) throw new LegionError('mesh_error', 'the mesh sent no chat stream');
     let last: ChatEvent | null = null;
     let delivered = 0;
     try {
       for await (const raw of readSse(response.body)) {
-        const event = ChatEventSchema.safeParse(raw);
-        if (!event.success) continue;
-        onEvent(event.data);
-        if (event.data.type === 'token') delivered += event.data.text.length;
-        if (event.data.type === 'done' || event.data.type === 'error') last = event.data;
+        const event = readChatEvent(raw);
+        if (!event) continue;
+        onEvent(event);
+        if (event.type === 'token') delivered += event.text.length;
+        if (event.type === 'done' || event.type === 'error') last = event;
       }
     } catch (err) {
       // The person's own abort (Ctrl-C) is not news to them.
       if (signal?.aborted) throw err;
-      // The connection broke (undici says only "terminated"): the mesh went away mid-reply.
+      // The connection broke: the mesh went away mid-reply.
     }
     if (last) return last;
     const partial =
@@ -155,16 +156,17 @@ export class MeshClient {
   /** A page of `agent`'s turns, newest first; `before` is the previous page's next_before. */
   async history(agent: string, limit: number, before?: number): Promise<HistoryPage> {
     const query = `limit=${limit}${before === undefined ? '' : `&before=${before}`}`;
+    const { HistoryPageSchema } = await import('../shared/wire/history.js');
     return this.requestJson('GET', `/api/agents/${encodeURIComponent(agent)}/history?${query}`, HistoryPageSchema);
   }
 
   async reset(agent: string): Promise<ResetResponse> {
-    return ResetResponseSchema.parse(
-      await (await this.request('POST', `/api/agents/${encodeURIComponent(agent)}/reset`)).json(),
-    );
+    const { ResetResponseSchema } = await import('../shared/wire/chat.js');
+    return this.requestJson('POST', `/api/agents/${encodeURIComponent(agent)}/reset`, ResetResponseSchema);
   }
 
   async correct(agent: string, text: string): Promise<CorrectionResponse> {
+    const { CorrectionResponseSchema } = await import('../shared/wire/learnings.js');
     return this.requestJson('POST', `/api/agents/${encodeURIComponent(agent)}/correct`, CorrectionResponseSchema, {
       text,
     });
@@ -182,8 +184,8 @@ export class MeshClient {
     await this.request('POST', '/api/shutdown');
   }
 
-  async listWorkflows(): Promise<z.output<typeof WorkflowListSchema>> {
-    return this.requestJson('GET', '/api/workflows', WorkflowListSchema);
+  async listWorkflows(): Promise<WorkflowList> {
+    return this.requestJson('GET', '/api/workflows', (await workflowWire()).WorkflowListSchema);
   }
 
   /** Starts a run of workflow `name`; `input` is its trigger.payload. */
@@ -191,36 +193,40 @@ export class MeshClient {
     return this.requestJson(
       'POST',
       `/api/workflows/${encodeURIComponent(name)}/runs`,
-      RunViewSchema,
+      (await workflowWire()).RunViewSchema,
       input === undefined ? {} : { input },
     );
   }
 
   /** Recent runs, newest first. */
-  async listWorkflowRuns(limit: number): Promise<z.output<typeof RunListSchema>> {
-    return this.requestJson('GET', `/api/workflow-runs?limit=${limit}`, RunListSchema);
+  async listWorkflowRuns(limit: number): Promise<RunList> {
+    return this.requestJson('GET', `/api/workflow-runs?limit=${limit}`, (await workflowWire()).RunListSchema);
   }
 
   async workflowRun(id: string): Promise<RunView> {
-    return this.requestJson('GET', `/api/workflow-runs/${encodeURIComponent(id)}`, RunViewSchema);
+    return this.requestJson(
+      'GET',
+      `/api/workflow-runs/${encodeURIComponent(id)}`,
+      (await workflowWire()).RunViewSchema,
+    );
   }
 
   /** The run's transitions with seq > `after`, in order, and the run's status now. */
-  async workflowTransitions(
-    id: string,
-    after: number,
-    signal?: AbortSignal,
-  ): Promise<z.output<typeof TransitionListSchema>> {
+  async workflowTransitions(id: string, after: number, signal?: AbortSignal): Promise<TransitionList> {
     return this.requestJson(
       'GET',
       `/api/workflow-runs/${encodeURIComponent(id)}/transitions?after=${after}`,
-      TransitionListSchema,
+      (await workflowWire()).TransitionListSchema,
       undefined,
       signal,
     );
   }
 
   async cancelWorkflowRun(id: string): Promise<RunView> {
-    return this.requestJson('POST', `/api/workflow-runs/${encodeURIComponent(id)}/cancel`, RunViewSchema);
+    return this.requestJson(
+      'POST',
+      `/api/workflow-runs/${encodeURIComponent(id)}/cancel`,
+      (await workflowWire()).RunViewSchema,
+    );
   }
 }

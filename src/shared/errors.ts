@@ -4,7 +4,6 @@
 // with a code is decided here (ERROR_STATUS) and nowhere else; a code that arrives over
 // the wire is a plain string until isErrorCode narrows it (another process, or Fastify,
 // may send one legion does not know).
-import { z } from 'zod';
 
 export type ErrorCode =
   // requests, bodies, arguments
@@ -355,20 +354,18 @@ export function errorStatus(code: ErrorCode): number {
   return ERROR_STATUS[code];
 }
 
-export const ErrorBodySchema = z.object({
-  code: z.string(),
-  message: z.string(),
-  provider: z.string().optional(),
-  status: z.number().int().optional(),
-  path: z.string().optional(),
-});
-/** An error as it travels: its code may come from anywhere. */
-export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+/** An error as it travels: its code may come from anywhere. Its schema is in
+ *  wire/error.ts, apart from here so the CLI's hot path loads no zod. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  provider?: string | undefined;
+  status?: number | undefined;
+  path?: string | undefined;
+}
 /** An error body legion builds itself. */
 export type LegionErrorBody = ErrorBody & { code: ErrorCode };
 type ErrorDetails = Omit<ErrorBody, 'code' | 'message'>;
-
-export const ErrorResponseSchema = z.object({ error: ErrorBodySchema });
 
 export class LegionError extends Error {
   readonly code: ErrorCode;

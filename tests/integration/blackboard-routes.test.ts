@@ -26,7 +26,7 @@ import {
   BlackboardWatchResponseSchema,
   BlackboardWriteResultSchema,
 } from '../../src/shared/wire/blackboard.js';
-import { ErrorResponseSchema } from '../../src/shared/errors.js';
+import { ErrorResponseSchema } from '../../src/shared/wire/error.js';
 import { MeshClient } from '../../src/cli/mesh-client.js';
 import { blackboardReplCommand } from '../../src/cli/commands/blackboard.js';
 

@@ -5,7 +5,7 @@
 // watchers, pub/sub, messages, workflow steps), whether or not the agent runs.
 import type { Command } from 'commander';
 import { LegionError, receivedError } from '../../shared/errors.js';
-import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from '../../shared/wire/history.js';
+import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from '../../shared/wire/history-limits.js';
 import { formatHistory } from '../history-view.js';
 import { MeshClient } from '../mesh-client.js';
 import { renderChatEvent } from '../render.js';

@@ -7,7 +7,8 @@
 // Arguments are checked against the mesh's own wire schemas, so a typo fails before any
 // request (a filter's syntax is checked by the mesh, which owns the language).
 import { InvalidArgumentError, type Command } from 'commander';
-import { ErrorResponseSchema, LegionError } from '../../shared/errors.js';
+import { LegionError } from '../../shared/errors.js';
+import { ErrorResponseSchema } from '../../shared/wire/error.js';
 import { parseOrThrow } from '../../shared/validate.js';
 import {
   AddWebhookRequestSchema,

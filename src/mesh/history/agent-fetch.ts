@@ -2,7 +2,8 @@
 // (mesh->agent token), which reads its own daily logs. Never hangs and never throws raw
 // fetch errors: an agent that does not answer within HISTORY_TIMEOUT_MS, or answers
 // wrongly, is a LegionError naming the agent.
-import { ErrorResponseSchema, LegionError } from '../../shared/errors.js';
+import { LegionError } from '../../shared/errors.js';
+import { ErrorResponseSchema } from '../../shared/wire/error.js';
 import { HistoryEntriesSchema, type HistoryEntries, type HistoryLookup } from '../../shared/wire/agent-history.js';
 import type { AgentEndpoint } from '../runtime/agent-client.js';
 

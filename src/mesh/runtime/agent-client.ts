@@ -1,7 +1,8 @@
 // The mesh's calls to an agent server, authenticated with the mesh->agent token
 // minted for that container. Never throws raw fetch errors: an unreachable agent is
 // a LegionError naming the agent.
-import { ErrorResponseSchema, LegionError, receivedError } from '../../shared/errors.js';
+import { LegionError, receivedError } from '../../shared/errors.js';
+import { ErrorResponseSchema } from '../../shared/wire/error.js';
 import { ChatEventSchema, ResetResponseSchema, type ResetResponse } from '../../shared/wire/chat.js';
 import { readSse } from '../../shared/sse.js';
 import { CorrectionResponseSchema, type CorrectionResponse } from '../../shared/wire/learnings.js';

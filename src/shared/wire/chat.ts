@@ -1,7 +1,7 @@
 // Chat between a person (CLI/REPL), the mesh and an agent. The same event stream
 // flows agent -> mesh -> CLI as server-sent events, one JSON object per event.
 import { z } from 'zod';
-import { ErrorBodySchema } from '../errors.js';
+import { ErrorBodySchema } from './error.js';
 import { UsageSchema } from './llm.js';
 
 export const TraceIdSchema = z

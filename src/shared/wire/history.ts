@@ -6,9 +6,7 @@
 import { z } from 'zod';
 import { LaneItemKindSchema } from './fleet.js';
 import { queryInt } from './blackboard.js';
-
-export const HISTORY_DEFAULT_LIMIT = 20;
-export const HISTORY_MAX_LIMIT = 200;
+import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT } from './history-limits.js';
 
 export const HistoryQuerySchema = z.strictObject({
   limit: queryInt(z.int().min(1).max(HISTORY_MAX_LIMIT)).default(HISTORY_DEFAULT_LIMIT),

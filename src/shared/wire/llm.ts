@@ -2,7 +2,7 @@
 // (POST /mesh/llm/chat, POST /mesh/llm/embeddings). Provider formats (OpenAI,
 // Anthropic) never leave the mesh.
 import { z } from 'zod';
-import { ErrorBodySchema } from '../errors.js';
+import { ErrorBodySchema } from './error.js';
 
 export const ToolCallSchema = z.object({
   id: z.string().min(1),

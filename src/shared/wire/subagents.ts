@@ -4,7 +4,7 @@
 // wait_s passed, so no HTTP call outlives client timeouts however long the sub-agent
 // runs; POST /mesh/subagents/stop ends it. Only the parent may wait for or stop its own.
 import { z } from 'zod';
-import { ErrorBodySchema } from '../errors.js';
+import { ErrorBodySchema } from './error.js';
 import { RequestedPermissionsSchema } from '../config/permissions/schema.js';
 import { UsageSchema } from './llm.js';
 

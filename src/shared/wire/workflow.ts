@@ -33,6 +33,7 @@ export const WorkflowSummarySchema = z.object({
 });
 export type WorkflowSummary = z.infer<typeof WorkflowSummarySchema>;
 export const WorkflowListSchema = z.object({ workflows: z.array(WorkflowSummarySchema) });
+export type WorkflowList = z.infer<typeof WorkflowListSchema>;
 
 export const StartRunRequestSchema = z.strictObject({
   /** trigger.payload of the run; null when omitted. */
@@ -71,6 +72,7 @@ export const RunViewSchema = z.object({
 });
 export type RunView = z.infer<typeof RunViewSchema>;
 export const RunListSchema = z.object({ runs: z.array(RunViewSchema.omit({ steps: true, input: true })) });
+export type RunList = z.infer<typeof RunListSchema>;
 
 /** One row of the run's history. step null: the run itself changed. */
 export const TransitionSchema = z.object({
@@ -86,6 +88,7 @@ export const TransitionSchema = z.object({
 });
 export type Transition = z.infer<typeof TransitionSchema>;
 export const TransitionListSchema = z.object({ transitions: z.array(TransitionSchema), run_status: RunStatusSchema });
+export type TransitionList = z.infer<typeof TransitionListSchema>;
 
 /** A run's DAG as its definition snapshot drew it (GET /api/workflow-runs/:id/graph): the
  *  dashboard lays it out; edits to the file after the run started do not change it. */

@@ -2,7 +2,8 @@
 // GET /heartbeat/probe on the agent server (mesh->agent token), which lists the
 // workspace, reads statfs of /data and HEARTBEAT.md, and costs no LLM call. Never
 // throws raw fetch errors: every failure is a LegionError naming the agent.
-import { ErrorResponseSchema, LegionError } from '../../../shared/errors.js';
+import { LegionError } from '../../../shared/errors.js';
+import { ErrorResponseSchema } from '../../../shared/wire/error.js';
 import { AgentProbeReportSchema, type AgentProbeReport } from '../../../shared/wire/heartbeat.js';
 import type { AgentEndpoint } from '../../runtime/agent-client.js';
 
