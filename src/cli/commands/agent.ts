@@ -7,19 +7,7 @@
 // earlier legion into the project's (mesh/runtime/volumes.ts).
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import Docker from 'dockerode';
 import { projectId } from '../../shared/state.js';
-import {
-  adoptVolume,
-  agentVolumes,
-  assertDockerReachable,
-  buildImage,
-  imageExists,
-  imageSpec,
-  imageTag,
-  projectVolumeName,
-  purgeAgentData,
-} from '../../mesh/host.js';
 import { LegionError } from '../../shared/errors.js';
 import { loadProject, agentModel, type Project } from '../../shared/config/project.js';
 import { addAgentToConfig, removeAgentFromConfig, type NewAgent } from '../../shared/config/agents-edit.js';
@@ -267,13 +255,13 @@ export function registerAgent(program: Command): void {
         const project = loadProject(dir);
         if (!project.agents[name])
           throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`);
-        const docker = new Docker();
-        await assertDockerReachable(docker);
-        const spec = imageSpec(project);
-        const tag = imageTag(spec);
-        if (!(await imageExists(docker, tag)))
-          await buildImage(docker, spec, (line) => process.stderr.write(`${line}\n`));
-        const outcome = await adoptVolume(docker, tag, projectId(dir), name, volume);
+        const { docker, host } = await dockerHost();
+        await host.assertDockerReachable(docker);
+        const spec = host.imageSpec(project);
+        const tag = host.imageTag(spec);
+        if (!(await host.imageExists(docker, tag)))
+          await host.buildImage(docker, spec, (line) => process.stderr.write(`${line}\n`));
+        const outcome = await host.adoptVolume(docker, tag, projectId(dir), name, volume);
         const aside = outcome.aside
           ? `; what ${outcome.target} held before is in /data/${outcome.aside} (inside the agent's /data)`
           : '';
@@ -284,13 +272,20 @@ export function registerAgent(program: Command): void {
     );
 }
 
+/** Docker and the mesh's host helpers, loaded only by the subcommands that use Docker:
+ *  `agent list` and the others only talk to the mesh and the config files. */
+async function dockerHost() {
+  const [{ default: Docker }, host] = await Promise.all([import('dockerode'), import('../../mesh/host.js')]);
+  return { docker: new Docker(), host };
+}
+
 /** After a remove: deletes the agent's volume with --purge, else says where its data stays. */
 async function reportData(dir: string, name: string, purge: boolean): Promise<void> {
-  const docker = new Docker();
+  const { docker, host } = await dockerHost();
   const id = projectId(dir);
   if (purge) {
-    await assertDockerReachable(docker);
-    const removed = await purgeAgentData(docker, id, name);
+    await host.assertDockerReachable(docker);
+    const removed = await host.purgeAgentData(docker, id, name);
     process.stdout.write(
       removed.length
         ? `removed ${name} and deleted its data (volume ${removed.join(', ')})\n`
@@ -298,8 +293,8 @@ async function reportData(dir: string, name: string, purge: boolean): Promise<vo
     );
     return;
   }
-  const kept = await agentVolumes(docker, id, name).catch(() => [projectVolumeName(id, name)]);
-  const volume = kept[0] ?? projectVolumeName(id, name);
+  const kept = await host.agentVolumes(docker, id, name).catch(() => [host.projectVolumeName(id, name)]);
+  const volume = kept[0] ?? host.projectVolumeName(id, name);
   process.stdout.write(
     `removed ${name}; its data is kept in volume ${volume} (legion agent add ${name} uses it again; legion agent remove --purge, or docker volume rm ${volume}, deletes it)\n`,
   );
