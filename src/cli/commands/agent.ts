@@ -255,13 +255,16 @@ export function registerAgent(program: Command): void {
         const project = loadProject(dir);
         if (!project.agents[name])
           throw new LegionError('unknown_agent', `no agent named "${name}" in config/agents.yaml`);
-        const { docker, host } = await dockerHost();
-        await host.assertDockerReachable(docker);
-        const spec = host.imageSpec(project);
-        const tag = host.imageTag(spec);
-        if (!(await host.imageExists(docker, tag)))
-          await host.buildImage(docker, spec, (line) => process.stderr.write(`${line}\n`));
-        const outcome = await host.adoptVolume(docker, tag, projectId(dir), name, volume);
+        const { adoptVolume, assertDockerReachable, buildImage, imageExists, imageSpec, imageTag } = await import(
+          '../../mesh/host.js'
+        );
+        const docker = await dockerClient();
+        await assertDockerReachable(docker);
+        const spec = imageSpec(project);
+        const tag = imageTag(spec);
+        if (!(await imageExists(docker, tag)))
+          await buildImage(docker, spec, (line) => process.stderr.write(`${line}\n`));
+        const outcome = await adoptVolume(docker, tag, projectId(dir), name, volume);
         const aside = outcome.aside
           ? `; what ${outcome.target} held before is in /data/${outcome.aside} (inside the agent's /data)`
           : '';
@@ -272,20 +275,21 @@ export function registerAgent(program: Command): void {
     );
 }
 
-/** Docker and the mesh's host helpers, loaded only by the subcommands that use Docker:
- *  `agent list` and the others only talk to the mesh and the config files. */
-async function dockerHost() {
-  const [{ default: Docker }, host] = await Promise.all([import('dockerode'), import('../../mesh/host.js')]);
-  return { docker: new Docker(), host };
+/** Docker (and the mesh's host helpers, imported where used) load only in the subcommands
+ *  that use Docker: `agent list` and the others only talk to the mesh and config files. */
+async function dockerClient() {
+  const { default: Docker } = await import('dockerode');
+  return new Docker();
 }
 
 /** After a remove: deletes the agent's volume with --purge, else says where its data stays. */
 async function reportData(dir: string, name: string, purge: boolean): Promise<void> {
-  const { docker, host } = await dockerHost();
+  const { agentVolumes, assertDockerReachable, projectVolumeName, purgeAgentData } = await import('../../mesh/host.js');
+  const docker = await dockerClient();
   const id = projectId(dir);
   if (purge) {
-    await host.assertDockerReachable(docker);
-    const removed = await host.purgeAgentData(docker, id, name);
+    await assertDockerReachable(docker);
+    const removed = await purgeAgentData(docker, id, name);
     process.stdout.write(
       removed.length
         ? `removed ${name} and deleted its data (volume ${removed.join(', ')})\n`
@@ -293,8 +297,8 @@ async function reportData(dir: string, name: string, purge: boolean): Promise<vo
     );
     return;
   }
-  const kept = await host.agentVolumes(docker, id, name).catch(() => [host.projectVolumeName(id, name)]);
-  const volume = kept[0] ?? host.projectVolumeName(id, name);
+  const kept = await agentVolumes(docker, id, name).catch(() => [projectVolumeName(id, name)]);
+  const volume = kept[0] ?? projectVolumeName(id, name);
   process.stdout.write(
     `removed ${name}; its data is kept in volume ${volume} (legion agent add ${name} uses it again; legion agent remove --purge, or docker volume rm ${volume}, deletes it)\n`,
   );
