@@ -11,7 +11,7 @@ import { isRemoteServer, isStdioServer, type McpServerEntry, type RemoteMcpServe
 import { LegionError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logging.js';
 import { mcpResultText, mcpToolName, splitMcpToolName } from '../../shared/mcp.js';
-import { McpConnection } from '../../shared/mcp-connection.js';
+import type { McpConnection } from '../../shared/mcp-connection.js';
 import type {
   McpCallResponse,
   McpServerStatus,
@@ -20,7 +20,7 @@ import type {
   StdioMcpReport,
 } from '../../shared/wire/mcp.js';
 import { assertAllowed } from '../permissions/types.js';
-import { openRemoteServer, type RemoteOpenContext } from './remote.js';
+import type { RemoteOpenContext } from './remote.js';
 
 export interface McpRegistryOptions extends RemoteOpenContext {
   /** The agents as configured now. */
@@ -46,17 +46,21 @@ export class McpRegistry {
    *  little for remote servers being opened, so a starting agent usually gets their tools at once. */
   async serversFor(agent: string): Promise<McpServersResponse> {
     const servers = this.entriesOf(agent);
-    const opening = servers.filter(isRemoteServer).map((server) => this.connectionFor(agent, server).settled());
+    const opening = servers
+      .filter(isRemoteServer)
+      .map(async (server) => (await this.connectionFor(agent, server)).settled());
     await Promise.race([Promise.all(opening), new Promise((resolve) => setTimeout(resolve, OPENING_WAIT_MS).unref())]);
-    const remote = servers.filter(isRemoteServer).map((server) => {
-      const snapshot = this.connectionFor(agent, server).snapshot();
-      return {
-        name: server.name,
-        state: snapshot.state,
-        error: snapshot.error,
-        tools: this.allowedSpecs(agent, server.name, snapshot.tools),
-      };
-    });
+    const remote = await Promise.all(
+      servers.filter(isRemoteServer).map(async (server) => {
+        const snapshot = (await this.connectionFor(agent, server)).snapshot();
+        return {
+          name: server.name,
+          state: snapshot.state,
+          error: snapshot.error,
+          tools: this.allowedSpecs(agent, server.name, snapshot.tools),
+        };
+      }),
+    );
     const stdio = servers.filter(isStdioServer).filter((server) => this.stdioRefusal(server) === null);
     return { stdio, remote };
   }
@@ -86,7 +90,7 @@ export class McpRegistry {
       );
     const scrubber = credentials.scrubber();
     try {
-      const result = await this.connectionFor(agent, server).call(split.tool, args);
+      const result = await (await this.connectionFor(agent, server)).call(split.tool, args);
       const response = { is_error: result.isError === true, content: scrubber.scrub(mcpResultText(result)) };
       events.record({ agent, kind: 'mcp_call', subject: tool, detail: { is_error: response.is_error }, trace });
       return response;
@@ -169,7 +173,10 @@ export class McpRegistry {
     });
   }
 
-  private connectionFor(agent: string, server: RemoteMcpServer): McpConnection {
+  /** The MCP SDK loads with the first remote server: a mesh whose agents have none (or
+   *  only stdio ones, which run in the containers) never loads it (about 250 ms at start). */
+  private async connectionFor(agent: string, server: RemoteMcpServer): Promise<McpConnection> {
+    const { McpConnection } = await import('../../shared/mcp-connection.js');
     const key = slotKey(agent, server.name);
     const entry = JSON.stringify(server);
     const slot = this.remote.get(key);
@@ -178,7 +185,7 @@ export class McpRegistry {
     const { logger, credentials } = this.options;
     const connection = new McpConnection({
       server: server.name,
-      open: () => openRemoteServer(agent, server, this.options),
+      open: async () => (await import('./remote.js')).openRemoteServer(agent, server, this.options),
       describeError: (err) => credentials.scrubber().scrub(err instanceof Error ? err.message : String(err)),
       onChange: () => {
         const snapshot = connection.snapshot();
