@@ -2,14 +2,15 @@
 // newest `limit` events; with `after` and `wait_s` it long-polls until newer ones exist.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { queryInt } from '../../shared/wire/blackboard.js';
 import { parseOrThrow } from '../../shared/validate.js';
 import type { EventList } from '../../shared/wire/events.js';
 import type { EventLog } from './log.js';
 
 const EventsQuery = z.strictObject({
   agent: z.string().optional(),
-  after: z.coerce.number().int().nonnegative().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  after: queryInt(z.int().nonnegative()).optional(),
+  limit: queryInt(z.int().min(1).max(1000)).default(100),
   wait_s: z.coerce.number().min(0).max(60).default(0),
 });
 

@@ -5,6 +5,7 @@
 // workflow or run is a 404 naming it; a run is in mesh.db before its 202 goes out.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { queryInt } from '../../shared/wire/blackboard.js';
 import { parseOrThrow } from '../../shared/validate.js';
 import {
   StartRunRequestSchema,
@@ -28,8 +29,8 @@ export const MAX_RUNS_LISTED = 200;
 
 const NameParams = z.object({ name: z.string() });
 const RunParams = z.object({ id: z.string() });
-const RunsQuery = z.object({ limit: z.coerce.number().int().min(1).max(MAX_RUNS_LISTED).default(20) });
-const TransitionsQuery = z.object({ after: z.coerce.number().int().min(0).default(0) });
+const RunsQuery = z.object({ limit: queryInt(z.int().min(1).max(MAX_RUNS_LISTED)).default(20) });
+const TransitionsQuery = z.object({ after: queryInt(z.int().min(0)).default(0) });
 
 export const workflowAdminRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
   app,

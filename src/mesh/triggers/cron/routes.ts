@@ -4,6 +4,7 @@
 // did not exist. A bad schedule or time zone is a 400 naming the problem.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { queryInt } from '../../../shared/wire/blackboard.js';
 import { LegionError } from '../../../shared/errors.js';
 import { parseOrThrow } from '../../../shared/validate.js';
 import {
@@ -80,7 +81,7 @@ export interface CronAdminRoutesOptions {
 
 const ListQuery = z.strictObject({ agent: z.string().optional() });
 const IdParams = z.strictObject({ id: CronJobIdSchema });
-const RunsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(20) });
+const RunsQuery = z.strictObject({ limit: queryInt(z.int().min(1).max(200)).default(20) });
 
 export const cronAdminRoutes: FastifyPluginAsync<CronAdminRoutesOptions> = async (app, { cron, knownAgents }) => {
   app.get('/api/cron/jobs', async (request): Promise<{ jobs: CronJob[] }> => {

@@ -3,6 +3,7 @@
 // and the recent beats, for `legion heartbeat`.
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { queryInt } from '../../../shared/wire/blackboard.js';
 import { parseOrThrow } from '../../../shared/validate.js';
 import {
   HeartbeatSetRequestSchema,
@@ -33,7 +34,7 @@ export const heartbeatAgentRoutes: FastifyPluginAsync<HeartbeatAgentRoutesOption
 
 const StatusQuery = z.strictObject({
   agent: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  limit: queryInt(z.int().min(1).max(1000)).default(50),
 });
 
 export const heartbeatAdminRoutes: FastifyPluginAsync<{ heartbeat: HeartbeatScheduler }> = async (

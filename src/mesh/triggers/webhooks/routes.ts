@@ -10,6 +10,7 @@
 // filtered one is a stored delivery that woke no one.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { queryInt } from '../../../shared/wire/blackboard.js';
 import { LegionError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logging.js';
 import { parseOrThrow } from '../../../shared/validate.js';
@@ -158,7 +159,7 @@ export interface WebhookAdminOptions {
 
 const NameParams = z.object({ name: z.string() });
 const DeliveryParams = z.object({ id: z.string() });
-const DeliveriesQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(10) });
+const DeliveriesQuery = z.strictObject({ limit: queryInt(z.int().min(1).max(100)).default(10) });
 
 export const webhookAdminRoutes: FastifyPluginAsync<WebhookAdminOptions> = async (
   app,
