@@ -1,13 +1,15 @@
-// Entry point of the agent server (`node dist/agent/main.js`), in a container or as a
-// plain local process. Invariants: a missing or malformed environment variable, or
-// tokens missing from stdin, exit 1 with a message naming it before anything starts;
-// the two tokens come on stdin and never through the environment, and SIGUSR1 cannot
-// open the inspector, so no process a tool starts can read them (secrets.ts);
-// SIGTERM/SIGINT close the server and exit 0 within FORCE_EXIT_MS at the latest. The
-// server listens while the workspace is prepared (the project's seeds fetched from the
-// mesh, then scaffolded), and holds every request but /health until that is done.
+// Entry point of the agent server (`node dist/agent/main.js`; in the image its one-file
+// bundle dist/agent-bundle/main.js), in a container or as a plain local process.
+// Invariants: a missing or malformed environment variable, or tokens missing from
+// stdin, exit 1 with a message naming it before anything starts; the two tokens come
+// on stdin and never through the environment, and SIGUSR1 cannot open the inspector,
+// so no process a tool starts can read them (secrets.ts); SIGTERM/SIGINT close the
+// server and exit 0 within FORCE_EXIT_MS at the latest. The server listens while the
+// workspace is prepared (the project's seeds fetched from the mesh, then scaffolded),
+// and holds every request but /health until that is done.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LegionError } from '../shared/errors.js';
 import { createLogger } from '../shared/logging.js';
 import { checkAgentProcessName } from '../shared/subagents.js';
@@ -22,7 +24,7 @@ import { createMeshTools } from './tools/mesh-tools.js';
 import { createMemoryTools } from './tools/memory-tools.js';
 import { createBrowserTools } from './tools/browser-tools.js';
 import { BrowserSession } from './browser/session.js';
-import { McpToolset } from './mcp/toolset.js';
+import type { McpToolset } from './mcp/toolset.js';
 import type { Tool } from './tools/registry.js';
 import { browserProxy } from './browser/proxy.js';
 import { MemoryIndex } from './memory/index.js';
@@ -40,6 +42,10 @@ const FORCE_EXIT_MS = 500;
 const FORCE_EXIT_WITH_BROWSER_MS = 1_500;
 /** The mesh answers at once when it started this agent; past this the image's defaults do. */
 const SEEDS_FETCH_TIMEOUT_MS = 5_000;
+/** Found from this entry, two levels below the package root both as dist/agent/main.js and
+ *  as the image's bundle dist/agent-bundle/main.js (where every module has the bundle's URL). */
+const PACKAGE_ROOT_URL = new URL('../../', import.meta.url);
+const WORKSPACE_TEMPLATES = fileURLToPath(new URL('agent-image/workspace/', PACKAGE_ROOT_URL));
 
 interface Settings {
   agent: string;
@@ -100,7 +106,7 @@ function readSkillDirs(text: string | undefined): string[] | string {
 
 async function readVersion(): Promise<string> {
   try {
-    const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+    const text = await readFile(new URL('package.json', PACKAGE_ROOT_URL), 'utf8');
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed === 'object' && parsed !== null && 'version' in parsed && typeof parsed.version === 'string') {
       return parsed.version;
@@ -158,13 +164,6 @@ async function main(): Promise<void> {
       noteCorrectionTool,
       ...(browser ? createBrowserTools(browser, mesh, browserProxy(process.env)) : []),
     ];
-    const mcp = new McpToolset({
-      mesh,
-      workspaceDir: path.join(settings.dataDir, 'workspace'),
-      version,
-      logger,
-      tools,
-    });
     const skills = new SkillCatalog({
       operatorDirs: settings.skillDirs,
       customRoot: path.join(settings.dataDir, 'skills'),
@@ -185,13 +184,16 @@ async function main(): Promise<void> {
       ready: workspace,
     });
 
+    // Created once the workspace exists (below); its module, the MCP SDK with its schemas,
+    // is loaded then, so it does not lengthen the time to the first /health.
+    let mcp: McpToolset | null = null;
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) return;
       stopping = true;
       logger.info({ event: 'agent_stopping', signal }, 'stopping');
       setTimeout(() => process.exit(0), browser?.running ? FORCE_EXIT_WITH_BROWSER_MS : FORCE_EXIT_MS).unref();
-      Promise.all([app.close(), browser?.close(), mcp.close()]).then(
+      Promise.all([app.close(), browser?.close(), mcp?.close()]).then(
         () => {
           watcher.close();
           index.close();
@@ -216,7 +218,11 @@ async function main(): Promise<void> {
     );
     const scaffold = await workspace;
     // After the workspace exists: stdio servers run in it.
-    mcp.start();
+    const { McpToolset } = await import('./mcp/toolset.js');
+    if (!stopping) {
+      mcp = new McpToolset({ mesh, workspaceDir: path.join(settings.dataDir, 'workspace'), version, logger, tools });
+      mcp.start();
+    }
     // After the workspace exists (modules run there); the first session's prompt waits for it.
     skills.reload().then(
       (loaded) =>
@@ -308,7 +314,7 @@ async function prepareWorkspace(dataDir: string, mesh: MeshClient, logger: Logge
       `could not fetch workspace seeds from the mesh (${reason}); new workspace files get the image's defaults`,
     );
   }
-  return scaffoldWorkspace(dataDir, undefined, seeds);
+  return scaffoldWorkspace(dataDir, WORKSPACE_TEMPLATES, seeds);
 }
 
 await main();

@@ -12,14 +12,14 @@ afterEach(() => roots.splice(0).forEach((d) => rmSync(d, { recursive: true, forc
 function fakeRoot(): string {
   const root = mkdtempSync(join(tmpdir(), 'legion-image-'));
   roots.push(root);
-  for (const dir of ['dist/agent', 'dist/shared', 'dist/mesh', 'agent-image/workspace'])
+  for (const dir of ['dist/agent-bundle', 'dist/agent', 'dist/mesh', 'agent-image/workspace'])
     mkdirSync(join(root, dir), { recursive: true });
   writeFileSync(join(root, 'Dockerfile.agent'), 'FROM x\n');
   writeFileSync(join(root, 'agent-image/package.json'), '{}');
   writeFileSync(join(root, 'agent-image/package-lock.json'), '{}');
   writeFileSync(join(root, 'agent-image/workspace/AGENTS.md'), '# agents\n');
-  writeFileSync(join(root, 'dist/agent/main.js'), 'console.log(1)\n');
-  writeFileSync(join(root, 'dist/shared/sse.js'), 'export {}\n');
+  writeFileSync(join(root, 'dist/agent-bundle/main.js'), 'console.log(1)\n');
+  writeFileSync(join(root, 'dist/agent/main.js'), 'export {}\n');
   writeFileSync(join(root, 'dist/mesh/server.js'), 'export {}\n');
   return root;
 }
@@ -33,10 +33,12 @@ describe('imageTag', () => {
     expect(tag).toMatch(/^legion-agent:[0-9a-f]{12}$/);
     expect(imageTag(spec, root)).toBe(tag);
 
+    // Only the bundle goes into the image: the unbundled modules and the mesh's do not count.
     writeFileSync(join(root, 'dist/mesh/server.js'), 'export const changed = 1\n');
+    writeFileSync(join(root, 'dist/agent/main.js'), 'export const changed = 1\n');
     expect(imageTag(spec, root)).toBe(tag);
 
-    writeFileSync(join(root, 'dist/agent/main.js'), 'console.log(2)\n');
+    writeFileSync(join(root, 'dist/agent-bundle/main.js'), 'console.log(2)\n');
     const afterCode = imageTag(spec, root);
     expect(afterCode).not.toBe(tag);
 
@@ -50,7 +52,7 @@ describe('imageTag', () => {
 
   it('asks for a build when the agent server is not compiled', () => {
     const root = fakeRoot();
-    rmSync(join(root, 'dist/agent/main.js'));
+    rmSync(join(root, 'dist/agent-bundle/main.js'));
     expect(() => imageTag(spec, root)).toThrow(/run npm run build/);
   });
 });

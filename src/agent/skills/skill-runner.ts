@@ -9,6 +9,8 @@ import { describeEnding, OUTPUT_CAP_BYTES, runConfined, type ConfinedRun } from 
 import { formatOutput } from '../tools/exec.js';
 import { HostAnswerSchema, type HostAnswer, type HostRequest } from './host-protocol.js';
 
+// Beside this module: dist/agent/skills/, or in the image dist/agent-bundle/, where the
+// build bundles module-host.js as an entry of its own.
 const HOST_SCRIPT = fileURLToPath(new URL('./module-host.js', import.meta.url));
 /** Loading a module and reading its exports; a module that takes longer is refused. */
 export const DESCRIBE_TIMEOUT_MS = 10_000;

@@ -5,7 +5,8 @@
 // write themselves refuse to replace), so a seed only ever reaches a fresh workspace
 // file; the defaults are found relative to this module, which sits three levels below
 // the repository root both as src/agent/workspace/scaffold.ts and as
-// dist/agent/workspace/scaffold.js.
+// dist/agent/workspace/scaffold.js. In the one-file bundle (dist/agent-bundle/main.js)
+// this module has the bundle's location, so the server passes them (main.ts).
 import { constants } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';

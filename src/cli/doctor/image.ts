@@ -15,7 +15,7 @@ export type ImageProbe =
       others: string[];
     }
   | {
-      error: string /** legion itself is not compiled (no dist/agent), rather than an input unreadable. */;
+      error: string /** legion itself is not built (no dist/agent-bundle), rather than an input unreadable. */;
       notBuilt: boolean;
     };
 

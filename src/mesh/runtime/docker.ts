@@ -52,7 +52,7 @@ const BROWSER_SHM_BYTES = 256 * 1024 * 1024;
 /** gVisor refuses to load the image's execute-only server binary ("failed to load
  *  /usr/local/bin/legion-agent-node: permission denied"), so under it the server runs the
  *  readable node: not made non-dumpable, which docs/security.md states. */
-const GVISOR_SERVER_CMD = ['/usr/local/bin/node', '/app/dist/agent/main.js'];
+const GVISOR_SERVER_CMD = ['/usr/local/bin/node', '/app/dist/agent-bundle/main.js'];
 
 export interface DockerRuntimeOptions {
   projectId: string;

@@ -1,5 +1,5 @@
 // The agent image: its tag is a hash of everything that goes into it (Dockerfile,
-// agent runtime dependencies, compiled agent and shared code, default workspace,
+// agent runtime dependencies, the bundled agent server, default workspace,
 // base image, extra CA), so changed code means a new tag and a rebuild, and an
 // unchanged tree never rebuilds. The browser variant (Chromium added, for agents with
 // `browser: true`) is the same build with BROWSER=1, under a repository of its own.
@@ -39,8 +39,8 @@ const IMAGE_INPUTS = [
   'agent-image/package.json',
   'agent-image/package-lock.json',
   'agent-image/workspace',
-  'dist/shared',
-  'dist/agent',
+  // The agent server bundled into one file with what it imports from dist/agent and dist/shared.
+  'dist/agent-bundle',
 ];
 
 export interface ImageSpec {
@@ -61,10 +61,10 @@ function listFiles(root: string, rel: string): string[] {
 }
 
 export function imageTag(spec: ImageSpec, root = PACKAGE_ROOT, variant: ImageVariant = 'agent'): string {
-  if (!existsSync(join(root, 'dist', 'agent', 'main.js'))) {
+  if (!existsSync(join(root, 'dist', 'agent-bundle', 'main.js'))) {
     throw new LegionError(
       'not_built',
-      `the agent server is not compiled (${join(root, 'dist/agent/main.js')} is missing): run npm run build`,
+      `the agent server is not built (${join(root, 'dist/agent-bundle/main.js')} is missing): run npm run build`,
     );
   }
   const hash = sha256Hex(
