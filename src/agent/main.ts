@@ -216,6 +216,16 @@ async function main(): Promise<void> {
       { event: 'agent_listening', host: settings.host, port },
       `agent server listening on ${settings.host}:${port}`,
     );
+    // The mesh waits for this word rather than asking /health in a loop; without it
+    // (the mesh unreachable) the mesh's slower asking still finds the server.
+    mesh
+      .announceReady(AbortSignal.timeout(SEEDS_FETCH_TIMEOUT_MS))
+      .catch((err: unknown) =>
+        logger.warn(
+          { event: 'ready_not_announced', reason: err instanceof Error ? err.message : String(err) },
+          'could not tell the mesh this server listens; it finds out from GET /health',
+        ),
+      );
     const scaffold = await workspace;
     // After the workspace exists: stdio servers run in it.
     const { McpToolset } = await import('./mcp/toolset.js');

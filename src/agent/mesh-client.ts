@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { LegionError, receivedError } from '../shared/errors.js';
 import { ErrorResponseSchema } from '../shared/wire/error.js';
 import { readSse } from '../shared/sse.js';
-import { AgentRuntimeConfigSchema, type AgentRuntimeConfig } from '../shared/wire/agent.js';
+import { AGENT_READY_ROUTE, AgentRuntimeConfigSchema, type AgentRuntimeConfig } from '../shared/wire/agent.js';
 import {
   LlmEmbeddingsResponseSchema,
   LlmStreamEventSchema,
@@ -48,6 +48,11 @@ export class MeshClient implements MeshApi, EmbeddingsClient {
 
   constructor(private readonly options: MeshClientOptions) {
     this.baseUrl = options.meshUrl.replace(/\/+$/, '');
+  }
+
+  /** Tells the mesh this server listens (the mesh otherwise finds out by asking GET /health). */
+  async announceReady(signal?: AbortSignal): Promise<void> {
+    await this.send(AGENT_READY_ROUTE, { method: 'POST', headers: {}, ...(signal ? { signal } : {}) });
   }
 
   async getRuntimeConfig(signal?: AbortSignal): Promise<AgentRuntimeConfig> {

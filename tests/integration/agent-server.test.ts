@@ -44,6 +44,7 @@ const config: AgentRuntimeConfig = {
 class FakeMesh {
   readonly llmRequests: LlmChatRequestParsed[] = [];
   configCalls = 0;
+  readyCalls = 0;
   unauthorized = 0;
   inFlight = 0;
   maxInFlight = 0;
@@ -67,6 +68,11 @@ class FakeMesh {
       res
         .writeHead(401, { 'content-type': 'application/json' })
         .end(JSON.stringify({ error: { code: 'unauthorized', message: 'bad agent token' } }));
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/mesh/agent/ready') {
+      this.readyCalls += 1;
+      res.writeHead(204).end();
       return;
     }
     if (req.method === 'GET' && req.url === '/mesh/agent/config') {
@@ -243,6 +249,11 @@ describe('agent server process', () => {
       const template = await readFile(path.join(repoRoot, 'agent-image', 'workspace', name), 'utf8');
       expect(await readFile(path.join(dataDir, 'workspace', name), 'utf8')).toBe(template);
     }
+  });
+
+  it('tells the mesh, with its token, once it listens, so the mesh need not keep asking /health', async () => {
+    await expect.poll(() => mesh.readyCalls).toBe(1);
+    expect(mesh.unauthorized).toBe(0);
   });
 
   it('answers /health without a token and refuses other routes without the server token', async () => {

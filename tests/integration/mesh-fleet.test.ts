@@ -89,6 +89,17 @@ describe('mesh with agent processes', () => {
     });
   });
 
+  it("takes an agent's word that it listens only with that agent's token", async () => {
+    const agentToken = runtime.launches.get('assistant')?.secrets.mesh_token ?? '';
+    const url = `${mesh.agentApiUrl}/mesh/agent/ready`;
+    expect((await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${agentToken}x` } })).status).toBe(
+      401,
+    );
+    const ok = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${agentToken}` } });
+    expect(ok.status).toBe(204);
+    expect((await client.status()).agents).toEqual([expect.objectContaining({ name: 'assistant', health: 'healthy' })]);
+  });
+
   it('gives an edited PROJECT.md to the agent at its next session', async () => {
     writeFileSync(join(project.dir, 'PROJECT.md'), '# Project\nPriority: ship the zebra feature.\n');
     await client.reset('assistant');

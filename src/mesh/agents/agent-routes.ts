@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { LegionError } from '../../shared/errors.js';
 import { agentModel } from '../../shared/config/project.js';
-import type { AgentRuntimeConfig } from '../../shared/wire/agent.js';
+import { AGENT_READY_ROUTE, type AgentRuntimeConfig } from '../../shared/wire/agent.js';
 import type { AgentEntry } from '../../shared/config/schema.js';
 import type { ProjectStore } from '../project-store.js';
 import type { Fleet } from '../runtime/fleet.js';
@@ -25,6 +25,12 @@ export const agentSelfRoutes: FastifyPluginAsync<AgentSelfRoutesOptions> = async
   app.post('/mesh/agents/list', async () => ({
     agents: (await fleet.status()).map((a) => ({ name: a.name, role: a.role, health: a.health })),
   }));
+
+  // The caller's token was minted for the container now starting, so this can only be it.
+  app.post(AGENT_READY_ROUTE, async (request, reply) => {
+    fleet.announceReady(request.agentName);
+    return reply.code(204).send();
+  });
 
   app.get('/mesh/agent/config', async (request): Promise<AgentRuntimeConfig> => {
     const project = store.get();

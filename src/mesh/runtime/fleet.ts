@@ -3,7 +3,9 @@
 // overlap: each runs after the previous one on that agent has settled. Each of them
 // bumps the slot's generation, so a health verdict about an earlier container is
 // ignored. Every container start records its tokens (ContainerRecords) so that a
-// later mesh can adopt the container instead of replacing it.
+// later mesh can adopt the container instead of replacing it. A starting agent is
+// healthy when it says it listens (POST /mesh/agent/ready, announceReady) and its
+// /health answers; /health is also asked every HEALTH_POLL_MS in case the word is lost.
 import type { Logger } from '../../shared/logging.js';
 import { LegionError } from '../../shared/errors.js';
 import { newSecret } from '../../shared/ids.js';
@@ -21,9 +23,10 @@ import type { ContainerRecord } from './adoption.js';
 import { HOUR_MS, restartsWithinHour, type MonitoredFleet, type RestartOutcome, type WatchedAgent } from './health.js';
 
 const HEALTH_TIMEOUT_MS = 30_000;
-/** While an agent boots its /health is asked every HEALTH_POLL_MS; whether its container
- *  still runs (a Docker inspect, which competes with the boot for CPU) only this often. */
-const HEALTH_POLL_MS = 25;
+/** While an agent boots the mesh waits for its word that it listens; /health is asked only
+ *  this often meanwhile (each ask competes with the boot for CPU), and whether its
+ *  container still runs (a Docker inspect) only every STATE_CHECK_MS. */
+const HEALTH_POLL_MS = 250;
 const STATE_CHECK_MS = 500;
 
 interface AgentSlot {
@@ -37,6 +40,8 @@ interface AgentSlot {
   generation: number;
   /** When the health monitor restarted the agent (ms); a deliberate start clears it. */
   restarts: number[];
+  /** Wakes the wait for the container now starting when the agent says it listens. */
+  announced: (() => void) | null;
 }
 
 export interface FleetOptions {
@@ -85,6 +90,7 @@ export class Fleet implements MonitoredFleet {
         lifecycle: Promise.resolve(),
         generation: 0,
         restarts: [],
+        announced: null,
       };
       this.slots.set(name, slot);
     }
@@ -193,6 +199,10 @@ export class Fleet implements MonitoredFleet {
     const meshToken = tokens.mint(slot.name);
     const egressToken = this.options.egress.tokens.mint(slot.name);
     const browser = sub === null && this.wantsBrowser(slot.name, entry.browser);
+    // Set before the container starts: its word may come before runtime.start returns.
+    const ready = new Promise<void>((resolve) => {
+      slot.announced = resolve;
+    });
     try {
       const running = await runtime.start({
         agent: slot.name,
@@ -226,7 +236,7 @@ export class Fleet implements MonitoredFleet {
         mesh_url: this.options.meshUrl(),
         egress_url: this.options.egress.url(),
       });
-      await this.waitHealthy(slot.name, running.url);
+      await this.waitHealthy(slot.name, running.url, ready);
       slot.health = 'healthy';
       logger.info({ agent: slot.name, event: 'agent_started', container: running.name }, 'agent healthy');
       this.options.onHealthy(slot.name);
@@ -237,13 +247,25 @@ export class Fleet implements MonitoredFleet {
       this.options.egress.tokens.revoke(slot.name);
       logger.error({ agent: slot.name, event: 'agent_start_failed', err: slot.lastError }, 'agent failed to start');
       throw err;
+    } finally {
+      slot.announced = null;
     }
   }
 
-  private async waitHealthy(name: string, url: string): Promise<void> {
+  /** The agent's word (through its agent API token) that its server listens. */
+  announceReady(name: string): void {
+    this.slots.get(name)?.announced?.();
+  }
+
+  private async waitHealthy(name: string, url: string, ready: Promise<void>): Promise<void> {
     const deadline = Date.now() + HEALTH_TIMEOUT_MS;
     let stateCheckedAt = Date.now();
+    let announced = false;
+    void ready.then(() => {
+      announced = true;
+    });
     while (Date.now() < deadline) {
+      // After the agent's word, /health is asked once more: it proves the mesh reaches it.
       if (await agentHealthy(url, 500)) return;
       if (Date.now() - stateCheckedAt >= STATE_CHECK_MS) {
         stateCheckedAt = Date.now();
@@ -256,7 +278,11 @@ export class Fleet implements MonitoredFleet {
           );
         }
       }
-      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+      if (!announced) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([ready, new Promise((r) => (timer = setTimeout(r, HEALTH_POLL_MS)))]);
+        clearTimeout(timer);
+      } else await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
     }
     const logs = await this.options.runtime.logs(name, 20);
     throw new LegionError(

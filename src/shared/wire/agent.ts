@@ -2,6 +2,10 @@
 import { z } from 'zod';
 import { WorkspaceSeedsSchema } from '../config/workspace-seeds.js';
 
+/** POST with no body, from the agent server once it listens: the mesh, which is waiting
+ *  for that agent to start, stops waiting at once instead of at its next GET /health. */
+export const AGENT_READY_ROUTE = '/mesh/agent/ready';
+
 /** GET /mesh/agent/config: fetched by the agent at each session start, so edits to
  *  PROJECT.md or the agent's entry reach it without a restart. */
 export const AgentRuntimeConfigSchema = z.object({
