@@ -522,15 +522,16 @@ export class Mesh {
     // Sub-agents first: each run removes its own container and volume as it ends.
     await this.assembly?.api.subagents.endAll('the mesh is stopping');
     await this.fleet.stopAll();
+    // With every container gone the firewall rules guard nothing: removed while the listeners close.
     await Promise.all([
       this.agentApi?.close(),
       this.admin?.close(),
       this.egress?.close(),
       this.publicWebhooks?.close(),
+      this.releaseHost(),
     ]);
     this.egress = null;
     this.publicWebhooks = null;
-    await this.releaseHost();
     this.agentApi = null;
     this.admin = null;
     await this.assembly?.close();

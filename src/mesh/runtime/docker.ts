@@ -135,9 +135,11 @@ export class DockerRuntime implements AgentRuntime {
     await assertDockerReachable(this.docker);
     this.progress = progress;
     const tag = imageTag(this.options.image);
-    if (!(await imageExists(this.docker, tag))) await buildImage(this.docker, this.options.image, progress);
+    // Independent Docker calls, made together.
+    const [exists, network] = await Promise.all([imageExists(this.docker, tag), this.ensureNetwork()]);
+    if (!exists) await buildImage(this.docker, this.options.image, progress);
     this.tag = tag;
-    this.network = await this.ensureNetwork();
+    this.network = network;
     return { host: this.network.gateway, port: meshPort };
   }
 
