@@ -2,8 +2,10 @@
 // 1, 3 and 10 agents as a scaling table, `legion stop` of 3 agents, and each agent's
 // container create -> healthy as the mesh reports it ("agent x healthy (N ms)"), beside
 // the floor of `docker run --rm <image> true` measured in the same run. Agents get the
-// starter's limits (0.5 CPU). Medians with p99; ratios to the floor.
-import { execFile } from 'node:child_process';
+// starter's limits (0.5 CPU). Medians with p99; ratios to the floor. One more row splits
+// an agent's start: `docker run` of the image's own command until its server logs that it
+// listens, with no mesh, which is the floor plus the agent server's boot.
+import { execFile, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { imageSpec, imageTag } from '../src/mesh/runtime/image.js';
@@ -31,6 +33,30 @@ interface FleetRun {
   stopMs: number;
   healthyMs: number[];
   failure: string | null;
+}
+
+/** ms from `docker run` (0.5 CPU, tokens on stdin as the mesh gives them) to the agent's "agent_listening" log line. */
+async function bootToListening(image: string): Promise<number> {
+  const name = `legion-bench-boot-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const env = ['-e', 'LEGION_AGENT=bench-boot', '-e', 'LEGION_MESH_URL=http://127.0.0.1:9'];
+  const args = ['run', '--rm', '-i', '--name', name, '--cpus', '0.5', '--network', 'none', ...env];
+  const begin = performance.now();
+  const child = spawn('docker', [...args, '--tmpfs', '/data:uid=1000', image], { stdio: ['pipe', 'pipe', 'ignore'] });
+  child.stdin.end(`${JSON.stringify({ mesh_token: 'bench-boot.x', server_token: 'x' })}\n`);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      let seen = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        seen += chunk.toString('utf8');
+        if (seen.includes('"agent_listening"')) resolve(performance.now() - begin);
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`the agent exited (${code}) before listening: ${seen.slice(-300)}`)),
+      );
+    });
+  } finally {
+    await run('docker', ['rm', '-f', name]).catch(() => undefined);
+  }
 }
 
 async function oneFleet(agents: number, openaiBaseUrl: string): Promise<FleetRun> {
@@ -70,6 +96,14 @@ export async function fleetBench(): Promise<BenchRow[]> {
   }
   const floorMs = median(floor);
   const rows: BenchRow[] = [[`docker run --rm <agent image> true (floor)`, ms(floor), '', true]];
+  const boot: number[] = [];
+  for (let i = 0; i < 5; i++) boot.push(await bootToListening(image));
+  rows.push([
+    'agent server boot: docker run -> listening (0.5 CPU)',
+    `${ms(boot)}, ${(median(boot) / floorMs).toFixed(1)}x floor`,
+    'part of create -> healthy',
+    true,
+  ]);
   const fake = await startFakeProvider();
   try {
     const healthy: number[] = [];
