@@ -5,6 +5,8 @@
 // beside the same call made directly to the fake provider. Sequential latency (median
 // and p99, non-streaming whole answer and streaming time to first token; samples of the
 // two paths alternate, so drift hits both alike) and throughput at 10 connections.
+// LEGION_BENCH_MESH_CPU_PROF=<dir> profiles the mesh process (mesh-cpu-profile.mjs; the
+// profile is written to <dir> when `legion stop` ends it), to see where the time goes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -64,7 +66,12 @@ async function startMeshSide(fakeUrl: string): Promise<MeshSide> {
     await removeProjectVolumes(projectId(project.dir));
     project.cleanup();
   };
-  const started = await legion(['start', '-d'], project.dir);
+  const profileDir = process.env.LEGION_BENCH_MESH_CPU_PROF;
+  const started = await legion(
+    ['start', '-d'],
+    project.dir,
+    profileDir ? { NODE_OPTIONS: `--import=${join(REPO_ROOT, 'bench', 'mesh-cpu-profile.mjs')}` } : {},
+  );
   if (started.code !== 0) {
     await close();
     throw new Error(`legion start -d failed: ${started.stderr}`);

@@ -5,8 +5,18 @@
 import picomatch from 'picomatch';
 import type { LlmChatRequestParsed } from '../../shared/wire/llm.js';
 
+// Compiling the globs costs more than the rest of a call's routing: one matcher per list
+// (a reloaded config brings a new list, so a stale matcher is never asked).
+const matchers = new WeakMap<readonly string[], (model: string) => boolean>();
+
 export function modelTakesImages(globs: readonly string[], model: string): boolean {
-  return globs.length > 0 && picomatch([...globs], { nocase: true })(model);
+  if (globs.length === 0) return false;
+  let matches = matchers.get(globs);
+  if (!matches) {
+    matches = picomatch([...globs], { nocase: true });
+    matchers.set(globs, matches);
+  }
+  return matches(model);
 }
 
 export function withoutImages(request: LlmChatRequestParsed, model: string): LlmChatRequestParsed {
