@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
@@ -46,9 +47,17 @@ async function startFakeProcess(): Promise<{ url: string; child: ChildProcess }>
   return { url: (JSON.parse(line) as { url: string }).url, child };
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 interface MeshSide {
   url: string;
   token: string;
+  pid: number;
   close: () => Promise<void>;
 }
 
@@ -86,7 +95,7 @@ async function startMeshSide(fakeUrl: string): Promise<MeshSide> {
     await close();
     throw new Error('the mesh started but its agent API or the agent token is missing');
   }
-  return { url: info.agent_api_url, token: row.mesh_token, close };
+  return { url: info.agent_api_url, token: row.mesh_token, pid: info.pid, close };
 }
 
 async function viaMesh(mesh: MeshSide, stream: boolean): Promise<number> {
@@ -175,26 +184,49 @@ async function throughput(url: string, token: string, body: unknown): Promise<au
   return result;
 }
 
-async function throughputRows(mesh: MeshSide, fakeUrl: string): Promise<BenchRow[]> {
-  const direct = await throughput(`${fakeUrl}/v1/chat/completions`, KEY, {
+/** Autocannon's result and the CPU `pid` spent per completed call meanwhile. */
+async function loadWithCpu(
+  pid: number,
+  url: string,
+  token: string,
+  body: unknown,
+): Promise<{ result: autocannon.Result; cpuPerCallMs: number }> {
+  const before = cpuMs(pid);
+  const result = await throughput(url, token, body);
+  return { result, cpuPerCallMs: (cpuMs(pid) - before) / result.requests.total };
+}
+
+async function throughputRows(mesh: MeshSide, fake: { url: string; pid: number }): Promise<BenchRow[]> {
+  const direct = await loadWithCpu(fake.pid, `${fake.url}/v1/chat/completions`, KEY, {
     model: 'gpt-4o-mini',
     messages: MESSAGES,
   });
-  const through = await throughput(`${mesh.url}/mesh/llm/chat`, mesh.token, { messages: MESSAGES, stream: false });
-  const share = through.requests.average / direct.requests.average;
-  const added = through.latency.p50 - direct.latency.p50;
+  const through = await loadWithCpu(mesh.pid, `${mesh.url}/mesh/llm/chat`, mesh.token, {
+    messages: MESSAGES,
+    stream: false,
+  });
+  const share = through.result.requests.average / direct.result.requests.average;
+  const added = through.result.latency.p50 - direct.result.latency.p50;
   return [
     [
       `LLM proxy at ${CONNECTIONS} connections: direct to the fake provider (floor)`,
-      `${direct.requests.average.toFixed(0)} calls/s, latency ${direct.latency.p50} ms (p99 ${direct.latency.p99})`,
+      `${direct.result.requests.average.toFixed(0)} calls/s, latency ${direct.result.latency.p50} ms (p99 ${direct.result.latency.p99})`,
       '',
       true,
     ],
     [
       `LLM proxy at ${CONNECTIONS} connections: through the running mesh`,
-      `${through.requests.average.toFixed(0)} calls/s (${(share * 100).toFixed(0)}% of direct), latency ${through.latency.p50} ms (p99 ${through.latency.p99}), +${added} ms`,
+      `${through.result.requests.average.toFixed(0)} calls/s (${(share * 100).toFixed(0)}% of direct), latency ${through.result.latency.p50} ms (p99 ${through.result.latency.p99}), +${added} ms`,
       '>= 50% of direct',
       share >= 0.5,
+    ],
+    // CPU per call does not depend on what else the machine runs, so it compares runs on a
+    // shared machine; the fake provider's own CPU per answer is the floor beside it.
+    [
+      `LLM proxy at ${CONNECTIONS} connections: mesh CPU per call (fake provider's per answer: ${direct.cpuPerCallMs.toFixed(3)} ms)`,
+      `${through.cpuPerCallMs.toFixed(3)} ms (${(through.cpuPerCallMs / direct.cpuPerCallMs).toFixed(1)}x the fake's)`,
+      'reported',
+      true,
     ],
   ];
 }
@@ -213,7 +245,7 @@ export async function llmProxyBench(): Promise<BenchRow[]> {
     return [
       ...rows('non-streaming call', await overhead(mesh, client, false)),
       ...rows('time to first streamed token', await overhead(mesh, client, true)),
-      ...(await throughputRows(mesh, fake.url)),
+      ...(await throughputRows(mesh, { url: fake.url, pid: fake.child.pid ?? 0 })),
     ];
   } finally {
     await mesh.close();
