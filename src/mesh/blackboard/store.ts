@@ -220,16 +220,27 @@ export class BlackboardStore {
   /** Emits 'changed' with the keys of each committed transaction. */
   private readonly emitter = new EventEmitter();
   private readonly stmts: ReturnType<typeof prepareStatements>;
-  private readonly setTx: (input: SetInput) => BlackboardWriteResult;
-  private readonly deleteTx: (input: DeleteInput) => BlackboardDeleteResult;
+  private readonly setTx: (input: SetInput, inTx?: (result: BlackboardWriteResult) => void) => BlackboardWriteResult;
+  private readonly deleteTx: (
+    input: DeleteInput,
+    inTx?: (result: BlackboardDeleteResult) => void,
+  ) => BlackboardDeleteResult;
   private readonly gcTx: () => string[];
 
   constructor(db: Db, options: BlackboardStoreOptions = {}) {
     this.now = options.now ?? Date.now;
     this.emitter.setMaxListeners(0);
     this.stmts = prepareStatements(db);
-    this.setTx = db.transaction((input: SetInput) => this.setInTx(input));
-    this.deleteTx = db.transaction((input: DeleteInput) => this.deleteInTx(input));
+    this.setTx = db.transaction((input: SetInput, inTx?: (result: BlackboardWriteResult) => void) => {
+      const result = this.setInTx(input);
+      inTx?.(result);
+      return result;
+    });
+    this.deleteTx = db.transaction((input: DeleteInput, inTx?: (result: BlackboardDeleteResult) => void) => {
+      const result = this.deleteInTx(input);
+      inTx?.(result);
+      return result;
+    });
     this.gcTx = db.transaction(() => {
       const now = this.now();
       return this.stmts.expired.all(now).map((row) => {
@@ -246,18 +257,22 @@ export class BlackboardStore {
     return toEntry(row);
   }
 
-  /** Writes `value` as the next version; throws VersionConflictError (409) on a stale expected_version. */
-  set(input: SetInput): BlackboardWriteResult {
+  /**
+   * Writes `value` as the next version; throws VersionConflictError (409) on a stale
+   * expected_version. `inTx` runs inside the write's transaction (recording the write in
+   * the event log there makes the two one commit: both land, or neither).
+   */
+  set(input: SetInput, inTx?: (result: BlackboardWriteResult) => void): BlackboardWriteResult {
     checkKey(input.key);
-    const result = this.setTx(input);
+    const result = this.setTx(input, inTx);
     this.emitter.emit('changed', [input.key]);
     return result;
   }
 
-  /** Deletes a live entry; 404 when there is none, 409 on a stale expected_version. */
-  delete(input: DeleteInput): BlackboardDeleteResult {
+  /** Deletes a live entry; 404 when there is none, 409 on a stale expected_version. `inTx` as for set(). */
+  delete(input: DeleteInput, inTx?: (result: BlackboardDeleteResult) => void): BlackboardDeleteResult {
     checkKey(input.key);
-    const result = this.deleteTx(input);
+    const result = this.deleteTx(input, inTx);
     this.emitter.emit('changed', [input.key]);
     return result;
   }
