@@ -3,7 +3,8 @@
 // Invariants: every route checks the caller's permission on the key before touching
 // the store (a denial is a 403 naming the rule, recorded in the event log), and every
 // accepted write or delete is recorded in the event log with its new version, in the
-// same transaction as the change (one commit per write; both land or neither).
+// same transaction as the change (both land or neither). Writes are group-committed:
+// concurrent ones share a commit, and each reply is sent after it.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { LegionError } from '../../shared/errors.js';
 import { parseOrThrow } from '../../shared/validate.js';
@@ -49,7 +50,7 @@ export const blackboardAgentRoutes: FastifyPluginAsync<BlackboardAgentRoutesOpti
     const body = parseOrThrow(BlackboardSetRequestSchema, request.body, 'body');
     const who = caller(request);
     assertAllowed(permissions, events, who, 'blackboard_write', body.key);
-    return store.set({ ...body, writer: who.agent }, (result) =>
+    return store.setGrouped({ ...body, writer: who.agent }, (result) =>
       events.record({
         agent: who.agent,
         kind: 'blackboard_write',
@@ -85,7 +86,7 @@ export const blackboardAgentRoutes: FastifyPluginAsync<BlackboardAgentRoutesOpti
     const body = parseOrThrow(BlackboardDeleteRequestSchema, request.body, 'body');
     const who = caller(request);
     assertAllowed(permissions, events, who, 'blackboard_write', body.key);
-    return store.delete({ ...body, writer: who.agent }, (result) =>
+    return store.deleteGrouped({ ...body, writer: who.agent }, (result) =>
       events.record({
         agent: who.agent,
         kind: 'blackboard_delete',

@@ -5,9 +5,12 @@
 // - history is append-only; its id is the change sequence number watchers follow;
 // - an entry past expires_at reads as absent everywhere; gc() (or the next write to
 //   that key) removes it and records an 'expire' change;
-// - watchers are woken by an in-process emitter after each commit, never by polling.
+// - watchers are woken by an in-process emitter after each commit, never by polling;
+// - the agent API's writes go through setGrouped/deleteGrouped: concurrent writes share
+//   one commit (group-commit.ts) and each is answered only after it.
 import { EventEmitter } from 'node:events';
 import type { Db, Migration } from '../db.js';
+import { GroupCommit } from '../group-commit.js';
 import { LegionError, type LegionErrorBody } from '../../shared/errors.js';
 import {
   BLACKBOARD_LIST_DEFAULT,
@@ -226,11 +229,13 @@ export class BlackboardStore {
     inTx?: (result: BlackboardDeleteResult) => void,
   ) => BlackboardDeleteResult;
   private readonly gcTx: () => string[];
+  private readonly group: GroupCommit;
 
   constructor(db: Db, options: BlackboardStoreOptions = {}) {
     this.now = options.now ?? Date.now;
     this.emitter.setMaxListeners(0);
     this.stmts = prepareStatements(db);
+    this.group = new GroupCommit(db);
     this.setTx = db.transaction((input: SetInput, inTx?: (result: BlackboardWriteResult) => void) => {
       const result = this.setInTx(input);
       inTx?.(result);
@@ -273,6 +278,28 @@ export class BlackboardStore {
   delete(input: DeleteInput, inTx?: (result: BlackboardDeleteResult) => void): BlackboardDeleteResult {
     checkKey(input.key);
     const result = this.deleteTx(input, inTx);
+    this.emitter.emit('changed', [input.key]);
+    return result;
+  }
+
+  /**
+   * set(), committed together with the other writes of this turn of the event loop (one
+   * commit for many concurrent writers, see GroupCommit); settles once committed.
+   */
+  async setGrouped(input: SetInput, inTx?: (result: BlackboardWriteResult) => void): Promise<BlackboardWriteResult> {
+    checkKey(input.key);
+    const result = await this.group.run(() => this.setTx(input, inTx));
+    this.emitter.emit('changed', [input.key]);
+    return result;
+  }
+
+  /** delete(), grouped as setGrouped() is. */
+  async deleteGrouped(
+    input: DeleteInput,
+    inTx?: (result: BlackboardDeleteResult) => void,
+  ): Promise<BlackboardDeleteResult> {
+    checkKey(input.key);
+    const result = await this.group.run(() => this.deleteTx(input, inTx));
     this.emitter.emit('changed', [input.key]);
     return result;
   }
