@@ -25,7 +25,7 @@ const docker = new Docker();
 const AGENTS = ['bench-writer', 'bench-sub'];
 const CONNECTIONS = 20;
 /** How long the mesh rests before its idle RSS is read, and again after the burst. */
-const SETTLE_MS = 10_000;
+const SETTLE_MS = 15_000;
 
 // The floor: node:http alone, reading the body and answering a small JSON object.
 const FLOOR_SERVER = `
