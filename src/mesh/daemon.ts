@@ -12,6 +12,7 @@ import { imageSpec } from './runtime/image.js';
 import type { ProgressFn } from './runtime/types.js';
 import { Mesh, type AgentStartResult } from './server.js';
 import { assertKeysConfigured } from '../shared/config/providers.js';
+import { startMemoryTrim } from './memory-trim.js';
 
 export interface RunningMesh {
   mesh: Mesh;
@@ -39,6 +40,7 @@ export async function runMesh(
   const logger = createLogger({ component: 'mesh' }, pino.destination({ dest: paths.log, append: true, sync: true }));
   const runtime = new DockerRuntime({ projectId: projectId(project.dir), image: imageSpec(project, env) });
 
+  const stopMemoryTrim = startMemoryTrim(logger);
   let stopping: Promise<void> | null = null;
   let markStopped: () => void = () => undefined;
   const stopped = new Promise<void>((r) => (markStopped = r));
@@ -47,6 +49,7 @@ export async function runMesh(
       .stop()
       .catch((err: unknown) => logger.error({ event: 'mesh_stop_failed', err }, 'mesh stop failed'))
       .finally(() => {
+        stopMemoryTrim();
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
         markStopped();

@@ -51,28 +51,28 @@ export const blackboardAdminRoutes: FastifyPluginAsync<BlackboardAdminRoutesOpti
   app.put('/api/blackboard/entries/*', async (request): Promise<BlackboardWriteResult> => {
     const key = keyFromPath(request.params);
     const body = parseOrThrow(BlackboardPutBodySchema, request.body, 'body');
-    const result = store.set({ ...body, key, writer: OPERATOR_WRITER });
     // The event log's agent column names agents; the operator is recorded in detail.
-    events.record({
-      agent: null,
-      kind: 'blackboard_write',
-      subject: key,
-      detail: { version: result.version, writer: OPERATOR_WRITER },
-    });
-    return result;
+    return store.set({ ...body, key, writer: OPERATOR_WRITER }, (result) =>
+      events.record({
+        agent: null,
+        kind: 'blackboard_write',
+        subject: key,
+        detail: { version: result.version, writer: OPERATOR_WRITER },
+      }),
+    );
   });
 
   app.delete('/api/blackboard/entries/*', async (request): Promise<BlackboardDeleteResult> => {
     const key = keyFromPath(request.params);
     const { expected_version } = parseOrThrow(BlackboardDeleteQuerySchema, request.query, 'query');
-    const result = store.delete({ key, writer: OPERATOR_WRITER, expected_version });
-    events.record({
-      agent: null,
-      kind: 'blackboard_delete',
-      subject: key,
-      detail: { version: result.version, writer: OPERATOR_WRITER },
-    });
-    return result;
+    return store.delete({ key, writer: OPERATOR_WRITER, expected_version }, (result) =>
+      events.record({
+        agent: null,
+        kind: 'blackboard_delete',
+        subject: key,
+        detail: { version: result.version, writer: OPERATOR_WRITER },
+      }),
+    );
   });
 
   app.get('/api/blackboard', async (request): Promise<BlackboardPage> => {

@@ -2,7 +2,9 @@
 // agent-token scope: request.agentName is the caller and the only writer recorded.
 // Invariants: every route checks the caller's permission on the key before touching
 // the store (a denial is a 403 naming the rule, recorded in the event log), and every
-// accepted write or delete is recorded in the event log with its new version.
+// accepted write or delete is recorded in the event log with its new version, in the
+// same transaction as the change (both land or neither). Writes are group-committed:
+// concurrent ones share a commit, and each reply is sent after it.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { LegionError } from '../../shared/errors.js';
 import { parseOrThrow } from '../../shared/validate.js';
@@ -48,15 +50,15 @@ export const blackboardAgentRoutes: FastifyPluginAsync<BlackboardAgentRoutesOpti
     const body = parseOrThrow(BlackboardSetRequestSchema, request.body, 'body');
     const who = caller(request);
     assertAllowed(permissions, events, who, 'blackboard_write', body.key);
-    const result = store.set({ ...body, writer: who.agent });
-    events.record({
-      agent: who.agent,
-      kind: 'blackboard_write',
-      subject: body.key,
-      detail: { version: result.version },
-      trace: who.trace,
-    });
-    return result;
+    return store.setGrouped({ ...body, writer: who.agent }, (result) =>
+      events.record({
+        agent: who.agent,
+        kind: 'blackboard_write',
+        subject: body.key,
+        detail: { version: result.version },
+        trace: who.trace,
+      }),
+    );
   });
 
   // Listing shows exactly the entries the caller could `get`: each key is checked on
@@ -84,15 +86,15 @@ export const blackboardAgentRoutes: FastifyPluginAsync<BlackboardAgentRoutesOpti
     const body = parseOrThrow(BlackboardDeleteRequestSchema, request.body, 'body');
     const who = caller(request);
     assertAllowed(permissions, events, who, 'blackboard_write', body.key);
-    const result = store.delete({ ...body, writer: who.agent });
-    events.record({
-      agent: who.agent,
-      kind: 'blackboard_delete',
-      subject: body.key,
-      detail: { version: result.version },
-      trace: who.trace,
-    });
-    return result;
+    return store.deleteGrouped({ ...body, writer: who.agent }, (result) =>
+      events.record({
+        agent: who.agent,
+        kind: 'blackboard_delete',
+        subject: body.key,
+        detail: { version: result.version },
+        trace: who.trace,
+      }),
+    );
   });
 
   app.post('/mesh/blackboard/history', async (request): Promise<BlackboardHistory> => {

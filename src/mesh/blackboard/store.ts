@@ -5,9 +5,12 @@
 // - history is append-only; its id is the change sequence number watchers follow;
 // - an entry past expires_at reads as absent everywhere; gc() (or the next write to
 //   that key) removes it and records an 'expire' change;
-// - watchers are woken by an in-process emitter after each commit, never by polling.
+// - watchers are woken by an in-process emitter after each commit, never by polling;
+// - the agent API's writes go through setGrouped/deleteGrouped: concurrent writes share
+//   one commit (group-commit.ts) and each is answered only after it.
 import { EventEmitter } from 'node:events';
 import type { Db, Migration } from '../db.js';
+import { GroupCommit } from '../group-commit.js';
 import { LegionError, type LegionErrorBody } from '../../shared/errors.js';
 import {
   BLACKBOARD_LIST_DEFAULT,
@@ -220,16 +223,29 @@ export class BlackboardStore {
   /** Emits 'changed' with the keys of each committed transaction. */
   private readonly emitter = new EventEmitter();
   private readonly stmts: ReturnType<typeof prepareStatements>;
-  private readonly setTx: (input: SetInput) => BlackboardWriteResult;
-  private readonly deleteTx: (input: DeleteInput) => BlackboardDeleteResult;
+  private readonly setTx: (input: SetInput, inTx?: (result: BlackboardWriteResult) => void) => BlackboardWriteResult;
+  private readonly deleteTx: (
+    input: DeleteInput,
+    inTx?: (result: BlackboardDeleteResult) => void,
+  ) => BlackboardDeleteResult;
   private readonly gcTx: () => string[];
+  private readonly group: GroupCommit;
 
   constructor(db: Db, options: BlackboardStoreOptions = {}) {
     this.now = options.now ?? Date.now;
     this.emitter.setMaxListeners(0);
     this.stmts = prepareStatements(db);
-    this.setTx = db.transaction((input: SetInput) => this.setInTx(input));
-    this.deleteTx = db.transaction((input: DeleteInput) => this.deleteInTx(input));
+    this.group = new GroupCommit(db);
+    this.setTx = db.transaction((input: SetInput, inTx?: (result: BlackboardWriteResult) => void) => {
+      const result = this.setInTx(input);
+      inTx?.(result);
+      return result;
+    });
+    this.deleteTx = db.transaction((input: DeleteInput, inTx?: (result: BlackboardDeleteResult) => void) => {
+      const result = this.deleteInTx(input);
+      inTx?.(result);
+      return result;
+    });
     this.gcTx = db.transaction(() => {
       const now = this.now();
       return this.stmts.expired.all(now).map((row) => {
@@ -246,18 +262,44 @@ export class BlackboardStore {
     return toEntry(row);
   }
 
-  /** Writes `value` as the next version; throws VersionConflictError (409) on a stale expected_version. */
-  set(input: SetInput): BlackboardWriteResult {
+  /**
+   * Writes `value` as the next version; throws VersionConflictError (409) on a stale
+   * expected_version. `inTx` runs inside the write's transaction (recording the write in
+   * the event log there makes the two one commit: both land, or neither).
+   */
+  set(input: SetInput, inTx?: (result: BlackboardWriteResult) => void): BlackboardWriteResult {
     checkKey(input.key);
-    const result = this.setTx(input);
+    const result = this.setTx(input, inTx);
     this.emitter.emit('changed', [input.key]);
     return result;
   }
 
-  /** Deletes a live entry; 404 when there is none, 409 on a stale expected_version. */
-  delete(input: DeleteInput): BlackboardDeleteResult {
+  /** Deletes a live entry; 404 when there is none, 409 on a stale expected_version. `inTx` as for set(). */
+  delete(input: DeleteInput, inTx?: (result: BlackboardDeleteResult) => void): BlackboardDeleteResult {
     checkKey(input.key);
-    const result = this.deleteTx(input);
+    const result = this.deleteTx(input, inTx);
+    this.emitter.emit('changed', [input.key]);
+    return result;
+  }
+
+  /**
+   * set(), committed together with the other writes of this turn of the event loop (one
+   * commit for many concurrent writers, see GroupCommit); settles once committed.
+   */
+  async setGrouped(input: SetInput, inTx?: (result: BlackboardWriteResult) => void): Promise<BlackboardWriteResult> {
+    checkKey(input.key);
+    const result = await this.group.run(() => this.setTx(input, inTx));
+    this.emitter.emit('changed', [input.key]);
+    return result;
+  }
+
+  /** delete(), grouped as setGrouped() is. */
+  async deleteGrouped(
+    input: DeleteInput,
+    inTx?: (result: BlackboardDeleteResult) => void,
+  ): Promise<BlackboardDeleteResult> {
+    checkKey(input.key);
+    const result = await this.group.run(() => this.deleteTx(input, inTx));
     this.emitter.emit('changed', [input.key]);
     return result;
   }

@@ -2,6 +2,7 @@
 // writes, publishes, deliveries, messages, denials, agent lifecycle). Recording never
 // throws into the caller's path; a failure to record is logged instead.
 import { EventEmitter } from 'node:events';
+import type { Statement } from 'better-sqlite3';
 import type { Db, Migration } from '../db.js';
 import type { Logger } from '../../shared/logging.js';
 import type { EventEntry } from '../../shared/wire/events.js';
@@ -45,6 +46,10 @@ export class EventLog {
   private readonly db: Db;
   private readonly logger: Logger;
   private readonly emitter = new EventEmitter();
+  // Prepared on first use (after the migrations made the table), then reused: the agent
+  // API records an event per blackboard write, thousands a second.
+  private insertStatement: Statement<[string, string | null, string, string, string | null, string | null]> | null =
+    null;
 
   constructor(db: Db, logger: Logger) {
     this.db = db;
@@ -52,18 +57,20 @@ export class EventLog {
     this.emitter.setMaxListeners(0);
   }
 
+  /** Appends one event; called inside an open transaction, the row commits (or rolls back) with it. */
   record(event: NewEvent): void {
     try {
-      this.db
-        .prepare('INSERT INTO events (at, agent, kind, subject, detail, trace) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(
-          new Date().toISOString(),
-          event.agent,
-          event.kind,
-          event.subject,
-          event.detail === undefined ? null : JSON.stringify(event.detail),
-          event.trace ?? null,
-        );
+      this.insertStatement ??= this.db.prepare(
+        'INSERT INTO events (at, agent, kind, subject, detail, trace) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      this.insertStatement.run(
+        new Date().toISOString(),
+        event.agent,
+        event.kind,
+        event.subject,
+        event.detail === undefined ? null : JSON.stringify(event.detail),
+        event.trace ?? null,
+      );
       this.emitter.emit('recorded');
     } catch (err) {
       this.logger.error({ err, event: 'event_log_failed', kind: event.kind }, 'could not record an event');
