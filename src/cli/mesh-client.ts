@@ -101,6 +101,12 @@ export class MeshClient {
     return response;
   }
 
+  /** A call whose answer only matters for its status. The body is read all the same: an
+   *  answer left unread holds its connection open, and the CLI would never exit. */
+  private async requestDone(method: string, path: string, body?: unknown): Promise<void> {
+    await (await this.request(method, path, body)).text();
+  }
+
   async status(): Promise<MeshStatus> {
     const { MeshStatusSchema } = await import('../shared/wire/admin.js');
     return this.requestJson('GET', '/api/status', MeshStatusSchema);
@@ -173,15 +179,15 @@ export class MeshClient {
   }
 
   async addAgent(agent: AddAgentRequest): Promise<void> {
-    await this.request('POST', '/api/agents', agent);
+    await this.requestDone('POST', '/api/agents', agent);
   }
 
   async removeAgent(name: string): Promise<void> {
-    await this.request('DELETE', `/api/agents/${encodeURIComponent(name)}`);
+    await this.requestDone('DELETE', `/api/agents/${encodeURIComponent(name)}`);
   }
 
   async shutdown(): Promise<void> {
-    await this.request('POST', '/api/shutdown');
+    await this.requestDone('POST', '/api/shutdown');
   }
 
   async listWorkflows(): Promise<WorkflowList> {
